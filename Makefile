@@ -1,0 +1,55 @@
+# flatwal — build and test everything.
+#
+#   make              build the extension (PGXS) from plugin/ and format/
+#   make install      install it into the PostgreSQL that pg_config names
+#   make unit         build and run the CMocka unit tests (no server needed)
+#   make test         everything: unit tests, pg_regress, differential check
+#                     (scripts/test.sh wraps this and installs dependencies)
+
+PG_CONFIG ?= pg_config
+BUILD     := build
+GEN       := $(BUILD)/gen
+FLATC     ?= flatc
+
+MODULE_big = flatwal
+PLUGIN_SRCS = decoder encoder guard options relation_info render_json sql_functions
+OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS)))
+DATA = sql/flatwal.control sql/flatwal--0.1.sql
+MODULEDIR = extension
+PG_CXXFLAGS = -std=c++17 -I$(GEN) -Iformat -Iplugin -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK = -lstdc++
+EXTRA_CLEAN = $(BUILD)
+
+# The extension is C++; skip PostgreSQL's LLVM bitcode for JIT inlining.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+WIRE_HEADER := $(GEN)/flatwal_generated.h
+$(WIRE_HEADER): format/flatwal.fbs
+	@mkdir -p $(GEN)
+	$(FLATC) --cpp --scoped-enums -o $(GEN) $<
+
+$(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h)
+
+# ---------------------------------------------------------------- unit tests
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Iplugin
+UNIT_TESTS = test_options test_frames test_render_json
+UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+$(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h plugin/status.h
+$(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
+$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp $(WIRE_HEADER)
+
+$(UNIT_BINS):
+	@mkdir -p $(dir $@)
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+test: all unit
+	test/run-suites.sh
+
+.PHONY: unit test

@@ -1,0 +1,78 @@
+// encoder.h — builds flatwal frames. The single encoder for rows from the WAL
+// and rows read by a snapshot: a consumer cannot tell them apart but by op.
+//
+// Each call finishes exactly one frame, readable through data()/size() until
+// the next call. The builder and scratch space are reused, so encoding a row
+// allocates nothing once the buffers have grown to the largest row seen.
+#ifndef FLATWAL_ENCODER_H
+#define FLATWAL_ENCODER_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wire.h"
+#include "pg.h"
+#include "relation_info.h"
+
+namespace flatwal {
+
+struct ChangeMeta {
+	wire::Op op;
+	TransactionId xid;
+	TransactionId subxid;    // 0 when the change belongs to the top level
+	XLogRecPtr lsn;
+	XLogRecPtr commit_lsn;   // InvalidXLogRecPtr inside an uncommitted stream
+	uint32 seq;
+};
+
+// Microseconds since the Unix epoch for a PostgreSQL timestamp (±infinity kept).
+int64 UnixMicros(TimestampTz pg_micros);
+
+class FrameEncoder {
+ public:
+	FrameEncoder();
+
+	void Begin(TransactionId xid, XLogRecPtr final_lsn, TimestampTz commit_time);
+	void Commit(TransactionId xid, XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time);
+	void Schema(Oid relid, const RelInfo& rel);
+	// old_tuple and new_tuple may be NULL where the op or the WAL has none.
+	void Change(Relation relation, const RelInfo& rel, const ChangeMeta& meta, HeapTuple old_tuple,
+	            HeapTuple new_tuple);
+	void Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, int nrelations, Relation relations[],
+	              bool cascade, bool restart_identity);
+	void Message(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, bool transactional, const char* prefix,
+	             const char* content, Size content_size);
+	void StreamStart(TransactionId xid, bool first_segment);
+	void StreamStop(TransactionId xid);
+	void StreamCommit(TransactionId xid, XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time);
+	void StreamAbort(TransactionId xid, TransactionId subxid, XLogRecPtr abort_lsn);
+
+	const uint8_t* data() const { return builder_.GetBufferPointer(); }
+	size_t size() const { return builder_.GetSize(); }
+
+ private:
+	enum class Image { kAll, kIdentity };
+	flatbuffers::Offset<wire::Value> EncodeValue(const ScalarCodec& codec, const ScalarCodec* element, Datum value);
+	flatbuffers::Offset<wire::Value> EncodeArray(const ScalarCodec& element, Datum value);
+	// Encodes a tuple as a Row; with key_out, also renders the key columns' values.
+	flatbuffers::Offset<wire::Row> EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image,
+	                                         std::string* key_out);
+	void Deform(HeapTuple tuple, TupleDesc desc);
+	void Finish(wire::Body type, flatbuffers::Offset<void> body);
+
+	flatbuffers::FlatBufferBuilder builder_;
+	std::vector<flatbuffers::Offset<wire::Value>> row_values_;      // scratch: one row
+	std::vector<flatbuffers::Offset<wire::Value>> element_values_;  // scratch: one array
+	std::vector<flatbuffers::Offset<wire::Column>> columns_;        // scratch: one schema
+	std::vector<flatbuffers::Offset<wire::TableRef>> table_refs_;   // scratch: one truncate
+	std::vector<Datum> datums_;                                     // scratch: deformed tuple
+	std::unique_ptr<bool[]> nulls_;
+	size_t nulls_capacity_ = 0;
+	std::string key_;
+	std::string old_key_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_ENCODER_H

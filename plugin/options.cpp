@@ -1,0 +1,184 @@
+// options.cpp — one table of options, one loop, one error style.
+#include "options.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <set>
+
+namespace flatwal {
+namespace {
+
+std::string Trim(const std::string& s) {
+	size_t begin = 0, end = s.size();
+	while (begin < end && std::isspace(static_cast<unsigned char>(s[begin]))) ++begin;
+	while (end > begin && std::isspace(static_cast<unsigned char>(s[end - 1]))) --end;
+	return s.substr(begin, end - begin);
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+	std::vector<std::string> items;
+	size_t start = 0;
+	for (;;) {
+		size_t comma = text.find(',', start);
+		items.push_back(Trim(text.substr(start, comma - start)));
+		if (comma == std::string::npos) break;
+		start = comma + 1;
+	}
+	return items;
+}
+
+Status BadValue(const RawOption& opt, const std::string& expected) {
+	return Status::Error(ErrorKind::kInvalidParameter,
+	                     "invalid value for flatwal option \"" + opt.name + "\"",
+	                     "The value given was \"" + opt.value + "\".",
+	                     "Use " + expected + ".");
+}
+
+// A missing value means "true" for booleans, as PostgreSQL's own defGetBoolean does.
+Status ParseBool(const RawOption& opt, bool* out) {
+	if (!opt.has_value) {
+		*out = true;
+		return Status::Ok();
+	}
+	std::string v = Trim(opt.value);
+	std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+	if (v == "true" || v == "on" || v == "yes" || v == "1") {
+		*out = true;
+	} else if (v == "false" || v == "off" || v == "no" || v == "0") {
+		*out = false;
+	} else {
+		return BadValue(opt, "true or false");
+	}
+	return Status::Ok();
+}
+
+Status RequireValue(const RawOption& opt) {
+	if (opt.has_value) return Status::Ok();
+	return Status::Error(ErrorKind::kInvalidParameter,
+	                     "flatwal option \"" + opt.name + "\" needs a value", {},
+	                     "Pass it as a name and value pair.");
+}
+
+Status ParseBatchBytes(const RawOption& opt, Options* out) {
+	Status st = RequireValue(opt);
+	if (!st.ok()) return st;
+	std::string v = Trim(opt.value);
+	const std::string expected = "a whole number of bytes from 0 to " + std::to_string(kMaxBatchBytes);
+	if (v.empty() || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+	    v.size() > 10)
+		return BadValue(opt, expected);
+	unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+	if (n > kMaxBatchBytes) return BadValue(opt, expected);
+	out->batch_bytes = static_cast<uint32_t>(n);
+	return Status::Ok();
+}
+
+Status ParseOrigin(const RawOption& opt, Options* out) {
+	Status st = RequireValue(opt);
+	if (!st.ok()) return st;
+	std::string v = Trim(opt.value);
+	if (v == "any") {
+		out->origin = OriginFilter::kAny;
+	} else if (v == "none") {
+		out->origin = OriginFilter::kNone;
+	} else {
+		return BadValue(opt, "\"any\" or \"none\"");
+	}
+	return Status::Ok();
+}
+
+Status ParseSkipOrigins(const RawOption& opt, Options* out) {
+	Status st = RequireValue(opt);
+	if (!st.ok()) return st;
+	out->skip_origins.clear();
+	for (const std::string& name : SplitList(opt.value)) {
+		if (name.empty()) return BadValue(opt, "a comma-separated list of replication origin names");
+		out->skip_origins.push_back(name);
+	}
+	return Status::Ok();
+}
+
+Status ParseTables(const RawOption& opt, Options* out) {
+	Status st = RequireValue(opt);
+	if (!st.ok()) return st;
+	st = TableFilter::Parse(opt.value, &out->tables);
+	if (!st.ok()) return BadValue(opt, "a comma-separated list of schema.table, schema.* or *");
+	return Status::Ok();
+}
+
+struct OptionSpec {
+	const char* name;
+	Status (*parse)(const RawOption&, Options*);
+};
+
+const OptionSpec kOptionSpecs[] = {
+    {"include_transaction", [](const RawOption& o, Options* out) { return ParseBool(o, &out->include_transaction); }},
+    {"include_messages", [](const RawOption& o, Options* out) { return ParseBool(o, &out->include_messages); }},
+    {"stream_changes", [](const RawOption& o, Options* out) { return ParseBool(o, &out->stream_changes); }},
+    {"batch_bytes", ParseBatchBytes},
+    {"origin", ParseOrigin},
+    {"skip_origins", ParseSkipOrigins},
+    {"tables", ParseTables},
+};
+
+std::string KnownOptionNames() {
+	std::string names;
+	for (const OptionSpec& spec : kOptionSpecs) {
+		if (!names.empty()) names += ", ";
+		names += spec.name;
+	}
+	return names;
+}
+
+}  // namespace
+
+Status TableFilter::Parse(const std::string& text, TableFilter* out) {
+	std::vector<Pattern> patterns;
+	for (const std::string& item : SplitList(text)) {
+		if (item == "*") {
+			patterns.push_back({"*", "*"});
+			continue;
+		}
+		size_t dot = item.find('.');
+		if (dot == std::string::npos || dot == 0 || dot + 1 == item.size() ||
+		    item.find('.', dot + 1) != std::string::npos)
+			return Status::Error(ErrorKind::kInvalidParameter, "malformed table pattern \"" + item + "\"");
+		patterns.push_back({item.substr(0, dot), item.substr(dot + 1)});
+	}
+	out->patterns_ = std::move(patterns);
+	return Status::Ok();
+}
+
+bool TableFilter::Matches(const std::string& schema, const std::string& table) const {
+	for (const Pattern& p : patterns_) {
+		if ((p.schema == "*" || p.schema == schema) && (p.table == "*" || p.table == table)) return true;
+	}
+	return false;
+}
+
+Status ParseOptions(const std::vector<RawOption>& raw, Options* out) {
+	Options parsed;
+	std::set<std::string> seen;
+	for (const RawOption& opt : raw) {
+		const OptionSpec* spec = nullptr;
+		for (const OptionSpec& candidate : kOptionSpecs) {
+			if (opt.name == candidate.name) spec = &candidate;
+		}
+		if (spec == nullptr)
+			return Status::Error(ErrorKind::kInvalidParameter,
+			                     "unrecognized flatwal option \"" + opt.name + "\"",
+			                     "Known options: " + KnownOptionNames() + ".",
+			                     "Check the spelling; option names are lower case.");
+		if (!seen.insert(opt.name).second)
+			return Status::Error(ErrorKind::kInvalidParameter,
+			                     "flatwal option \"" + opt.name + "\" is given more than once", {},
+			                     "Give each option once.");
+		Status st = spec->parse(opt, &parsed);
+		if (!st.ok()) return st;
+	}
+	*out = std::move(parsed);
+	return Status::Ok();
+}
+
+}  // namespace flatwal

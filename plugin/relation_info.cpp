@@ -1,0 +1,213 @@
+// relation_info.cpp — builds RelInfo from a relation descriptor and the
+// extension catalog, both read under the snapshot decoding gives us (the
+// historic one), so a change is described as of the moment it was written.
+#include "relation_info.h"
+
+extern "C" {
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "catalog/pg_index.h"
+#include "utils/fmgroids.h"
+}
+
+namespace flatwal {
+namespace {
+
+uint64_t Mix(uint64_t hash, const void* data, size_t size) {
+	const unsigned char* p = static_cast<const unsigned char*>(data);
+	for (size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;  // FNV-1a
+	return hash;
+}
+
+uint64_t ShapeOf(const RelInfo& info) {
+	uint64_t hash = 14695981039346656037ull;
+	for (const ColumnCodec& c : info.columns) {
+		hash = Mix(hash, c.name.data(), c.name.size() + 1);
+		hash = Mix(hash, &c.declared_type, sizeof c.declared_type);
+		hash = Mix(hash, &c.typmod, sizeof c.typmod);
+		hash = Mix(hash, &c.not_null, sizeof c.not_null);
+		hash = Mix(hash, &c.key, sizeof c.key);
+	}
+	hash = Mix(hash, &info.replica_identity, 1);
+	return hash;
+}
+
+// Appends the positions (in info->columns) of an index's key attributes.
+void IndexColumns(Oid index_oid, const RelInfo& info, std::vector<uint16_t>* out) {
+	out->clear();
+	if (!OidIsValid(index_oid)) return;
+	HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
+	if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for index %u", index_oid);
+	Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
+	for (int i = 0; i < index->indnkeyatts; ++i) {
+		AttrNumber attnum = index->indkey.values[i];
+		for (size_t pos = 0; pos < info.columns.size(); ++pos) {
+			if (info.columns[pos].attnum == attnum) out->push_back(static_cast<uint16_t>(pos));
+		}
+	}
+	ReleaseSysCache(tuple);
+}
+
+AttrNumber AttnumOrError(Oid relid, const char* column) {
+	AttrNumber attnum = get_attnum(relid, column);
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("flatwal catalog table %s has no column \"%s\"", get_rel_name(relid), column),
+		                errhint("Run ALTER EXTENSION flatwal UPDATE, or reinstall the extension.")));
+	return attnum;
+}
+
+// First tuple of `catalog` whose `relid` column equals relid, under the catalog snapshot.
+// Calls visit(tuple, descriptor) for every matching row.
+template <typename Visit>
+void ScanCatalogRows(Oid catalog, Oid relid, Visit visit) {
+	AttrNumber relid_attnum = AttnumOrError(catalog, "relid");
+	Relation rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, relid_attnum, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	HeapTuple tuple;
+	while (HeapTupleIsValid(tuple = systable_getnext(scan))) visit(tuple, RelationGetDescr(rel));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+}  // namespace
+
+void LookupRegistration(Oid relid, Registration* out) {
+	*out = Registration();
+	Oid ns = get_namespace_oid("flatwal", true);
+	if (!OidIsValid(ns)) return;  // extension not (yet) installed at this point of the WAL
+	Oid sources = get_relname_relid("source_tables", ns);
+	Oid versions = get_relname_relid("schema_versions", ns);
+	if (!OidIsValid(sources) || !OidIsValid(versions)) return;
+
+	AttrNumber enabled_attnum = AttnumOrError(sources, "capture_enabled");
+	ScanCatalogRows(sources, relid, [&](HeapTuple tuple, TupleDesc desc) {
+		bool isnull;
+		Datum enabled = heap_getattr(tuple, enabled_attnum, desc, &isnull);
+		out->registered = true;
+		out->enabled = !isnull && DatumGetBool(enabled);
+	});
+	AttrNumber version_attnum = AttnumOrError(versions, "version");
+	ScanCatalogRows(versions, relid, [&](HeapTuple tuple, TupleDesc desc) {
+		bool isnull;
+		Datum version = heap_getattr(tuple, version_attnum, desc, &isnull);
+		if (!isnull && static_cast<uint32_t>(DatumGetInt32(version)) > out->version)
+			out->version = static_cast<uint32_t>(DatumGetInt32(version));
+	});
+}
+
+void ChooseScalarCodec(Oid base_type, MemoryContext context, ScalarCodec* out) {
+	out->type_oid = base_type;
+	get_typlenbyvalalign(base_type, &out->typlen, &out->typbyval, &out->typalign);
+	bool needs_output = false;
+	switch (base_type) {
+		case BOOLOID: out->kind = ValueKind::kBool; break;
+		case INT2OID: out->kind = ValueKind::kInt2; break;
+		case INT4OID: out->kind = ValueKind::kInt4; break;
+		case INT8OID: out->kind = ValueKind::kInt8; break;
+		case OIDOID: out->kind = ValueKind::kOid; break;
+		case FLOAT4OID: out->kind = ValueKind::kFloat4; break;
+		case FLOAT8OID: out->kind = ValueKind::kFloat8; break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID: out->kind = ValueKind::kText; break;
+		case NAMEOID: out->kind = ValueKind::kName; break;
+		case BYTEAOID: out->kind = ValueKind::kBytea; break;
+		case NUMERICOID: out->kind = ValueKind::kNumeric; needs_output = true; break;
+		case DATEOID: out->kind = ValueKind::kDate; break;
+		case TIMEOID: out->kind = ValueKind::kTime; break;
+		case TIMETZOID: out->kind = ValueKind::kTimeTz; break;
+		case TIMESTAMPOID: out->kind = ValueKind::kTimestamp; break;
+		case TIMESTAMPTZOID: out->kind = ValueKind::kTimestampTz; break;
+		case INTERVALOID: out->kind = ValueKind::kInterval; break;
+		case UUIDOID: out->kind = ValueKind::kUuid; break;
+		case JSONOID: out->kind = ValueKind::kJson; break;
+		case JSONBOID: out->kind = ValueKind::kJsonb; needs_output = true; break;
+		default:
+			if (type_is_enum(base_type)) {
+				out->kind = ValueKind::kEnum;
+			} else if (OidIsValid(get_element_type(base_type)) && out->typlen == -1) {
+				out->kind = ValueKind::kArray;
+			} else {
+				out->kind = ValueKind::kTextOutput;
+			}
+			needs_output = out->kind != ValueKind::kArray;
+	}
+	if (needs_output) {
+		Oid output_fn;
+		bool is_varlena;
+		getTypeOutputInfo(base_type, &output_fn, &is_varlena);
+		fmgr_info_cxt(output_fn, &out->output, context);
+	}
+}
+
+RelInfo& RelationCache::Get(Relation rel, const Options& options) {
+	RelInfo& info = entries_[RelationGetRelid(rel)];
+	if (!info.valid) Build(rel, options, &info);
+	return info;
+}
+
+void RelationCache::Invalidate(Oid relid) {
+	auto it = entries_.find(relid);
+	if (it != entries_.end()) it->second.valid = false;
+}
+
+void RelationCache::InvalidateAll() {
+	for (auto& entry : entries_) entry.second.valid = false;
+}
+
+void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
+	Oid relid = RelationGetRelid(rel);
+	TupleDesc desc = RelationGetDescr(rel);
+	info->schema_name = get_namespace_name(RelationGetNamespace(rel));
+	info->table_name = RelationGetRelationName(rel);
+	info->replica_identity = rel->rd_rel->relreplident;
+
+	int live = 0;
+	for (int i = 0; i < desc->natts; ++i) live += !TupleDescAttr(desc, i)->attisdropped;
+	info->columns.clear();
+	info->columns.resize(live);  // sized once: FmgrInfo must not move after fmgr_info_cxt
+	int pos = 0;
+	for (int i = 0; i < desc->natts; ++i) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped) continue;
+		ColumnCodec& column = info->columns[pos++];
+		column.attnum = att->attnum;
+		column.name = NameStr(att->attname);
+		column.declared_type = att->atttypid;
+		column.typmod = att->atttypmod;
+		column.type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
+		column.not_null = att->attnotnull;
+		column.key = false;
+		int32 base_typmod = att->atttypmod;
+		Oid base = getBaseTypeAndTypmod(att->atttypid, &base_typmod);
+		ChooseScalarCodec(base, context_, &column.value);
+		if (column.value.kind == ValueKind::kArray) {
+			Oid element = getBaseType(get_element_type(base));
+			ChooseScalarCodec(element, context_, &column.element);
+		}
+	}
+
+	Oid replica_index = RelationGetReplicaIndex(rel);
+	IndexColumns(replica_index, *info, &info->identity_columns);
+	if (info->replica_identity == REPLICA_IDENTITY_INDEX)
+		info->key_columns = info->identity_columns;
+	else
+		IndexColumns(RelationGetPrimaryKeyIndex(rel), *info, &info->key_columns);
+	for (uint16_t k : info->key_columns) info->columns[k].key = true;
+
+	Registration registration;
+	LookupRegistration(relid, &registration);
+	info->version = registration.registered ? registration.version : 0;
+	if (options.tables.uses_catalog())
+		info->captured = registration.registered && registration.enabled;
+	else
+		info->captured = info->schema_name != "flatwal" && options.tables.Matches(info->schema_name, info->table_name);
+
+	info->shape = ShapeOf(*info);
+	info->valid = true;
+}
+
+}  // namespace flatwal

@@ -1,0 +1,97 @@
+// relation_info.h — what the encoder needs to know about one table, computed
+// once per relation version and cached by relid until an invalidation.
+#ifndef FLATWAL_RELATION_INFO_H
+#define FLATWAL_RELATION_INFO_H
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "options.h"
+#include "pg.h"
+
+namespace flatwal {
+
+// How a column's value is put on the wire; chosen once from the type.
+enum class ValueKind : uint8_t {
+	kBool, kInt2, kInt4, kInt8, kOid, kFloat4, kFloat8,
+	kText,         // text, varchar, bpchar: the varlena bytes as they are
+	kName,
+	kBytea, kNumeric, kDate, kTime, kTimeTz, kTimestamp, kTimestampTz, kInterval,
+	kUuid, kJson, kJsonb,
+	kEnum,         // label via the output function, sent as Text
+	kArray,
+	kTextOutput,   // anything else: the type's output function
+};
+
+struct ScalarCodec {
+	ValueKind kind;
+	Oid type_oid;       // after resolving domains
+	int16 typlen;
+	bool typbyval;
+	char typalign;
+	FmgrInfo output;    // set for kNumeric, kJsonb, kEnum, kTextOutput
+};
+
+struct ColumnCodec {
+	AttrNumber attnum;  // 1-based position in the tuple descriptor
+	std::string name;
+	std::string type_name;
+	Oid declared_type;
+	int32 typmod;
+	bool not_null;
+	bool key;
+	ScalarCodec value;
+	ScalarCodec element;  // for kArray: how each element is encoded
+};
+
+struct RelInfo {
+	bool valid = false;
+	bool captured = false;          // emitted under the current options
+	uint32_t version = 0;           // from flatwal.schema_versions; 0 = unregistered
+	uint64_t shape = 0;             // fingerprint of the columns, to notice unversioned changes
+	std::string schema_name;
+	std::string table_name;
+	char replica_identity = 'd';    // pg_class.relreplident
+	std::vector<ColumnCodec> columns;       // dropped columns excluded
+	std::vector<uint16_t> key_columns;      // message key, indexes into columns, key order
+	std::vector<uint16_t> identity_columns; // what a key-only old image carries
+
+	// What the session already announced with a Schema frame.
+	bool schema_sent = false;
+	uint32_t sent_version = 0;
+	uint64_t sent_shape = 0;
+};
+
+// Cache of RelInfo by relid; entries are rebuilt lazily after invalidation.
+class RelationCache {
+ public:
+	explicit RelationCache(MemoryContext context) : context_(context) {}
+
+	// Returns the entry for `rel` as of the current (historic) snapshot.
+	RelInfo& Get(Relation rel, const Options& options);
+
+	void Invalidate(Oid relid);
+	void InvalidateAll();
+
+ private:
+	void Build(Relation rel, const Options& options, RelInfo* info);
+	MemoryContext context_;  // owns FmgrInfo state of the codecs
+	std::unordered_map<Oid, RelInfo> entries_;
+};
+
+// Picks the codec for a type (domains resolved by the caller).
+void ChooseScalarCodec(Oid base_type, MemoryContext context, ScalarCodec* out);
+
+// Registration of a table in the extension catalog as of the current snapshot.
+struct Registration {
+	bool registered = false;
+	bool enabled = false;
+	uint32_t version = 0;
+};
+void LookupRegistration(Oid relid, Registration* out);
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_RELATION_INFO_H

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages flatwal needs to build, test and demo.
+# Does nothing when they are all present; uses sudo when not root.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib
+	postgresql-15-wal2json postgresql-15-decoderbufs
+	flatbuffers-compiler libflatbuffers-dev
+	librdkafka-dev libpq-dev libcmocka-dev
+	kcat python3 python3-confluent-kafka
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,318 @@
+-- flatwal 0.1: the control plane of flatwal change data capture.
+--
+-- flatwal.source_tables and flatwal.schema_versions are user catalog tables:
+-- logical decoding reads them under its historic snapshot, so whether a row
+-- change is captured, and which schema version it carries, is decided as of
+-- the moment the row was written, not when the slot is read.
+
+\echo Use "CREATE EXTENSION flatwal" to load this file. \quit
+
+-- ------------------------------------------------------------------ catalog
+
+CREATE TABLE flatwal.source_tables (
+    relid           regclass    PRIMARY KEY,
+    key_columns     text[]      NOT NULL,   -- message key columns, in key order; empty if none
+    capture_enabled boolean     NOT NULL DEFAULT true,
+    created_at      timestamptz NOT NULL DEFAULT now()
+) WITH (user_catalog_table = true);
+
+COMMENT ON TABLE flatwal.source_tables IS
+    'Tables whose changes flatwal emits (managed with flatwal.add_table and friends).';
+
+CREATE TABLE flatwal.schema_versions (
+    relid          oid         NOT NULL,    -- no foreign key: history outlives a removed table
+    version        integer     NOT NULL CHECK (version > 0),
+    definition     jsonb       NOT NULL,
+    compatibility  text        CHECK (compatibility IN ('BACKWARD', 'FORWARD', 'FULL', 'NONE')),
+    registered_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relid, version)
+) WITH (user_catalog_table = true);
+
+COMMENT ON TABLE flatwal.schema_versions IS
+    'One row per schema version of a captured table; compatibility compares it with the version before '
+    '(NULL for the first). BACKWARD: readers of this version read older data; FORWARD: readers of the older '
+    'version read this data; FULL: both; NONE: neither.';
+
+CREATE TABLE flatwal.consumer_checkpoints (
+    consumer_id text        NOT NULL,
+    table_name  text        NOT NULL,
+    last_lsn    pg_lsn      NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_id, table_name)
+);
+
+COMMENT ON TABLE flatwal.consumer_checkpoints IS
+    'Where each consumer has applied changes up to, per table (exactly-once effect at the consumer).';
+
+SELECT pg_catalog.pg_extension_config_dump('flatwal.source_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('flatwal.schema_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('flatwal.consumer_checkpoints', '');
+
+-- Decoding sessions cache registrations; tell them when one changes.
+CREATE FUNCTION flatwal.catalog_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'flatwal_catalog_changed';
+
+CREATE TRIGGER source_tables_changed AFTER INSERT OR UPDATE OR DELETE ON flatwal.source_tables
+    FOR EACH ROW EXECUTE FUNCTION flatwal.catalog_changed();
+CREATE TRIGGER schema_versions_changed AFTER INSERT OR UPDATE OR DELETE ON flatwal.schema_versions
+    FOR EACH ROW EXECUTE FUNCTION flatwal.catalog_changed();
+
+-- ------------------------------------------------------------------ frames
+
+CREATE FUNCTION flatwal.to_json(frame bytea) RETURNS jsonb
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'flatwal_to_json';
+
+COMMENT ON FUNCTION flatwal.to_json(bytea) IS
+    'Renders one flatwal frame (or a replication message holding one frame) as JSON.';
+
+CREATE FUNCTION flatwal.frames(message bytea) RETURNS SETOF bytea
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'flatwal_frames';
+
+COMMENT ON FUNCTION flatwal.frames(bytea) IS
+    'Splits a replication message (batch_bytes > 0) into its frames.';
+
+-- ------------------------------------------------------------------ table definitions
+
+-- The key of a table's messages: the replica identity index when REPLICA
+-- IDENTITY USING INDEX, else the primary key. Mirrors the plugin's choice.
+CREATE FUNCTION flatwal.key_columns(tbl regclass) RETURNS text[]
+    LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(a.attname::text ORDER BY k.ord), '{}')
+      FROM pg_index i
+      CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = tbl
+       AND CASE WHEN (SELECT relreplident FROM pg_class WHERE oid = tbl) = 'i'
+                THEN i.indisreplident ELSE i.indisprimary END
+$$;
+
+-- What a schema version records: the same facts as the plugin's Schema frame.
+CREATE FUNCTION flatwal.table_definition(tbl regclass) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'schema', n.nspname,
+        'table', c.relname,
+        'replica_identity', CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing'
+                                                WHEN 'f' THEN 'full' ELSE 'index' END,
+        'key_columns', to_jsonb(flatwal.key_columns(tbl)),
+        'columns', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'attnum', a.attnum,
+                        'name', a.attname,
+                        'type', format_type(a.atttypid, a.atttypmod),
+                        'type_oid', a.atttypid::bigint,
+                        'typmod', a.atttypmod,
+                        'not_null', a.attnotnull) ORDER BY a.attnum), '[]')
+                      FROM pg_attribute a
+                     WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped))
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl
+$$;
+
+-- How a consumer of one definition fares with data of the other.
+CREATE FUNCTION flatwal.compatibility(older jsonb, newer jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    WITH o AS (SELECT * FROM jsonb_to_recordset(older->'columns')
+                   AS x(attnum int, name text, type text, not_null boolean)),
+         n AS (SELECT * FROM jsonb_to_recordset(newer->'columns')
+                   AS x(attnum int, name text, type text, not_null boolean)),
+         facts AS (
+           SELECT
+             -- a column kept its position but changed name or type: no reader copes
+             EXISTS (SELECT 1 FROM o JOIN n USING (attnum)
+                      WHERE o.name <> n.name OR o.type <> n.type) AS changed,
+             -- new readers fill columns that old data lacks only if they may be NULL
+             NOT EXISTS (SELECT 1 FROM n WHERE n.not_null
+                           AND n.attnum NOT IN (SELECT attnum FROM o)) AS backward,
+             -- old readers miss dropped columns in new data only if those may be NULL
+             NOT EXISTS (SELECT 1 FROM o WHERE o.not_null
+                           AND o.attnum NOT IN (SELECT attnum FROM n)) AS forward
+         )
+    SELECT CASE WHEN changed THEN 'NONE'
+                WHEN backward AND forward THEN 'FULL'
+                WHEN backward THEN 'BACKWARD'
+                WHEN forward THEN 'FORWARD'
+                ELSE 'NONE' END
+      FROM facts
+$$;
+
+-- Records a new schema version of tbl if its definition differs from the
+-- latest one. Returns the version now current.
+CREATE FUNCTION flatwal.register_schema_version(tbl regclass) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    current_definition jsonb := flatwal.table_definition(tbl);
+    latest flatwal.schema_versions;
+BEGIN
+    SELECT * INTO latest FROM flatwal.schema_versions
+     WHERE relid = tbl ORDER BY version DESC LIMIT 1;
+    IF FOUND AND latest.definition = current_definition THEN
+        RETURN latest.version;
+    END IF;
+    INSERT INTO flatwal.schema_versions (relid, version, definition, compatibility)
+    VALUES (tbl, coalesce(latest.version, 0) + 1, current_definition,
+            CASE WHEN latest.version IS NULL THEN NULL
+                 ELSE flatwal.compatibility(latest.definition, current_definition) END);
+    UPDATE flatwal.source_tables SET key_columns = flatwal.key_columns(tbl)
+     WHERE relid = tbl AND key_columns IS DISTINCT FROM flatwal.key_columns(tbl);
+    RETURN coalesce(latest.version, 0) + 1;
+END
+$$;
+
+-- ------------------------------------------------------------------ managing captured tables
+
+CREATE FUNCTION flatwal.add_table(tbl regclass, enabled boolean DEFAULT true) RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel record;
+BEGIN
+    SELECT c.relkind, c.relpersistence, c.relreplident, n.nspname, c.relname
+      INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+    IF rel.relkind = 'p' THEN
+        RAISE EXCEPTION 'cannot capture partitioned table %', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Logical decoding reports changes of each partition, not of the parent.',
+                  HINT = 'Add each partition with flatwal.add_table().';
+    ELSIF rel.relkind <> 'r' THEN
+        RAISE EXCEPTION 'cannot capture %: it is not a table', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = format('Relation kind is "%s"; only ordinary tables are written to the WAL as rows.',
+                                  rel.relkind);
+    ELSIF rel.relpersistence <> 'p' THEN
+        RAISE EXCEPTION 'cannot capture % table %',
+                CASE rel.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'temporary' END, tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Its changes are not written to the WAL, so logical decoding never sees them.',
+                  HINT = CASE rel.relpersistence WHEN 'u' THEN format('Run ALTER TABLE %s SET LOGGED.', tbl)
+                              ELSE 'Capture a permanent table instead.' END;
+    ELSIF rel.nspname IN ('flatwal', 'pg_catalog', 'information_schema') THEN
+        RAISE EXCEPTION 'cannot capture %: it belongs to schema %', tbl, rel.nspname
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+
+    IF current_setting('wal_level') <> 'logical' THEN
+        RAISE WARNING 'wal_level is "%", so changes to % are not decodable yet', current_setting('wal_level'), tbl
+            USING HINT = 'Set wal_level = logical in postgresql.conf and restart PostgreSQL.';
+    END IF;
+    IF rel.relreplident = 'n' THEN
+        RAISE WARNING 'table % has REPLICA IDENTITY NOTHING', tbl
+            USING DETAIL = 'Inserts and updates are captured; updates and deletes will say that no old key is '
+                           'available, and deletes will have no message key.',
+                  HINT = format('Run ALTER TABLE %s REPLICA IDENTITY DEFAULT (with a primary key) or FULL.', tbl);
+    ELSIF flatwal.key_columns(tbl) = '{}' AND rel.relreplident <> 'f' THEN
+        RAISE WARNING 'table % has no primary key', tbl
+            USING DETAIL = 'Inserts are captured; updates and deletes will say that no old key is available, '
+                           'and messages will have no key.',
+                  HINT = format('Add a primary key, or run ALTER TABLE %s REPLICA IDENTITY FULL.', tbl);
+    END IF;
+    -- (user catalog tables do not support INSERT … ON CONFLICT)
+    UPDATE flatwal.source_tables SET capture_enabled = enabled WHERE relid = tbl;
+    IF NOT FOUND THEN
+        INSERT INTO flatwal.source_tables (relid, key_columns, capture_enabled)
+        VALUES (tbl, flatwal.key_columns(tbl), enabled);
+    END IF;
+    RETURN flatwal.register_schema_version(tbl);
+END
+$$;
+
+COMMENT ON FUNCTION flatwal.add_table(regclass, boolean) IS
+    'Starts capturing a table; returns its current schema version.';
+
+CREATE FUNCTION flatwal.set_capture(tbl regclass, enabled boolean) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE flatwal.source_tables SET capture_enabled = enabled WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % is not captured by flatwal', tbl
+            USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION flatwal.enable_table(tbl regclass) RETURNS void
+    LANGUAGE sql AS $$ SELECT flatwal.set_capture(tbl, true) $$;
+CREATE FUNCTION flatwal.disable_table(tbl regclass) RETURNS void
+    LANGUAGE sql AS $$ SELECT flatwal.set_capture(tbl, false) $$;
+
+CREATE FUNCTION flatwal.remove_table(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM flatwal.source_tables WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % is not captured by flatwal', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION flatwal.remove_table(regclass) IS
+    'Stops capturing a table. Its schema versions stay as history.';
+
+-- ------------------------------------------------------------------ consumer checkpoints
+
+CREATE FUNCTION flatwal.save_checkpoint(consumer text, tbl text, lsn pg_lsn) RETURNS pg_lsn
+    LANGUAGE sql AS $$
+    INSERT INTO flatwal.consumer_checkpoints AS c (consumer_id, table_name, last_lsn)
+    VALUES (consumer, tbl, lsn)
+    ON CONFLICT (consumer_id, table_name) DO UPDATE
+       SET last_lsn = greatest(c.last_lsn, EXCLUDED.last_lsn), updated_at = now()
+    RETURNING last_lsn
+$$;
+
+COMMENT ON FUNCTION flatwal.save_checkpoint(text, text, pg_lsn) IS
+    'Records that a consumer applied a table''s changes up to lsn; never moves backwards.';
+
+-- ------------------------------------------------------------------ monitoring
+
+CREATE VIEW flatwal.slot_lag AS
+SELECT slot_name,
+       plugin,
+       database,
+       active,
+       active_pid,
+       wal_status,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag_bytes,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained_bytes,
+       confirmed_flush_lsn,
+       restart_lsn,
+       safe_wal_size
+  FROM pg_replication_slots
+ WHERE slot_type = 'logical';
+
+COMMENT ON VIEW flatwal.slot_lag IS
+    'Logical slots: lag_bytes not yet confirmed by the consumer, retained_bytes of WAL kept for it. '
+    'wal_status = lost means the slot was invalidated and must be recreated.';
+
+-- ------------------------------------------------------------------ DDL tracking
+
+-- New schema versions are registered in the DDL's own transaction, so the
+-- version a change carries is the one current when the row was written.
+CREATE FUNCTION flatwal.on_ddl_command_end() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    captured regclass;
+BEGIN
+    FOR captured IN
+        SELECT DISTINCT s.relid
+          FROM pg_event_trigger_ddl_commands() AS cmd
+          JOIN flatwal.source_tables s ON s.relid = cmd.objid
+         WHERE cmd.classid = 'pg_catalog.pg_class'::regclass
+    LOOP
+        PERFORM flatwal.register_schema_version(captured);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION flatwal.on_sql_drop() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM flatwal.source_tables s
+     USING pg_event_trigger_dropped_objects() AS d
+     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0 AND s.relid = d.objid;
+END
+$$;
+
+CREATE EVENT TRIGGER flatwal_ddl_command_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'CREATE INDEX', 'ALTER INDEX', 'DROP INDEX')
+    EXECUTE FUNCTION flatwal.on_ddl_command_end();
+
+CREATE EVENT TRIGGER flatwal_sql_drop ON sql_drop
+    EXECUTE FUNCTION flatwal.on_sql_drop();

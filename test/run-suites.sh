@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the suites that need a PostgreSQL server against one throwaway
+# cluster on 127.0.0.1: the pg_regress suite and the differential check.
+# Expects the extension to be built and installed (scripts/test.sh does both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source test/lib/cluster.sh
+
+work=$(mktemp -d /tmp/flatwal-test.XXXXXX)
+chmod 755 "$work"  # the server runs as postgres when we are root
+port=$(test/lib/free-port.sh)
+trap 'cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+cluster_start "$work/pg" "$port" "logical_decoding_work_mem = '64kB'"
+
+echo "== pg_regress (PostgreSQL on 127.0.0.1:$port)"
+rm -rf build/regress && mkdir -p build/regress
+ln -s ../../test/regress build/regress/sql
+ln -s ../../test/expected build/regress/expected
+status=0
+"$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" \
+	--host=127.0.0.1 --port="$port" --user=postgres --dbname=flatwal_regress \
+	--inputdir=build/regress --outputdir=build/regress --schedule=test/schedule |
+	tee build/regress/summary.txt || status=$?
+if [ "$status" != 0 ] && [ -f build/regress/regression.diffs ]; then
+	head -200 build/regress/regression.diffs
+fi
+passed=$(grep -c '\.\.\. ok' build/regress/summary.txt || true)
+failed=$(grep -c '\.\.\. FAILED' build/regress/summary.txt || true)
+
+echo "== differential check against contrib's test_decoding"
+if /usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+echo "server suites: $passed passed, $failed failed"
+[ "$failed" = 0 ] || status=1
+exit "$status"
