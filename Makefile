@@ -34,15 +34,18 @@ $(WIRE_HEADER): format/flatwal.fbs
 $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h)
 
 # ---------------------------------------------------------------- unit tests
-UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Iplugin
-UNIT_TESTS = test_options test_frames test_render_json
+# Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Iplugin \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h plugin/status.h
 $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
 $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp $(WIRE_HEADER)
+$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/frames.h $(WIRE_HEADER)
 
-$(UNIT_BINS):
+$(UNIT_BINS): test/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka
 

@@ -151,8 +151,26 @@ void AppendArrayLevel(std::string* out, const wire::Array* array, size_t dim, si
 	out->push_back(']');
 }
 
+// True when the dimensions multiply out to exactly the number of elements.
+// A frame can pass FlatBuffers verification and still lie here, and nesting
+// by lying dimensions could loop for billions of iterations.
+bool DimensionsMatchElements(const wire::Array* array) {
+	uint64_t product = 1;
+	for (int n : *array->dimensions()) {
+		if (n <= 0) return false;
+		product *= static_cast<uint64_t>(n);
+		if (product > UINT32_MAX) return false;
+	}
+	uint64_t count = array->elements() ? array->elements()->size() : 0;
+	return product == count;
+}
+
 void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return AppendRaw(out, "[]");
+	if (!DimensionsMatchElements(array)) {
+		out->append("{\"malformed_array\":true}");
+		return;
+	}
 	size_t next = 0;
 	AppendArrayLevel(out, array, 0, &next, style);
 }
@@ -396,6 +414,11 @@ void RenderTables(ObjectWriter& w, const flatbuffers::Vector<flatbuffers::Offset
 void RenderEvent(const Event* e, std::string* out) {
 	ObjectWriter w(out);
 	w.Unsigned("format_version", e->format_version());
+	if (e->body() == nullptr) {
+		w.Literal("event", "malformed");
+		w.Close();
+		return;
+	}
 	switch (e->body_type()) {
 		case Body::Begin: {
 			const auto* b = e->body_as_Begin();
@@ -511,9 +534,19 @@ void RenderValue(const Value* value, ValueStyle style, std::string* out) {
 	if (type == Datum::Null) return AppendRaw(out, "null");
 	if (type == Datum::Unchanged) return AppendRaw(out, "{\"unchanged\":true}");
 	if (type == Datum::NONE) return AppendRaw(out, "{\"absent\":true}");
+	if (value->datum() == nullptr) return AppendRaw(out, "{\"malformed_value\":true}");  // a type without a value
+	const char* tag = DatumTag(type);
+	if (tag == nullptr) {
+		// A datum kind from a newer format, or a corrupt type byte: the verifier
+		// lets unknown union members through, so say what it was.
+		out->append("{\"unknown_datum_type\":");
+		AppendUnsigned(out, static_cast<uint8_t>(type));
+		out->push_back('}');
+		return;
+	}
 	if (style == ValueStyle::kPlain) return AppendDatumBody(out, value, style);
 	out->append("{\"");
-	out->append(DatumTag(type));
+	out->append(tag);
 	out->append("\":");
 	AppendDatumBody(out, value, style);
 	if (type == Datum::Array) {

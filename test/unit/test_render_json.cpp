@@ -159,6 +159,18 @@ void arrays_nest_by_dimension(void**) {
 	                 "{\"array\":[null],\"element_type_oid\":25,\"lower_bounds\":[0]}");
 }
 
+// Verified frames can still carry dimensions that do not match the elements.
+void lying_array_dimensions_are_not_followed(void**) {
+	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
+		                 std::vector<fb::Offset<wire::Value>> items{
+		                     wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, 1).Union())};
+		                 std::vector<int> dims{2000000000, 2000000000}, lbs{1, 1};
+		                 auto a = wire::CreateArray(b, 23, b.CreateVector(dims), b.CreateVector(lbs), b.CreateVector(items));
+		                 return wire::CreateValue(b, wire::Datum::Array, a.Union());
+	                 }),
+	                 "{\"array\":{\"malformed_array\":true},\"element_type_oid\":23}");
+}
+
 void plain_style_drops_type_tags(void**) {
 	fb::FlatBufferBuilder b;
 	auto s = b.CreateString("k\"1");
@@ -215,6 +227,7 @@ int main() {
 	    cmocka_unit_test(dates_and_times),
 	    cmocka_unit_test(uuid_bytes_and_json),
 	    cmocka_unit_test(arrays_nest_by_dimension),
+	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
 	    cmocka_unit_test(plain_style_drops_type_tags),
 	    cmocka_unit_test(verification_refuses_bad_frames),
 	    cmocka_unit_test(begin_and_commit_render_lsns_and_times),
