@@ -16,7 +16,7 @@ PLUGIN_SRCS = decoder encoder guard options relation_info render_json sql_functi
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
-PG_CXXFLAGS = -std=c++17 -I$(GEN) -Iformat -Iplugin -Wno-missing-field-initializers -Wno-register
+PG_CXXFLAGS = -std=c++17 -I$(GEN) -Iformat -Icommon -Iplugin -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK = -lstdc++
 EXTRA_CLEAN = $(BUILD)
 
@@ -33,17 +33,44 @@ $(WIRE_HEADER): format/flatwal.fbs
 
 $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h)
 
+# ---------------------------------------------------------------- shipper and test broker
+# Plain C++ programs (no PostgreSQL server headers), built beside the extension.
+APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
+	-I$(shell $(PG_CONFIG) --includedir)
+SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/producer.cpp \
+	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp plugin/render_json.cpp
+SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
+BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
+PREFIX ?= /usr/local
+
+$(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $(wildcard format/*.h) $(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(CXX) $(APP_CXXFLAGS) -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
+
+$(BROKER_BIN): test/broker/flatwal-test-broker.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(APP_CXXFLAGS) -o $@ $< -lrdkafka
+
+all: $(SHIPPER_BIN) $(BROKER_BIN)
+
+install: install-shipper
+install-shipper: $(SHIPPER_BIN)
+	install -D -m 755 $(SHIPPER_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-shipper
+
 # ---------------------------------------------------------------- unit tests
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
-UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Iplugin \
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames
+UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h plugin/status.h
 $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
 $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp $(WIRE_HEADER)
 $(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/frames.h $(WIRE_HEADER)
+$(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
+$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h
+$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h
 	@mkdir -p $(dir $@)
@@ -55,4 +82,4 @@ unit: $(UNIT_BINS)
 test: all unit
 	test/run-suites.sh
 
-.PHONY: unit test
+.PHONY: unit test install-shipper

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Decoding benchmark: flatwal beside the output plugins users already run.
+#
+# One throwaway cluster, one 7-column "orders" table, slots for every plugin
+# created before the workload (BENCH_ROWS rows inserted, updated and deleted
+# in 1,000-row transactions), then the same WAL window decoded by each plugin:
+#   peek  — pg_logical_slot_peek_binary_changes(): decoding cost inside the server
+#   recv  — pg_recvlogical to /dev/null: through the walsender, as a client sees it
+# Prints changes/s, output bytes per change and flatwal's ratio to each peer,
+# the median of BENCH_RUNS runs. Figures, not a test: machines are noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${BENCH_ROWS:-1000000}
+RUNS=${BENCH_RUNS:-3}
+scripts/install-deps.sh >/dev/null
+make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
+
+source test/lib/cluster.sh
+work=$(mktemp -d /tmp/flatwal-bench.XXXXXX)
+chmod 755 "$work"
+port=$(test/lib/free-port.sh)
+trap 'cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+cluster_start "$work/pg" "$port" "shared_buffers = '1GB'" "logical_decoding_work_mem = '256MB'" "wal_sender_timeout = 0"
+conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" "$@"; }
+
+# name | plugin | options for peek (SQL list) | options for pg_recvlogical
+PLUGINS=(
+	"flatwal|flatwal|'batch_bytes','65536'|-o batch_bytes=65536"
+	"flatwal-unbatched|flatwal||"
+	"pgoutput|pgoutput|'proto_version','1','publication_names','bench'|-o proto_version=1 -o publication_names=bench"
+	"test_decoding|test_decoding||"
+	"wal2json|wal2json|'format-version','2'|-o format-version=2"
+	"decoderbufs|decoderbufs||"
+)
+
+sql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION flatwal;
+CREATE TABLE orders (
+    id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
+    note text, created_at timestamptz NOT NULL, attrs jsonb
+);
+SELECT flatwal.add_table('orders');
+CREATE PUBLICATION bench FOR TABLE orders;
+SQL
+for entry in "${PLUGINS[@]}"; do
+	IFS='|' read -r name plugin _ _ <<<"$entry"
+	for run in $(seq 1 "$RUNS"); do
+		sql -c "SELECT 1 FROM pg_create_logical_replication_slot('${name//-/_}_$run', '$plugin')" >/dev/null
+	done
+done
+
+echo "workload: $ROWS rows inserted, updated and deleted in 1,000-row transactions"
+sql >/dev/null <<SQL
+DO \$\$
+BEGIN
+    FOR b IN 0..($ROWS / 1000 - 1) LOOP
+        INSERT INTO orders
+        SELECT g, g % 5000, 'new', (g % 100000) / 100.0, 'order note ' || md5(g::text),
+               timestamptz '2026-01-01 00:00+00' + g * interval '1 second', jsonb_build_object('src', 'web', 'n', g % 7)
+          FROM generate_series(b * 1000 + 1, b * 1000 + 1000) g;
+        COMMIT;
+    END LOOP;
+    FOR b IN 0..($ROWS / 1000 - 1) LOOP
+        UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
+        COMMIT;
+    END LOOP;
+    FOR b IN 0..($ROWS / 1000 - 1) LOOP
+        DELETE FROM orders WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
+        COMMIT;
+    END LOOP;
+END
+\$\$;
+SQL
+end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+changes=$((ROWS * 3))
+sql -c "CHECKPOINT" >/dev/null
+
+now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+declare -A PEEK RECV BYTES
+for entry in "${PLUGINS[@]}"; do
+	IFS='|' read -r name plugin peek_opts recv_opts <<<"$entry"
+	slot="${name//-/_}"
+	opts=${peek_opts:+, $peek_opts}
+	times=()
+	for run in $(seq 1 "$RUNS"); do
+		t0=$(now)
+		bytes=$(sql -c "SELECT sum(octet_length(data)) FROM pg_logical_slot_peek_binary_changes('${slot}_1', '$end_lsn', NULL$opts)")
+		times+=("$(echo "$(now) - $t0" | bc -l)")
+	done
+	PEEK[$name]=$(median "${times[@]}")
+	BYTES[$name]=$bytes
+	times=()
+	for run in $(seq 1 "$RUNS"); do
+		t0=$(now)
+		# shellcheck disable=SC2086
+		pg_recvlogical -d "$conn" --slot="${slot}_$run" --start -E "$end_lsn" -f /dev/null -F 0 $recv_opts
+		times+=("$(echo "$(now) - $t0" | bc -l)")
+	done
+	RECV[$name]=$(median "${times[@]}")
+done
+
+echo
+echo "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version'); $changes changes; median of $RUNS runs"
+printf '%-18s %14s %14s %12s %16s %16s\n' plugin "peek chg/s" "recv chg/s" "bytes/chg" "flatwal÷ (peek)" "flatwal÷ (recv)"
+for entry in "${PLUGINS[@]}"; do
+	IFS='|' read -r name _ _ _ <<<"$entry"
+	peek_rate=$(echo "$changes / ${PEEK[$name]}" | bc -l)
+	recv_rate=$(echo "$changes / ${RECV[$name]}" | bc -l)
+	peek_ratio=$(echo "${PEEK[$name]} / ${PEEK[flatwal]}" | bc -l)
+	recv_ratio=$(echo "${RECV[$name]} / ${RECV[flatwal]}" | bc -l)
+	printf '%-18s %14.0f %14.0f %12.1f %15.2fx %15.2fx\n' "$name" "$peek_rate" "$recv_rate" \
+		"$(echo "${BYTES[$name]} / $changes" | bc -l)" "$peek_ratio" "$recv_ratio"
+done

@@ -1,0 +1,307 @@
+// config.cpp — see config.h. One table of settings; every source goes through ApplySetting.
+#include "config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace flatwal {
+
+const char kUsage[] =
+    "flatwal-shipper streams a PostgreSQL logical replication slot (flatwal plugin) to Kafka.\n"
+    "\n"
+    "Usage:\n"
+    "  flatwal-shipper [OPTION]...\n"
+    "\n"
+    "Connection:\n"
+    "  -d, --dbname=CONNINFO        libpq connection string of the source database\n"
+    "                               (passwords: PGPASSWORD or ~/.pgpass, never the command line)\n"
+    "\n"
+    "Replication:\n"
+    "  -S, --slot=NAME              logical replication slot (default: flatwal)\n"
+    "      --no-create-slot         fail instead of creating a missing slot\n"
+    "  -s, --status-interval=MS     standby status updates at least every MS (default: 1000)\n"
+    "      --batch-bytes=N          frames per replication message (default: 65536)\n"
+    "\n"
+    "Kafka:\n"
+    "  -b, --brokers=HOST:PORT,...  bootstrap servers (kafka.bootstrap.servers)\n"
+    "  -X, --kafka KEY=VALUE        any librdkafka property, passed through unchanged\n"
+    "\n"
+    "Output:\n"
+    "  -t, --topic-prefix=PREFIX    topics are PREFIX.schema.table (default: the database name)\n"
+    "      --no-tombstones          no null-value message after a delete\n"
+    "      --transactions-topic     Begin/Commit frames to PREFIX.flatwal.tx\n"
+    "\n"
+    "Misc:\n"
+    "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper] sections)\n"
+    "      --shutdown-timeout=MS    how long SIGTERM waits for Kafka (default: 10000)\n"
+    "  -v, --verbose                debug logging\n"
+    "  -q, --quiet                  warnings and errors only\n"
+    "  -V, --version                print the version and exit\n"
+    "  -?, --help                   show this help and exit\n"
+    "\n"
+    "Every setting can also come from the file or from FLATWAL_<SECTION>_<KEY> variables,\n"
+    "e.g. FLATWAL_POSTGRES_SLOT=orders or FLATWAL_KAFKA_SASL_PASSWORD=... .\n";
+
+namespace {
+
+std::string Trim(const std::string& s) {
+	size_t b = 0, e = s.size();
+	while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+	while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+	return s.substr(b, e - b);
+}
+
+std::string Lower(std::string s) {
+	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+	return s;
+}
+
+Status Invalid(const std::string& key, const std::string& value, const std::string& expected) {
+	return Status::Error(ErrorKind::kInvalidParameter, "invalid value for " + key,
+	                     "The value given was \"" + (IsSecret(key) ? std::string("(hidden)") : value) + "\".",
+	                     "Use " + expected + ".");
+}
+
+Status SetBool(const std::string& key, const std::string& value, bool* out) {
+	std::string v = Lower(Trim(value));
+	if (v == "true" || v == "on" || v == "yes" || v == "1") {
+		*out = true;
+	} else if (v == "false" || v == "off" || v == "no" || v == "0") {
+		*out = false;
+	} else {
+		return Invalid(key, value, "true or false");
+	}
+	return Status::Ok();
+}
+
+Status SetInt(const std::string& key, const std::string& value, int min, int max, int* out) {
+	std::string v = Trim(value);
+	bool digits = !v.empty() && v.size() <= 9 && std::all_of(v.begin(), v.end(), ::isdigit);
+	long n = digits ? std::stol(v) : -1;
+	if (!digits || n < min || n > max)
+		return Invalid(key, value, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+	*out = static_cast<int>(n);
+	return Status::Ok();
+}
+
+Status SetLogLevel(const std::string& key, const std::string& value, LogLevel* out) {
+	std::string v = Lower(Trim(value));
+	if (v == "error") *out = LogLevel::kError;
+	else if (v == "warning") *out = LogLevel::kWarning;
+	else if (v == "info") *out = LogLevel::kInfo;
+	else if (v == "debug") *out = LogLevel::kDebug;
+	else return Invalid(key, value, "error, warning, info or debug");
+	return Status::Ok();
+}
+
+struct SettingSpec {
+	const char* key;
+	Status (*apply)(const std::string& key, const std::string& value, ShipperConfig* c);
+};
+
+const SettingSpec kSettings[] = {
+    {"postgres.conninfo", [](const std::string&, const std::string& v, ShipperConfig* c) { c->conninfo = v; return Status::Ok(); }},
+    {"postgres.slot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string s = Trim(v);
+	     bool ok = !s.empty() && s.size() < 64 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+		     return std::islower(ch) || std::isdigit(ch) || ch == '_';
+	     });
+	     if (!ok) return Invalid(k, v, "lower-case letters, digits and underscores (PostgreSQL's rule for slot names)");
+	     c->slot = s;
+	     return Status::Ok();
+     }},
+    {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
+    {"postgres.status_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 10, 600000, &c->status_interval_ms); }},
+    {"postgres.batch_bytes", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 64 << 20, &c->batch_bytes); }},
+    {"shipper.topic_prefix", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string s = Trim(v);
+	     bool ok = s.size() < 200 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+		     return std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+	     });
+	     if (!ok) return Invalid(k, v, "letters, digits, '.', '_' and '-' (Kafka's rule for topic names)");
+	     c->topic_prefix = s;
+	     return Status::Ok();
+     }},
+    {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
+    {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
+    {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
+    {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
+};
+
+void SetKafka(const std::string& property, const std::string& value, ShipperConfig* config) {
+	for (auto& kv : config->kafka) {
+		if (kv.first == property) {
+			kv.second = value;
+			return;
+		}
+	}
+	config->kafka.emplace_back(property, value);
+}
+
+std::string KnownKeys() {
+	std::string keys;
+	for (const SettingSpec& s : kSettings) keys += std::string(keys.empty() ? "" : ", ") + s.key;
+	return keys + ", kafka.<librdkafka property>";
+}
+
+}  // namespace
+
+bool IsSecret(const std::string& key) {
+	std::string k = Lower(key);
+	return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
+	       k.find(".key") != std::string::npos || k.find("token") != std::string::npos;
+}
+
+Status ApplySetting(const std::string& key, const std::string& value, ShipperConfig* config) {
+	if (key.rfind("kafka.", 0) == 0 && key.size() > 6) {
+		SetKafka(key.substr(6), value, config);
+		return Status::Ok();
+	}
+	for (const SettingSpec& spec : kSettings)
+		if (key == spec.key) return spec.apply(key, value, config);
+	return Status::Error(ErrorKind::kInvalidParameter, "unknown setting \"" + key + "\"",
+	                     "Known settings: " + KnownKeys() + ".");
+}
+
+Status ParseConfigText(const std::string& text, const std::string& origin, ShipperConfig* config) {
+	std::istringstream in(text);
+	std::string line, section;
+	int number = 0;
+	while (std::getline(in, line)) {
+		++number;
+		std::string t = Trim(line);
+		if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+		std::string where = origin + ":" + std::to_string(number);
+		if (t.front() == '[') {
+			if (t.back() != ']')
+				return Status::Error(ErrorKind::kInvalidParameter, where + ": malformed section header \"" + t + "\"");
+			section = Lower(Trim(t.substr(1, t.size() - 2)));
+			if (section != "postgres" && section != "kafka" && section != "shipper")
+				return Status::Error(ErrorKind::kInvalidParameter, where + ": unknown section [" + section + "]", {},
+				                     "Sections are [postgres], [kafka] and [shipper].");
+			continue;
+		}
+		size_t eq = t.find('=');
+		if (eq == std::string::npos || section.empty())
+			return Status::Error(ErrorKind::kInvalidParameter,
+			                     where + ": expected key = value inside a [section]", "The line was \"" + t + "\".");
+		std::string key = Trim(t.substr(0, eq));
+		std::string value = Trim(t.substr(eq + 1));
+		Status st = ApplySetting(section + "." + key, value, config);
+		if (!st.ok()) return Status::Error(st.kind(), where + ": " + st.message(), st.detail(), st.hint());
+	}
+	return Status::Ok();
+}
+
+Status ApplyEnvironment(const std::map<std::string, std::string>& env, ShipperConfig* config) {
+	const std::string prefix = "FLATWAL_";
+	for (const auto& kv : env) {
+		if (kv.first.rfind(prefix, 0) != 0) continue;
+		std::string rest = Lower(kv.first.substr(prefix.size()));
+		size_t underscore = rest.find('_');
+		if (underscore == std::string::npos) continue;
+		std::string section = rest.substr(0, underscore);
+		std::string key = rest.substr(underscore + 1);
+		if (section == "kafka") std::replace(key.begin(), key.end(), '_', '.');
+		Status st = ApplySetting(section + "." + key, kv.second, config);
+		if (!st.ok())
+			return Status::Error(st.kind(), "environment variable " + kv.first + ": " + st.message(), st.detail(),
+			                     st.hint());
+	}
+	return Status::Ok();
+}
+
+Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* command, ShipperConfig* config) {
+	struct Flag {
+		const char* shortname;
+		const char* longname;
+		const char* key;        // setting it sets, or nullptr
+		const char* fixed;      // value for flags that take none
+	};
+	static const Flag kFlags[] = {
+	    {"-d", "--dbname", "postgres.conninfo", nullptr},
+	    {"-S", "--slot", "postgres.slot", nullptr},
+	    {nullptr, "--no-create-slot", "postgres.create_slot", "false"},
+	    {"-s", "--status-interval", "postgres.status_interval_ms", nullptr},
+	    {nullptr, "--batch-bytes", "postgres.batch_bytes", nullptr},
+	    {"-b", "--brokers", "kafka.bootstrap.servers", nullptr},
+	    {"-t", "--topic-prefix", "shipper.topic_prefix", nullptr},
+	    {nullptr, "--no-tombstones", "shipper.tombstones", "false"},
+	    {nullptr, "--transactions-topic", "shipper.transactions_topic", "true"},
+	    {nullptr, "--shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
+	    {"-v", "--verbose", "shipper.log_level", "debug"},
+	    {"-q", "--quiet", "shipper.log_level", "warning"},
+	    {"-X", "--kafka", nullptr, nullptr},
+	    {"-c", "--config", nullptr, nullptr},
+	    {"-V", "--version", nullptr, "version"},
+	    {"-?", "--help", nullptr, "help"},
+	};
+	for (size_t i = 0; i < args.size(); ++i) {
+		std::string arg = args[i], value;
+		bool has_inline = false;
+		if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+			value = arg.substr(arg.find('=') + 1);
+			arg = arg.substr(0, arg.find('='));
+			has_inline = true;
+		}
+		const Flag* flag = nullptr;
+		for (const Flag& f : kFlags)
+			if ((f.shortname && arg == f.shortname) || arg == f.longname) flag = &f;
+		if (flag == nullptr)
+			return Status::Error(ErrorKind::kInvalidParameter, "unknown option \"" + args[i] + "\"", {},
+			                     "Try \"flatwal-shipper --help\".");
+		if (flag->fixed != nullptr) {
+			if (has_inline)
+				return Status::Error(ErrorKind::kInvalidParameter, "option " + arg + " takes no value");
+			std::string fixed = flag->fixed;
+			if (fixed == "help") command->help = true;
+			else if (fixed == "version") command->version = true;
+			else {
+				Status st = ApplySetting(flag->key, fixed, config);
+				if (!st.ok()) return st;
+			}
+			continue;
+		}
+		if (!has_inline) {
+			if (i + 1 >= args.size())
+				return Status::Error(ErrorKind::kInvalidParameter, "option " + arg + " needs a value");
+			value = args[++i];
+		}
+		if (std::string(flag->longname) == "--config") {
+			command->config_file = value;
+			continue;
+		}
+		std::string key = flag->key ? flag->key : "";
+		if (std::string(flag->longname) == "--kafka") {
+			size_t eq = value.find('=');
+			if (eq == std::string::npos || eq == 0)
+				return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE",
+				                     "The argument was \"" + value + "\".", "For example: -X acks=all");
+			key = "kafka." + value.substr(0, eq);
+			value = value.substr(eq + 1);
+			if (IsSecret(key))
+				return Status::Error(ErrorKind::kInvalidParameter,
+				                     "secret setting " + key + " given on the command line",
+				                     "Command lines are visible to every user of the machine.",
+				                     "Put it in the config file or in FLATWAL_KAFKA_... environment variables.");
+		}
+		Status st = ApplySetting(key, value, config);
+		if (!st.ok()) return st;
+	}
+	return Status::Ok();
+}
+
+Status Validate(const ShipperConfig& config) {
+	if (config.conninfo.empty())
+		return Status::Error(ErrorKind::kInvalidParameter, "no source database given", {},
+		                     "Pass -d 'host=... dbname=...' or set postgres.conninfo.");
+	bool has_brokers = false;
+	for (const auto& kv : config.kafka) has_brokers |= (kv.first == "bootstrap.servers" && !kv.second.empty());
+	if (!has_brokers)
+		return Status::Error(ErrorKind::kInvalidParameter, "no Kafka brokers given", {},
+		                     "Pass -b host:port or set kafka.bootstrap.servers.");
+	return Status::Ok();
+}
+
+}  // namespace flatwal

@@ -1,0 +1,68 @@
+// config.h — flatwal-shipper's settings: defaults, then a config file, then
+// FLATWAL_* environment variables, then command-line flags, each overriding
+// the one before. librdkafka properties pass through unchanged.
+// Pure C++: parsed and unit-tested without a server.
+#ifndef FLATWAL_SHIPPER_CONFIG_H
+#define FLATWAL_SHIPPER_CONFIG_H
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "status.h"
+
+namespace flatwal {
+
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+struct ShipperConfig {
+	// [postgres]
+	std::string conninfo;            // libpq conninfo; replication=database is added
+	std::string slot = "flatwal";
+	bool create_slot = true;         // create the slot when it does not exist
+	int status_interval_ms = 1000;   // standby status updates at least this often
+	int batch_bytes = 65536;         // plugin frames per replication message
+
+	// [kafka]: librdkafka properties, in the order given
+	std::vector<std::pair<std::string, std::string>> kafka;
+
+	// [shipper]
+	std::string topic_prefix;        // empty: the database name
+	bool tombstones = true;          // a delete is followed by a null-value message
+	bool transactions_topic = false; // Begin/Commit frames to <prefix>.flatwal.tx
+	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
+	LogLevel log_level = LogLevel::kInfo;
+};
+
+// What the command line asked for besides settings.
+struct CommandLine {
+	bool help = false;
+	bool version = false;
+	std::string config_file;
+};
+
+// Sets `key` (e.g. "postgres.slot", "kafka.bootstrap.servers") to `value`.
+Status ApplySetting(const std::string& key, const std::string& value, ShipperConfig* config);
+
+// Parses an INI-style file: [section] headers, key = value lines, # comments.
+Status ParseConfigText(const std::string& text, const std::string& origin, ShipperConfig* config);
+
+// FLATWAL_POSTGRES_SLOT=x sets postgres.slot; FLATWAL_KAFKA_SASL_PASSWORD sets
+// kafka.sasl.password (underscores become dots for kafka properties).
+Status ApplyEnvironment(const std::map<std::string, std::string>& env, ShipperConfig* config);
+
+// Parses argv (without argv[0]) into `command` and settings.
+Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* command, ShipperConfig* config);
+
+// Checks that the settings make sense together.
+Status Validate(const ShipperConfig& config);
+
+// True when a setting's value must never be printed (passwords, keys, secrets).
+bool IsSecret(const std::string& key);
+
+extern const char kUsage[];
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SHIPPER_CONFIG_H

@@ -1,0 +1,21 @@
+// log.h — structured log lines on stderr: ts=… level=… msg="…" key=value …
+#ifndef FLATWAL_LOG_H
+#define FLATWAL_LOG_H
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "config.h"
+
+namespace flatwal {
+
+using LogField = std::pair<const char*, std::string>;
+
+void SetLogLevel(LogLevel level);
+bool LogEnabled(LogLevel level);
+void Log(LogLevel level, const std::string& message, std::initializer_list<LogField> fields = {});
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_LOG_H

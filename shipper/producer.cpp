@@ -1,0 +1,143 @@
+// producer.cpp — see producer.h.
+#include "producer.h"
+
+#include <chrono>
+
+#include "log.h"
+
+namespace flatwal {
+namespace {
+
+bool UserSet(const ShipperConfig& config, const char* property) {
+	for (const auto& kv : config.kafka)
+		if (kv.first == property) return true;
+	return false;
+}
+
+}  // namespace
+
+KafkaProducer::~KafkaProducer() {
+	if (rk_ != nullptr) rd_kafka_destroy(rk_);
+}
+
+Status KafkaProducer::Open(const ShipperConfig& config) {
+	rd_kafka_conf_t* conf = rd_kafka_conf_new();
+	char err[512];
+	// The delivery contract needs these; the user may not weaken them.
+	const std::pair<const char*, const char*> required[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
+	// Sensible defaults that the user may override.
+	const std::pair<const char*, const char*> defaults[] = {
+	    {"partitioner", "murmur2_random"},  // the Java client's partitioner: joins by key line up
+	    {"message.timeout.ms", "0"},        // retry through broker outages until they end
+	    {"linger.ms", "5"},
+	    {"compression.type", "lz4"},
+	    {"client.id", "flatwal-shipper"},
+	};
+	for (const auto& kv : defaults)
+		if (!UserSet(config, kv.first) && rd_kafka_conf_set(conf, kv.first, kv.second, err, sizeof err) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			return Status::Error(ErrorKind::kInvalidParameter, std::string("librdkafka: ") + err);
+		}
+	for (const auto& kv : config.kafka) {
+		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			return Status::Error(ErrorKind::kInvalidParameter, "invalid Kafka setting " + kv.first, err,
+			                     "Settings under [kafka] and -X are librdkafka properties (see its CONFIGURATION.md).");
+		}
+	}
+	for (const auto& kv : required) {
+		for (const auto& user : config.kafka) {
+			bool same = user.second == kv.second || (user.first == "acks" && user.second == "-1");
+			if (user.first == kv.first && !same) {
+				rd_kafka_conf_destroy(conf);
+				return Status::Error(ErrorKind::kInvalidParameter,
+				                     "Kafka setting " + user.first + " = " + user.second + " is not allowed",
+				                     "flatwal-shipper confirms WAL only after Kafka acknowledged it, which needs " +
+				                         std::string(kv.first) + " = " + kv.second + ".",
+				                     "Remove the setting.");
+			}
+		}
+		rd_kafka_conf_set(conf, kv.first, kv.second, err, sizeof err);
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, &KafkaProducer::OnDelivery);
+	rd_kafka_conf_set_error_cb(conf, &KafkaProducer::OnError);
+	rd_kafka_conf_set_opaque(conf, this);
+	rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+	if (rk_ == nullptr) return Status::Error(ErrorKind::kInvalidParameter, std::string("cannot create Kafka producer: ") + err);
+	return Status::Ok();
+}
+
+void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+	auto* self = static_cast<KafkaProducer*>(opaque);
+	auto seq = static_cast<LsnTracker::Seq>(reinterpret_cast<uintptr_t>(message->_private));
+	if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		self->tracker_->Delivered(seq);
+		++self->delivered_;
+		return;
+	}
+	self->tracker_->Failed(seq);
+	if (self->fatal_.ok()) {
+		std::string topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "?";
+		self->fatal_ = Status::Error(ErrorKind::kInternal,
+		                             "Kafka refused a message for topic " + topic + ": " + rd_kafka_err2str(message->err),
+		                             std::string("error code ") + rd_kafka_err2name(message->err),
+		                             "Nothing from this message on is confirmed to PostgreSQL; fix the cause "
+		                             "(topic exists or auto-creation is on, ACLs, message.max.bytes) and restart.");
+	}
+}
+
+void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+	auto* self = static_cast<KafkaProducer*>(opaque);
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char fatal_reason[512];
+		rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal_reason, sizeof fatal_reason);
+		if (self->fatal_.ok())
+			self->fatal_ = Status::Error(ErrorKind::kInternal, std::string("fatal Kafka error: ") + fatal_reason,
+			                             std::string("error code ") + rd_kafka_err2name(code),
+			                             "Restart the shipper; it resumes from the last confirmed position.");
+		return;
+	}
+	// Broker down, connection refused, ...: librdkafka keeps retrying.
+	Log(LogLevel::kWarning, "Kafka is not reachable, retrying",
+	    {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))}, {"reason", reason}});
+}
+
+Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, size_t size,
+                              const std::atomic<int>& stop) {
+	LsnTracker::Seq seq = tracker_->Produced();
+	for (;;) {
+		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());
+		for (const auto& h : message.headers)
+			rd_kafka_header_add(headers, h.first.data(), h.first.size(), h.second.data(), h.second.size());
+		rd_kafka_resp_err_t err = rd_kafka_producev(
+		    rk_, RD_KAFKA_V_TOPIC(message.topic.c_str()),
+		    RD_KAFKA_V_KEY(message.has_key ? message.key.data() : nullptr, message.has_key ? message.key.size() : 0),
+		    RD_KAFKA_V_VALUE(message.tombstone ? nullptr : const_cast<uint8_t*>(frame), message.tombstone ? 0 : size),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+		    RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))), RD_KAFKA_V_END);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+		rd_kafka_headers_destroy(headers);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			tracker_->Failed(seq);
+			return Status::Error(ErrorKind::kInternal,
+			                     "cannot produce to topic " + message.topic + ": " + rd_kafka_err2str(err),
+			                     std::string("error code ") + rd_kafka_err2name(err));
+		}
+		// Back pressure: stop reading WAL until librdkafka has room.
+		if (stop.load() != 0) {
+			tracker_->Failed(seq);
+			return Status::Error(ErrorKind::kInternal, "stopped while waiting for room in the Kafka queue");
+		}
+		rd_kafka_poll(rk_, 50);
+		if (!fatal_.ok()) return fatal_;
+	}
+}
+
+bool KafkaProducer::Flush(int timeout_ms) {
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+	while (rd_kafka_outq_len(rk_) > 0 && std::chrono::steady_clock::now() < deadline && fatal_.ok())
+		rd_kafka_poll(rk_, 50);
+	return rd_kafka_outq_len(rk_) == 0;
+}
+
+}  // namespace flatwal

@@ -1,0 +1,52 @@
+// producer.h — the Kafka side: an idempotent librdkafka producer whose
+// delivery reports feed the LsnTracker.
+//
+// Two kinds of errors (STYLE.md 9): retriable ones wait — a full queue is
+// polled until there is room, a broker outage is retried until it returns
+// (message.timeout.ms = 0 unless set) — and fatal ones (a permanent delivery
+// failure, a fatal idempotence error) are reported by FatalError() with the
+// topic and cause; the shipper then stops without confirming past them.
+#ifndef FLATWAL_PRODUCER_H
+#define FLATWAL_PRODUCER_H
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <string>
+
+#include "config.h"
+#include "lsn_tracker.h"
+#include "router.h"
+
+namespace flatwal {
+
+class KafkaProducer {
+ public:
+	explicit KafkaProducer(LsnTracker* tracker) : tracker_(tracker) {}
+	~KafkaProducer();
+	KafkaProducer(const KafkaProducer&) = delete;
+	KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+	Status Open(const ShipperConfig& config);
+	// Produces one message (value = frame, or null for a tombstone). Waits
+	// while librdkafka's queue is full, unless `stop` is raised.
+	Status Produce(const OutMessage& message, const uint8_t* frame, size_t size, const std::atomic<int>& stop);
+	void Poll(int timeout_ms) { rd_kafka_poll(rk_, timeout_ms); }
+	int OutQueue() const { return rd_kafka_outq_len(rk_); }
+	// Waits up to timeout_ms for every message to be acknowledged or failed.
+	bool Flush(int timeout_ms);
+	// Non-ok once a fatal error was seen.
+	const Status& FatalError() const { return fatal_; }
+
+ private:
+	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+	static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+	LsnTracker* tracker_;
+	rd_kafka_t* rk_ = nullptr;
+	Status fatal_ = Status::Ok();
+	int64_t delivered_ = 0;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_PRODUCER_H

@@ -1,0 +1,190 @@
+// shipper.cpp — see shipper.h.
+#include "shipper.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "frames.h"
+#include "log.h"
+#include "render_json.h"
+
+namespace flatwal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int MillisUntil(Clock::time_point t) {
+	auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+	return static_cast<int>(std::max<int64_t>(0, ms));
+}
+
+}  // namespace
+
+void Shipper::SleepUnlessStopping(int ms) {
+	auto until = Clock::now() + std::chrono::milliseconds(ms);
+	while (!Stopping() && Clock::now() < until) {
+		if (producer_) producer_->Poll(0);
+		std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100, MillisUntil(until) + 1)));
+	}
+}
+
+Status Shipper::HandleMessage(const uint8_t* data, size_t size) {
+	FrameReader reader(data, size);
+	const uint8_t* frame;
+	size_t length;
+	while (reader.Next(&frame, &length)) {
+		aligned_.resize(length / 8 + 1);
+		std::memcpy(aligned_.data(), frame, length);
+		const wire::Event* event = nullptr;
+		Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned_.data()), length, &event);
+		if (!st.ok()) return st;
+		++frames_;
+		routes_.clear();
+		router_->Route(*event, &routes_);
+		for (const OutMessage& m : routes_) {
+			st = producer_->Produce(m, frame, length, *stop_);
+			if (!st.ok()) return st;
+			++messages_;
+		}
+		switch (event->body_type()) {
+			case wire::Body::Begin: in_transaction_ = true; break;
+			case wire::Body::Commit:
+				in_transaction_ = false;
+				tracker_.Boundary(event->body_as_Commit()->end_lsn());
+				break;
+			case wire::Body::StreamStart:
+				return Status::Error(ErrorKind::kNotSupported, "the slot streams in-progress transactions",
+				                     "flatwal-shipper does not request stream_changes.",
+				                     "Check that no other client uses this slot with stream_changes.");
+			default: break;
+		}
+	}
+	if (reader.malformed())
+		return Status::Error(ErrorKind::kInvalidData, "malformed replication message",
+		                     "A frame length runs past the end of the " + std::to_string(size) + " bytes received.");
+	return Status::Ok();
+}
+
+void Shipper::SendStatus(ReplicationStream& stream, PgFailure* failure) {
+	uint64_t confirmed = tracker_.Confirmable();
+	if (stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, failure) && confirmed != reported_lsn_) {
+		Log(LogLevel::kDebug, "confirmed", {{"flush_lsn", LsnText(confirmed)}, {"in_flight", std::to_string(tracker_.InFlight())}});
+		reported_lsn_ = confirmed;
+	}
+}
+
+Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure) {
+	const auto interval = std::chrono::milliseconds(config_.status_interval_ms);
+	auto next_status = Clock::now() + interval;
+	in_transaction_ = false;
+	ReplicationStream::Message message;
+	for (;;) {
+		if (Stopping()) return StreamEnd::kStopRequested;
+		if (!producer_->FatalError().ok()) return StreamEnd::kKafkaFatal;
+		switch (stream.Receive(std::min(100, MillisUntil(next_status)), &message, failure)) {
+			case ReplicationStream::Event::kData: {
+				received_lsn_ = std::max(received_lsn_, message.wal_start);
+				Status st = HandleMessage(message.data, message.size);
+				if (!st.ok()) {
+					if (!producer_->FatalError().ok() || Stopping()) return Stopping() ? StreamEnd::kStopRequested : StreamEnd::kKafkaFatal;
+					failure->retriable = false;
+					failure->message = st.message() + (st.detail().empty() ? "" : " " + st.detail()) +
+					                   (st.hint().empty() ? "" : " " + st.hint());
+					return StreamEnd::kBadStream;
+				}
+				break;
+			}
+			case ReplicationStream::Event::kKeepalive:
+				received_lsn_ = std::max(received_lsn_, message.wal_end);
+				// Between transactions, everything before the server's position has been produced.
+				if (!in_transaction_) tracker_.Boundary(message.wal_end);
+				if (message.reply_requested) next_status = Clock::now();
+				break;
+			case ReplicationStream::Event::kClosed:
+				return StreamEnd::kDisconnected;
+			case ReplicationStream::Event::kNone:
+				break;
+		}
+		producer_->Poll(0);
+		if (Clock::now() >= next_status) {
+			SendStatus(stream, failure);
+			next_status = Clock::now() + interval;
+		}
+	}
+}
+
+int Shipper::Run() {
+	SetLogLevel(config_.log_level);
+	producer_.reset(new KafkaProducer(&tracker_));
+	Status st = producer_->Open(config_);
+	if (!st.ok()) {
+		Log(LogLevel::kError, st.message(), {{"detail", st.detail()}, {"hint", st.hint()}});
+		return kExitConfig;
+	}
+	int backoff_ms = 500;
+	int exit_code = kExitOk;
+	std::string stop_reason = "signal";
+	ReplicationStream stream;
+	bool connected = false;
+	while (!Stopping()) {
+		PgFailure failure;
+		std::string database;
+		bool created = false;
+		connected = stream.Connect(config_.conninfo, &failure) && stream.CurrentDatabase(&database, &failure) &&
+		            stream.EnsureSlot(config_.slot, config_.create_slot, &created, &failure);
+		if (connected) {
+			if (!router_) {
+				std::string prefix = config_.topic_prefix.empty() ? SafeTopicPart(database) : config_.topic_prefix;
+				router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}));
+				Log(LogLevel::kInfo, "routing", {{"topic_prefix", prefix}, {"schemas_topic", router_->SchemasTopic()}});
+			}
+			if (created) Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}});
+			connected = stream.Start(config_.slot, config_.batch_bytes, &failure);
+		}
+		if (connected) {
+			Log(LogLevel::kInfo, "streaming", {{"slot", config_.slot}, {"database", database}});
+			backoff_ms = 500;
+			StreamEnd end = Stream(stream, &failure);
+			if (end == StreamEnd::kStopRequested) break;
+			if (end == StreamEnd::kKafkaFatal) {
+				const Status& fatal = producer_->FatalError();
+				Log(LogLevel::kError, fatal.message(), {{"detail", fatal.detail()}, {"hint", fatal.hint()}});
+				exit_code = kExitKafka;
+				stop_reason = "kafka error";
+				break;
+			}
+		}
+		if (!failure.retriable) {
+			Log(LogLevel::kError, failure.message);
+			exit_code = kExitPostgres;
+			stop_reason = "postgres error";
+			break;
+		}
+		Log(LogLevel::kWarning, "PostgreSQL connection lost, reconnecting",
+		    {{"error", failure.message}, {"retry_in_ms", std::to_string(backoff_ms)}});
+		stream.Close();
+		connected = false;
+		SleepUnlessStopping(backoff_ms);
+		backoff_ms = std::min(backoff_ms * 2, 30000);
+	}
+
+	// Shutdown: stop reading WAL, give Kafka a bounded time, confirm what it acknowledged.
+	bool drained = producer_->Flush(exit_code == kExitOk ? config_.shutdown_timeout_ms : 0);
+	uint64_t confirmed = tracker_.Confirmable();
+	if (connected) {
+		PgFailure ignored;
+		stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, &ignored);
+	}
+	Log(exit_code == kExitOk ? LogLevel::kInfo : LogLevel::kError, "stopped",
+	    {{"reason", stop_reason},
+	     {"confirmed_lsn", LsnText(confirmed)},
+	     {"frames", std::to_string(frames_)},
+	     {"messages", std::to_string(messages_)},
+	     {"unacknowledged", std::to_string(producer_->OutQueue())},
+	     {"drained", drained ? "true" : "false"}});
+	return exit_code;
+}
+
+}  // namespace flatwal

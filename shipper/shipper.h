@@ -1,0 +1,52 @@
+// shipper.h — the loop that joins the pieces: replication stream -> frames
+// -> routes -> Kafka producer -> delivery reports -> LsnTracker -> standby
+// status updates. Reconnects to PostgreSQL with backoff; stops on a signal
+// with a bounded flush, or on a fatal error without confirming past it.
+#ifndef FLATWAL_SHIPPER_H
+#define FLATWAL_SHIPPER_H
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "config.h"
+#include "lsn_tracker.h"
+#include "producer.h"
+#include "replication.h"
+#include "router.h"
+
+namespace flatwal {
+
+// Exit codes, also documented in --help's neighbour, the README.
+enum ExitCode { kExitOk = 0, kExitConfig = 1, kExitKafka = 2, kExitPostgres = 3 };
+
+class Shipper {
+ public:
+	Shipper(ShipperConfig config, const std::atomic<int>* stop) : config_(std::move(config)), stop_(stop) {}
+	int Run();
+
+ private:
+	enum class StreamEnd { kStopRequested, kDisconnected, kKafkaFatal, kBadStream };
+	StreamEnd Stream(ReplicationStream& stream, PgFailure* failure);
+	Status HandleMessage(const uint8_t* data, size_t size);
+	void SendStatus(ReplicationStream& stream, PgFailure* failure);
+	bool Stopping() const { return stop_->load() != 0; }
+	void SleepUnlessStopping(int ms);
+
+	ShipperConfig config_;
+	const std::atomic<int>* stop_;
+	LsnTracker tracker_;
+	std::unique_ptr<KafkaProducer> producer_;
+	std::unique_ptr<Router> router_;
+	std::vector<OutMessage> routes_;       // scratch: messages for one frame
+	std::vector<uint64_t> aligned_;        // scratch: one frame, 8-byte aligned
+	bool in_transaction_ = false;
+	uint64_t received_lsn_ = 0;
+	uint64_t reported_lsn_ = 0;
+	uint64_t frames_ = 0;
+	uint64_t messages_ = 0;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SHIPPER_H

@@ -1,0 +1,126 @@
+// Unit tests for flatwal-shipper's configuration (shipper/config.cpp).
+#include "unit.h"
+
+#include <cstring>
+
+#include "config.h"
+
+using flatwal::ShipperConfig;
+using flatwal::Status;
+
+namespace {
+
+std::string Kafka(const ShipperConfig& c, const std::string& key) {
+	for (const auto& kv : c.kafka)
+		if (kv.first == key) return kv.second;
+	return "<unset>";
+}
+
+void file_sections_and_passthrough(void**) {
+	ShipperConfig c;
+	Status st = flatwal::ParseConfigText(
+	    "# comment\n[postgres]\nconninfo = host=db dbname=shop\nslot = orders_cdc\ncreate_slot = no\n"
+	    "[kafka]\nbootstrap.servers = k1:9092,k2:9092\nacks = all\ncompression.type=zstd\n"
+	    "[shipper]\ntopic_prefix = cdc.shop\ntombstones = false\n",
+	    "test.conf", &c);
+	assert_true(st.ok());
+	assert_string_eq(c.conninfo, "host=db dbname=shop");
+	assert_string_eq(c.slot, "orders_cdc");
+	assert_false(c.create_slot);
+	assert_string_eq(c.topic_prefix, "cdc.shop");
+	assert_false(c.tombstones);
+	assert_string_eq(Kafka(c, "bootstrap.servers"), "k1:9092,k2:9092");
+	assert_string_eq(Kafka(c, "compression.type"), "zstd");
+	assert_int_equal(c.kafka.size(), 3);
+}
+
+void file_errors_name_the_line(void**) {
+	ShipperConfig c;
+	Status st = flatwal::ParseConfigText("[postgres]\nslot = ok\nbogus = 1\n", "a.conf", &c);
+	assert_false(st.ok());
+	assert_string_eq(st.message(), "a.conf:3: unknown setting \"postgres.bogus\"");
+	st = flatwal::ParseConfigText("slot = x\n", "b.conf", &c);
+	assert_string_eq(st.message(), "b.conf:1: expected key = value inside a [section]");
+	st = flatwal::ParseConfigText("[database]\n", "c.conf", &c);
+	assert_string_eq(st.message(), "c.conf:1: unknown section [database]");
+	st = flatwal::ParseConfigText("[postgres]\nstatus_interval_ms = soon\n", "d.conf", &c);
+	assert_string_eq(st.message(), "d.conf:2: invalid value for postgres.status_interval_ms");
+}
+
+void environment_overrides_file(void**) {
+	ShipperConfig c;
+	assert_true(flatwal::ParseConfigText("[postgres]\nslot = from_file\n", "f", &c).ok());
+	std::map<std::string, std::string> env{{"FLATWAL_POSTGRES_SLOT", "from_env"},
+	                                       {"FLATWAL_KAFKA_SASL_PASSWORD", "s3cret"},
+	                                       {"PATH", "/usr/bin"}};
+	assert_true(flatwal::ApplyEnvironment(env, &c).ok());
+	assert_string_eq(c.slot, "from_env");
+	assert_string_eq(Kafka(c, "sasl.password"), "s3cret");
+	env = {{"FLATWAL_SHIPPER_TOMBSTONES", "perhaps"}};
+	Status st = flatwal::ApplyEnvironment(env, &c);
+	assert_false(st.ok());
+	assert_string_eq(st.message(), "environment variable FLATWAL_SHIPPER_TOMBSTONES: invalid value for shipper.tombstones");
+}
+
+void command_line_flags(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	Status st = flatwal::ParseCommandLine({"-d", "dbname=x", "--slot=s1", "-b", "127.0.0.1:1", "-X", "linger.ms=5",
+	                                       "--no-tombstones", "--transactions-topic", "-v", "-c", "my.conf"},
+	                                      &cmd, &c);
+	assert_true(st.ok());
+	assert_string_eq(c.conninfo, "dbname=x");
+	assert_string_eq(c.slot, "s1");
+	assert_string_eq(Kafka(c, "bootstrap.servers"), "127.0.0.1:1");
+	assert_string_eq(Kafka(c, "linger.ms"), "5");
+	assert_false(c.tombstones);
+	assert_true(c.transactions_topic);
+	assert_true(c.log_level == flatwal::LogLevel::kDebug);
+	assert_string_eq(cmd.config_file, "my.conf");
+	assert_true(flatwal::Validate(c).ok());
+}
+
+void command_line_errors(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_string_eq(flatwal::ParseCommandLine({"--frobnicate"}, &cmd, &c).message(), "unknown option \"--frobnicate\"");
+	assert_string_eq(flatwal::ParseCommandLine({"-S"}, &cmd, &c).message(), "option -S needs a value");
+	assert_string_eq(flatwal::ParseCommandLine({"-X", "acks"}, &cmd, &c).message(), "-X needs KEY=VALUE");
+	assert_string_eq(flatwal::ParseCommandLine({"--slot=Bad-Name"}, &cmd, &c).message(), "invalid value for postgres.slot");
+	assert_string_eq(flatwal::ParseCommandLine({"--no-tombstones=1"}, &cmd, &c).message(),
+	                 "option --no-tombstones takes no value");
+}
+
+void secrets_stay_off_the_command_line_and_out_of_messages(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	Status st = flatwal::ParseCommandLine({"-X", "sasl.password=hunter2"}, &cmd, &c);
+	assert_false(st.ok());
+	assert_string_eq(st.message(), "secret setting kafka.sasl.password given on the command line");
+	assert_null(strstr((st.message() + st.detail() + st.hint()).c_str(), "hunter2"));
+	assert_true(flatwal::IsSecret("kafka.ssl.key.password"));
+	assert_true(flatwal::IsSecret("kafka.sasl.oauthbearer.client.secret"));
+	assert_false(flatwal::IsSecret("kafka.bootstrap.servers"));
+}
+
+void validation_says_what_is_missing(void**) {
+	ShipperConfig c;
+	assert_string_eq(flatwal::Validate(c).message(), "no source database given");
+	c.conninfo = "dbname=x";
+	assert_string_eq(flatwal::Validate(c).message(), "no Kafka brokers given");
+}
+
+}  // namespace
+
+int main() {
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(file_sections_and_passthrough),
+	    cmocka_unit_test(file_errors_name_the_line),
+	    cmocka_unit_test(environment_overrides_file),
+	    cmocka_unit_test(command_line_flags),
+	    cmocka_unit_test(command_line_errors),
+	    cmocka_unit_test(secrets_stay_off_the_command_line_and_out_of_messages),
+	    cmocka_unit_test(validation_says_what_is_missing),
+	};
+	return cmocka_run_group_tests_name("config", tests, nullptr, nullptr);
+}

@@ -1,0 +1,147 @@
+// Unit tests for the LSN tracker (shipper/lsn_tracker.cpp): nothing is
+// confirmed before Kafka acknowledged every message below it.
+#include "unit.h"
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "lsn_tracker.h"
+
+using flatwal::LsnTracker;
+
+namespace {
+
+void nothing_confirmed_before_acks(void**) {
+	LsnTracker t;
+	auto a = t.Produced();
+	auto b = t.Produced();
+	t.Boundary(100);
+	assert_int_equal(t.Confirmable(), 0);
+	t.Delivered(b);
+	assert_int_equal(t.Confirmable(), 0);  // a is still in flight
+	t.Delivered(a);
+	assert_int_equal(t.Confirmable(), 100);
+	assert_int_equal(t.InFlight(), 0);
+}
+
+void out_of_order_acks_across_transactions(void**) {
+	LsnTracker t;
+	auto t1 = t.Produced();
+	t.Boundary(100);
+	auto t2a = t.Produced();
+	auto t2b = t.Produced();
+	t.Boundary(200);
+	auto t3 = t.Produced();
+	t.Boundary(300);
+	t.Delivered(t3);
+	t.Delivered(t2b);
+	assert_int_equal(t.Confirmable(), 0);
+	t.Delivered(t1);
+	assert_int_equal(t.Confirmable(), 100);
+	t.Delivered(t2a);
+	assert_int_equal(t.Confirmable(), 300);
+}
+
+void failure_holds_the_position_forever(void**) {
+	LsnTracker t;
+	auto a = t.Produced();
+	t.Boundary(100);
+	auto b = t.Produced();
+	t.Boundary(200);
+	auto c = t.Produced();
+	t.Boundary(300);
+	t.Delivered(a);
+	t.Failed(b);
+	t.Delivered(c);
+	assert_true(t.failed());
+	assert_int_equal(t.Confirmable(), 100);
+	auto d = t.Produced();  // later traffic does not move it either
+	t.Boundary(400);
+	t.Delivered(d);
+	assert_int_equal(t.Confirmable(), 100);
+}
+
+void boundary_without_messages_confirms_once_earlier_ones_are_acked(void**) {
+	LsnTracker t;
+	t.Boundary(50);  // an idle position with nothing produced
+	assert_int_equal(t.Confirmable(), 50);
+	auto a = t.Produced();
+	t.Boundary(100);
+	t.Boundary(150);  // idle again before the ack: merges with the previous boundary
+	assert_int_equal(t.Confirmable(), 50);
+	t.Delivered(a);
+	assert_int_equal(t.Confirmable(), 150);
+}
+
+void confirmed_never_moves_backwards(void**) {
+	LsnTracker t;
+	t.Boundary(500);
+	assert_int_equal(t.Confirmable(), 500);
+	t.Boundary(400);  // a stale position after a reconnect
+	assert_int_equal(t.Confirmable(), 500);
+}
+
+void duplicate_and_unknown_reports_are_ignored(void**) {
+	LsnTracker t;
+	auto a = t.Produced();
+	auto b = t.Produced();
+	t.Boundary(100);
+	t.Delivered(a);
+	t.Delivered(a);
+	t.Delivered(12345);
+	assert_int_equal(t.Confirmable(), 0);
+	t.Delivered(b);
+	assert_int_equal(t.Confirmable(), 100);
+}
+
+// Many transactions in flight, acks in random order: after every ack the
+// confirmed LSN equals the highest boundary whose messages are all acked.
+void random_acks_match_a_reference_model(void**) {
+	std::mt19937 rng(7);
+	for (int trial = 0; trial < 50; ++trial) {
+		LsnTracker t;
+		std::vector<uint64_t> boundary_of;  // for each message: the boundary that closes it
+		std::vector<std::pair<size_t, uint64_t>> boundaries;
+		uint64_t lsn = 0;
+		int txns = 1 + rng() % 40;
+		for (int x = 0; x < txns; ++x) {
+			int n = rng() % 5;
+			for (int i = 0; i < n; ++i) t.Produced();
+			lsn += 1 + rng() % 100;
+			t.Boundary(lsn);
+			boundaries.emplace_back(t.InFlight(), lsn);
+		}
+		size_t total = t.InFlight();
+		std::vector<uint64_t> order(total);
+		for (size_t i = 0; i < total; ++i) order[i] = i;
+		std::shuffle(order.begin(), order.end(), rng);
+		std::vector<bool> acked(total, false);
+		for (uint64_t seq : order) {
+			t.Delivered(seq);
+			acked[seq] = true;
+			size_t prefix = 0;
+			while (prefix < total && acked[prefix]) ++prefix;
+			uint64_t expected = 0;
+			for (auto& b : boundaries)
+				if (b.first <= prefix) expected = b.second;
+			assert_int_equal(t.Confirmable(), expected);
+		}
+		assert_int_equal(t.Confirmable(), lsn);
+	}
+}
+
+}  // namespace
+
+int main() {
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(nothing_confirmed_before_acks),
+	    cmocka_unit_test(out_of_order_acks_across_transactions),
+	    cmocka_unit_test(failure_holds_the_position_forever),
+	    cmocka_unit_test(boundary_without_messages_confirms_once_earlier_ones_are_acked),
+	    cmocka_unit_test(confirmed_never_moves_backwards),
+	    cmocka_unit_test(duplicate_and_unknown_reports_are_ignored),
+	    cmocka_unit_test(random_acks_match_a_reference_model),
+	};
+	return cmocka_run_group_tests_name("lsn_tracker", tests, nullptr, nullptr);
+}
