@@ -31,7 +31,7 @@ $(WIRE_HEADER): format/flatwal.fbs
 	@mkdir -p $(GEN)
 	$(FLATC) --cpp --scoped-enums -o $(GEN) $<
 
-$(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h)
+$(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard common/*.h)
 
 # ---------------------------------------------------------------- shipper and test broker
 # Plain C++ programs (no PostgreSQL server headers), built beside the extension.
@@ -64,12 +64,12 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplu
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
-$(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h plugin/status.h
+$(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
 $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
 $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp $(WIRE_HEADER)
 $(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/frames.h $(WIRE_HEADER)
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
-$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h
+$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h

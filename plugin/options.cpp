@@ -6,22 +6,17 @@
 #include <cstdlib>
 #include <set>
 
+#include "text.h"
+
 namespace flatwal {
 namespace {
-
-std::string Trim(const std::string& s) {
-	size_t begin = 0, end = s.size();
-	while (begin < end && std::isspace(static_cast<unsigned char>(s[begin]))) ++begin;
-	while (end > begin && std::isspace(static_cast<unsigned char>(s[end - 1]))) --end;
-	return s.substr(begin, end - begin);
-}
 
 std::vector<std::string> SplitList(const std::string& text) {
 	std::vector<std::string> items;
 	size_t start = 0;
 	for (;;) {
 		size_t comma = text.find(',', start);
-		items.push_back(Trim(text.substr(start, comma - start)));
+		items.push_back(TrimSpace(text.substr(start, comma - start)));
 		if (comma == std::string::npos) break;
 		start = comma + 1;
 	}
@@ -41,15 +36,7 @@ Status ParseBool(const RawOption& opt, bool* out) {
 		*out = true;
 		return Status::Ok();
 	}
-	std::string v = Trim(opt.value);
-	std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-	if (v == "true" || v == "on" || v == "yes" || v == "1") {
-		*out = true;
-	} else if (v == "false" || v == "off" || v == "no" || v == "0") {
-		*out = false;
-	} else {
-		return BadValue(opt, "true or false");
-	}
+	if (!ParseBoolWord(opt.value, out)) return BadValue(opt, "true or false");
 	return Status::Ok();
 }
 
@@ -63,7 +50,7 @@ Status RequireValue(const RawOption& opt) {
 Status ParseBatchBytes(const RawOption& opt, Options* out) {
 	Status st = RequireValue(opt);
 	if (!st.ok()) return st;
-	std::string v = Trim(opt.value);
+	std::string v = TrimSpace(opt.value);
 	const std::string expected = "a whole number of bytes from 0 to " + std::to_string(kMaxBatchBytes);
 	if (v.empty() || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }) ||
 	    v.size() > 10)
@@ -77,7 +64,7 @@ Status ParseBatchBytes(const RawOption& opt, Options* out) {
 Status ParseOrigin(const RawOption& opt, Options* out) {
 	Status st = RequireValue(opt);
 	if (!st.ok()) return st;
-	std::string v = Trim(opt.value);
+	std::string v = TrimSpace(opt.value);
 	if (v == "any") {
 		out->origin = OriginFilter::kAny;
 	} else if (v == "none") {

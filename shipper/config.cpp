@@ -5,6 +5,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "text.h"
+
 namespace flatwal {
 
 const char kUsage[] =
@@ -45,18 +47,6 @@ const char kUsage[] =
 
 namespace {
 
-std::string Trim(const std::string& s) {
-	size_t b = 0, e = s.size();
-	while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-	while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-	return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-	return s;
-}
-
 Status Invalid(const std::string& key, const std::string& value, const std::string& expected) {
 	return Status::Error(ErrorKind::kInvalidParameter, "invalid value for " + key,
 	                     "The value given was \"" + (IsSecret(key) ? std::string("(hidden)") : value) + "\".",
@@ -64,19 +54,12 @@ Status Invalid(const std::string& key, const std::string& value, const std::stri
 }
 
 Status SetBool(const std::string& key, const std::string& value, bool* out) {
-	std::string v = Lower(Trim(value));
-	if (v == "true" || v == "on" || v == "yes" || v == "1") {
-		*out = true;
-	} else if (v == "false" || v == "off" || v == "no" || v == "0") {
-		*out = false;
-	} else {
-		return Invalid(key, value, "true or false");
-	}
+	if (!ParseBoolWord(value, out)) return Invalid(key, value, "true or false");
 	return Status::Ok();
 }
 
 Status SetInt(const std::string& key, const std::string& value, int min, int max, int* out) {
-	std::string v = Trim(value);
+	std::string v = TrimSpace(value);
 	bool digits = !v.empty() && v.size() <= 9 && std::all_of(v.begin(), v.end(), ::isdigit);
 	long n = digits ? std::stol(v) : -1;
 	if (!digits || n < min || n > max)
@@ -86,7 +69,7 @@ Status SetInt(const std::string& key, const std::string& value, int min, int max
 }
 
 Status SetLogLevel(const std::string& key, const std::string& value, LogLevel* out) {
-	std::string v = Lower(Trim(value));
+	std::string v = LowerCase(TrimSpace(value));
 	if (v == "error") *out = LogLevel::kError;
 	else if (v == "warning") *out = LogLevel::kWarning;
 	else if (v == "info") *out = LogLevel::kInfo;
@@ -103,7 +86,7 @@ struct SettingSpec {
 const SettingSpec kSettings[] = {
     {"postgres.conninfo", [](const std::string&, const std::string& v, ShipperConfig* c) { c->conninfo = v; return Status::Ok(); }},
     {"postgres.slot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
-	     std::string s = Trim(v);
+	     std::string s = TrimSpace(v);
 	     bool ok = !s.empty() && s.size() < 64 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
 		     return std::islower(ch) || std::isdigit(ch) || ch == '_';
 	     });
@@ -115,7 +98,7 @@ const SettingSpec kSettings[] = {
     {"postgres.status_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 10, 600000, &c->status_interval_ms); }},
     {"postgres.batch_bytes", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 64 << 20, &c->batch_bytes); }},
     {"shipper.topic_prefix", [](const std::string& k, const std::string& v, ShipperConfig* c) {
-	     std::string s = Trim(v);
+	     std::string s = TrimSpace(v);
 	     bool ok = s.size() < 200 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
 		     return std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
 	     });
@@ -148,7 +131,7 @@ std::string KnownKeys() {
 }  // namespace
 
 bool IsSecret(const std::string& key) {
-	std::string k = Lower(key);
+	std::string k = LowerCase(key);
 	return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
 	       k.find(".key") != std::string::npos || k.find("token") != std::string::npos;
 }
@@ -170,13 +153,13 @@ Status ParseConfigText(const std::string& text, const std::string& origin, Shipp
 	int number = 0;
 	while (std::getline(in, line)) {
 		++number;
-		std::string t = Trim(line);
+		std::string t = TrimSpace(line);
 		if (t.empty() || t[0] == '#' || t[0] == ';') continue;
 		std::string where = origin + ":" + std::to_string(number);
 		if (t.front() == '[') {
 			if (t.back() != ']')
 				return Status::Error(ErrorKind::kInvalidParameter, where + ": malformed section header \"" + t + "\"");
-			section = Lower(Trim(t.substr(1, t.size() - 2)));
+			section = LowerCase(TrimSpace(t.substr(1, t.size() - 2)));
 			if (section != "postgres" && section != "kafka" && section != "shipper")
 				return Status::Error(ErrorKind::kInvalidParameter, where + ": unknown section [" + section + "]", {},
 				                     "Sections are [postgres], [kafka] and [shipper].");
@@ -186,8 +169,8 @@ Status ParseConfigText(const std::string& text, const std::string& origin, Shipp
 		if (eq == std::string::npos || section.empty())
 			return Status::Error(ErrorKind::kInvalidParameter,
 			                     where + ": expected key = value inside a [section]", "The line was \"" + t + "\".");
-		std::string key = Trim(t.substr(0, eq));
-		std::string value = Trim(t.substr(eq + 1));
+		std::string key = TrimSpace(t.substr(0, eq));
+		std::string value = TrimSpace(t.substr(eq + 1));
 		Status st = ApplySetting(section + "." + key, value, config);
 		if (!st.ok()) return Status::Error(st.kind(), where + ": " + st.message(), st.detail(), st.hint());
 	}
@@ -198,7 +181,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, ShipperCo
 	const std::string prefix = "FLATWAL_";
 	for (const auto& kv : env) {
 		if (kv.first.rfind(prefix, 0) != 0) continue;
-		std::string rest = Lower(kv.first.substr(prefix.size()));
+		std::string rest = LowerCase(kv.first.substr(prefix.size()));
 		size_t underscore = rest.find('_');
 		if (underscore == std::string::npos) continue;
 		std::string section = rest.substr(0, underscore);
