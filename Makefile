@@ -31,6 +31,12 @@ $(WIRE_HEADER): format/flatwal.fbs
 	@mkdir -p $(GEN)
 	$(FLATC) --cpp --scoped-enums -o $(GEN) $<
 
+# Python readers for the independent test checkers (and any Python consumer).
+PY_WIRE := $(GEN)/python/flatwal/wire/Event.py
+$(PY_WIRE): format/flatwal.fbs
+	@mkdir -p $(GEN)/python
+	$(FLATC) --python -o $(GEN)/python $<
+
 $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard common/*.h)
 
 # ---------------------------------------------------------------- shipper and test broker
@@ -79,7 +85,7 @@ $(UNIT_BINS): test/unit/unit.h
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-test: all unit
+test: all unit $(PY_WIRE)
 	test/run-suites.sh
 
 .PHONY: unit test install-shipper

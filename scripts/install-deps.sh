@@ -9,7 +9,7 @@ packages=(
 	postgresql-15-wal2json postgresql-15-decoderbufs
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
-	kcat python3 python3-confluent-kafka bc
+	kcat python3 python3-confluent-kafka python3-flatbuffers bc
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the suites that need a PostgreSQL server against one throwaway
-# cluster on 127.0.0.1: the pg_regress suite and the differential check.
+# cluster on 127.0.0.1: the pg_regress suite, the differential check, and
+# the shipper's integration and fault tests (which restart the cluster, so
+# they run last).
 # Expects the extension to be built and installed (scripts/test.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,13 @@ failed=$(grep -c '\.\.\. FAILED' build/regress/summary.txt || true)
 echo "== differential check against contrib's test_decoding"
 if /usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"; then
 	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+echo "== flatwal-shipper integration and fault tests (test broker on 127.0.0.1)"
+if test/integration/shipper.sh "$port"; then
+	passed=$((passed + 2))
 else
 	failed=$((failed + 1))
 	status=1

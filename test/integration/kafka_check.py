@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""Independent check of what flatwal-shipper put into Kafka.
+
+Reads every table topic with python3-confluent-kafka, decodes the frames with
+code that flatc generated from format/flatwal.fbs (no flatwal C++ involved),
+and checks against the source database:
+
+  * every committed change arrived: the distinct (commit_lsn, seq) changes per
+    table equal the count a test_decoding slot reported for the same WAL;
+  * per-key order: within a partition, each key's first deliveries follow
+    commit order;
+  * the table rebuilt from the topic equals the source table, row for row;
+  * duplicates (allowed: at-least-once) never predate --min-duplicate-lsn.
+
+Prints a summary and "N passed, M failed"; exits non-zero on any failure.
+"""
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "gen" / "python"))
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+from flatwal.wire import Event, Body, Change, Truncate, Value, Datum, Op  # noqa: E402
+from flatwal.wire import Int, Text, Numeric, Bool  # noqa: E402
+
+
+def lsn_value(text):
+    hi, lo = text.split("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+
+
+def decode_value(v):
+    kind = v.DatumType()
+    table = v.Datum()
+    if kind == Datum.Datum.Null:
+        return None
+    if kind == Datum.Datum.Unchanged:
+        return UNCHANGED
+    for cls, tag in ((Int.Int, Datum.Datum.Int), (Text.Text, Datum.Datum.Text),
+                     (Numeric.Numeric, Datum.Datum.Numeric), (Bool.Bool, Datum.Datum.Bool)):
+        if kind == tag:
+            obj = cls()
+            obj.Init(table.Bytes, table.Pos)
+            value = obj.Value()
+            if isinstance(value, bytes):
+                return value.decode()
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            return str(value)
+    raise ValueError(f"checker does not decode datum type {kind}")
+
+
+UNCHANGED = object()
+NULL_MARK = "<<null>>"
+
+
+def psql(args, sql):
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-P", f"null={NULL_MARK}", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                          "-p", str(args.pg_port), "-U", "postgres", "-d", args.dbname, "-c", sql],
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"psql: {out.stderr}")
+    return out.stdout
+
+
+def consume(args, topics):
+    """Every message of the topics, with partition and offset, read until idle."""
+    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": f"checker-{time.time()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(topics)
+    messages, idle_since, deadline = [], time.time(), time.time() + args.timeout
+    while time.time() < deadline and time.time() - idle_since < args.idle_seconds:
+        m = consumer.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if "UNKNOWN_TOPIC" in str(m.error()):
+                continue
+            sys.exit(f"consumer error: {m.error()}")
+        idle_since = time.time()
+        messages.append(m)
+    consumer.close()
+    return messages
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--pg-port", type=int, required=True)
+    p.add_argument("--dbname", required=True)
+    p.add_argument("--tables", required=True, help="schema.table,... with their key columns as table(k1+k2)")
+    p.add_argument("--oracle-slot", required=True, help="test_decoding slot created before the workload")
+    p.add_argument("--min-duplicate-lsn", default="0/0")
+    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--idle-seconds", type=float, default=5)
+    args = p.parse_args()
+
+    tables = {}
+    for spec in args.tables.split(","):
+        name, keys = spec.rstrip(")").split("(")
+        tables[name] = keys.split("+")
+    topics = [f"{args.prefix}.{t}" for t in tables]
+    messages = consume(args, topics)
+
+    failures, notes = [], []
+    # Oracle: what test_decoding saw for the same WAL, per table.
+    expected = collections.Counter()
+    for line in psql(args, f"SELECT data FROM pg_logical_slot_peek_changes('{args.oracle_slot}', NULL, NULL)").splitlines():
+        if line.startswith("table ") and ": TRUNCATE" not in line:
+            expected[line[6:line.index(":")]] += 1
+
+    columns = {}  # table -> column names, from the database (the checker's own view)
+    for t in tables:
+        schema, table = t.split(".")
+        columns[t] = psql(args, f"SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
+                                f"WHERE attrelid = '{t}'::regclass AND attnum > 0 AND NOT attisdropped").strip().split(",")
+
+    seen = {}                      # (commit_lsn, seq) -> change, first delivery
+    per_partition_key = collections.defaultdict(list)
+    duplicates, truncates = 0, {}
+    min_dup = lsn_value(args.min_duplicate_lsn)
+    for m in messages:
+        table = m.topic()[len(args.prefix) + 1:]
+        if m.value() is None:
+            continue  # tombstone
+        frame = bytearray(m.value())
+        if not Event.Event.EventBufferHasIdentifier(frame, 0):
+            failures.append(f"{m.topic()}@{m.partition()}:{m.offset()}: not a flatwal frame")
+            continue
+        event = Event.Event.GetRootAs(frame, 0)
+        body = event.Body()
+        if event.BodyType() == Body.Body.Truncate:
+            tr = Truncate.Truncate()
+            tr.Init(body.Bytes, body.Pos)
+            truncates[(tr.CommitLsn(), tr.Lsn(), table)] = True
+            continue
+        if event.BodyType() != Body.Body.Change:
+            failures.append(f"{m.topic()}: unexpected event type {event.BodyType()}")
+            continue
+        ch = Change.Change()
+        ch.Init(body.Bytes, body.Pos)
+        ident = (ch.CommitLsn(), ch.Seq())
+        key = bytes(ch.Key(i) for i in range(ch.KeyLength()))
+        if ident in seen:
+            duplicates += 1
+            if ch.CommitLsn() < min_dup:
+                failures.append(f"duplicate of an already confirmed change: commit_lsn {ch.CommitLsn():X} seq {ch.Seq()}")
+            continue
+        after = None
+        if ch.After() is not None:
+            row = ch.After()
+            after = [decode_value(row.Values(i)) for i in range(row.ValuesLength())]
+        seen[ident] = (table, ch.Op(), key, after)
+        per_partition_key[(m.topic(), m.partition(), key)].append(ident)
+
+    # Per-key order: first deliveries of one key in one partition follow commit order.
+    order_breaks = sum(1 for ids in per_partition_key.values() if ids != sorted(ids))
+    if order_breaks:
+        failures.append(f"{order_breaks} keys saw changes out of commit order")
+
+    # Nothing missing: distinct changes per table equal the oracle's count.
+    got = collections.Counter(c[0] for c in seen.values())
+    for t in tables:
+        if got[t] != expected[t]:
+            failures.append(f"{t}: test_decoding saw {expected[t]} changes, Kafka has {got[t]} distinct")
+
+    # Rebuild each table in commit order (truncates included) and compare with the source.
+    events = sorted([(ident[0], ident[1], "change", v) for ident, v in seen.items()] +
+                    [(c, lsn, "truncate", t) for (c, lsn, t) in truncates])
+    state = {t: {} for t in tables}
+    for commit_lsn, _, kind, payload in events:
+        if kind == "truncate":
+            state[payload].clear()
+            continue
+        table, op, key, after = payload
+        if op == Op.Op.Delete:
+            state[table].pop(key, None)
+        else:
+            old = state[table].get(key)
+            state[table][key] = [o if a is UNCHANGED else a for a, o in zip(after, old or [None] * len(after))]
+    for t, keys in tables.items():
+        cols = columns[t]
+        rows = psql(args, f"SELECT {','.join(c + '::text' for c in cols)} FROM {t}").splitlines()
+        source = sorted(tuple(None if v == NULL_MARK else v for v in r.split("\t")) for r in rows)
+        rebuilt = sorted(tuple(r) for r in state[t].values())
+        if source != rebuilt:
+            missing = set(source) - set(rebuilt)
+            extra = set(rebuilt) - set(source)
+            failures.append(f"{t}: rebuilt table differs: {len(missing)} rows missing or stale, {len(extra)} extra; "
+                            f"e.g. source {sorted(missing)[:2]} rebuilt {sorted(extra)[:2]}")
+        else:
+            notes.append(f"{t}: {len(source)} rows match")
+
+    print(f"kafka check: {len(messages)} messages, {len(seen)} distinct changes, {duplicates} duplicates, "
+          f"{len(truncates)} truncates; " + "; ".join(notes))
+    for f in failures:
+        print("  FAILED: " + f)
+    checks = 4
+    failed = min(checks, len(failures))
+    print(f"{checks - failed} passed, {failed} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

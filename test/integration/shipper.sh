@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Integration and fault tests of flatwal-shipper against a real PostgreSQL
+# (the cluster run-suites.sh started, on 127.0.0.1:$1) and the test broker.
+#
+#   shipper.sh PORT
+#
+# 1. plain: a workload over three tables (one with a two-column key), then a
+#    clean SIGTERM; the independent checker compares Kafka with the source.
+# 2. faults: a steady write load while the shipper is SIGKILLed three times,
+#    the broker is down for three seconds, and PostgreSQL restarts with
+#    -m immediate; then the same checks, and duplicates only after the last
+#    confirmed position.
+# Prints "N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+port=$1
+pgdata=$(psql -X -At -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW data_directory")
+work=$(mktemp -d /tmp/flatwal-shipper-test.XXXXXX)
+broker_pid="" shipper_pid=""
+cleanup() {
+	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null || true
+	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0 failed=0
+db=flatwal_shipper_it
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
+
+start_broker() {
+	mkfifo "$work/broker.ctl"
+	build/bin/flatwal-test-broker --control "$work/broker.ctl" --bootstrap-file "$work/bootstrap" \
+		--max-seconds 900 >"$work/broker.log" 2>&1 &
+	broker_pid=$!
+	for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+	bootstrap=$(cat "$work/bootstrap")
+}
+
+start_shipper() {
+	build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=$db" -b "$bootstrap" \
+		--slot it_slot --topic-prefix it -s 200 >>"$work/shipper.log" 2>&1 &
+	shipper_pid=$!
+}
+
+confirmed_lsn() { sql -c "SELECT coalesce(confirmed_flush_lsn, '0/0') FROM pg_replication_slots WHERE slot_name = 'it_slot'"; }
+
+# Waits (bounded) until the shipper confirmed everything written so far.
+wait_caught_up() {
+	local target
+	target=$(sql -c "SELECT pg_current_wal_lsn()")
+	for _ in $(seq 1 300); do
+		if [ "$(sql -c "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = 'it_slot'")" = t ]; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "shipper did not catch up to $target (confirmed: $(confirmed_lsn))"
+	tail -20 "$work/shipper.log"
+	return 1
+}
+
+stop_shipper_cleanly() {
+	kill -TERM "$shipper_pid"
+	local status=0
+	wait "$shipper_pid" || status=$?
+	shipper_pid=""
+	if [ "$status" != 0 ] || ! tail -1 "$work/shipper.log" | grep -q 'msg=stopped reason=signal'; then
+		echo "shipper did not stop cleanly (exit $status)"
+		tail -5 "$work/shipper.log"
+		return 1
+	fi
+}
+
+check() {
+	local name=$1
+	shift
+	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix it --pg-port "$port" \
+		--dbname "$db" --oracle-slot it_oracle \
+		--tables 'public.accounts(id),public.lines(region+n),public.events(id)' "$@"; then
+		echo "ok: $name"
+		passed=$((passed + 1))
+	else
+		echo "FAILED: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+setup_database() {
+	psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	sql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION flatwal;
+CREATE TABLE accounts (id bigint PRIMARY KEY, owner text NOT NULL, balance numeric(12,2), active boolean);
+CREATE TABLE lines (region text, n int, qty int, note text, PRIMARY KEY (region, n));
+CREATE TABLE events (id int PRIMARY KEY, payload text);
+SELECT flatwal.add_table(t) FROM unnest('{accounts,lines,events}'::regclass[]) t;
+SELECT 'oracle' FROM pg_create_logical_replication_slot('it_oracle', 'test_decoding');
+SQL
+}
+
+# One transaction of mixed work; $1 makes it different each time.
+txn() {
+	local i=$1
+	echo "BEGIN;
+INSERT INTO accounts VALUES ($i, 'owner $i', $i * 1.25, $i % 2 = 0) ON CONFLICT (id) DO UPDATE SET balance = accounts.balance + 1;
+UPDATE accounts SET balance = balance - 0.5, owner = owner || '+' WHERE id = $((i / 2));
+INSERT INTO lines VALUES ('r$((i % 4))', $i, $i, NULL), ('r$((i % 3))', $((i + 100000)), 1, 'n $i') ON CONFLICT DO NOTHING;
+UPDATE lines SET qty = qty + 1, note = 'u $i' WHERE n = $((i - 1));
+DELETE FROM accounts WHERE id = $((i - 7));
+DELETE FROM lines WHERE n = $((i - 5));
+INSERT INTO events VALUES ($i, 'e $i');
+COMMIT;"
+}
+
+# ------------------------------------------------------------------ 1. plain
+setup_database
+start_broker
+start_shipper
+{
+	for i in $(seq 1 150); do txn "$i"; done
+	echo "TRUNCATE events;"
+	for i in $(seq 151 200); do txn "$i"; done
+} | sql >/dev/null
+wait_caught_up
+stop_shipper_cleanly
+check "plain workload: everything arrived, in order, table state rebuilt"
+
+# ------------------------------------------------------------------ 2. faults
+load() {
+	for i in $(seq 201 700); do
+		for attempt in 1 2 3 4 5 6 7 8 9 10; do
+			txn "$i" | sql >/dev/null 2>&1 && break
+			sleep 0.3  # PostgreSQL is restarting
+		done
+		sleep 0.01
+	done
+}
+start_shipper
+load &
+load_pid=$!
+min_confirmed=$(confirmed_lsn)
+lowest() { sql -c "SELECT least('$1'::pg_lsn, '$2'::pg_lsn)"; }
+for round in 1 2 3; do
+	sleep "0.$((RANDOM % 9 + 1))"
+	kill -KILL "$shipper_pid"
+	wait "$shipper_pid" 2>/dev/null || true
+	echo "fault: shipper killed with SIGKILL (round $round), slot confirmed at $(confirmed_lsn)"
+	sleep 0.5
+	min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn)")
+	start_shipper
+	if [ "$round" = 2 ]; then
+		echo "down 1" >"$work/broker.ctl"
+		echo "fault: broker down for 3 s"
+		sleep 3
+		echo "up 1" >"$work/broker.ctl"
+	fi
+done
+sleep 1
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate -w -t 60 restart -l "$pgdata/../server.log" >/dev/null
+echo "fault: PostgreSQL restarted with -m immediate, slot confirmed at $(confirmed_lsn)"
+min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn)")
+wait "$load_pid"
+wait_caught_up
+stop_shipper_cleanly
+grep -c 'reconnecting' "$work/shipper.log" | sed 's/^/shipper reconnects logged: /'
+check "faults: kills, broker outage, PostgreSQL crash: nothing lost, duplicates only after confirmed positions" \
+	--min-duplicate-lsn "$min_confirmed"
+
+psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d "$db" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'" >/dev/null
+psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE $db"
+echo "shipper integration: $passed passed, $failed failed"
+[ "$failed" = 0 ]
