@@ -47,21 +47,29 @@ SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shippe
 	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp plugin/render_json.cpp
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
+CONSUME_BIN = $(BUILD)/bin/flatwal-consume
 PREFIX ?= /usr/local
 
 $(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $(wildcard format/*.h) $(WIRE_HEADER)
 	@mkdir -p $(dir $@)
 	$(CXX) $(APP_CXXFLAGS) -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
 
+$(CONSUME_BIN): consumer/flatwal_consume.cpp plugin/render_json.cpp $(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(CXX) $(APP_CXXFLAGS) -o $@ consumer/flatwal_consume.cpp plugin/render_json.cpp -lrdkafka
+
 $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(APP_CXXFLAGS) -o $@ $< -lrdkafka
 
-all: $(SHIPPER_BIN) $(BROKER_BIN)
-
+# WITH_SHIPPER=no builds and installs the extension alone (the PostgreSQL image).
+ifneq ($(WITH_SHIPPER),no)
+all: $(SHIPPER_BIN) $(CONSUME_BIN) $(BROKER_BIN)
 install: install-shipper
-install-shipper: $(SHIPPER_BIN)
+endif
+install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN)
 	install -D -m 755 $(SHIPPER_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-shipper
+	install -D -m 755 $(CONSUME_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-consume
 
 # ---------------------------------------------------------------- unit tests
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.

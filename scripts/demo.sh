@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The flatwal demo: installs what it needs, builds, starts a throwaway
-# PostgreSQL on 127.0.0.1, captures an "orders" workload with the flatwal
-# output plugin and shows every event it emitted, then cleans up.
+# PostgreSQL and the embedded Kafka-protocol test broker on 127.0.0.1, runs
+# flatwal-shipper while a small "orders" workload runs, and prints every
+# event as flatwal-consume reads it back from Kafka. Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== installing dependencies and building (first run takes a while)"
 scripts/install-deps.sh >/dev/null
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -14,26 +16,41 @@ source test/lib/cluster.sh
 work=$(mktemp -d /tmp/flatwal-demo.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
-trap 'cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	cluster_stop "$work/pg"
+	rm -rf "$work"
+}
+trap cleanup EXIT
 cluster_start "$work/pg" "$port"
 sql() { psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 
-echo "== PostgreSQL $(sql -Atc 'SHOW server_version') on 127.0.0.1:$port, wal_level=logical"
+build/bin/flatwal-test-broker --bootstrap-file "$work/bootstrap" --max-seconds 300 >"$work/broker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+bootstrap=$(cat "$work/bootstrap")
+echo "== PostgreSQL $(sql -Atc 'SHOW server_version') on 127.0.0.1:$port; Kafka-protocol test broker on $bootstrap"
+
 sql <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION flatwal;
 CREATE TABLE orders (
     id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL,
-    amount numeric(12,2) NOT NULL, note text, created_at timestamptz NOT NULL DEFAULT now(),
-    attrs jsonb
+    amount numeric(12,2) NOT NULL, note text, created_at timestamptz NOT NULL DEFAULT now(), attrs jsonb
 );
 SELECT flatwal.add_table('orders') AS schema_version \gset
-SELECT 'created' AS slot FROM pg_create_logical_replication_slot('demo', 'flatwal') \gset
 SQL
-echo "== captured tables"
-sql -c "SELECT relid AS table, key_columns, capture_enabled FROM flatwal.source_tables"
 
-echo "== workload: insert, update, delete, an outbox message, a schema change"
+echo "== flatwal-shipper: slot 'flatwal' -> topics demo.*"
+build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=postgres" -b "$bootstrap" \
+	--topic-prefix demo -s 200 2>"$work/shipper.log" &
+shipper=$!
+pids+=("$shipper")
+for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+sed 's/^/   shipper | /' "$work/shipper.log"
+
+echo "== workload: inserts, an update with an outbox message, a delete, a schema change"
 sql <<'SQL'
 INSERT INTO orders (id, customer_id, status, amount, note, attrs)
 SELECT g, 100 + g % 3, 'new', g * 10.5, 'order ' || g, jsonb_build_object('rush', g % 2 = 0)
@@ -47,11 +64,54 @@ ALTER TABLE orders ADD COLUMN shipped_at timestamptz;
 UPDATE orders SET status = 'shipped', shipped_at = '2026-11-22 12:00+00' WHERE id = 1;
 SQL
 
-echo "== events, decoded from FlatBuffers by flatwal.to_json (one frame per line)"
-sql -c "SELECT flatwal.to_json(data) - '{format_version}'::text[] AS event
-          FROM pg_logical_slot_get_binary_changes('demo', NULL, NULL)"
-echo "== schema versions registered by DDL"
-sql -c "SELECT version, compatibility, jsonb_path_query_array(definition, '\$.columns[*].name') AS columns
-          FROM flatwal.schema_versions ORDER BY version"
-sql -c "SELECT slot_name, active, lag_bytes FROM flatwal.slot_lag"
-echo "== done; the cluster is stopped and removed"
+# Wait (bounded) until the shipper has confirmed all of it, i.e. Kafka acknowledged it.
+target=$(sql -Atc "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+	[ "$(sql -Atc "SELECT confirmed_flush_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = 'flatwal'")" = t ] && break
+	sleep 0.1
+done
+echo "== events read back from Kafka by flatwal-consume (decoded from FlatBuffers)"
+timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^demo\..*' -g demo --from-beginning --exit-when-idle 2000 \
+	>"$work/events.jsonl" 2>"$work/consume.log" || true
+/usr/bin/python3 - "$work/events.jsonl" <<'PY'
+import json, sys
+columns = {}
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    e = m["event"]
+    where = f"{m['topic']:<30} p{m['partition']} @{m['offset']:<2}"
+    if e == "tombstone":
+        print(f"{where} key={m['key']:<6} tombstone (compaction marker after a delete)")
+        continue
+    kind = e.get("event")
+    if kind == "schema":
+        columns[(e["schema"], e["table"], e["version"])] = [c["name"] for c in e["columns"]]
+        print(f"{where} schema {e['schema']}.{e['table']} version {e['version']}: {', '.join(columns[(e['schema'], e['table'], e['version'])])}")
+    elif kind == "change":
+        names = columns.get((e["schema"], e["table"], e["version"]), [])
+        def show(row):
+            if row is None:
+                return "-"
+            vals = {}
+            for name, v in zip(names, row):
+                if v is None or "absent" in (v or {}):
+                    continue
+                vals[name] = next(iter(v.values())) if isinstance(v, dict) else v
+            return json.dumps(vals)
+        print(f"{where} key={m['key']:<6} {e['op']:<6} v{e['version']} commit {e['commit_lsn']} seq {e['seq']}")
+        if e["before"] is not None:
+            print(f"{'':40} before {show(e['before'])}")
+        if e["after"] is not None:
+            print(f"{'':40} after  {show(e['after'])}")
+    elif kind == "message":
+        content = bytes.fromhex(e["content"][2:]).decode()
+        print(f"{where} message {e['prefix']}: {content}")
+    else:
+        print(f"{where} {kind}")
+PY
+kill -TERM "$shipper"
+wait "$shipper" || true
+echo "== shipper stopped:"
+tail -1 "$work/shipper.log" | sed 's/^/   shipper | /'
+sql -c "SELECT slot_name, confirmed_flush_lsn, lag_bytes FROM flatwal.slot_lag"
+echo "== done; PostgreSQL, the broker and the shipper are stopped and their files removed"

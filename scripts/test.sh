@@ -11,3 +11,4 @@ sudo=""
 make -s
 $sudo make -s install
 make -s test
+test/demo-check.sh

@@ -1,0 +1,156 @@
+// flatwal-consume — reads flatwal topics from Kafka and prints each message as
+// one JSON line: where it came from, its key, and the frame decoded.
+//
+//   flatwal-consume -b HOST:PORT [-t TOPIC]... [-g GROUP] [--from-beginning]
+//                   [--exit-when-idle MS] [-X key=value]...
+//
+// A topic starting with '^' is a regular expression (e.g. '^shop\..*').
+// Frames are rendered by the same code as flatwal.to_json() in PostgreSQL.
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "render_json.h"
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+// The idle clock starts when partitions are assigned: joining a group takes
+// seconds, and "idle" before that says nothing about the topics.
+std::chrono::steady_clock::time_point g_last_activity;
+
+void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void*) {
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rd_kafka_assign(rk, partitions);
+		// An empty assignment (no matching topic yet) starts nothing.
+		if (partitions->cnt > 0) g_last_activity = std::chrono::steady_clock::now();
+	} else {
+		rd_kafka_assign(rk, nullptr);
+	}
+}
+
+int Usage(const char* message) {
+	if (message) std::fprintf(stderr, "flatwal-consume: %s\n", message);
+	std::fprintf(stderr,
+	             "usage: flatwal-consume -b HOST:PORT [-t TOPIC]... [-g GROUP] [--from-beginning]\n"
+	             "                       [--exit-when-idle MS] [-X key=value]...\n"
+	             "  -t TOPIC             a topic, or a regular expression starting with ^ (default: ^.*)\n"
+	             "  --from-beginning     start at the oldest message when the group has no offsets\n"
+	             "  --exit-when-idle MS  stop after MS without a message once partitions are assigned\n");
+	return 1;
+}
+
+void PrintMessage(const rd_kafka_message_t* m) {
+	std::string line = "{\"topic\":";
+	const char* topic = rd_kafka_topic_name(m->rkt);
+	flatwal::AppendJsonString(topic, std::strlen(topic), &line);
+	line += ",\"partition\":" + std::to_string(m->partition) + ",\"offset\":" + std::to_string(m->offset) + ",\"key\":";
+	if (m->key) flatwal::AppendJsonString(static_cast<const char*>(m->key), m->key_len, &line);
+	else line += "null";
+	line += ",\"event\":";
+	if (m->payload == nullptr) {
+		line += "\"tombstone\"";
+	} else {
+		std::string json;
+		flatwal::Status st = flatwal::RenderFrameJson(static_cast<const uint8_t*>(m->payload), m->len, &json);
+		if (st.ok()) {
+			line += json;
+		} else {
+			line += "{\"error\":";
+			flatwal::AppendJsonString(st.message().data(), st.message().size(), &line);
+			line += "}";
+		}
+	}
+	line += "}\n";
+	std::fputs(line.c_str(), stdout);
+	std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+	std::vector<std::string> topics;
+	std::string brokers, group = "flatwal-consume";
+	bool from_beginning = false;
+	long idle_ms = -1;
+	std::vector<std::pair<std::string, std::string>> extra;
+	for (int i = 1; i < argc; ++i) {
+		std::string a = argv[i];
+		bool has_next = i + 1 < argc;
+		if (a == "-b" && has_next) brokers = argv[++i];
+		else if (a == "-t" && has_next) topics.push_back(argv[++i]);
+		else if (a == "-g" && has_next) group = argv[++i];
+		else if (a == "--from-beginning") from_beginning = true;
+		else if (a == "--exit-when-idle" && has_next) idle_ms = std::atol(argv[++i]);
+		else if (a == "-X" && has_next) {
+			std::string kv = argv[++i];
+			size_t eq = kv.find('=');
+			if (eq == std::string::npos || eq == 0) return Usage("-X needs KEY=VALUE");
+			extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+		} else if (a == "-h" || a == "--help") {
+			return Usage(nullptr);
+		} else {
+			return Usage(("unknown argument " + a).c_str());
+		}
+	}
+	if (brokers.empty()) return Usage("no brokers given (-b)");
+	if (topics.empty()) topics.push_back("^.*");
+
+	char err[512];
+	rd_kafka_conf_t* conf = rd_kafka_conf_new();
+	std::vector<std::pair<std::string, std::string>> settings = {
+	    {"bootstrap.servers", brokers}, {"group.id", group},
+	    {"auto.offset.reset", from_beginning ? "earliest" : "latest"}, {"enable.auto.commit", "true"},
+	    {"topic.metadata.refresh.interval.ms", "1000"}};
+	settings.insert(settings.end(), extra.begin(), extra.end());
+	for (const auto& kv : settings) {
+		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+			std::fprintf(stderr, "flatwal-consume: %s\n", err);
+			return 1;
+		}
+	}
+	rd_kafka_conf_set_rebalance_cb(conf, OnRebalance);
+	rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+	if (rk == nullptr) {
+		std::fprintf(stderr, "flatwal-consume: %s\n", err);
+		return 1;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+	for (const std::string& t : topics) rd_kafka_topic_partition_list_add(subscription, t.c_str(), RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t rc = rd_kafka_subscribe(rk, subscription);
+	rd_kafka_topic_partition_list_destroy(subscription);
+	if (rc) {
+		std::fprintf(stderr, "flatwal-consume: cannot subscribe: %s\n", rd_kafka_err2str(rc));
+		return 1;
+	}
+	std::signal(SIGINT, OnSignal);
+	std::signal(SIGTERM, OnSignal);
+	// Waiting for the first assignment is bounded too: ten times the idle time.
+	g_last_activity = std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_ms > 0 ? 9 * idle_ms : 0);
+	while (!g_stop) {
+		rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+		if (m == nullptr) {
+			auto idle = std::chrono::steady_clock::now() - g_last_activity;
+			if (idle_ms >= 0 && idle >= std::chrono::milliseconds(idle_ms)) break;
+			continue;
+		}
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			PrintMessage(m);
+			g_last_activity = std::chrono::steady_clock::now();
+		} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			std::fprintf(stderr, "flatwal-consume: %s\n", rd_kafka_message_errstr(m));
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return 0;
+}

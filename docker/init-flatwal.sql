@@ -1,0 +1,2 @@
+-- Runs once when the compose PostgreSQL initializes: installs the extension.
+CREATE EXTENSION flatwal;
