@@ -118,10 +118,15 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
 		rd_kafka_headers_destroy(headers);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			// Refused before it left the process (too large, bad topic name): as fatal as a failed delivery.
 			tracker_->Failed(seq);
-			return Status::Error(ErrorKind::kInternal,
-			                     "cannot produce to topic " + message.topic + ": " + rd_kafka_err2str(err),
-			                     std::string("error code ") + rd_kafka_err2name(err));
+			if (fatal_.ok())
+				fatal_ = Status::Error(ErrorKind::kInternal,
+				                       "Kafka refused a message for topic " + message.topic + ": " + rd_kafka_err2str(err),
+				                       std::string("error code ") + rd_kafka_err2name(err),
+				                       "Nothing from this message on is confirmed to PostgreSQL; fix the cause "
+				                       "(message.max.bytes, topic name) and restart.");
+			return fatal_;
 		}
 		// Back pressure: stop reading WAL until librdkafka has room.
 		if (stop.load() != 0) {

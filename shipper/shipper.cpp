@@ -88,7 +88,8 @@ Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure
 				received_lsn_ = std::max(received_lsn_, message.wal_start);
 				Status st = HandleMessage(message.data, message.size);
 				if (!st.ok()) {
-					if (!producer_->FatalError().ok() || Stopping()) return Stopping() ? StreamEnd::kStopRequested : StreamEnd::kKafkaFatal;
+					if (!producer_->FatalError().ok()) return StreamEnd::kKafkaFatal;
+					if (Stopping()) return StreamEnd::kStopRequested;
 					failure->retriable = false;
 					failure->message = st.message() + (st.detail().empty() ? "" : " " + st.detail()) +
 					                   (st.hint().empty() ? "" : " " + st.hint());
@@ -162,7 +163,7 @@ int Shipper::Run() {
 			stop_reason = "postgres error";
 			break;
 		}
-		Log(LogLevel::kWarning, "PostgreSQL connection lost, reconnecting",
+		Log(LogLevel::kWarning, "PostgreSQL unavailable, retrying",
 		    {{"error", failure.message}, {"retry_in_ms", std::to_string(backoff_ms)}});
 		stream.Close();
 		connected = false;

@@ -36,6 +36,14 @@ else
 	failed=$((failed + 1))
 	status=1
 fi
+echo "== flatwal-shipper errors and refusals"
+if test/integration/shipper-errors.sh "$port"; then
+	passed=$((passed + 10))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+
 echo "== flatwal-shipper integration and fault tests (test broker on 127.0.0.1)"
 if test/integration/shipper.sh "$port"; then
 	passed=$((passed + 2))

@@ -163,7 +163,7 @@ min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn)")
 wait "$load_pid"
 wait_caught_up
 stop_shipper_cleanly
-grep -c 'reconnecting' "$work/shipper.log" | sed 's/^/shipper reconnects logged: /'
+grep -c 'PostgreSQL unavailable, retrying' "$work/shipper.log" | sed 's/^/shipper reconnects logged: /'
 check "faults: kills, broker outage, PostgreSQL crash: nothing lost, duplicates only after confirmed positions" \
 	--min-duplicate-lsn "$min_confirmed"
 
