@@ -14,12 +14,14 @@
 #include <cstdint>
 #include <deque>
 #include <utility>
+#include <vector>
 
 namespace flatwal {
 
 class LsnTracker {
  public:
 	using Seq = uint64_t;
+	static constexpr size_t kMaxLatencySamples = 4u << 20;  // 32 MiB at most
 
 	// A message was handed to Kafka; returns the number its report will carry.
 	Seq Produced();
@@ -27,20 +29,33 @@ class LsnTracker {
 	void Delivered(Seq seq);
 	// Kafka gave up on message `seq`: nothing from it on may be confirmed.
 	void Failed(Seq seq);
-	// Everything produced so far covers the WAL up to `lsn`.
-	void Boundary(uint64_t lsn);
+	// Everything produced so far covers the WAL up to `lsn`. With a commit
+	// time (Unix microseconds), the commit-to-acknowledgement latency is
+	// recorded when the boundary's last message is acknowledged.
+	void Boundary(uint64_t lsn, int64_t commit_time_micros = 0);
 
 	// Highest LSN that is safe to confirm (0 until the first one is).
-	uint64_t Confirmable();
+	uint64_t Confirmable() const { return confirmed_; }
+	// Commit-to-acknowledgement latencies recorded so far, in microseconds.
+	const std::vector<int64_t>& latencies() const { return latencies_; }
 	size_t InFlight() const { return pending_.size(); }
 	bool failed() const { return failed_; }
 
  private:
+	struct Mark {
+		Seq messages_before;
+		uint64_t lsn;
+		int64_t commit_time_micros;
+	};
+	void Settle();  // confirms every boundary whose messages are all acknowledged
+
 	Seq next_ = 0;                  // number of the next message
 	Seq acked_prefix_ = 0;          // every message below this is acknowledged
 	std::deque<bool> pending_;      // acknowledged flags for [acked_prefix_, next_)
-	std::deque<std::pair<Seq, uint64_t>> boundaries_;  // (messages before it, lsn)
+	std::deque<Mark> boundaries_;
+	Seq last_boundary_ = 0;         // next_ when the last boundary was recorded
 	uint64_t confirmed_ = 0;
+	std::vector<int64_t> latencies_;
 	bool failed_ = false;
 };
 

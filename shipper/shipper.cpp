@@ -1,8 +1,11 @@
 // shipper.cpp — see shipper.h.
 #include "shipper.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -14,6 +17,15 @@ namespace flatwal {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string Percentile(std::vector<int64_t> samples, double p) {
+	if (samples.empty()) return "-";
+	size_t k = static_cast<size_t>(p * (samples.size() - 1));
+	std::nth_element(samples.begin(), samples.begin() + k, samples.end());
+	char text[32];
+	snprintf(text, sizeof text, "%.2f", samples[k] / 1000.0);
+	return text;
+}
 
 int MillisUntil(Clock::time_point t) {
 	auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
@@ -47,12 +59,13 @@ Status Shipper::HandleMessage(const uint8_t* data, size_t size) {
 			st = producer_->Produce(m, frame, length, *stop_);
 			if (!st.ok()) return st;
 			++messages_;
+			bytes_ += m.tombstone ? 0 : length;
 		}
 		switch (event->body_type()) {
 			case wire::Body::Begin: in_transaction_ = true; break;
 			case wire::Body::Commit:
 				in_transaction_ = false;
-				tracker_.Boundary(event->body_as_Commit()->end_lsn());
+				tracker_.Boundary(event->body_as_Commit()->end_lsn(), event->body_as_Commit()->commit_time_micros());
 				break;
 			case wire::Body::StreamStart:
 				return Status::Error(ErrorKind::kNotSupported, "the slot streams in-progress transactions",
@@ -178,13 +191,24 @@ int Shipper::Run() {
 		PgFailure ignored;
 		stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, &ignored);
 	}
+	rusage usage;
+	getrusage(RUSAGE_SELF, &usage);
+	long cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +
+	              (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
+	const std::vector<int64_t>& latencies = tracker_.latencies();
 	Log(exit_code == kExitOk ? LogLevel::kInfo : LogLevel::kError, "stopped",
 	    {{"reason", stop_reason},
 	     {"confirmed_lsn", LsnText(confirmed)},
 	     {"frames", std::to_string(frames_)},
 	     {"messages", std::to_string(messages_)},
+	     {"bytes", std::to_string(bytes_)},
 	     {"unacknowledged", std::to_string(producer_->OutQueue())},
-	     {"drained", drained ? "true" : "false"}});
+	     {"drained", drained ? "true" : "false"},
+	     {"cpu_ms", std::to_string(cpu_ms)},
+	     {"max_rss_kb", std::to_string(usage.ru_maxrss)},
+	     {"commit_to_ack_ms_p50", Percentile(latencies, 0.50)},
+	     {"commit_to_ack_ms_p99", Percentile(latencies, 0.99)},
+	     {"commit_to_ack_ms_max", Percentile(latencies, 1.0)}});
 	return exit_code;
 }
 

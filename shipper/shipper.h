@@ -45,6 +45,7 @@ class Shipper {
 	uint64_t reported_lsn_ = 0;
 	uint64_t frames_ = 0;
 	uint64_t messages_ = 0;
+	uint64_t bytes_ = 0;
 };
 
 }  // namespace flatwal

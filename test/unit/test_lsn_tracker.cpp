@@ -95,6 +95,24 @@ void duplicate_and_unknown_reports_are_ignored(void**) {
 	assert_int_equal(t.Confirmable(), 100);
 }
 
+// A commit's latency is recorded when its last message is acknowledged.
+void latency_recorded_at_the_last_ack(void**) {
+	LsnTracker t;
+	auto a = t.Produced();
+	auto b = t.Produced();
+	int64_t committed = 1000000;  // long ago: the latency is large and positive
+	t.Boundary(100, committed);
+	t.Boundary(150);              // an idle boundary merges and records nothing of its own
+	t.Delivered(b);
+	assert_int_equal(t.latencies().size(), 0);
+	t.Delivered(a);
+	assert_int_equal(t.latencies().size(), 1);
+	assert_true(t.latencies()[0] > 0);
+	assert_int_equal(t.Confirmable(), 150);
+	t.Boundary(200, committed);   // nothing produced for it: no latency to speak of
+	assert_int_equal(t.latencies().size(), 1);
+}
+
 // Many transactions in flight, acks in random order: after every ack the
 // confirmed LSN equals the highest boundary whose messages are all acked.
 void random_acks_match_a_reference_model(void**) {
@@ -141,6 +159,7 @@ int main() {
 	    cmocka_unit_test(boundary_without_messages_confirms_once_earlier_ones_are_acked),
 	    cmocka_unit_test(confirmed_never_moves_backwards),
 	    cmocka_unit_test(duplicate_and_unknown_reports_are_ignored),
+	    cmocka_unit_test(latency_recorded_at_the_last_ack),
 	    cmocka_unit_test(random_acks_match_a_reference_model),
 	};
 	return cmocka_run_group_tests_name("lsn_tracker", tests, nullptr, nullptr);

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Shipper benchmark: PostgreSQL -> flatwal-shipper -> Kafka-protocol test broker.
+#
+#  1. throughput: BENCH_EVENTS changes (half inserts, half updates, 1,000 rows
+#     per transaction) wait in the slot; the shipper drains them. Prints
+#     events/s, MB/s, shipper CPU per 1,000 events and peak RSS.
+#  2. latency: pgbench offers BENCH_RATE rows/s (10 rows per transaction) for
+#     BENCH_SECONDS; the shipper measures commit-to-ack latency (commit time in
+#     the frame to the delivery report of the transaction's last message) and
+#     prints p50/p99/max.
+# Figures, not a test: run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${BENCH_EVENTS:-1000000}
+RATE=${BENCH_RATE:-10000}
+SECONDS_LOAD=${BENCH_SECONDS:-20}
+scripts/install-deps.sh >/dev/null
+make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
+
+source test/lib/cluster.sh
+work=$(mktemp -d /tmp/flatwal-shipper-bench.XXXXXX)
+chmod 755 "$work"
+port=$(test/lib/free-port.sh)
+broker_pid=""
+trap '[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
+conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" "$@"; }
+build/bin/flatwal-test-broker --brokers 1 --bootstrap-file "$work/bootstrap" --max-seconds 3600 >/dev/null 2>&1 &
+broker_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+bootstrap=$(cat "$work/bootstrap")
+
+sql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION flatwal;
+CREATE TABLE orders (
+    id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
+    note text, created_at timestamptz NOT NULL DEFAULT now(), attrs jsonb
+);
+SELECT flatwal.add_table('orders');
+SELECT 'x' FROM pg_create_logical_replication_slot('bench', 'flatwal');
+SQL
+
+field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+run_shipper() {  # $1 = log file
+	build/bin/flatwal-shipper -d "$conn" -b "$bootstrap" --slot bench --no-create-slot -s 100 \
+		-X queue.buffering.max.messages=1000000 >"$1" 2>&1 &
+	shipper_pid=$!
+}
+wait_confirmed() {  # $1 = LSN; bounded
+	for _ in $(seq 1 6000); do
+		[ "$(sql -c "SELECT confirmed_flush_lsn >= '$1' FROM pg_replication_slots WHERE slot_name = 'bench'")" = t ] && return 0
+		sleep 0.05
+	done
+	echo "shipper did not reach $1" >&2
+	return 1
+}
+
+echo "== 1. throughput: draining $EVENTS changes waiting in the slot"
+half=$((EVENTS / 2))
+sql >/dev/null <<SQL
+DO \$\$
+BEGIN
+    FOR b IN 0..($half / 1000 - 1) LOOP
+        INSERT INTO orders (id, customer_id, status, amount, note, attrs)
+        SELECT g, g % 5000, 'new', (g % 100000) / 100.0, 'order note ' || md5(g::text), jsonb_build_object('src', 'web', 'n', g % 7)
+          FROM generate_series(b * 1000 + 1, b * 1000 + 1000) g;
+        COMMIT;
+    END LOOP;
+    FOR b IN 0..($half / 1000 - 1) LOOP
+        UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
+        COMMIT;
+    END LOOP;
+END
+\$\$;
+SQL
+end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+t0=$(date +%s.%N)
+run_shipper "$work/drain.log"
+wait_confirmed "$end_lsn"
+elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
+kill -TERM "$shipper_pid"; wait "$shipper_pid" || true
+messages=$(field "$work/drain.log" messages)
+bytes=$(field "$work/drain.log" bytes)
+cpu_ms=$(field "$work/drain.log" cpu_ms)
+rss=$(field "$work/drain.log" max_rss_kb)
+printf '   %d messages in %.2f s: %.0f events/s, %.1f MB/s, shipper CPU %.1f ms per 1,000 events, peak RSS %.1f MiB\n' \
+	"$messages" "$elapsed" "$(echo "$messages / $elapsed" | bc -l)" "$(echo "$bytes / $elapsed / 1000000" | bc -l)" \
+	"$(echo "$cpu_ms * 1000 / $messages" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+
+echo "== 2. latency: pgbench offering $RATE rows/s (10 per transaction) for $SECONDS_LOAD s"
+cat >"$work/load.sql" <<'SQL'
+\set base random(10000000, 90000000)
+INSERT INTO orders (id, customer_id, status, amount, note, attrs)
+SELECT :base * 16 + g, g, 'new', 9.99, 'pgbench order', '{"src": "pgbench"}' FROM generate_series(1, 10) g
+    ON CONFLICT (id) DO UPDATE SET status = 'again';
+SQL
+run_shipper "$work/latency.log"
+for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency.log" && break; sleep 0.1; done
+# Warm up (topic metadata, connections) so that start-up does not count as latency.
+sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0)"
+wait_confirmed "$(sql -c "SELECT pg_current_wal_lsn()")"
+"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 4 -j 2 -R $((RATE / 10)) -T "$SECONDS_LOAD" \
+	-f "$work/load.sql" postgres >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log"; exit 1; }
+end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+wait_confirmed "$end_lsn"
+kill -TERM "$shipper_pid"; wait "$shipper_pid" || true
+tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
+printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \
+	"$RATE" "$(echo "$tps * 10" | bc -l)" "$(field "$work/latency.log" commit_to_ack_ms_p50)" \
+	"$(field "$work/latency.log" commit_to_ack_ms_p99)" "$(field "$work/latency.log" commit_to_ack_ms_max)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version'), librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null)"
