@@ -12,7 +12,7 @@ GEN       := $(BUILD)/gen
 FLATC     ?= flatc
 
 MODULE_big = flatwal
-PLUGIN_SRCS = decoder encoder guard options relation_info render_json sql_functions
+PLUGIN_SRCS = decoder encoder guard options relation_info render_json snapshot_functions sql_functions
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension

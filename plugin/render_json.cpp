@@ -488,6 +488,16 @@ void RenderEvent(const Event* e, std::string* out) {
 			w.Time("commit_time", c->commit_time_micros());
 			break;
 		}
+		case Body::SnapshotMarker: {
+			const auto* m = e->body_as_SnapshotMarker();
+			w.Literal("event", m->phase() == SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
+			w.Unsigned("relid", m->relid());
+			w.Str("schema", m->schema_name());
+			w.Str("table", m->table_name());
+			w.Lsn("consistent_lsn", m->consistent_lsn());
+			if (m->phase() == SnapshotPhase::End) w.Unsigned("rows", m->rows());
+			break;
+		}
 		case Body::StreamAbort: {
 			const auto* a = e->body_as_StreamAbort();
 			w.Literal("event", "stream_abort");

@@ -316,3 +316,32 @@ CREATE EVENT TRIGGER flatwal_ddl_command_end ON ddl_command_end
 
 CREATE EVENT TRIGGER flatwal_sql_drop ON sql_drop
     EXECUTE FUNCTION flatwal.on_sql_drop();
+
+-- ------------------------------------------------------------------ snapshots
+
+-- One row of tbl as a Change frame with op = read, encoded like streamed rows.
+CREATE FUNCTION flatwal.read_frame(tbl regclass, row_value record, seq bigint, snapshot_lsn pg_lsn) RETURNS bytea
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'flatwal_read_frame';
+
+-- The Schema frame describing tbl as it is now.
+CREATE FUNCTION flatwal.schema_frame(tbl regclass) RETURNS bytea
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'flatwal_schema_frame';
+
+-- Initial snapshots taken by flatwal-shipper, per slot and table. A slot whose
+-- snapshot did not finish is dropped and snapshotted again on restart.
+CREATE TABLE flatwal.snapshot_progress (
+    slot_name      name        NOT NULL,
+    relid          oid         NOT NULL,
+    table_name     text        NOT NULL,
+    state          text        NOT NULL CHECK (state IN ('pending', 'running', 'done')),
+    rows_done      bigint      NOT NULL DEFAULT 0,
+    rows_estimated bigint,
+    consistent_lsn pg_lsn      NOT NULL,
+    started_at     timestamptz,
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    finished_at    timestamptz,
+    PRIMARY KEY (slot_name, relid)
+);
+
+COMMENT ON TABLE flatwal.snapshot_progress IS
+    'Initial snapshot progress of each flatwal-shipper slot: rows done of the estimate, per table.';
