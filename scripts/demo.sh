@@ -39,10 +39,13 @@ CREATE TABLE orders (
     id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL,
     amount numeric(12,2) NOT NULL, note text, created_at timestamptz NOT NULL DEFAULT now(), attrs jsonb
 );
+INSERT INTO orders (id, customer_id, status, amount, note, created_at)
+SELECT 100 + g, 7, 'archived', g, 'existing order ' || g, timestamptz '2026-01-01 00:00+00' + g * interval '1 day'
+  FROM generate_series(1, 3) g;
 SELECT flatwal.add_table('orders') AS schema_version \gset
 SQL
 
-echo "== flatwal-shipper: slot 'flatwal' -> topics demo.*"
+echo "== flatwal-shipper: initial snapshot of the 3 existing orders, then streaming; topics demo.*"
 build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=postgres" -b "$bootstrap" \
 	--topic-prefix demo -s 200 2>"$work/shipper.log" &
 shipper=$!
@@ -74,38 +77,60 @@ echo "== events read back from Kafka by flatwal-consume (decoded from FlatBuffer
 timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^demo\..*' -g demo --from-beginning --exit-when-idle 2000 \
 	>"$work/events.jsonl" 2>"$work/consume.log" || true
 /usr/bin/python3 - "$work/events.jsonl" <<'PY'
+# Schemas first; then every event in commit order (Kafka keeps order per
+# partition, so this only undoes the interleaving of partitions).
 import json, sys
-columns = {}
+def lsn(text):
+    hi, lo = text.split("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+columns, entries, last_in_partition = {}, [], {}
 for line in open(sys.argv[1]):
     m = json.loads(line)
+    e = m["event"]
+    where = (m["topic"], m["partition"])
+    if e == "tombstone":
+        order = last_in_partition[where] + (0.5,)
+    elif e["event"] == "schema":
+        columns[(e["schema"], e["table"], e["version"])] = [c["name"] for c in e["columns"]]
+        order = (-1, e["version"])
+    elif e["event"] == "change":
+        order = (lsn(e["commit_lsn"]), e["seq"])
+    elif e["event"] in ("snapshot_start", "snapshot_end"):
+        order = (lsn(e["consistent_lsn"]), 0 if e["event"] == "snapshot_start" else 1 << 40)
+    else:
+        order = (lsn(e.get("commit_lsn", "0/0")), 0)
+    last_in_partition[where] = order
+    entries.append((order, m))
+
+def show(e, row):
+    vals = {}
+    for name, v in zip(columns.get((e["schema"], e["table"], e["version"]), []), row):
+        if isinstance(v, dict) and "absent" in v:
+            continue
+        vals[name] = next(iter(v.values())) if isinstance(v, dict) else v
+    return json.dumps(vals)
+
+for _, m in sorted(entries, key=lambda x: x[0]):
     e = m["event"]
     where = f"{m['topic']:<30} p{m['partition']} @{m['offset']:<2}"
     if e == "tombstone":
         print(f"{where} key={m['key']:<6} tombstone (compaction marker after a delete)")
         continue
-    kind = e.get("event")
+    kind = e["event"]
     if kind == "schema":
-        columns[(e["schema"], e["table"], e["version"])] = [c["name"] for c in e["columns"]]
-        print(f"{where} schema {e['schema']}.{e['table']} version {e['version']}: {', '.join(columns[(e['schema'], e['table'], e['version'])])}")
+        print(f"{where} schema {e['schema']}.{e['table']} version {e['version']}: "
+              f"{', '.join(columns[(e['schema'], e['table'], e['version'])])}")
     elif kind == "change":
-        names = columns.get((e["schema"], e["table"], e["version"]), [])
-        def show(row):
-            if row is None:
-                return "-"
-            vals = {}
-            for name, v in zip(names, row):
-                if v is None or "absent" in (v or {}):
-                    continue
-                vals[name] = next(iter(v.values())) if isinstance(v, dict) else v
-            return json.dumps(vals)
         print(f"{where} key={m['key']:<6} {e['op']:<6} v{e['version']} commit {e['commit_lsn']} seq {e['seq']}")
         if e["before"] is not None:
-            print(f"{'':40} before {show(e['before'])}")
+            print(f"{'':40} before {show(e, e['before'])}")
         if e["after"] is not None:
-            print(f"{'':40} after  {show(e['after'])}")
+            print(f"{'':40} after  {show(e, e['after'])}")
+    elif kind in ("snapshot_start", "snapshot_end"):
+        rows = f", {e['rows']} rows" if kind == "snapshot_end" else ""
+        print(f"{where} {kind.replace('_', ' ')} of {e['schema']}.{e['table']} at {e['consistent_lsn']}{rows}")
     elif kind == "message":
-        content = bytes.fromhex(e["content"][2:]).decode()
-        print(f"{where} message {e['prefix']}: {content}")
+        print(f"{where} message {e['prefix']}: {bytes.fromhex(e['content'][2:]).decode()}")
     else:
         print(f"{where} {kind}")
 PY

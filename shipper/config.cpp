@@ -22,6 +22,8 @@ const char kUsage[] =
     "Replication:\n"
     "  -S, --slot=NAME              logical replication slot (default: flatwal)\n"
     "      --no-create-slot         fail instead of creating a missing slot\n"
+    "      --snapshot=MODE          initial (default): snapshot the captured tables when the\n"
+    "                               slot is new, then stream; never; initial_only: snapshot, exit\n"
     "  -s, --status-interval=MS     standby status updates at least every MS (default: 1000)\n"
     "      --batch-bytes=N          frames per replication message (default: 65536)\n"
     "\n"
@@ -110,6 +112,14 @@ const SettingSpec kSettings[] = {
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
     {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
     {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
+    {"shipper.snapshot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string mode = LowerCase(TrimSpace(v));
+	     if (mode == "initial") c->snapshot_mode = SnapshotMode::kInitial;
+	     else if (mode == "never") c->snapshot_mode = SnapshotMode::kNever;
+	     else if (mode == "initial_only") c->snapshot_mode = SnapshotMode::kInitialOnly;
+	     else return Invalid(k, v, "initial, never or initial_only");
+	     return Status::Ok();
+     }},
 };
 
 void SetKafka(const std::string& property, const std::string& value, ShipperConfig* config) {
@@ -213,6 +223,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* comma
 	    {nullptr, "--no-tombstones", "shipper.tombstones", "false"},
 	    {nullptr, "--transactions-topic", "shipper.transactions_topic", "true"},
 	    {nullptr, "--shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
+	    {nullptr, "--snapshot", "shipper.snapshot", nullptr},
 	    {"-v", "--verbose", "shipper.log_level", "debug"},
 	    {"-q", "--quiet", "shipper.log_level", "warning"},
 	    {"-X", "--kafka", nullptr, nullptr},

@@ -16,6 +16,13 @@ namespace flatwal {
 
 enum class LogLevel { kError, kWarning, kInfo, kDebug };
 
+// When to take an initial snapshot (named as Debezium users know them).
+enum class SnapshotMode {
+	kInitial,      // when the slot is new (or its snapshot was interrupted), then stream
+	kNever,        // stream only
+	kInitialOnly,  // snapshot when the slot is new, then exit
+};
+
 struct ShipperConfig {
 	// [postgres]
 	std::string conninfo;            // libpq conninfo; replication=database is added
@@ -32,6 +39,7 @@ struct ShipperConfig {
 	bool tombstones = true;          // a delete is followed by a null-value message
 	bool transactions_topic = false; // Begin/Commit frames to <prefix>.flatwal.tx
 	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
+	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
 	LogLevel log_level = LogLevel::kInfo;
 };
 

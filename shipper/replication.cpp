@@ -2,9 +2,12 @@
 // streaming replication protocol ("Logical Streaming Replication Protocol").
 #include "replication.h"
 
+#include "pg_quote.h"
+
 #include <sys/select.h>
 #include <sys/time.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace flatwal {
@@ -38,19 +41,7 @@ std::string Trimmed(const char* text) {
 	return s;
 }
 
-std::string Quoted(PGconn* conn, const std::string& identifier) {
-	char* q = PQescapeIdentifier(conn, identifier.c_str(), identifier.size());
-	std::string out = q ? q : "";
-	PQfreemem(q);
-	return out;
-}
 
-std::string Literal(PGconn* conn, const std::string& text) {
-	char* q = PQescapeLiteral(conn, text.c_str(), text.size());
-	std::string out = q ? q : "''";
-	PQfreemem(q);
-	return out;
-}
 
 }  // namespace
 
@@ -119,29 +110,15 @@ bool ReplicationStream::CurrentDatabase(std::string* name, PgFailure* failure) {
 	return ok;
 }
 
-bool ReplicationStream::EnsureSlot(const std::string& slot, bool create, bool* created, PgFailure* failure) {
-	*created = false;
+bool ReplicationStream::InspectSlot(const std::string& slot, bool* exists, PgFailure* failure) {
 	PGresult* r = nullptr;
 	std::string sql =
 	    "SELECT plugin, database, coalesce(wal_status, ''), slot_type FROM pg_catalog.pg_replication_slots "
-	    "WHERE slot_name = " + Literal(conn_, slot);
+	    "WHERE slot_name = " + QuoteLiteral(conn_, slot);
 	if (!Query(sql, PGRES_TUPLES_OK, &r, failure)) return false;
-	if (PQntuples(r) == 0) {
+	*exists = PQntuples(r) > 0;
+	if (!*exists) {
 		PQclear(r);
-		if (!create) {
-			failure->retriable = false;
-			failure->message = "replication slot \"" + slot + "\" does not exist; create it with "
-			                   "SELECT pg_create_logical_replication_slot('" + slot + "', 'flatwal'), or run "
-			                   "without --no-create-slot";
-			return false;
-		}
-		if (!Query("CREATE_REPLICATION_SLOT " + Quoted(conn_, slot) + " LOGICAL flatwal NOEXPORT_SNAPSHOT",
-		           PGRES_TUPLES_OK, &r, failure)) {
-			failure->message += " (creating slot \"" + slot + "\")";
-			return false;
-		}
-		PQclear(r);
-		*created = true;
 		return true;
 	}
 	std::string plugin = PQgetvalue(r, 0, 0), database = PQgetvalue(r, 0, 1), wal_status = PQgetvalue(r, 0, 2);
@@ -173,8 +150,31 @@ bool ReplicationStream::EnsureSlot(const std::string& slot, bool create, bool* c
 	return true;
 }
 
+bool ReplicationStream::CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot,
+                                   uint64_t* consistent_lsn, PgFailure* failure) {
+	PGresult* r = nullptr;
+	std::string sql = "CREATE_REPLICATION_SLOT " + QuoteIdentifier(conn_, slot) + " LOGICAL flatwal " +
+	                  (export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	if (!Query(sql, PGRES_TUPLES_OK, &r, failure)) {
+		failure->message += " (creating slot \"" + slot + "\")";
+		return false;
+	}
+	unsigned hi = 0, lo = 0;
+	if (sscanf(PQgetvalue(r, 0, 1), "%X/%X", &hi, &lo) == 2) *consistent_lsn = (uint64_t(hi) << 32) | lo;
+	*snapshot = PQgetisnull(r, 0, 2) ? "" : PQgetvalue(r, 0, 2);
+	PQclear(r);
+	return true;
+}
+
+bool ReplicationStream::DropSlot(const std::string& slot, PgFailure* failure) {
+	PGresult* r = nullptr;
+	if (!Query("DROP_REPLICATION_SLOT " + QuoteIdentifier(conn_, slot) + " WAIT", PGRES_COMMAND_OK, &r, failure)) return false;
+	PQclear(r);
+	return true;
+}
+
 bool ReplicationStream::Start(const std::string& slot, int batch_bytes, PgFailure* failure) {
-	std::string sql = "START_REPLICATION SLOT " + Quoted(conn_, slot) + " LOGICAL 0/0 (\"batch_bytes\" '" +
+	std::string sql = "START_REPLICATION SLOT " + QuoteIdentifier(conn_, slot) + " LOGICAL 0/0 (\"batch_bytes\" '" +
 	                  std::to_string(batch_bytes) + "', \"include_transaction\" 'true')";
 	PGresult* r = nullptr;
 	if (!Query(sql, PGRES_COPY_BOTH, &r, failure)) return false;

@@ -29,8 +29,15 @@ class ReplicationStream {
 	bool Connect(const std::string& conninfo, PgFailure* failure);
 	// The database the connection is on.
 	bool CurrentDatabase(std::string* name, PgFailure* failure);
-	// Checks the slot (plugin, database, not invalidated); creates it if allowed.
-	bool EnsureSlot(const std::string& slot, bool create, bool* created, PgFailure* failure);
+	// Whether the slot exists; if it does, checks that it is a flatwal slot of
+	// this database that PostgreSQL has not invalidated.
+	bool InspectSlot(const std::string& slot, bool* exists, PgFailure* failure);
+	// Creates the slot. With export_snapshot, *snapshot names a snapshot that
+	// stays usable (SET TRANSACTION SNAPSHOT) until this connection runs its
+	// next command.
+	bool CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn,
+	                PgFailure* failure);
+	bool DropSlot(const std::string& slot, PgFailure* failure);
 	bool Start(const std::string& slot, int batch_bytes, PgFailure* failure);
 
 	enum class Event { kNone, kData, kKeepalive, kClosed };

@@ -87,6 +87,16 @@ void Router::Route(const wire::Event& event, std::vector<OutMessage>* out) const
 			out->push_back(std::move(m));
 			return;
 		}
+		case wire::Body::SnapshotMarker: {
+			const wire::SnapshotMarker* mk = event.body_as_SnapshotMarker();
+			OutMessage m;
+			m.topic = TableTopic(mk->schema_name(), mk->table_name());
+			bool start = mk->phase() == wire::SnapshotPhase::Start;
+			m.headers = {{"flatwal.op", start ? "snapshot_start" : "snapshot_end"},
+			             {"flatwal.commit_lsn", LsnText(mk->consistent_lsn())}};
+			out->push_back(std::move(m));
+			return;
+		}
 		case wire::Body::Message: {
 			const wire::Message* msg = event.body_as_Message();
 			OutMessage m;

@@ -3,6 +3,7 @@
 //   Change    -> <prefix>.<schema>.<table>, key = the row's key bytes
 //                (then a tombstone, null value with the same key, after a delete)
 //   Truncate  -> the topic of every table it names, no key
+//   SnapshotMarker -> the table's topic, no key
 //   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>"
 //   Message   -> <prefix>.message.<message prefix>, no key
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid

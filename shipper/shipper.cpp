@@ -12,6 +12,7 @@
 #include "frames.h"
 #include "log.h"
 #include "render_json.h"
+#include "snapshot.h"
 
 namespace flatwal {
 namespace {
@@ -42,42 +43,102 @@ void Shipper::SleepUnlessStopping(int ms) {
 	}
 }
 
+Status Shipper::HandleFrame(const uint8_t* frame, size_t length) {
+	aligned_.resize(length / 8 + 1);
+	std::memcpy(aligned_.data(), frame, length);
+	const wire::Event* event = nullptr;
+	Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned_.data()), length, &event);
+	if (!st.ok()) return st;
+	++frames_;
+	routes_.clear();
+	router_->Route(*event, &routes_);
+	for (const OutMessage& m : routes_) {
+		st = producer_->Produce(m, frame, length, *stop_);
+		if (!st.ok()) return st;
+		++messages_;
+		bytes_ += m.tombstone ? 0 : length;
+	}
+	switch (event->body_type()) {
+		case wire::Body::Begin: in_transaction_ = true; break;
+		case wire::Body::Commit:
+			in_transaction_ = false;
+			tracker_.Boundary(event->body_as_Commit()->end_lsn(), event->body_as_Commit()->commit_time_micros());
+			break;
+		case wire::Body::StreamStart:
+			return Status::Error(ErrorKind::kNotSupported, "the slot streams in-progress transactions",
+			                     "flatwal-shipper does not request stream_changes.",
+			                     "Check that no other client uses this slot with stream_changes.");
+		default: break;
+	}
+	return Status::Ok();
+}
+
 Status Shipper::HandleMessage(const uint8_t* data, size_t size) {
 	FrameReader reader(data, size);
 	const uint8_t* frame;
 	size_t length;
 	while (reader.Next(&frame, &length)) {
-		aligned_.resize(length / 8 + 1);
-		std::memcpy(aligned_.data(), frame, length);
-		const wire::Event* event = nullptr;
-		Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned_.data()), length, &event);
+		Status st = HandleFrame(frame, length);
 		if (!st.ok()) return st;
-		++frames_;
-		routes_.clear();
-		router_->Route(*event, &routes_);
-		for (const OutMessage& m : routes_) {
-			st = producer_->Produce(m, frame, length, *stop_);
-			if (!st.ok()) return st;
-			++messages_;
-			bytes_ += m.tombstone ? 0 : length;
-		}
-		switch (event->body_type()) {
-			case wire::Body::Begin: in_transaction_ = true; break;
-			case wire::Body::Commit:
-				in_transaction_ = false;
-				tracker_.Boundary(event->body_as_Commit()->end_lsn(), event->body_as_Commit()->commit_time_micros());
-				break;
-			case wire::Body::StreamStart:
-				return Status::Error(ErrorKind::kNotSupported, "the slot streams in-progress transactions",
-				                     "flatwal-shipper does not request stream_changes.",
-				                     "Check that no other client uses this slot with stream_changes.");
-			default: break;
-		}
 	}
 	if (reader.malformed())
 		return Status::Error(ErrorKind::kInvalidData, "malformed replication message",
 		                     "A frame length runs past the end of the " + std::to_string(size) + " bytes received.");
 	return Status::Ok();
+}
+
+bool Shipper::PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* failure) {
+	*finished = false;
+	const bool snapshot = config_.snapshot_mode != SnapshotMode::kNever;
+	bool exists = false;
+	if (!stream.InspectSlot(config_.slot, &exists, failure)) return false;
+	if (exists && snapshot) {
+		bool interrupted = false;
+		if (!InitialSnapshot::Interrupted(config_.conninfo, config_.slot, &interrupted, failure)) return false;
+		if (interrupted) {
+			Log(LogLevel::kWarning, "the initial snapshot of this slot did not finish; dropping the slot and taking "
+			                        "the snapshot again (consumers receive its rows again)",
+			    {{"slot", config_.slot}});
+			if (!stream.DropSlot(config_.slot, failure)) return false;
+			exists = false;
+		}
+	}
+	if (exists) {
+		*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
+		if (*finished) Log(LogLevel::kInfo, "the slot exists and its snapshot is complete; nothing to do", {{"slot", config_.slot}});
+		return true;
+	}
+	if (!config_.create_slot) {
+		failure->retriable = false;
+		failure->message = "replication slot \"" + config_.slot + "\" does not exist; create it with SELECT "
+		                   "pg_create_logical_replication_slot('" + config_.slot + "', 'flatwal'), or run without "
+		                   "--no-create-slot";
+		return false;
+	}
+	InitialSnapshot initial(config_.conninfo, config_.slot, stop_,
+	                        [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size); });
+	if (snapshot && !initial.Prepare(failure)) return false;
+	std::string snapshot_name;
+	uint64_t consistent_lsn = 0;
+	if (!stream.CreateSlot(config_.slot, snapshot, &snapshot_name, &consistent_lsn, failure)) return false;
+	Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	if (!snapshot) return true;
+	auto started = Clock::now();
+	if (!initial.Run(snapshot_name, consistent_lsn, failure)) return false;
+	// The snapshot counts only once Kafka holds all of it.
+	while (producer_->OutQueue() > 0 && !Stopping() && producer_->FatalError().ok()) producer_->Poll(100);
+	if (Stopping() || !producer_->FatalError().ok()) {
+		failure->retriable = true;
+		failure->message = "stopped before Kafka acknowledged the whole snapshot";
+		return false;
+	}
+	if (!initial.MarkDone(failure)) return false;
+	Log(LogLevel::kInfo, "snapshot complete",
+	    {{"rows", std::to_string(initial.rows())},
+	     {"seconds", std::to_string(std::chrono::duration<double>(Clock::now() - started).count())},
+	     {"streaming_from", LsnText(consistent_lsn)}});
+	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
+	return true;
 }
 
 void Shipper::SendStatus(ReplicationStream& stream, PgFailure* failure) {
@@ -141,35 +202,36 @@ int Shipper::Run() {
 	int exit_code = kExitOk;
 	std::string stop_reason = "signal";
 	ReplicationStream stream;
-	bool connected = false;
+	bool streaming = false;  // in COPY mode: the final status update can be sent
 	while (!Stopping()) {
 		PgFailure failure;
 		std::string database;
-		bool created = false;
-		connected = stream.Connect(config_.conninfo, &failure) && stream.CurrentDatabase(&database, &failure) &&
-		            stream.EnsureSlot(config_.slot, config_.create_slot, &created, &failure);
-		if (connected) {
-			if (!router_) {
-				std::string prefix = config_.topic_prefix.empty() ? SafeTopicPart(database) : config_.topic_prefix;
-				router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}));
-				Log(LogLevel::kInfo, "routing", {{"topic_prefix", prefix}, {"schemas_topic", router_->SchemasTopic()}});
-			}
-			if (created) Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}});
-			connected = stream.Start(config_.slot, config_.batch_bytes, &failure);
+		bool finished = false;
+		bool ok = stream.Connect(config_.conninfo, &failure) && stream.CurrentDatabase(&database, &failure);
+		if (ok && !router_) {
+			std::string prefix = config_.topic_prefix.empty() ? SafeTopicPart(database) : config_.topic_prefix;
+			router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}));
+			Log(LogLevel::kInfo, "routing", {{"topic_prefix", prefix}, {"schemas_topic", router_->SchemasTopic()}});
 		}
-		if (connected) {
+		ok = ok && PrepareSlot(stream, &finished, &failure);
+		if (ok && finished) {
+			stop_reason = "snapshot done";
+			break;
+		}
+		streaming = ok && stream.Start(config_.slot, config_.batch_bytes, &failure);
+		if (streaming) {
 			Log(LogLevel::kInfo, "streaming", {{"slot", config_.slot}, {"database", database}});
 			backoff_ms = 500;
-			StreamEnd end = Stream(stream, &failure);
-			if (end == StreamEnd::kStopRequested) break;
-			if (end == StreamEnd::kKafkaFatal) {
-				const Status& fatal = producer_->FatalError();
-				Log(LogLevel::kError, fatal.message(), {{"detail", fatal.detail()}, {"hint", fatal.hint()}});
-				exit_code = kExitKafka;
-				stop_reason = "kafka error";
-				break;
-			}
+			if (Stream(stream, &failure) == StreamEnd::kStopRequested) break;
 		}
+		if (!producer_->FatalError().ok()) {
+			const Status& fatal = producer_->FatalError();
+			Log(LogLevel::kError, fatal.message(), {{"detail", fatal.detail()}, {"hint", fatal.hint()}});
+			exit_code = kExitKafka;
+			stop_reason = "kafka error";
+			break;
+		}
+		if (Stopping()) break;
 		if (!failure.retriable) {
 			Log(LogLevel::kError, failure.message);
 			exit_code = kExitPostgres;
@@ -179,7 +241,7 @@ int Shipper::Run() {
 		Log(LogLevel::kWarning, "PostgreSQL unavailable, retrying",
 		    {{"error", failure.message}, {"retry_in_ms", std::to_string(backoff_ms)}});
 		stream.Close();
-		connected = false;
+		streaming = false;
 		SleepUnlessStopping(backoff_ms);
 		backoff_ms = std::min(backoff_ms * 2, 30000);
 	}
@@ -187,7 +249,7 @@ int Shipper::Run() {
 	// Shutdown: stop reading WAL, give Kafka a bounded time, confirm what it acknowledged.
 	bool drained = producer_->Flush(exit_code == kExitOk ? config_.shutdown_timeout_ms : 0);
 	uint64_t confirmed = tracker_.Confirmable();
-	if (connected) {
+	if (streaming) {
 		PgFailure ignored;
 		stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, &ignored);
 	}

@@ -28,7 +28,11 @@ class Shipper {
  private:
 	enum class StreamEnd { kStopRequested, kDisconnected, kKafkaFatal, kBadStream };
 	StreamEnd Stream(ReplicationStream& stream, PgFailure* failure);
+	// Makes sure the slot exists, taking the initial snapshot when it is new.
+	// *finished: nothing more to do (snapshot mode initial_only).
+	bool PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* failure);
 	Status HandleMessage(const uint8_t* data, size_t size);
+	Status HandleFrame(const uint8_t* frame, size_t length);
 	void SendStatus(ReplicationStream& stream, PgFailure* failure);
 	bool Stopping() const { return stop_->load() != 0; }
 	void SleepUnlessStopping(int ms);

@@ -336,7 +336,7 @@ CREATE TABLE flatwal.snapshot_progress (
     state          text        NOT NULL CHECK (state IN ('pending', 'running', 'done')),
     rows_done      bigint      NOT NULL DEFAULT 0,
     rows_estimated bigint,
-    consistent_lsn pg_lsn      NOT NULL,
+    consistent_lsn pg_lsn,                  -- NULL until the slot exists
     started_at     timestamptz,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     finished_at    timestamptz,

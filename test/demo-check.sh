@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 out=$(timeout 300 scripts/demo.sh 2>&1)
 status=$?
 expect=(
+	"snapshot start of public.orders"
+	"key=[101]  read   v1"
+	"snapshot end of public.orders"
+	"msg=\"snapshot complete\" rows=3"
 	"schema public.orders version 1"
 	"schema public.orders version 2"
 	"key=[1]    insert v1"

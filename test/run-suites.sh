@@ -29,28 +29,24 @@ fi
 passed=$(grep -c '\.\.\. ok' build/regress/summary.txt || true)
 failed=$(grep -c '\.\.\. FAILED' build/regress/summary.txt || true)
 
-echo "== differential check against contrib's test_decoding"
-if /usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-	status=1
-fi
-echo "== flatwal-shipper errors and refusals"
-if test/integration/shipper-errors.sh "$port"; then
-	passed=$((passed + 10))
-else
-	failed=$((failed + 1))
-	status=1
-fi
-
-echo "== flatwal-shipper integration and fault tests (test broker on 127.0.0.1)"
-if test/integration/shipper.sh "$port"; then
-	passed=$((passed + 2))
-else
-	failed=$((failed + 1))
-	status=1
-fi
+# suite NAME CHECKS COMMAND...: runs one suite; CHECKS is how many checks it makes.
+suite() {
+	local name=$1 checks=$2
+	shift 2
+	echo "== $name"
+	if "$@"; then
+		passed=$((passed + checks))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+suite "differential check against contrib's test_decoding" 1 \
+	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
+suite "flatwal-shipper errors and refusals" 10 test/integration/shipper-errors.sh "$port"
+suite "initial snapshot: under load, and killed mid-snapshot" 2 test/integration/snapshot.sh "$port"
+# Last: it restarts PostgreSQL.
+suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" 2 test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit "$status"

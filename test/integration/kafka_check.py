@@ -5,8 +5,11 @@ Reads every table topic with python3-confluent-kafka, decodes the frames with
 code that flatc generated from format/flatwal.fbs (no flatwal C++ involved),
 and checks against the source database:
 
-  * every committed change arrived: the distinct (commit_lsn, seq) changes per
-    table equal the count a test_decoding slot reported for the same WAL;
+  * every committed change arrived: the distinct streamed (commit_lsn, seq)
+    changes per table equal the count a test_decoding slot reported for the
+    same WAL (when --oracle-slot is given);
+  * snapshot rows (op read) between SnapshotMarker frames replace the table's
+    state as of the snapshot's consistent LSN;
   * per-key order: within a partition, each key's first deliveries follow
     commit order;
   * the table rebuilt from the topic equals the source table, row for row;
@@ -24,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "gen" / "python"))
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
-from flatwal.wire import Event, Body, Change, Truncate, Value, Datum, Op  # noqa: E402
+from flatwal.wire import Event, Body, Change, Truncate, Value, Datum, Op, SnapshotMarker, SnapshotPhase  # noqa: E402
 from flatwal.wire import Int, Text, Numeric, Bool  # noqa: E402
 
 
@@ -94,7 +97,7 @@ def main():
     p.add_argument("--pg-port", type=int, required=True)
     p.add_argument("--dbname", required=True)
     p.add_argument("--tables", required=True, help="schema.table,... with their key columns as table(k1+k2)")
-    p.add_argument("--oracle-slot", required=True, help="test_decoding slot created before the workload")
+    p.add_argument("--oracle-slot", help="test_decoding slot created when the flatwal slot was")
     p.add_argument("--min-duplicate-lsn", default="0/0")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--idle-seconds", type=float, default=5)
@@ -110,9 +113,10 @@ def main():
     failures, notes = [], []
     # Oracle: what test_decoding saw for the same WAL, per table.
     expected = collections.Counter()
-    for line in psql(args, f"SELECT data FROM pg_logical_slot_peek_changes('{args.oracle_slot}', NULL, NULL)").splitlines():
-        if line.startswith("table ") and ": TRUNCATE" not in line:
-            expected[line[6:line.index(":")]] += 1
+    if args.oracle_slot:
+        for line in psql(args, f"SELECT data FROM pg_logical_slot_peek_changes('{args.oracle_slot}', NULL, NULL)").splitlines():
+            if line.startswith("table ") and ": TRUNCATE" not in line:
+                expected[line[6:line.index(":")]] += 1
 
     columns = {}  # table -> column names, from the database (the checker's own view)
     for t in tables:
@@ -120,9 +124,9 @@ def main():
         columns[t] = psql(args, f"SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
                                 f"WHERE attrelid = '{t}'::regclass AND attnum > 0 AND NOT attisdropped").strip().split(",")
 
-    seen = {}                      # (commit_lsn, seq) -> change, first delivery
+    seen = {}                      # (table, commit_lsn, seq) -> change, first delivery
     per_partition_key = collections.defaultdict(list)
-    duplicates, truncates = 0, {}
+    duplicates, truncates, snapshots = 0, {}, {}
     min_dup = lsn_value(args.min_duplicate_lsn)
     for m in messages:
         table = m.topic()[len(args.prefix) + 1:]
@@ -134,6 +138,12 @@ def main():
             continue
         event = Event.Event.GetRootAs(frame, 0)
         body = event.Body()
+        if event.BodyType() == Body.Body.SnapshotMarker:
+            mk = SnapshotMarker.SnapshotMarker()
+            mk.Init(body.Bytes, body.Pos)
+            if mk.Phase() == SnapshotPhase.SnapshotPhase.Start:
+                snapshots[(mk.ConsistentLsn(), table)] = True
+            continue
         if event.BodyType() == Body.Body.Truncate:
             tr = Truncate.Truncate()
             tr.Init(body.Bytes, body.Pos)
@@ -144,11 +154,11 @@ def main():
             continue
         ch = Change.Change()
         ch.Init(body.Bytes, body.Pos)
-        ident = (ch.CommitLsn(), ch.Seq())
+        ident = (table, ch.CommitLsn(), ch.Seq())
         key = bytes(ch.Key(i) for i in range(ch.KeyLength()))
         if ident in seen:
             duplicates += 1
-            if ch.CommitLsn() < min_dup:
+            if ch.CommitLsn() < min_dup and ch.Op() != Op.Op.Read:
                 failures.append(f"duplicate of an already confirmed change: commit_lsn {ch.CommitLsn():X} seq {ch.Seq()}")
             continue
         after = None
@@ -156,7 +166,7 @@ def main():
             row = ch.After()
             after = [decode_value(row.Values(i)) for i in range(row.ValuesLength())]
         seen[ident] = (table, ch.Op(), key, after)
-        per_partition_key[(m.topic(), m.partition(), key)].append(ident)
+        per_partition_key[(m.topic(), m.partition(), key)].append(ident[1:])
 
     # Per-key order: first deliveries of one key in one partition follow commit order.
     order_breaks = sum(1 for ids in per_partition_key.values() if ids != sorted(ids))
@@ -164,14 +174,16 @@ def main():
         failures.append(f"{order_breaks} keys saw changes out of commit order")
 
     # Nothing missing: distinct changes per table equal the oracle's count.
-    got = collections.Counter(c[0] for c in seen.values())
+    got = collections.Counter(c[0] for c in seen.values() if c[1] != Op.Op.Read)
     for t in tables:
-        if got[t] != expected[t]:
+        if args.oracle_slot and got[t] != expected[t]:
             failures.append(f"{t}: test_decoding saw {expected[t]} changes, Kafka has {got[t]} distinct")
 
     # Rebuild each table in commit order (truncates included) and compare with the source.
-    events = sorted([(ident[0], ident[1], "change", v) for ident, v in seen.items()] +
-                    [(c, lsn, "truncate", t) for (c, lsn, t) in truncates])
+    # A snapshot start sorts just before its own rows (seq from 1), which sort before the stream.
+    events = sorted([(ident[1], ident[2], "change", v) for ident, v in seen.items()] +
+                    [(c, lsn, "truncate", t) for (c, lsn, t) in truncates] +
+                    [(c, -1, "truncate", t) for (c, t) in snapshots])
     state = {t: {} for t in tables}
     for commit_lsn, _, kind, payload in events:
         if kind == "truncate":
@@ -196,8 +208,9 @@ def main():
         else:
             notes.append(f"{t}: {len(source)} rows match")
 
-    print(f"kafka check: {len(messages)} messages, {len(seen)} distinct changes, {duplicates} duplicates, "
-          f"{len(truncates)} truncates; " + "; ".join(notes))
+    reads = sum(1 for c in seen.values() if c[1] == Op.Op.Read)
+    print(f"kafka check: {len(messages)} messages, {len(seen)} distinct changes ({reads} snapshot reads), "
+          f"{duplicates} duplicates, {len(truncates)} truncates, {len(snapshots)} table snapshots; " + "; ".join(notes))
     for f in failures:
         print("  FAILED: " + f)
     checks = 4

@@ -6,6 +6,7 @@
 # Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+source test/lib/itest.sh
 port=$1
 db=flatwal_shipper_errors
 work=$(mktemp -d /tmp/flatwal-shipper-errors.XXXXXX)
@@ -33,19 +34,14 @@ expect() {
 
 confirmed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"; }
 
-psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-sql >/dev/null <<'SQL'
+fresh_database "$db" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION flatwal;
 CREATE TABLE t (id int PRIMARY KEY, v text);
 SELECT flatwal.add_table('t');
 SELECT 'x' FROM pg_create_logical_replication_slot('other_plugin', 'test_decoding');
 SQL
-mkfifo "$work/ctl"
-build/bin/flatwal-test-broker --control "$work/ctl" --bootstrap-file "$work/bootstrap" --max-seconds 300 >/dev/null 2>&1 &
-broker_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-bootstrap=$(cat "$work/bootstrap")
+start_test_broker
 
 expect "no settings" 1 "no source database given" --
 expect "weakened acks refused" 1 "Kafka setting acks = 0 is not allowed" -- -d "$conn" -b "$bootstrap" -X acks=0
@@ -118,7 +114,6 @@ done
 sql -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" >/dev/null
 expect "invalidated slot" 3 "was invalidated (wal_status = lost)" -- -d "$conn" -b "$bootstrap" --slot lost_slot
 
-sql -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'" >/dev/null
-psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE $db"
+drop_database "$db"
 echo "shipper errors: $passed passed, $failed failed"
 [ "$failed" = 0 ]

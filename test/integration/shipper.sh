@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/cluster.sh
+source test/lib/itest.sh
 port=$1
 pgdata=$(psql -X -At -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW data_directory")
 work=$(mktemp -d /tmp/flatwal-shipper-test.XXXXXX)
@@ -27,15 +28,6 @@ trap cleanup EXIT
 passed=0 failed=0
 db=flatwal_shipper_it
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
-
-start_broker() {
-	mkfifo "$work/broker.ctl"
-	build/bin/flatwal-test-broker --control "$work/broker.ctl" --bootstrap-file "$work/bootstrap" \
-		--max-seconds 900 >"$work/broker.log" 2>&1 &
-	broker_pid=$!
-	for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-	bootstrap=$(cat "$work/bootstrap")
-}
 
 start_shipper() {
 	build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=$db" -b "$bootstrap" \
@@ -87,8 +79,7 @@ check() {
 }
 
 setup_database() {
-	psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-	sql >/dev/null <<'SQL'
+	fresh_database "$db" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION flatwal;
 CREATE TABLE accounts (id bigint PRIMARY KEY, owner text NOT NULL, balance numeric(12,2), active boolean);
@@ -115,7 +106,7 @@ COMMIT;"
 
 # ------------------------------------------------------------------ 1. plain
 setup_database
-start_broker
+start_test_broker
 start_shipper
 {
 	for i in $(seq 1 150); do txn "$i"; done
@@ -167,7 +158,6 @@ grep -c 'PostgreSQL unavailable, retrying' "$work/shipper.log" | sed 's/^/shippe
 check "faults: kills, broker outage, PostgreSQL crash: nothing lost, duplicates only after confirmed positions" \
 	--min-duplicate-lsn "$min_confirmed"
 
-psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d "$db" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'" >/dev/null
-psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE $db"
+drop_database "$db"
 echo "shipper integration: $passed passed, $failed failed"
 [ "$failed" = 0 ]

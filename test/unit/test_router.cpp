@@ -129,6 +129,20 @@ void schema_truncate_message_and_transactions(void**) {
 	assert_int_equal(out.size(), 0);  // transactions topic off by default
 }
 
+void snapshot_markers_go_to_the_table_topic(void**) {
+	Built f;
+	auto mk = wire::CreateSnapshotMarker(f.b, 1, f.b.CreateString("public"), f.b.CreateString("big"),
+	                                     wire::SnapshotPhase::End, 0x3000, 42);
+	f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::SnapshotMarker, mk.Union()), wire::EventIdentifier());
+	std::vector<flatwal::OutMessage> out;
+	flatwal::Router({"p", true, false}).Route(f.event(), &out);
+	assert_int_equal(out.size(), 1);
+	assert_string_eq(out[0].topic, "p.public.big");
+	assert_false(out[0].has_key);
+	assert_string_eq(Header(out[0], "flatwal.op"), "snapshot_end");
+	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/3000");
+}
+
 }  // namespace
 
 int main() {
@@ -138,6 +152,7 @@ int main() {
 	    cmocka_unit_test(keyless_rows_have_no_key_and_no_tombstone),
 	    cmocka_unit_test(unsafe_names_are_made_valid_topics),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
+	    cmocka_unit_test(snapshot_markers_go_to_the_table_topic),
 	};
 	return cmocka_run_group_tests_name("router", tests, nullptr, nullptr);
 }

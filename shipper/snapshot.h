@@ -1,0 +1,65 @@
+// snapshot.h — the initial snapshot: every captured table read inside the
+// snapshot a new slot exported, encoded in the database by flatwal.read_frame()
+// (the encoder streamed rows use), and handed to the shipper frame by frame;
+// then streaming continues from the slot's consistent point: no gap, no overlap.
+//
+// Progress lives in flatwal.snapshot_progress. An exported snapshot does not
+// outlive its connection, so a snapshot cut short (a kill, a lost connection)
+// is restarted from scratch on a new slot; consumers see its rows again.
+#ifndef FLATWAL_SNAPSHOT_H
+#define FLATWAL_SNAPSHOT_H
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "replication.h"
+#include "status.h"
+
+namespace flatwal {
+
+class InitialSnapshot {
+ public:
+	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
+
+	InitialSnapshot(std::string conninfo, std::string slot, const std::atomic<int>* stop, Emit emit)
+	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), stop_(stop), emit_(std::move(emit)) {}
+	~InitialSnapshot();
+
+	// True when a snapshot for `slot` was started and did not finish.
+	static bool Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted,
+	                        PgFailure* failure);
+	// Before the slot is created: records the snapshot as pending, so that a
+	// crash from here on is recognised as an interrupted snapshot.
+	bool Prepare(PgFailure* failure);
+	// Reads every captured table inside the exported snapshot.
+	bool Run(const std::string& snapshot_name, uint64_t consistent_lsn, PgFailure* failure);
+	// After Kafka acknowledged every frame: the snapshot is complete.
+	bool MarkDone(PgFailure* failure);
+	uint64_t rows() const { return rows_; }
+
+ private:
+	struct Table {
+		uint32_t relid;
+		std::string schema, name;
+		std::string order_by;  // quoted key columns, or empty
+		int64_t estimate;
+	};
+	bool ReadTable(const Table& table, uint64_t consistent_lsn, PgFailure* failure);
+	Status EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows);
+	bool Exec(PGconn* conn, const std::string& sql, PGresult** result, PgFailure* failure, int format = 0);
+
+	std::string conninfo_, slot_;
+	const std::atomic<int>* stop_;
+	Emit emit_;
+	PGconn* reader_ = nullptr;    // inside the exported snapshot
+	PGconn* progress_ = nullptr;  // writes progress as it goes
+	uint64_t rows_ = 0;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SNAPSHOT_H
