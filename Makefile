@@ -44,7 +44,7 @@ $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard
 APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
 	-I$(shell $(PG_CONFIG) --includedir)
 SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/producer.cpp \
-	shipper/snapshot.cpp \
+	shipper/snapshot.cpp shipper/on_demand.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp plugin/render_json.cpp
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker

@@ -43,13 +43,14 @@ void Shipper::SleepUnlessStopping(int ms) {
 	}
 }
 
-Status Shipper::HandleFrame(const uint8_t* frame, size_t length) {
+Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 	aligned_.resize(length / 8 + 1);
 	std::memcpy(aligned_.data(), frame, length);
 	const wire::Event* event = nullptr;
 	Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned_.data()), length, &event);
 	if (!st.ok()) return st;
 	++frames_;
+	if (observe && on_demand_ && on_demand_->Observe(*event)) return Status::Ok();
 	routes_.clear();
 	router_->Route(*event, &routes_);
 	for (const OutMessage& m : routes_) {
@@ -78,7 +79,7 @@ Status Shipper::HandleMessage(const uint8_t* data, size_t size) {
 	const uint8_t* frame;
 	size_t length;
 	while (reader.Next(&frame, &length)) {
-		Status st = HandleFrame(frame, length);
+		Status st = HandleFrame(frame, length, true);
 		if (!st.ok()) return st;
 	}
 	if (reader.malformed())
@@ -116,7 +117,7 @@ bool Shipper::PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* 
 		return false;
 	}
 	InitialSnapshot initial(config_.conninfo, config_.slot, stop_,
-	                        [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size); });
+	                        [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); });
 	if (snapshot && !initial.Prepare(failure)) return false;
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
@@ -182,6 +183,15 @@ Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure
 			case ReplicationStream::Event::kNone:
 				break;
 		}
+		if (!in_transaction_) {
+			Status st = on_demand_->Step();
+			if (!st.ok()) {
+				if (!producer_->FatalError().ok()) return StreamEnd::kKafkaFatal;
+				failure->retriable = false;
+				failure->message = "on-demand snapshot: " + st.message();
+				return StreamEnd::kBadStream;
+			}
+		}
 		producer_->Poll(0);
 		if (Clock::now() >= next_status) {
 			SendStatus(stream, failure);
@@ -217,6 +227,15 @@ int Shipper::Run() {
 		if (ok && finished) {
 			stop_reason = "snapshot done";
 			break;
+		}
+		if (ok && !on_demand_) {
+			on_demand_.reset(new OnDemandSnapshots(
+			    config_.conninfo, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
+			    [this] {
+				    while (producer_->OutQueue() > 0 && !Stopping() && producer_->FatalError().ok()) producer_->Poll(100);
+				    return producer_->OutQueue() == 0;
+			    }));
+			ok = on_demand_->Resume(&failure);
 		}
 		streaming = ok && stream.Start(config_.slot, config_.batch_bytes, &failure);
 		if (streaming) {

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "lsn_tracker.h"
+#include "on_demand.h"
 #include "producer.h"
 #include "replication.h"
 #include "router.h"
@@ -32,7 +33,9 @@ class Shipper {
 	// *finished: nothing more to do (snapshot mode initial_only).
 	bool PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* failure);
 	Status HandleMessage(const uint8_t* data, size_t size);
-	Status HandleFrame(const uint8_t* frame, size_t length);
+	// Routes and produces one frame. `observe`: the on-demand snapshots see
+	// it first (frames of the stream, not the shipper's own).
+	Status HandleFrame(const uint8_t* frame, size_t length, bool observe);
 	void SendStatus(ReplicationStream& stream, PgFailure* failure);
 	bool Stopping() const { return stop_->load() != 0; }
 	void SleepUnlessStopping(int ms);
@@ -42,6 +45,7 @@ class Shipper {
 	LsnTracker tracker_;
 	std::unique_ptr<KafkaProducer> producer_;
 	std::unique_ptr<Router> router_;
+	std::unique_ptr<OnDemandSnapshots> on_demand_;
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
 	std::vector<uint64_t> aligned_;        // scratch: one frame, 8-byte aligned
 	bool in_transaction_ = false;

@@ -160,10 +160,12 @@ $$;
 
 -- ------------------------------------------------------------------ managing captured tables
 
-CREATE FUNCTION flatwal.add_table(tbl regclass, enabled boolean DEFAULT true) RETURNS integer
+CREATE FUNCTION flatwal.add_table(tbl regclass, enabled boolean DEFAULT true, snapshot boolean DEFAULT false)
+    RETURNS integer
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rel record;
+    version integer;
 BEGIN
     SELECT c.relkind, c.relpersistence, c.relreplident, n.nspname, c.relname
       INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
@@ -210,12 +212,17 @@ BEGIN
         INSERT INTO flatwal.source_tables (relid, key_columns, capture_enabled)
         VALUES (tbl, flatwal.key_columns(tbl), enabled);
     END IF;
-    RETURN flatwal.register_schema_version(tbl);
+    version := flatwal.register_schema_version(tbl);
+    IF snapshot THEN
+        PERFORM flatwal.request_snapshot(tbl);
+    END IF;
+    RETURN version;
 END
 $$;
 
-COMMENT ON FUNCTION flatwal.add_table(regclass, boolean) IS
-    'Starts capturing a table; returns its current schema version.';
+COMMENT ON FUNCTION flatwal.add_table(regclass, boolean, boolean) IS
+    'Starts capturing a table; returns its current schema version. With snapshot, its existing rows are '
+    'sent too (an on-demand snapshot by flatwal-shipper).';
 
 CREATE FUNCTION flatwal.set_capture(tbl regclass, enabled boolean) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -345,3 +352,70 @@ CREATE TABLE flatwal.snapshot_progress (
 
 COMMENT ON TABLE flatwal.snapshot_progress IS
     'Initial snapshot progress of each flatwal-shipper slot: rows done of the estimate, per table.';
+
+-- On-demand snapshots (the DBLog method): flatwal-shipper reads the table in
+-- key-ordered chunks between low and high watermark messages while streaming
+-- goes on, and drops chunk rows that changed between the two watermarks.
+CREATE TABLE flatwal.snapshot_requests (
+    id           bigserial   PRIMARY KEY,
+    relid        oid         NOT NULL,
+    table_name   text        NOT NULL,
+    state        text        NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done')),
+    rows_done    bigint      NOT NULL DEFAULT 0,
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    finished_at  timestamptz
+);
+
+COMMENT ON TABLE flatwal.snapshot_requests IS
+    'On-demand snapshots asked for with flatwal.request_snapshot(); flatwal-shipper works through them.';
+
+CREATE FUNCTION flatwal.request_snapshot(tbl regclass) RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    request_id bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM flatwal.source_tables WHERE relid = tbl AND capture_enabled) THEN
+        RAISE EXCEPTION 'table % is not captured by flatwal', tbl
+            USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
+    END IF;
+    IF flatwal.key_columns(tbl) = '{}' THEN
+        RAISE EXCEPTION 'cannot snapshot % on demand: it has no key', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'An on-demand snapshot reads the table in key order, in chunks, while changes stream.',
+                  HINT = 'Add a primary key.';
+    END IF;
+    INSERT INTO flatwal.snapshot_requests (relid, table_name) VALUES (tbl, tbl::text) RETURNING id INTO request_id;
+    -- Transactional: the shipper sees the request when, and only if, it commits.
+    -- Content: "<request id> <table oid>".
+    PERFORM pg_logical_emit_message(true, 'flatwal.snapshot_request', request_id || ' ' || tbl::oid);
+    RETURN request_id;
+END
+$$;
+
+COMMENT ON FUNCTION flatwal.request_snapshot(regclass) IS
+    'Asks flatwal-shipper to send every row of a captured table again (op = read) while streaming continues.';
+
+-- One chunk of an on-demand snapshot: up to chunk_rows rows after after_key
+-- (a message key such as [42] or [7,"eu"]; NULL for the first chunk), in key
+-- order, encoded by read_frame() with the low watermark as commit_lsn.
+CREATE FUNCTION flatwal.snapshot_chunk(tbl regclass, after_key jsonb, chunk_rows integer, low_watermark pg_lsn)
+    RETURNS SETOF bytea LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    keys text[] := flatwal.key_columns(tbl);
+    key_list text := (SELECT string_agg(quote_ident(k), ', ' ORDER BY i) FROM unnest(keys) WITH ORDINALITY AS u(k, i));
+    after_condition text := '';
+BEGIN
+    IF keys = '{}' THEN
+        RAISE EXCEPTION 'cannot snapshot % in chunks: it has no key', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF after_key IS NOT NULL THEN
+        after_condition := format('WHERE (%s) > (SELECT %s FROM jsonb_populate_record(NULL::%s, %L))',
+                                  key_list, key_list, tbl,
+                                  (SELECT jsonb_object_agg(k, after_key->(i::int - 1))
+                                     FROM unnest(keys) WITH ORDINALITY AS u(k, i)));
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT flatwal.read_frame(%L::regclass, t, row_number() OVER (ORDER BY %s), %L) FROM ONLY %s t %s ORDER BY %s LIMIT %s',
+        tbl, key_list, low_watermark, tbl, after_condition, key_list, chunk_rows);
+END
+$$;

@@ -13,7 +13,10 @@ and checks against the source database:
   * per-key order: within a partition, each key's first deliveries follow
     commit order;
   * the table rebuilt from the topic equals the source table, row for row;
-  * duplicates (allowed: at-least-once) never predate --min-duplicate-lsn.
+  * duplicates (allowed: at-least-once) never predate --min-duplicate-lsn;
+  * every keyed message sits in the partition the Java client would choose
+    (murmur2 of the key, made positive, modulo the partition count), so Kafka
+    Streams and Flink joins by key line up.
 
 Prints a summary and "N passed, M failed"; exits non-zero on any failure.
 """
@@ -29,6 +32,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "gen" / "
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from flatwal.wire import Event, Body, Change, Truncate, Value, Datum, Op, SnapshotMarker, SnapshotPhase  # noqa: E402
 from flatwal.wire import Int, Text, Numeric, Bool  # noqa: E402
+
+
+def java_murmur2(data):
+    """org.apache.kafka.common.utils.Utils.murmur2, as a signed 32-bit int."""
+    m, r, mask = 0x5BD1E995, 24, 0xFFFFFFFF
+    h = (0x9747B28C ^ len(data)) & mask
+    length4 = len(data) // 4
+    for i in range(length4):
+        k = int.from_bytes(data[i * 4:i * 4 + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> r
+        k = (k * m) & mask
+        h = (h * m) & mask
+        h ^= k
+    rest = len(data) % 4
+    tail = data[length4 * 4:]
+    if rest == 3:
+        h ^= tail[2] << 16
+    if rest >= 2:
+        h ^= tail[1] << 8
+    if rest >= 1:
+        h ^= tail[0]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def java_partition(key, partitions):
+    return (java_murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def lsn_value(text):
@@ -86,8 +120,9 @@ def consume(args, topics):
             sys.exit(f"consumer error: {m.error()}")
         idle_since = time.time()
         messages.append(m)
+    partitions = {t: len(md.partitions) for t, md in consumer.list_topics(timeout=10).topics.items()}
     consumer.close()
-    return messages
+    return messages, partitions
 
 
 def main():
@@ -108,7 +143,9 @@ def main():
         name, keys = spec.rstrip(")").split("(")
         tables[name] = keys.split("+")
     topics = [f"{args.prefix}.{t}" for t in tables]
-    messages = consume(args, topics)
+    messages, partition_counts = consume(args, topics)
+    misplaced = sum(1 for m in messages if m.key() is not None and
+                    m.partition() != java_partition(m.key(), partition_counts[m.topic()]))
 
     failures, notes = [], []
     # Oracle: what test_decoding saw for the same WAL, per table.
@@ -141,7 +178,8 @@ def main():
         if event.BodyType() == Body.Body.SnapshotMarker:
             mk = SnapshotMarker.SnapshotMarker()
             mk.Init(body.Bytes, body.Pos)
-            if mk.Phase() == SnapshotPhase.SnapshotPhase.Start:
+            # An initial snapshot replaces the table as of its LSN; an on-demand one (LSN 0) replaces nothing.
+            if mk.Phase() == SnapshotPhase.SnapshotPhase.Start and mk.ConsistentLsn() != 0:
                 snapshots[(mk.ConsistentLsn(), table)] = True
             continue
         if event.BodyType() == Body.Body.Truncate:
@@ -172,6 +210,8 @@ def main():
     order_breaks = sum(1 for ids in per_partition_key.values() if ids != sorted(ids))
     if order_breaks:
         failures.append(f"{order_breaks} keys saw changes out of commit order")
+    if misplaced:
+        failures.append(f"{misplaced} keyed messages are not in the partition the Java client's murmur2 picks")
 
     # Nothing missing: distinct changes per table equal the oracle's count.
     got = collections.Counter(c[0] for c in seen.values() if c[1] != Op.Op.Read)
@@ -213,7 +253,7 @@ def main():
           f"{duplicates} duplicates, {len(truncates)} truncates, {len(snapshots)} table snapshots; " + "; ".join(notes))
     for f in failures:
         print("  FAILED: " + f)
-    checks = 4
+    checks = 5
     failed = min(checks, len(failures))
     print(f"{checks - failed} passed, {failed} failed")
     return 1 if failures else 0

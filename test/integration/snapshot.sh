@@ -73,9 +73,9 @@ wait_caught_up() {  # $1 = slot
 	echo "slot $1 did not catch up to $target"; return 1
 }
 
-check() {  # $1 = name, $2 = prefix
+check() {  # $1 = name, $2 = prefix, [$3 = tables]
 	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix "$2" --pg-port "$port" \
-		--dbname "$db" --tables 'public.big(id),public.small(code+n)' --idle-seconds 6; then
+		--dbname "$db" --tables "${3:-public.big(id),public.small(code+n)}" --idle-seconds 6; then
 		echo "ok: $1"; passed=$((passed + 1))
 	else
 		echo "FAILED: $1"; failed=$((failed + 1))
@@ -112,6 +112,34 @@ if grep -q 'did not finish; dropping the slot' "$work/kill.log"; then
 else
 	echo "FAILED: the restarted shipper did not say it restarts the interrupted snapshot"; failed=$((failed + 1))
 fi
+
+# ------------------------------------------------------------------ 3. a table added while streaming
+# Its existing rows arrive through an on-demand snapshot (chunks between
+# watermarks) while its rows are updated and deleted concurrently.
+sql >/dev/null <<SQL
+CREATE TABLE late (id int PRIMARY KEY, v text, n int);
+INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, 20000) g;
+SQL
+start_shipper snap
+wait_for "$work/snap.log" 'msg=streaming'
+late_load() {
+	for i in $(seq 1 200); do
+		sql -c "BEGIN;
+UPDATE late SET v = 'updated $i', n = n + 1 WHERE id % 250 = $((i % 250));
+DELETE FROM late WHERE id = $(( (i * 97) % 20000 + 1 ));
+INSERT INTO late VALUES ($((20000 + i)), 'new $i', 0);
+COMMIT;" >/dev/null 2>&1
+		sleep 0.01
+	done
+}
+late_load & load_pid=$!
+sleep 0.3
+sql -c "SELECT flatwal.add_table('late', snapshot => true)" >/dev/null || echo "add_table failed"
+wait_for "$work/snap.log" 'msg="on-demand snapshot done"' && grep -F 'on-demand snapshot' "$work/snap.log" | sed 's/^/   /'
+wait "$load_pid"; load_pid=""
+wait_caught_up snap && stop_shipper snap
+check "table added while streaming, snapshotted on demand under concurrent updates and deletes" snap \
+	'public.big(id),public.small(code+n),public.late(id)'
 
 drop_database "$db"
 echo "snapshot: $passed passed, $failed failed"

@@ -26,6 +26,22 @@ SELECT capture_enabled FROM flatwal.source_tables WHERE relid = 'regress.cat_ok'
 SELECT flatwal.remove_table('regress.cat_ok');
 SELECT count(*) FROM flatwal.source_tables WHERE relid = 'regress.cat_ok'::regclass;
 
+-- On-demand snapshots: only for captured tables with a key; a request is
+-- recorded and logged as a transactional message for the shipper.
+SELECT flatwal.request_snapshot('regress.cat_view');
+CREATE TABLE regress.cat_nokey (a int);
+SELECT flatwal.add_table('regress.cat_nokey');
+SELECT flatwal.request_snapshot('regress.cat_nokey');
+CREATE TABLE regress.cat_snap (id int PRIMARY KEY);
+SELECT 'init' FROM pg_create_logical_replication_slot('requests', 'flatwal');
+SELECT flatwal.add_table('regress.cat_snap', snapshot => true) AS version;
+SELECT relid::regclass AS table_name, state, rows_done FROM flatwal.snapshot_requests;
+SELECT c->>'event' AS event, c->>'prefix' AS prefix, c->>'transactional' AS transactional
+  FROM pg_logical_slot_get_binary_changes('requests', NULL, NULL) AS s, LATERAL flatwal.to_json(s.data) AS c
+ WHERE c->>'event' = 'message';
+SELECT pg_drop_replication_slot('requests');
+SELECT flatwal.remove_table('regress.cat_nokey'), flatwal.remove_table('regress.cat_snap');
+
 -- Checkpoints never move backwards.
 SELECT flatwal.save_checkpoint('loader', 'public.orders', '0/100');
 SELECT flatwal.save_checkpoint('loader', 'public.orders', '0/50');

@@ -1,0 +1,253 @@
+// on_demand.cpp — see on_demand.h.
+#include "on_demand.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "log.h"
+#include "pg_quote.h"
+#include "render_json.h"
+#include "router.h"
+
+namespace flatwal {
+namespace {
+
+constexpr char kRequestPrefix[] = "flatwal.snapshot_request";
+constexpr char kWatermarkPrefix[] = "flatwal.watermark";
+
+std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
+	return v ? std::string(reinterpret_cast<const char*>(v->data()), v->size()) : std::string();
+}
+
+}  // namespace
+
+OnDemandSnapshots::~OnDemandSnapshots() {
+	if (conn_) PQfinish(conn_);
+}
+
+bool OnDemandSnapshots::Query(const std::string& sql, PGresult** result, int format) {
+	if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+		if (conn_) PQfinish(conn_);
+		const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+		const char* values[] = {conninfo_.c_str(), "flatwal-shipper on-demand snapshot", nullptr};
+		conn_ = PQconnectdbParams(keys, values, 1);
+		if (PQstatus(conn_) != CONNECTION_OK) {
+			Log(LogLevel::kWarning, "on-demand snapshot: cannot connect, will retry", {{"error", PQerrorMessage(conn_)}});
+			return false;
+		}
+	}
+	PGresult* r = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, format);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		Log(LogLevel::kWarning, "on-demand snapshot: query failed, will retry", {{"error", PQresultErrorMessage(r)}});
+		PQclear(r);
+		return false;
+	}
+	if (result) *result = r;
+	else PQclear(r);
+	return true;
+}
+
+void OnDemandSnapshots::Enqueue(int64_t id, uint32_t relid) {
+	if (!known_.insert(id).second) return;
+	queue_.push_back(Request{id, relid, "", ""});
+	Log(LogLevel::kInfo, "on-demand snapshot requested", {{"request", std::to_string(id)}, {"relid", std::to_string(relid)}});
+}
+
+bool OnDemandSnapshots::Activate(bool* skip) {
+	Request& request = queue_.front();
+	PGresult* r = nullptr;
+	// Decoding can deliver a commit a moment before other sessions see it: an
+	// invisible request row means "not yet", not "gone".
+	if (!Query("SELECT r.state, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	           "LEFT JOIN flatwal.snapshot_requests r ON r.id = " + std::to_string(request.id) +
+	               " WHERE c.oid = " + std::to_string(request.relid),
+	           &r))
+		return false;
+	bool ready = PQntuples(r) == 0 || !PQgetisnull(r, 0, 0);
+	*skip = PQntuples(r) == 0 || std::string(PQgetvalue(r, 0, 0)) == "done";  // table dropped, or done already
+	if (ready && !*skip) {
+		request.schema = PQgetvalue(r, 0, 1);
+		request.table = PQgetvalue(r, 0, 2);
+	}
+	PQclear(r);
+	return ready && (*skip || Query("UPDATE flatwal.snapshot_requests SET state = 'running' WHERE id = " +
+	                                    std::to_string(request.id), nullptr));
+}
+
+bool OnDemandSnapshots::Resume(PgFailure* failure) {
+	PGresult* r = nullptr;
+	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r)) {
+		failure->retriable = true;
+		failure->message = "cannot read flatwal.snapshot_requests";
+		return false;
+	}
+	for (int i = 0; i < PQntuples(r); ++i)
+		Enqueue(std::stoll(PQgetvalue(r, i, 0)), static_cast<uint32_t>(std::stoul(PQgetvalue(r, i, 1))));
+	PQclear(r);
+	return true;
+}
+
+bool OnDemandSnapshots::Observe(const wire::Event& event) {
+	if (event.body_type() == wire::Body::Message) {
+		const wire::Message* m = event.body_as_Message();
+		std::string prefix = m->prefix() ? m->prefix()->str() : "";
+		std::string content = Bytes(m->content());
+		if (prefix == kRequestPrefix) {
+			long long id = 0;
+			unsigned long relid = 0;
+			if (sscanf(content.c_str(), "%lld %lu", &id, &relid) == 2) Enqueue(id, static_cast<uint32_t>(relid));
+			return true;
+		}
+		if (prefix == kWatermarkPrefix) {
+			if (active_ && chunk_in_flight_ && content == "low:" + token_) window_open_ = true;
+			if (active_ && window_open_ && content == "high:" + token_) {
+				window_open_ = false;
+				high_seen_ = true;
+			}
+			return true;
+		}
+		return false;
+	}
+	if (!window_open_) return false;
+	const Request& request = queue_.front();
+	if (event.body_type() == wire::Body::Change) {
+		const wire::Change* c = event.body_as_Change();
+		if (c->relid() == request.relid) {
+			changed_.insert(Bytes(c->key()));
+			if (c->old_key()) changed_.insert(Bytes(c->old_key()));
+		}
+	} else if (event.body_type() == wire::Body::Truncate) {
+		for (const wire::TableRef* t : *event.body_as_Truncate()->tables())
+			if (t->relid() == request.relid) discard_chunk_ = true;
+	}
+	return false;
+}
+
+Status OnDemandSnapshots::EmitMarker(bool start, uint64_t rows) {
+	const Request& request = queue_.front();
+	flatbuffers::FlatBufferBuilder b(256);
+	// consistent_lsn 0: an on-demand snapshot is stitched into the stream chunk
+	// by chunk, not taken at one point, so it replaces nothing.
+	auto marker = wire::CreateSnapshotMarker(b, request.relid, b.CreateString(request.schema),
+	                                         b.CreateString(request.table),
+	                                         start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, rows);
+	b.Finish(wire::CreateEvent(b, 1, wire::Body::SnapshotMarker, marker.Union()), wire::EventIdentifier());
+	return emit_(b.GetBufferPointer(), b.GetSize());
+}
+
+Status OnDemandSnapshots::Step() {
+	if (high_seen_) {
+		Status st = FinishChunk();
+		if (!st.ok()) return st;
+	}
+	if (chunk_in_flight_ || queue_.empty()) return Status::Ok();
+	if (!active_) {
+		bool skip = false;
+		if (!Activate(&skip)) return Status::Ok();  // tried again at the next step
+		if (skip) {
+			known_.erase(queue_.front().id);
+			queue_.pop_front();
+			return Status::Ok();
+		}
+		active_ = true;
+		after_key_.clear();
+		rows_sent_ = 0;
+		Status st = EmitMarker(true, 0);
+		if (!st.ok()) return st;
+	}
+	return StartChunk();
+}
+
+std::string OnDemandSnapshots::EmitWatermark(const std::string& content) {
+	// A non-transactional message is not flushed by its own commit, and the
+	// walsender reads only flushed WAL: with nothing else being written, the
+	// watermark would wait for the WAL writer. A transaction that takes an
+	// xid and commits synchronously flushes it at once.
+	PGresult* r = nullptr;
+	std::string lsn;
+	if (Query("BEGIN", nullptr) && Query("SET LOCAL synchronous_commit = on", nullptr) &&
+	    Query("SELECT pg_logical_emit_message(false, '" + std::string(kWatermarkPrefix) + "', " +
+	              QuoteLiteral(conn_, content) + "), txid_current()",
+	          &r)) {
+		lsn = PQgetvalue(r, 0, 0);
+		PQclear(r);
+		if (!Query("COMMIT", nullptr)) lsn.clear();
+	} else {
+		Query("ROLLBACK", nullptr);
+	}
+	return lsn;
+}
+
+Status OnDemandSnapshots::StartChunk() {
+	const Request& request = queue_.front();
+	token_ = std::to_string(request.id) + ":" + std::to_string(++chunk_number_);
+	PGresult* r = nullptr;
+	std::string low = EmitWatermark("low:" + token_);
+	if (low.empty()) return Status::Ok();  // retried at the next step
+	std::string after = after_key_.empty() ? "NULL" : QuoteLiteral(conn_, after_key_) + "::jsonb";
+	if (!Query("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(request.relid) + "::regclass, " + after + ", " +
+	               std::to_string(chunk_rows_) + ", '" + low + "')",
+	           &r, 1))
+		return Status::Ok();
+	rows_.clear();
+	keys_.clear();
+	std::vector<uint64_t> aligned;
+	for (int i = 0; i < PQntuples(r); ++i) {
+		const uint8_t* frame = reinterpret_cast<const uint8_t*>(PQgetvalue(r, i, 0));
+		size_t size = static_cast<size_t>(PQgetlength(r, i, 0));
+		aligned.resize(size / 8 + 1);
+		std::memcpy(aligned.data(), frame, size);
+		const wire::Event* event = nullptr;
+		Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned.data()), size, &event);
+		if (!st.ok()) {
+			PQclear(r);
+			return st;
+		}
+		rows_.emplace_back(reinterpret_cast<const char*>(frame), size);
+		keys_.push_back(Bytes(event->body_as_Change()->key()));
+	}
+	PQclear(r);
+	if (EmitWatermark("high:" + token_).empty()) return Status::Ok();  // no HIGH: the chunk is read again
+	changed_.clear();
+	discard_chunk_ = false;
+	window_open_ = false;
+	high_seen_ = false;
+	chunk_in_flight_ = true;
+	return Status::Ok();
+}
+
+Status OnDemandSnapshots::FinishChunk() {
+	high_seen_ = false;
+	chunk_in_flight_ = false;
+	Request request = queue_.front();
+	if (discard_chunk_) {
+		// Truncated inside the window: nothing read before it is current. Start over.
+		after_key_.clear();
+		return Status::Ok();
+	}
+	for (size_t i = 0; i < rows_.size(); ++i) {
+		if (changed_.count(keys_[i])) continue;  // the stream carried a newer value
+		Status st = emit_(reinterpret_cast<const uint8_t*>(rows_[i].data()), rows_[i].size());
+		if (!st.ok()) return st;
+		++rows_sent_;
+	}
+	if (!keys_.empty()) after_key_ = keys_.back();
+	if (static_cast<int>(rows_.size()) == chunk_rows_) return Status::Ok();  // more to read
+	Status st = EmitMarker(false, rows_sent_);
+	if (!st.ok()) return st;
+	// Done only once Kafka holds every row: otherwise a crash now would lose them.
+	if (!flush_()) return Status::Ok();  // stopping or failing: the request stays open and starts over later
+	Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(rows_sent_) +
+	          ", finished_at = now() WHERE id = " + std::to_string(request.id),
+	      nullptr);
+	Log(LogLevel::kInfo, "on-demand snapshot done",
+	    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
+	     {"rows", std::to_string(rows_sent_)}});
+	known_.erase(request.id);
+	queue_.pop_front();
+	active_ = false;
+	return Status::Ok();
+}
+
+}  // namespace flatwal

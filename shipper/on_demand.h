@@ -1,0 +1,93 @@
+// on_demand.h — on-demand snapshots while streaming goes on (the DBLog
+// method, Andreev & Grinev, Netflix 2019).
+//
+// flatwal.request_snapshot(t) commits a request and a logical message. When
+// the message arrives in the stream, the table is read in key order, chunk by
+// chunk, on a side connection:
+//
+//   emit LOW watermark -> read the next chunk -> emit HIGH watermark
+//
+// Between LOW and HIGH in the stream, the keys of every change to the table
+// are noted; at HIGH the chunk's rows are sent (op = read) except those keys,
+// whose newer values the stream already carried. So no consumer ends with a
+// stale row, and streaming never pauses. Requests live in
+// flatwal.snapshot_requests: after a restart, unfinished ones start over.
+#ifndef FLATWAL_ON_DEMAND_H
+#define FLATWAL_ON_DEMAND_H
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "replication.h"
+#include "status.h"
+#include "wire.h"
+
+namespace flatwal {
+
+class OnDemandSnapshots {
+ public:
+	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
+	// Waits until Kafka acknowledged everything emitted so far; false if it could not.
+	using Flush = std::function<bool()>;
+
+	OnDemandSnapshots(std::string conninfo, Emit emit, Flush flush, int chunk_rows = 1000)
+	    : conninfo_(std::move(conninfo)), emit_(std::move(emit)), flush_(std::move(flush)), chunk_rows_(chunk_rows) {}
+	~OnDemandSnapshots();
+
+	// Picks up requests left unfinished by an earlier run.
+	bool Resume(PgFailure* failure);
+	// Sees every frame of the stream before it is routed; only takes notes.
+	// Returns true for the shipper's own messages (requests, watermarks),
+	// which go to no topic.
+	bool Observe(const wire::Event& event);
+	// Sends a finished chunk and starts the next one. Call it between frames.
+	Status Step();
+
+ private:
+	struct Request {
+		int64_t id;
+		uint32_t relid;
+		std::string schema, table;
+	};
+	bool Query(const std::string& sql, PGresult** result, int format = 0);
+	// Writes a watermark message and makes it visible to the walsender; returns its LSN, "" on failure.
+	std::string EmitWatermark(const std::string& content);
+	void Enqueue(int64_t id, uint32_t relid);
+	// Reads the front request's state and names; false while its row is not visible yet.
+	bool Activate(bool* skip);
+	Status StartChunk();
+	Status FinishChunk();
+	Status EmitMarker(bool start, uint64_t rows);
+
+	std::string conninfo_;
+	Emit emit_;
+	Flush flush_;
+	int chunk_rows_;
+	PGconn* conn_ = nullptr;
+	std::deque<Request> queue_;
+	std::unordered_set<int64_t> known_;  // requests queued or running in this process
+
+	// The chunk under way.
+	bool active_ = false;         // queue_.front() is being read
+	bool chunk_in_flight_ = false;
+	bool window_open_ = false;    // LOW seen, HIGH not yet
+	bool high_seen_ = false;      // HIGH seen: the chunk can be sent
+	bool discard_chunk_ = false;  // the table was truncated inside the window
+	std::string token_;           // names this chunk's watermarks
+	std::string after_key_;       // key of the last row of the previous chunk ("" = start)
+	std::vector<std::string> rows_;   // frames of the chunk
+	std::vector<std::string> keys_;   // their keys
+	std::unordered_set<std::string> changed_;  // keys changed inside the window
+	uint64_t rows_sent_ = 0;
+	uint64_t chunk_number_ = 0;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_ON_DEMAND_H
