@@ -39,6 +39,7 @@ const char kUsage[] =
     "Misc:\n"
     "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper] sections)\n"
     "      --shutdown-timeout=MS    how long SIGTERM waits for Kafka (default: 10000)\n"
+    "      --metrics-file=PATH      write Prometheus metrics there (node_exporter textfile format)\n"
     "  -v, --verbose                debug logging\n"
     "  -q, --quiet                  warnings and errors only\n"
     "  -V, --version                print the version and exit\n"
@@ -108,6 +109,7 @@ const SettingSpec kSettings[] = {
 	     c->topic_prefix = s;
 	     return Status::Ok();
      }},
+    {"shipper.metrics_file", [](const std::string&, const std::string& v, ShipperConfig* c) { c->metrics_file = TrimSpace(v); return Status::Ok(); }},
     {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
     {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
@@ -224,6 +226,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* comma
 	    {nullptr, "--transactions-topic", "shipper.transactions_topic", "true"},
 	    {nullptr, "--shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
 	    {nullptr, "--snapshot", "shipper.snapshot", nullptr},
+	    {nullptr, "--metrics-file", "shipper.metrics_file", nullptr},
 	    {"-v", "--verbose", "shipper.log_level", "debug"},
 	    {"-q", "--quiet", "shipper.log_level", "warning"},
 	    {"-X", "--kafka", nullptr, nullptr},

@@ -40,6 +40,7 @@ struct ShipperConfig {
 	bool transactions_topic = false; // Begin/Commit frames to <prefix>.flatwal.tx
 	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
 	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+	std::string metrics_file;        // Prometheus text format, rewritten every status interval
 	LogLevel log_level = LogLevel::kInfo;
 };
 

@@ -129,6 +129,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 			return fatal_;
 		}
 		// Back pressure: stop reading WAL until librdkafka has room.
+		++queue_full_waits_;
 		if (stop.load() != 0) {
 			tracker_->Failed(seq);
 			return Status::Error(ErrorKind::kInternal, "stopped while waiting for room in the Kafka queue");

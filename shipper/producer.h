@@ -37,6 +37,8 @@ class KafkaProducer {
 	bool Flush(int timeout_ms);
 	// Non-ok once a fatal error was seen.
 	const Status& FatalError() const { return fatal_; }
+	// Times Produce had to wait for room in librdkafka's queue (back pressure).
+	uint64_t queue_full_waits() const { return queue_full_waits_; }
 
  private:
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
@@ -45,6 +47,7 @@ class KafkaProducer {
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
 	int64_t delivered_ = 0;
+	uint64_t queue_full_waits_ = 0;
 };
 
 }  // namespace flatwal

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -59,6 +60,7 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 		++messages_;
 		bytes_ += m.tombstone ? 0 : length;
 	}
+	if (event->body_type() == wire::Body::Change && event->body_as_Change()->op() == wire::Op::Read) ++snapshot_rows_;
 	switch (event->body_type()) {
 		case wire::Body::Begin: in_transaction_ = true; break;
 		case wire::Body::Commit:
@@ -116,8 +118,11 @@ bool Shipper::PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* 
 		                   "--no-create-slot";
 		return false;
 	}
-	InitialSnapshot initial(config_.conninfo, config_.slot, stop_,
-	                        [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); });
+	InitialSnapshot initial(config_.conninfo, config_.slot, stop_, [this](const uint8_t* frame, size_t size) {
+		Status st = HandleFrame(frame, size, false);
+		if (snapshot_rows_ % 5000 == 0) WriteMetrics(true);  // a long snapshot keeps its metrics current
+		return st;
+	});
 	if (snapshot && !initial.Prepare(failure)) return false;
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
@@ -142,6 +147,48 @@ bool Shipper::PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* 
 	return true;
 }
 
+void Shipper::WriteMetrics(bool connected) {
+	if (config_.metrics_file.empty()) return;
+	const std::vector<int64_t>& all = tracker_.latencies();
+	// Quantiles over the most recent commits, so the figures follow the present.
+	std::vector<int64_t> recent(all.size() > 10000 ? all.end() - 10000 : all.begin(), all.end());
+	uint64_t confirmed = tracker_.Confirmable();
+	struct Metric {
+		const char* name;
+		const char* type;
+		const char* help;
+		std::string value;
+	};
+	const Metric metrics[] = {
+	    {"flatwal_shipper_frames_total", "counter", "Frames read from the replication slot and snapshots.", std::to_string(frames_)},
+	    {"flatwal_shipper_messages_total", "counter", "Messages handed to Kafka.", std::to_string(messages_)},
+	    {"flatwal_shipper_bytes_total", "counter", "Bytes of message values handed to Kafka.", std::to_string(bytes_)},
+	    {"flatwal_shipper_snapshot_rows_total", "counter", "Snapshot rows (op read) handed to Kafka.", std::to_string(snapshot_rows_)},
+	    {"flatwal_shipper_queue_full_waits_total", "counter", "Waits for room in the Kafka queue (reading WAL paused).",
+	     std::to_string(producer_->queue_full_waits())},
+	    {"flatwal_shipper_in_flight_messages", "gauge", "Messages Kafka has not acknowledged yet.", std::to_string(tracker_.InFlight())},
+	    {"flatwal_shipper_delivery_failed", "gauge", "1 once Kafka refused a message for good.", tracker_.failed() ? "1" : "0"},
+	    {"flatwal_shipper_confirmed_lsn", "gauge", "WAL position confirmed to PostgreSQL.", std::to_string(confirmed)},
+	    {"flatwal_shipper_slot_lag_bytes", "gauge", "WAL written by the server and not yet confirmed.",
+	     std::to_string(server_wal_end_ > confirmed ? server_wal_end_ - confirmed : 0)},
+	    {"flatwal_shipper_replication_connected", "gauge", "1 while the replication connection streams.", connected ? "1" : "0"},
+	    {"flatwal_shipper_commit_to_ack_seconds_p50", "gauge", "Median commit-to-acknowledgement latency, last 10,000 commits.",
+	     recent.empty() ? "NaN" : std::to_string(std::stod(Percentile(recent, 0.50)) / 1000)},
+	    {"flatwal_shipper_commit_to_ack_seconds_p99", "gauge", "99th percentile commit-to-acknowledgement latency, last 10,000 commits.",
+	     recent.empty() ? "NaN" : std::to_string(std::stod(Percentile(recent, 0.99)) / 1000)},
+	};
+	std::string text;
+	for (const Metric& m : metrics)
+		text += std::string("# HELP ") + m.name + " " + m.help + "\n# TYPE " + m.name + " " + m.type + "\n" + m.name +
+		        " " + m.value + "\n";
+	// Write aside and rename, so a scraper never reads half a file.
+	std::string tmp = config_.metrics_file + ".tmp";
+	FILE* f = fopen(tmp.c_str(), "w");
+	if (f == nullptr || fwrite(text.data(), 1, text.size(), f) != text.size() || fclose(f) != 0 ||
+	    rename(tmp.c_str(), config_.metrics_file.c_str()) != 0)
+		Log(LogLevel::kWarning, "cannot write the metrics file", {{"path", config_.metrics_file}, {"error", strerror(errno)}});
+}
+
 void Shipper::SendStatus(ReplicationStream& stream, PgFailure* failure) {
 	uint64_t confirmed = tracker_.Confirmable();
 	if (stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, failure) && confirmed != reported_lsn_) {
@@ -161,6 +208,7 @@ Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure
 		switch (stream.Receive(std::min(100, MillisUntil(next_status)), &message, failure)) {
 			case ReplicationStream::Event::kData: {
 				received_lsn_ = std::max(received_lsn_, message.wal_start);
+				server_wal_end_ = std::max(server_wal_end_, message.wal_end);
 				Status st = HandleMessage(message.data, message.size);
 				if (!st.ok()) {
 					if (!producer_->FatalError().ok()) return StreamEnd::kKafkaFatal;
@@ -174,6 +222,7 @@ Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure
 			}
 			case ReplicationStream::Event::kKeepalive:
 				received_lsn_ = std::max(received_lsn_, message.wal_end);
+				server_wal_end_ = std::max(server_wal_end_, message.wal_end);
 				// Between transactions, everything before the server's position has been produced.
 				if (!in_transaction_) tracker_.Boundary(message.wal_end);
 				if (message.reply_requested) next_status = Clock::now();
@@ -195,6 +244,7 @@ Shipper::StreamEnd Shipper::Stream(ReplicationStream& stream, PgFailure* failure
 		producer_->Poll(0);
 		if (Clock::now() >= next_status) {
 			SendStatus(stream, failure);
+			WriteMetrics(true);
 			next_status = Clock::now() + interval;
 		}
 	}
@@ -257,6 +307,7 @@ int Shipper::Run() {
 			stop_reason = "postgres error";
 			break;
 		}
+		WriteMetrics(false);
 		Log(LogLevel::kWarning, "PostgreSQL unavailable, retrying",
 		    {{"error", failure.message}, {"retry_in_ms", std::to_string(backoff_ms)}});
 		stream.Close();
@@ -272,6 +323,7 @@ int Shipper::Run() {
 		PgFailure ignored;
 		stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false, &ignored);
 	}
+	WriteMetrics(false);
 	rusage usage;
 	getrusage(RUSAGE_SELF, &usage);
 	long cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +

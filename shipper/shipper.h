@@ -39,6 +39,7 @@ class Shipper {
 	void SendStatus(ReplicationStream& stream, PgFailure* failure);
 	bool Stopping() const { return stop_->load() != 0; }
 	void SleepUnlessStopping(int ms);
+	void WriteMetrics(bool connected);
 
 	ShipperConfig config_;
 	const std::atomic<int>* stop_;
@@ -54,6 +55,8 @@ class Shipper {
 	uint64_t frames_ = 0;
 	uint64_t messages_ = 0;
 	uint64_t bytes_ = 0;
+	uint64_t snapshot_rows_ = 0;     // read rows produced (initial and on-demand snapshots)
+	uint64_t server_wal_end_ = 0;    // the server's end of WAL, from its messages
 };
 
 }  // namespace flatwal

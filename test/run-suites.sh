@@ -43,10 +43,11 @@ suite() {
 }
 suite "differential check against contrib's test_decoding" 1 \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
-suite "flatwal-shipper errors and refusals" 10 test/integration/shipper-errors.sh "$port"
+suite "misconfigured servers (their own clusters)" 5 test/integration/setup-errors.sh
+suite "flatwal-shipper errors and refusals" 11 test/integration/shipper-errors.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" 3 test/integration/snapshot.sh "$port"
 # Last: it restarts PostgreSQL.
-suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" 2 test/integration/shipper.sh "$port"
+suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" 3 test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit "$status"

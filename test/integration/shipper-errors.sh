@@ -88,6 +88,21 @@ else
 	failed=$((failed + 1))
 fi
 
+# A second signal while the first one's flush waits for an unreachable broker: out at once.
+build/bin/flatwal-shipper -d "$conn" -b 127.0.0.1:1 --slot unreachable -s 100 --shutdown-timeout 60000 >"$work/twice.log" 2>&1 &
+pid=$!
+sleep 2
+kill -TERM "$pid"; sleep 0.5; kill -TERM "$pid"
+wait "$pid"
+status=$?
+if [ "$status" = 1 ] && grep -q 'second signal, exiting without flushing' "$work/twice.log" &&
+	[ "$(confirmed unreachable)" = "$before" ]; then
+	echo "ok: a second signal exits at once (exit 1), still nothing confirmed"
+	passed=$((passed + 1))
+else
+	echo "FAILED: second signal: exit $status"; tail -3 "$work/twice.log" | sed 's/^/    /'; failed=$((failed + 1))
+fi
+
 # A message Kafka refuses (too large): exit 2, the topic named, nothing confirmed past it.
 sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('too_large', 'flatwal')" >/dev/null
 sql -c "INSERT INTO t VALUES (2, 'small')"

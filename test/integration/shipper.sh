@@ -29,9 +29,9 @@ passed=0 failed=0
 db=flatwal_shipper_it
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
 
-start_shipper() {
+start_shipper() {  # extra arguments go to the shipper
 	build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=$db" -b "$bootstrap" \
-		--slot it_slot --topic-prefix it -s 200 >>"$work/shipper.log" 2>&1 &
+		--slot it_slot --topic-prefix it -s 200 --metrics-file "$work/metrics.prom" "$@" >>"$work/shipper.log" 2>&1 &
 	shipper_pid=$!
 }
 
@@ -105,17 +105,31 @@ COMMIT;"
 }
 
 # ------------------------------------------------------------------ 1. plain
+# A librdkafka queue of 20 messages: the shipper must wait for room (back
+# pressure) and stop reading WAL meanwhile, never drop.
 setup_database
 start_test_broker
-start_shipper
+start_shipper -X queue.buffering.max.messages=20
 {
 	for i in $(seq 1 150); do txn "$i"; done
 	echo "TRUNCATE events;"
 	for i in $(seq 151 200); do txn "$i"; done
 } | sql >/dev/null
 wait_caught_up
+sleep 0.5  # one more status interval, so the metrics file shows the caught-up state
+metric() { sed -n "s/^$1 //p" "$work/metrics.prom"; }
+if [ "$(metric flatwal_shipper_messages_total)" -gt 1000 ] && [ "$(metric flatwal_shipper_slot_lag_bytes)" = 0 ] &&
+	[ "$(metric flatwal_shipper_queue_full_waits_total)" -gt 0 ] &&
+	[ "$(metric flatwal_shipper_in_flight_messages)" = 0 ] && [ "$(metric flatwal_shipper_replication_connected)" = 1 ] &&
+	grep -q '^# TYPE flatwal_shipper_bytes_total counter' "$work/metrics.prom"; then
+	echo "ok: metrics file: $(metric flatwal_shipper_messages_total) messages, lag 0, connected," \
+		"$(metric flatwal_shipper_queue_full_waits_total) waits for a full Kafka queue"
+	passed=$((passed + 1))
+else
+	echo "FAILED: metrics file:"; cat "$work/metrics.prom"; failed=$((failed + 1))
+fi
 stop_shipper_cleanly
-check "plain workload: everything arrived, in order, table state rebuilt"
+check "plain workload with back pressure: everything arrived, in order, table state rebuilt"
 
 # ------------------------------------------------------------------ 2. faults
 load() {
