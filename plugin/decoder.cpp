@@ -144,6 +144,8 @@ void Startup(LogicalDecodingContext* ctx, OutputPluginOptions* opt, bool is_init
 	}
 }
 
+// Begin is sent lazily by OpenTransaction, with the first captured change,
+// so that transactions touching no captured table produce no frames.
 void Begin(LogicalDecodingContext*, ReorderBufferTXN*) {}
 
 void Commit(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRecPtr commit_lsn) {

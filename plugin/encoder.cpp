@@ -242,11 +242,7 @@ fb::Offset<wire::Row> FrameEncoder::EncodeRow(const RelInfo& rel, HeapTuple tupl
 	for (size_t pos = 0; pos < rel.columns.size(); ++pos) {
 		const ColumnCodec& column = rel.columns[pos];
 		int index = column.attnum - 1;
-		bool wanted = image == Image::kAll;
-		if (!wanted) {
-			for (uint16_t k : rel.identity_columns) wanted |= (k == pos);
-		}
-		if (!wanted) {
+		if (image == Image::kIdentity && !column.identity) {
 			row_values_.push_back(wire::ValueBuilder(builder_).Finish());
 		} else if (nulls_[index]) {
 			row_values_.push_back(wire::CreateValue(builder_, wire::Datum::Null, wire::CreateNull(builder_).Union()));

@@ -57,8 +57,9 @@ AttrNumber AttnumOrError(Oid relid, const char* column) {
 	return attnum;
 }
 
-// First tuple of `catalog` whose `relid` column equals relid, under the catalog snapshot.
-// Calls visit(tuple, descriptor) for every matching row.
+// Calls visit(tuple, descriptor) for every row of `catalog` whose relid
+// column equals relid, as the catalog snapshot (during decoding: the
+// historic one) sees it.
 template <typename Visit>
 void ScanCatalogRows(Oid catalog, Oid relid, Visit visit) {
 	AttrNumber relid_attnum = AttnumOrError(catalog, "relid");
@@ -192,6 +193,7 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 
 	Oid replica_index = RelationGetReplicaIndex(rel);
 	IndexColumns(replica_index, *info, &info->identity_columns);
+	for (uint16_t k : info->identity_columns) info->columns[k].identity = true;
 	if (info->replica_identity == REPLICA_IDENTITY_INDEX)
 		info->key_columns = info->identity_columns;
 	else

@@ -42,6 +42,7 @@ struct ColumnCodec {
 	int32 typmod;
 	bool not_null;
 	bool key;
+	bool identity;        // carried by a key-only old image (replica identity index)
 	ScalarCodec value;
 	ScalarCodec element;  // for kArray: how each element is encoded
 };
