@@ -34,16 +34,8 @@ PLUGINS=(
 	"decoderbufs|decoderbufs||"
 )
 
-sql >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION flatwal;
-CREATE TABLE orders (
-    id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
-    note text, created_at timestamptz NOT NULL, attrs jsonb
-);
-SELECT flatwal.add_table('orders');
-CREATE PUBLICATION bench FOR TABLE orders;
-SQL
+sql >/dev/null <bench/orders.sql
+sql -c "CREATE PUBLICATION bench FOR TABLE orders" >/dev/null
 for entry in "${PLUGINS[@]}"; do
 	IFS='|' read -r name plugin _ _ <<<"$entry"
 	for run in $(seq 1 "$RUNS"); do
@@ -52,27 +44,7 @@ for entry in "${PLUGINS[@]}"; do
 done
 
 echo "workload: $ROWS rows inserted, updated and deleted in 1,000-row transactions"
-sql >/dev/null <<SQL
-DO \$\$
-BEGIN
-    FOR b IN 0..($ROWS / 1000 - 1) LOOP
-        INSERT INTO orders
-        SELECT g, g % 5000, 'new', (g % 100000) / 100.0, 'order note ' || md5(g::text),
-               timestamptz '2026-01-01 00:00+00' + g * interval '1 second', jsonb_build_object('src', 'web', 'n', g % 7)
-          FROM generate_series(b * 1000 + 1, b * 1000 + 1000) g;
-        COMMIT;
-    END LOOP;
-    FOR b IN 0..($ROWS / 1000 - 1) LOOP
-        UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
-        COMMIT;
-    END LOOP;
-    FOR b IN 0..($ROWS / 1000 - 1) LOOP
-        DELETE FROM orders WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-SQL
+sql -c "CALL orders_workload($ROWS, true)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 changes=$((ROWS * 3))
 sql -c "CHECKPOINT" >/dev/null

@@ -31,16 +31,8 @@ broker_pid=$!
 for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
 bootstrap=$(cat "$work/bootstrap")
 
-sql >/dev/null <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION flatwal;
-CREATE TABLE orders (
-    id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL,
-    note text, created_at timestamptz NOT NULL DEFAULT now(), attrs jsonb
-);
-SELECT flatwal.add_table('orders');
-SELECT 'x' FROM pg_create_logical_replication_slot('bench', 'flatwal');
-SQL
+sql >/dev/null <bench/orders.sql
+sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('bench', 'flatwal')" >/dev/null
 
 field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 run_shipper() {  # $1 = log file
@@ -59,22 +51,7 @@ wait_confirmed() {  # $1 = LSN; bounded
 
 echo "== 1. throughput: draining $EVENTS changes waiting in the slot"
 half=$((EVENTS / 2))
-sql >/dev/null <<SQL
-DO \$\$
-BEGIN
-    FOR b IN 0..($half / 1000 - 1) LOOP
-        INSERT INTO orders (id, customer_id, status, amount, note, attrs)
-        SELECT g, g % 5000, 'new', (g % 100000) / 100.0, 'order note ' || md5(g::text), jsonb_build_object('src', 'web', 'n', g % 7)
-          FROM generate_series(b * 1000 + 1, b * 1000 + 1000) g;
-        COMMIT;
-    END LOOP;
-    FOR b IN 0..($half / 1000 - 1) LOOP
-        UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id BETWEEN b * 1000 + 1 AND b * 1000 + 1000;
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-SQL
+sql -c "CALL orders_workload($half, false)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 t0=$(date +%s.%N)
 run_shipper "$work/drain.log"
