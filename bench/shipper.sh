@@ -21,8 +21,14 @@ source test/lib/cluster.sh
 work=$(mktemp -d /tmp/flatwal-shipper-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
-broker_pid=""
-trap '[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+broker_pid="" shipper_pid=""
+stop_all() {
+	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null
+	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null
+	cluster_stop "$work/pg"
+	rm -rf "$work"
+}
+trap stop_all EXIT
 cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
 conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" "$@"; }
@@ -57,7 +63,7 @@ t0=$(date +%s.%N)
 run_shipper "$work/drain.log"
 wait_confirmed "$end_lsn"
 elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
-kill -TERM "$shipper_pid"; wait "$shipper_pid" || true
+kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
 messages=$(field "$work/drain.log" messages)
 bytes=$(field "$work/drain.log" bytes)
 cpu_ms=$(field "$work/drain.log" cpu_ms)
@@ -82,7 +88,7 @@ wait_confirmed "$(sql -c "SELECT pg_current_wal_lsn()")"
 	-f "$work/load.sql" postgres >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log"; exit 1; }
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 wait_confirmed "$end_lsn"
-kill -TERM "$shipper_pid"; wait "$shipper_pid" || true
+kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
 printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \
 	"$RATE" "$(echo "$tps * 10" | bc -l)" "$(field "$work/latency.log" commit_to_ack_ms_p50)" \
