@@ -20,12 +20,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Percentile(std::vector<int64_t> samples, double p) {
-	if (samples.empty()) return "-";
+// The p-quantile of latency samples (microseconds); -1 when there are none.
+int64_t Quantile(std::vector<int64_t> samples, double p) {
+	if (samples.empty()) return -1;
 	size_t k = static_cast<size_t>(p * (samples.size() - 1));
 	std::nth_element(samples.begin(), samples.begin() + k, samples.end());
+	return samples[k];
+}
+
+// Microseconds as text in the given unit, or `none` for a missing quantile.
+std::string Scaled(int64_t micros, double per_unit, const char* none) {
+	if (micros < 0) return none;
 	char text[32];
-	snprintf(text, sizeof text, "%.2f", samples[k] / 1000.0);
+	snprintf(text, sizeof text, "%.6g", micros / per_unit);
 	return text;
 }
 
@@ -173,9 +180,9 @@ void Shipper::WriteMetrics(bool connected) {
 	     std::to_string(server_wal_end_ > confirmed ? server_wal_end_ - confirmed : 0)},
 	    {"flatwal_shipper_replication_connected", "gauge", "1 while the replication connection streams.", connected ? "1" : "0"},
 	    {"flatwal_shipper_commit_to_ack_seconds_p50", "gauge", "Median commit-to-acknowledgement latency, last 10,000 commits.",
-	     recent.empty() ? "NaN" : std::to_string(std::stod(Percentile(recent, 0.50)) / 1000)},
+	     Scaled(Quantile(recent, 0.50), 1e6, "NaN")},
 	    {"flatwal_shipper_commit_to_ack_seconds_p99", "gauge", "99th percentile commit-to-acknowledgement latency, last 10,000 commits.",
-	     recent.empty() ? "NaN" : std::to_string(std::stod(Percentile(recent, 0.99)) / 1000)},
+	     Scaled(Quantile(recent, 0.99), 1e6, "NaN")},
 	};
 	std::string text;
 	for (const Metric& m : metrics)
@@ -339,9 +346,9 @@ int Shipper::Run() {
 	     {"drained", drained ? "true" : "false"},
 	     {"cpu_ms", std::to_string(cpu_ms)},
 	     {"max_rss_kb", std::to_string(usage.ru_maxrss)},
-	     {"commit_to_ack_ms_p50", Percentile(latencies, 0.50)},
-	     {"commit_to_ack_ms_p99", Percentile(latencies, 0.99)},
-	     {"commit_to_ack_ms_max", Percentile(latencies, 1.0)}});
+	     {"commit_to_ack_ms_p50", Scaled(Quantile(latencies, 0.50), 1e3, "-")},
+	     {"commit_to_ack_ms_p99", Scaled(Quantile(latencies, 0.99), 1e3, "-")},
+	     {"commit_to_ack_ms_max", Scaled(Quantile(latencies, 1.0), 1e3, "-")}});
 	return exit_code;
 }
 
