@@ -13,7 +13,7 @@ FLATC     ?= flatc
 
 MODULE_big = flatwal
 PLUGIN_SRCS = decoder encoder guard options relation_info render_json snapshot_functions sql_functions
-OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS)))
+OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) format/row_packer.o
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
 PG_CXXFLAGS = -std=c++17 -I$(GEN) -Iformat -Icommon -Iplugin -Wno-missing-field-initializers -Wno-register
@@ -45,7 +45,7 @@ APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplug
 	-I$(shell $(PG_CONFIG) --includedir)
 SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/producer.cpp \
 	shipper/snapshot.cpp shipper/on_demand.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp plugin/render_json.cpp
+	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp plugin/render_json.cpp
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -81,11 +81,14 @@ UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
 $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
-$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp $(WIRE_HEADER)
-$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/frames.h $(WIRE_HEADER)
+$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp format/row_packer.cpp \
+	format/row_reader.h $(WIRE_HEADER)
+$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/row_packer.cpp \
+	format/frames.h format/row_reader.h $(WIRE_HEADER)
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
-$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h $(WIRE_HEADER)
+$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
+	plugin/render_json.cpp format/row_packer.cpp $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h
 	@mkdir -p $(dir $@)

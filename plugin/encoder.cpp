@@ -3,7 +3,7 @@
 #include "encoder.h"
 
 #include "frames.h"
-#include "render_json.h"
+#include "row_packer.h"
 
 namespace flatwal {
 namespace {
@@ -14,16 +14,6 @@ constexpr int32 kUnixEpochDays = POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE;
 constexpr int64 kUnixEpochMicros = int64(kUnixEpochDays) * USECS_PER_DAY;
 
 int32 UnixDays(DateADT date) { return DATE_NOT_FINITE(date) ? date : date + kUnixEpochDays; }
-
-fb::Offset<fb::String> CreateText(fb::FlatBufferBuilder& b, Datum value) {
-	text* t = DatumGetTextPP(value);
-	return b.CreateString(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-fb::Offset<fb::String> CreateOutputText(fb::FlatBufferBuilder& b, const ScalarCodec& codec, Datum value) {
-	char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&codec.output), value);
-	return b.CreateString(text);
-}
 
 wire::ReplicaIdentity IdentityOf(char relreplident) {
 	switch (relreplident) {
@@ -40,7 +30,17 @@ int64 UnixMicros(TimestampTz pg_micros) {
 	return TIMESTAMP_NOT_FINITE(pg_micros) ? pg_micros : pg_micros + kUnixEpochMicros;
 }
 
-FrameEncoder::FrameEncoder() : builder_(64 * 1024) {}
+FrameEncoder::FrameEncoder() : builder_(64 * 1024), row_(&builder_), element_row_(&builder_) {}
+
+void FrameEncoder::AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row) {
+	text* t = DatumGetTextPP(value);
+	row->AddText(kind, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+void FrameEncoder::AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row) {
+	char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&codec.output), value);
+	row->AddText(kind, text, strlen(text));
+}
 
 void FrameEncoder::Finish(wire::Body type, fb::Offset<void> body) {
 	auto event = wire::CreateEvent(builder_, kFormatVersion, type, body);
@@ -135,138 +135,83 @@ void FrameEncoder::Deform(HeapTuple tuple, TupleDesc desc) {
 	heap_deform_tuple(tuple, desc, datums_.data(), nulls_.get());
 }
 
-fb::Offset<wire::Value> FrameEncoder::EncodeArray(const ScalarCodec& element, Datum value) {
+void FrameEncoder::EncodeArray(const ScalarCodec& element, Datum value, RowPacker* row) {
 	ArrayType* array = DatumGetArrayTypeP(value);
-	int ndim = ARR_NDIM(array);
 	Datum* items;
 	bool* item_nulls;
 	int count;
 	deconstruct_array(array, element.type_oid, element.typlen, element.typbyval, element.typalign, &items,
 	                  &item_nulls, &count);
-	element_values_.clear();
+	// PostgreSQL arrays do not nest (a 2-D array is one array), so one scratch row for elements suffices.
+	element_row_.Clear();
 	for (int i = 0; i < count; ++i) {
 		if (item_nulls[i])
-			element_values_.push_back(wire::CreateValue(builder_, wire::Datum::Null, wire::CreateNull(builder_).Union()));
+			element_row_.AddNull();
 		else
-			element_values_.push_back(EncodeValue(element, nullptr, items[i]));
+			EncodeValue(element, nullptr, items[i], &element_row_);
 	}
-	auto elements = builder_.CreateVector(element_values_);
-	auto dims = builder_.CreateVector(ARR_DIMS(array), ndim);
-	auto lbounds = builder_.CreateVector(ARR_LBOUND(array), ndim);
-	auto body = wire::CreateArray(builder_, element.type_oid, dims, lbounds, elements);
-	return wire::CreateValue(builder_, wire::Datum::Array, body.Union());
+	auto elements = element_row_.Finish();
+	row->AddArray(element.type_oid, ARR_DIMS(array), ARR_LBOUND(array), ARR_NDIM(array), elements);
 }
 
-fb::Offset<wire::Value> FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* element, Datum value) {
-	fb::FlatBufferBuilder& b = builder_;
+void FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* element, Datum value, RowPacker* row) {
 	switch (codec.kind) {
-		case ValueKind::kBool:
-			return wire::CreateValue(b, wire::Datum::Bool, wire::CreateBool(b, DatumGetBool(value)).Union());
-		case ValueKind::kInt2:
-			return wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, DatumGetInt16(value)).Union());
-		case ValueKind::kInt4:
-			return wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, DatumGetInt32(value)).Union());
-		case ValueKind::kInt8:
-			return wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, DatumGetInt64(value)).Union());
-		case ValueKind::kOid:
-			return wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, DatumGetObjectId(value)).Union());
-		case ValueKind::kFloat4:
-			return wire::CreateValue(b, wire::Datum::Float, wire::CreateFloat(b, DatumGetFloat4(value)).Union());
-		case ValueKind::kFloat8:
-			return wire::CreateValue(b, wire::Datum::Float, wire::CreateFloat(b, DatumGetFloat8(value)).Union());
-		case ValueKind::kText:
-			return wire::CreateValue(b, wire::Datum::Text, wire::CreateText(b, CreateText(b, value)).Union());
+		case ValueKind::kBool: return row->AddBool(DatumGetBool(value));
+		case ValueKind::kInt2: return row->AddInt(wire::Kind::Int, DatumGetInt16(value));
+		case ValueKind::kInt4: return row->AddInt(wire::Kind::Int, DatumGetInt32(value));
+		case ValueKind::kInt8: return row->AddInt(wire::Kind::Int, DatumGetInt64(value));
+		case ValueKind::kOid: return row->AddInt(wire::Kind::Int, DatumGetObjectId(value));
+		case ValueKind::kFloat4: return row->AddFloat(DatumGetFloat4(value));
+		case ValueKind::kFloat8: return row->AddFloat(DatumGetFloat8(value));
+		case ValueKind::kText: return AddVarlenaText(wire::Kind::Text, value, row);
 		case ValueKind::kName: {
-			auto s = b.CreateString(NameStr(*DatumGetName(value)));
-			return wire::CreateValue(b, wire::Datum::Text, wire::CreateText(b, s).Union());
+			const char* name = NameStr(*DatumGetName(value));
+			return row->AddText(wire::Kind::Text, name, strlen(name));
 		}
-		case ValueKind::kEnum: {
-			auto s = CreateOutputText(b, codec, value);
-			return wire::CreateValue(b, wire::Datum::Text, wire::CreateText(b, s).Union());
-		}
+		case ValueKind::kEnum: return AddOutputText(wire::Kind::Text, codec, value, row);
 		case ValueKind::kBytea: {
 			bytea* bytes = DatumGetByteaPP(value);
-			auto v = b.CreateVector(reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
-			return wire::CreateValue(b, wire::Datum::Bytes, wire::CreateBytes(b, v).Union());
+			return row->AddBytes(reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
 		}
-		case ValueKind::kNumeric: {
-			auto s = CreateOutputText(b, codec, value);
-			return wire::CreateValue(b, wire::Datum::Numeric, wire::CreateNumeric(b, s).Union());
-		}
-		case ValueKind::kDate:
-			return wire::CreateValue(b, wire::Datum::Date,
-			                         wire::CreateDate(b, UnixDays(DatumGetDateADT(value))).Union());
-		case ValueKind::kTime:
-			return wire::CreateValue(b, wire::Datum::Time, wire::CreateTime(b, DatumGetTimeADT(value)).Union());
+		case ValueKind::kNumeric: return AddOutputText(wire::Kind::Numeric, codec, value, row);
+		case ValueKind::kDate: return row->AddInt(wire::Kind::Date, UnixDays(DatumGetDateADT(value)));
+		case ValueKind::kTime: return row->AddInt(wire::Kind::Time, DatumGetTimeADT(value));
 		case ValueKind::kTimeTz: {
 			TimeTzADT* t = DatumGetTimeTzADTP(value);
 			// PostgreSQL stores the zone as seconds west of UTC; the wire says east.
-			return wire::CreateValue(b, wire::Datum::TimeTz, wire::CreateTimeTz(b, t->time, -t->zone).Union());
+			return row->AddTimeTz(t->time, -t->zone);
 		}
-		case ValueKind::kTimestamp:
-			return wire::CreateValue(b, wire::Datum::Timestamp,
-			                         wire::CreateTimestamp(b, UnixMicros(DatumGetTimestamp(value))).Union());
+		case ValueKind::kTimestamp: return row->AddInt(wire::Kind::Timestamp, UnixMicros(DatumGetTimestamp(value)));
 		case ValueKind::kTimestampTz:
-			return wire::CreateValue(b, wire::Datum::TimestampTz,
-			                         wire::CreateTimestampTz(b, UnixMicros(DatumGetTimestampTz(value))).Union());
+			return row->AddInt(wire::Kind::TimestampTz, UnixMicros(DatumGetTimestampTz(value)));
 		case ValueKind::kInterval: {
 			Interval* iv = DatumGetIntervalP(value);
-			return wire::CreateValue(b, wire::Datum::Interval,
-			                         wire::CreateInterval(b, iv->month, iv->day, iv->time).Union());
+			return row->AddInterval(iv->month, iv->day, iv->time);
 		}
-		case ValueKind::kUuid: {
-			wire::Uuid16 uuid(fb::span<const uint8_t, 16>(DatumGetUUIDP(value)->data, 16));
-			return wire::CreateValue(b, wire::Datum::Uuid, wire::CreateUuid(b, &uuid).Union());
-		}
-		case ValueKind::kJson:
-			return wire::CreateValue(b, wire::Datum::Json, wire::CreateJson(b, CreateText(b, value)).Union());
-		case ValueKind::kJsonb: {
-			auto s = CreateOutputText(b, codec, value);
-			return wire::CreateValue(b, wire::Datum::Json, wire::CreateJson(b, s).Union());
-		}
-		case ValueKind::kArray:
-			return EncodeArray(*element, value);
-		case ValueKind::kTextOutput: {
-			auto s = CreateOutputText(b, codec, value);
-			return wire::CreateValue(b, wire::Datum::TextOutput, wire::CreateTextOutput(b, s).Union());
-		}
+		case ValueKind::kUuid: return row->AddUuid(DatumGetUUIDP(value)->data);
+		case ValueKind::kJson: return AddVarlenaText(wire::Kind::Json, value, row);
+		case ValueKind::kJsonb: return AddOutputText(wire::Kind::Json, codec, value, row);
+		case ValueKind::kArray: return EncodeArray(*element, value, row);
+		case ValueKind::kTextOutput: return AddOutputText(wire::Kind::TextOutput, codec, value, row);
 	}
 	elog(ERROR, "flatwal: unhandled value kind %d", static_cast<int>(codec.kind));
-	pg_unreachable();
 }
 
-fb::Offset<wire::Row> FrameEncoder::EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image,
-                                              std::string* key_out) {
+fb::Offset<wire::Row> FrameEncoder::EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image) {
 	Deform(tuple, desc);
-	row_values_.clear();
-	for (size_t pos = 0; pos < rel.columns.size(); ++pos) {
-		const ColumnCodec& column = rel.columns[pos];
+	row_.Clear();
+	for (const ColumnCodec& column : rel.columns) {
 		int index = column.attnum - 1;
-		if (image == Image::kIdentity && !column.identity) {
-			row_values_.push_back(wire::ValueBuilder(builder_).Finish());
-		} else if (nulls_[index]) {
-			row_values_.push_back(wire::CreateValue(builder_, wire::Datum::Null, wire::CreateNull(builder_).Union()));
-		} else if (column.value.typlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(datums_[index]))) {
-			// The WAL did not carry this TOAST value: an UPDATE left it unchanged.
-			row_values_.push_back(
-			    wire::CreateValue(builder_, wire::Datum::Unchanged, wire::CreateUnchanged(builder_).Union()));
-		} else {
-			row_values_.push_back(EncodeValue(column.value, &column.element, datums_[index]));
-		}
+		if (image == Image::kIdentity && !column.identity)
+			row_.AddAbsent();
+		else if (nulls_[index])
+			row_.AddNull();
+		else if (column.value.typlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(datums_[index])))
+			row_.AddUnchanged();  // the WAL did not carry this TOAST value: an UPDATE left it unchanged
+		else
+			EncodeValue(column.value, &column.element, datums_[index], &row_);
 	}
-	if (key_out != nullptr) {
-		key_out->clear();
-		if (!rel.key_columns.empty()) {
-			key_out->push_back('[');
-			for (size_t i = 0; i < rel.key_columns.size(); ++i) {
-				if (i) key_out->push_back(',');
-				const wire::Value* v = fb::GetTemporaryPointer(builder_, row_values_[rel.key_columns[i]]);
-				RenderValue(v, ValueStyle::kPlain, key_out);
-			}
-			key_out->push_back(']');
-		}
-	}
-	return wire::CreateRow(builder_, builder_.CreateVector(row_values_));
+	return row_.Finish();
 }
 
 void FrameEncoder::Change(Relation relation, const RelInfo& rel, const ChangeMeta& meta, HeapTuple old_tuple,
@@ -275,50 +220,24 @@ void FrameEncoder::Change(Relation relation, const RelInfo& rel, const ChangeMet
 	TupleDesc desc = RelationGetDescr(relation);
 	fb::Offset<wire::Row> before = 0, after = 0;
 	wire::OldImage old_image = wire::OldImage::None;
-	key_.clear();
-	old_key_.clear();
 
-	if (new_tuple != nullptr) after = EncodeRow(rel, new_tuple, desc, Image::kAll, &key_);
-
+	if (new_tuple != nullptr) after = EncodeRow(rel, new_tuple, desc, Image::kAll);
 	if (meta.op == wire::Op::Update || meta.op == wire::Op::Delete) {
 		bool full = rel.replica_identity == REPLICA_IDENTITY_FULL;
-		std::string* key_target = meta.op == wire::Op::Delete ? &key_ : &old_key_;
 		if (old_tuple != nullptr) {
-			before = EncodeRow(rel, old_tuple, desc, full ? Image::kAll : Image::kIdentity, key_target);
+			before = EncodeRow(rel, old_tuple, desc, full ? Image::kAll : Image::kIdentity);
 			old_image = full ? wire::OldImage::Full : wire::OldImage::Key;
-		} else if (meta.op == wire::Op::Update && !rel.identity_columns.empty() && new_tuple != nullptr) {
-			// The key did not change, so the WAL logged no old key: it equals the new row's.
-			before = EncodeRow(rel, new_tuple, desc, Image::kIdentity, nullptr);
-			old_image = wire::OldImage::Key;
+		} else if (meta.op == wire::Op::Update && !rel.identity_columns.empty()) {
+			// PostgreSQL logs the old key only when the update changed it.
+			old_image = wire::OldImage::KeyUnchanged;
 		} else {
 			old_image = wire::OldImage::Unavailable;
 		}
 	}
 
-	fb::Offset<fb::Vector<uint8_t>> key = 0, old_key = 0;
-	if (!key_.empty()) key = builder_.CreateVector(reinterpret_cast<const uint8_t*>(key_.data()), key_.size());
-	if (meta.op == wire::Op::Update && !old_key_.empty() && old_key_ != key_)
-		old_key = builder_.CreateVector(reinterpret_cast<const uint8_t*>(old_key_.data()), old_key_.size());
-	auto schema = builder_.CreateString(rel.schema_name);
-	auto table = builder_.CreateString(rel.table_name);
-
-	wire::ChangeBuilder change(builder_);
-	change.add_op(meta.op);
-	change.add_xid(meta.xid);
-	change.add_subxid(meta.subxid);
-	change.add_lsn(meta.lsn);
-	change.add_commit_lsn(meta.commit_lsn);
-	change.add_seq(meta.seq);
-	change.add_relid(RelationGetRelid(relation));
-	change.add_schema_name(schema);
-	change.add_table_name(table);
-	change.add_version(rel.version);
-	change.add_key(key);
-	change.add_old_key(old_key);
-	change.add_old_image(old_image);
-	change.add_before(before);
-	change.add_after(after);
-	Finish(wire::Body::Change, change.Finish().Union());
+	wire::ChangeHeader header(meta.lsn, meta.commit_lsn, meta.xid, meta.subxid, meta.seq, RelationGetRelid(relation),
+	                          rel.version, meta.op, old_image);
+	Finish(wire::Body::Change, wire::CreateChange(builder_, &header, after, before).Union());
 }
 
 }  // namespace flatwal

@@ -14,6 +14,7 @@
 #include "wire.h"
 #include "pg.h"
 #include "relation_info.h"
+#include "row_packer.h"
 
 namespace flatwal {
 
@@ -53,24 +54,22 @@ class FrameEncoder {
 
  private:
 	enum class Image { kAll, kIdentity };
-	flatbuffers::Offset<wire::Value> EncodeValue(const ScalarCodec& codec, const ScalarCodec* element, Datum value);
-	flatbuffers::Offset<wire::Value> EncodeArray(const ScalarCodec& element, Datum value);
-	// Encodes a tuple as a Row; with key_out, also renders the key columns' values.
-	flatbuffers::Offset<wire::Row> EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image,
-	                                         std::string* key_out);
+	void EncodeValue(const ScalarCodec& codec, const ScalarCodec* element, Datum value, RowPacker* row);
+	void EncodeArray(const ScalarCodec& element, Datum value, RowPacker* row);
+	void AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row);
+	void AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row);
+	flatbuffers::Offset<wire::Row> EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image);
 	void Deform(HeapTuple tuple, TupleDesc desc);
 	void Finish(wire::Body type, flatbuffers::Offset<void> body);
 
 	flatbuffers::FlatBufferBuilder builder_;
-	std::vector<flatbuffers::Offset<wire::Value>> row_values_;      // scratch: one row
-	std::vector<flatbuffers::Offset<wire::Value>> element_values_;  // scratch: one array
+	RowPacker row_;          // scratch: the row being encoded
+	RowPacker element_row_;  // scratch: the elements of one array value
 	std::vector<flatbuffers::Offset<wire::Column>> columns_;        // scratch: one schema
 	std::vector<flatbuffers::Offset<wire::TableRef>> table_refs_;   // scratch: one truncate
 	std::vector<Datum> datums_;                                     // scratch: deformed tuple
 	std::unique_ptr<bool[]> nulls_;
 	size_t nulls_capacity_ = 0;
-	std::string key_;
-	std::string old_key_;
 };
 
 }  // namespace flatwal

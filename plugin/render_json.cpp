@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "frames.h"
+#include "row_reader.h"
 
 namespace flatwal {
 namespace {
@@ -133,20 +134,19 @@ void AppendString(std::string* out, const flatbuffers::String* s) {
 }
 
 // Array elements nested by dimension: [[1,2],[3,4]] for a 2x2 array.
-void AppendArrayLevel(std::string* out, const wire::Array* array, size_t dim, size_t* next, ValueStyle style) {
+void AppendArrayLevel(std::string* out, const wire::Array* array, size_t dim, RowReader* elements, ValueStyle style) {
 	const auto* dims = array->dimensions();
-	const auto* elements = array->elements();
 	out->push_back('[');
 	int n = dims->Get(static_cast<flatbuffers::uoffset_t>(dim));
 	for (int i = 0; i < n; ++i) {
 		if (i) out->push_back(',');
-		if (dim + 1 < dims->size()) {
-			AppendArrayLevel(out, array, dim + 1, next, style);
-		} else if (elements != nullptr && *next < elements->size()) {
-			RenderValue(elements->Get(static_cast<flatbuffers::uoffset_t>((*next)++)), style, out);
-		} else {
+		ValueRef element;
+		if (dim + 1 < dims->size())
+			AppendArrayLevel(out, array, dim + 1, elements, style);
+		else if (elements->Next(&element))
+			RenderValue(element, style, out);
+		else
 			out->append("null");
-		}
 	}
 	out->push_back(']');
 }
@@ -161,8 +161,7 @@ bool DimensionsMatchElements(const wire::Array* array) {
 		product *= static_cast<uint64_t>(n);
 		if (product > UINT32_MAX) return false;
 	}
-	uint64_t count = array->elements() ? array->elements()->size() : 0;
-	return product == count;
+	return product == RowReader(array->elements()).columns();
 }
 
 void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
@@ -171,8 +170,8 @@ void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 		out->append("{\"malformed_array\":true}");
 		return;
 	}
-	size_t next = 0;
-	AppendArrayLevel(out, array, 0, &next, style);
+	RowReader elements(array->elements());
+	AppendArrayLevel(out, array, 0, &elements, style);
 }
 
 bool LowerBoundsAreDefault(const wire::Array* array) {
@@ -182,103 +181,87 @@ bool LowerBoundsAreDefault(const wire::Array* array) {
 	return true;
 }
 
-const char* DatumTag(Datum type) {
-	switch (type) {
-		case Datum::Bool: return "bool";
-		case Datum::Int: return "int";
-		case Datum::Float: return "float";
-		case Datum::Text: return "text";
-		case Datum::Bytes: return "bytes";
-		case Datum::Numeric: return "numeric";
-		case Datum::Date: return "date";
-		case Datum::Time: return "time";
-		case Datum::TimeTz: return "timetz";
-		case Datum::Timestamp: return "timestamp";
-		case Datum::TimestampTz: return "timestamptz";
-		case Datum::Interval: return "interval";
-		case Datum::Uuid: return "uuid";
-		case Datum::Json: return "json";
-		case Datum::Array: return "array";
-		case Datum::TextOutput: return "text_output";
+const char* KindTag(Kind kind) {
+	switch (kind) {
+		case Kind::Bool: return "bool";
+		case Kind::Int: return "int";
+		case Kind::Float: return "float";
+		case Kind::Text: return "text";
+		case Kind::Bytes: return "bytes";
+		case Kind::Numeric: return "numeric";
+		case Kind::Date: return "date";
+		case Kind::Time: return "time";
+		case Kind::TimeTz: return "timetz";
+		case Kind::Timestamp: return "timestamp";
+		case Kind::TimestampTz: return "timestamptz";
+		case Kind::Interval: return "interval";
+		case Kind::Uuid: return "uuid";
+		case Kind::Json: return "json";
+		case Kind::Array: return "array";
+		case Kind::TextOutput: return "text_output";
 		default: return nullptr;
 	}
 }
 
-void AppendDatumBody(std::string* out, const Value* v, ValueStyle style) {
-	switch (v->datum_type()) {
-		case Datum::Bool: return AppendRaw(out, v->datum_as_Bool()->value() ? "true" : "false");
-		case Datum::Int: return AppendInt(out, v->datum_as_Int()->value());
-		case Datum::Float: return AppendFloat(out, v->datum_as_Float()->value());
-		case Datum::Text: return AppendString(out, v->datum_as_Text()->value());
-		case Datum::Bytes: {
-			const auto* bytes = v->datum_as_Bytes()->value();
+void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
+	switch (v.kind) {
+		case Kind::Bool: return AppendRaw(out, v.boolean ? "true" : "false");
+		case Kind::Int: return AppendInt(out, v.integer);
+		case Kind::Float: return AppendFloat(out, v.real);
+		case Kind::Text:
+		case Kind::Numeric:
+		case Kind::TextOutput: return AppendString(out, v.text);
+		case Kind::Json: return out->append(v.text->c_str(), v.text->size()), void();
+		case Kind::Bytes:
 			out->append("\"\\\\x");
-			if (bytes) AppendHex(out, bytes->data(), bytes->size());
+			if (v.bytes->value()) AppendHex(out, v.bytes->value()->data(), v.bytes->value()->size());
 			out->push_back('"');
 			return;
-		}
-		case Datum::Numeric: return AppendString(out, v->datum_as_Numeric()->value());
-		case Datum::Date: {
-			int days = v->datum_as_Date()->days();
-			if (days == INT32_MIN) return AppendRaw(out, "\"-infinity\"");
-			if (days == INT32_MAX) return AppendRaw(out, "\"infinity\"");
+		case Kind::Date:
+			if (v.integer == INT32_MIN) return AppendRaw(out, "\"-infinity\"");
+			if (v.integer == INT32_MAX) return AppendRaw(out, "\"infinity\"");
 			out->push_back('"');
-			AppendDate(out, days);
+			AppendDate(out, v.integer);
 			out->push_back('"');
 			return;
-		}
-		case Datum::Time:
+		case Kind::Time:
 			out->push_back('"');
-			AppendTimeOfDay(out, v->datum_as_Time()->micros());
-			out->push_back('"');
-			return;
-		case Datum::TimeTz:
-			out->push_back('"');
-			AppendTimeOfDay(out, v->datum_as_TimeTz()->micros());
-			AppendZoneOffset(out, v->datum_as_TimeTz()->offset_seconds());
+			AppendTimeOfDay(out, v.integer);
 			out->push_back('"');
 			return;
-		case Datum::Timestamp: return AppendTimestamp(out, v->datum_as_Timestamp()->micros(), false);
-		case Datum::TimestampTz: return AppendTimestamp(out, v->datum_as_TimestampTz()->micros(), true);
-		case Datum::Interval: {
-			const auto* iv = v->datum_as_Interval();
+		case Kind::TimeTz:
+			out->push_back('"');
+			AppendTimeOfDay(out, v.timetz.micros());
+			AppendZoneOffset(out, v.timetz.offset_seconds());
+			out->push_back('"');
+			return;
+		case Kind::Timestamp: return AppendTimestamp(out, v.integer, false);
+		case Kind::TimestampTz: return AppendTimestamp(out, v.integer, true);
+		case Kind::Interval:
 			out->append("{\"months\":");
-			AppendInt(out, iv->months());
+			AppendInt(out, v.interval.months());
 			out->append(",\"days\":");
-			AppendInt(out, iv->days());
+			AppendInt(out, v.interval.days());
 			out->append(",\"micros\":");
-			AppendInt(out, iv->micros());
+			AppendInt(out, v.interval.micros());
 			out->push_back('}');
 			return;
-		}
-		case Datum::Uuid:
-			if (v->datum_as_Uuid()->value() == nullptr) return AppendRaw(out, "null");
-			return AppendUuid(out, v->datum_as_Uuid()->value());
-		case Datum::Json: {
-			const auto* text = v->datum_as_Json()->value();
-			return text ? out->append(text->c_str(), text->size()), void() : AppendRaw(out, "null");
-		}
-		case Datum::Array: return AppendArray(out, v->datum_as_Array(), style);
-		case Datum::TextOutput: return AppendString(out, v->datum_as_TextOutput()->value());
+		case Kind::Uuid: return AppendUuid(out, &v.uuid);
+		case Kind::Array: return AppendArray(out, v.array, style);
 		default: return AppendRaw(out, "null");
 	}
 }
 
 void AppendRow(std::string* out, const Row* row) {
-	if (row == nullptr || row->values() == nullptr) return AppendRaw(out, "null");
+	if (row == nullptr || row->kinds() == nullptr) return AppendRaw(out, "null");
 	out->push_back('[');
-	bool first = true;
-	for (const Value* v : *row->values()) {
+	RowReader reader(row);
+	ValueRef v;
+	for (bool first = true; reader.Next(&v); first = false) {
 		if (!first) out->push_back(',');
-		first = false;
 		RenderValue(v, ValueStyle::kTyped, out);
 	}
 	out->push_back(']');
-}
-
-void AppendBytesAsString(std::string* out, const flatbuffers::Vector<uint8_t>* bytes) {
-	if (bytes == nullptr) return AppendRaw(out, "null");
-	AppendJsonString(reinterpret_cast<const char*>(bytes->data()), bytes->size(), out);
 }
 
 // Small helper that writes "key":value pairs with commas in between.
@@ -323,6 +306,7 @@ const char* OldImageName(OldImage image) {
 		case OldImage::Key: return "key";
 		case OldImage::Full: return "full";
 		case OldImage::Unavailable: return "unavailable";
+		case OldImage::KeyUnchanged: return "key_unchanged";
 	}
 	return "unknown";
 }
@@ -338,19 +322,16 @@ const char* IdentityName(ReplicaIdentity identity) {
 }
 
 void RenderChange(ObjectWriter& w, const Change* c) {
-	w.Literal("op", OpName(c->op()));
-	w.Unsigned("xid", c->xid());
-	if (c->subxid() != 0) w.Unsigned("subxid", c->subxid());
-	w.Lsn("lsn", c->lsn());
-	w.Lsn("commit_lsn", c->commit_lsn());
-	w.Unsigned("seq", c->seq());
-	w.Unsigned("relid", c->relid());
-	w.Str("schema", c->schema_name());
-	w.Str("table", c->table_name());
-	w.Unsigned("version", c->version());
-	AppendBytesAsString(w.Key("key"), c->key());
-	if (c->old_key() != nullptr) AppendBytesAsString(w.Key("old_key"), c->old_key());
-	w.Literal("old_image", OldImageName(c->old_image()));
+	const ChangeHeader* h = c->header();  // required: the verifier refuses a change without it
+	w.Literal("op", OpName(h->op()));
+	w.Unsigned("xid", h->xid());
+	if (h->subxid() != 0) w.Unsigned("subxid", h->subxid());
+	w.Lsn("lsn", h->lsn());
+	w.Lsn("commit_lsn", h->commit_lsn());
+	w.Unsigned("seq", h->seq());
+	w.Unsigned("relid", h->relid());
+	w.Unsigned("version", h->version());
+	w.Literal("old_image", OldImageName(h->old_image()));
 	AppendRow(w.Key("before"), c->before());
 	AppendRow(w.Key("after"), c->after());
 }
@@ -538,35 +519,30 @@ void AppendJsonString(const char* text, size_t length, std::string* out) {
 	out->push_back('"');
 }
 
-void RenderValue(const Value* value, ValueStyle style, std::string* out) {
-	if (value == nullptr) return AppendRaw(out, "null");
-	Datum type = value->datum_type();
-	if (type == Datum::Null) return AppendRaw(out, "null");
-	if (type == Datum::Unchanged) return AppendRaw(out, "{\"unchanged\":true}");
-	if (type == Datum::NONE) return AppendRaw(out, "{\"absent\":true}");
-	if (value->datum() == nullptr) return AppendRaw(out, "{\"malformed_value\":true}");  // a type without a value
-	const char* tag = DatumTag(type);
-	if (tag == nullptr) {
-		// A datum kind from a newer format, or a corrupt type byte: the verifier
-		// lets unknown union members through, so say what it was.
-		out->append("{\"unknown_datum_type\":");
-		AppendUnsigned(out, static_cast<uint8_t>(type));
+void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
+	if (value.malformed) return AppendRaw(out, "{\"malformed_value\":true}");
+	if (!value.known) {
+		// A kind from a newer format, or a corrupt kind byte: say what it was.
+		out->append("{\"unknown_kind\":");
+		AppendUnsigned(out, static_cast<uint8_t>(value.kind));
 		out->push_back('}');
 		return;
 	}
-	if (style == ValueStyle::kPlain) return AppendDatumBody(out, value, style);
+	if (value.kind == Kind::Null) return AppendRaw(out, "null");
+	if (value.kind == Kind::Unchanged) return AppendRaw(out, "{\"unchanged\":true}");
+	if (value.kind == Kind::Absent) return AppendRaw(out, "{\"absent\":true}");
+	if (style == ValueStyle::kPlain) return AppendPayload(out, value, style);
 	out->append("{\"");
-	out->append(tag);
+	out->append(KindTag(value.kind));
 	out->append("\":");
-	AppendDatumBody(out, value, style);
-	if (type == Datum::Array) {
-		const auto* array = value->datum_as_Array();
+	AppendPayload(out, value, style);
+	if (value.kind == Kind::Array) {
 		out->append(",\"element_type_oid\":");
-		AppendUnsigned(out, array->element_type_oid());
-		if (!LowerBoundsAreDefault(array)) {
+		AppendUnsigned(out, value.array->element_type_oid());
+		if (!LowerBoundsAreDefault(value.array)) {
 			out->append(",\"lower_bounds\":[");
 			bool first = true;
-			for (int lb : *array->lower_bounds()) {
+			for (int lb : *value.array->lower_bounds()) {
 				if (!first) out->push_back(',');
 				first = false;
 				AppendInt(out, lb);
@@ -575,6 +551,21 @@ void RenderValue(const Value* value, ValueStyle style, std::string* out) {
 		}
 	}
 	out->push_back('}');
+}
+
+bool RenderRowKey(const Row* row, const uint16_t* key_columns, size_t count, std::string* out) {
+	out->push_back('[');
+	for (size_t i = 0; i < count; ++i) {
+		if (i) out->push_back(',');
+		// Keys are short: walking the row again per key column beats keeping an index.
+		RowReader reader(row);
+		ValueRef v;
+		for (size_t column = 0; column <= key_columns[i]; ++column)
+			if (!reader.Next(&v)) return false;
+		RenderValue(v, ValueStyle::kPlain, out);
+	}
+	out->push_back(']');
+	return true;
 }
 
 Status VerifyFrame(const uint8_t* frame, size_t length, const Event** event) {

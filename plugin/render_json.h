@@ -1,6 +1,6 @@
 // render_json.h — frames as readable JSON text. Pure C++ (no PostgreSQL).
 //
-// Used by flatwal.to_json() and by the plugin itself to render a row's key
+// Used by flatwal.to_json(), flatwal-consume, and the shipper to render a row's key
 // (the Kafka message key), so a value is turned into text in one place.
 #ifndef FLATWAL_RENDER_JSON_H
 #define FLATWAL_RENDER_JSON_H
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "row_reader.h"
 #include "wire.h"
 #include "status.h"
 
@@ -24,7 +25,12 @@ Status RenderFrameJson(const uint8_t* frame, size_t length, std::string* out);
 // Appends a value. Typed: {"int": 5}, {"text": "a"}, null, ... — what to_json shows.
 // Plain: 5, "a", null — the form used inside message keys.
 enum class ValueStyle { kTyped, kPlain };
-void RenderValue(const wire::Value* value, ValueStyle style, std::string* out);
+void RenderValue(const ValueRef& value, ValueStyle style, std::string* out);
+
+// Appends the values at the given column positions of a row as a plain JSON
+// array, in the order given: the Kafka message key of a change. False when the row
+// has fewer columns than a position names.
+bool RenderRowKey(const wire::Row* row, const uint16_t* key_columns, size_t count, std::string* out);
 
 // Appends `text` as a JSON string literal.
 void AppendJsonString(const char* text, size_t length, std::string* out);

@@ -91,7 +91,7 @@ for line in open(sys.argv[1]):
     if e == "tombstone":
         order = last_in_partition[where] + (0.5,)
     elif e["event"] == "schema":
-        columns[(e["schema"], e["table"], e["version"])] = [c["name"] for c in e["columns"]]
+        columns[(e["relid"], e["version"])] = [c["name"] for c in e["columns"]]
         order = (-1, e["version"])
     elif e["event"] == "change":
         order = (lsn(e["commit_lsn"]), e["seq"])
@@ -104,7 +104,8 @@ for line in open(sys.argv[1]):
 
 def show(e, row):
     vals = {}
-    for name, v in zip(columns.get((e["schema"], e["table"], e["version"]), []), row):
+    # A change names its table by relid and version: its Schema frame has the column names.
+    for name, v in zip(columns.get((e["relid"], e["version"]), []), row):
         if isinstance(v, dict) and "absent" in v:
             continue
         vals[name] = next(iter(v.values())) if isinstance(v, dict) else v
@@ -119,11 +120,13 @@ for _, m in sorted(entries, key=lambda x: x[0]):
     kind = e["event"]
     if kind == "schema":
         print(f"{where} schema {e['schema']}.{e['table']} version {e['version']}: "
-              f"{', '.join(columns[(e['schema'], e['table'], e['version'])])}")
+              f"{', '.join(columns[(e['relid'], e['version'])])}")
     elif kind == "change":
         print(f"{where} key={m['key']:<6} {e['op']:<6} v{e['version']} commit {e['commit_lsn']} seq {e['seq']}")
         if e["before"] is not None:
             print(f"{'':40} before {show(e, e['before'])}")
+        elif e["old_image"] == "key_unchanged":
+            print(f"{'':40} before (key unchanged)")
         if e["after"] is not None:
             print(f"{'':40} after  {show(e, e['after'])}")
     elif kind in ("snapshot_start", "snapshot_end"):

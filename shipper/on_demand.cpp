@@ -113,9 +113,11 @@ bool OnDemandSnapshots::Observe(const wire::Event& event) {
 	const Request& request = queue_.front();
 	if (event.body_type() == wire::Body::Change) {
 		const wire::Change* c = event.body_as_Change();
-		if (c->relid() == request.relid) {
-			changed_.insert(Bytes(c->key()));
-			if (c->old_key()) changed_.insert(Bytes(c->old_key()));
+		ChangeKeys keys;
+		// A change the catalog cannot describe fails in the router, right after this.
+		if (c->header()->relid() == request.relid && catalog_->Keys(*c, &keys).ok()) {
+			changed_.insert(keys.key);
+			if (!keys.old_key.empty()) changed_.insert(keys.old_key);
 		}
 	} else if (event.body_type() == wire::Body::Truncate) {
 		for (const wire::TableRef* t : *event.body_as_Truncate()->tables())
@@ -134,6 +136,23 @@ Status OnDemandSnapshots::EmitMarker(bool start, uint64_t rows) {
 	                                         start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, rows);
 	b.Finish(wire::CreateEvent(b, 1, wire::Body::SnapshotMarker, marker.Union()), wire::EventIdentifier());
 	return emit_(b.GetBufferPointer(), b.GetSize());
+}
+
+Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* retry) {
+	*retry = false;
+	if (catalog_->Find(relid, version) != nullptr) return Status::Ok();
+	PGresult* r = nullptr;
+	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, 1)) {
+		*retry = true;  // logged by Query(); the chunk is read again at the next step
+		return Status::Ok();
+	}
+	Status st = emit_(reinterpret_cast<const uint8_t*>(PQgetvalue(r, 0, 0)), PQgetlength(r, 0, 0));
+	PQclear(r);
+	if (st.ok() && catalog_->Find(relid, version) == nullptr)
+		st = Status::Error(ErrorKind::kInvalidData, "a snapshot row has a schema version its table does not describe",
+		                   "Relation " + std::to_string(relid) + ", version " + std::to_string(version) + ".",
+		                   "The table changed while it was read; request the snapshot again.");
+	return st;
 }
 
 Status OnDemandSnapshots::Step() {
@@ -204,8 +223,17 @@ Status OnDemandSnapshots::StartChunk() {
 			PQclear(r);
 			return st;
 		}
+		const wire::Change* row = event->body_as_Change();
+		ChangeKeys keys;
+		bool retry = false;
+		st = EnsureSchema(row->header()->relid(), row->header()->version(), &retry);
+		if (st.ok() && !retry) st = catalog_->Keys(*row, &keys);
+		if (!st.ok() || retry) {
+			PQclear(r);
+			return st;
+		}
 		rows_.emplace_back(reinterpret_cast<const char*>(frame), size);
-		keys_.push_back(Bytes(event->body_as_Change()->key()));
+		keys_.push_back(std::move(keys.key));
 	}
 	PQclear(r);
 	if (EmitWatermark("high:" + token_).empty()) return Status::Ok();  // no HIGH: the chunk is read again

@@ -26,6 +26,7 @@
 
 #include "replication.h"
 #include "status.h"
+#include "table_catalog.h"
 #include "wire.h"
 
 namespace flatwal {
@@ -36,8 +37,15 @@ class OnDemandSnapshots {
 	// Waits until Kafka acknowledged everything emitted so far; false if it could not.
 	using Flush = std::function<bool()>;
 
-	OnDemandSnapshots(std::string conninfo, Emit emit, Flush flush, int chunk_rows = 1000)
-	    : conninfo_(std::move(conninfo)), emit_(std::move(emit)), flush_(std::move(flush)), chunk_rows_(chunk_rows) {}
+	// `catalog` renders the keys of changes and rows; emit() teaches it the
+	// Schema frames this class sends before a table's rows.
+	OnDemandSnapshots(std::string conninfo, const TableCatalog* catalog, Emit emit, Flush flush,
+	                  int chunk_rows = 1000)
+	    : conninfo_(std::move(conninfo)),
+	      catalog_(catalog),
+	      emit_(std::move(emit)),
+	      flush_(std::move(flush)),
+	      chunk_rows_(chunk_rows) {}
 	~OnDemandSnapshots();
 
 	// Picks up requests left unfinished by an earlier run.
@@ -65,7 +73,12 @@ class OnDemandSnapshots {
 	Status FinishChunk();
 	Status EmitMarker(bool start, uint64_t rows);
 
+	// Sends the table's current Schema frame unless the catalog knows
+	// `version`; *retry when the server could not be asked this time.
+	Status EnsureSchema(uint32_t relid, uint32_t version, bool* retry);
+
 	std::string conninfo_;
+	const TableCatalog* catalog_;
 	Emit emit_;
 	Flush flush_;
 	int chunk_rows_;

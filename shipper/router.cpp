@@ -36,66 +36,73 @@ std::string LsnText(uint64_t lsn) {
 	return buf;
 }
 
-std::string Router::TableTopic(const flatbuffers::String* schema, const flatbuffers::String* table) const {
-	return options_.topic_prefix + "." + SafeTopicPart(Str(schema)) + "." + SafeTopicPart(Str(table));
+std::string Router::TableTopic(const std::string& schema, const std::string& table) const {
+	return options_.topic_prefix + "." + SafeTopicPart(schema) + "." + SafeTopicPart(table);
 }
 
-void Router::Route(const wire::Event& event, std::vector<OutMessage>* out) const {
+Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 	switch (event.body_type()) {
 		case wire::Body::Change: {
 			const wire::Change* c = event.body_as_Change();
+			const wire::ChangeHeader* h = c->header();
+			const TableVersion* table = nullptr;
+			ChangeKeys keys;
+			Status st = catalog_->Describe(*c, &table);
+			if (st.ok()) st = catalog_->Keys(*c, &keys);
+			if (!st.ok()) return st;
 			OutMessage m;
-			m.topic = TableTopic(c->schema_name(), c->table_name());
-			if (c->key() != nullptr) {
-				m.has_key = true;
-				m.key.assign(reinterpret_cast<const char*>(c->key()->data()), c->key()->size());
-			}
-			m.headers = {{"flatwal.op", OpName(c->op())},
-			             {"flatwal.commit_lsn", LsnText(c->commit_lsn())},
-			             {"flatwal.lsn", LsnText(c->lsn())},
-			             {"flatwal.seq", std::to_string(c->seq())},
-			             {"flatwal.xid", std::to_string(c->xid())},
-			             {"flatwal.version", std::to_string(c->version())}};
+			m.topic = TableTopic(table->schema, table->table);
+			m.has_key = keys.has_key;
+			m.key = std::move(keys.key);
+			m.headers = {{"flatwal.op", OpName(h->op())},
+			             {"flatwal.schema", table->schema},
+			             {"flatwal.table", table->table},
+			             {"flatwal.commit_lsn", LsnText(h->commit_lsn())},
+			             {"flatwal.lsn", LsnText(h->lsn())},
+			             {"flatwal.seq", std::to_string(h->seq())},
+			             {"flatwal.xid", std::to_string(h->xid())},
+			             {"flatwal.version", std::to_string(h->version())}};
 			out->push_back(m);
-			if (c->op() == wire::Op::Delete && options_.tombstones && m.has_key) {
+			if (h->op() == wire::Op::Delete && options_.tombstones && m.has_key) {
 				m.tombstone = true;
 				out->push_back(std::move(m));
 			}
-			return;
+			return Status::Ok();
 		}
 		case wire::Body::Truncate: {
 			const wire::Truncate* t = event.body_as_Truncate();
-			if (t->tables() == nullptr) return;
+			if (t->tables() == nullptr) return Status::Ok();
 			for (const wire::TableRef* ref : *t->tables()) {
 				OutMessage m;
-				m.topic = TableTopic(ref->schema_name(), ref->table_name());
+				m.topic = TableTopic(Str(ref->schema_name()), Str(ref->table_name()));
 				m.headers = {{"flatwal.op", "truncate"},
 				             {"flatwal.commit_lsn", LsnText(t->commit_lsn())},
 				             {"flatwal.lsn", LsnText(t->lsn())},
 				             {"flatwal.xid", std::to_string(t->xid())}};
 				out->push_back(std::move(m));
 			}
-			return;
+			return Status::Ok();
 		}
 		case wire::Body::Schema: {
 			const wire::Schema* s = event.body_as_Schema();
+			catalog_->Learn(*s);
 			OutMessage m;
 			m.topic = SchemasTopic();
 			m.has_key = true;
 			m.key = Str(s->schema_name()) + "." + Str(s->table_name()) + ":" + std::to_string(s->version());
 			m.headers = {{"flatwal.op", "schema"}, {"flatwal.version", std::to_string(s->version())}};
 			out->push_back(std::move(m));
-			return;
+			return Status::Ok();
 		}
 		case wire::Body::SnapshotMarker: {
 			const wire::SnapshotMarker* mk = event.body_as_SnapshotMarker();
 			OutMessage m;
-			m.topic = TableTopic(mk->schema_name(), mk->table_name());
+			m.topic = TableTopic(Str(mk->schema_name()), Str(mk->table_name()));
 			bool start = mk->phase() == wire::SnapshotPhase::Start;
 			m.headers = {{"flatwal.op", start ? "snapshot_start" : "snapshot_end"},
 			             {"flatwal.commit_lsn", LsnText(mk->consistent_lsn())}};
 			out->push_back(std::move(m));
-			return;
+			return Status::Ok();
 		}
 		case wire::Body::Message: {
 			const wire::Message* msg = event.body_as_Message();
@@ -106,11 +113,11 @@ void Router::Route(const wire::Event& event, std::vector<OutMessage>* out) const
 			             {"flatwal.lsn", LsnText(msg->lsn())},
 			             {"flatwal.xid", std::to_string(msg->xid())}};
 			out->push_back(std::move(m));
-			return;
+			return Status::Ok();
 		}
 		case wire::Body::Begin:
 		case wire::Body::Commit: {
-			if (!options_.transactions_topic) return;
+			if (!options_.transactions_topic) return Status::Ok();
 			bool begin = event.body_type() == wire::Body::Begin;
 			uint32_t xid = begin ? event.body_as_Begin()->xid() : event.body_as_Commit()->xid();
 			OutMessage m;
@@ -119,10 +126,10 @@ void Router::Route(const wire::Event& event, std::vector<OutMessage>* out) const
 			m.key = std::to_string(xid);
 			m.headers = {{"flatwal.op", begin ? "begin" : "commit"}, {"flatwal.xid", m.key}};
 			out->push_back(std::move(m));
-			return;
+			return Status::Ok();
 		}
 		default:
-			return;  // stream frames: the shipper does not ask for streaming
+			return Status::Ok();  // stream frames: the shipper does not ask for streaming
 	}
 }
 

@@ -1,10 +1,12 @@
 // router.h — where each frame goes in Kafka. Pure C++ over the wire types.
 //
-//   Change    -> <prefix>.<schema>.<table>, key = the row's key bytes
-//                (then a tombstone, null value with the same key, after a delete)
+//   Change    -> <prefix>.<schema>.<table>, key = the row's key columns as a
+//                JSON array (then a tombstone, null value with the same key,
+//                after a delete); table and key come from the TableCatalog
 //   Truncate  -> the topic of every table it names, no key
 //   SnapshotMarker -> the table's topic, no key
-//   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>"
+//   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>";
+//                the catalog learns it first
 //   Message   -> <prefix>.message.<message prefix>, no key
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid
 // Names are made safe for Kafka: characters outside [A-Za-z0-9._-] become '_'.
@@ -15,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "status.h"
+#include "table_catalog.h"
 #include "wire.h"
 
 namespace flatwal {
@@ -35,17 +39,19 @@ struct RouterOptions {
 
 class Router {
  public:
-	explicit Router(RouterOptions options) : options_(std::move(options)) {}
+	Router(RouterOptions options, TableCatalog* catalog) : options_(std::move(options)), catalog_(catalog) {}
 
-	// Appends the messages for one verified frame to `out`.
-	void Route(const wire::Event& event, std::vector<OutMessage>* out) const;
+	// Appends the messages for one verified frame to `out`. Fails on a change
+	// the catalog cannot describe (its Schema frame never arrived).
+	Status Route(const wire::Event& event, std::vector<OutMessage>* out);
 
-	std::string TableTopic(const flatbuffers::String* schema, const flatbuffers::String* table) const;
+	std::string TableTopic(const std::string& schema, const std::string& table) const;
 	std::string SchemasTopic() const { return options_.topic_prefix + ".flatwal.schemas"; }
 	std::string TransactionsTopic() const { return options_.topic_prefix + ".flatwal.tx"; }
 
  private:
 	RouterOptions options_;
+	TableCatalog* catalog_;
 };
 
 // Replaces characters Kafka does not allow in topic names.

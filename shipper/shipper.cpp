@@ -60,14 +60,15 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 	++frames_;
 	if (observe && on_demand_ && on_demand_->Observe(*event)) return Status::Ok();
 	routes_.clear();
-	router_->Route(*event, &routes_);
+	st = router_->Route(*event, &routes_);
+	if (!st.ok()) return st;
 	for (const OutMessage& m : routes_) {
 		st = producer_->Produce(m, frame, length, *stop_);
 		if (!st.ok()) return st;
 		++messages_;
 		bytes_ += m.tombstone ? 0 : length;
 	}
-	if (event->body_type() == wire::Body::Change && event->body_as_Change()->op() == wire::Op::Read) ++snapshot_rows_;
+	if (event->body_type() == wire::Body::Change && event->body_as_Change()->header()->op() == wire::Op::Read) ++snapshot_rows_;
 	switch (event->body_type()) {
 		case wire::Body::Begin: in_transaction_ = true; break;
 		case wire::Body::Commit:
@@ -277,7 +278,7 @@ int Shipper::Run() {
 		bool ok = stream.Connect(config_.conninfo, &failure) && stream.CurrentDatabase(&database, &failure);
 		if (ok && !router_) {
 			std::string prefix = config_.topic_prefix.empty() ? SafeTopicPart(database) : config_.topic_prefix;
-			router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}));
+			router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}, &catalog_));
 			Log(LogLevel::kInfo, "routing", {{"topic_prefix", prefix}, {"schemas_topic", router_->SchemasTopic()}});
 		}
 		ok = ok && PrepareSlot(stream, &finished, &failure);
@@ -287,7 +288,8 @@ int Shipper::Run() {
 		}
 		if (ok && !on_demand_) {
 			on_demand_.reset(new OnDemandSnapshots(
-			    config_.conninfo, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
+			    config_.conninfo, &catalog_,
+			    [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
 			    [this] {
 				    while (producer_->OutQueue() > 0 && !Stopping() && producer_->FatalError().ok()) producer_->Poll(100);
 				    return producer_->OutQueue() == 0;

@@ -45,6 +45,7 @@ class Shipper {
 	const std::atomic<int>* stop_;
 	LsnTracker tracker_;
 	std::unique_ptr<KafkaProducer> producer_;
+	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed
 	std::unique_ptr<Router> router_;
 	std::unique_ptr<OnDemandSnapshots> on_demand_;
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame

@@ -135,24 +135,26 @@ def array_literal(nested, lower_bounds):
 
 
 def parse_flatwal(rows):
+    # A change names its table by (relid, version): the Schema frame sent before it says which.
     schemas, changes = {}, []
     for row in rows:
         frame = json.loads(row)
         event = frame["event"]
         if event == "schema":
-            schemas[(frame["schema"], frame["table"])] = [c["name"] for c in frame["columns"]]
+            schemas[(frame["relid"], frame["version"])] = (f"{frame['schema']}.{frame['table']}",
+                                                           [c["name"] for c in frame["columns"]])
         elif event == "truncate":
             changes.append({"op": "truncate",
                             "tables": sorted(f"{t['schema']}.{t['table']}" for t in frame["tables"])})
         elif event == "change":
-            names = schemas[(frame["schema"], frame["table"])]
+            table, names = schemas[(frame["relid"], frame["version"])]
 
             def image(values):
                 if values is None:
                     return {}
                 return {n: scalar_literal(v) for n, v in zip(names, values) if v != {"absent": True}}
 
-            changes.append({"op": frame["op"], "table": f"{frame['schema']}.{frame['table']}",
+            changes.append({"op": frame["op"], "table": table,
                             "old_image": frame["old_image"], "old": image(frame["before"]),
                             "new": image(frame["after"])})
     return changes

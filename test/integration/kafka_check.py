@@ -30,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "gen" / "python"))
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
-from flatwal.wire import Event, Body, Change, Truncate, Value, Datum, Op, SnapshotMarker, SnapshotPhase  # noqa: E402
-from flatwal.wire import Int, Text, Numeric, Bool  # noqa: E402
+from flatwal.wire import Event, Body, Change, Truncate, Kind, Op, SnapshotMarker, SnapshotPhase  # noqa: E402
 
 
 def java_murmur2(data):
@@ -70,25 +69,32 @@ def lsn_value(text):
     return (int(hi, 16) << 32) | int(lo, 16)
 
 
-def decode_value(v):
-    kind = v.DatumType()
-    table = v.Datum()
-    if kind == Datum.Datum.Null:
-        return None
-    if kind == Datum.Datum.Unchanged:
-        return UNCHANGED
-    for cls, tag in ((Int.Int, Datum.Datum.Int), (Text.Text, Datum.Datum.Text),
-                     (Numeric.Numeric, Datum.Datum.Numeric), (Bool.Bool, Datum.Datum.Bool)):
-        if kind == tag:
-            obj = cls()
-            obj.Init(table.Bytes, table.Pos)
-            value = obj.Value()
-            if isinstance(value, bytes):
-                return value.decode()
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
-    raise ValueError(f"checker does not decode datum type {kind}")
+def decode_row(row):
+    """A packed Row as a list of texts (None for NULL, UNCHANGED for unchanged
+    TOAST): each kind takes the next element of its payload vector."""
+    cursors = collections.Counter()
+
+    def take(vector):
+        i = cursors[vector]
+        cursors[vector] += 1
+        return getattr(row, vector)(i)
+
+    values = []
+    for column in range(row.KindsLength()):
+        kind = row.Kinds(column)
+        if kind == Kind.Kind.Null:
+            values.append(None)
+        elif kind == Kind.Kind.Unchanged:
+            values.append(UNCHANGED)
+        elif kind == Kind.Kind.Int:
+            values.append(str(take("Ints")))
+        elif kind == Kind.Kind.Bool:
+            values.append("true" if take("Bools") else "false")
+        elif kind in (Kind.Kind.Text, Kind.Kind.Numeric):
+            values.append(take("Texts").decode())
+        else:
+            raise ValueError(f"checker does not decode kind {kind}")
+    return values
 
 
 UNCHANGED = object()
@@ -192,18 +198,18 @@ def main():
             continue
         ch = Change.Change()
         ch.Init(body.Bytes, body.Pos)
-        ident = (table, ch.CommitLsn(), ch.Seq())
-        key = bytes(ch.Key(i) for i in range(ch.KeyLength()))
+        h = ch.Header()
+        ident = (table, h.CommitLsn(), h.Seq())
+        key = m.key() or b""  # the shipper renders it from the row and the table's Schema frame
         if ident in seen:
             duplicates += 1
-            if ch.CommitLsn() < min_dup and ch.Op() != Op.Op.Read:
-                failures.append(f"duplicate of an already confirmed change: commit_lsn {ch.CommitLsn():X} seq {ch.Seq()}")
+            if h.CommitLsn() < min_dup and h.Op() != Op.Op.Read:
+                failures.append(f"duplicate of an already confirmed change: commit_lsn {h.CommitLsn():X} seq {h.Seq()}")
             continue
         after = None
         if ch.After() is not None:
-            row = ch.After()
-            after = [decode_value(row.Values(i)) for i in range(row.ValuesLength())]
-        seen[ident] = (table, ch.Op(), key, after)
+            after = decode_row(ch.After())
+        seen[ident] = (table, h.Op(), key, after)
         per_partition_key[(m.topic(), m.partition(), key)].append(ident[1:])
 
     # Per-key order: first deliveries of one key in one partition follow commit order.

@@ -20,8 +20,8 @@ SELECT relid, key_columns FROM flatwal.source_tables
 SELECT 'init' FROM pg_create_logical_replication_slot('identity', 'flatwal');
 
 INSERT INTO regress.id_default VALUES (1, 'a', 10);
-UPDATE regress.id_default SET v = 'b' WHERE id = 1;           -- key unchanged: old key from the new row
-UPDATE regress.id_default SET id = 2 WHERE id = 1;            -- key changed: old_key is set
+UPDATE regress.id_default SET v = 'b' WHERE id = 1;           -- key unchanged: old_image key_unchanged, no before image
+UPDATE regress.id_default SET id = 2 WHERE id = 1;            -- key changed: the before image holds the old key
 DELETE FROM regress.id_default WHERE id = 2;
 
 INSERT INTO regress.id_full VALUES (1, 'a', 10);

@@ -7,7 +7,8 @@ RESET client_min_messages;
 
 CREATE SCHEMA regress;
 
--- Removes run-dependent fields from one rendered frame.
+-- Removes run-dependent fields from one rendered frame (a change's relid
+-- becomes its table's name).
 CREATE FUNCTION regress.mask(frame jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN frame->>'event' = 'schema' THEN
                 jsonb_set(frame - '{relid,format_version}'::text[], '{columns}',
@@ -19,7 +20,11 @@ CREATE FUNCTION regress.mask(frame jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE A
                 jsonb_set(frame - '{xid,lsn,commit_lsn,format_version}'::text[], '{tables}',
                           (SELECT jsonb_agg(t - 'relid' ORDER BY ord)
                              FROM jsonb_array_elements(frame->'tables') WITH ORDINALITY AS e(t, ord)))
-           ELSE frame - '{xid,subxid,lsn,commit_lsn,final_lsn,end_lsn,abort_lsn,commit_time,relid,format_version}'::text[]
+           ELSE (frame - '{xid,subxid,lsn,commit_lsn,final_lsn,end_lsn,abort_lsn,commit_time,relid,format_version}'::text[])
+                -- A change names its table by relid (run-dependent): show the name instead.
+                || CASE WHEN frame ? 'relid'
+                        THEN jsonb_build_object('table', (SELECT relname FROM pg_class WHERE oid = (frame->>'relid')::oid))
+                        ELSE '{}' END
            END
 $$;
 

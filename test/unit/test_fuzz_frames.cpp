@@ -9,51 +9,45 @@
 
 #include "frames.h"
 #include "render_json.h"
+#include "row_packer.h"
 
 namespace {
 
 namespace wire = flatwal::wire;
 namespace fb = flatbuffers;
 
-fb::Offset<wire::Value> V(fb::FlatBufferBuilder& b, wire::Datum type, fb::Offset<void> body) {
-	return wire::CreateValue(b, type, body);
-}
-
-// A change whose row holds one value of every datum kind.
+// A change whose row holds one value of every kind.
 std::string ChangeSeed() {
 	fb::FlatBufferBuilder b;
-	std::vector<fb::Offset<wire::Value>> vals;
-	vals.push_back(V(b, wire::Datum::Null, wire::CreateNull(b).Union()));
-	vals.push_back(V(b, wire::Datum::Unchanged, wire::CreateUnchanged(b).Union()));
-	vals.push_back(wire::ValueBuilder(b).Finish());
-	vals.push_back(V(b, wire::Datum::Bool, wire::CreateBool(b, true).Union()));
-	vals.push_back(V(b, wire::Datum::Int, wire::CreateInt(b, -5).Union()));
-	vals.push_back(V(b, wire::Datum::Float, wire::CreateFloat(b, 2.5).Union()));
-	vals.push_back(V(b, wire::Datum::Text, wire::CreateText(b, b.CreateString("text")).Union()));
+	flatwal::RowPacker row(&b), elements(&b);
+	row.AddNull();
+	row.AddUnchanged();
+	row.AddAbsent();
+	row.AddBool(true);
+	row.AddInt(wire::Kind::Int, -5);
+	row.AddFloat(2.5);
+	row.AddText(wire::Kind::Text, "text", 4);
 	const uint8_t raw[] = {1, 2, 3};
-	vals.push_back(V(b, wire::Datum::Bytes, wire::CreateBytes(b, b.CreateVector(raw, 3)).Union()));
-	vals.push_back(V(b, wire::Datum::Numeric, wire::CreateNumeric(b, b.CreateString("1.50")).Union()));
-	vals.push_back(V(b, wire::Datum::Date, wire::CreateDate(b, 19000).Union()));
-	vals.push_back(V(b, wire::Datum::Time, wire::CreateTime(b, 1000).Union()));
-	vals.push_back(V(b, wire::Datum::TimeTz, wire::CreateTimeTz(b, 1000, 3600).Union()));
-	vals.push_back(V(b, wire::Datum::Timestamp, wire::CreateTimestamp(b, 5).Union()));
-	vals.push_back(V(b, wire::Datum::TimestampTz, wire::CreateTimestampTz(b, 5).Union()));
-	vals.push_back(V(b, wire::Datum::Interval, wire::CreateInterval(b, 1, 2, 3).Union()));
-	uint8_t u[16] = {0};
-	wire::Uuid16 uuid(fb::span<const uint8_t, 16>(u, 16));
-	vals.push_back(V(b, wire::Datum::Uuid, wire::CreateUuid(b, &uuid).Union()));
-	vals.push_back(V(b, wire::Datum::Json, wire::CreateJson(b, b.CreateString("{\"a\":1}")).Union()));
-	std::vector<fb::Offset<wire::Value>> items{V(b, wire::Datum::Int, wire::CreateInt(b, 1).Union()),
-	                                           V(b, wire::Datum::Int, wire::CreateInt(b, 2).Union())};
-	std::vector<int> dims{1, 2}, lbs{1, 1};
-	vals.push_back(V(b, wire::Datum::Array,
-	                 wire::CreateArray(b, 23, b.CreateVector(dims), b.CreateVector(lbs), b.CreateVector(items)).Union()));
-	vals.push_back(V(b, wire::Datum::TextOutput, wire::CreateTextOutput(b, b.CreateString("(1,2)")).Union()));
-	auto row = wire::CreateRow(b, b.CreateVector(vals));
-	const uint8_t key[] = {'[', '1', ']'};
-	auto change = wire::CreateChange(b, wire::Op::Update, 1, 2, 3, 4, 5, 6, b.CreateString("public"),
-	                                 b.CreateString("t"), 7, b.CreateVector(key, 3), b.CreateVector(key, 3),
-	                                 wire::OldImage::Full, row, row);
+	row.AddBytes(raw, 3);
+	row.AddText(wire::Kind::Numeric, "1.50", 4);
+	row.AddInt(wire::Kind::Date, 19000);
+	row.AddInt(wire::Kind::Time, 1000);
+	row.AddTimeTz(1000, 3600);
+	row.AddInt(wire::Kind::Timestamp, 5);
+	row.AddInt(wire::Kind::TimestampTz, 5);
+	row.AddInterval(1, 2, 3);
+	const uint8_t uuid[16] = {0};
+	row.AddUuid(uuid);
+	row.AddText(wire::Kind::Json, "{\"a\":1}", 7);
+	elements.AddInt(wire::Kind::Int, 1);
+	elements.AddInt(wire::Kind::Int, 2);
+	const int32_t dims[] = {1, 2}, lbs[] = {1, 1};
+	row.AddArray(23, dims, lbs, 2, elements.Finish());
+	row.AddText(wire::Kind::TextOutput, "(1,2)", 5);
+	auto packed = row.Finish();
+	wire::ChangeHeader header(/*lsn=*/3, /*commit_lsn=*/4, /*xid=*/1, /*subxid=*/2, /*seq=*/5, /*relid=*/6,
+	                          /*version=*/7, wire::Op::Update, wire::OldImage::Full);
+	auto change = wire::CreateChange(b, &header, packed, packed);
 	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, change.Union()), wire::EventIdentifier());
 	return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }

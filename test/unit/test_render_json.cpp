@@ -1,28 +1,27 @@
-// Unit tests for frame verification and JSON rendering (plugin/render_json.cpp).
+// Unit tests for row packing and reading (format/row_packer.h, row_reader.h)
+// and for frame verification and JSON rendering (plugin/render_json.cpp).
 #include "unit.h"
 
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "render_json.h"
+#include "row_packer.h"
 
 namespace {
 
 namespace wire = flatwal::wire;
 namespace fb = flatbuffers;
+using flatwal::RowPacker;
+using PackRow = std::function<void(RowPacker&, fb::FlatBufferBuilder&)>;
 
-// Builds one value, wraps it in a single-column insert, renders the frame,
-// and returns the rendered "after" array's only element.
-template <typename MakeValue>
-std::string RenderOne(MakeValue make) {
-	fb::FlatBufferBuilder b;
-	fb::Offset<wire::Value> value = make(b);
-	std::vector<fb::Offset<wire::Value>> values{value};
-	auto row = wire::CreateRow(b, b.CreateVector(values));
-	wire::ChangeBuilder change(b);
-	change.add_after(row);
-	auto body = change.Finish();
+// Wraps a row in an insert, renders the frame, and returns the rendered
+// "after" array without its brackets.
+std::string RenderAfterRow(fb::FlatBufferBuilder& b, fb::Offset<wire::Row> after) {
+	wire::ChangeHeader header;
+	auto body = wire::CreateChange(b, &header, after);
 	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, body.Union()), wire::EventIdentifier());
 	std::string json;
 	flatwal::Status st = flatwal::RenderFrameJson(b.GetBufferPointer(), b.GetSize(), &json);
@@ -36,56 +35,41 @@ std::string RenderOne(MakeValue make) {
 	return json.substr(start, json.size() - tail.size() - start);
 }
 
+std::string RenderAfter(const PackRow& pack) {
+	fb::FlatBufferBuilder b;
+	RowPacker row(&b);
+	pack(row, b);
+	return RenderAfterRow(b, row.Finish());
+}
+
+// One value: the packer receives a single column.
+std::string RenderOne(const std::function<void(RowPacker&)>& add) {
+	return RenderAfter([&](RowPacker& row, fb::FlatBufferBuilder&) { add(row); });
+}
+
 void integers_floats_and_bools(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, INT64_MIN).Union());
-	                 }),
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddInt(wire::Kind::Int, INT64_MIN); }),
 	                 "{\"int\":-9223372036854775808}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Float, wire::CreateFloat(b, 0.1).Union());
-	                 }),
-	                 "{\"float\":0.1}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Float, wire::CreateFloat(b, NAN).Union());
-	                 }),
-	                 "{\"float\":\"NaN\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Float, wire::CreateFloat(b, -INFINITY).Union());
-	                 }),
-	                 "{\"float\":\"-Infinity\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Bool, wire::CreateBool(b, false).Union());
-	                 }),
-	                 "{\"bool\":false}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddFloat(0.1); }), "{\"float\":0.1}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddFloat(NAN); }), "{\"float\":\"NaN\"}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddFloat(-INFINITY); }), "{\"float\":\"-Infinity\"}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddBool(false); }), "{\"bool\":false}");
 }
 
 void null_unchanged_and_absent_are_distinct(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Null, wire::CreateNull(b).Union());
-	                 }),
-	                 "null");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Unchanged, wire::CreateUnchanged(b).Union());
-	                 }),
-	                 "{\"unchanged\":true}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) { return wire::ValueBuilder(b).Finish(); }),
-	                 "{\"absent\":true}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddNull(); }), "null");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddUnchanged(); }), "{\"unchanged\":true}");
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddAbsent(); }), "{\"absent\":true}");
 }
 
 void text_is_escaped(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 auto s = b.CreateString("a\"b\\c\n\x01 é");
-		                 return wire::CreateValue(b, wire::Datum::Text, wire::CreateText(b, s).Union());
-	                 }),
+	const char text[] = "a\"b\\c\n\x01 é";
+	assert_string_eq(RenderOne([&](RowPacker& r) { r.AddText(wire::Kind::Text, text, strlen(text)); }),
 	                 "{\"text\":\"a\\\"b\\\\c\\n\\u0001 é\"}");
 }
 
 void dates_and_times(void**) {
-	auto date = [](int days) {
-		return RenderOne([days](fb::FlatBufferBuilder& b) {
-			return wire::CreateValue(b, wire::Datum::Date, wire::CreateDate(b, days).Union());
-		});
-	};
+	auto date = [](int64_t days) { return RenderOne([days](RowPacker& r) { r.AddInt(wire::Kind::Date, days); }); };
 	assert_string_eq(date(0), "{\"date\":\"1970-01-01\"}");
 	assert_string_eq(date(19723), "{\"date\":\"2024-01-01\"}");
 	assert_string_eq(date(-1), "{\"date\":\"1969-12-31\"}");
@@ -95,92 +79,114 @@ void dates_and_times(void**) {
 	assert_string_eq(date(INT_MIN), "{\"date\":\"-infinity\"}");
 
 	auto tstz = [](int64_t micros) {
-		return RenderOne([micros](fb::FlatBufferBuilder& b) {
-			return wire::CreateValue(b, wire::Datum::TimestampTz, wire::CreateTimestampTz(b, micros).Union());
-		});
+		return RenderOne([micros](RowPacker& r) { r.AddInt(wire::Kind::TimestampTz, micros); });
 	};
 	assert_string_eq(tstz(0), "{\"timestamptz\":\"1970-01-01T00:00:00Z\"}");
 	assert_string_eq(tstz(1704067200123400), "{\"timestamptz\":\"2024-01-01T00:00:00.1234Z\"}");
 	assert_string_eq(tstz(-1), "{\"timestamptz\":\"1969-12-31T23:59:59.999999Z\"}");
 	assert_string_eq(tstz(INT64_MAX), "{\"timestamptz\":\"infinity\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Timestamp, wire::CreateTimestamp(b, 86400000000).Union());
-	                 }),
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddInt(wire::Kind::Timestamp, 86400000000); }),
 	                 "{\"timestamp\":\"1970-01-02T00:00:00\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::TimeTz,
-		                                          wire::CreateTimeTz(b, 45296000000, -(5 * 3600 + 30 * 60)).Union());
-	                 }),
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddTimeTz(45296000000, -(5 * 3600 + 30 * 60)); }),
 	                 "{\"timetz\":\"12:34:56-05:30\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 return wire::CreateValue(b, wire::Datum::Interval, wire::CreateInterval(b, 14, -3, 5).Union());
-	                 }),
+	assert_string_eq(RenderOne([](RowPacker& r) { r.AddInterval(14, -3, 5); }),
 	                 "{\"interval\":{\"months\":14,\"days\":-3,\"micros\":5}}");
 }
 
 void uuid_bytes_and_json(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
+	assert_string_eq(RenderOne([](RowPacker& r) {
 		                 const uint8_t raw[16] = {0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8,
 		                                          0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11};
-		                 wire::Uuid16 u(fb::span<const uint8_t, 16>(raw, 16));
-		                 return wire::CreateValue(b, wire::Datum::Uuid, wire::CreateUuid(b, &u).Union());
+		                 r.AddUuid(raw);
 	                 }),
 	                 "{\"uuid\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
+	assert_string_eq(RenderOne([](RowPacker& r) {
 		                 const uint8_t raw[] = {0x00, 0xff, 0x10};
-		                 return wire::CreateValue(b, wire::Datum::Bytes,
-		                                          wire::CreateBytes(b, b.CreateVector(raw, 3)).Union());
+		                 r.AddBytes(raw, 3);
 	                 }),
 	                 "{\"bytes\":\"\\\\x00ff10\"}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 auto s = b.CreateString("{\"a\": [1, 2]}");
-		                 return wire::CreateValue(b, wire::Datum::Json, wire::CreateJson(b, s).Union());
-	                 }),
+	const char json[] = "{\"a\": [1, 2]}";
+	assert_string_eq(RenderOne([&](RowPacker& r) { r.AddText(wire::Kind::Json, json, strlen(json)); }),
 	                 "{\"json\":{\"a\": [1, 2]}}");
 }
 
+// Each kind takes the next element of its own vector: interleaved kinds must
+// not shift one another's payloads.
+void interleaved_kinds_keep_their_payloads(void**) {
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder&) {
+		                 r.AddInt(wire::Kind::Int, 1);
+		                 r.AddText(wire::Kind::Text, "a", 1);
+		                 r.AddNull();
+		                 r.AddInt(wire::Kind::Date, 0);
+		                 r.AddText(wire::Kind::Numeric, "2.50", 4);
+		                 r.AddUnchanged();
+		                 r.AddInt(wire::Kind::Int, 3);
+		                 r.AddBool(true);
+		                 r.AddText(wire::Kind::TextOutput, "(1,2)", 5);
+	                 }),
+	                 "{\"int\":1},{\"text\":\"a\"},null,{\"date\":\"1970-01-01\"},{\"numeric\":\"2.50\"},"
+	                 "{\"unchanged\":true},{\"int\":3},{\"bool\":true},{\"text_output\":\"(1,2)\"}");
+}
+
 void arrays_nest_by_dimension(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 std::vector<fb::Offset<wire::Value>> items;
-		                 for (int i = 1; i <= 4; ++i)
-			                 items.push_back(wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, i).Union()));
-		                 std::vector<int> dims{2, 2}, lbs{1, 1};
-		                 auto a = wire::CreateArray(b, 23, b.CreateVector(dims), b.CreateVector(lbs), b.CreateVector(items));
-		                 return wire::CreateValue(b, wire::Datum::Array, a.Union());
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 for (int i = 1; i <= 4; ++i) elements.AddInt(wire::Kind::Int, i);
+		                 const int32_t dims[] = {2, 2}, lbs[] = {1, 1};
+		                 r.AddArray(23, dims, lbs, 2, elements.Finish());
 	                 }),
 	                 "{\"array\":[[{\"int\":1},{\"int\":2}],[{\"int\":3},{\"int\":4}]],\"element_type_oid\":23}");
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 std::vector<fb::Offset<wire::Value>> items{
-		                     wire::CreateValue(b, wire::Datum::Null, wire::CreateNull(b).Union())};
-		                 std::vector<int> dims{1}, lbs{0};
-		                 auto a = wire::CreateArray(b, 25, b.CreateVector(dims), b.CreateVector(lbs), b.CreateVector(items));
-		                 return wire::CreateValue(b, wire::Datum::Array, a.Union());
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddNull();
+		                 const int32_t dims[] = {1}, lbs[] = {0};
+		                 r.AddArray(25, dims, lbs, 1, elements.Finish());
 	                 }),
 	                 "{\"array\":[null],\"element_type_oid\":25,\"lower_bounds\":[0]}");
 }
 
 // Verified frames can still carry dimensions that do not match the elements.
 void lying_array_dimensions_are_not_followed(void**) {
-	assert_string_eq(RenderOne([](fb::FlatBufferBuilder& b) {
-		                 std::vector<fb::Offset<wire::Value>> items{
-		                     wire::CreateValue(b, wire::Datum::Int, wire::CreateInt(b, 1).Union())};
-		                 std::vector<int> dims{2000000000, 2000000000}, lbs{1, 1};
-		                 auto a = wire::CreateArray(b, 23, b.CreateVector(dims), b.CreateVector(lbs), b.CreateVector(items));
-		                 return wire::CreateValue(b, wire::Datum::Array, a.Union());
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddInt(wire::Kind::Int, 1);
+		                 const int32_t dims[] = {2000000000, 2000000000}, lbs[] = {1, 1};
+		                 r.AddArray(23, dims, lbs, 2, elements.Finish());
 	                 }),
 	                 "{\"array\":{\"malformed_array\":true},\"element_type_oid\":23}");
 }
 
-void plain_style_drops_type_tags(void**) {
+// A kind that names more payloads than its vector holds is marked, not read
+// out of bounds; a kind from a newer format is named and takes no payload.
+void short_vectors_and_unknown_kinds(void**) {
 	fb::FlatBufferBuilder b;
-	auto s = b.CreateString("k\"1");
-	auto v = wire::CreateValue(b, wire::Datum::Text, wire::CreateText(b, s).Union());
-	std::string out;
-	flatwal::RenderValue(fb::GetTemporaryPointer(b, v), flatwal::ValueStyle::kPlain, &out);
-	assert_string_eq(out, "\"k\\\"1\"");
+	const uint8_t kinds[] = {uint8_t(wire::Kind::Int), uint8_t(wire::Kind::Int), 200, uint8_t(wire::Kind::Text)};
+	const int64_t ints[] = {7};
+	auto kinds_off = b.CreateVector(kinds, 4);
+	auto ints_off = b.CreateVector(ints, 1);
+	wire::RowBuilder row(b);  // by hand: the packer cannot make a row this wrong
+	row.add_kinds(fb::Offset<fb::Vector<wire::Kind>>(kinds_off.o));
+	row.add_ints(ints_off);
+	assert_string_eq(RenderAfterRow(b, row.Finish()),
+	                 "{\"int\":7},{\"malformed_value\":true},{\"unknown_kind\":200},{\"malformed_value\":true}");
 }
 
-// Frames that are not what they claim to be are refused, not rendered.
+void keys_render_plain_in_key_order(void**) {
+	fb::FlatBufferBuilder b;
+	RowPacker packer(&b);
+	packer.AddInt(wire::Kind::Int, 10);
+	packer.AddText(wire::Kind::Text, "k\"1", 3);
+	packer.AddAbsent();
+	auto row = packer.Finish();
+	const uint16_t key[] = {1, 0};  // key order differs from column order
+	std::string out;
+	assert_true(flatwal::RenderRowKey(fb::GetTemporaryPointer(b, row), key, 2, &out));
+	assert_string_eq(out, "[\"k\\\"1\",10]");
+	const uint16_t beyond[] = {3};
+	out.clear();
+	assert_false(flatwal::RenderRowKey(fb::GetTemporaryPointer(b, row), beyond, 1, &out));
+}
+
 void verification_refuses_bad_frames(void**) {
 	std::string json;
 	const uint8_t junk[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -226,9 +232,11 @@ int main() {
 	    cmocka_unit_test(text_is_escaped),
 	    cmocka_unit_test(dates_and_times),
 	    cmocka_unit_test(uuid_bytes_and_json),
+	    cmocka_unit_test(interleaved_kinds_keep_their_payloads),
 	    cmocka_unit_test(arrays_nest_by_dimension),
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
-	    cmocka_unit_test(plain_style_drops_type_tags),
+	    cmocka_unit_test(short_vectors_and_unknown_kinds),
+	    cmocka_unit_test(keys_render_plain_in_key_order),
 	    cmocka_unit_test(verification_refuses_bad_frames),
 	    cmocka_unit_test(begin_and_commit_render_lsns_and_times),
 	};

@@ -1,9 +1,11 @@
-// Unit tests for routing frames to Kafka (shipper/router.cpp).
+// Unit tests for routing frames to Kafka (shipper/router.cpp) and the table
+// catalog that names their topics and keys (shipper/table_catalog.cpp).
 #include "unit.h"
 
 #include <cstring>
 
 #include "router.h"
+#include "row_packer.h"
 
 namespace {
 
@@ -15,12 +17,34 @@ struct Built {
 	const wire::Event& event() { return *wire::GetEvent(b.GetBufferPointer()); }
 };
 
-void BuildChange(Built* f, wire::Op op, const char* schema, const char* table, const char* key) {
+// A Schema frame: relid 16384, two columns (id bigint, region text).
+void BuildSchema(Built* f, const char* schema, const char* table, uint32_t version, std::vector<uint16_t> key) {
 	fb::FlatBufferBuilder& b = f->b;
-	auto key_off = key ? b.CreateVector(reinterpret_cast<const uint8_t*>(key), strlen(key)) : 0;
-	auto change = wire::CreateChange(b, op, 700, 0, 0x1000, 0x2000, 3, 16384, b.CreateString(schema),
-	                                 b.CreateString(table), 2, key_off);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, change.Union()), wire::EventIdentifier());
+	auto s = wire::CreateSchema(b, 16384, b.CreateString(schema), b.CreateString(table), version,
+	                            wire::ReplicaIdentity::Default, 0, b.CreateVector(key));
+	b.Finish(wire::CreateEvent(b, 1, wire::Body::Schema, s.Union()), wire::EventIdentifier());
+}
+
+// A change of relid 16384 whose rows hold (id, region).
+struct RowValues {
+	int64_t id;
+	const char* region;
+};
+void BuildChange(Built* f, wire::Op op, uint32_t version, const RowValues* after, const RowValues* before,
+                 wire::OldImage old_image = wire::OldImage::None) {
+	fb::FlatBufferBuilder& b = f->b;
+	auto pack = [&b](const RowValues* values) {
+		if (values == nullptr) return fb::Offset<wire::Row>();
+		flatwal::RowPacker row(&b);
+		row.AddInt(wire::Kind::Int, values->id);
+		row.AddText(wire::Kind::Text, values->region, strlen(values->region));
+		return row.Finish();
+	};
+	auto after_row = pack(after), before_row = pack(before);
+	wire::ChangeHeader header(/*lsn=*/0x1000, /*commit_lsn=*/0x2000, /*xid=*/700, /*subxid=*/0, /*seq=*/3,
+	                          /*relid=*/16384, version, op, old_image);
+	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union()),
+	         wire::EventIdentifier());
 }
 
 std::string Header(const flatwal::OutMessage& m, const std::string& name) {
@@ -29,17 +53,35 @@ std::string Header(const flatwal::OutMessage& m, const std::string& name) {
 	return "<none>";
 }
 
+// Routes a Schema frame (teaching the catalog), then the change.
+std::vector<flatwal::OutMessage> RouteAfterSchema(flatwal::RouterOptions options, const char* schema,
+                                                  const char* table, std::vector<uint16_t> key, Built* change) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router(std::move(options), &catalog);
+	std::vector<flatwal::OutMessage> out;
+	Built s;
+	BuildSchema(&s, schema, table, 2, std::move(key));
+	assert_true(router.Route(s.event(), &out).ok());
+	out.clear();
+	assert_true(router.Route(change->event(), &out).ok());
+	return out;
+}
+
+const RowValues kRow{42, "eu"};
+const RowValues kOldRow{41, "us"};
+
 void change_goes_to_its_table_topic_keyed_by_row(void**) {
 	Built f;
-	BuildChange(&f, wire::Op::Update, "public", "orders", "[42]");
-	std::vector<flatwal::OutMessage> out;
-	flatwal::Router({"shop", true, false}).Route(f.event(), &out);
+	BuildChange(&f, wire::Op::Update, 2, &kRow, nullptr, wire::OldImage::KeyUnchanged);
+	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "shop.public.orders");
 	assert_true(out[0].has_key);
 	assert_string_eq(out[0].key, "[42]");
 	assert_false(out[0].tombstone);
 	assert_string_eq(Header(out[0], "flatwal.op"), "update");
+	assert_string_eq(Header(out[0], "flatwal.schema"), "public");
+	assert_string_eq(Header(out[0], "flatwal.table"), "orders");
 	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/2000");
 	assert_string_eq(Header(out[0], "flatwal.lsn"), "0/1000");
 	assert_string_eq(Header(out[0], "flatwal.seq"), "3");
@@ -47,46 +89,98 @@ void change_goes_to_its_table_topic_keyed_by_row(void**) {
 	assert_string_eq(Header(out[0], "flatwal.version"), "2");
 }
 
-void delete_is_followed_by_a_tombstone_unless_turned_off(void**) {
+void composite_keys_follow_key_order(void**) {
 	Built f;
-	BuildChange(&f, wire::Op::Delete, "public", "orders", "[7]");
-	std::vector<flatwal::OutMessage> out;
-	flatwal::Router({"shop", true, false}).Route(f.event(), &out);
+	BuildChange(&f, wire::Op::Insert, 2, &kRow, nullptr);
+	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {1, 0}, &f);
+	assert_string_eq(out[0].key, "[\"eu\",42]");
+}
+
+void delete_is_keyed_by_its_before_image_then_a_tombstone(void**) {
+	Built f;
+	BuildChange(&f, wire::Op::Delete, 2, nullptr, &kOldRow, wire::OldImage::Key);
+	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 2);
+	assert_string_eq(out[0].key, "[41]");
 	assert_false(out[0].tombstone);
 	assert_true(out[1].tombstone);
-	assert_string_eq(out[1].key, "[7]");
+	assert_string_eq(out[1].key, "[41]");
 	assert_string_eq(out[1].topic, "shop.public.orders");
-	out.clear();
-	flatwal::Router({"shop", false, false}).Route(f.event(), &out);
+	out = RouteAfterSchema({"shop", false, false}, "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 1);
 }
 
 void keyless_rows_have_no_key_and_no_tombstone(void**) {
 	Built f;
-	BuildChange(&f, wire::Op::Delete, "public", "log", nullptr);
-	std::vector<flatwal::OutMessage> out;
-	flatwal::Router({"shop", true, false}).Route(f.event(), &out);
+	BuildChange(&f, wire::Op::Delete, 2, nullptr, nullptr, wire::OldImage::Unavailable);
+	auto out = RouteAfterSchema({"shop", true, false}, "public", "log", {}, &f);
 	assert_int_equal(out.size(), 1);
 	assert_false(out[0].has_key);
 }
 
 void unsafe_names_are_made_valid_topics(void**) {
 	Built f;
-	BuildChange(&f, wire::Op::Insert, "Sales Dept", "orders/2024", "[1]");
-	std::vector<flatwal::OutMessage> out;
-	flatwal::Router({"db", true, false}).Route(f.event(), &out);
+	BuildChange(&f, wire::Op::Insert, 2, &kRow, nullptr);
+	auto out = RouteAfterSchema({"db", true, false}, "Sales Dept", "orders/2024", {0}, &f);
 	assert_string_eq(out[0].topic, "db.Sales_Dept.orders_2024");
+}
+
+// A change names its table by (relid, version); without that Schema frame
+// the shipper must stop rather than guess a topic or key.
+void a_change_before_its_schema_is_refused(void**) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"p", true, false}, &catalog);
+	std::vector<flatwal::OutMessage> out;
+	Built s, f;
+	BuildSchema(&s, "public", "orders", 1, {0});
+	assert_true(router.Route(s.event(), &out).ok());
+	BuildChange(&f, wire::Op::Insert, 2, &kRow, nullptr);  // version 2 was never described
+	flatwal::Status st = router.Route(f.event(), &out);
+	assert_false(st.ok());
+	assert_string_eq(st.message(), "a change arrived before the Schema frame of its table");
+}
+
+// Changes decoded after DDL still carry their old version, and its key.
+void each_version_keeps_its_own_key_columns(void**) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"p", true, false}, &catalog);
+	std::vector<flatwal::OutMessage> out;
+	Built v1, v2, old_change;
+	BuildSchema(&v1, "public", "orders", 1, {0});
+	BuildSchema(&v2, "public", "orders", 2, {1});
+	assert_true(router.Route(v1.event(), &out).ok());
+	assert_true(router.Route(v2.event(), &out).ok());
+	BuildChange(&old_change, wire::Op::Insert, 1, &kRow, nullptr);
+	out.clear();
+	assert_true(router.Route(old_change.event(), &out).ok());
+	assert_string_eq(out[0].key, "[42]");
+}
+
+void an_update_that_moved_the_key_names_the_old_key(void**) {
+	flatwal::TableCatalog catalog;
+	Built s, moved, kept;
+	BuildSchema(&s, "public", "orders", 2, {0});
+	catalog.Learn(*s.event().body_as_Schema());
+	BuildChange(&moved, wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
+	flatwal::ChangeKeys keys;
+	assert_true(catalog.Keys(*moved.event().body_as_Change(), &keys).ok());
+	assert_string_eq(keys.key, "[42]");
+	assert_string_eq(keys.old_key, "[41]");
+	BuildChange(&kept, wire::Op::Update, 2, &kRow, nullptr, wire::OldImage::KeyUnchanged);
+	assert_true(catalog.Keys(*kept.event().body_as_Change(), &keys).ok());
+	assert_string_eq(keys.key, "[42]");
+	assert_string_eq(keys.old_key, "");
 }
 
 void schema_truncate_message_and_transactions(void**) {
 	std::vector<flatwal::OutMessage> out;
-	flatwal::Router router({"p", true, true});
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"p", true, true}, &catalog);
 	{
 		Built f;
 		auto s = wire::CreateSchema(f.b, 1, f.b.CreateString("public"), f.b.CreateString("t"), 4);
 		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Schema, s.Union()), wire::EventIdentifier());
-		router.Route(f.event(), &out);
+		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
 		Built f;
@@ -95,19 +189,19 @@ void schema_truncate_message_and_transactions(void**) {
 		    wire::CreateTableRef(f.b, 2, f.b.CreateString("public"), f.b.CreateString("b"))};
 		auto t = wire::CreateTruncate(f.b, 9, 1, 2, f.b.CreateVector(refs));
 		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Truncate, t.Union()), wire::EventIdentifier());
-		router.Route(f.event(), &out);
+		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
 		Built f;
 		auto m = wire::CreateMessage(f.b, 9, 1, 2, true, f.b.CreateString("outbox.orders"));
 		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Message, m.Union()), wire::EventIdentifier());
-		router.Route(f.event(), &out);
+		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
 		Built f;
 		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Commit, wire::CreateCommit(f.b, 9, 1, 2, 3).Union()),
 		           wire::EventIdentifier());
-		router.Route(f.event(), &out);
+		assert_true(router.Route(f.event(), &out).ok());
 	}
 	assert_int_equal(out.size(), 5);
 	assert_string_eq(out[0].topic, "p.flatwal.schemas");
@@ -125,7 +219,7 @@ void schema_truncate_message_and_transactions(void**) {
 	Built f;
 	f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Begin, wire::CreateBegin(f.b, 9, 1, 2).Union()),
 	           wire::EventIdentifier());
-	flatwal::Router({"p", true, false}).Route(f.event(), &out);
+	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 0);  // transactions topic off by default
 }
 
@@ -135,7 +229,8 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	                                     wire::SnapshotPhase::End, 0x3000, 42);
 	f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::SnapshotMarker, mk.Union()), wire::EventIdentifier());
 	std::vector<flatwal::OutMessage> out;
-	flatwal::Router({"p", true, false}).Route(f.event(), &out);
+	flatwal::TableCatalog catalog;
+	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "p.public.big");
 	assert_false(out[0].has_key);
@@ -148,9 +243,13 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(change_goes_to_its_table_topic_keyed_by_row),
-	    cmocka_unit_test(delete_is_followed_by_a_tombstone_unless_turned_off),
+	    cmocka_unit_test(composite_keys_follow_key_order),
+	    cmocka_unit_test(delete_is_keyed_by_its_before_image_then_a_tombstone),
 	    cmocka_unit_test(keyless_rows_have_no_key_and_no_tombstone),
 	    cmocka_unit_test(unsafe_names_are_made_valid_topics),
+	    cmocka_unit_test(a_change_before_its_schema_is_refused),
+	    cmocka_unit_test(each_version_keeps_its_own_key_columns),
+	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
 	    cmocka_unit_test(snapshot_markers_go_to_the_table_topic),
 	};

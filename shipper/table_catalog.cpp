@@ -1,0 +1,65 @@
+// table_catalog.cpp — see table_catalog.h.
+#include "table_catalog.h"
+
+#include "render_json.h"
+
+namespace flatwal {
+namespace {
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+Status RenderKey(const wire::Row* row, const TableVersion& table, std::string* out) {
+	out->clear();
+	if (row != nullptr &&
+	    RenderRowKey(row, table.key_columns.data(), table.key_columns.size(), out))
+		return Status::Ok();
+	return Status::Error(ErrorKind::kInvalidData, "a change lacks its key columns",
+	                     "The row image of a change to " + table.schema + "." + table.table +
+	                         " has fewer columns than its Schema frame's key names.",
+	                     "Check that the slot uses the flatwal plugin of the same version as this shipper.");
+}
+
+}  // namespace
+
+void TableCatalog::Learn(const wire::Schema& schema) {
+	TableVersion& t = versions_[{schema.relid(), schema.version()}];
+	t.schema = Str(schema.schema_name());
+	t.table = Str(schema.table_name());
+	t.key_columns.clear();
+	if (schema.key_columns() != nullptr) t.key_columns.assign(schema.key_columns()->begin(), schema.key_columns()->end());
+}
+
+const TableVersion* TableCatalog::Find(uint32_t relid, uint32_t version) const {
+	auto it = versions_.find({relid, version});
+	return it == versions_.end() ? nullptr : &it->second;
+}
+
+Status TableCatalog::Describe(const wire::Change& change, const TableVersion** table) const {
+	const wire::ChangeHeader* h = change.header();
+	*table = Find(h->relid(), h->version());
+	if (*table != nullptr) return Status::Ok();
+	return Status::Error(ErrorKind::kInvalidData, "a change arrived before the Schema frame of its table",
+	                     "Relation " + std::to_string(h->relid()) + ", schema version " +
+	                         std::to_string(h->version()) + ", was not described earlier in the stream.",
+	                     "Check that the slot uses the flatwal plugin of the same version as this shipper.");
+}
+
+Status TableCatalog::Keys(const wire::Change& change, ChangeKeys* keys) const {
+	*keys = ChangeKeys();
+	const TableVersion* table = nullptr;
+	Status st = Describe(change, &table);
+	if (!st.ok() || table->key_columns.empty()) return st;
+	const wire::ChangeHeader* h = change.header();
+	keys->has_key = true;
+	if (h->op() == wire::Op::Delete) return RenderKey(change.before(), *table, &keys->key);
+	st = RenderKey(change.after(), *table, &keys->key);
+	if (!st.ok() || h->op() != wire::Op::Update) return st;
+	// An update logs its old key only when the key changed; a FULL image always carries it.
+	if (h->old_image() == wire::OldImage::Key || h->old_image() == wire::OldImage::Full) {
+		st = RenderKey(change.before(), *table, &keys->old_key);
+		if (st.ok() && keys->old_key == keys->key) keys->old_key.clear();
+	}
+	return st;
+}
+
+}  // namespace flatwal

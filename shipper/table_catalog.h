@@ -1,0 +1,53 @@
+// table_catalog.h — what the shipper knows of each captured table, learned
+// from the Schema frames in the stream.
+//
+// A Change names its table only by relid and schema version (see
+// flatwal.fbs); the plugin sends the Schema frame for a (relid, version)
+// before the first change that uses it in a decoding session, and the
+// snapshot paths send one before their rows. The catalog keeps every version
+// seen, so a change still finds its own version after a newer one arrived.
+// Pure C++ over the wire types.
+#ifndef FLATWAL_TABLE_CATALOG_H
+#define FLATWAL_TABLE_CATALOG_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "status.h"
+#include "wire.h"
+
+namespace flatwal {
+
+struct TableVersion {
+	std::string schema;
+	std::string table;
+	std::vector<uint16_t> key_columns;  // positions in the row, key order; empty: no key
+};
+
+// A change's Kafka key: its key columns' values as a JSON array, e.g. [42].
+struct ChangeKeys {
+	bool has_key = false;
+	std::string key;
+	std::string old_key;  // set only when an update changed the key
+};
+
+class TableCatalog {
+ public:
+	void Learn(const wire::Schema& schema);
+	// nullptr when no Schema frame described this version.
+	const TableVersion* Find(uint32_t relid, uint32_t version) const;
+	// The table of a change, or an error when its Schema frame never arrived.
+	Status Describe(const wire::Change& change, const TableVersion** table) const;
+	// Renders the key of a change (from after, or before for a delete).
+	Status Keys(const wire::Change& change, ChangeKeys* keys) const;
+
+ private:
+	std::map<std::pair<uint32_t, uint32_t>, TableVersion> versions_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_TABLE_CATALOG_H
