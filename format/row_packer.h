@@ -41,7 +41,6 @@ class RowPacker {
 	void AddArray(uint32_t element_type_oid, const int32_t* dimensions, const int32_t* lower_bounds, int ndim,
 	              flatbuffers::Offset<wire::Row> elements);
 
-	size_t columns() const { return kinds_.size(); }
 	// Writes the Row table; the builder is ready for the next row after Clear().
 	flatbuffers::Offset<wire::Row> Finish();
 

@@ -113,9 +113,11 @@ bool OnDemandSnapshots::Observe(const wire::Event& event) {
 	const Request& request = queue_.front();
 	if (event.body_type() == wire::Body::Change) {
 		const wire::Change* c = event.body_as_Change();
+		const TableVersion* table = nullptr;
 		ChangeKeys keys;
 		// A change the catalog cannot describe fails in the router, right after this.
-		if (c->header()->relid() == request.relid && catalog_->Keys(*c, &keys).ok()) {
+		if (c->header()->relid() == request.relid && catalog_->Describe(*c, &table).ok() &&
+		    ChangeKeysOf(*c, *table, &keys).ok()) {
 			changed_.insert(keys.key);
 			if (!keys.old_key.empty()) changed_.insert(keys.old_key);
 		}
@@ -224,10 +226,12 @@ Status OnDemandSnapshots::StartChunk() {
 			return st;
 		}
 		const wire::Change* row = event->body_as_Change();
+		const TableVersion* table = nullptr;
 		ChangeKeys keys;
 		bool retry = false;
 		st = EnsureSchema(row->header()->relid(), row->header()->version(), &retry);
-		if (st.ok() && !retry) st = catalog_->Keys(*row, &keys);
+		if (st.ok() && !retry) st = catalog_->Describe(*row, &table);
+		if (st.ok() && !retry) st = ChangeKeysOf(*row, *table, &keys);
 		if (!st.ok() || retry) {
 			PQclear(r);
 			return st;

@@ -6,8 +6,6 @@
 namespace flatwal {
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
-
 const char* OpName(wire::Op op) {
 	switch (op) {
 		case wire::Op::Insert: return "insert";
@@ -48,7 +46,7 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 			const TableVersion* table = nullptr;
 			ChangeKeys keys;
 			Status st = catalog_->Describe(*c, &table);
-			if (st.ok()) st = catalog_->Keys(*c, &keys);
+			if (st.ok()) st = ChangeKeysOf(*c, *table, &keys);
 			if (!st.ok()) return st;
 			OutMessage m;
 			m.topic = TableTopic(table->schema, table->table);
@@ -74,7 +72,7 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 			if (t->tables() == nullptr) return Status::Ok();
 			for (const wire::TableRef* ref : *t->tables()) {
 				OutMessage m;
-				m.topic = TableTopic(Str(ref->schema_name()), Str(ref->table_name()));
+				m.topic = TableTopic(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()));
 				m.headers = {{"flatwal.op", "truncate"},
 				             {"flatwal.commit_lsn", LsnText(t->commit_lsn())},
 				             {"flatwal.lsn", LsnText(t->lsn())},
@@ -89,7 +87,7 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 			OutMessage m;
 			m.topic = SchemasTopic();
 			m.has_key = true;
-			m.key = Str(s->schema_name()) + "." + Str(s->table_name()) + ":" + std::to_string(s->version());
+			m.key = flatbuffers::GetString(s->schema_name()) + "." + flatbuffers::GetString(s->table_name()) + ":" + std::to_string(s->version());
 			m.headers = {{"flatwal.op", "schema"}, {"flatwal.version", std::to_string(s->version())}};
 			out->push_back(std::move(m));
 			return Status::Ok();
@@ -97,7 +95,7 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 		case wire::Body::SnapshotMarker: {
 			const wire::SnapshotMarker* mk = event.body_as_SnapshotMarker();
 			OutMessage m;
-			m.topic = TableTopic(Str(mk->schema_name()), Str(mk->table_name()));
+			m.topic = TableTopic(flatbuffers::GetString(mk->schema_name()), flatbuffers::GetString(mk->table_name()));
 			bool start = mk->phase() == wire::SnapshotPhase::Start;
 			m.headers = {{"flatwal.op", start ? "snapshot_start" : "snapshot_end"},
 			             {"flatwal.commit_lsn", LsnText(mk->consistent_lsn())}};
@@ -107,7 +105,7 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 		case wire::Body::Message: {
 			const wire::Message* msg = event.body_as_Message();
 			OutMessage m;
-			m.topic = options_.topic_prefix + ".message." + SafeTopicPart(Str(msg->prefix()));
+			m.topic = options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(msg->prefix()));
 			m.headers = {{"flatwal.op", "message"},
 			             {"flatwal.commit_lsn", LsnText(msg->commit_lsn())},
 			             {"flatwal.lsn", LsnText(msg->lsn())},

@@ -6,8 +6,6 @@
 namespace flatwal {
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
-
 Status RenderKey(const wire::Row* row, const TableVersion& table, std::string* out) {
 	out->clear();
 	if (row != nullptr &&
@@ -23,8 +21,8 @@ Status RenderKey(const wire::Row* row, const TableVersion& table, std::string* o
 
 void TableCatalog::Learn(const wire::Schema& schema) {
 	TableVersion& t = versions_[{schema.relid(), schema.version()}];
-	t.schema = Str(schema.schema_name());
-	t.table = Str(schema.table_name());
+	t.schema = flatbuffers::GetString(schema.schema_name());
+	t.table = flatbuffers::GetString(schema.table_name());
 	t.key_columns.clear();
 	if (schema.key_columns() != nullptr) t.key_columns.assign(schema.key_columns()->begin(), schema.key_columns()->end());
 }
@@ -44,19 +42,17 @@ Status TableCatalog::Describe(const wire::Change& change, const TableVersion** t
 	                     "Check that the slot uses the flatwal plugin of the same version as this shipper.");
 }
 
-Status TableCatalog::Keys(const wire::Change& change, ChangeKeys* keys) const {
+Status ChangeKeysOf(const wire::Change& change, const TableVersion& table, ChangeKeys* keys) {
 	*keys = ChangeKeys();
-	const TableVersion* table = nullptr;
-	Status st = Describe(change, &table);
-	if (!st.ok() || table->key_columns.empty()) return st;
+	if (table.key_columns.empty()) return Status::Ok();
 	const wire::ChangeHeader* h = change.header();
 	keys->has_key = true;
-	if (h->op() == wire::Op::Delete) return RenderKey(change.before(), *table, &keys->key);
-	st = RenderKey(change.after(), *table, &keys->key);
+	if (h->op() == wire::Op::Delete) return RenderKey(change.before(), table, &keys->key);
+	Status st = RenderKey(change.after(), table, &keys->key);
 	if (!st.ok() || h->op() != wire::Op::Update) return st;
 	// An update logs its old key only when the key changed; a FULL image always carries it.
 	if (h->old_image() == wire::OldImage::Key || h->old_image() == wire::OldImage::Full) {
-		st = RenderKey(change.before(), *table, &keys->old_key);
+		st = RenderKey(change.before(), table, &keys->old_key);
 		if (st.ok() && keys->old_key == keys->key) keys->old_key.clear();
 	}
 	return st;

@@ -41,12 +41,14 @@ class TableCatalog {
 	const TableVersion* Find(uint32_t relid, uint32_t version) const;
 	// The table of a change, or an error when its Schema frame never arrived.
 	Status Describe(const wire::Change& change, const TableVersion** table) const;
-	// Renders the key of a change (from after, or before for a delete).
-	Status Keys(const wire::Change& change, ChangeKeys* keys) const;
 
  private:
 	std::map<std::pair<uint32_t, uint32_t>, TableVersion> versions_;
 };
+
+// Renders the key of a change to `table` (what Describe() found): from after,
+// or from before for a delete.
+Status ChangeKeysOf(const wire::Change& change, const TableVersion& table, ChangeKeys* keys);
 
 }  // namespace flatwal
 

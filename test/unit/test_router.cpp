@@ -162,12 +162,14 @@ void an_update_that_moved_the_key_names_the_old_key(void**) {
 	BuildSchema(&s, "public", "orders", 2, {0});
 	catalog.Learn(*s.event().body_as_Schema());
 	BuildChange(&moved, wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
+	const flatwal::TableVersion* table = catalog.Find(16384, 2);
+	assert_non_null(table);
 	flatwal::ChangeKeys keys;
-	assert_true(catalog.Keys(*moved.event().body_as_Change(), &keys).ok());
+	assert_true(flatwal::ChangeKeysOf(*moved.event().body_as_Change(), *table, &keys).ok());
 	assert_string_eq(keys.key, "[42]");
 	assert_string_eq(keys.old_key, "[41]");
 	BuildChange(&kept, wire::Op::Update, 2, &kRow, nullptr, wire::OldImage::KeyUnchanged);
-	assert_true(catalog.Keys(*kept.event().body_as_Change(), &keys).ok());
+	assert_true(flatwal::ChangeKeysOf(*kept.event().body_as_Change(), *table, &keys).ok());
 	assert_string_eq(keys.key, "[42]");
 	assert_string_eq(keys.old_key, "");
 }
