@@ -12,7 +12,7 @@ GEN       := $(BUILD)/gen
 FLATC     ?= flatc
 
 MODULE_big = flatwal
-PLUGIN_SRCS = decoder encoder guard options relation_info render_json snapshot_functions sql_functions
+PLUGIN_SRCS = decoder encoder guard options relation_info render_json snapshot_functions sql_functions stored_text
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) format/row_packer.o
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
@@ -76,7 +76,8 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN)
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router
+UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
+	test_stored_text
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -85,12 +86,13 @@ $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_jso
 	format/row_reader.h $(WIRE_HEADER)
 $(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/row_packer.cpp \
 	format/frames.h format/row_reader.h $(WIRE_HEADER)
+$(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_text.cpp plugin/stored_text.h
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
 	plugin/render_json.cpp format/row_packer.cpp $(WIRE_HEADER)
 
-$(UNIT_BINS): test/unit/unit.h
+$(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "json_string.h"
 #include "render_json.h"
 
 namespace {

@@ -4,11 +4,28 @@
 
 #include "frames.h"
 #include "row_packer.h"
+#include "stored_text.h"
 
 namespace flatwal {
 namespace {
 
 namespace fb = flatbuffers;
+
+// stored_text.h mirrors jsonb's layout; PostgreSQL's header is the authority.
+static_assert(stored::kJsonbCountMask == JB_CMASK && stored::kJsonbScalarFlag == JB_FSCALAR &&
+              stored::kJsonbObjectFlag == JB_FOBJECT && stored::kJsonbArrayFlag == JB_FARRAY);
+static_assert(stored::kJEntryOffLenMask == JENTRY_OFFLENMASK && stored::kJEntryTypeMask == JENTRY_TYPEMASK &&
+              stored::kJEntryHasOff == JENTRY_HAS_OFF && stored::kJEntryString == JENTRY_ISSTRING &&
+              stored::kJEntryNumeric == JENTRY_ISNUMERIC && stored::kJEntryFalse == JENTRY_ISBOOL_FALSE &&
+              stored::kJEntryTrue == JENTRY_ISBOOL_TRUE && stored::kJEntryNull == JENTRY_ISNULL &&
+              stored::kJEntryContainer == JENTRY_ISCONTAINER);
+
+// The stored-bytes writers read varlena headers nested in jsonb the little-endian way.
+#ifdef WORDS_BIGENDIAN
+constexpr bool kStoredTextWriters = false;
+#else
+constexpr bool kStoredTextWriters = true;
+#endif
 
 constexpr int32 kUnixEpochDays = POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE;
 constexpr int64 kUnixEpochMicros = int64(kUnixEpochDays) * USECS_PER_DAY;
@@ -40,6 +57,17 @@ void FrameEncoder::AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row) 
 void FrameEncoder::AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row) {
 	char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&codec.output), value);
 	row->AddText(kind, text, strlen(text));
+}
+
+void FrameEncoder::AddStoredText(wire::Kind kind, StoredTextWriter writer, const ScalarCodec& codec, Datum value,
+                                 RowPacker* row) {
+	if (kStoredTextWriters) {
+		struct varlena* stored = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value)));
+		text_.clear();
+		if (writer(reinterpret_cast<const uint8_t*>(VARDATA_ANY(stored)), VARSIZE_ANY_EXHDR(stored), &text_))
+			return row->AddText(kind, text_.data(), text_.size());
+	}
+	AddOutputText(kind, codec, value, row);
 }
 
 void FrameEncoder::Finish(wire::Body type, fb::Offset<void> body) {
@@ -173,7 +201,7 @@ void FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* elem
 			bytea* bytes = DatumGetByteaPP(value);
 			return row->AddBytes(reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
 		}
-		case ValueKind::kNumeric: return AddOutputText(wire::Kind::Numeric, codec, value, row);
+		case ValueKind::kNumeric: return AddStoredText(wire::Kind::Numeric, AppendNumericText, codec, value, row);
 		case ValueKind::kDate: return row->AddInt(wire::Kind::Date, UnixDays(DatumGetDateADT(value)));
 		case ValueKind::kTime: return row->AddInt(wire::Kind::Time, DatumGetTimeADT(value));
 		case ValueKind::kTimeTz: {
@@ -190,7 +218,7 @@ void FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* elem
 		}
 		case ValueKind::kUuid: return row->AddUuid(DatumGetUUIDP(value)->data);
 		case ValueKind::kJson: return AddVarlenaText(wire::Kind::Json, value, row);
-		case ValueKind::kJsonb: return AddOutputText(wire::Kind::Json, codec, value, row);
+		case ValueKind::kJsonb: return AddStoredText(wire::Kind::Json, AppendJsonbText, codec, value, row);
 		case ValueKind::kArray: return EncodeArray(*element, value, row);
 		case ValueKind::kTextOutput: return AddOutputText(wire::Kind::TextOutput, codec, value, row);
 	}

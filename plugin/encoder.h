@@ -58,6 +58,10 @@ class FrameEncoder {
 	void EncodeArray(const ScalarCodec& element, Datum value, RowPacker* row);
 	void AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row);
 	void AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row);
+	// numeric and jsonb: their output functions' text, written from the stored bytes.
+	using StoredTextWriter = bool (*)(const uint8_t* data, size_t size, std::string* out);
+	void AddStoredText(wire::Kind kind, StoredTextWriter writer, const ScalarCodec& codec, Datum value,
+	                   RowPacker* row);
 	flatbuffers::Offset<wire::Row> EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image);
 	void Deform(HeapTuple tuple, TupleDesc desc);
 	void Finish(wire::Body type, flatbuffers::Offset<void> body);
@@ -67,6 +71,7 @@ class FrameEncoder {
 	RowPacker element_row_;  // scratch: the elements of one array value
 	std::vector<flatbuffers::Offset<wire::Column>> columns_;        // scratch: one schema
 	std::vector<flatbuffers::Offset<wire::TableRef>> table_refs_;   // scratch: one truncate
+	std::string text_;                                              // scratch: one value's text
 	std::vector<Datum> datums_;                                     // scratch: deformed tuple
 	std::unique_ptr<bool[]> nulls_;
 	size_t nulls_capacity_ = 0;

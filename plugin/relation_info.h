@@ -31,7 +31,7 @@ struct ScalarCodec {
 	int16 typlen;
 	bool typbyval;
 	char typalign;
-	FmgrInfo output;    // set for kNumeric, kJsonb, kEnum, kTextOutput
+	FmgrInfo output;    // set for kEnum, kTextOutput, and kNumeric, kJsonb (fallback of stored_text)
 };
 
 struct ColumnCodec {

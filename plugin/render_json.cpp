@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "frames.h"
+#include "json_string.h"
 #include "row_reader.h"
 
 namespace flatwal {
@@ -495,29 +496,6 @@ void RenderEvent(const Event* e, std::string* out) {
 }
 
 }  // namespace
-
-void AppendJsonString(const char* text, size_t length, std::string* out) {
-	out->push_back('"');
-	for (size_t i = 0; i < length; ++i) {
-		unsigned char c = static_cast<unsigned char>(text[i]);
-		switch (c) {
-			case '"': out->append("\\\""); break;
-			case '\\': out->append("\\\\"); break;
-			case '\n': out->append("\\n"); break;
-			case '\r': out->append("\\r"); break;
-			case '\t': out->append("\\t"); break;
-			default:
-				if (c < 0x20) {
-					char buf[8];
-					snprintf(buf, sizeof buf, "\\u%04x", c);
-					out->append(buf);
-				} else {
-					out->push_back(static_cast<char>(c));
-				}
-		}
-	}
-	out->push_back('"');
-}
 
 void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	if (value.malformed) return AppendRaw(out, "{\"malformed_value\":true}");

@@ -32,9 +32,6 @@ void RenderValue(const ValueRef& value, ValueStyle style, std::string* out);
 // has fewer columns than a position names.
 bool RenderRowKey(const wire::Row* row, const uint16_t* key_columns, size_t count, std::string* out);
 
-// Appends `text` as a JSON string literal.
-void AppendJsonString(const char* text, size_t length, std::string* out);
-
 }  // namespace flatwal
 
 #endif  // FLATWAL_RENDER_JSON_H

@@ -63,9 +63,10 @@ void null_unchanged_and_absent_are_distinct(void**) {
 }
 
 void text_is_escaped(void**) {
-	const char text[] = "a\"b\\c\n\x01 é";
+	// PostgreSQL's escape_json spelling: \b and \f by name, other controls as \u00xx.
+	const char text[] = "a\"b\\c\n\x01\b\f\x1f\x7f é";
 	assert_string_eq(RenderOne([&](RowPacker& r) { r.AddText(wire::Kind::Text, text, strlen(text)); }),
-	                 "{\"text\":\"a\\\"b\\\\c\\n\\u0001 é\"}");
+	                 "{\"text\":\"a\\\"b\\\\c\\n\\u0001\\b\\f\\u001f\x7f é\"}");
 }
 
 void dates_and_times(void**) {
