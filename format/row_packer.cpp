@@ -8,10 +8,10 @@ namespace fb = flatbuffers;
 void RowPacker::Clear() {
 	kinds_.clear();
 	ints_.clear();
-	texts_.clear();
+	data_.clear();
+	data_ends_.clear();
 	floats_.clear();
 	bools_.clear();
-	bytes_.clear();
 	uuids_.clear();
 	intervals_.clear();
 	timetzs_.clear();
@@ -35,12 +35,12 @@ void RowPacker::AddFloat(double value) {
 
 void RowPacker::AddText(wire::Kind kind, const char* data, size_t length) {
 	kinds_.push_back(kind);
-	texts_.push_back(b_->CreateString(data, length));
+	data_.append(data, length);
+	data_ends_.push_back(static_cast<uint32_t>(data_.size()));
 }
 
 void RowPacker::AddBytes(const uint8_t* data, size_t length) {
-	kinds_.push_back(wire::Kind::Bytes);
-	bytes_.push_back(wire::CreateBlob(*b_, b_->CreateVector(data, length)));
+	AddText(wire::Kind::Bytes, reinterpret_cast<const char*>(data), length);
 }
 
 void RowPacker::AddTimeTz(int64_t micros, int32_t offset_seconds) {
@@ -70,24 +70,26 @@ fb::Offset<wire::Row> RowPacker::Finish() {
 	// Empty payload vectors are left out: a reader treats a missing vector as empty.
 	auto kinds = b_->CreateVector(reinterpret_cast<const uint8_t*>(kinds_.data()), kinds_.size());
 	fb::Offset<fb::Vector<int64_t>> ints;
-	fb::Offset<fb::Vector<fb::Offset<fb::String>>> texts;
+	fb::Offset<fb::Vector<uint8_t>> data;
+	fb::Offset<fb::Vector<uint32_t>> data_ends;
 	fb::Offset<fb::Vector<double>> floats;
 	fb::Offset<fb::Vector<uint8_t>> bools;
-	fb::Offset<fb::Vector<fb::Offset<wire::Blob>>> bytes;
 	fb::Offset<fb::Vector<const wire::Uuid16*>> uuids;
 	fb::Offset<fb::Vector<const wire::IntervalValue*>> intervals;
 	fb::Offset<fb::Vector<const wire::TimeTzValue*>> timetzs;
 	fb::Offset<fb::Vector<fb::Offset<wire::Array>>> arrays;
 	if (!ints_.empty()) ints = b_->CreateVector(ints_);
-	if (!texts_.empty()) texts = b_->CreateVector(texts_);
+	if (!data_ends_.empty()) {
+		data = b_->CreateVector(reinterpret_cast<const uint8_t*>(data_.data()), data_.size());
+		data_ends = b_->CreateVector(data_ends_);
+	}
 	if (!floats_.empty()) floats = b_->CreateVector(floats_);
 	if (!bools_.empty()) bools = b_->CreateVector(bools_);
-	if (!bytes_.empty()) bytes = b_->CreateVector(bytes_);
 	if (!uuids_.empty()) uuids = b_->CreateVectorOfStructs(uuids_);
 	if (!intervals_.empty()) intervals = b_->CreateVectorOfStructs(intervals_);
 	if (!timetzs_.empty()) timetzs = b_->CreateVectorOfStructs(timetzs_);
 	if (!arrays_.empty()) arrays = b_->CreateVector(arrays_);
-	return wire::CreateRow(*b_, fb::Offset<fb::Vector<wire::Kind>>(kinds.o), ints, texts, floats, bools, bytes,
+	return wire::CreateRow(*b_, fb::Offset<fb::Vector<wire::Kind>>(kinds.o), ints, data, data_ends, floats, bools,
 	                       uuids, intervals, timetzs, arrays);
 }
 

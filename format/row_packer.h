@@ -1,9 +1,9 @@
 // row_packer.h — packs one row image into a flatwal Row (see flatwal.fbs:
 // one kind per column, each payload in the vector its kind names).
 //
-// Values are added in column order. Strings, blobs and arrays go into the
-// FlatBufferBuilder as they are added (FlatBuffers builds children before
-// their parent); fixed-width payloads wait in scratch vectors until Finish().
+// Values are added in column order. Arrays go into the FlatBufferBuilder as
+// they are added (FlatBuffers builds children before their parent); every
+// other payload waits in scratch space until Finish() writes the vectors.
 // Clear() keeps the scratch capacity, so a reused RowPacker allocates
 // nothing once it has seen its widest row. Pure C++ (no PostgreSQL), shared
 // by the plugin's encoder and the unit tests that build frames.
@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "wire.h"
@@ -48,10 +49,10 @@ class RowPacker {
 	flatbuffers::FlatBufferBuilder* b_;
 	std::vector<wire::Kind> kinds_;
 	std::vector<int64_t> ints_;
-	std::vector<flatbuffers::Offset<flatbuffers::String>> texts_;
+	std::string data_;                  // variable-length payloads, back to back
+	std::vector<uint32_t> data_ends_;
 	std::vector<double> floats_;
 	std::vector<uint8_t> bools_;
-	std::vector<flatbuffers::Offset<wire::Blob>> bytes_;
 	std::vector<wire::Uuid16> uuids_;
 	std::vector<wire::IntervalValue> intervals_;
 	std::vector<wire::TimeTzValue> timetzs_;

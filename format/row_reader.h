@@ -1,9 +1,11 @@
 // row_reader.h — reads a packed flatwal Row column by column (the reverse of
 // row_packer.h). A column's payload is the next unread element of the vector
-// its kind names, so the reader keeps one cursor per vector.
+// its kind names (for variable-length kinds, the next slice of `data`), so the
+// reader keeps one cursor per vector.
 //
 // Frames come from outside: a kind may name more payloads than its vector
-// holds (the value is then marked malformed, never read out of bounds), or a
+// holds, or a slice end may fall outside `data` or before the previous end
+// (the value is then marked malformed, never read out of bounds), or a
 // kind from a newer format that this build does not know (it takes no
 // payload, since new kinds come with new vectors). Pure C++, header-only.
 #ifndef FLATWAL_ROW_READER_H
@@ -27,8 +29,8 @@ struct ValueRef {
 	bool boolean = false;
 	int64_t integer = 0;     // Int, Date, Time, Timestamp, TimestampTz
 	double real = 0;
-	const flatbuffers::String* text = nullptr;  // Text, Numeric, Json, TextOutput
-	const wire::Blob* bytes = nullptr;
+	const char* data = nullptr;  // Text, Numeric, Json, TextOutput (UTF-8), Bytes: into the frame
+	size_t size = 0;             // bytes at data (no terminator)
 	wire::Uuid16 uuid;
 	wire::IntervalValue interval;
 	wire::TimeTzValue timetz;
@@ -69,9 +71,7 @@ class RowReader {
 			case wire::Kind::Numeric:
 			case wire::Kind::Json:
 			case wire::Kind::TextOutput:
-				value->malformed = !Take(row_->texts(), &texts_, &value->text);
-				break;
-			case wire::Kind::Bytes: value->malformed = !Take(row_->bytes(), &bytes_, &value->bytes); break;
+			case wire::Kind::Bytes: value->malformed = !Slice(value); break;
 			case wire::Kind::TimeTz: value->malformed = !Copy(row_->timetzs(), &timetzs_, &value->timetz); break;
 			case wire::Kind::Interval:
 				value->malformed = !Copy(row_->intervals(), &intervals_, &value->interval);
@@ -92,6 +92,19 @@ class RowReader {
 		return true;
 	}
 
+	// The next payload of `data`: from the previous end to this one.
+	bool Slice(ValueRef* value) {
+		const auto* ends = row_->data_ends();
+		const auto* data = row_->data();
+		if (ends == nullptr || data == nullptr || data_cursor_ >= ends->size()) return false;
+		uint32_t end = ends->Get(data_cursor_++);
+		if (end < data_end_ || end > data->size()) return false;
+		value->data = reinterpret_cast<const char*>(data->Data()) + data_end_;
+		value->size = end - data_end_;
+		data_end_ = end;
+		return true;
+	}
+
 	// Vectors of scalars and structs: copied bytewise, since the verifier only
 	// checks a vector's 4-byte alignment and an element may need 8.
 	template <typename Vector, typename T>
@@ -105,8 +118,9 @@ class RowReader {
 
 	const wire::Row* row_;
 	size_t column_ = 0;
-	flatbuffers::uoffset_t ints_ = 0, texts_ = 0, floats_ = 0, bools_ = 0, bytes_ = 0, uuids_ = 0,
-	                       intervals_ = 0, timetzs_ = 0, arrays_ = 0;
+	flatbuffers::uoffset_t ints_ = 0, data_cursor_ = 0, floats_ = 0, bools_ = 0, uuids_ = 0, intervals_ = 0,
+	                       timetzs_ = 0, arrays_ = 0;
+	uint32_t data_end_ = 0;  // where the last slice of `data` ended
 };
 
 }  // namespace flatwal

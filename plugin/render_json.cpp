@@ -211,11 +211,11 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 		case Kind::Float: return AppendFloat(out, v.real);
 		case Kind::Text:
 		case Kind::Numeric:
-		case Kind::TextOutput: return AppendString(out, v.text);
-		case Kind::Json: return out->append(v.text->c_str(), v.text->size()), void();
+		case Kind::TextOutput: return AppendJsonString(v.data, v.size, out);
+		case Kind::Json: return out->append(v.data, v.size), void();
 		case Kind::Bytes:
 			out->append("\"\\\\x");
-			if (v.bytes->value()) AppendHex(out, v.bytes->value()->data(), v.bytes->value()->size());
+			AppendHex(out, reinterpret_cast<const uint8_t*>(v.data), v.size);
 			out->push_back('"');
 			return;
 		case Kind::Date:

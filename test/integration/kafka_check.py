@@ -79,6 +79,13 @@ def decode_row(row):
         cursors[vector] += 1
         return getattr(row, vector)(i)
 
+    def take_data():
+        # Variable-length payloads lie back to back in data; data_ends says where each ends.
+        i = cursors["data"]
+        cursors["data"] += 1
+        start = row.DataEnds(i - 1) if i else 0
+        return bytes(row.Data(j) for j in range(start, row.DataEnds(i)))
+
     values = []
     for column in range(row.KindsLength()):
         kind = row.Kinds(column)
@@ -91,7 +98,7 @@ def decode_row(row):
         elif kind == Kind.Kind.Bool:
             values.append("true" if take("Bools") else "false")
         elif kind in (Kind.Kind.Text, Kind.Kind.Numeric):
-            values.append(take("Texts").decode())
+            values.append(take_data().decode())
         else:
             raise ValueError(f"checker does not decode kind {kind}")
     return values

@@ -172,6 +172,35 @@ void short_vectors_and_unknown_kinds(void**) {
 	                 "{\"int\":7},{\"malformed_value\":true},{\"unknown_kind\":200},{\"malformed_value\":true}");
 }
 
+// Slices of `data`: each runs from the previous end to its own. An end that
+// goes backwards or past the data marks that value, and reading goes on.
+void data_slices_and_bad_ends(void**) {
+	fb::FlatBufferBuilder b;
+	const uint8_t T = uint8_t(wire::Kind::Text), B = uint8_t(wire::Kind::Bytes);
+	const uint8_t kinds[] = {T, B, T, T, T, T};
+	const char data[] = "abc\x01\x02xyz";
+	const uint32_t ends[] = {3, 5, 5, 4, 99, 8};  // "abc", bytes 01 02, "", backwards, too far, "xyz"
+	auto kinds_off = b.CreateVector(kinds, 6);
+	auto data_off = b.CreateVector(reinterpret_cast<const uint8_t*>(data), 8);
+	auto ends_off = b.CreateVector(ends, 6);
+	wire::RowBuilder row(b);
+	row.add_kinds(fb::Offset<fb::Vector<wire::Kind>>(kinds_off.o));
+	row.add_data(data_off);
+	row.add_data_ends(ends_off);
+	assert_string_eq(RenderAfterRow(b, row.Finish()),
+	                 "{\"text\":\"abc\"},{\"bytes\":\"\\\\x0102\"},{\"text\":\"\"},{\"malformed_value\":true},"
+	                 "{\"malformed_value\":true},{\"text\":\"xyz\"}");
+
+	// Ends without the data vector: every slice is malformed.
+	fb::FlatBufferBuilder b2;
+	auto kinds2 = b2.CreateVector(kinds, 1);
+	auto ends2 = b2.CreateVector(ends, 1);
+	wire::RowBuilder row2(b2);
+	row2.add_kinds(fb::Offset<fb::Vector<wire::Kind>>(kinds2.o));
+	row2.add_data_ends(ends2);
+	assert_string_eq(RenderAfterRow(b2, row2.Finish()), "{\"malformed_value\":true}");
+}
+
 void keys_render_plain_in_key_order(void**) {
 	fb::FlatBufferBuilder b;
 	RowPacker packer(&b);
@@ -237,6 +266,7 @@ int main() {
 	    cmocka_unit_test(arrays_nest_by_dimension),
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
 	    cmocka_unit_test(short_vectors_and_unknown_kinds),
+	    cmocka_unit_test(data_slices_and_bad_ends),
 	    cmocka_unit_test(keys_render_plain_in_key_order),
 	    cmocka_unit_test(verification_refuses_bad_frames),
 	    cmocka_unit_test(begin_and_commit_render_lsns_and_times),
