@@ -4,9 +4,12 @@
 # One throwaway cluster, one 7-column "orders" table, slots for every plugin
 # created before the workload (BENCH_ROWS rows inserted, updated and deleted
 # in 1,000-row transactions), then the same WAL window decoded by each plugin:
-#   peek  — pg_logical_slot_peek_binary_changes(): decoding cost inside the server
+#   peek  — pg_logical_slot_peek_binary_changes(): decoding inside the server
+#           (the function's result goes to a tuplestore, which spills to a temp
+#           file past work_mem, so output bytes cost file writes here too)
 #   recv  — pg_recvlogical to /dev/null: through the walsender, as a client sees it
-# Prints changes/s, output bytes per change and flatwal's ratio to each peer,
+# Prints changes/s, output bytes per change and flatwal's ratio to each peer
+# (÷: the peer's time over flatwal's, so above 1 means flatwal is faster),
 # the median of BENCH_RUNS runs. Figures, not a test: machines are noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,38 +55,40 @@ sql -c "CHECKPOINT" >/dev/null
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# Seconds for one run of a command, and the median of RUNS runs; the run
+# number is passed last (each pg_recvlogical run consumes its own slot).
+seconds() { local t0; t0=$(now); "$@" >"$work/out"; echo "$(now) - $t0" | bc -l; }
+median_seconds() {
+	local times=() run
+	for run in $(seq 1 "$RUNS"); do times+=("$(seconds "$@" "$run")"); done
+	median "${times[@]}"
+}
+peek() {  # slot options run
+	sql -c "SELECT sum(octet_length(data)) FROM pg_logical_slot_peek_binary_changes('${1}_1', '$end_lsn', NULL$2)"
+}
+recv() {  # slot options run
+	# shellcheck disable=SC2086
+	pg_recvlogical -d "$conn" --slot="${1}_$3" --start -E "$end_lsn" -f /dev/null -F 0 $2
+}
+
 declare -A PEEK RECV BYTES
 for entry in "${PLUGINS[@]}"; do
 	IFS='|' read -r name plugin peek_opts recv_opts <<<"$entry"
 	slot="${name//-/_}"
 	opts=${peek_opts:+, $peek_opts}
-	times=()
-	for run in $(seq 1 "$RUNS"); do
-		t0=$(now)
-		bytes=$(sql -c "SELECT sum(octet_length(data)) FROM pg_logical_slot_peek_binary_changes('${slot}_1', '$end_lsn', NULL$opts)")
-		times+=("$(echo "$(now) - $t0" | bc -l)")
-	done
-	PEEK[$name]=$(median "${times[@]}")
-	BYTES[$name]=$bytes
-	times=()
-	for run in $(seq 1 "$RUNS"); do
-		t0=$(now)
-		# shellcheck disable=SC2086
-		pg_recvlogical -d "$conn" --slot="${slot}_$run" --start -E "$end_lsn" -f /dev/null -F 0 $recv_opts
-		times+=("$(echo "$(now) - $t0" | bc -l)")
-	done
-	RECV[$name]=$(median "${times[@]}")
+	PEEK[$name]=$(median_seconds peek "$slot" "$opts")
+	BYTES[$name]=$(cat "$work/out")
+	RECV[$name]=$(median_seconds recv "$slot" "$recv_opts")
 done
 
 echo
 echo "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version'); $changes changes; median of $RUNS runs"
-printf '%-18s %14s %14s %12s %16s %16s\n' plugin "peek chg/s" "recv chg/s" "bytes/chg" "flatwal÷ (peek)" "flatwal÷ (recv)"
+printf '%-18s %13s %13s %10s %9s %9s\n' plugin "peek chg/s" "recv chg/s" "bytes/chg" "÷ peek" "÷ recv"
+rate() { echo "$changes / $1" | bc -l; }
+ratio() { echo "$1 / $2" | bc -l; }
 for entry in "${PLUGINS[@]}"; do
 	IFS='|' read -r name _ _ _ <<<"$entry"
-	peek_rate=$(echo "$changes / ${PEEK[$name]}" | bc -l)
-	recv_rate=$(echo "$changes / ${RECV[$name]}" | bc -l)
-	peek_ratio=$(echo "${PEEK[$name]} / ${PEEK[flatwal]}" | bc -l)
-	recv_ratio=$(echo "${RECV[$name]} / ${RECV[flatwal]}" | bc -l)
-	printf '%-18s %14.0f %14.0f %12.1f %15.2fx %15.2fx\n' "$name" "$peek_rate" "$recv_rate" \
-		"$(echo "${BYTES[$name]} / $changes" | bc -l)" "$peek_ratio" "$recv_ratio"
+	printf '%-18s %13.0f %13.0f %10.1f %8.2fx %8.2fx\n' "$name" "$(rate "${PEEK[$name]}")" \
+		"$(rate "${RECV[$name]}")" "$(echo "${BYTES[$name]} / $changes" | bc -l)" \
+		"$(ratio "${PEEK[$name]}" "${PEEK[flatwal]}")" "$(ratio "${RECV[$name]}" "${RECV[flatwal]}")"
 done
