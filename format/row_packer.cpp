@@ -5,17 +5,38 @@ namespace flatwal {
 
 namespace fb = flatbuffers;
 
+namespace {
+
+template <typename Buffer>
+size_t Capacity(const Buffer& b) {
+	return b.capacity() * sizeof(typename Buffer::value_type);
+}
+
+// Empties a scratch buffer, keeping its memory unless it grew past the limit.
+template <typename Buffer>
+void Empty(Buffer* b) {
+	b->clear();
+	if (Capacity(*b) > kRetainedScratchBytes) Buffer().swap(*b);
+}
+
+}  // namespace
+
 void RowPacker::Clear() {
-	kinds_.clear();
-	ints_.clear();
-	data_.clear();
-	data_ends_.clear();
-	floats_.clear();
-	bools_.clear();
-	uuids_.clear();
-	intervals_.clear();
-	timetzs_.clear();
-	arrays_.clear();
+	Empty(&kinds_);
+	Empty(&ints_);
+	Empty(&data_);
+	Empty(&data_ends_);
+	Empty(&floats_);
+	Empty(&bools_);
+	Empty(&uuids_);
+	Empty(&intervals_);
+	Empty(&timetzs_);
+	Empty(&arrays_);
+}
+
+size_t RowPacker::retained_bytes() const {
+	return Capacity(kinds_) + Capacity(ints_) + Capacity(data_) + Capacity(data_ends_) + Capacity(floats_) +
+	       Capacity(bools_) + Capacity(uuids_) + Capacity(intervals_) + Capacity(timetzs_) + Capacity(arrays_);
 }
 
 void RowPacker::AddBool(bool value) {

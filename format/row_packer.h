@@ -19,6 +19,12 @@
 
 namespace flatwal {
 
+// Scratch space grown beyond this by one unusually large row is freed after
+// use instead of being kept for the next row: the steady state allocates
+// nothing, and a huge row does not pin its memory in the walsender for the
+// rest of the session.
+constexpr size_t kRetainedScratchBytes = size_t{8} << 20;
+
 class RowPacker {
  public:
 	explicit RowPacker(flatbuffers::FlatBufferBuilder* builder) : b_(builder) {}
@@ -44,6 +50,9 @@ class RowPacker {
 
 	// Writes the Row table; the builder is ready for the next row after Clear().
 	flatbuffers::Offset<wire::Row> Finish();
+
+	// Bytes of scratch space held for the next row.
+	size_t retained_bytes() const;
 
  private:
 	flatbuffers::FlatBufferBuilder* b_;

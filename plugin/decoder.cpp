@@ -1,5 +1,6 @@
 // decoder.cpp — the output plugin callbacks. They decide *what* to emit; the
 // FrameEncoder decides *how*. Every callback is extern "C" and Guarded.
+#include <algorithm>
 #include <cstring>
 
 #include "frames.h"
@@ -41,6 +42,9 @@ void Flush(LogicalDecodingContext* ctx, PluginState& st) {
 	appendBinaryStringInfo(ctx->out, st.pending.data(), static_cast<int>(st.pending.size()));
 	OutputPluginWrite(ctx, true);
 	st.pending.clear();
+	// A batch holds up to batch_bytes plus one frame; keep no more after a huge frame.
+	if (st.pending.capacity() > std::max<size_t>(kRetainedScratchBytes, 2 * st.options.batch_bytes))
+		std::string().swap(st.pending);
 }
 
 // Queues the frame the encoder just finished; writes when the batch is full.

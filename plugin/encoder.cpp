@@ -70,47 +70,56 @@ void FrameEncoder::AddStoredText(wire::Kind kind, StoredTextWriter writer, const
 	AddOutputText(kind, codec, value, row);
 }
 
+void FrameEncoder::StartFrame() {
+	// The last frame's size stands for the buffer's: after a huge one it is freed, not kept.
+	if (builder_.GetSize() > kRetainedScratchBytes)
+		builder_.Reset();
+	else
+		builder_.Clear();
+	if (text_.capacity() > kRetainedScratchBytes) std::string().swap(text_);
+}
+
 void FrameEncoder::Finish(wire::Body type, fb::Offset<void> body) {
 	auto event = wire::CreateEvent(builder_, kFormatVersion, type, body);
 	builder_.Finish(event, wire::EventIdentifier());
 }
 
 void FrameEncoder::Begin(TransactionId xid, XLogRecPtr final_lsn, TimestampTz commit_time) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::Begin, wire::CreateBegin(builder_, xid, final_lsn, UnixMicros(commit_time)).Union());
 }
 
 void FrameEncoder::Commit(TransactionId xid, XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::Commit,
 	       wire::CreateCommit(builder_, xid, commit_lsn, end_lsn, UnixMicros(commit_time)).Union());
 }
 
 void FrameEncoder::StreamStart(TransactionId xid, bool first_segment) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::StreamStart, wire::CreateStreamStart(builder_, xid, first_segment).Union());
 }
 
 void FrameEncoder::StreamStop(TransactionId xid) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::StreamStop, wire::CreateStreamStop(builder_, xid).Union());
 }
 
 void FrameEncoder::StreamCommit(TransactionId xid, XLogRecPtr commit_lsn, XLogRecPtr end_lsn,
                                 TimestampTz commit_time) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::StreamCommit,
 	       wire::CreateStreamCommit(builder_, xid, commit_lsn, end_lsn, UnixMicros(commit_time)).Union());
 }
 
 void FrameEncoder::StreamAbort(TransactionId xid, TransactionId subxid, XLogRecPtr abort_lsn) {
-	builder_.Clear();
+	StartFrame();
 	Finish(wire::Body::StreamAbort, wire::CreateStreamAbort(builder_, xid, subxid, abort_lsn).Union());
 }
 
 void FrameEncoder::Message(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, bool transactional,
                            const char* prefix, const char* content, Size content_size) {
-	builder_.Clear();
+	StartFrame();
 	auto prefix_off = builder_.CreateString(prefix);
 	auto content_off = builder_.CreateVector(reinterpret_cast<const uint8_t*>(content), content_size);
 	Finish(wire::Body::Message, wire::CreateMessage(builder_, xid, lsn, commit_lsn, transactional, prefix_off,
@@ -120,7 +129,7 @@ void FrameEncoder::Message(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_
 
 void FrameEncoder::Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, int nrelations,
                             Relation relations[], bool cascade, bool restart_identity) {
-	builder_.Clear();
+	StartFrame();
 	std::vector<fb::Offset<wire::TableRef>>& refs = table_refs_;
 	refs.clear();
 	for (int i = 0; i < nrelations; ++i) {
@@ -135,7 +144,7 @@ void FrameEncoder::Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit
 }
 
 void FrameEncoder::Schema(Oid relid, const RelInfo& rel) {
-	builder_.Clear();
+	StartFrame();
 	std::vector<fb::Offset<wire::Column>>& columns = columns_;
 	columns.clear();
 	for (const ColumnCodec& c : rel.columns) {
@@ -244,7 +253,7 @@ fb::Offset<wire::Row> FrameEncoder::EncodeRow(const RelInfo& rel, HeapTuple tupl
 
 void FrameEncoder::Change(Relation relation, const RelInfo& rel, const ChangeMeta& meta, HeapTuple old_tuple,
                           HeapTuple new_tuple) {
-	builder_.Clear();
+	StartFrame();
 	TupleDesc desc = RelationGetDescr(relation);
 	fb::Offset<wire::Row> before = 0, after = 0;
 	wire::OldImage old_image = wire::OldImage::None;

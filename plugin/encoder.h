@@ -64,6 +64,7 @@ class FrameEncoder {
 	                   RowPacker* row);
 	flatbuffers::Offset<wire::Row> EncodeRow(const RelInfo& rel, HeapTuple tuple, TupleDesc desc, Image image);
 	void Deform(HeapTuple tuple, TupleDesc desc);
+	void StartFrame();
 	void Finish(wire::Body type, flatbuffers::Offset<void> body);
 
 	flatbuffers::FlatBufferBuilder builder_;

@@ -201,6 +201,27 @@ void data_slices_and_bad_ends(void**) {
 	assert_string_eq(RenderAfterRow(b2, row2.Finish()), "{\"malformed_value\":true}");
 }
 
+// Scratch space stays between rows (no allocation in the steady state) but is
+// freed after a row that grew it past kRetainedScratchBytes.
+void scratch_kept_for_small_rows_freed_after_huge_ones(void**) {
+	fb::FlatBufferBuilder b;
+	RowPacker row(&b);
+	const std::string small(100, 's');
+	row.AddText(wire::Kind::Text, small.data(), small.size());
+	row.AddInt(wire::Kind::Int, 1);
+	row.Finish();
+	row.Clear();
+	assert_true(row.retained_bytes() >= small.size());
+
+	const std::string huge(flatwal::kRetainedScratchBytes + 1, 'h');
+	b.Clear();
+	row.AddText(wire::Kind::Text, huge.data(), huge.size());
+	row.Finish();
+	assert_true(row.retained_bytes() > flatwal::kRetainedScratchBytes);
+	row.Clear();
+	assert_true(row.retained_bytes() < flatwal::kRetainedScratchBytes);
+}
+
 void keys_render_plain_in_key_order(void**) {
 	fb::FlatBufferBuilder b;
 	RowPacker packer(&b);
@@ -267,6 +288,7 @@ int main() {
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
 	    cmocka_unit_test(short_vectors_and_unknown_kinds),
 	    cmocka_unit_test(data_slices_and_bad_ends),
+	    cmocka_unit_test(scratch_kept_for_small_rows_freed_after_huge_ones),
 	    cmocka_unit_test(keys_render_plain_in_key_order),
 	    cmocka_unit_test(verification_refuses_bad_frames),
 	    cmocka_unit_test(begin_and_commit_render_lsns_and_times),
