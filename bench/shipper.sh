@@ -89,8 +89,8 @@ SELECT :base * 16 + g, g, 'new', 9.99, 'pgbench order', '{"src": "pgbench"}' FRO
 SQL
 run_shipper "$work/latency.log"
 for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency.log" && break; sleep 0.1; done
-# Warm up (topic metadata, connections) before the load. Its own latency, the
-# shipper's start-up cost, is still a sample: it is the run's maximum (README).
+# Warm up (topic metadata, connections) before the load; its own latency still
+# counts as a sample.
 sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0)"
 wait_confirmed "$(sql -c "SELECT pg_current_wal_lsn()")"
 "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 4 -j 2 -R $((RATE / 10)) -T "$SECONDS_LOAD" \

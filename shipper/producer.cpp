@@ -102,8 +102,25 @@ void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* o
 	    {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))}, {"reason", reason}});
 }
 
+// librdkafka looks up topics it has not seen yet once a second (a known
+// behaviour of 2.0), so the first message to each topic would wait up to 1 s
+// for its partitions. Asking for the topic's metadata when it is first used
+// sends that request at once. The wait is bounded; after a timeout the
+// periodic lookup still finds the topic, so nothing depends on it.
+void KafkaProducer::LookUpTopicOnce(const std::string& topic) {
+	constexpr int kLookupTimeoutMs = 500;
+	if (!looked_up_.insert(topic).second) return;
+	rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+	if (handle == nullptr) return;  // an invalid name: producing reports it
+	const rd_kafka_metadata_t* metadata = nullptr;
+	if (rd_kafka_metadata(rk_, 0, handle, &metadata, kLookupTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(metadata);
+	rd_kafka_topic_destroy(handle);
+}
+
 Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, size_t size,
                               const std::atomic<int>& stop) {
+	LookUpTopicOnce(message.topic);
 	LsnTracker::Seq seq = tracker_->Produced();
 	for (;;) {
 		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <string>
+#include <unordered_set>
 
 #include "config.h"
 #include "lsn_tracker.h"
@@ -43,7 +44,9 @@ class KafkaProducer {
  private:
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
 	static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+	void LookUpTopicOnce(const std::string& topic);
 	LsnTracker* tracker_;
+	std::unordered_set<std::string> looked_up_;  // topics whose metadata was asked for
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
 	int64_t delivered_ = 0;
