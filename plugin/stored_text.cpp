@@ -192,8 +192,10 @@ bool AppendNumericText(const uint8_t* data, size_t size, std::string* out) {
 	const uint8_t* digits = data + header_size;
 	int ndigits = static_cast<int>((size - header_size) / 2);
 	auto digit_at = [&](int d) { return d >= 0 && d < ndigits ? static_cast<int16_t>(Load16(digits + 2 * d)) : 0; };
-	for (int d = 0; d < ndigits; ++d)
-		if (digit_at(d) < 0 || digit_at(d) >= kNumericBase) return false;
+	for (int d = 0; d < ndigits; ++d) {
+		int digit = digit_at(d);
+		if (digit < 0 || digit >= kNumericBase) return false;
+	}
 
 	// As numeric.c's get_str_from_var: every digit before the point, then
 	// exactly dscale digits after it (the last base-10000 digit may overshoot).
