@@ -12,8 +12,10 @@ GEN       := $(BUILD)/gen
 FLATC     ?= flatc
 
 MODULE_big = flatwal
-PLUGIN_SRCS = decoder encoder guard options relation_info render_json snapshot_functions sql_functions stored_text
-OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) format/row_packer.o
+PLUGIN_SRCS = decoder encoder guard options relation_info snapshot_functions sql_functions stored_text
+# format/: frames read, written and rendered; pure C++ shared by the extension and the programs.
+FORMAT_SRCS = frame_builder frame_reader render_json row_packer wire_names
+OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) $(addprefix format/,$(addsuffix .o,$(FORMAT_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
 PG_CXXFLAGS = -std=c++17 -I$(GEN) -Iformat -Icommon -Iplugin -Wno-missing-field-initializers -Wno-register
@@ -41,11 +43,12 @@ $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard
 
 # ---------------------------------------------------------------- shipper and test broker
 # Plain C++ programs (no PostgreSQL server headers), built beside the extension.
-APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
+APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishipper \
 	-I$(shell $(PG_CONFIG) --includedir)
+FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/producer.cpp \
 	shipper/snapshot.cpp shipper/on_demand.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp plugin/render_json.cpp
+	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -55,9 +58,9 @@ $(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $
 	@mkdir -p $(dir $@)
 	$(CXX) $(APP_CXXFLAGS) -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
 
-$(CONSUME_BIN): consumer/flatwal_consume.cpp plugin/render_json.cpp $(WIRE_HEADER)
+$(CONSUME_BIN): consumer/flatwal_consume.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -o $@ consumer/flatwal_consume.cpp plugin/render_json.cpp -lrdkafka
+	$(CXX) $(APP_CXXFLAGS) -o $@ consumer/flatwal_consume.cpp $(FORMAT_CPP) -lrdkafka
 
 $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 	@mkdir -p $(dir $@)
@@ -82,15 +85,13 @@ UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
 $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
-$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp plugin/render_json.cpp format/row_packer.cpp \
-	format/row_reader.h $(WIRE_HEADER)
-$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp plugin/render_json.cpp format/row_packer.cpp \
-	format/frames.h format/row_reader.h $(WIRE_HEADER)
+$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
+$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_text.cpp plugin/stored_text.h
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
-	plugin/render_json.cpp format/row_packer.cpp $(WIRE_HEADER)
+	$(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)

@@ -2,6 +2,7 @@
 // Seam file: no destructible locals across PostgreSQL calls (see pg.h).
 #include "encoder.h"
 
+#include "frame_builder.h"
 #include "frames.h"
 #include "row_packer.h"
 #include "stored_text.h"
@@ -80,8 +81,7 @@ void FrameEncoder::StartFrame() {
 }
 
 void FrameEncoder::Finish(wire::Body type, fb::Offset<void> body) {
-	auto event = wire::CreateEvent(builder_, kFormatVersion, type, body);
-	builder_.Finish(event, wire::EventIdentifier());
+	FinishEvent(&builder_, type, body);
 }
 
 void FrameEncoder::Begin(TransactionId xid, XLogRecPtr final_lsn, TimestampTz commit_time) {

@@ -6,7 +6,8 @@
 
 #include "log.h"
 #include "pg_quote.h"
-#include "render_json.h"
+#include "frame_builder.h"
+#include "frame_reader.h"
 #include "router.h"
 
 namespace flatwal {
@@ -133,10 +134,9 @@ Status OnDemandSnapshots::EmitMarker(bool start, uint64_t rows) {
 	flatbuffers::FlatBufferBuilder b(256);
 	// consistent_lsn 0: an on-demand snapshot is stitched into the stream chunk
 	// by chunk, not taken at one point, so it replaces nothing.
-	auto marker = wire::CreateSnapshotMarker(b, request.relid, b.CreateString(request.schema),
-	                                         b.CreateString(request.table),
-	                                         start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, rows);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::SnapshotMarker, marker.Union()), wire::EventIdentifier());
+	BuildSnapshotMarker({request.relid, request.schema, request.table,
+	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, rows},
+	                    &b);
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }
 
@@ -213,19 +213,22 @@ Status OnDemandSnapshots::StartChunk() {
 		return Status::Ok();
 	rows_.clear();
 	keys_.clear();
-	std::vector<uint64_t> aligned;
+	FrameScratch scratch;
 	for (int i = 0; i < PQntuples(r); ++i) {
 		const uint8_t* frame = reinterpret_cast<const uint8_t*>(PQgetvalue(r, i, 0));
 		size_t size = static_cast<size_t>(PQgetlength(r, i, 0));
-		aligned.resize(size / 8 + 1);
-		std::memcpy(aligned.data(), frame, size);
 		const wire::Event* event = nullptr;
-		Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned.data()), size, &event);
+		Status st = ReadFrame(frame, size, &scratch, &event);
 		if (!st.ok()) {
 			PQclear(r);
 			return st;
 		}
 		const wire::Change* row = event->body_as_Change();
+		if (row == nullptr) {
+			PQclear(r);
+			return Status::Error(ErrorKind::kInvalidData, "flatwal.snapshot_chunk() returned a frame that is not a row",
+			                     "", "Check that the flatwal extension and the shipper are the same version.");
+		}
 		const TableVersion* table = nullptr;
 		ChangeKeys keys;
 		bool retry = false;

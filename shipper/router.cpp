@@ -1,22 +1,10 @@
 // router.cpp — see router.h.
 #include "router.h"
 
-#include <cstdio>
+#include "lsn.h"
+#include "wire_names.h"
 
 namespace flatwal {
-namespace {
-
-const char* OpName(wire::Op op) {
-	switch (op) {
-		case wire::Op::Insert: return "insert";
-		case wire::Op::Update: return "update";
-		case wire::Op::Delete: return "delete";
-		case wire::Op::Read: return "read";
-	}
-	return "unknown";
-}
-
-}  // namespace
 
 std::string SafeTopicPart(const std::string& name) {
 	std::string out = name;
@@ -26,12 +14,6 @@ std::string SafeTopicPart(const std::string& name) {
 		if (!ok) c = '_';
 	}
 	return out;
-}
-
-std::string LsnText(uint64_t lsn) {
-	char buf[24];
-	snprintf(buf, sizeof buf, "%X/%X", static_cast<unsigned>(lsn >> 32), static_cast<unsigned>(lsn));
-	return buf;
 }
 
 std::string Router::TableTopic(const std::string& schema, const std::string& table) const {

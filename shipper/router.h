@@ -57,9 +57,6 @@ class Router {
 // Replaces characters Kafka does not allow in topic names.
 std::string SafeTopicPart(const std::string& name);
 
-// PostgreSQL's text form of an LSN, e.g. "0/16B3748".
-std::string LsnText(uint64_t lsn);
-
 }  // namespace flatwal
 
 #endif  // FLATWAL_ROUTER_H

@@ -10,9 +10,10 @@
 #include <cstring>
 #include <thread>
 
+#include "frame_reader.h"
 #include "frames.h"
 #include "log.h"
-#include "render_json.h"
+#include "lsn.h"
 #include "snapshot.h"
 
 namespace flatwal {
@@ -52,10 +53,8 @@ void Shipper::SleepUnlessStopping(int ms) {
 }
 
 Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
-	aligned_.resize(length / 8 + 1);
-	std::memcpy(aligned_.data(), frame, length);
 	const wire::Event* event = nullptr;
-	Status st = VerifyFrame(reinterpret_cast<const uint8_t*>(aligned_.data()), length, &event);
+	Status st = ReadFrame(frame, length, &frame_scratch_, &event);
 	if (!st.ok()) return st;
 	++frames_;
 	if (observe && on_demand_ && on_demand_->Observe(*event)) return Status::Ok();

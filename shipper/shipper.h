@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "frame_reader.h"
 #include "lsn_tracker.h"
 #include "on_demand.h"
 #include "producer.h"
@@ -49,7 +50,7 @@ class Shipper {
 	std::unique_ptr<Router> router_;
 	std::unique_ptr<OnDemandSnapshots> on_demand_;
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
-	std::vector<uint64_t> aligned_;        // scratch: one frame, 8-byte aligned
+	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	bool in_transaction_ = false;
 	uint64_t received_lsn_ = 0;
 	uint64_t reported_lsn_ = 0;

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <vector>
 
+#include "frame_builder.h"
 #include "log.h"
+#include "lsn.h"
 #include "pg_quote.h"
 #include "router.h"
 #include "wire.h"
@@ -109,10 +111,9 @@ bool InitialSnapshot::Prepare(PgFailure* failure) {
 
 Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows) {
 	flatbuffers::FlatBufferBuilder b(256);
-	auto marker = wire::CreateSnapshotMarker(b, table.relid, b.CreateString(table.schema), b.CreateString(table.name),
-	                                         start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End,
-	                                         consistent_lsn, rows);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::SnapshotMarker, marker.Union()), wire::EventIdentifier());
+	BuildSnapshotMarker({table.relid, table.schema, table.name,
+	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, consistent_lsn, rows},
+	                    &b);
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "frame_builder.h"
 #include "frames.h"
 #include "render_json.h"
 #include "row_packer.h"
@@ -48,7 +49,7 @@ std::string ChangeSeed() {
 	wire::ChangeHeader header(/*lsn=*/3, /*commit_lsn=*/4, /*xid=*/1, /*subxid=*/2, /*seq=*/5, /*relid=*/6,
 	                          /*version=*/7, wire::Op::Update, wire::OldImage::Full);
 	auto change = wire::CreateChange(b, &header, packed, packed);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, change.Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Change, change.Union());
 	return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
@@ -59,7 +60,7 @@ std::string SchemaSeed() {
 	std::vector<uint16_t> keys{0};
 	auto schema = wire::CreateSchema(b, 1, b.CreateString("public"), b.CreateString("t"), 1,
 	                                 wire::ReplicaIdentity::Default, b.CreateVector(cols), b.CreateVector(keys));
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Schema, schema.Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Schema, schema.Union());
 	return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
@@ -67,16 +68,12 @@ std::string TruncateAndMessageSeed() {
 	std::string message;
 	fb::FlatBufferBuilder b;
 	std::vector<fb::Offset<wire::TableRef>> refs{wire::CreateTableRef(b, 1, b.CreateString("s"), b.CreateString("t"))};
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Truncate,
-	                           wire::CreateTruncate(b, 1, 2, 3, b.CreateVector(refs), true, false).Union()),
-	         wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Truncate, wire::CreateTruncate(b, 1, 2, 3, b.CreateVector(refs), true, false).Union());
 	flatwal::AppendFrame(&message, b.GetBufferPointer(), b.GetSize());
 	b.Clear();
 	const uint8_t content[] = {'h', 'i'};
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Message,
-	                           wire::CreateMessage(b, 1, 2, 3, true, b.CreateString("p"), b.CreateVector(content, 2))
-	                               .Union()),
-	         wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Message, wire::CreateMessage(b, 1, 2, 3, true, b.CreateString("p"), b.CreateVector(content, 2))
+	                               .Union());
 	flatwal::AppendFrame(&message, b.GetBufferPointer(), b.GetSize());
 	return message;
 }

@@ -1,12 +1,16 @@
 // Unit tests for row packing and reading (format/row_packer.h, row_reader.h)
-// and for frame verification and JSON rendering (plugin/render_json.cpp).
+// and for frame verification and JSON rendering (format/render_json.cpp).
 #include "unit.h"
 
 #include <climits>
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <vector>
 
+#include "frame_builder.h"
+#include "frame_reader.h"
+#include "lsn.h"
 #include "render_json.h"
 #include "row_packer.h"
 
@@ -22,7 +26,7 @@ using PackRow = std::function<void(RowPacker&, fb::FlatBufferBuilder&)>;
 std::string RenderAfterRow(fb::FlatBufferBuilder& b, fb::Offset<wire::Row> after) {
 	wire::ChangeHeader header;
 	auto body = wire::CreateChange(b, &header, after);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, body.Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Change, body.Union());
 	std::string json;
 	flatwal::Status st = flatwal::RenderFrameJson(b.GetBufferPointer(), b.GetSize(), &json);
 	assert_true(st.ok());
@@ -157,6 +161,79 @@ void lying_array_dimensions_are_not_followed(void**) {
 	                 "{\"array\":{\"malformed_array\":true},\"element_type_oid\":23}");
 }
 
+// Three dimensions, some of length 1: brackets open and close at block edges.
+void arrays_of_three_dimensions(void**) {
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 for (int i = 1; i <= 4; ++i) elements.AddInt(wire::Kind::Int, i);
+		                 const int32_t dims[] = {2, 1, 2}, lbs[] = {1, 1, 1};
+		                 r.AddArray(23, dims, lbs, 3, elements.Finish());
+	                 }),
+	                 "{\"array\":[[[{\"int\":1},{\"int\":2}]],[[{\"int\":3},{\"int\":4}]]],\"element_type_oid\":23}");
+}
+
+// A change whose after image holds one array of `ndim` dimensions of length 1.
+flatwal::Status ReadArrayFrame(int ndim, bool nested) {
+	fb::FlatBufferBuilder b;
+	RowPacker inner(&b);
+	inner.AddInt(wire::Kind::Int, 1);
+	std::vector<int32_t> dims(ndim, 1), lbs(ndim, 1);
+	auto inner_row = inner.Finish();
+	RowPacker elements(&b);
+	if (nested)
+		elements.AddArray(23, dims.data(), lbs.data(), ndim, inner_row);
+	else
+		elements.AddInt(wire::Kind::Int, 1);
+	auto elements_row = elements.Finish();
+	RowPacker row(&b);
+	row.AddArray(23, dims.data(), lbs.data(), ndim, elements_row);
+	auto after = row.Finish();
+	wire::ChangeHeader header;
+	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after).Union());
+	flatwal::FrameScratch scratch;
+	const wire::Event* event = nullptr;
+	flatwal::Status st = flatwal::ReadFrame(b.GetBufferPointer(), b.GetSize(), &scratch, &event);
+	std::string json;
+	assert_int_equal(flatwal::RenderFrameJson(b.GetBufferPointer(), b.GetSize(), &json).ok(), st.ok());
+	return st;
+}
+
+// PostgreSQL arrays have at most 6 dimensions and never hold arrays: a frame
+// that claims otherwise is refused before anything walks it (100,000
+// dimensions once crashed to_json through recursion).
+void array_dimensions_are_bounded(void**) {
+	assert_true(ReadArrayFrame(6, false).ok());
+	flatwal::Status st = ReadArrayFrame(7, false);
+	assert_false(st.ok());
+	assert_string_eq(st.detail(), "An array value has 7 dimensions; PostgreSQL arrays have at most 6.");
+	assert_false(ReadArrayFrame(100000, false).ok());
+	assert_false(ReadArrayFrame(1, true).ok());
+}
+
+// ReadFrame verifies aligned bytes in place and copies misaligned ones.
+void frames_read_at_any_alignment(void**) {
+	fb::FlatBufferBuilder b;
+	flatwal::FinishEvent(&b, wire::Body::Begin, wire::CreateBegin(b, 7, 8, 9).Union());
+	std::vector<uint64_t> words(b.GetSize() / 8 + 2);
+	flatwal::FrameScratch scratch;
+	for (size_t shift : {0, 1, 3, 8}) {
+		uint8_t* at = reinterpret_cast<uint8_t*>(words.data()) + shift;
+		std::memcpy(at, b.GetBufferPointer(), b.GetSize());
+		const wire::Event* event = nullptr;
+		assert_true(flatwal::ReadFrame(at, b.GetSize(), &scratch, &event).ok());
+		assert_int_equal(event->body_as_Begin()->xid(), 7);
+		bool in_place = reinterpret_cast<const uint8_t*>(event) >= at && reinterpret_cast<const uint8_t*>(event) < at + b.GetSize();
+		assert_int_equal(in_place, shift % 8 == 0);
+	}
+}
+
+void lsn_text_like_postgres(void**) {
+	assert_string_eq(flatwal::LsnText(0), "0/0");
+	assert_string_eq(flatwal::LsnText(0x16B3748), "0/16B3748");
+	assert_string_eq(flatwal::LsnText(0x100000040ull), "1/40");
+	assert_string_eq(flatwal::LsnText(UINT64_MAX), "FFFFFFFF/FFFFFFFF");
+}
+
 // A kind that names more payloads than its vector holds is marked, not read
 // out of bounds; a kind from a newer format is named and takes no payload.
 void short_vectors_and_unknown_kinds(void**) {
@@ -246,7 +323,7 @@ void verification_refuses_bad_frames(void**) {
 	assert_string_eq(st.message(), "not a flatwal frame");
 
 	fb::FlatBufferBuilder b;
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Begin, wire::CreateBegin(b, 7, 8, 9).Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Begin, wire::CreateBegin(b, 7, 8, 9).Union());
 	std::string truncated(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize() - 8);
 	st = flatwal::RenderFrameJson(reinterpret_cast<const uint8_t*>(truncated.data()), truncated.size(), &json);
 	assert_false(st.ok());
@@ -264,9 +341,7 @@ void verification_refuses_bad_frames(void**) {
 
 void begin_and_commit_render_lsns_and_times(void**) {
 	fb::FlatBufferBuilder b;
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Commit,
-	                           wire::CreateCommit(b, 42, 0x100000016ull, 0x100000040ull, 1000000).Union()),
-	         wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Commit, wire::CreateCommit(b, 42, 0x100000016ull, 0x100000040ull, 1000000).Union());
 	std::string json;
 	assert_true(flatwal::RenderFrameJson(b.GetBufferPointer(), b.GetSize(), &json).ok());
 	assert_string_eq(json,
@@ -286,6 +361,10 @@ int main() {
 	    cmocka_unit_test(interleaved_kinds_keep_their_payloads),
 	    cmocka_unit_test(arrays_nest_by_dimension),
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
+	    cmocka_unit_test(arrays_of_three_dimensions),
+	    cmocka_unit_test(array_dimensions_are_bounded),
+	    cmocka_unit_test(frames_read_at_any_alignment),
+	    cmocka_unit_test(lsn_text_like_postgres),
 	    cmocka_unit_test(short_vectors_and_unknown_kinds),
 	    cmocka_unit_test(data_slices_and_bad_ends),
 	    cmocka_unit_test(scratch_kept_for_small_rows_freed_after_huge_ones),

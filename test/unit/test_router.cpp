@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "frame_builder.h"
 #include "router.h"
 #include "row_packer.h"
 
@@ -22,7 +23,7 @@ void BuildSchema(Built* f, const char* schema, const char* table, uint32_t versi
 	fb::FlatBufferBuilder& b = f->b;
 	auto s = wire::CreateSchema(b, 16384, b.CreateString(schema), b.CreateString(table), version,
 	                            wire::ReplicaIdentity::Default, 0, b.CreateVector(key));
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Schema, s.Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Schema, s.Union());
 }
 
 // A change of relid 16384 whose rows hold (id, region).
@@ -43,8 +44,7 @@ void BuildChange(Built* f, wire::Op op, uint32_t version, const RowValues* after
 	auto after_row = pack(after), before_row = pack(before);
 	wire::ChangeHeader header(/*lsn=*/0x1000, /*commit_lsn=*/0x2000, /*xid=*/700, /*subxid=*/0, /*seq=*/3,
 	                          /*relid=*/16384, version, op, old_image);
-	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union()),
-	         wire::EventIdentifier());
+	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union());
 }
 
 std::string Header(const flatwal::OutMessage& m, const std::string& name) {
@@ -181,7 +181,7 @@ void schema_truncate_message_and_transactions(void**) {
 	{
 		Built f;
 		auto s = wire::CreateSchema(f.b, 1, f.b.CreateString("public"), f.b.CreateString("t"), 4);
-		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Schema, s.Union()), wire::EventIdentifier());
+		flatwal::FinishEvent(&f.b, wire::Body::Schema, s.Union());
 		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
@@ -190,19 +190,18 @@ void schema_truncate_message_and_transactions(void**) {
 		    wire::CreateTableRef(f.b, 1, f.b.CreateString("public"), f.b.CreateString("a")),
 		    wire::CreateTableRef(f.b, 2, f.b.CreateString("public"), f.b.CreateString("b"))};
 		auto t = wire::CreateTruncate(f.b, 9, 1, 2, f.b.CreateVector(refs));
-		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Truncate, t.Union()), wire::EventIdentifier());
+		flatwal::FinishEvent(&f.b, wire::Body::Truncate, t.Union());
 		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
 		Built f;
 		auto m = wire::CreateMessage(f.b, 9, 1, 2, true, f.b.CreateString("outbox.orders"));
-		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Message, m.Union()), wire::EventIdentifier());
+		flatwal::FinishEvent(&f.b, wire::Body::Message, m.Union());
 		assert_true(router.Route(f.event(), &out).ok());
 	}
 	{
 		Built f;
-		f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Commit, wire::CreateCommit(f.b, 9, 1, 2, 3).Union()),
-		           wire::EventIdentifier());
+		flatwal::FinishEvent(&f.b, wire::Body::Commit, wire::CreateCommit(f.b, 9, 1, 2, 3).Union());
 		assert_true(router.Route(f.event(), &out).ok());
 	}
 	assert_int_equal(out.size(), 5);
@@ -219,8 +218,7 @@ void schema_truncate_message_and_transactions(void**) {
 
 	out.clear();
 	Built f;
-	f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::Begin, wire::CreateBegin(f.b, 9, 1, 2).Union()),
-	           wire::EventIdentifier());
+	flatwal::FinishEvent(&f.b, wire::Body::Begin, wire::CreateBegin(f.b, 9, 1, 2).Union());
 	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 0);  // transactions topic off by default
 }
@@ -229,7 +227,7 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	Built f;
 	auto mk = wire::CreateSnapshotMarker(f.b, 1, f.b.CreateString("public"), f.b.CreateString("big"),
 	                                     wire::SnapshotPhase::End, 0x3000, 42);
-	f.b.Finish(wire::CreateEvent(f.b, 1, wire::Body::SnapshotMarker, mk.Union()), wire::EventIdentifier());
+	flatwal::FinishEvent(&f.b, wire::Body::SnapshotMarker, mk.Union());
 	std::vector<flatwal::OutMessage> out;
 	flatwal::TableCatalog catalog;
 	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());

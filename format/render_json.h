@@ -10,17 +10,16 @@
 #include <string>
 
 #include "row_reader.h"
-#include "wire.h"
 #include "status.h"
+#include "wire.h"
 
 namespace flatwal {
 
-// Verifies a bare frame (identifier, structure, format version); on success
-// *event points into `frame`, which must be 8-byte aligned.
-Status VerifyFrame(const uint8_t* frame, size_t length, const wire::Event** event);
-
-// Renders one bare frame (any alignment) as a JSON object.
+// Reads one bare frame (any alignment, see ReadFrame) and renders it as a JSON object.
 Status RenderFrameJson(const uint8_t* frame, size_t length, std::string* out);
+
+// Renders an event ReadFrame returned.
+void RenderEventJson(const wire::Event& event, std::string* out);
 
 // Appends a value. Typed: {"int": 5}, {"text": "a"}, null, ... — what to_json shows.
 // Plain: 5, "a", null — the form used inside message keys.

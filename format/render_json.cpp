@@ -7,11 +7,12 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
-#include <memory>
 
-#include "frames.h"
+#include "frame_reader.h"
 #include "json_string.h"
+#include "lsn.h"
 #include "row_reader.h"
+#include "wire_names.h"
 
 namespace flatwal {
 namespace {
@@ -35,10 +36,10 @@ void AppendUnsigned(std::string* out, uint64_t v) {
 	out->append(buf, res.ptr);
 }
 
-void AppendLsn(std::string* out, uint64_t lsn) {
-	char buf[32];
-	snprintf(buf, sizeof buf, "\"%X/%X\"", static_cast<unsigned>(lsn >> 32), static_cast<unsigned>(lsn));
-	out->append(buf);
+void AppendQuotedLsn(std::string* out, uint64_t lsn) {
+	out->push_back('"');
+	AppendLsn(lsn, out);
+	out->push_back('"');
 }
 
 void AppendFloat(std::string* out, double v) {
@@ -134,28 +135,36 @@ void AppendString(std::string* out, const flatbuffers::String* s) {
 	AppendJsonString(s->c_str(), s->size(), out);
 }
 
-// Array elements nested by dimension: [[1,2],[3,4]] for a 2x2 array.
-void AppendArrayLevel(std::string* out, const wire::Array* array, size_t dim, RowReader* elements, ValueStyle style) {
+// Elements nested by dimension, [[1,2],[3,4]] for a 2x2 array, written in
+// one pass without recursion: before element i a bracket opens for every
+// dimension whose block starts at i, and after it one closes for every block
+// that ends there.
+void AppendArrayElements(std::string* out, const wire::Array* array, ValueStyle style) {
 	const auto* dims = array->dimensions();
-	out->push_back('[');
-	int n = dims->Get(static_cast<flatbuffers::uoffset_t>(dim));
-	for (int i = 0; i < n; ++i) {
-		if (i) out->push_back(',');
-		ValueRef element;
-		if (dim + 1 < dims->size())
-			AppendArrayLevel(out, array, dim + 1, elements, style);
-		else if (elements->Next(&element))
-			RenderValue(element, style, out);
+	const size_t rank = dims->size();
+	uint64_t block[kMaxArrayDimensions];  // elements in one block of dimension d and all after it
+	uint64_t size = 1;
+	for (size_t d = rank; d-- > 0;) block[d] = size *= static_cast<uint64_t>(dims->Get(static_cast<flatbuffers::uoffset_t>(d)));
+	RowReader elements(array->elements());
+	ValueRef element;
+	for (uint64_t i = 0; elements.Next(&element); ++i) {
+		if (i > 0) out->push_back(',');
+		for (size_t d = 0; d < rank; ++d)
+			if (i % block[d] == 0) out->push_back('[');
+		if (element.kind == Kind::Array)
+			out->append("{\"malformed_array\":true}");  // arrays do not nest; ReadFrame refuses this
 		else
-			out->append("null");
+			RenderValue(element, style, out);
+		for (size_t d = 0; d < rank; ++d)
+			if ((i + 1) % block[d] == 0) out->push_back(']');
 	}
-	out->push_back(']');
 }
 
-// True when the dimensions multiply out to exactly the number of elements.
-// A frame can pass FlatBuffers verification and still lie here, and nesting
-// by lying dimensions could loop for billions of iterations.
+// True when the array has at most PostgreSQL's number of dimensions and they
+// multiply out to exactly the number of elements. A frame can pass
+// FlatBuffers verification and still lie here.
 bool DimensionsMatchElements(const wire::Array* array) {
+	if (array->dimensions()->size() > kMaxArrayDimensions) return false;
 	uint64_t product = 1;
 	for (int n : *array->dimensions()) {
 		if (n <= 0) return false;
@@ -171,8 +180,7 @@ void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 		out->append("{\"malformed_array\":true}");
 		return;
 	}
-	RowReader elements(array->elements());
-	AppendArrayLevel(out, array, 0, &elements, style);
+	AppendArrayElements(out, array, style);
 }
 
 bool LowerBoundsAreDefault(const wire::Array* array) {
@@ -180,28 +188,6 @@ bool LowerBoundsAreDefault(const wire::Array* array) {
 	for (int lb : *array->lower_bounds())
 		if (lb != 1) return false;
 	return true;
-}
-
-const char* KindTag(Kind kind) {
-	switch (kind) {
-		case Kind::Bool: return "bool";
-		case Kind::Int: return "int";
-		case Kind::Float: return "float";
-		case Kind::Text: return "text";
-		case Kind::Bytes: return "bytes";
-		case Kind::Numeric: return "numeric";
-		case Kind::Date: return "date";
-		case Kind::Time: return "time";
-		case Kind::TimeTz: return "timetz";
-		case Kind::Timestamp: return "timestamp";
-		case Kind::TimestampTz: return "timestamptz";
-		case Kind::Interval: return "interval";
-		case Kind::Uuid: return "uuid";
-		case Kind::Json: return "json";
-		case Kind::Array: return "array";
-		case Kind::TextOutput: return "text_output";
-		default: return nullptr;
-	}
 }
 
 void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
@@ -280,7 +266,7 @@ class ObjectWriter {
 	void Int(const char* name, int64_t v) { AppendInt(Key(name), v); }
 	void Unsigned(const char* name, uint64_t v) { AppendUnsigned(Key(name), v); }
 	void Bool(const char* name, bool v) { AppendRaw(Key(name), v ? "true" : "false"); }
-	void Lsn(const char* name, uint64_t v) { AppendLsn(Key(name), v); }
+	void Lsn(const char* name, uint64_t v) { AppendQuotedLsn(Key(name), v); }
 	void Str(const char* name, const flatbuffers::String* s) { AppendString(Key(name), s); }
 	void Literal(const char* name, const char* s) { AppendJsonString(s, strlen(s), Key(name)); }
 	void Time(const char* name, int64_t micros) { AppendTimestamp(Key(name), micros, true); }
@@ -290,37 +276,6 @@ class ObjectWriter {
 	std::string* out_;
 	bool first_ = true;
 };
-
-const char* OpName(Op op) {
-	switch (op) {
-		case Op::Insert: return "insert";
-		case Op::Update: return "update";
-		case Op::Delete: return "delete";
-		case Op::Read: return "read";
-	}
-	return "unknown";
-}
-
-const char* OldImageName(OldImage image) {
-	switch (image) {
-		case OldImage::None: return "none";
-		case OldImage::Key: return "key";
-		case OldImage::Full: return "full";
-		case OldImage::Unavailable: return "unavailable";
-		case OldImage::KeyUnchanged: return "key_unchanged";
-	}
-	return "unknown";
-}
-
-const char* IdentityName(ReplicaIdentity identity) {
-	switch (identity) {
-		case ReplicaIdentity::Default: return "default";
-		case ReplicaIdentity::Nothing: return "nothing";
-		case ReplicaIdentity::Full: return "full";
-		case ReplicaIdentity::Index: return "index";
-	}
-	return "unknown";
-}
 
 void RenderChange(ObjectWriter& w, const Change* c) {
 	const ChangeHeader* h = c->header();  // required: the verifier refuses a change without it
@@ -342,7 +297,7 @@ void RenderSchema(ObjectWriter& w, const Schema* s) {
 	w.Str("schema", s->schema_name());
 	w.Str("table", s->table_name());
 	w.Unsigned("version", s->version());
-	w.Literal("replica_identity", IdentityName(s->replica_identity()));
+	w.Literal("replica_identity", ReplicaIdentityName(s->replica_identity()));
 	std::string* out = w.Key("columns");
 	out->push_back('[');
 	if (s->columns() != nullptr) {
@@ -393,106 +348,98 @@ void RenderTables(ObjectWriter& w, const flatbuffers::Vector<flatbuffers::Offset
 	out->push_back(']');
 }
 
-void RenderEvent(const Event* e, std::string* out) {
-	ObjectWriter w(out);
-	w.Unsigned("format_version", e->format_version());
-	if (e->body() == nullptr) {
-		w.Literal("event", "malformed");
-		w.Close();
-		return;
-	}
-	switch (e->body_type()) {
-		case Body::Begin: {
-			const auto* b = e->body_as_Begin();
-			w.Literal("event", "begin");
-			w.Unsigned("xid", b->xid());
-			w.Lsn("final_lsn", b->final_lsn());
-			w.Time("commit_time", b->commit_time_micros());
-			break;
-		}
-		case Body::Commit: {
-			const auto* c = e->body_as_Commit();
-			w.Literal("event", "commit");
-			w.Unsigned("xid", c->xid());
-			w.Lsn("commit_lsn", c->commit_lsn());
-			w.Lsn("end_lsn", c->end_lsn());
-			w.Time("commit_time", c->commit_time_micros());
-			break;
-		}
+void RenderBegin(ObjectWriter& w, const Begin* b) {
+	w.Literal("event", "begin");
+	w.Unsigned("xid", b->xid());
+	w.Lsn("final_lsn", b->final_lsn());
+	w.Time("commit_time", b->commit_time_micros());
+}
+
+void RenderCommit(ObjectWriter& w, const Commit* c) {
+	w.Literal("event", "commit");
+	w.Unsigned("xid", c->xid());
+	w.Lsn("commit_lsn", c->commit_lsn());
+	w.Lsn("end_lsn", c->end_lsn());
+	w.Time("commit_time", c->commit_time_micros());
+}
+
+void RenderTruncate(ObjectWriter& w, const Truncate* t) {
+	w.Literal("event", "truncate");
+	w.Unsigned("xid", t->xid());
+	w.Lsn("lsn", t->lsn());
+	w.Lsn("commit_lsn", t->commit_lsn());
+	RenderTables(w, t->tables());
+	w.Bool("cascade", t->cascade());
+	w.Bool("restart_identity", t->restart_identity());
+}
+
+void RenderMessage(ObjectWriter& w, const Message* m) {
+	w.Literal("event", "message");
+	w.Unsigned("xid", m->xid());
+	w.Lsn("lsn", m->lsn());
+	w.Lsn("commit_lsn", m->commit_lsn());
+	w.Bool("transactional", m->transactional());
+	w.Str("prefix", m->prefix());
+	std::string* o = w.Key("content");
+	o->append("\"\\\\x");
+	if (m->content()) AppendHex(o, m->content()->data(), m->content()->size());
+	o->push_back('"');
+}
+
+void RenderStreamStart(ObjectWriter& w, const StreamStart* s) {
+	w.Literal("event", "stream_start");
+	w.Unsigned("xid", s->xid());
+	w.Bool("first_segment", s->first_segment());
+}
+
+void RenderStreamStop(ObjectWriter& w, const StreamStop* s) {
+	w.Literal("event", "stream_stop");
+	w.Unsigned("xid", s->xid());
+}
+
+void RenderStreamCommit(ObjectWriter& w, const StreamCommit* c) {
+	w.Literal("event", "stream_commit");
+	w.Unsigned("xid", c->xid());
+	w.Lsn("commit_lsn", c->commit_lsn());
+	w.Lsn("end_lsn", c->end_lsn());
+	w.Time("commit_time", c->commit_time_micros());
+}
+
+void RenderStreamAbort(ObjectWriter& w, const StreamAbort* a) {
+	w.Literal("event", "stream_abort");
+	w.Unsigned("xid", a->xid());
+	w.Unsigned("subxid", a->subxid());
+	w.Lsn("abort_lsn", a->abort_lsn());
+}
+
+void RenderSnapshotMarker(ObjectWriter& w, const SnapshotMarker* m) {
+	w.Literal("event", m->phase() == SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
+	w.Unsigned("relid", m->relid());
+	w.Str("schema", m->schema_name());
+	w.Str("table", m->table_name());
+	w.Lsn("consistent_lsn", m->consistent_lsn());
+	if (m->phase() == SnapshotPhase::End) w.Unsigned("rows", m->rows());
+}
+
+void RenderBody(ObjectWriter& w, const Event& e) {
+	switch (e.body_type()) {
+		case Body::Begin: return RenderBegin(w, e.body_as_Begin());
+		case Body::Commit: return RenderCommit(w, e.body_as_Commit());
 		case Body::Change:
 			w.Literal("event", "change");
-			RenderChange(w, e->body_as_Change());
-			break;
-		case Body::Truncate: {
-			const auto* t = e->body_as_Truncate();
-			w.Literal("event", "truncate");
-			w.Unsigned("xid", t->xid());
-			w.Lsn("lsn", t->lsn());
-			w.Lsn("commit_lsn", t->commit_lsn());
-			RenderTables(w, t->tables());
-			w.Bool("cascade", t->cascade());
-			w.Bool("restart_identity", t->restart_identity());
-			break;
-		}
-		case Body::Message: {
-			const auto* m = e->body_as_Message();
-			w.Literal("event", "message");
-			w.Unsigned("xid", m->xid());
-			w.Lsn("lsn", m->lsn());
-			w.Lsn("commit_lsn", m->commit_lsn());
-			w.Bool("transactional", m->transactional());
-			w.Str("prefix", m->prefix());
-			std::string* o = w.Key("content");
-			o->append("\"\\\\x");
-			if (m->content()) AppendHex(o, m->content()->data(), m->content()->size());
-			o->push_back('"');
-			break;
-		}
+			return RenderChange(w, e.body_as_Change());
+		case Body::Truncate: return RenderTruncate(w, e.body_as_Truncate());
+		case Body::Message: return RenderMessage(w, e.body_as_Message());
 		case Body::Schema:
 			w.Literal("event", "schema");
-			RenderSchema(w, e->body_as_Schema());
-			break;
-		case Body::StreamStart:
-			w.Literal("event", "stream_start");
-			w.Unsigned("xid", e->body_as_StreamStart()->xid());
-			w.Bool("first_segment", e->body_as_StreamStart()->first_segment());
-			break;
-		case Body::StreamStop:
-			w.Literal("event", "stream_stop");
-			w.Unsigned("xid", e->body_as_StreamStop()->xid());
-			break;
-		case Body::StreamCommit: {
-			const auto* c = e->body_as_StreamCommit();
-			w.Literal("event", "stream_commit");
-			w.Unsigned("xid", c->xid());
-			w.Lsn("commit_lsn", c->commit_lsn());
-			w.Lsn("end_lsn", c->end_lsn());
-			w.Time("commit_time", c->commit_time_micros());
-			break;
-		}
-		case Body::SnapshotMarker: {
-			const auto* m = e->body_as_SnapshotMarker();
-			w.Literal("event", m->phase() == SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
-			w.Unsigned("relid", m->relid());
-			w.Str("schema", m->schema_name());
-			w.Str("table", m->table_name());
-			w.Lsn("consistent_lsn", m->consistent_lsn());
-			if (m->phase() == SnapshotPhase::End) w.Unsigned("rows", m->rows());
-			break;
-		}
-		case Body::StreamAbort: {
-			const auto* a = e->body_as_StreamAbort();
-			w.Literal("event", "stream_abort");
-			w.Unsigned("xid", a->xid());
-			w.Unsigned("subxid", a->subxid());
-			w.Lsn("abort_lsn", a->abort_lsn());
-			break;
-		}
-		default:
-			w.Literal("event", "unknown");
-			break;
+			return RenderSchema(w, e.body_as_Schema());
+		case Body::StreamStart: return RenderStreamStart(w, e.body_as_StreamStart());
+		case Body::StreamStop: return RenderStreamStop(w, e.body_as_StreamStop());
+		case Body::StreamCommit: return RenderStreamCommit(w, e.body_as_StreamCommit());
+		case Body::SnapshotMarker: return RenderSnapshotMarker(w, e.body_as_SnapshotMarker());
+		case Body::StreamAbort: return RenderStreamAbort(w, e.body_as_StreamAbort());
+		default: return w.Literal("event", "unknown");
 	}
-	w.Close();
 }
 
 }  // namespace
@@ -511,7 +458,7 @@ void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	if (value.kind == Kind::Absent) return AppendRaw(out, "{\"absent\":true}");
 	if (style == ValueStyle::kPlain) return AppendPayload(out, value, style);
 	out->append("{\"");
-	out->append(KindTag(value.kind));
+	out->append(KindName(value.kind));
 	out->append("\":");
 	AppendPayload(out, value, style);
 	if (value.kind == Kind::Array) {
@@ -546,36 +493,22 @@ bool RenderRowKey(const Row* row, const uint16_t* key_columns, size_t count, std
 	return true;
 }
 
-Status VerifyFrame(const uint8_t* frame, size_t length, const Event** event) {
-	if (!LooksLikeBareFrame(frame, length))
-		return Status::Error(ErrorKind::kInvalidData, "not a flatwal frame",
-		                     "The bytes do not carry the file identifier \"FWAL\".",
-		                     "Pass the data column of pg_logical_slot_get_binary_changes() for a flatwal slot, "
-		                     "or a Kafka message value written by flatwal-shipper.");
-	flatbuffers::Verifier verifier(frame, length);
-	if (!VerifyEventBuffer(verifier))
-		return Status::Error(ErrorKind::kInvalidData, "corrupt flatwal frame",
-		                     "The frame of " + std::to_string(length) + " bytes fails FlatBuffers verification.");
-	const Event* e = GetEvent(frame);
-	if (e->format_version() == 0 || e->format_version() > kFormatVersion)
-		return Status::Error(ErrorKind::kNotSupported, "unsupported flatwal format version",
-		                     "The frame has format version " + std::to_string(e->format_version()) +
-		                         "; this build reads versions 1 to " + std::to_string(kFormatVersion) + ".",
-		                     "Upgrade the flatwal extension or consumer that reads it.");
-	*event = e;
-	return Status::Ok();
+void RenderEventJson(const Event& event, std::string* out) {
+	ObjectWriter w(out);
+	w.Unsigned("format_version", event.format_version());
+	if (event.body() == nullptr)
+		w.Literal("event", "malformed");
+	else
+		RenderBody(w, event);
+	w.Close();
 }
 
 Status RenderFrameJson(const uint8_t* frame, size_t length, std::string* out) {
-	// FlatBuffers fields are read in place, so give the frame 8-byte alignment.
-	std::unique_ptr<uint64_t[]> aligned(new uint64_t[length / 8 + 1]);
-	std::memcpy(aligned.get(), frame, length);
-	const uint8_t* data = reinterpret_cast<const uint8_t*>(aligned.get());
+	FrameScratch scratch;
 	const Event* event = nullptr;
-	Status st = VerifyFrame(data, length, &event);
-	if (!st.ok()) return st;
-	RenderEvent(event, out);
-	return Status::Ok();
+	Status st = ReadFrame(frame, length, &scratch, &event);
+	if (st.ok()) RenderEventJson(*event, out);
+	return st;
 }
 
 }  // namespace flatwal
