@@ -46,8 +46,8 @@ $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard
 APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishipper \
 	-I$(shell $(PG_CONFIG) --includedir)
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
-SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/producer.cpp \
-	shipper/snapshot.cpp shipper/on_demand.cpp \
+SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
+	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
@@ -78,9 +78,10 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN)
 # ---------------------------------------------------------------- unit tests
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
 UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
+	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text
+	test_stored_text test_pg_session
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -88,14 +89,17 @@ $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
 $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_text.cpp plugin/stored_text.h
-$(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h
+$(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
+	shipper/latency_window.h
+$(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp shipper/pg_session.cpp shipper/pg_session.h common/backoff.h
+$(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
 	$(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka $(UNIT_LIBS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done

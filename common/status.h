@@ -14,6 +14,8 @@ enum class ErrorKind {
 	kInvalidData,       // bytes that are not what they claim to be
 	kNotSupported,      // a valid request flatwal cannot serve
 	kInternal,          // a bug or resource failure
+	kUnavailable,       // the other side cannot answer now (connection lost, server restarting): retry
+	kRefused,           // the other side refused for good (authentication, missing object): do not retry
 };
 
 class [[nodiscard]] Status {
@@ -31,6 +33,8 @@ class [[nodiscard]] Status {
 	}
 
 	bool ok() const { return ok_; }
+	// A failure that can pass with time: the caller waits and tries again.
+	bool retriable() const { return !ok_ && kind_ == ErrorKind::kUnavailable; }
 	ErrorKind kind() const { return kind_; }
 	const std::string& message() const { return message_; }
 	const std::string& detail() const { return detail_; }

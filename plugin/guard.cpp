@@ -18,6 +18,8 @@ int SqlStateFor(ErrorKind kind) {
 		case ErrorKind::kInvalidData: return ERRCODE_DATA_CORRUPTED;
 		case ErrorKind::kNotSupported: return ERRCODE_FEATURE_NOT_SUPPORTED;
 		case ErrorKind::kInternal: return ERRCODE_INTERNAL_ERROR;
+		case ErrorKind::kUnavailable: return ERRCODE_CONNECTION_FAILURE;
+		case ErrorKind::kRefused: return ERRCODE_INSUFFICIENT_PRIVILEGE;
 	}
 	return ERRCODE_INTERNAL_ERROR;
 }

@@ -58,6 +58,7 @@ void Log(LogLevel level, const std::string& message, std::initializer_list<LogFi
 	std::string line = std::string("ts=") + ts + " level=" + LevelName(level) + " msg=";
 	AppendValue(&line, message);
 	for (const LogField& f : fields) {
+		if (f.second.empty()) continue;  // an empty field says nothing
 		line += ' ';
 		line += f.first;
 		line += '=';
@@ -66,6 +67,10 @@ void Log(LogLevel level, const std::string& message, std::initializer_list<LogFi
 	line += '\n';
 	ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
 	(void)ignored;
+}
+
+void LogStatus(LogLevel level, const Status& status) {
+	Log(level, status.message(), {{"detail", status.detail()}, {"hint", status.hint()}});
 }
 
 }  // namespace flatwal

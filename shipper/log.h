@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "config.h"
+#include "status.h"
 
 namespace flatwal {
 
@@ -14,7 +15,10 @@ using LogField = std::pair<const char*, std::string>;
 
 void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
+// Fields with an empty value are left out.
 void Log(LogLevel level, const std::string& message, std::initializer_list<LogField> fields = {});
+// A failed Status: its message, then its detail and hint.
+void LogStatus(LogLevel level, const Status& status);
 
 }  // namespace flatwal
 

@@ -49,7 +49,7 @@ void LsnTracker::Settle() {
 				gettimeofday(&tv, nullptr);
 				now = static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
 			}
-			if (latencies_.size() < kMaxLatencySamples) latencies_.push_back(now - mark.commit_time_micros);
+			latencies_.Add(now - mark.commit_time_micros);
 		}
 		boundaries_.pop_front();
 	}

@@ -16,13 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "latency_window.h"
+
 namespace flatwal {
 
 class LsnTracker {
  public:
 	using Seq = uint64_t;
-	static constexpr size_t kMaxLatencySamples = 4u << 20;  // 32 MiB at most
-
 	// A message was handed to Kafka; returns the number its report will carry.
 	Seq Produced();
 	// Kafka acknowledged message `seq`.
@@ -36,8 +36,8 @@ class LsnTracker {
 
 	// Highest LSN that is safe to confirm (0 until the first one is).
 	uint64_t Confirmable() const { return confirmed_; }
-	// Commit-to-acknowledgement latencies recorded so far, in microseconds.
-	const std::vector<int64_t>& latencies() const { return latencies_; }
+	// Commit-to-acknowledgement latencies of the most recent commits, in microseconds.
+	const LatencyWindow& latencies() const { return latencies_; }
 	size_t InFlight() const { return pending_.size(); }
 	bool failed() const { return failed_; }
 
@@ -55,7 +55,7 @@ class LsnTracker {
 	std::deque<Mark> boundaries_;
 	Seq last_boundary_ = 0;         // next_ when the last boundary was recorded
 	uint64_t confirmed_ = 0;
-	std::vector<int64_t> latencies_;
+	LatencyWindow latencies_;
 	bool failed_ = false;
 };
 

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "log.h"
-#include "pg_quote.h"
 #include "frame_builder.h"
 #include "frame_reader.h"
 #include "router.h"
@@ -22,31 +21,24 @@ std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 
 }  // namespace
 
-OnDemandSnapshots::~OnDemandSnapshots() {
-	if (conn_) PQfinish(conn_);
-}
-
-bool OnDemandSnapshots::Query(const std::string& sql, PGresult** result, int format) {
-	if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-		if (conn_) PQfinish(conn_);
-		const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-		const char* values[] = {conninfo_.c_str(), "flatwal-shipper on-demand snapshot", nullptr};
-		conn_ = PQconnectdbParams(keys, values, 1);
-		if (PQstatus(conn_) != CONNECTION_OK) {
-			Log(LogLevel::kWarning, "on-demand snapshot: cannot connect, will retry", {{"error", PQerrorMessage(conn_)}});
+bool OnDemandSnapshots::Query(const std::string& sql, PgResult* result, PgSession::Format format) {
+	if (!session_.connected()) {
+		auto now = Backoff::Clock::now();
+		if (!reconnect_.Ready(now)) return false;
+		Status st = session_.Connect(conninfo_, PgSession::Kind::kSql, "flatwal-shipper on-demand snapshot");
+		if (!st.ok()) {
+			auto wait = reconnect_.Failed(now);
+			Log(LogLevel::kWarning, "on-demand snapshot: cannot connect, will retry",
+			    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
 			return false;
 		}
+		reconnect_.Succeeded();
 	}
-	PGresult* r = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, format);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		Log(LogLevel::kWarning, "on-demand snapshot: query failed, will retry", {{"error", PQresultErrorMessage(r)}});
-		PQclear(r);
-		return false;
-	}
-	if (result) *result = r;
-	else PQclear(r);
-	return true;
+	Status st = session_.Exec(sql, result, format);
+	if (!st.ok())
+		Log(LogLevel::kWarning, "on-demand snapshot: query failed, will retry",
+		    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
+	return st.ok();
 }
 
 void OnDemandSnapshots::Enqueue(int64_t id, uint32_t relid) {
@@ -57,7 +49,7 @@ void OnDemandSnapshots::Enqueue(int64_t id, uint32_t relid) {
 
 bool OnDemandSnapshots::Activate(bool* skip) {
 	Request& request = queue_.front();
-	PGresult* r = nullptr;
+	PgResult r;
 	// Decoding can deliver a commit a moment before other sessions see it: an
 	// invisible request row means "not yet", not "gone".
 	if (!Query("SELECT r.state, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -65,28 +57,23 @@ bool OnDemandSnapshots::Activate(bool* skip) {
 	               " WHERE c.oid = " + std::to_string(request.relid),
 	           &r))
 		return false;
-	bool ready = PQntuples(r) == 0 || !PQgetisnull(r, 0, 0);
-	*skip = PQntuples(r) == 0 || std::string(PQgetvalue(r, 0, 0)) == "done";  // table dropped, or done already
+	bool ready = r.rows() == 0 || !r.is_null(0, 0);
+	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done";  // table dropped, or done already
 	if (ready && !*skip) {
-		request.schema = PQgetvalue(r, 0, 1);
-		request.table = PQgetvalue(r, 0, 2);
+		request.schema = r.text(0, 1);
+		request.table = r.text(0, 2);
 	}
-	PQclear(r);
 	return ready && (*skip || Query("UPDATE flatwal.snapshot_requests SET state = 'running' WHERE id = " +
-	                                    std::to_string(request.id), nullptr));
+	                                    std::to_string(request.id)));
 }
 
-bool OnDemandSnapshots::Resume(PgFailure* failure) {
-	PGresult* r = nullptr;
-	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r)) {
-		failure->retriable = true;
-		failure->message = "cannot read flatwal.snapshot_requests";
-		return false;
-	}
-	for (int i = 0; i < PQntuples(r); ++i)
-		Enqueue(std::stoll(PQgetvalue(r, i, 0)), static_cast<uint32_t>(std::stoul(PQgetvalue(r, i, 1))));
-	PQclear(r);
-	return true;
+Status OnDemandSnapshots::Resume() {
+	PgResult r;
+	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r))
+		return Status::Error(ErrorKind::kUnavailable, "cannot read flatwal.snapshot_requests");
+	for (int i = 0; i < r.rows(); ++i)
+		Enqueue(std::stoll(r.text(i, 0)), static_cast<uint32_t>(std::stoul(r.text(i, 1))));
+	return Status::Ok();
 }
 
 bool OnDemandSnapshots::Observe(const wire::Event& event) {
@@ -143,13 +130,12 @@ Status OnDemandSnapshots::EmitMarker(bool start, uint64_t rows) {
 Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* retry) {
 	*retry = false;
 	if (catalog_->Find(relid, version) != nullptr) return Status::Ok();
-	PGresult* r = nullptr;
-	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, 1)) {
+	PgResult r;
+	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, PgSession::Format::kBinary)) {
 		*retry = true;  // logged by Query(); the chunk is read again at the next step
 		return Status::Ok();
 	}
-	Status st = emit_(reinterpret_cast<const uint8_t*>(PQgetvalue(r, 0, 0)), PQgetlength(r, 0, 0));
-	PQclear(r);
+	Status st = emit_(r.bytes(0, 0), r.length(0, 0));
 	if (st.ok() && catalog_->Find(relid, version) == nullptr)
 		st = Status::Error(ErrorKind::kInvalidData, "a snapshot row has a schema version its table does not describe",
 		                   "Relation " + std::to_string(relid) + ", version " + std::to_string(version) + ".",
@@ -185,17 +171,16 @@ std::string OnDemandSnapshots::EmitWatermark(const std::string& content) {
 	// walsender reads only flushed WAL: with nothing else being written, the
 	// watermark would wait for the WAL writer. A transaction that takes an
 	// xid and commits synchronously flushes it at once.
-	PGresult* r = nullptr;
+	PgResult r;
 	std::string lsn;
-	if (Query("BEGIN", nullptr) && Query("SET LOCAL synchronous_commit = on", nullptr) &&
+	if (Query("BEGIN") && Query("SET LOCAL synchronous_commit = on") &&
 	    Query("SELECT pg_logical_emit_message(false, '" + std::string(kWatermarkPrefix) + "', " +
-	              QuoteLiteral(conn_, content) + "), txid_current()",
+	              session_.QuoteLiteral(content) + "), txid_current()",
 	          &r)) {
-		lsn = PQgetvalue(r, 0, 0);
-		PQclear(r);
-		if (!Query("COMMIT", nullptr)) lsn.clear();
-	} else {
-		Query("ROLLBACK", nullptr);
+		lsn = r.text(0, 0);
+		if (!Query("COMMIT")) lsn.clear();
+	} else if (session_.connected()) {
+		Query("ROLLBACK");
 	}
 	return lsn;
 }
@@ -203,46 +188,37 @@ std::string OnDemandSnapshots::EmitWatermark(const std::string& content) {
 Status OnDemandSnapshots::StartChunk() {
 	const Request& request = queue_.front();
 	token_ = std::to_string(request.id) + ":" + std::to_string(++chunk_number_);
-	PGresult* r = nullptr;
+	PgResult r;
 	std::string low = EmitWatermark("low:" + token_);
 	if (low.empty()) return Status::Ok();  // retried at the next step
-	std::string after = after_key_.empty() ? "NULL" : QuoteLiteral(conn_, after_key_) + "::jsonb";
+	std::string after = after_key_.empty() ? "NULL" : session_.QuoteLiteral(after_key_) + "::jsonb";
 	if (!Query("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(request.relid) + "::regclass, " + after + ", " +
 	               std::to_string(chunk_rows_) + ", '" + low + "')",
-	           &r, 1))
+	           &r, PgSession::Format::kBinary))
 		return Status::Ok();
 	rows_.clear();
 	keys_.clear();
 	FrameScratch scratch;
-	for (int i = 0; i < PQntuples(r); ++i) {
-		const uint8_t* frame = reinterpret_cast<const uint8_t*>(PQgetvalue(r, i, 0));
-		size_t size = static_cast<size_t>(PQgetlength(r, i, 0));
+	for (int i = 0; i < r.rows(); ++i) {
+		const uint8_t* frame = r.bytes(i, 0);
+		size_t size = r.length(i, 0);
 		const wire::Event* event = nullptr;
 		Status st = ReadFrame(frame, size, &scratch, &event);
-		if (!st.ok()) {
-			PQclear(r);
-			return st;
-		}
+		if (!st.ok()) return st;
 		const wire::Change* row = event->body_as_Change();
-		if (row == nullptr) {
-			PQclear(r);
+		if (row == nullptr)
 			return Status::Error(ErrorKind::kInvalidData, "flatwal.snapshot_chunk() returned a frame that is not a row",
 			                     "", "Check that the flatwal extension and the shipper are the same version.");
-		}
 		const TableVersion* table = nullptr;
 		ChangeKeys keys;
 		bool retry = false;
 		st = EnsureSchema(row->header()->relid(), row->header()->version(), &retry);
 		if (st.ok() && !retry) st = catalog_->Describe(*row, &table);
 		if (st.ok() && !retry) st = ChangeKeysOf(*row, *table, &keys);
-		if (!st.ok() || retry) {
-			PQclear(r);
-			return st;
-		}
+		if (!st.ok() || retry) return st;
 		rows_.emplace_back(reinterpret_cast<const char*>(frame), size);
 		keys_.push_back(std::move(keys.key));
 	}
-	PQclear(r);
 	if (EmitWatermark("high:" + token_).empty()) return Status::Ok();  // no HIGH: the chunk is read again
 	changed_.clear();
 	discard_chunk_ = false;
@@ -274,8 +250,7 @@ Status OnDemandSnapshots::FinishChunk() {
 	// Done only once Kafka holds every row: otherwise a crash now would lose them.
 	if (!flush_()) return Status::Ok();  // stopping or failing: the request stays open and starts over later
 	Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(rows_sent_) +
-	          ", finished_at = now() WHERE id = " + std::to_string(request.id),
-	      nullptr);
+	          ", finished_at = now() WHERE id = " + std::to_string(request.id));
 	Log(LogLevel::kInfo, "on-demand snapshot done",
 	    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
 	     {"rows", std::to_string(rows_sent_)}});

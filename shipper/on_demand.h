@@ -15,8 +15,6 @@
 #ifndef FLATWAL_ON_DEMAND_H
 #define FLATWAL_ON_DEMAND_H
 
-#include <libpq-fe.h>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -24,7 +22,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "replication.h"
+#include "backoff.h"
+#include "pg_session.h"
 #include "status.h"
 #include "table_catalog.h"
 #include "wire.h"
@@ -46,10 +45,9 @@ class OnDemandSnapshots {
 	      emit_(std::move(emit)),
 	      flush_(std::move(flush)),
 	      chunk_rows_(chunk_rows) {}
-	~OnDemandSnapshots();
 
 	// Picks up requests left unfinished by an earlier run.
-	bool Resume(PgFailure* failure);
+	Status Resume();
 	// Sees every frame of the stream before it is routed; only takes notes.
 	// Returns true for the shipper's own messages (requests, watermarks),
 	// which go to no topic.
@@ -63,7 +61,10 @@ class OnDemandSnapshots {
 		uint32_t relid;
 		std::string schema, table;
 	};
-	bool Query(const std::string& sql, PGresult** result, int format = 0);
+	// Runs a statement on the side connection, connecting first when needed
+	// (no sooner than the backoff allows). False when it failed (logged): the
+	// caller tries again at a later step.
+	bool Query(const std::string& sql, PgResult* result = nullptr, PgSession::Format format = PgSession::Format::kText);
 	// Writes a watermark message and makes it visible to the walsender; returns its LSN, "" on failure.
 	std::string EmitWatermark(const std::string& content);
 	void Enqueue(int64_t id, uint32_t relid);
@@ -82,7 +83,8 @@ class OnDemandSnapshots {
 	Emit emit_;
 	Flush flush_;
 	int chunk_rows_;
-	PGconn* conn_ = nullptr;
+	PgSession session_;
+	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 	std::deque<Request> queue_;
 	std::unordered_set<int64_t> known_;  // requests queued or running in this process
 

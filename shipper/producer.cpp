@@ -72,7 +72,6 @@ void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, v
 	auto seq = static_cast<LsnTracker::Seq>(reinterpret_cast<uintptr_t>(message->_private));
 	if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		self->tracker_->Delivered(seq);
-		++self->delivered_;
 		return;
 	}
 	self->tracker_->Failed(seq);
@@ -156,9 +155,11 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 	}
 }
 
-bool KafkaProducer::Flush(int timeout_ms) {
-	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-	while (rd_kafka_outq_len(rk_) > 0 && std::chrono::steady_clock::now() < deadline && fatal_.ok())
+bool KafkaProducer::WaitAcknowledged(int timeout_ms, const std::atomic<int>* stop) {
+	using Clock = std::chrono::steady_clock;
+	const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+	while (rd_kafka_outq_len(rk_) > 0 && fatal_.ok() && (stop == nullptr || stop->load() == 0) &&
+	       (timeout_ms < 0 || Clock::now() < deadline))
 		rd_kafka_poll(rk_, 50);
 	return rd_kafka_outq_len(rk_) == 0;
 }

@@ -34,8 +34,10 @@ class KafkaProducer {
 	Status Produce(const OutMessage& message, const uint8_t* frame, size_t size, const std::atomic<int>& stop);
 	void Poll(int timeout_ms) { rd_kafka_poll(rk_, timeout_ms); }
 	int OutQueue() const { return rd_kafka_outq_len(rk_); }
-	// Waits up to timeout_ms for every message to be acknowledged or failed.
-	bool Flush(int timeout_ms);
+	// Polls until Kafka has acknowledged (or failed) every message produced so
+	// far; gives up early on a fatal error, when `stop` is raised (if given), or
+	// after timeout_ms (negative: no limit). True when none is left in flight.
+	bool WaitAcknowledged(int timeout_ms, const std::atomic<int>* stop = nullptr);
 	// Non-ok once a fatal error was seen.
 	const Status& FatalError() const { return fatal_; }
 	// Times Produce had to wait for room in librdkafka's queue (back pressure).
@@ -49,7 +51,6 @@ class KafkaProducer {
 	std::unordered_set<std::string> looked_up_;  // topics whose metadata was asked for
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
-	int64_t delivered_ = 0;
 	uint64_t queue_full_waits_ = 0;
 };
 

@@ -1,23 +1,17 @@
 // replication.h — a logical replication connection (libpq, replication=database):
 // IDENTIFY_SYSTEM, slot checks and creation, START_REPLICATION, and the copy
 // stream of XLogData and keepalive messages with standby status updates.
+// Failures are Status values from PgSession: kUnavailable ones pass with time.
 #ifndef FLATWAL_REPLICATION_H
 #define FLATWAL_REPLICATION_H
-
-#include <libpq-fe.h>
 
 #include <cstdint>
 #include <string>
 
+#include "pg_session.h"
 #include "status.h"
 
 namespace flatwal {
-
-// A failure of the database side, and whether trying again can help.
-struct PgFailure {
-	bool retriable = true;
-	std::string message;
-};
 
 class ReplicationStream {
  public:
@@ -26,19 +20,18 @@ class ReplicationStream {
 	ReplicationStream(const ReplicationStream&) = delete;
 	ReplicationStream& operator=(const ReplicationStream&) = delete;
 
-	bool Connect(const std::string& conninfo, PgFailure* failure);
+	Status Connect(const std::string& conninfo);
 	// The database the connection is on.
-	bool CurrentDatabase(std::string* name, PgFailure* failure);
+	Status CurrentDatabase(std::string* name);
 	// Whether the slot exists; if it does, checks that it is a flatwal slot of
 	// this database that PostgreSQL has not invalidated.
-	bool InspectSlot(const std::string& slot, bool* exists, PgFailure* failure);
+	Status InspectSlot(const std::string& slot, bool* exists);
 	// Creates the slot. With export_snapshot, *snapshot names a snapshot that
 	// stays usable (SET TRANSACTION SNAPSHOT) until this connection runs its
 	// next command.
-	bool CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn,
-	                PgFailure* failure);
-	bool DropSlot(const std::string& slot, PgFailure* failure);
-	bool Start(const std::string& slot, int batch_bytes, PgFailure* failure);
+	Status CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn);
+	Status DropSlot(const std::string& slot);
+	Status Start(const std::string& slot, int batch_bytes);
 
 	enum class Event { kNone, kData, kKeepalive, kClosed };
 	struct Message {
@@ -48,16 +41,15 @@ class ReplicationStream {
 		const uint8_t* data = nullptr;  // XLogData payload, valid until the next Receive
 		size_t size = 0;
 	};
-	// Waits at most timeout_ms for one message.
-	Event Receive(int timeout_ms, Message* out, PgFailure* failure);
+	// Waits at most timeout_ms for one message; on kClosed, *closed says why.
+	Event Receive(int timeout_ms, Message* out, Status* closed);
 	// Reports positions: written = received, flushed = confirmed (what the slot keeps).
-	bool SendStatus(uint64_t written, uint64_t flushed, bool reply_requested, PgFailure* failure);
+	Status SendStatus(uint64_t written, uint64_t flushed, bool reply_requested);
 	void Close();
 
  private:
-	bool Query(const std::string& sql, int expected_status, PGresult** result, PgFailure* failure);
-	PgFailure FailureFrom(const char* what, PGresult* result);
-	PGconn* conn_ = nullptr;
+	void FreeBuffer();
+	PgSession session_;
 	char* buffer_ = nullptr;  // last PQgetCopyData buffer
 };
 

@@ -7,11 +7,14 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "backoff.h"
 #include "config.h"
 #include "frame_reader.h"
 #include "lsn_tracker.h"
+#include "metrics.h"
 #include "on_demand.h"
 #include "producer.h"
 #include "replication.h"
@@ -19,8 +22,12 @@
 
 namespace flatwal {
 
-// Exit codes, also documented in --help's neighbour, the README.
+// Exit codes, also documented in the README.
 enum ExitCode { kExitOk = 0, kExitConfig = 1, kExitKafka = 2, kExitPostgres = 3 };
+
+// Why the shipper stopped, as its last log line says.
+enum class StopReason { kSignal, kSnapshotDone, kKafkaError, kPostgresError };
+const char* StopReasonName(StopReason reason);
 
 class Shipper {
  public:
@@ -28,16 +35,30 @@ class Shipper {
 	int Run();
 
  private:
-	enum class StreamEnd { kStopRequested, kDisconnected, kKafkaFatal, kBadStream };
-	StreamEnd Stream(ReplicationStream& stream, PgFailure* failure);
+	// One connection's life: connect, make sure of the slot, stream until the
+	// stream ends. Ok when a stop was asked for, or when there is nothing more
+	// to do (*finished, snapshot mode initial_only).
+	Status RunSession(ReplicationStream& stream, bool* finished);
+	void SetUpRouter(const std::string& database);
 	// Makes sure the slot exists, taking the initial snapshot when it is new.
-	// *finished: nothing more to do (snapshot mode initial_only).
-	bool PrepareSlot(ReplicationStream& stream, bool* finished, PgFailure* failure);
+	Status PrepareSlot(ReplicationStream& stream, bool* finished);
+	Status CreateSlotWithSnapshot(ReplicationStream& stream);
+	Status StartOnDemandSnapshots();
+	// Streams until a stop is asked for (Ok) or the stream fails.
+	Status Stream(ReplicationStream& stream);
+	Status OnData(const ReplicationStream::Message& message);
+	void OnKeepalive(const ReplicationStream::Message& message);
 	Status HandleMessage(const uint8_t* data, size_t size);
 	// Routes and produces one frame. `observe`: the on-demand snapshots see
 	// it first (frames of the stream, not the shipper's own).
 	Status HandleFrame(const uint8_t* frame, size_t length, bool observe);
-	void SendStatus(ReplicationStream& stream, PgFailure* failure);
+	// Follows transaction boundaries for the LSN tracker.
+	Status TrackBoundaries(const wire::Event& event);
+	// Waits until Kafka has acknowledged everything produced so far.
+	Status WaitAcknowledged(const char* what);
+	void SendStatus(ReplicationStream& stream);
+	// Stops reading WAL, gives Kafka a bounded time, confirms what it acknowledged, says so.
+	int Shutdown(ReplicationStream& stream, StopReason reason, int exit_code);
 	bool Stopping() const { return stop_->load() != 0; }
 	void SleepUnlessStopping(int ms);
 	void WriteMetrics(bool connected);
@@ -49,16 +70,14 @@ class Shipper {
 	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed
 	std::unique_ptr<Router> router_;
 	std::unique_ptr<OnDemandSnapshots> on_demand_;
+	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
+	ShipperCounters counters_;
+	bool streaming_ = false;               // in COPY mode: a status update can be sent
 	bool in_transaction_ = false;
 	uint64_t received_lsn_ = 0;
 	uint64_t reported_lsn_ = 0;
-	uint64_t frames_ = 0;
-	uint64_t messages_ = 0;
-	uint64_t bytes_ = 0;
-	uint64_t snapshot_rows_ = 0;     // read rows produced (initial and on-demand snapshots)
-	uint64_t server_wal_end_ = 0;    // the server's end of WAL, from its messages
 };
 
 }  // namespace flatwal

@@ -7,8 +7,6 @@
 #include "frame_builder.h"
 #include "log.h"
 #include "lsn.h"
-#include "pg_quote.h"
-#include "router.h"
 #include "wire.h"
 
 namespace flatwal {
@@ -16,20 +14,7 @@ namespace {
 
 constexpr int kFetchRows = 5000;
 
-PGconn* Open(const std::string& conninfo, PgFailure* failure) {
-	const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-	const char* values[] = {conninfo.c_str(), "flatwal-shipper snapshot", nullptr};
-	PGconn* conn = PQconnectdbParams(keys, values, 1);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		failure->retriable = true;
-		failure->message = std::string("cannot connect to PostgreSQL for the snapshot: ") + PQerrorMessage(conn);
-		PQfinish(conn);
-		return nullptr;
-	}
-	return conn;
-}
-
-
+constexpr char kPurpose[] = "flatwal-shipper snapshot";
 
 // Splits PostgreSQL's text form of a text[] ({a,"b c"}) into names.
 std::vector<std::string> ParseTextArray(const std::string& text) {
@@ -58,55 +43,32 @@ std::vector<std::string> ParseTextArray(const std::string& text) {
 
 }  // namespace
 
-InitialSnapshot::~InitialSnapshot() {
-	if (reader_) PQfinish(reader_);
-	if (progress_) PQfinish(progress_);
+Status InitialSnapshot::Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted) {
+	PgSession session;
+	Status st = session.Connect(conninfo, PgSession::Kind::kSql, kPurpose);
+	if (!st.ok()) return st;
+	PgResult r;
+	st = session.Exec("SELECT count(*) FILTER (WHERE state <> 'done') FROM flatwal.snapshot_progress WHERE slot_name = " +
+	                      session.QuoteLiteral(slot),
+	                  &r);
+	if (!st.ok())
+		return st.retriable() ? st
+		                      : Status::Error(ErrorKind::kRefused, "cannot read flatwal.snapshot_progress: " + st.message(),
+		                                      st.detail(), "Is the flatwal extension installed and up to date in this database?");
+	*interrupted = std::string(r.text(0, 0)) != "0";
+	return Status::Ok();
 }
 
-bool InitialSnapshot::Exec(PGconn* conn, const std::string& sql, PGresult** result, PgFailure* failure, int format) {
-	PGresult* r = PQexecParams(conn, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, format);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		failure->retriable = PQstatus(conn) != CONNECTION_OK;
-		failure->message = "snapshot: " + std::string(PQresultErrorMessage(r));
-		while (!failure->message.empty() && failure->message.back() == '\n') failure->message.pop_back();
-		PQclear(r);
-		return false;
-	}
-	if (result) *result = r;
-	else PQclear(r);
-	return true;
-}
-
-bool InitialSnapshot::Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted,
-                                  PgFailure* failure) {
-	PGconn* conn = Open(conninfo, failure);
-	if (conn == nullptr) return false;
-	std::string sql = "SELECT count(*) FILTER (WHERE state <> 'done') FROM flatwal.snapshot_progress WHERE slot_name = " +
-	                  QuoteLiteral(conn, slot);
-	PGresult* r = PQexec(conn, sql.c_str());
-	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	if (ok) *interrupted = std::string(PQgetvalue(r, 0, 0)) != "0";
-	else {
-		failure->retriable = false;
-		failure->message = "cannot read flatwal.snapshot_progress: " + std::string(PQresultErrorMessage(r)) +
-		                   " (is the flatwal extension installed and up to date in this database?)";
-	}
-	PQclear(r);
-	PQfinish(conn);
-	return ok;
-}
-
-bool InitialSnapshot::Prepare(PgFailure* failure) {
-	progress_ = Open(conninfo_, failure);
-	if (progress_ == nullptr) return false;
-	std::string slot = QuoteLiteral(progress_, slot_);
-	return Exec(progress_, "DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot, nullptr, failure) &&
-	       Exec(progress_,
-	            "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state) "
-	            "SELECT " + slot + ", s.relid, s.relid::regclass::text, 'pending' FROM flatwal.source_tables s "
-	            "WHERE s.capture_enabled",
-	            nullptr, failure);
+Status InitialSnapshot::Prepare() {
+	Status st = progress_.Connect(conninfo_, PgSession::Kind::kSql, kPurpose);
+	if (!st.ok()) return st;
+	std::string slot = progress_.QuoteLiteral(slot_);
+	st = progress_.Exec("DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot);
+	if (!st.ok()) return st;
+	return progress_.Exec(
+	    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state) "
+	    "SELECT " + slot + ", s.relid, s.relid::regclass::text, 'pending' FROM flatwal.source_tables s "
+	    "WHERE s.capture_enabled");
 }
 
 Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows) {
@@ -117,116 +79,104 @@ Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t cons
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }
 
-bool InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consistent_lsn, PgFailure* failure) {
-	reader_ = Open(conninfo_, failure);
-	if (reader_ == nullptr) return false;
-	std::string lsn = QuoteLiteral(progress_, LsnText(consistent_lsn));
-	PGresult* r = nullptr;
-	if (!Exec(reader_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", nullptr, failure) ||
-	    !Exec(reader_, "SET TRANSACTION SNAPSHOT " + QuoteLiteral(reader_, snapshot_name), nullptr, failure) ||
-	    !Exec(reader_,
-	          "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, greatest(c.reltuples, 0)::bigint "
-	          "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
-	          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled ORDER BY 1",
-	          &r, failure))
-		return false;
+Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consistent_lsn) {
+	Status st = reader_.Connect(conninfo_, PgSession::Kind::kSql, kPurpose);
+	PgResult r;
+	if (st.ok()) st = reader_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (st.ok()) st = reader_.Exec("SET TRANSACTION SNAPSHOT " + reader_.QuoteLiteral(snapshot_name));
+	if (st.ok())
+		st = reader_.Exec(
+		    "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, greatest(c.reltuples, 0)::bigint "
+		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
+		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled ORDER BY 1",
+		    &r);
+	if (!st.ok()) return st;
 	std::vector<Table> tables;
-	for (int i = 0; i < PQntuples(r); ++i) {
-		Table t{static_cast<uint32_t>(std::stoul(PQgetvalue(r, i, 0))), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), "",
-		        std::stoll(PQgetvalue(r, i, 4))};
-		for (const std::string& column : ParseTextArray(PQgetvalue(r, i, 3)))
-			t.order_by += (t.order_by.empty() ? "" : ", ") + QuoteIdentifier(reader_, column);
+	for (int i = 0; i < r.rows(); ++i) {
+		Table t{static_cast<uint32_t>(std::stoul(r.text(i, 0))), r.text(i, 1), r.text(i, 2), "", std::stoll(r.text(i, 4))};
+		for (const std::string& column : ParseTextArray(r.text(i, 3)))
+			t.order_by += (t.order_by.empty() ? "" : ", ") + reader_.QuoteIdentifier(column);
 		tables.push_back(t);
 	}
-	PQclear(r);
 	// The snapshot's own view of which tables are captured is the one that counts.
-	std::string slot = QuoteLiteral(progress_, slot_);
-	if (!Exec(progress_, "DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot, nullptr, failure)) return false;
-	for (const Table& t : tables) {
-		if (!Exec(progress_,
-		          "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state, rows_estimated, "
-		          "consistent_lsn) VALUES (" + slot + ", " + std::to_string(t.relid) + ", " +
-		              QuoteLiteral(progress_, t.schema + "." + t.name) + ", 'pending', " + std::to_string(t.estimate) +
-		              ", " + lsn + ")",
-		          nullptr, failure))
-			return false;
+	const std::string slot = progress_.QuoteLiteral(slot_), lsn = progress_.QuoteLiteral(LsnText(consistent_lsn));
+	st = progress_.Exec("DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot);
+	for (size_t i = 0; st.ok() && i < tables.size(); ++i) {
+		const Table& t = tables[i];
+		st = progress_.Exec(
+		    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state, rows_estimated, "
+		    "consistent_lsn) VALUES (" + slot + ", " + std::to_string(t.relid) + ", " +
+		    progress_.QuoteLiteral(t.schema + "." + t.name) + ", 'pending', " + std::to_string(t.estimate) + ", " + lsn + ")");
 	}
+	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "snapshot started",
 	    {{"slot", slot_}, {"tables", std::to_string(tables.size())}, {"consistent_lsn", LsnText(consistent_lsn)}});
 	for (const Table& t : tables) {
-		if (!ReadTable(t, consistent_lsn, failure)) return false;
+		st = ReadTable(t, consistent_lsn);
+		if (!st.ok()) return st;
 	}
-	return Exec(reader_, "COMMIT", nullptr, failure);
+	return reader_.Exec("COMMIT");
 }
 
-bool InitialSnapshot::ReadTable(const Table& table, uint64_t consistent_lsn, PgFailure* failure) {
-	using Clock = std::chrono::steady_clock;
-	const std::string where = "slot_name = " + QuoteLiteral(progress_, slot_) + " AND relid = " + std::to_string(table.relid);
-	const std::string qualified = QuoteIdentifier(reader_, table.schema) + "." + QuoteIdentifier(reader_, table.name);
-	if (!Exec(progress_, "UPDATE flatwal.snapshot_progress SET state = 'running', started_at = now(), updated_at = now() "
-	                     "WHERE " + where, nullptr, failure))
-		return false;
-	Status st = EmitMarker(table, true, consistent_lsn, 0);
-	PGresult* r = nullptr;
-	if (st.ok() && Exec(reader_, "SELECT flatwal.schema_frame(" + std::to_string(table.relid) + "::regclass)", &r,
-	                    failure, 1)) {
-		st = emit_(reinterpret_cast<const uint8_t*>(PQgetvalue(r, 0, 0)), PQgetlength(r, 0, 0));
-		PQclear(r);
-	} else if (st.ok()) {
-		return false;
+Status InitialSnapshot::EmitRows(const PgResult& frames) {
+	for (int i = 0; i < frames.rows(); ++i) {
+		Status st = emit_(frames.bytes(i, 0), frames.length(i, 0));
+		if (!st.ok()) return st;
 	}
-	std::string order = table.order_by.empty() ? "" : " ORDER BY " + table.order_by;
-	std::string window = table.order_by.empty() ? "row_number() OVER ()" : "row_number() OVER (" + order.substr(1) + ")";
-	if (st.ok() && !Exec(reader_,
-	                     "DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT flatwal.read_frame(" +
-	                         std::to_string(table.relid) + "::regclass, t, " + window + ", " +
-	                         QuoteLiteral(reader_, LsnText(consistent_lsn)) + ") FROM ONLY " + qualified + " t" + order,
-	                     nullptr, failure))
-		return false;
+	return Status::Ok();
+}
+
+Status InitialSnapshot::ReadTable(const Table& table, uint64_t consistent_lsn) {
+	using Clock = std::chrono::steady_clock;
+	const std::string where = "slot_name = " + progress_.QuoteLiteral(slot_) + " AND relid = " + std::to_string(table.relid);
+	const std::string qualified = reader_.QuoteIdentifier(table.schema) + "." + reader_.QuoteIdentifier(table.name);
+	const std::string order = table.order_by.empty() ? "" : " ORDER BY " + table.order_by;
+	const std::string window = "row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + ")";
+	PgResult r;
+	Status st = progress_.Exec("UPDATE flatwal.snapshot_progress SET state = 'running', started_at = now(), "
+	                           "updated_at = now() WHERE " + where);
+	if (st.ok()) st = EmitMarker(table, true, consistent_lsn, 0);
+	if (st.ok())
+		st = reader_.Exec("SELECT flatwal.schema_frame(" + std::to_string(table.relid) + "::regclass)", &r,
+		                  PgSession::Format::kBinary);
+	if (st.ok()) st = EmitRows(r);
+	if (st.ok())
+		st = reader_.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT flatwal.read_frame(" +
+		                  std::to_string(table.relid) + "::regclass, t, " + window + ", " +
+		                  reader_.QuoteLiteral(LsnText(consistent_lsn)) + ") FROM ONLY " + qualified + " t" + order);
 	uint64_t rows = 0;
 	auto started = Clock::now(), next_report = started + std::chrono::seconds(5);
-	while (st.ok()) {
-		if (stop_->load() != 0) {
-			failure->retriable = true;
-			failure->message = "stopped during the snapshot";
-			return false;
-		}
-		if (!Exec(reader_, "FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", &r, failure, 1)) return false;
-		int n = PQntuples(r);
-		for (int i = 0; i < n && st.ok(); ++i)
-			st = emit_(reinterpret_cast<const uint8_t*>(PQgetvalue(r, i, 0)), PQgetlength(r, i, 0));
-		PQclear(r);
-		rows += n;
-		if (!Exec(progress_, "UPDATE flatwal.snapshot_progress SET rows_done = " + std::to_string(rows) +
-		                         ", updated_at = now() WHERE " + where, nullptr, failure))
-			return false;
+	for (bool more = true; st.ok() && more;) {
+		if (stop_->load() != 0) return Status::Error(ErrorKind::kUnavailable, "stopped during the snapshot");
+		st = reader_.Exec("FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", &r, PgSession::Format::kBinary);
+		if (st.ok()) st = EmitRows(r);
+		if (!st.ok()) break;
+		rows += r.rows();
+		more = r.rows() == kFetchRows;
+		st = progress_.Exec("UPDATE flatwal.snapshot_progress SET rows_done = " + std::to_string(rows) +
+		                    ", updated_at = now() WHERE " + where);
 		auto now = Clock::now();
-		if (now >= next_report || n < kFetchRows) {
+		if (now >= next_report || !more) {
 			double seconds = std::chrono::duration<double>(now - started).count();
-			Log(LogLevel::kInfo, n < kFetchRows ? "snapshot of table done" : "snapshot progress",
+			Log(LogLevel::kInfo, more ? "snapshot progress" : "snapshot of table done",
 			    {{"table", table.schema + "." + table.name},
 			     {"rows", std::to_string(rows)},
 			     {"estimated_rows", std::to_string(table.estimate)},
 			     {"rows_per_second", std::to_string(static_cast<int64_t>(seconds > 0 ? rows / seconds : 0))}});
 			next_report = now + std::chrono::seconds(5);
 		}
-		if (n < kFetchRows) break;
 	}
 	if (st.ok()) st = EmitMarker(table, false, consistent_lsn, rows);
-	if (!st.ok()) {
-		failure->retriable = false;
-		failure->message = st.message();
-		return false;
-	}
+	if (!st.ok()) return st;
 	rows_ += rows;
-	return Exec(reader_, "CLOSE flatwal_snapshot", nullptr, failure) &&
-	       Exec(progress_, "UPDATE flatwal.snapshot_progress SET finished_at = now(), updated_at = now() WHERE " + where,
-	            nullptr, failure);
+	st = reader_.Exec("CLOSE flatwal_snapshot");
+	if (!st.ok()) return st;
+	return progress_.Exec("UPDATE flatwal.snapshot_progress SET finished_at = now(), updated_at = now() WHERE " + where);
 }
 
-bool InitialSnapshot::MarkDone(PgFailure* failure) {
-	return Exec(progress_, "UPDATE flatwal.snapshot_progress SET state = 'done', updated_at = now() WHERE slot_name = " +
-	                           QuoteLiteral(progress_, slot_), nullptr, failure);
+Status InitialSnapshot::MarkDone() {
+	return progress_.Exec("UPDATE flatwal.snapshot_progress SET state = 'done', updated_at = now() WHERE slot_name = " +
+	                      progress_.QuoteLiteral(slot_));
 }
 
 }  // namespace flatwal

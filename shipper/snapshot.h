@@ -9,14 +9,12 @@
 #ifndef FLATWAL_SNAPSHOT_H
 #define FLATWAL_SNAPSHOT_H
 
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include "replication.h"
+#include "pg_session.h"
 #include "status.h"
 
 namespace flatwal {
@@ -27,18 +25,16 @@ class InitialSnapshot {
 
 	InitialSnapshot(std::string conninfo, std::string slot, const std::atomic<int>* stop, Emit emit)
 	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), stop_(stop), emit_(std::move(emit)) {}
-	~InitialSnapshot();
 
-	// True when a snapshot for `slot` was started and did not finish.
-	static bool Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted,
-	                        PgFailure* failure);
+	// *interrupted: a snapshot for `slot` was started and did not finish.
+	static Status Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted);
 	// Before the slot is created: records the snapshot as pending, so that a
 	// crash from here on is recognised as an interrupted snapshot.
-	bool Prepare(PgFailure* failure);
+	Status Prepare();
 	// Reads every captured table inside the exported snapshot.
-	bool Run(const std::string& snapshot_name, uint64_t consistent_lsn, PgFailure* failure);
+	Status Run(const std::string& snapshot_name, uint64_t consistent_lsn);
 	// After Kafka acknowledged every frame: the snapshot is complete.
-	bool MarkDone(PgFailure* failure);
+	Status MarkDone();
 	uint64_t rows() const { return rows_; }
 
  private:
@@ -48,15 +44,16 @@ class InitialSnapshot {
 		std::string order_by;  // quoted key columns, or empty
 		int64_t estimate;
 	};
-	bool ReadTable(const Table& table, uint64_t consistent_lsn, PgFailure* failure);
+	Status ReadTable(const Table& table, uint64_t consistent_lsn);
+	// Emits the frames of a binary result's first column, one per row.
+	Status EmitRows(const PgResult& frames);
 	Status EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows);
-	bool Exec(PGconn* conn, const std::string& sql, PGresult** result, PgFailure* failure, int format = 0);
 
 	std::string conninfo_, slot_;
 	const std::atomic<int>* stop_;
 	Emit emit_;
-	PGconn* reader_ = nullptr;    // inside the exported snapshot
-	PGconn* progress_ = nullptr;  // writes progress as it goes
+	PgSession reader_;    // inside the exported snapshot
+	PgSession progress_;  // writes progress as it goes
 	uint64_t rows_ = 0;
 };
 

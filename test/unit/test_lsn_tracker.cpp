@@ -2,6 +2,8 @@
 // confirmed before Kafka acknowledged every message below it.
 #include "unit.h"
 
+#include <sys/time.h>
+
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -113,6 +115,49 @@ void latency_recorded_at_the_last_ack(void**) {
 	assert_int_equal(t.latencies().size(), 1);
 }
 
+// Latency quantiles follow the most recent commits however long the shipper
+// runs: they once froze after 4,194,304 commits, when samples stopped being kept.
+void latency_quantiles_move_after_millions_of_commits(void**) {
+	LsnTracker t;
+	timeval tv;
+	gettimeofday(&tv, nullptr);
+	const int64_t now = static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
+	const uint64_t slow_commits = (uint64_t{4} << 20) + 1000;
+	uint64_t lsn = 0;
+	for (uint64_t i = 0; i < slow_commits; ++i) {  // each commit an hour old: latency about 3,600 s
+		auto seq = t.Produced();
+		t.Boundary(++lsn, now - 3600 * int64_t{1000000});
+		t.Delivered(seq);
+	}
+	assert_true(t.latencies().Quantile(0.5, 10000) > 3000 * int64_t{1000000});
+	for (int i = 0; i < 10000; ++i) {  // then fresh commits: latency well under an hour
+		auto seq = t.Produced();
+		t.Boundary(++lsn, now);
+		t.Delivered(seq);
+	}
+	assert_int_equal(t.latencies().total(), slow_commits + 10000);
+	assert_true(t.latencies().Quantile(0.5, 10000) < 600 * int64_t{1000000});
+	assert_true(t.latencies().Quantile(0.99, 10000) < 600 * int64_t{1000000});
+	assert_true(t.latencies().max() > 3000 * int64_t{1000000});  // the largest is kept apart
+	assert_true(t.latencies().size() <= flatwal::LatencyWindow::kDefaultCapacity);
+}
+
+// The window keeps the newest samples in order once it has wrapped.
+void latency_window_keeps_the_newest(void**) {
+	flatwal::LatencyWindow w(4);
+	assert_int_equal(w.Quantile(0.5), -1);
+	assert_int_equal(w.max(), -1);
+	for (int64_t v = 1; v <= 6; ++v) w.Add(v * 10);
+	assert_int_equal(w.size(), 4);
+	assert_int_equal(w.total(), 6);
+	assert_int_equal(w[0], 30);
+	assert_int_equal(w[3], 60);
+	assert_int_equal(w.Quantile(0.0), 30);
+	assert_int_equal(w.Quantile(1.0, 2), 60);
+	assert_int_equal(w.Quantile(0.0, 2), 50);
+	assert_int_equal(w.max(), 60);
+}
+
 // Many transactions in flight, acks in random order: after every ack the
 // confirmed LSN equals the highest boundary whose messages are all acked.
 void random_acks_match_a_reference_model(void**) {
@@ -160,6 +205,8 @@ int main() {
 	    cmocka_unit_test(confirmed_never_moves_backwards),
 	    cmocka_unit_test(duplicate_and_unknown_reports_are_ignored),
 	    cmocka_unit_test(latency_recorded_at_the_last_ack),
+	    cmocka_unit_test(latency_quantiles_move_after_millions_of_commits),
+	    cmocka_unit_test(latency_window_keeps_the_newest),
 	    cmocka_unit_test(random_acks_match_a_reference_model),
 	};
 	return cmocka_run_group_tests_name("lsn_tracker", tests, nullptr, nullptr);

@@ -1,0 +1,86 @@
+// pg_session.h — the shipper's one way to talk to PostgreSQL through libpq:
+// connect, run a statement, quote, and turn every failure into a Status that
+// keeps PostgreSQL's message, detail and hint and says whether trying again
+// can help (ErrorKind::kUnavailable) or not (kRefused, kInvalidParameter, ...).
+//
+// Used by the replication connection, the initial snapshot and on-demand
+// snapshots, so all three classify errors the same way.
+#ifndef FLATWAL_PG_SESSION_H
+#define FLATWAL_PG_SESSION_H
+
+#include <libpq-fe.h>
+
+#include <string>
+
+#include "status.h"
+
+namespace flatwal {
+
+// Whether an error with this SQLSTATE can pass with time: lost connections
+// (class 08), server shutdown or restart (57P), too many connections (53300),
+// an object still in use (55006: a slot held by a walsender that is going
+// away), serialization failures and deadlocks (40001, 40P01).
+bool SqlStateIsTransient(const std::string& sqlstate);
+
+// A query result, freed with the object.
+class PgResult {
+ public:
+	PgResult() = default;
+	~PgResult() { Reset(nullptr); }
+	PgResult(const PgResult&) = delete;
+	PgResult& operator=(const PgResult&) = delete;
+
+	void Reset(PGresult* result) {
+		if (result_ != nullptr) PQclear(result_);
+		result_ = result;
+	}
+	int rows() const { return PQntuples(result_); }
+	int columns() const { return PQnfields(result_); }
+	bool is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+	const char* text(int row, int column) const { return PQgetvalue(result_, row, column); }
+	// A value of a binary-format result.
+	const uint8_t* bytes(int row, int column) const { return reinterpret_cast<const uint8_t*>(PQgetvalue(result_, row, column)); }
+	size_t length(int row, int column) const { return static_cast<size_t>(PQgetlength(result_, row, column)); }
+
+ private:
+	PGresult* result_ = nullptr;
+};
+
+class PgSession {
+ public:
+	enum class Kind { kSql, kReplication };  // kReplication: replication=database (a walsender that also answers SQL)
+	enum class Format { kText = 0, kBinary = 1 };
+
+	PgSession() = default;
+	~PgSession() { Close(); }
+	PgSession(const PgSession&) = delete;
+	PgSession& operator=(const PgSession&) = delete;
+
+	// Connects; `purpose` becomes the fallback application_name and names the
+	// connection in error messages. Authentication failures are kRefused.
+	Status Connect(const std::string& conninfo, Kind kind, const std::string& purpose);
+	bool connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+	void Close();
+
+	// Runs one statement; a result with rows, none, or the start of COPY BOTH
+	// (START_REPLICATION) is success.
+	Status Exec(const std::string& sql, PgResult* result = nullptr, Format format = Format::kText);
+
+	std::string QuoteLiteral(const std::string& text) const;
+	std::string QuoteIdentifier(const std::string& name) const;
+
+	// The error a failed result reports, classified by its SQLSTATE.
+	Status ResultError(const std::string& what, const PGresult* result) const;
+	// The error of the connection itself (not of a result), e.g. after a copy-stream call failed.
+	Status ConnectionError(const std::string& what) const;
+	PGconn* conn() const { return conn_; }
+
+ private:
+
+	PGconn* conn_ = nullptr;
+	std::string purpose_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_PG_SESSION_H
