@@ -8,6 +8,8 @@
 // Frames are rendered by the same code as flatwal.to_json() in PostgreSQL.
 #include <librdkafka/rdkafka.h>
 
+#include <getopt.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_reader.h"
 #include "json_string.h"
 #include "render_json.h"
 
@@ -37,15 +40,16 @@ void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partiti
 	}
 }
 
+// With a message: a usage error (stderr, exit 1); without: --help (stdout, exit 0).
 int Usage(const char* message) {
 	if (message) std::fprintf(stderr, "flatwal-consume: %s\n", message);
-	std::fprintf(stderr,
+	std::fprintf(message ? stderr : stdout,
 	             "usage: flatwal-consume -b HOST:PORT [-t TOPIC]... [-g GROUP] [--from-beginning]\n"
 	             "                       [--exit-when-idle MS] [-X key=value]...\n"
 	             "  -t TOPIC             a topic, or a regular expression starting with ^ (default: ^.*)\n"
 	             "  --from-beginning     start at the oldest message when the group has no offsets\n"
 	             "  --exit-when-idle MS  stop after MS without a message once partitions are assigned\n");
-	return 1;
+	return message ? 1 : 0;
 }
 
 void PrintMessage(const rd_kafka_message_t* m) {
@@ -59,10 +63,12 @@ void PrintMessage(const rd_kafka_message_t* m) {
 	if (m->payload == nullptr) {
 		line += "\"tombstone\"";
 	} else {
-		std::string json;
-		flatwal::Status st = flatwal::RenderFrameJson(static_cast<const uint8_t*>(m->payload), m->len, &json);
+		// Message values are a frame each; a value that is not (or is corrupt) is shown as an error line.
+		static flatwal::FrameScratch scratch;
+		const flatwal::wire::Event* event = nullptr;
+		flatwal::Status st = flatwal::ReadFrame(static_cast<const uint8_t*>(m->payload), m->len, &scratch, &event);
 		if (st.ok()) {
-			line += json;
+			flatwal::RenderEventJson(*event, &line);
 		} else {
 			line += "{\"error\":";
 			flatwal::AppendJsonString(st.message().data(), st.message().size(), &line);
@@ -82,25 +88,43 @@ int main(int argc, char** argv) {
 	bool from_beginning = false;
 	long idle_ms = -1;
 	std::vector<std::pair<std::string, std::string>> extra;
-	for (int i = 1; i < argc; ++i) {
-		std::string a = argv[i];
-		bool has_next = i + 1 < argc;
-		if (a == "-b" && has_next) brokers = argv[++i];
-		else if (a == "-t" && has_next) topics.push_back(argv[++i]);
-		else if (a == "-g" && has_next) group = argv[++i];
-		else if (a == "--from-beginning") from_beginning = true;
-		else if (a == "--exit-when-idle" && has_next) idle_ms = std::atol(argv[++i]);
-		else if (a == "-X" && has_next) {
-			std::string kv = argv[++i];
-			size_t eq = kv.find('=');
-			if (eq == std::string::npos || eq == 0) return Usage("-X needs KEY=VALUE");
-			extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-		} else if (a == "-h" || a == "--help") {
-			return Usage(nullptr);
-		} else {
-			return Usage(("unknown argument " + a).c_str());
+	enum { kFromBeginning = 256, kExitWhenIdle };
+	static const option kLongOptions[] = {
+	    {"brokers", required_argument, nullptr, 'b'},
+	    {"topic", required_argument, nullptr, 't'},
+	    {"group", required_argument, nullptr, 'g'},
+	    {"from-beginning", no_argument, nullptr, kFromBeginning},
+	    {"exit-when-idle", required_argument, nullptr, kExitWhenIdle},
+	    {"kafka", required_argument, nullptr, 'X'},
+	    {"help", no_argument, nullptr, 'h'},
+	    {nullptr, 0, nullptr, 0},
+	};
+	opterr = 0;
+	for (int c; (c = getopt_long(argc, argv, ":b:t:g:X:h", kLongOptions, nullptr)) != -1;) {
+		switch (c) {
+			case 'b': brokers = optarg; break;
+			case 't': topics.push_back(optarg); break;
+			case 'g': group = optarg; break;
+			case kFromBeginning: from_beginning = true; break;
+			case kExitWhenIdle: {
+				char* end = nullptr;
+				idle_ms = std::strtol(optarg, &end, 10);
+				if (*optarg == '\0' || *end != '\0' || idle_ms < 0) return Usage("--exit-when-idle needs milliseconds");
+				break;
+			}
+			case 'X': {
+				std::string kv = optarg;
+				size_t eq = kv.find('=');
+				if (eq == std::string::npos || eq == 0) return Usage("-X needs KEY=VALUE");
+				extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+				break;
+			}
+			case 'h': return Usage(nullptr);
+			case ':': return Usage((std::string("option ") + argv[optind - 1] + " needs a value").c_str());
+			default: return Usage((std::string("unknown argument ") + argv[optind - 1]).c_str());
 		}
 	}
+	if (optind < argc) return Usage((std::string("unknown argument ") + argv[optind]).c_str());
 	if (brokers.empty()) return Usage("no brokers given (-b)");
 	if (topics.empty()) topics.push_back("^.*");
 

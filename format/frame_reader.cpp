@@ -33,7 +33,11 @@ Status CheckArrays(const wire::Row* row) {
 }
 
 Status CheckFormatRules(const wire::Event& event) {
-	if (event.body_type() != wire::Body::Change || event.body() == nullptr) return Status::Ok();
+	// FlatBuffers accepts a union whose type is set and whose table is missing.
+	if (event.body_type() != wire::Body::NONE && event.body() == nullptr)
+		return Status::Error(ErrorKind::kInvalidData, "corrupt flatwal frame",
+		                     "The frame names an event type but carries no event.");
+	if (event.body_type() != wire::Body::Change) return Status::Ok();
 	const wire::Change* change = event.body_as_Change();
 	Status st = CheckArrays(change->before());
 	return st.ok() ? CheckArrays(change->after()) : st;

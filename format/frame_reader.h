@@ -33,8 +33,9 @@ class FrameScratch {
 
 // Verifies a bare frame that is already 8-byte aligned: file identifier,
 // FlatBuffers structure, format version, and the rules of the format that
-// the schema cannot state (arrays of at most kMaxArrayDimensions dimensions
-// whose elements are not arrays). On success *event points into `frame`.
+// the schema cannot state (an event type comes with its event; arrays have
+// at most kMaxArrayDimensions dimensions and elements that are not arrays).
+// On success *event points into `frame`.
 Status VerifyFrame(const uint8_t* frame, size_t length, const wire::Event** event);
 
 // Reads a bare frame at any alignment: verified in place when it is

@@ -1,6 +1,8 @@
 // config.cpp — see config.h. One table of settings; every source goes through ApplySetting.
 #include "config.h"
 
+#include <getopt.h>
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -207,85 +209,120 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, ShipperCo
 	return Status::Ok();
 }
 
+namespace {
+
+struct Flag {
+	char shortname;    // 0: long only
+	const char* longname;
+	const char* key;   // the setting it sets, or nullptr
+	const char* fixed; // the value of a flag that takes none, or nullptr
+};
+
+const Flag kFlags[] = {
+    {'d', "dbname", "postgres.conninfo", nullptr},
+    {'S', "slot", "postgres.slot", nullptr},
+    {0, "no-create-slot", "postgres.create_slot", "false"},
+    {'s', "status-interval", "postgres.status_interval_ms", nullptr},
+    {0, "batch-bytes", "postgres.batch_bytes", nullptr},
+    {'b', "brokers", "kafka.bootstrap.servers", nullptr},
+    {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
+    {0, "no-tombstones", "shipper.tombstones", "false"},
+    {0, "transactions-topic", "shipper.transactions_topic", "true"},
+    {0, "shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
+    {0, "snapshot", "shipper.snapshot", nullptr},
+    {0, "metrics-file", "shipper.metrics_file", nullptr},
+    {'v', "verbose", "shipper.log_level", "debug"},
+    {'q', "quiet", "shipper.log_level", "warning"},
+    {'X', "kafka", nullptr, nullptr},
+    {'c', "config", nullptr, nullptr},
+    {'V', "version", nullptr, "version"},
+    {'?', "help", nullptr, "help"},
+};
+constexpr int kFlagCount = sizeof kFlags / sizeof kFlags[0];
+constexpr int kLongOnly = 256;  // getopt_long's value for kFlags[i] without a short name: kLongOnly + i
+
+// -X KEY=VALUE: a librdkafka property, never a secret (command lines are visible to every user).
+Status ApplyKafkaFlag(const std::string& value, ShipperConfig* config) {
+	size_t eq = value.find('=');
+	if (eq == std::string::npos || eq == 0)
+		return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE", "The argument was \"" + value + "\".",
+		                     "For example: -X acks=all");
+	std::string key = "kafka." + value.substr(0, eq);
+	if (IsSecret(key))
+		return Status::Error(ErrorKind::kInvalidParameter, "secret setting " + key + " given on the command line",
+		                     "Command lines are visible to every user of the machine.",
+		                     "Put it in the config file or in FLATWAL_KAFKA_... environment variables.");
+	return ApplySetting(key, value.substr(eq + 1), config);
+}
+
+Status ApplyFlag(const Flag& flag, const char* value, CommandLine* command, ShipperConfig* config) {
+	const std::string name = flag.longname;
+	if (name == "help") command->help = true;
+	else if (name == "version") command->version = true;
+	else if (name == "config") command->config_file = value;
+	else if (name == "kafka") return ApplyKafkaFlag(value, config);
+	else return ApplySetting(flag.key, flag.fixed != nullptr ? flag.fixed : value, config);
+	return Status::Ok();
+}
+
+// The flag an option character or long-only value stands for; nullptr if none.
+const Flag* FlagFor(int c) {
+	if (c >= kLongOnly && c < kLongOnly + kFlagCount) return &kFlags[c - kLongOnly];
+	for (const Flag& f : kFlags)
+		if (f.shortname != 0 && f.shortname == c) return &f;
+	return nullptr;
+}
+
+// What getopt_long complained about, in the words of the old parser.
+Status FlagError(int c, const std::string& arg) {
+	std::string name = arg.substr(0, arg.find('='));
+	if (c == ':') return Status::Error(ErrorKind::kInvalidParameter, "option " + name + " needs a value");
+	for (const Flag& f : kFlags)
+		if (name == std::string("--") + f.longname && f.fixed != nullptr && arg.find('=') != std::string::npos)
+			return Status::Error(ErrorKind::kInvalidParameter, "option " + name + " takes no value");
+	return Status::Error(ErrorKind::kInvalidParameter, "unknown option \"" + arg + "\"", {},
+	                     "Try \"flatwal-shipper --help\".");
+}
+
+}  // namespace
+
 Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* command, ShipperConfig* config) {
-	struct Flag {
-		const char* shortname;
-		const char* longname;
-		const char* key;        // setting it sets, or nullptr
-		const char* fixed;      // value for flags that take none
-	};
-	static const Flag kFlags[] = {
-	    {"-d", "--dbname", "postgres.conninfo", nullptr},
-	    {"-S", "--slot", "postgres.slot", nullptr},
-	    {nullptr, "--no-create-slot", "postgres.create_slot", "false"},
-	    {"-s", "--status-interval", "postgres.status_interval_ms", nullptr},
-	    {nullptr, "--batch-bytes", "postgres.batch_bytes", nullptr},
-	    {"-b", "--brokers", "kafka.bootstrap.servers", nullptr},
-	    {"-t", "--topic-prefix", "shipper.topic_prefix", nullptr},
-	    {nullptr, "--no-tombstones", "shipper.tombstones", "false"},
-	    {nullptr, "--transactions-topic", "shipper.transactions_topic", "true"},
-	    {nullptr, "--shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
-	    {nullptr, "--snapshot", "shipper.snapshot", nullptr},
-	    {nullptr, "--metrics-file", "shipper.metrics_file", nullptr},
-	    {"-v", "--verbose", "shipper.log_level", "debug"},
-	    {"-q", "--quiet", "shipper.log_level", "warning"},
-	    {"-X", "--kafka", nullptr, nullptr},
-	    {"-c", "--config", nullptr, nullptr},
-	    {"-V", "--version", nullptr, "version"},
-	    {"-?", "--help", nullptr, "help"},
-	};
-	for (size_t i = 0; i < args.size(); ++i) {
-		std::string arg = args[i], value;
-		bool has_inline = false;
-		if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
-			value = arg.substr(arg.find('=') + 1);
-			arg = arg.substr(0, arg.find('='));
-			has_inline = true;
-		}
-		const Flag* flag = nullptr;
-		for (const Flag& f : kFlags)
-			if ((f.shortname && arg == f.shortname) || arg == f.longname) flag = &f;
-		if (flag == nullptr)
-			return Status::Error(ErrorKind::kInvalidParameter, "unknown option \"" + args[i] + "\"", {},
-			                     "Try \"flatwal-shipper --help\".");
-		if (flag->fixed != nullptr) {
-			if (has_inline)
-				return Status::Error(ErrorKind::kInvalidParameter, "option " + arg + " takes no value");
-			std::string fixed = flag->fixed;
-			if (fixed == "help") command->help = true;
-			else if (fixed == "version") command->version = true;
-			else {
-				Status st = ApplySetting(flag->key, fixed, config);
-				if (!st.ok()) return st;
-			}
-			continue;
-		}
-		if (!has_inline) {
-			if (i + 1 >= args.size())
-				return Status::Error(ErrorKind::kInvalidParameter, "option " + arg + " needs a value");
-			value = args[++i];
-		}
-		if (std::string(flag->longname) == "--config") {
-			command->config_file = value;
-			continue;
-		}
-		std::string key = flag->key ? flag->key : "";
-		if (std::string(flag->longname) == "--kafka") {
-			size_t eq = value.find('=');
-			if (eq == std::string::npos || eq == 0)
-				return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE",
-				                     "The argument was \"" + value + "\".", "For example: -X acks=all");
-			key = "kafka." + value.substr(0, eq);
-			value = value.substr(eq + 1);
-			if (IsSecret(key))
-				return Status::Error(ErrorKind::kInvalidParameter,
-				                     "secret setting " + key + " given on the command line",
-				                     "Command lines are visible to every user of the machine.",
-				                     "Put it in the config file or in FLATWAL_KAFKA_... environment variables.");
-		}
-		Status st = ApplySetting(key, value, config);
+	// getopt_long, as pg_recvlogical parses its flags; ':' first: report a
+	// missing value as ':', and print nothing itself.
+	std::string shorts = ":";
+	std::vector<option> longs;
+	for (int i = 0; i < kFlagCount; ++i) {
+		const Flag& f = kFlags[i];
+		const int arg = f.fixed != nullptr ? no_argument : required_argument;
+		if (f.shortname != 0) shorts += std::string(1, f.shortname) + (arg == required_argument ? ":" : "");
+		// '?' (-?) is also getopt's error value, so --help gets a value of its own.
+		const bool own_value = f.shortname == 0 || f.shortname == '?';
+		longs.push_back({f.longname, arg, nullptr, own_value ? kLongOnly + i : f.shortname});
+	}
+	longs.push_back({nullptr, 0, nullptr, 0});
+	std::vector<std::string> owned(1, "flatwal-shipper");
+	owned.insert(owned.end(), args.begin(), args.end());
+	std::vector<char*> argv;
+	for (std::string& a : owned) argv.push_back(&a[0]);
+	argv.push_back(nullptr);
+	const int argc = static_cast<int>(owned.size());
+	opterr = 0;
+	optind = 0;  // glibc: start over, so the command line can be parsed more than once
+	for (;;) {
+		const int seen = optind;
+		int c = getopt_long(argc, argv.data(), shorts.c_str(), longs.data(), nullptr);
+		if (c == -1) break;
+		const std::string arg = argv[seen < 1 ? 1 : seen];
+		// '?' is both getopt's "unknown option" and -?, the short form of --help.
+		const bool failed = c == ':' || (c == '?' && arg != "-?");
+		const Flag* flag = failed ? nullptr : FlagFor(c);
+		if (flag == nullptr) return FlagError(c, arg);
+		Status st = ApplyFlag(*flag, optarg, command, config);
 		if (!st.ok()) return st;
 	}
+	if (optind < argc)
+		return Status::Error(ErrorKind::kInvalidParameter, "unknown option \"" + std::string(argv[optind]) + "\"", {},
+		                     "Try \"flatwal-shipper --help\".");
 	return Status::Ok();
 }
 

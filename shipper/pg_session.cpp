@@ -31,6 +31,7 @@ bool AuthenticationFailed(PGconn* conn) {
 }  // namespace
 
 bool SqlStateIsTransient(const std::string& sqlstate) {
+	if (sqlstate == "08P01") return false;  // a protocol violation: the same request fails again
 	return sqlstate.compare(0, 2, "08") == 0 || sqlstate.compare(0, 3, "57P") == 0 || sqlstate == "53300" ||
 	       sqlstate == "55006" || sqlstate == "40001" || sqlstate == "40P01";
 }
@@ -61,7 +62,11 @@ void PgSession::Close() {
 
 Status PgSession::Exec(const std::string& sql, PgResult* result, Format format) {
 	if (conn_ == nullptr) return Status::Error(ErrorKind::kUnavailable, "not connected to PostgreSQL (" + purpose_ + ")");
-	PGresult* r = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, static_cast<int>(format));
+	// A replication connection speaks only the simple query protocol: binary
+	// results (extended protocol) are for plain SQL sessions.
+	PGresult* r = format == Format::kText
+	                  ? PQexec(conn_, sql.c_str())
+	                  : PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, static_cast<int>(format));
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_BOTH) {
 		if (result != nullptr) result->Reset(r);

@@ -17,7 +17,7 @@
 namespace flatwal {
 
 // Whether an error with this SQLSTATE can pass with time: lost connections
-// (class 08), server shutdown or restart (57P), too many connections (53300),
+// (class 08, but not 08P01, a protocol violation), server shutdown or restart (57P), too many connections (53300),
 // an object still in use (55006: a slot held by a walsender that is going
 // away), serialization failures and deadlocks (40001, 40P01).
 bool SqlStateIsTransient(const std::string& sqlstate);
@@ -63,7 +63,7 @@ class PgSession {
 	void Close();
 
 	// Runs one statement; a result with rows, none, or the start of COPY BOTH
-	// (START_REPLICATION) is success.
+	// (START_REPLICATION) is success. Binary results need a plain SQL session.
 	Status Exec(const std::string& sql, PgResult* result = nullptr, Format format = Format::kText);
 
 	std::string QuoteLiteral(const std::string& text) const;

@@ -50,6 +50,13 @@ class Router {
 	std::string TransactionsTopic() const { return options_.topic_prefix + ".flatwal.tx"; }
 
  private:
+	Status RouteChange(const wire::Change& change, std::vector<OutMessage>* out);
+	void RouteTruncate(const wire::Truncate& truncate, std::vector<OutMessage>* out) const;
+	void RouteSchema(const wire::Schema& schema, std::vector<OutMessage>* out);
+	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, std::vector<OutMessage>* out) const;
+	void RouteMessage(const wire::Message& message, std::vector<OutMessage>* out) const;
+	void RouteTransaction(bool begin, uint32_t xid, std::vector<OutMessage>* out) const;
+
 	RouterOptions options_;
 	TableCatalog* catalog_;
 };

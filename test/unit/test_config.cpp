@@ -89,6 +89,25 @@ void command_line_errors(void**) {
 	assert_string_eq(flatwal::ParseCommandLine({"--slot=Bad-Name"}, &cmd, &c).message(), "invalid value for postgres.slot");
 	assert_string_eq(flatwal::ParseCommandLine({"--no-tombstones=1"}, &cmd, &c).message(),
 	                 "option --no-tombstones takes no value");
+	assert_string_eq(flatwal::ParseCommandLine({"-d", "x", "stray"}, &cmd, &c).message(), "unknown option \"stray\"");
+}
+
+// getopt_long, as pg_recvlogical: -? and --help, clustered short flags, parsed again from the start.
+void help_version_and_clustered_flags(void**) {
+	for (const char* help : {"-?", "--help"}) {
+		ShipperConfig c;
+		flatwal::CommandLine cmd;
+		assert_true(flatwal::ParseCommandLine({help}, &cmd, &c).ok());
+		assert_true(cmd.help);
+	}
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_true(flatwal::ParseCommandLine({"-Vv", "--status-interval", "250"}, &cmd, &c).ok());
+	assert_true(cmd.version);
+	assert_int_equal(static_cast<int>(c.log_level), static_cast<int>(flatwal::LogLevel::kDebug));
+	assert_int_equal(c.status_interval_ms, 250);
+	assert_true(flatwal::ParseCommandLine({"-s", "300"}, &cmd, &c).ok());
+	assert_int_equal(c.status_interval_ms, 300);
 }
 
 void secrets_stay_off_the_command_line_and_out_of_messages(void**) {
@@ -119,6 +138,7 @@ int main() {
 	    cmocka_unit_test(environment_overrides_file),
 	    cmocka_unit_test(command_line_flags),
 	    cmocka_unit_test(command_line_errors),
+	    cmocka_unit_test(help_version_and_clustered_flags),
 	    cmocka_unit_test(secrets_stay_off_the_command_line_and_out_of_messages),
 	    cmocka_unit_test(validation_says_what_is_missing),
 	};

@@ -13,7 +13,7 @@ using std::chrono::milliseconds;
 void transient_sqlstates(void**) {
 	for (const char* code : {"08006", "08001", "57P01", "57P03", "53300", "55006", "40001", "40P01"})
 		assert_true(flatwal::SqlStateIsTransient(code));
-	for (const char* code : {"42P01", "42501", "28P01", "28000", "55000", "3D000", "22023", "0A000", ""})
+	for (const char* code : {"42P01", "42501", "28P01", "28000", "55000", "3D000", "22023", "0A000", "08P01", ""})
 		assert_false(flatwal::SqlStateIsTransient(code));
 }
 

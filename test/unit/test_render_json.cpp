@@ -227,6 +227,18 @@ void frames_read_at_any_alignment(void**) {
 	}
 }
 
+// A union type without its table passes FlatBuffers' verifier; readers
+// would then follow a null pointer.
+void event_type_without_event_is_refused(void**) {
+	fb::FlatBufferBuilder b;
+	b.Finish(wire::CreateEvent(b, 1, wire::Body::Change, 0), wire::EventIdentifier());
+	flatwal::FrameScratch scratch;
+	const wire::Event* event = nullptr;
+	flatwal::Status st = flatwal::ReadFrame(b.GetBufferPointer(), b.GetSize(), &scratch, &event);
+	assert_false(st.ok());
+	assert_string_eq(st.detail(), "The frame names an event type but carries no event.");
+}
+
 void lsn_text_like_postgres(void**) {
 	assert_string_eq(flatwal::LsnText(0), "0/0");
 	assert_string_eq(flatwal::LsnText(0x16B3748), "0/16B3748");
@@ -364,6 +376,7 @@ int main() {
 	    cmocka_unit_test(arrays_of_three_dimensions),
 	    cmocka_unit_test(array_dimensions_are_bounded),
 	    cmocka_unit_test(frames_read_at_any_alignment),
+	    cmocka_unit_test(event_type_without_event_is_refused),
 	    cmocka_unit_test(lsn_text_like_postgres),
 	    cmocka_unit_test(short_vectors_and_unknown_kinds),
 	    cmocka_unit_test(data_slices_and_bad_ends),
