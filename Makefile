@@ -14,7 +14,7 @@ FLATC     ?= flatc
 MODULE_big = flatwal
 PLUGIN_SRCS = decoder encoder guard options relation_info snapshot_functions sql_functions stored_text
 # format/: frames read, written and rendered; pure C++ shared by the extension and the programs.
-FORMAT_SRCS = frame_builder frame_reader render_json row_packer wire_names
+FORMAT_SRCS = datetime_text frame_builder frame_reader render_json row_packer wire_names
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) $(addprefix format/,$(addsuffix .o,$(FORMAT_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
@@ -94,6 +94,7 @@ $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_track
 $(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp shipper/pg_session.cpp shipper/pg_session.h common/backoff.h
 $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
+$(BUILD)/unit/test_config: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
 	$(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 

@@ -19,13 +19,13 @@ scripts/install-deps.sh >/dev/null
 make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
 
 source test/lib/cluster.sh
+source test/lib/itest.sh
 work=$(mktemp -d /tmp/flatwal-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
 trap 'cluster_stop "$work/pg"; rm -rf "$work"' EXIT
 cluster_start "$work/pg" "$port" "shared_buffers = '1GB'" "logical_decoding_work_mem = '256MB'" "wal_sender_timeout = 0"
-conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" "$@"; }
+conn=$(conninfo)
 
 # name | plugin | options for peek (SQL list) | options for pg_recvlogical
 PLUGINS=(

@@ -18,41 +18,20 @@ scripts/install-deps.sh >/dev/null
 make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
 
 source test/lib/cluster.sh
+source test/lib/itest.sh
 work=$(mktemp -d /tmp/flatwal-shipper-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
-broker_pid="" shipper_pid=""
-stop_all() {
-	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null
-	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null
-	cluster_stop "$work/pg"
-	rm -rf "$work"
-}
-trap stop_all EXIT
+trap 'stop_started; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
 cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
-conn="host=127.0.0.1 port=$port user=postgres dbname=postgres"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$conn" "$@"; }
-build/bin/flatwal-test-broker --brokers 1 --bootstrap-file "$work/bootstrap" --max-seconds 3600 >/dev/null 2>&1 &
-broker_pid=$!
-for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-bootstrap=$(cat "$work/bootstrap")
+start_test_broker --brokers 1 --max-seconds 3600
 
 sql >/dev/null <bench/orders.sql
 sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('bench', 'flatwal')" >/dev/null
 
 field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 run_shipper() {  # $1 = log file
-	build/bin/flatwal-shipper -d "$conn" -b "$bootstrap" --slot bench --no-create-slot -s 100 \
-		-X queue.buffering.max.messages=1000000 >"$1" 2>&1 &
-	shipper_pid=$!
-}
-wait_confirmed() {  # $1 = LSN; bounded
-	for _ in $(seq 1 6000); do
-		[ "$(sql -c "SELECT confirmed_flush_lsn >= '$1' FROM pg_replication_slots WHERE slot_name = 'bench'")" = t ] && return 0
-		sleep 0.05
-	done
-	echo "shipper did not reach $1" >&2
-	return 1
+	start_shipper "$1" --slot bench --no-create-slot -s 100 -X queue.buffering.max.messages=1000000
 }
 
 echo "== 1. throughput: draining $EVENTS changes waiting in the slot"
@@ -61,7 +40,7 @@ sql -c "CALL orders_workload($half, false)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 t0=$(date +%s.%N)
 run_shipper "$work/drain.log"
-wait_confirmed "$end_lsn"
+wait_confirmed bench "$end_lsn" 300
 elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
 # Move the slot's restart point past the backlog before step 2: decoding
 # restarts from a running-transactions record, which a checkpoint writes, and
@@ -70,7 +49,7 @@ elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
 # its first new commit, and step 2 would count that as latency.
 sql -c "CHECKPOINT"
 sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-2, 0, 'restart point', 0)"
-wait_confirmed "$(sql -c "SELECT pg_current_wal_lsn()")"
+wait_confirmed bench
 kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
 messages=$(field "$work/drain.log" messages)
 bytes=$(field "$work/drain.log" bytes)
@@ -92,11 +71,11 @@ for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency.log" && break; 
 # Warm up (topic metadata, connections) before the load; its own latency still
 # counts as a sample.
 sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0)"
-wait_confirmed "$(sql -c "SELECT pg_current_wal_lsn()")"
+wait_confirmed bench
 "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 4 -j 2 -R $((RATE / 10)) -T "$SECONDS_LOAD" \
 	-f "$work/load.sql" postgres >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log"; exit 1; }
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
-wait_confirmed "$end_lsn"
+wait_confirmed bench "$end_lsn" 300
 kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
 printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \

@@ -1,5 +1,4 @@
-// render_json.cpp — see render_json.h. Calendar arithmetic is proleptic
-// Gregorian with astronomical year numbering (year 0 = 1 BC).
+// render_json.cpp — see render_json.h.
 #include "render_json.h"
 
 #include <charconv>
@@ -8,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "datetime_text.h"
 #include "frame_reader.h"
 #include "json_string.h"
 #include "lsn.h"
@@ -18,9 +18,6 @@ namespace flatwal {
 namespace {
 
 using namespace wire;
-
-constexpr int64_t kMicrosPerSecond = 1000000;
-constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
 
 void AppendRaw(std::string* out, const char* s) { out->append(s); }
 
@@ -50,53 +47,12 @@ void AppendFloat(std::string* out, double v) {
 	out->append(buf, res.ptr);
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// Howard Hinnant's civil_from_days.
-void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) {
-	days += 719468;
-	const int64_t era = FloorDiv(days, 146097);
-	const unsigned doe = static_cast<unsigned>(days - era * 146097);
-	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	const unsigned mp = (5 * doy + 2) / 153;
-	*day = doy - (153 * mp + 2) / 5 + 1;
-	*month = mp < 10 ? mp + 3 : mp - 9;
-	*year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2);
-}
-
-void AppendDate(std::string* out, int64_t days) {
-	int64_t y;
-	unsigned m, d;
-	CivilFromDays(days, &y, &m, &d);
-	char buf[40];
-	snprintf(buf, sizeof buf, y < 0 ? "-%04" PRId64 "-%02u-%02u" : "%04" PRId64 "-%02u-%02u", y < 0 ? -y : y, m, d);
-	out->append(buf);
-}
-
-// hh:mm:ss[.ffffff], trailing zeros of the fraction dropped.
-void AppendTimeOfDay(std::string* out, int64_t micros) {
-	int64_t secs = micros / kMicrosPerSecond, frac = micros % kMicrosPerSecond;
-	char buf[32];
-	snprintf(buf, sizeof buf, "%02d:%02d:%02d", int(secs / 3600), int(secs / 60 % 60), int(secs % 60));
-	out->append(buf);
-	if (frac != 0) {
-		snprintf(buf, sizeof buf, ".%06d", int(frac));
-		size_t len = strlen(buf);
-		while (buf[len - 1] == '0') --len;
-		out->append(buf, len);
-	}
-}
-
 void AppendTimestamp(std::string* out, int64_t micros, bool utc) {
 	if (micros == INT64_MIN) return AppendRaw(out, "\"-infinity\"");
 	if (micros == INT64_MAX) return AppendRaw(out, "\"infinity\"");
 	int64_t days = FloorDiv(micros, kMicrosPerDay);
 	out->push_back('"');
-	AppendDate(out, days);
-	out->push_back('T');
-	AppendTimeOfDay(out, micros - days * kMicrosPerDay);
-	if (utc) out->push_back('Z');
+	AppendIsoTimestamp(days, micros - days * kMicrosPerDay, utc, out);
 	out->push_back('"');
 }
 
@@ -208,17 +164,17 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 			if (v.integer == INT32_MIN) return AppendRaw(out, "\"-infinity\"");
 			if (v.integer == INT32_MAX) return AppendRaw(out, "\"infinity\"");
 			out->push_back('"');
-			AppendDate(out, v.integer);
+			AppendIsoDate(v.integer, out);
 			out->push_back('"');
 			return;
 		case Kind::Time:
 			out->push_back('"');
-			AppendTimeOfDay(out, v.integer);
+			AppendTimeOfDay(v.integer, out);
 			out->push_back('"');
 			return;
 		case Kind::TimeTz:
 			out->push_back('"');
-			AppendTimeOfDay(out, v.timetz.micros());
+			AppendTimeOfDay(v.timetz.micros(), out);
 			AppendZoneOffset(out, v.timetz.offset_seconds());
 			out->push_back('"');
 			return;

@@ -2,6 +2,7 @@
 // Seam file: no destructible locals across PostgreSQL calls (see pg.h).
 #include "encoder.h"
 
+#include "datetime_text.h"
 #include "frame_builder.h"
 #include "frames.h"
 #include "row_packer.h"
@@ -40,6 +41,22 @@ wire::ReplicaIdentity IdentityOf(char relreplident) {
 		case REPLICA_IDENTITY_INDEX: return wire::ReplicaIdentity::Index;
 		default: return wire::ReplicaIdentity::Default;
 	}
+}
+
+// The wire counts timestamps in microseconds since 1970 in an int64, with
+// INT64_MAX meaning infinity; PostgreSQL counts from 2000, so its last ~30
+// years (from 294247-01-10 04:00:54.775807) do not fit that count. Those few
+// values go as TextOutput in the ISO text to_json shows for timestamps
+// (whatever the session's DateStyle): exact, never wrapped.
+bool FitsWireTimestamp(Timestamp pg_micros) {
+	return TIMESTAMP_NOT_FINITE(pg_micros) || pg_micros < PG_INT64_MAX - kUnixEpochMicros;
+}
+
+void AddIsoTimestampText(Timestamp pg_micros, bool utc, std::string* scratch, RowPacker* row) {
+	const int64 pg_days = FloorDiv(pg_micros, kMicrosPerDay);
+	scratch->clear();
+	AppendIsoTimestamp(pg_days + kUnixEpochDays, pg_micros - pg_days * kMicrosPerDay, utc, scratch);
+	row->AddText(wire::Kind::TextOutput, scratch->data(), scratch->size());
 }
 
 }  // namespace
@@ -218,9 +235,13 @@ void FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* elem
 			// PostgreSQL stores the zone as seconds west of UTC; the wire says east.
 			return row->AddTimeTz(t->time, -t->zone);
 		}
-		case ValueKind::kTimestamp: return row->AddInt(wire::Kind::Timestamp, UnixMicros(DatumGetTimestamp(value)));
-		case ValueKind::kTimestampTz:
-			return row->AddInt(wire::Kind::TimestampTz, UnixMicros(DatumGetTimestampTz(value)));
+		case ValueKind::kTimestamp:
+		case ValueKind::kTimestampTz: {
+			const Timestamp micros = DatumGetTimestamp(value);  // timestamptz has the same representation
+			const bool utc = codec.kind == ValueKind::kTimestampTz;
+			if (!FitsWireTimestamp(micros)) return AddIsoTimestampText(micros, utc, &text_, row);
+			return row->AddInt(utc ? wire::Kind::TimestampTz : wire::Kind::Timestamp, UnixMicros(micros));
+		}
 		case ValueKind::kInterval: {
 			Interval* iv = DatumGetIntervalP(value);
 			return row->AddInterval(iv->month, iv->day, iv->time);

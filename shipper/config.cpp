@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <libpq-fe.h>
 
 #include <algorithm>
 #include <cctype>
@@ -144,6 +145,18 @@ std::string KnownKeys() {
 
 }  // namespace
 
+bool ConninfoHasPassword(const std::string& conninfo) {
+	char* error = nullptr;
+	PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+	if (error != nullptr) PQfreemem(error);
+	if (options == nullptr) return false;  // unparsable: connecting reports it
+	bool found = false;
+	for (PQconninfoOption* o = options; o->keyword != nullptr; ++o)
+		if (std::string(o->keyword) == "password" && o->val != nullptr && o->val[0] != '\0') found = true;
+	PQconninfoFree(options);
+	return found;
+}
+
 bool IsSecret(const std::string& key) {
 	std::string k = LowerCase(key);
 	return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
@@ -255,8 +268,20 @@ Status ApplyKafkaFlag(const std::string& value, ShipperConfig* config) {
 	return ApplySetting(key, value.substr(eq + 1), config);
 }
 
+// -d CONNINFO: like -X secrets, a password there is visible to every user in ps.
+Status CheckConninfoFlag(const std::string& conninfo) {
+	if (!ConninfoHasPassword(conninfo)) return Status::Ok();
+	return Status::Error(ErrorKind::kInvalidParameter, "password given in the command-line conninfo (-d)",
+	                     "Command lines are visible to every user of the machine.",
+	                     "Use PGPASSWORD, ~/.pgpass, or conninfo under [postgres] in the config file.");
+}
+
 Status ApplyFlag(const Flag& flag, const char* value, CommandLine* command, ShipperConfig* config) {
 	const std::string name = flag.longname;
+	if (name == "dbname") {
+		Status st = CheckConninfoFlag(value);
+		if (!st.ok()) return st;
+	}
 	if (name == "help") command->help = true;
 	else if (name == "version") command->version = true;
 	else if (name == "config") command->config_file = value;

@@ -59,6 +59,7 @@ Status KafkaProducer::Open(const ShipperConfig& config) {
 		}
 		rd_kafka_conf_set(conf, kv.first, kv.second, err, sizeof err);
 	}
+	rd_kafka_conf_set_log_cb(conf, &KafkaProducer::OnLog);
 	rd_kafka_conf_set_dr_msg_cb(conf, &KafkaProducer::OnDelivery);
 	rd_kafka_conf_set_error_cb(conf, &KafkaProducer::OnError);
 	rd_kafka_conf_set_opaque(conf, this);
@@ -83,6 +84,14 @@ void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, v
 		                             "Nothing from this message on is confirmed to PostgreSQL; fix the cause "
 		                             "(topic exists or auto-creation is on, ACLs, message.max.bytes) and restart.");
 	}
+}
+
+// librdkafka's own lines (syslog levels) go through the shipper's logger, so
+// stderr holds one format. Called from librdkafka's threads: Log writes each
+// line with one write().
+void KafkaProducer::OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+	LogLevel ours = level <= 3 ? LogLevel::kError : level == 4 ? LogLevel::kWarning : level <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
+	Log(ours, message, {{"source", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
 }
 
 void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {

@@ -46,6 +46,7 @@ class KafkaProducer {
  private:
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
 	static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+	static void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message);
 	void LookUpTopicOnce(const std::string& topic);
 	LsnTracker* tracker_;
 	std::unordered_set<std::string> looked_up_;  // topics whose metadata was asked for

@@ -29,25 +29,33 @@ fi
 passed=$(grep -c '\.\.\. ok' build/regress/summary.txt || true)
 failed=$(grep -c '\.\.\. FAILED' build/regress/summary.txt || true)
 
-# suite NAME CHECKS COMMAND...: runs one suite; CHECKS is how many checks it makes.
+# suite NAME COMMAND...: runs one suite and adds up the "N passed, M failed"
+# line it prints last; a suite that fails without saying so counts as one failure.
 suite() {
-	local name=$1 checks=$2
-	shift 2
+	local name=$1 log counts suite_passed suite_failed suite_status=0
+	shift
 	echo "== $name"
-	if "$@"; then
-		passed=$((passed + checks))
-	else
-		failed=$((failed + 1))
-		status=1
+	log=$(mktemp /tmp/flatwal-suite.XXXXXX)
+	"$@" 2>&1 | tee "$log" || suite_status=$?
+	counts=$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)
+	rm -f "$log"
+	suite_passed=$(echo "$counts" | sed -nE 's/^([0-9]+) passed.*/\1/p')
+	suite_failed=$(echo "$counts" | sed -nE 's/.* ([0-9]+) failed$/\1/p')
+	if [ -z "$counts" ] || { [ "$suite_status" != 0 ] && [ "$suite_failed" = 0 ]; }; then
+		echo "$name: exit $suite_status without a failure count; counted as one failure"
+		suite_passed=${suite_passed:-0} suite_failed=$((${suite_failed:-0} + 1))
 	fi
+	passed=$((passed + suite_passed))
+	failed=$((failed + suite_failed))
+	[ "$suite_failed" = 0 ] || status=1
 }
-suite "differential check against contrib's test_decoding" 1 \
+suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
-suite "misconfigured servers (their own clusters)" 5 test/integration/setup-errors.sh
-suite "flatwal-shipper errors and refusals" 11 test/integration/shipper-errors.sh "$port"
-suite "snapshots: initial under load, killed mid-snapshot, on demand" 3 test/integration/snapshot.sh "$port"
+suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
+suite "flatwal-shipper errors and refusals" test/integration/shipper-errors.sh "$port"
+suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
 # Last: it restarts PostgreSQL.
-suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" 3 test/integration/shipper.sh "$port"
+suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit "$status"

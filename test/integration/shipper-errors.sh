@@ -10,11 +10,8 @@ source test/lib/itest.sh
 port=$1
 db=flatwal_shipper_errors
 work=$(mktemp -d /tmp/flatwal-shipper-errors.XXXXXX)
-broker_pid=""
-trap '[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null; rm -rf "$work"' EXIT
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
-conn="host=127.0.0.1 port=$port user=postgres dbname=$db"
-passed=0 failed=0
+trap 'stop_started; rm -rf "$work"' EXIT
+conn=$(conninfo)
 
 # expect NAME EXIT_CODE TEXT -- shipper arguments...: runs the shipper (bounded) and checks both.
 expect() {
@@ -23,16 +20,12 @@ expect() {
 	local status=0
 	timeout 60 build/bin/flatwal-shipper "$@" >"$work/out.log" 2>&1 || status=$?
 	if [ "$status" = "$code" ] && grep -qF -- "$text" "$work/out.log"; then
-		echo "ok: $name (exit $status)"
-		passed=$((passed + 1))
+		ok "$name (exit $status)"
 	else
-		echo "FAILED: $name: exit $status (wanted $code), output:"
+		failed "$name: exit $status (wanted $code), output:"
 		sed 's/^/    /' "$work/out.log" | tail -5
-		failed=$((failed + 1))
 	fi
 }
-
-confirmed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"; }
 
 fresh_database "$db" <<'SQL'
 SET client_min_messages = warning;
@@ -46,6 +39,8 @@ start_test_broker
 expect "no settings" 1 "no source database given" --
 expect "weakened acks refused" 1 "Kafka setting acks = 0 is not allowed" -- -d "$conn" -b "$bootstrap" -X acks=0
 expect "password on the command line refused" 1 "secret setting kafka.sasl.password" -- -d "$conn" -b "$bootstrap" -X sasl.password=x
+expect "password in the command-line conninfo refused" 1 "password given in the command-line conninfo (-d)" -- \
+	-d "$conn password=x" -b "$bootstrap"
 expect "missing slot with --no-create-slot" 3 "does not exist; create it with SELECT pg_create_logical_replication_slot('nope', 'flatwal')" -- \
 	-d "$conn" -b "$bootstrap" --slot nope --no-create-slot
 expect "slot of another plugin" 3 "not a flatwal slot" -- -d "$conn" -b "$bootstrap" --slot other_plugin
@@ -59,17 +54,15 @@ wait "$pid"
 status=$?
 if [ "$status" = 0 ] && [ "$(grep -c 'PostgreSQL unavailable, retrying' "$work/nodb.log")" -ge 2 ] &&
 	grep -q 'msg=stopped reason=signal' "$work/nodb.log"; then
-	echo "ok: unreachable database: retried with backoff, stopped cleanly on SIGTERM"
-	passed=$((passed + 1))
+	ok "unreachable database: retried with backoff, stopped cleanly on SIGTERM"
 else
-	echo "FAILED: unreachable database: exit $status"
+	failed "unreachable database: exit $status"
 	tail -3 "$work/nodb.log" | sed 's/^/    /'
-	failed=$((failed + 1))
 fi
 
 # An unreachable broker: changes are held, nothing is confirmed, a clean stop says so.
 sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('unreachable', 'flatwal')" >/dev/null
-before=$(confirmed unreachable)
+before=$(confirmed_lsn unreachable)
 sql -c "INSERT INTO t VALUES (1, 'held back')"
 build/bin/flatwal-shipper -d "$conn" -b 127.0.0.1:1 --slot unreachable -s 100 --shutdown-timeout 500 >"$work/unreach.log" 2>&1 &
 pid=$!
@@ -77,15 +70,20 @@ sleep 3
 kill -TERM "$pid"
 wait "$pid"
 status=$?
-after=$(confirmed unreachable)
+after=$(confirmed_lsn unreachable)
 if [ "$status" = 0 ] && [ "$before" = "$after" ] && grep -q 'Kafka is not reachable' "$work/unreach.log" &&
 	grep -q 'msg=stopped.*unacknowledged=[1-9]' "$work/unreach.log"; then
-	echo "ok: unreachable broker: retried, nothing confirmed ($after), unacknowledged messages reported"
-	passed=$((passed + 1))
+	ok "unreachable broker: retried, nothing confirmed ($after), unacknowledged messages reported"
 else
-	echo "FAILED: unreachable broker: exit $status, confirmed $before -> $after"
+	failed "unreachable broker: exit $status, confirmed $before -> $after"
 	tail -3 "$work/unreach.log" | sed 's/^/    /'
-	failed=$((failed + 1))
+fi
+# librdkafka's own lines come through the shipper's logger, not raw to stderr.
+if grep -q 'source=librdkafka' "$work/unreach.log" && ! grep -qv '^ts=' "$work/unreach.log"; then
+	ok "librdkafka's log lines are structured like the shipper's"
+else
+	failed "librdkafka's log lines are not all structured:"
+	grep -v '^ts=' "$work/unreach.log" | head -3 | sed 's/^/    /'
 fi
 
 # A second signal while the first one's flush waits for an unreachable broker: out at once.
@@ -96,11 +94,10 @@ kill -TERM "$pid"; sleep 0.5; kill -TERM "$pid"
 wait "$pid"
 status=$?
 if [ "$status" = 1 ] && grep -q 'second signal, exiting without flushing' "$work/twice.log" &&
-	[ "$(confirmed unreachable)" = "$before" ]; then
-	echo "ok: a second signal exits at once (exit 1), still nothing confirmed"
-	passed=$((passed + 1))
+	[ "$(confirmed_lsn unreachable)" = "$before" ]; then
+	ok "a second signal exits at once (exit 1), still nothing confirmed"
 else
-	echo "FAILED: second signal: exit $status"; tail -3 "$work/twice.log" | sed 's/^/    /'; failed=$((failed + 1))
+	failed "second signal: exit $status"; tail -3 "$work/twice.log" | sed 's/^/    /'
 fi
 
 # A message Kafka refuses (too large): exit 2, the topic named, nothing confirmed past it.
@@ -111,11 +108,10 @@ sql -c "INSERT INTO t VALUES (3, repeat('x', 5000))"
 expect "message too large for Kafka" 2 "Kafka refused a message for topic $db.public.t" -- \
 	-d "$conn" -b "$bootstrap" --slot too_large -X message.max.bytes=1000 -s 100
 if [ "$(sql -c "SELECT confirmed_flush_lsn <= '$small_done' FROM pg_replication_slots WHERE slot_name = 'too_large'")" = t ]; then
-	echo "ok: nothing confirmed past the refused message ($(confirmed too_large) <= $small_done)"
-	passed=$((passed + 1))
+	ok "nothing confirmed past the refused message ($(confirmed_lsn too_large) <= $small_done)"
 else
-	echo "FAILED: confirmed $(confirmed too_large) past the refused message at $small_done"
-	failed=$((failed + 1))
+	failed "confirmed $(confirmed_lsn too_large) past the refused message at $small_done"
+
 fi
 
 # A slot PostgreSQL invalidated because it kept too much WAL.
@@ -130,5 +126,4 @@ sql -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" 
 expect "invalidated slot" 3 "was invalidated (wal_status = lost)" -- -d "$conn" -b "$bootstrap" --slot lost_slot
 
 drop_database "$db"
-echo "shipper errors: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish_suite "shipper errors"

@@ -16,40 +16,17 @@ cd "$(dirname "$0")/../.."
 source test/lib/cluster.sh
 source test/lib/itest.sh
 port=$1
-pgdata=$(psql -X -At -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW data_directory")
-work=$(mktemp -d /tmp/flatwal-shipper-test.XXXXXX)
-broker_pid="" shipper_pid=""
-cleanup() {
-	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null || true
-	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
+pgdata=$(sql -c "SHOW data_directory")
 db=flatwal_shipper_it
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
+work=$(mktemp -d /tmp/flatwal-shipper-test.XXXXXX)
+trap 'stop_started; rm -rf "$work"' EXIT
 
-start_shipper() {  # extra arguments go to the shipper
-	build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=$db" -b "$bootstrap" \
-		--slot it_slot --topic-prefix it -s 200 --metrics-file "$work/metrics.prom" "$@" >>"$work/shipper.log" 2>&1 &
-	shipper_pid=$!
+run_shipper() {  # extra arguments go to the shipper
+	start_shipper "$work/shipper.log" --slot it_slot --topic-prefix it -s 200 --metrics-file "$work/metrics.prom" "$@"
 }
 
-confirmed_lsn() { sql -c "SELECT coalesce(confirmed_flush_lsn, '0/0') FROM pg_replication_slots WHERE slot_name = 'it_slot'"; }
-
-# Waits (bounded) until the shipper confirmed everything written so far.
 wait_caught_up() {
-	local target
-	target=$(sql -c "SELECT pg_current_wal_lsn()")
-	for _ in $(seq 1 300); do
-		if [ "$(sql -c "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = 'it_slot'")" = t ]; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "shipper did not catch up to $target (confirmed: $(confirmed_lsn))"
-	tail -20 "$work/shipper.log"
-	return 1
+	wait_confirmed it_slot || { tail -20 "$work/shipper.log"; return 1; }
 }
 
 stop_shipper_cleanly() {
@@ -70,11 +47,9 @@ check() {
 	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix it --pg-port "$port" \
 		--dbname "$db" --oracle-slot it_oracle \
 		--tables 'public.accounts(id),public.lines(region+n),public.events(id)' "$@"; then
-		echo "ok: $name"
-		passed=$((passed + 1))
+		ok "$name"
 	else
-		echo "FAILED: $name"
-		failed=$((failed + 1))
+		failed "$name"
 	fi
 }
 
@@ -109,7 +84,7 @@ COMMIT;"
 # pressure) and stop reading WAL meanwhile, never drop.
 setup_database
 start_test_broker
-start_shipper -X queue.buffering.max.messages=20
+run_shipper -X queue.buffering.max.messages=20
 {
 	for i in $(seq 1 150); do txn "$i"; done
 	echo "TRUNCATE events;"
@@ -122,11 +97,9 @@ if [ "$(metric flatwal_shipper_messages_total)" -gt 1000 ] && [ "$(metric flatwa
 	[ "$(metric flatwal_shipper_queue_full_waits_total)" -gt 0 ] &&
 	[ "$(metric flatwal_shipper_in_flight_messages)" = 0 ] && [ "$(metric flatwal_shipper_replication_connected)" = 1 ] &&
 	grep -q '^# TYPE flatwal_shipper_bytes_total counter' "$work/metrics.prom"; then
-	echo "ok: metrics file: $(metric flatwal_shipper_messages_total) messages, lag 0, connected," \
-		"$(metric flatwal_shipper_queue_full_waits_total) waits for a full Kafka queue"
-	passed=$((passed + 1))
+	ok "metrics file: $(metric flatwal_shipper_messages_total) messages, lag 0, connected, $(metric flatwal_shipper_queue_full_waits_total) waits for a full Kafka queue"
 else
-	echo "FAILED: metrics file:"; cat "$work/metrics.prom"; failed=$((failed + 1))
+	failed "metrics file:"; cat "$work/metrics.prom"
 fi
 stop_shipper_cleanly
 check "plain workload with back pressure: everything arrived, in order, table state rebuilt"
@@ -141,19 +114,19 @@ load() {
 		sleep 0.01
 	done
 }
-start_shipper
+run_shipper
 load &
 load_pid=$!
-min_confirmed=$(confirmed_lsn)
+min_confirmed=$(confirmed_lsn it_slot)
 lowest() { sql -c "SELECT least('$1'::pg_lsn, '$2'::pg_lsn)"; }
 for round in 1 2 3; do
 	sleep "0.$((RANDOM % 9 + 1))"
 	kill -KILL "$shipper_pid"
 	wait "$shipper_pid" 2>/dev/null || true
-	echo "fault: shipper killed with SIGKILL (round $round), slot confirmed at $(confirmed_lsn)"
+	echo "fault: shipper killed with SIGKILL (round $round), slot confirmed at $(confirmed_lsn it_slot)"
 	sleep 0.5
-	min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn)")
-	start_shipper
+	min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn it_slot)")
+	run_shipper
 	if [ "$round" = 2 ]; then
 		echo "down 1" >"$work/broker.ctl"
 		echo "fault: broker down for 3 s"
@@ -163,8 +136,8 @@ for round in 1 2 3; do
 done
 sleep 1
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate -w -t 60 restart -l "$pgdata/../server.log" >/dev/null
-echo "fault: PostgreSQL restarted with -m immediate, slot confirmed at $(confirmed_lsn)"
-min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn)")
+echo "fault: PostgreSQL restarted with -m immediate, slot confirmed at $(confirmed_lsn it_slot)"
+min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn it_slot)")
 wait "$load_pid"
 wait_caught_up
 stop_shipper_cleanly
@@ -173,5 +146,4 @@ check "faults: kills, broker outage, PostgreSQL crash: nothing lost, duplicates 
 	--min-duplicate-lsn "$min_confirmed"
 
 drop_database "$db"
-echo "shipper integration: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish_suite "shipper integration"

@@ -13,15 +13,8 @@ port=$1
 db=flatwal_snapshot_it
 rows=${SNAPSHOT_ROWS:-200000}
 work=$(mktemp -d /tmp/flatwal-snapshot-test.XXXXXX)
-broker_pid="" shipper_pid="" load_pid=""
-cleanup() {
-	for pid in "$shipper_pid" "$load_pid"; do [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; done
-	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
-passed=0 failed=0
+load_pid=""
+trap '[ -n "$load_pid" ] && kill -KILL "$load_pid" 2>/dev/null; stop_started; rm -rf "$work"' EXIT
 
 fresh_database "$db" <<SQL
 SET client_min_messages = warning;
@@ -38,10 +31,8 @@ start_test_broker
 # The test broker keeps about 5 MiB per partition: spread the big topics.
 for prefix in snap kill; do echo "topic $prefix.public.big 32" >"$work/broker.ctl"; done
 
-start_shipper() {  # $1 = slot and topic prefix
-	build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=postgres dbname=$db" -b "$bootstrap" \
-		--slot "$1" --topic-prefix "$1" -s 200 >>"$work/$1.log" 2>&1 &
-	shipper_pid=$!
+run_shipper() {  # $1 = slot and topic prefix
+	start_shipper "$work/$1.log" --slot "$1" --topic-prefix "$1" -s 200
 }
 
 # Updates, deletes and inserts on rows the snapshot is reading, in small transactions.
@@ -63,22 +54,12 @@ wait_for() {  # $1 = log file, $2 = pattern; bounded
 	echo "timed out waiting for '$2' in $1"; tail -5 "$1"; return 1
 }
 
-wait_caught_up() {  # $1 = slot
-	local target
-	target=$(sql -c "SELECT pg_current_wal_lsn()")
-	for _ in $(seq 1 600); do
-		[ "$(sql -c "SELECT confirmed_flush_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = '$1'")" = t ] && return 0
-		sleep 0.1
-	done
-	echo "slot $1 did not catch up to $target"; return 1
-}
-
 check() {  # $1 = name, $2 = prefix, [$3 = tables]
 	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix "$2" --pg-port "$port" \
 		--dbname "$db" --tables "${3:-public.big(id),public.small(code+n)}" --idle-seconds 6; then
-		echo "ok: $1"; passed=$((passed + 1))
+		ok "$1"
 	else
-		echo "FAILED: $1"; failed=$((failed + 1))
+		failed "$1"
 	fi
 }
 
@@ -89,15 +70,15 @@ stop_shipper() {  # $1 = slot
 
 # ------------------------------------------------------------------ 1. snapshot under load
 load 1 & load_pid=$!
-start_shipper snap
+run_shipper snap
 wait_for "$work/snap.log" 'msg="snapshot complete"' && grep -E 'snapshot (started|progress|of table done|complete)' "$work/snap.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
-wait_caught_up snap && stop_shipper snap
+wait_confirmed snap && stop_shipper snap
 check "snapshot of $rows rows under concurrent writes, then streaming: rebuilt state equals the source" snap
 
 # ------------------------------------------------------------------ 2. killed mid-snapshot
 load 2 & load_pid=$!
-start_shipper kill
+run_shipper kill
 wait_for "$work/kill.log" 'msg="snapshot started"'
 # Kill while a table is part-way read: its first rows have gone to Kafka, not all of them.
 for _ in $(seq 1 500); do
@@ -107,15 +88,15 @@ for _ in $(seq 1 500); do
 done
 kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
 echo "   shipper killed mid-snapshot; progress: $(sql -c "SELECT string_agg(table_name || ' ' || state || ' ' || rows_done, ', ') FROM flatwal.snapshot_progress WHERE slot_name = 'kill'")"
-start_shipper kill
+run_shipper kill
 wait_for "$work/kill.log" 'msg="snapshot complete"'
 grep -F 'did not finish' "$work/kill.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
-wait_caught_up kill && stop_shipper kill
+wait_confirmed kill && stop_shipper kill
 if grep -q 'did not finish; dropping the slot' "$work/kill.log"; then
 	check "killed mid-snapshot and restarted: the log says so, rebuilt state equals the source" kill
 else
-	echo "FAILED: the restarted shipper did not say it restarts the interrupted snapshot"; failed=$((failed + 1))
+	failed "the restarted shipper did not say it restarts the interrupted snapshot"
 fi
 
 # ------------------------------------------------------------------ 3. a table added while streaming
@@ -125,7 +106,7 @@ sql >/dev/null <<SQL
 CREATE TABLE late (id int PRIMARY KEY, v text, n int);
 INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, 20000) g;
 SQL
-start_shipper snap
+run_shipper snap
 wait_for "$work/snap.log" 'msg=streaming'
 late_load() {
 	for i in $(seq 1 200); do
@@ -142,10 +123,9 @@ sleep 0.3
 sql -c "SELECT flatwal.add_table('late', snapshot => true)" >/dev/null || echo "add_table failed"
 wait_for "$work/snap.log" 'msg="on-demand snapshot done"' && grep -F 'on-demand snapshot' "$work/snap.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
-wait_caught_up snap && stop_shipper snap
+wait_confirmed snap && stop_shipper snap
 check "table added while streaming, snapshotted on demand under concurrent updates and deletes" snap \
 	'public.big(id),public.small(code+n),public.late(id)'
 
 drop_database "$db"
-echo "snapshot: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish_suite "snapshot"

@@ -1,26 +1,93 @@
-# itest.sh — shared by the integration tests. Source it after setting
-# $port (the cluster) and $work (a scratch directory).
+# itest.sh — the toolkit of the integration tests, the benchmarks and the
+# demo. Source it (after cluster.sh when a cluster is started here), then set:
+#   $port   the PostgreSQL cluster's port on 127.0.0.1
+#   $db     the database `sql` talks to (default: postgres)
+#   $work   a scratch directory
+#
+#   sql [psql args]               psql on $db, unaligned, stops at the first error
+#   fresh_database NAME <SQL      drops and creates NAME, then runs the SQL in it
+#   drop_database NAME            drops NAME and its replication slots
+#   start_test_broker [args]      the Kafka-protocol test broker; sets $bootstrap, $broker_pid
+#   start_shipper LOG [args]      flatwal-shipper on $db and $bootstrap; sets $shipper_pid
+#   wait_confirmed SLOT [LSN [S]] waits up to S seconds (60) until the slot confirmed LSN (default: now)
+#   stop_started                  stops the shipper and broker started here, by PID
+#   ok NAME / failed NAME         counts a check and says so
+#   finish_suite NAME             prints "NAME: N passed, M failed"; fails if any failed
 
-# Drops and creates database $1, then runs the SQL on stdin in it.
+db=${db:-postgres}
+passed=0
+failed=0
+broker_pid=""
+shipper_pid=""
+
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"; }
+
+# The conninfo a shipper uses for $db.
+conninfo() { echo "host=127.0.0.1 port=$port user=postgres dbname=$db"; }
+
 fresh_database() {
 	psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
 	psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$1" >/dev/null
 }
 
-# Drops database $1 and its replication slots.
 drop_database() {
 	psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d "$1" \
 		-c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$1'" >/dev/null
 	psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE $1"
 }
 
-# Starts the test broker with a control FIFO at $work/broker.ctl; sets
-# $bootstrap and $broker_pid (stop it by that PID).
+# Control commands (down N, up N, topic NAME PARTITIONS) go to the FIFO $work/broker.ctl.
 start_test_broker() {
+	rm -f "$work/broker.ctl" "$work/bootstrap"
 	mkfifo "$work/broker.ctl"
 	build/bin/flatwal-test-broker --control "$work/broker.ctl" --bootstrap-file "$work/bootstrap" \
-		--max-seconds 900 >"$work/broker.log" 2>&1 &
+		--max-seconds 900 "$@" >"$work/broker.log" 2>&1 &
 	broker_pid=$!
 	for _ in $(seq 1 50); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
 	bootstrap=$(cat "$work/bootstrap")
+}
+
+start_shipper() {
+	local log=$1
+	shift
+	build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" "$@" >>"$log" 2>&1 &
+	shipper_pid=$!
+}
+
+confirmed_lsn() {
+	sql -c "SELECT coalesce(confirmed_flush_lsn, '0/0') FROM pg_replication_slots WHERE slot_name = '$1'"
+}
+
+wait_confirmed() {
+	local slot=$1 target=${2:-} seconds=${3:-60}
+	[ -n "$target" ] || target=$(sql -c "SELECT pg_current_wal_lsn()")
+	for _ in $(seq 1 $((seconds * 10))); do
+		[ "$(sql -c "SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = '$slot'")" = t ] &&
+			return 0
+		sleep 0.1
+	done
+	echo "slot $slot did not confirm $target (confirmed: $(confirmed_lsn "$slot"))"
+	return 1
+}
+
+stop_started() {
+	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null
+	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null
+	shipper_pid="" broker_pid=""
+	return 0
+}
+
+ok() {
+	echo "ok: $1"
+	passed=$((passed + 1))
+}
+
+failed() {
+	echo "FAILED: $1"
+	failed=$((failed + 1))
+}
+
+finish_suite() {
+	echo "$1: $passed passed, $failed failed"
+	[ "$failed" = 0 ]
 }

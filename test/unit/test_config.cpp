@@ -117,6 +117,13 @@ void secrets_stay_off_the_command_line_and_out_of_messages(void**) {
 	assert_false(st.ok());
 	assert_string_eq(st.message(), "secret setting kafka.sasl.password given on the command line");
 	assert_null(strstr((st.message() + st.detail() + st.hint()).c_str(), "hunter2"));
+	for (const char* conninfo : {"host=db password=hunter2", "postgresql://cdc:hunter2@db/shop"}) {
+		st = flatwal::ParseCommandLine({"-d", conninfo}, &cmd, &c);
+		assert_string_eq(st.message(), "password given in the command-line conninfo (-d)");
+		assert_null(strstr((st.message() + st.detail() + st.hint()).c_str(), "hunter2"));
+	}
+	assert_true(flatwal::ParseCommandLine({"-d", "postgresql://cdc@db/shop"}, &cmd, &c).ok());
+	assert_true(flatwal::ParseConfigText("[postgres]\nconninfo = host=db password=in-a-file\n", "f", &c).ok());
 	assert_true(flatwal::IsSecret("kafka.ssl.key.password"));
 	assert_true(flatwal::IsSecret("kafka.sasl.oauthbearer.client.secret"));
 	assert_false(flatwal::IsSecret("kafka.bootstrap.servers"));
