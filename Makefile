@@ -102,10 +102,32 @@ $(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka $(UNIT_LIBS)
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer targets for everything that reads untrusted bytes, under
+# AddressSanitizer and UndefinedBehaviorSanitizer; `make fuzz` runs each for
+# FUZZ_SECONDS (test/fuzz/run.sh).
+FUZZ_CXX ?= clang++
+FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I$(GEN) -Iformat -Icommon -Iplugin -Ishipper -I$(shell $(PG_CONFIG) --includedir)
+FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
+
+$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp shipper/table_catalog.cpp \
+	$(wildcard format/*.h) $(WIRE_HEADER)
+$(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
+$(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h
+$(BUILD)/fuzz/fuzz_shipper_config: FUZZ_LIBS = -lpq
+
+$(FUZZ_BINS): common/status.h common/text.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $(filter %.cpp,$^) $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	test/fuzz/run.sh
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-test: all unit $(PY_WIRE)
+test: all unit fuzz $(PY_WIRE)
 	test/run-suites.sh
 
-.PHONY: unit test install-shipper
+.PHONY: unit fuzz test install-shipper

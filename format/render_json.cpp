@@ -47,12 +47,35 @@ void AppendFloat(std::string* out, double v) {
 	out->append(buf, res.ptr);
 }
 
+// What a value whose payload is out of its kind's range renders as.
+constexpr char kMalformedValue[] = "{\"malformed_value\":true}";
+// PostgreSQL's time zone offsets stay within ±15:59:59; anything within a day is shown.
+constexpr int kMaxZoneOffsetSeconds = 86400;
+
+// Time of day: 00:00:00 to 24:00:00 (PostgreSQL accepts 24:00:00).
+bool IsTimeOfDay(int64_t micros) { return micros >= 0 && micros <= kMicrosPerDay; }
+
+// False when a fixed-width payload lies outside what its kind can mean: a
+// frame may carry any number there, and the text of such a value is not computed.
+bool PayloadInRange(const ValueRef& v) {
+	switch (v.kind) {
+		case Kind::Date: return v.integer >= INT32_MIN && v.integer <= INT32_MAX;
+		case Kind::Time: return IsTimeOfDay(v.integer);
+		case Kind::TimeTz:
+			return IsTimeOfDay(v.timetz.micros()) && v.timetz.offset_seconds() >= -kMaxZoneOffsetSeconds &&
+			       v.timetz.offset_seconds() <= kMaxZoneOffsetSeconds;
+		default: return true;
+	}
+}
+
 void AppendTimestamp(std::string* out, int64_t micros, bool utc) {
 	if (micros == INT64_MIN) return AppendRaw(out, "\"-infinity\"");
 	if (micros == INT64_MAX) return AppendRaw(out, "\"infinity\"");
 	int64_t days = FloorDiv(micros, kMicrosPerDay);
+	int64_t of_day = micros % kMicrosPerDay;  // days * kMicrosPerDay could overflow near INT64_MIN
+	if (of_day < 0) of_day += kMicrosPerDay;
 	out->push_back('"');
-	AppendIsoTimestamp(days, micros - days * kMicrosPerDay, utc, out);
+	AppendIsoTimestamp(days, of_day, utc, out);
 	out->push_back('"');
 }
 
@@ -401,7 +424,7 @@ void RenderBody(ObjectWriter& w, const Event& e) {
 }  // namespace
 
 void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
-	if (value.malformed) return AppendRaw(out, "{\"malformed_value\":true}");
+	if (value.malformed || !PayloadInRange(value)) return AppendRaw(out, kMalformedValue);
 	if (!value.known) {
 		// A kind from a newer format, or a corrupt kind byte: say what it was.
 		out->append("{\"unknown_kind\":");

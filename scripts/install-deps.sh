@@ -10,6 +10,7 @@ packages=(
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers bc
+	clang libfuzzer-14-dev
 )
 
 missing=()

@@ -189,6 +189,10 @@ BEGIN
     ELSIF rel.nspname IN ('flatwal', 'pg_catalog', 'information_schema') THEN
         RAISE EXCEPTION 'cannot capture %: it belongs to schema %', tbl, rel.nspname
             USING ERRCODE = 'wrong_object_type';
+    ELSIF rel.relkind IS NULL THEN  -- no such relation (NULL or an OID of nothing): every test above was NULL
+        RAISE EXCEPTION 'flatwal.add_table needs an existing table, not %', coalesce(tbl::oid::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the table, e.g. SELECT flatwal.add_table(''public.orders'').';
     END IF;
 
     IF current_setting('wal_level') <> 'logical' THEN
@@ -303,6 +307,16 @@ BEGIN
           JOIN flatwal.source_tables s ON s.relid = cmd.objid
          WHERE cmd.classid = 'pg_catalog.pg_class'::regclass
     LOOP
+        -- An unlogged table writes no WAL: every row written while it is
+        -- unlogged would be lost to CDC without a trace. PostgreSQL refuses
+        -- this for tables in a publication; so does flatwal for captured ones.
+        IF (SELECT relpersistence FROM pg_class WHERE oid = captured) = 'u' THEN
+            RAISE EXCEPTION 'cannot make captured table % unlogged', captured
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'Changes to an unlogged table are not written to WAL, so flatwal could not capture them.',
+                      HINT = format('Keep the table logged, or stop capturing it first with SELECT flatwal.remove_table(%L).',
+                                    captured::text);
+        END IF;
         PERFORM flatwal.register_schema_version(captured);
     END LOOP;
 END

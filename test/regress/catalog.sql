@@ -60,3 +60,16 @@ SELECT flatwal.to_json('\x0102030405060708090a'::bytea);
 SELECT flatwal.to_json('\x'::bytea);
 SELECT flatwal.to_json('\x0c000000000000004657414c00000000'::bytea);
 SELECT * FROM flatwal.frames('\x0500000001'::bytea);
+
+-- A table that is not there gets a clear message, not a constraint violation.
+SELECT flatwal.add_table(NULL);
+SELECT flatwal.add_table(0::regclass);
+
+-- A captured table cannot become unlogged: its rows would never reach the WAL.
+CREATE TABLE regress.cat_logged (id int PRIMARY KEY);
+SELECT flatwal.add_table('regress.cat_logged');
+ALTER TABLE regress.cat_logged SET UNLOGGED;
+SELECT relpersistence FROM pg_class WHERE oid = 'regress.cat_logged'::regclass;
+SELECT flatwal.remove_table('regress.cat_logged');
+ALTER TABLE regress.cat_logged SET UNLOGGED;
+DROP TABLE regress.cat_logged;

@@ -161,6 +161,20 @@ void lying_array_dimensions_are_not_followed(void**) {
 	                 "{\"array\":{\"malformed_array\":true},\"element_type_oid\":23}");
 }
 
+// A frame may carry any 64-bit number where a date or time belongs: shown
+// as malformed, never computed with overflow (found by fuzz_frames).
+void out_of_range_dates_and_times_are_marked(void**) {
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder&) {
+		                 r.AddInt(wire::Kind::Date, int64_t{1} << 40);
+		                 r.AddInt(wire::Kind::Time, -1);
+		                 r.AddTimeTz(0, INT32_MIN);
+		                 r.AddInt(wire::Kind::Timestamp, INT64_MIN + 1);
+		                 r.AddInt(wire::Kind::Time, 86400 * int64_t{1000000});
+	                 }),
+	                 "{\"malformed_value\":true},{\"malformed_value\":true},{\"malformed_value\":true},"
+	                 "{\"timestamp\":\"-290308-12-21T19:59:05.224193\"},{\"time\":\"24:00:00\"}");
+}
+
 // Three dimensions, some of length 1: brackets open and close at block edges.
 void arrays_of_three_dimensions(void**) {
 	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder& b) {
@@ -373,6 +387,7 @@ int main() {
 	    cmocka_unit_test(interleaved_kinds_keep_their_payloads),
 	    cmocka_unit_test(arrays_nest_by_dimension),
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
+	    cmocka_unit_test(out_of_range_dates_and_times_are_marked),
 	    cmocka_unit_test(arrays_of_three_dimensions),
 	    cmocka_unit_test(array_dimensions_are_bounded),
 	    cmocka_unit_test(frames_read_at_any_alignment),
