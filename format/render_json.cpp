@@ -9,6 +9,7 @@
 
 #include "datetime_text.h"
 #include "frame_reader.h"
+#include "json_check.h"
 #include "json_string.h"
 #include "lsn.h"
 #include "row_reader.h"
@@ -55,8 +56,9 @@ constexpr int kMaxZoneOffsetSeconds = 86400;
 // Time of day: 00:00:00 to 24:00:00 (PostgreSQL accepts 24:00:00).
 bool IsTimeOfDay(int64_t micros) { return micros >= 0 && micros <= kMicrosPerDay; }
 
-// False when a fixed-width payload lies outside what its kind can mean: a
-// frame may carry any number there, and the text of such a value is not computed.
+// False when a payload lies outside what its kind can mean: a frame may carry
+// any number where a date belongs, and any bytes where JSON belongs (copied
+// into the output as they are, so they must be one JSON value).
 bool PayloadInRange(const ValueRef& v) {
 	switch (v.kind) {
 		case Kind::Date: return v.integer >= INT32_MIN && v.integer <= INT32_MAX;
@@ -64,6 +66,7 @@ bool PayloadInRange(const ValueRef& v) {
 		case Kind::TimeTz:
 			return IsTimeOfDay(v.timetz.micros()) && v.timetz.offset_seconds() >= -kMaxZoneOffsetSeconds &&
 			       v.timetz.offset_seconds() <= kMaxZoneOffsetSeconds;
+		case Kind::Json: return IsJsonValue(v.data, v.size);
 		default: return true;
 	}
 }
@@ -111,7 +114,7 @@ void AppendUuid(std::string* out, const Uuid16* uuid) {
 
 void AppendString(std::string* out, const flatbuffers::String* s) {
 	if (s == nullptr) return AppendRaw(out, "null");
-	AppendJsonString(s->c_str(), s->size(), out);
+	AppendJsonString(s->c_str(), s->size(), out, Utf8::kReplaceInvalid);
 }
 
 // Elements nested by dimension, [[1,2],[3,4]] for a 2x2 array, written in
@@ -176,8 +179,8 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 		case Kind::Float: return AppendFloat(out, v.real);
 		case Kind::Text:
 		case Kind::Numeric:
-		case Kind::TextOutput: return AppendJsonString(v.data, v.size, out);
-		case Kind::Json: return out->append(v.data, v.size), void();
+		case Kind::TextOutput: return AppendJsonString(v.data, v.size, out, Utf8::kReplaceInvalid);
+		case Kind::Json: return out->append(v.data, v.size), void();  // checked by PayloadInRange
 		case Kind::Bytes:
 			out->append("\"\\\\x");
 			AppendHex(out, reinterpret_cast<const uint8_t*>(v.data), v.size);

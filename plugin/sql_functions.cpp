@@ -66,7 +66,8 @@ Datum flatwal_to_json(PG_FUNCTION_ARGS) {
 	flatwal::Guarded([&] {
 		json = flatwal::RenderToCString(reinterpret_cast<const uint8_t*>(VARDATA_ANY(data)), VARSIZE_ANY_EXHDR(data));
 	});
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	// json_in checks the text once more (syntax, encoding) and keeps it as written.
+	return DirectFunctionCall1(json_in, CStringGetDatum(json));
 }
 
 Datum flatwal_frames(PG_FUNCTION_ARGS) {

@@ -59,11 +59,13 @@ CREATE TRIGGER schema_versions_changed AFTER INSERT OR UPDATE OR DELETE ON flatw
 
 -- ------------------------------------------------------------------ frames
 
-CREATE FUNCTION flatwal.to_json(frame bytea) RETURNS jsonb
+-- json, not jsonb: the text shows the frame exactly as stored (-0, \u0000,
+-- repeated keys inside a json value); cast to jsonb to query it as jsonb.
+CREATE FUNCTION flatwal.to_json(frame bytea) RETURNS json
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'flatwal_to_json';
 
 COMMENT ON FUNCTION flatwal.to_json(bytea) IS
-    'Renders one flatwal frame (or a replication message holding one frame) as JSON.';
+    'Renders one flatwal frame (or a replication message holding one frame) as JSON, exactly as stored.';
 
 CREATE FUNCTION flatwal.frames(message bytea) RETURNS SETOF bytea
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'flatwal_frames';

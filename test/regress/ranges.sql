@@ -18,3 +18,16 @@ SELECT c->>'op' AS op, c->'after' AS after
   FROM regress.changes('ranges') AS c WHERE c->>'event' = 'change';
 SELECT pg_drop_replication_slot('ranges');
 RESET timezone;
+
+-- to_json shows values exactly as the frame holds them: float -0, and json
+-- text with \u0000 or a repeated key (jsonb could hold none of these).
+CREATE TABLE regress.exact (id int PRIMARY KEY, f float8, j json);
+SELECT flatwal.add_table('regress.exact');
+SELECT 'init' FROM pg_create_logical_replication_slot('exact', 'flatwal');
+INSERT INTO regress.exact VALUES (1, '-0', '{"a":"\u0000"}'), (2, '0', '{"a":1,"a":2}');
+-- (As text: json operators would decode the \u0000 and refuse it.)
+SELECT regexp_replace(j::text, '^.*"after":', '') AS after
+  FROM pg_logical_slot_get_binary_changes('exact', NULL, NULL) AS s, LATERAL flatwal.frames(s.data) AS f,
+       LATERAL flatwal.to_json(f) AS j
+ WHERE position('"event":"change"' IN j::text) > 0;
+SELECT pg_drop_replication_slot('exact');

@@ -28,6 +28,11 @@ CREATE FUNCTION regress.mask(frame jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE A
            END
 $$;
 
+-- to_json returns json (the frame exactly as rendered); masking works on jsonb.
+CREATE FUNCTION regress.mask(frame json) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT regress.mask(frame::jsonb)
+$$;
+
 -- Consumes a slot and shows its frames, masked, one per row.
 CREATE FUNCTION regress.changes(slot name, VARIADIC options text[] DEFAULT '{}') RETURNS SETOF jsonb
     LANGUAGE sql AS $$

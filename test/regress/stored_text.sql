@@ -48,7 +48,7 @@ INSERT INTO regress.stored_text (id, j)
 SELECT 9000 + d, (repeat('[', d) || '"deep"' || repeat(']', d))::jsonb FROM unnest(ARRAY[255, 256, 257, 300]) d;
 
 CREATE TEMP TABLE stored_frames AS
-SELECT f AS frame, flatwal.to_json(f) AS doc
+SELECT f AS frame, flatwal.to_json(f)::jsonb AS doc
   FROM pg_logical_slot_get_binary_changes('stored_text', NULL, NULL) AS c, LATERAL flatwal.frames(c.data) AS f;
 CREATE TEMP VIEW stored_sent AS
 SELECT (doc->'after'->0->>'int')::int AS id, frame, doc->'after'->1 AS n, doc->'after'->2 AS j

@@ -19,7 +19,7 @@ ROLLBACK TO s;
 COMMIT;
 
 CREATE TEMP TABLE frames AS
-SELECT row_number() OVER () AS n, c
+SELECT row_number() OVER () AS n, c::jsonb AS c
   FROM pg_logical_slot_get_binary_changes('stream', NULL, NULL, 'stream_changes', 'on') AS s,
        LATERAL flatwal.frames(s.data) AS f,
        LATERAL flatwal.to_json(f) AS c;

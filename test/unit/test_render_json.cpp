@@ -10,6 +10,7 @@
 
 #include "frame_builder.h"
 #include "frame_reader.h"
+#include "json_check.h"
 #include "lsn.h"
 #include "render_json.h"
 #include "row_packer.h"
@@ -173,6 +174,35 @@ void out_of_range_dates_and_times_are_marked(void**) {
 	                 }),
 	                 "{\"malformed_value\":true},{\"malformed_value\":true},{\"malformed_value\":true},"
 	                 "{\"timestamp\":\"-290308-12-21T19:59:05.224193\"},{\"time\":\"24:00:00\"}");
+}
+
+// A Json payload is copied into the output as it is, so it must be one JSON
+// value: a crafted one could otherwise close the object and forge fields.
+void json_payloads_are_checked(void**) {
+	for (const char* good : {"1", "-0.5e+3", "\"s\\u00e9\\n\"", "{\"a\":[1,{\"b\":null}],\"a\":true}", " [ ] ",
+	                         "{\"k\":\"\xc3\xa9\"}", "[[[[[[[[[[[[]]]]]]]]]]]]"})
+		assert_true(flatwal::IsJsonValue(good, strlen(good)));
+	for (const char* bad : {"", "1},\"op\":\"delete\",\"x\":{", "{\"a\" 1}", "[1,]", "01", "1.", "\"\x01\"", "\"\\x\"",
+	                        "\"\xc3\"", "\"\xed\xa0\x80\"", "[1] [2]", "{\"a\":1", "nul", "[", "{,}"})
+		assert_false(flatwal::IsJsonValue(bad, strlen(bad)));
+	const std::string deep = std::string(200000, '[') + std::string(200000, ']');  // no recursion to overflow
+	assert_true(flatwal::IsJsonValue(deep.data(), deep.size()));
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder&) {
+		                 const char forged[] = "1}],\"op\":\"delete\",\"x\":[{\"a\":1";
+		                 r.AddText(wire::Kind::Json, forged, strlen(forged));
+		                 r.AddText(wire::Kind::Json, "{\"ok\":1}", 8);
+	                 }),
+	                 "{\"malformed_value\":true},{\"json\":{\"ok\":1}}");
+}
+
+// Text from a frame may not be UTF-8: each bad byte becomes U+FFFD, so the
+// output is always valid JSON; valid multi-byte characters pass unchanged.
+void invalid_utf8_is_replaced(void**) {
+	assert_string_eq(RenderAfter([](RowPacker& r, fb::FlatBufferBuilder&) {
+		                 const char text[] = "a\xff\xc3\xa9\xe2\x82z";
+		                 r.AddText(wire::Kind::Text, text, strlen(text));
+	                 }),
+	                 "{\"text\":\"a\\ufffd\xc3\xa9\\ufffd\\ufffdz\"}");
 }
 
 // Three dimensions, some of length 1: brackets open and close at block edges.
@@ -388,6 +418,8 @@ int main() {
 	    cmocka_unit_test(arrays_nest_by_dimension),
 	    cmocka_unit_test(lying_array_dimensions_are_not_followed),
 	    cmocka_unit_test(out_of_range_dates_and_times_are_marked),
+	    cmocka_unit_test(json_payloads_are_checked),
+	    cmocka_unit_test(invalid_utf8_is_replaced),
 	    cmocka_unit_test(arrays_of_three_dimensions),
 	    cmocka_unit_test(array_dimensions_are_bounded),
 	    cmocka_unit_test(frames_read_at_any_alignment),
