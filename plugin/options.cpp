@@ -120,18 +120,70 @@ std::string KnownOptionNames() {
 
 }  // namespace
 
+namespace {
+
+// Reads text at *pos as SQL reads identifiers: "Quoted" keeps its case (""
+// is a quote), an unquoted name is folded to lower case, and a bare * is a
+// wildcard. Stops before '.', ',' or the end.
+bool ReadNamePart(const std::string& text, size_t* pos, std::string* name, bool* wildcard) {
+	name->clear();
+	*wildcard = false;
+	auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+	size_t i = *pos;
+	while (i < text.size() && is_space(text[i])) ++i;
+	if (i < text.size() && text[i] == '"') {
+		for (++i;; ++i) {
+			if (i >= text.size()) return false;  // no closing quote
+			if (text[i] == '"') {
+				if (i + 1 < text.size() && text[i + 1] == '"') {
+					name->push_back('"');
+					++i;
+					continue;
+				}
+				++i;
+				break;
+			}
+			name->push_back(text[i]);
+		}
+		if (name->empty()) return false;
+	} else if (i < text.size() && text[i] == '*') {
+		*wildcard = true;
+		++i;
+	} else {
+		for (; i < text.size() && text[i] != '.' && text[i] != ',' && text[i] != '"' && !is_space(text[i]); ++i)
+			name->push_back(text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i]);
+		if (name->empty()) return false;
+	}
+	while (i < text.size() && is_space(text[i])) ++i;
+	*pos = i;
+	return true;
+}
+
+}  // namespace
+
 Status TableFilter::Parse(const std::string& text, TableFilter* out) {
 	std::vector<Pattern> patterns;
-	for (const std::string& item : SplitList(text)) {
-		if (item == "*") {
-			patterns.push_back({"*", "*"});
-			continue;
+	size_t pos = 0;
+	for (;;) {
+		Pattern p;
+		bool schema_wildcard = false;
+		size_t start = pos;
+		bool ok = ReadNamePart(text, &pos, &p.schema, &schema_wildcard);
+		if (ok && schema_wildcard && (pos == text.size() || text[pos] == ',')) {
+			p.any_schema = p.any_table = true;  // "*": every table
+		} else if (ok && pos < text.size() && text[pos] == '.') {
+			++pos;
+			p.any_schema = schema_wildcard;
+			ok = ReadNamePart(text, &pos, &p.table, &p.any_table);
+		} else {
+			ok = false;
 		}
-		size_t dot = item.find('.');
-		if (dot == std::string::npos || dot == 0 || dot + 1 == item.size() ||
-		    item.find('.', dot + 1) != std::string::npos)
-			return Status::Error(ErrorKind::kInvalidParameter, "malformed table pattern \"" + item + "\"");
-		patterns.push_back({item.substr(0, dot), item.substr(dot + 1)});
+		if (!ok || (pos < text.size() && text[pos] != ','))
+			return Status::Error(ErrorKind::kInvalidParameter,
+			                     "malformed table pattern \"" + TrimSpace(text.substr(start, text.find(',', start) - start)) + "\"");
+		patterns.push_back(std::move(p));
+		if (pos == text.size()) break;
+		++pos;  // the comma
 	}
 	out->patterns_ = std::move(patterns);
 	return Status::Ok();
@@ -139,7 +191,7 @@ Status TableFilter::Parse(const std::string& text, TableFilter* out) {
 
 bool TableFilter::Matches(const std::string& schema, const std::string& table) const {
 	for (const Pattern& p : patterns_) {
-		if ((p.schema == "*" || p.schema == schema) && (p.table == "*" || p.table == table)) return true;
+		if ((p.any_schema || p.schema == schema) && (p.any_table || p.table == table)) return true;
 	}
 	return false;
 }

@@ -19,13 +19,16 @@ class TableFilter {
 	bool uses_catalog() const { return patterns_.empty(); }
 	// Only meaningful when !uses_catalog(): does "schema.table" match a pattern?
 	bool Matches(const std::string& schema, const std::string& table) const;
-	// Parses "schema.table, schema.*, *".
+	// Parses "schema.table, schema.*, *" with SQL's identifier rules: unquoted
+	// names fold to lower case (PUBLIC.Orders is public.orders), "Quoted"
+	// names keep their case and may hold '.', ',' or spaces.
 	static Status Parse(const std::string& text, TableFilter* out);
 
  private:
 	struct Pattern {
-		std::string schema;  // "*" matches every schema
-		std::string table;   // "*" matches every table
+		std::string schema, table;
+		bool any_schema = false;  // * as the whole pattern
+		bool any_table = false;   // schema.*
 	};
 	std::vector<Pattern> patterns_;
 };

@@ -131,6 +131,16 @@ void table_patterns(void**) {
 
 	assert_true(Parse({Opt("tables", "*")}, &o).ok());
 	assert_true(o.tables.Matches("x", "y"));
+	// SQL identifier rules: unquoted names fold to lower case, quoted ones keep theirs.
+	assert_true(Parse({Opt("tables", "PUBLIC.O, \"Sales\".\"Q1 \"\"Big\"\", Orders\", Audit.*")}, &o).ok());
+	assert_true(o.tables.Matches("public", "o"));
+	assert_false(o.tables.Matches("PUBLIC", "O"));
+	assert_true(o.tables.Matches("Sales", "Q1 \"Big\", Orders"));
+	assert_false(o.tables.Matches("sales", "q1 \"big\", orders"));
+	assert_true(o.tables.Matches("audit", "x"));
+	assert_true(Parse({Opt("tables", "\"*\".t")}, &o).ok());  // a schema named *, not a wildcard
+	assert_true(o.tables.Matches("*", "t"));
+	assert_false(o.tables.Matches("x", "t"));
 
 	const char* malformed[] = {"orders", ".orders", "public.", "a.b.c", "public.orders,"};
 	for (const char* v : malformed) {
