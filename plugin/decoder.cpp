@@ -167,11 +167,26 @@ void Commit(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRecPtr commi
 	st.txn_seq = 0;
 }
 
+// Opens the partitioned table a partition's changes are published as.
+Relation OpenPublishingAncestor(const RelInfo& partition) {
+	Relation ancestor = RelationIdGetRelation(partition.publish_as);
+	if (!RelationIsValid(ancestor))
+		elog(ERROR, "flatwal: could not open partitioned table %u to publish its partition's change", partition.publish_as);
+	return ancestor;
+}
+
+// A partition's row in the partitioned table's column order (they may differ:
+// dropped columns, partitions attached with another layout). Allocated in the
+// per-change memory context.
+HeapTuple InAncestorRowType(HeapTuple tuple, TupleConversionMap* map) {
+	return tuple != nullptr && map != nullptr ? execute_attr_map_tuple(tuple, map) : tuple;
+}
+
 void Change(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, Relation relation, ReorderBufferChange* change) {
 	PluginState& st = StateOf(ctx);
 	InChangeContext(st, [&] {
-		RelInfo& info = st.relations.Get(relation, st.options);
-		if (!info.captured) return;
+		RelInfo* info = &st.relations.Get(relation, st.options);
+		if (!info->captured) return;
 		ChangeMeta meta;
 		switch (change->action) {
 			case REORDER_BUFFER_CHANGE_INSERT: meta.op = wire::Op::Insert; break;
@@ -179,15 +194,25 @@ void Change(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, Relation relatio
 			case REORDER_BUFFER_CHANGE_DELETE: meta.op = wire::Op::Delete; break;
 			default: return;
 		}
+		HeapTuple old_tuple = flatwal_change_old_tuple(change), new_tuple = flatwal_change_new_tuple(change);
+		Relation published = relation;
+		if (OidIsValid(info->publish_as)) {
+			published = OpenPublishingAncestor(*info);
+			TupleConversionMap* map = convert_tuples_by_name(RelationGetDescr(relation), RelationGetDescr(published));
+			old_tuple = InAncestorRowType(old_tuple, map);
+			new_tuple = InAncestorRowType(new_tuple, map);
+			info = &st.relations.Get(published, st.options);
+		}
 		OpenTransaction(ctx, st, txn);
-		SendSchemaIfNew(ctx, st, relation, info);
+		SendSchemaIfNew(ctx, st, published, *info);
 		meta.xid = txn->xid;
 		meta.subxid = change->txn != nullptr && change->txn->xid != txn->xid ? change->txn->xid : InvalidTransactionId;
 		meta.lsn = change->lsn;
 		meta.commit_lsn = CommitLsnOf(st, txn);
 		meta.seq = NextSeq(st, txn);
-		st.encoder.Change(relation, info, meta, flatwal_change_old_tuple(change), flatwal_change_new_tuple(change));
+		st.encoder.Change(published, *info, meta, old_tuple, new_tuple);
 		Emit(ctx, st);
+		if (published != relation) RelationClose(published);
 	});
 }
 
@@ -196,14 +221,28 @@ void Truncate(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, int nrelations
 	PluginState& st = StateOf(ctx);
 	InChangeContext(st, [&] {
 		st.truncated.clear();
+		st.opened.clear();
 		for (int i = 0; i < nrelations; ++i) {
-			if (st.relations.Get(relations[i], st.options).captured) st.truncated.push_back(relations[i]);
+			const RelInfo& info = st.relations.Get(relations[i], st.options);
+			if (!info.captured) continue;
+			if (!OidIsValid(info.publish_as)) {
+				st.truncated.push_back(relations[i]);
+				continue;
+			}
+			// A partition's truncate is its partitioned table's, named once.
+			bool named = false;
+			for (Relation r : st.truncated) named |= RelationGetRelid(r) == info.publish_as;
+			if (named) continue;
+			st.opened.push_back(OpenPublishingAncestor(info));
+			st.truncated.push_back(st.opened.back());
 		}
-		if (st.truncated.empty()) return;
-		OpenTransaction(ctx, st, txn);
-		st.encoder.Truncate(txn->xid, change->lsn, CommitLsnOf(st, txn), static_cast<int>(st.truncated.size()),
-		                    st.truncated.data(), change->data.truncate.cascade, change->data.truncate.restart_seqs);
-		Emit(ctx, st);
+		if (!st.truncated.empty()) {
+			OpenTransaction(ctx, st, txn);
+			st.encoder.Truncate(txn->xid, change->lsn, CommitLsnOf(st, txn), static_cast<int>(st.truncated.size()),
+			                    st.truncated.data(), change->data.truncate.cascade, change->data.truncate.restart_seqs);
+			Emit(ctx, st);
+		}
+		for (Relation r : st.opened) RelationClose(r);
 	});
 }
 

@@ -3,6 +3,8 @@
 // historic one), so a change is described as of the moment it was written.
 #include "relation_info.h"
 
+#include <algorithm>
+
 extern "C" {
 #include "access/skey.h"
 #include "access/stratnum.h"
@@ -144,6 +146,44 @@ void ChooseScalarCodec(Oid base_type, MemoryContext context, ScalarCodec* out) {
 	}
 }
 
+namespace {
+
+// Whether a relation is captured under the options: registered and enabled
+// in the catalog, or named by the tables option.
+// (Names as C strings: no C++ temporary lives across the catalog lookup, which may raise an ERROR.)
+bool IsCaptured(Oid relid, const char* schema, const char* table, const Options& options) {
+	if (!options.tables.uses_catalog()) return strcmp(schema, "flatwal") != 0 && options.tables.Matches(schema, table);
+	Registration registration;
+	LookupRegistration(relid, &registration);
+	return registration.registered && registration.enabled;
+}
+
+// For a partition: records its ancestors and the topmost captured one, which
+// then publishes its changes. Read under the historic snapshot, so a partition
+// attached, detached or created later is followed at the point in the WAL
+// where that happened.
+void FindPublishingAncestor(Relation rel, const Options& options, RelInfo* info) {
+	info->ancestors.clear();
+	info->publish_as = InvalidOid;
+	if (!rel->rd_rel->relispartition) return;
+	List* ancestors = get_partition_ancestors(RelationGetRelid(rel));
+	ListCell* cell;
+	foreach (cell, ancestors) info->ancestors.push_back(lfirst_oid(cell));
+	list_free(ancestors);
+	for (size_t i = info->ancestors.size(); i-- > 0;) {
+		Oid ancestor = info->ancestors[i];
+		const char* name = get_rel_name(ancestor);
+		const char* schema = name != nullptr ? get_namespace_name(get_rel_namespace(ancestor)) : nullptr;
+		if (schema != nullptr && IsCaptured(ancestor, schema, name, options)) {
+			info->publish_as = ancestor;
+			info->captured = true;
+			return;
+		}
+	}
+}
+
+}  // namespace
+
 RelInfo& RelationCache::Get(Relation rel, const Options& options) {
 	RelInfo& info = entries_[RelationGetRelid(rel)];
 	if (!info.valid) Build(rel, options, &info);
@@ -151,8 +191,12 @@ RelInfo& RelationCache::Get(Relation rel, const Options& options) {
 }
 
 void RelationCache::Invalidate(Oid relid) {
-	auto it = entries_.find(relid);
-	if (it != entries_.end()) it->second.valid = false;
+	for (auto& entry : entries_) {
+		RelInfo& info = entry.second;
+		if (entry.first == relid ||
+		    std::find(info.ancestors.begin(), info.ancestors.end(), relid) != info.ancestors.end())
+			info.valid = false;
+	}
 }
 
 void RelationCache::InvalidateAll() {
@@ -162,6 +206,11 @@ void RelationCache::InvalidateAll() {
 void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	Oid relid = RelationGetRelid(rel);
 	TupleDesc desc = RelationGetDescr(rel);
+	// With the tables option a table is captured by name: say when it starts
+	// matching, and warn when a rename makes it stop (not silently).
+	const bool by_name = !options.tables.uses_catalog();
+	const bool was_captured = by_name && info->built_once && info->captured;
+	info->previous_name = info->schema_name + "." + info->table_name;
 	info->schema_name = get_namespace_name(RelationGetNamespace(rel));
 	info->table_name = RelationGetRelationName(rel);
 	info->replica_identity = rel->rd_rel->relreplident;
@@ -203,10 +252,19 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	Registration registration;
 	LookupRegistration(relid, &registration);
 	info->version = registration.registered ? registration.version : 0;
-	if (options.tables.uses_catalog())
-		info->captured = registration.registered && registration.enabled;
-	else
-		info->captured = info->schema_name != "flatwal" && options.tables.Matches(info->schema_name, info->table_name);
+	info->captured = IsCaptured(relid, info->schema_name.c_str(), info->table_name.c_str(), options);
+	FindPublishingAncestor(rel, options, info);
+	if (by_name && info->captured && !was_captured)
+		ereport(LOG, (errmsg("flatwal: table \"%s.%s\" matches the \"tables\" option and is captured",
+		                     info->schema_name.c_str(), info->table_name.c_str())));
+	if (was_captured && !info->captured && info->previous_name != info->schema_name + "." + info->table_name)
+		ereport(WARNING,
+		        (errmsg("flatwal: table \"%s\" was renamed to \"%s.%s\" and no longer matches the \"tables\" option",
+		                info->previous_name.c_str(), info->schema_name.c_str(), info->table_name.c_str()),
+		         errdetail("Its changes from here on are not sent."),
+		         errhint("Name the table's new name in the \"tables\" option, or capture it with flatwal.add_table(), "
+		                 "which follows renames.")));
+	info->built_once = true;
 
 	info->shape = ShapeOf(*info);
 	info->valid = true;

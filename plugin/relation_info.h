@@ -49,7 +49,14 @@ struct ColumnCodec {
 
 struct RelInfo {
 	bool valid = false;
+	bool built_once = false;        // built before in this session (so `captured` and the names were known)
 	bool captured = false;          // emitted under the current options
+	std::string previous_name;      // schema.table before the latest rebuild
+	// A partition of a captured partitioned table: its changes are published
+	// as that ancestor's (the topmost captured one), like pgoutput's
+	// publish_via_partition_root. InvalidOid otherwise.
+	Oid publish_as = InvalidOid;
+	std::vector<Oid> ancestors;     // partitioned tables above this partition, nearest first
 	uint32_t version = 0;           // from flatwal.schema_versions; 0 = unregistered
 	uint64_t shape = 0;             // fingerprint of the columns, to notice unversioned changes
 	std::string schema_name;
@@ -73,6 +80,8 @@ class RelationCache {
 	// Returns the entry for `rel` as of the current (historic) snapshot.
 	RelInfo& Get(Relation rel, const Options& options);
 
+	// Also invalidates the partitions below `relid`: whether they are captured
+	// depends on its registration.
 	void Invalidate(Oid relid);
 	void InvalidateAll();
 

@@ -39,6 +39,21 @@ Status Router::RouteChange(const wire::Change& c, std::vector<OutMessage>* out) 
 	             {"flatwal.seq", std::to_string(h->seq())},
 	             {"flatwal.xid", std::to_string(h->xid())},
 	             {"flatwal.version", std::to_string(h->version())}};
+	if (!keys.old_key.empty()) {
+		// The key changed: the change goes under the old key too, then (with
+		// tombstones) a tombstone there, so a compacted topic forgets the old
+		// key; Debezium does the same. Both copies are one change, with one
+		// (commit_lsn, seq): a consumer applies it once.
+		OutMessage under_old = m;
+		under_old.key = std::move(keys.old_key);
+		under_old.headers.emplace_back("flatwal.new_key", m.key);
+		m.headers.emplace_back("flatwal.old_key", under_old.key);
+		out->push_back(under_old);
+		if (options_.tombstones) {
+			under_old.tombstone = true;
+			out->push_back(std::move(under_old));
+		}
+	}
 	out->push_back(m);
 	if (h->op() == wire::Op::Delete && options_.tombstones && m.has_key) {
 		m.tombstone = true;

@@ -2,7 +2,10 @@
 //
 //   Change    -> <prefix>.<schema>.<table>, key = the row's key columns as a
 //                JSON array (then a tombstone, null value with the same key,
-//                after a delete); table and key come from the TableCatalog
+//                after a delete); table and key come from the TableCatalog.
+//                An update that changed the key goes first under the old key
+//                (header flatwal.new_key) followed by a tombstone there, then
+//                under the new key (header flatwal.old_key)
 //   Truncate  -> the topic of every table it names, no key
 //   SnapshotMarker -> the table's topic, no key
 //   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>";

@@ -86,14 +86,18 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	if (st.ok()) st = reader_.Exec("SET TRANSACTION SNAPSHOT " + reader_.QuoteLiteral(snapshot_name));
 	if (st.ok())
 		st = reader_.Exec(
-		    "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, greatest(c.reltuples, 0)::bigint "
+		    "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, "
+		    "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) "
+		    "FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) "
+		    "ELSE greatest(c.reltuples, 0) END::bigint, c.relkind = 'p' "
 		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
 		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled ORDER BY 1",
 		    &r);
 	if (!st.ok()) return st;
 	std::vector<Table> tables;
 	for (int i = 0; i < r.rows(); ++i) {
-		Table t{static_cast<uint32_t>(std::stoul(r.text(i, 0))), r.text(i, 1), r.text(i, 2), "", std::stoll(r.text(i, 4))};
+		Table t{static_cast<uint32_t>(std::stoul(r.text(i, 0))), r.text(i, 1), r.text(i, 2), "", std::stoll(r.text(i, 4)),
+		        r.text(i, 5)[0] == 't'};
 		for (const std::string& column : ParseTextArray(r.text(i, 3)))
 			t.order_by += (t.order_by.empty() ? "" : ", ") + reader_.QuoteIdentifier(column);
 		tables.push_back(t);
@@ -143,7 +147,8 @@ Status InitialSnapshot::ReadTable(const Table& table, uint64_t consistent_lsn) {
 	if (st.ok())
 		st = reader_.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT flatwal.read_frame(" +
 		                  std::to_string(table.relid) + "::regclass, t, " + window + ", " +
-		                  reader_.QuoteLiteral(LsnText(consistent_lsn)) + ") FROM ONLY " + qualified + " t" + order);
+		                  reader_.QuoteLiteral(LsnText(consistent_lsn)) + ") FROM " +
+		                  (table.partitioned ? "" : "ONLY ") + qualified + " t" + order);
 	uint64_t rows = 0;
 	auto started = Clock::now(), next_report = started + std::chrono::seconds(5);
 	for (bool more = true; st.ok() && more;) {

@@ -43,6 +43,7 @@ class InitialSnapshot {
 		std::string schema, name;
 		std::string order_by;  // quoted key columns, or empty
 		int64_t estimate;
+		bool partitioned;  // read with its partitions, where its rows live (others: without children)
 	};
 	Status ReadTable(const Table& table, uint64_t consistent_lsn);
 	// Emits the frames of a binary result's first column, one per row.

@@ -171,12 +171,12 @@ DECLARE
 BEGIN
     SELECT c.relkind, c.relpersistence, c.relreplident, n.nspname, c.relname
       INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
-    IF rel.relkind = 'p' THEN
-        RAISE EXCEPTION 'cannot capture partitioned table %', tbl
-            USING ERRCODE = 'wrong_object_type',
-                  DETAIL = 'Logical decoding reports changes of each partition, not of the parent.',
-                  HINT = 'Add each partition with flatwal.add_table().';
-    ELSIF rel.relkind <> 'r' THEN
+    -- A partitioned table ('p') is captured through its partitions, now and
+    -- later ones: each partition's changes are published as the parent's
+    -- (under its name and schema version), like publish_via_partition_root.
+    -- Its rows live in the partitions; see the plugin's relation_info.cpp.
+    -- Views, foreign tables, sequences and the like write no rows to the WAL.
+    IF rel.relkind NOT IN ('r', 'p') THEN
         RAISE EXCEPTION 'cannot capture %: it is not a table', tbl
             USING ERRCODE = 'wrong_object_type',
                   DETAIL = format('Relation kind is "%s"; only ordinary tables are written to the WAL as rows.',
@@ -430,8 +430,11 @@ BEGIN
                                   (SELECT jsonb_object_agg(k, after_key->(i::int - 1))
                                      FROM unnest(keys) WITH ORDINALITY AS u(k, i)));
     END IF;
+    -- A partitioned table is read with its partitions (its rows live there); any other without its children.
     RETURN QUERY EXECUTE format(
-        'SELECT flatwal.read_frame(%L::regclass, t, row_number() OVER (ORDER BY %s), %L) FROM ONLY %s t %s ORDER BY %s LIMIT %s',
-        tbl, key_list, low_watermark, tbl, after_condition, key_list, chunk_rows);
+        'SELECT flatwal.read_frame(%L::regclass, t, row_number() OVER (ORDER BY %s), %L) FROM %s %s t %s ORDER BY %s LIMIT %s',
+        tbl, key_list, low_watermark,
+        CASE WHEN (SELECT relkind FROM pg_class WHERE oid = tbl) = 'p' THEN '' ELSE 'ONLY' END,
+        tbl, after_condition, key_list, chunk_rows);
 END
 $$;

@@ -13,6 +13,7 @@ CREATE UNLOGGED TABLE regress.cat_unlogged (id int PRIMARY KEY);
 SELECT flatwal.add_table('regress.cat_unlogged');
 CREATE TEMP TABLE cat_temp (id int PRIMARY KEY);
 SELECT flatwal.add_table('cat_temp');
+-- A partitioned table is accepted: its partitions' changes are published as its own (partitions.sql).
 CREATE TABLE regress.cat_parted (id int PRIMARY KEY) PARTITION BY RANGE (id);
 SELECT flatwal.add_table('regress.cat_parted');
 SELECT flatwal.add_table('flatwal.source_tables');

@@ -78,3 +78,16 @@ SELECT * FROM pg_logical_slot_peek_changes('opts', NULL, NULL);
 
 SELECT pg_replication_origin_drop('upstream');
 SELECT pg_drop_replication_slot('opts');
+
+-- The tables option follows SQL's identifier rules (REGRESS.NAMED is
+-- regress.named), and a rename that makes a table stop matching is warned
+-- about, not silent.
+CREATE TABLE regress.named (id int PRIMARY KEY);
+SELECT 'init' FROM pg_create_logical_replication_slot('named', 'flatwal');
+INSERT INTO regress.named VALUES (1);
+ALTER TABLE regress.named RENAME TO renamed;
+INSERT INTO regress.renamed VALUES (2);
+SELECT c->>'op' AS op, c->'after' AS after
+  FROM regress.changes('named', 'tables', 'REGRESS.NAMED') AS c WHERE c->>'event' = 'change';
+SELECT pg_drop_replication_slot('named');
+DROP TABLE regress.renamed;

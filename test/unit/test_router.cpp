@@ -110,6 +110,29 @@ void delete_is_keyed_by_its_before_image_then_a_tombstone(void**) {
 	assert_int_equal(out.size(), 1);
 }
 
+// A compacted topic must forget the old key of a row whose key changed: the
+// change goes under the old key, then a tombstone there, then the new key.
+void an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key(void**) {
+	Built f;
+	BuildChange(&f, wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
+	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
+	assert_int_equal(out.size(), 3);
+	assert_string_eq(out[0].key, "[41]");
+	assert_false(out[0].tombstone);
+	assert_string_eq(Header(out[0], "flatwal.op"), "update");
+	assert_string_eq(Header(out[0], "flatwal.new_key"), "[42]");
+	assert_string_eq(out[1].key, "[41]");
+	assert_true(out[1].tombstone);
+	assert_string_eq(out[2].key, "[42]");
+	assert_false(out[2].tombstone);
+	assert_string_eq(Header(out[2], "flatwal.old_key"), "[41]");
+	assert_string_eq(Header(out[2], "flatwal.seq"), Header(out[0], "flatwal.seq"));
+	out = RouteAfterSchema({"shop", false, false}, "public", "orders", {0}, &f);  // --no-tombstones
+	assert_int_equal(out.size(), 2);
+	assert_string_eq(out[0].key, "[41]");
+	assert_string_eq(out[1].key, "[42]");
+}
+
 void keyless_rows_have_no_key_and_no_tombstone(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Delete, 2, nullptr, nullptr, wire::OldImage::Unavailable);
@@ -250,6 +273,7 @@ int main() {
 	    cmocka_unit_test(a_change_before_its_schema_is_refused),
 	    cmocka_unit_test(each_version_keeps_its_own_key_columns),
 	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
+	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
 	    cmocka_unit_test(snapshot_markers_go_to_the_table_topic),
 	};
