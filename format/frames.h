@@ -27,11 +27,15 @@ constexpr char kFileIdentifier[] = "FWAL";
 constexpr size_t kIdentifierOffset = 4;
 constexpr uint16_t kFormatVersion = 1;
 
+// The 4-byte little-endian length that precedes a frame in a message.
+inline void EncodeFrameLength(size_t length, char prefix[kFrameLengthBytes]) {
+	for (size_t i = 0; i < kFrameLengthBytes; ++i) prefix[i] = static_cast<char>(length >> (8 * i));
+}
+
 inline void AppendFrame(std::string* message, const uint8_t* frame, size_t length) {
-	uint8_t prefix[kFrameLengthBytes] = {
-	    static_cast<uint8_t>(length), static_cast<uint8_t>(length >> 8),
-	    static_cast<uint8_t>(length >> 16), static_cast<uint8_t>(length >> 24)};
-	message->append(reinterpret_cast<const char*>(prefix), sizeof prefix);
+	char prefix[kFrameLengthBytes];
+	EncodeFrameLength(length, prefix);
+	message->append(prefix, sizeof prefix);
 	message->append(reinterpret_cast<const char*>(frame), length);
 }
 

@@ -110,6 +110,9 @@ fb::Offset<wire::Row> RowPacker::Finish() {
 	if (!intervals_.empty()) intervals = b_->CreateVectorOfStructs(intervals_);
 	if (!timetzs_.empty()) timetzs = b_->CreateVectorOfStructs(timetzs_);
 	if (!arrays_.empty()) arrays = b_->CreateVector(arrays_);
+	// The builder holds the payloads now: a huge row's scratch goes at once,
+	// not at the next Clear, so it is not alive while the frame is sent.
+	if (Capacity(data_) > kRetainedScratchBytes) std::string().swap(data_);
 	return wire::CreateRow(*b_, fb::Offset<fb::Vector<wire::Kind>>(kinds.o), ints, data, data_ends, floats, bools,
 	                       uuids, intervals, timetzs, arrays);
 }

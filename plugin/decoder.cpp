@@ -48,7 +48,19 @@ void Flush(LogicalDecodingContext* ctx, PluginState& st) {
 }
 
 // Queues the frame the encoder just finished; writes when the batch is full.
+// A frame that fills a batch by itself (every frame without batching, a huge
+// row with it) goes straight to the walsender's buffer: queueing it would cost
+// one more copy of it.
 void Emit(LogicalDecodingContext* ctx, PluginState& st) {
+	if (st.pending.empty() && st.encoder.size() + kFrameLengthBytes >= st.options.batch_bytes) {
+		OutputPluginPrepareWrite(ctx, true);
+		char prefix[kFrameLengthBytes];
+		EncodeFrameLength(st.encoder.size(), prefix);
+		appendBinaryStringInfo(ctx->out, prefix, kFrameLengthBytes);
+		appendBinaryStringInfo(ctx->out, reinterpret_cast<const char*>(st.encoder.data()), static_cast<int>(st.encoder.size()));
+		OutputPluginWrite(ctx, true);
+		return;
+	}
 	AppendFrame(&st.pending, st.encoder.data(), st.encoder.size());
 	if (st.pending.size() >= st.options.batch_bytes) Flush(ctx, st);
 }

@@ -67,9 +67,17 @@ int64 UnixMicros(TimestampTz pg_micros) {
 
 FrameEncoder::FrameEncoder() : builder_(64 * 1024), row_(&builder_), element_row_(&builder_) {}
 
+// A detoasted copy is freed as soon as its bytes are packed: for a huge value
+// it would otherwise live, beside the packed copy and the frame, until the
+// change's memory context is reset.
+void FreeIfCopy(void* detoasted, Datum value) {
+	if (detoasted != DatumGetPointer(value)) pfree(detoasted);
+}
+
 void FrameEncoder::AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row) {
 	text* t = DatumGetTextPP(value);
 	row->AddText(kind, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	FreeIfCopy(t, value);
 }
 
 void FrameEncoder::AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row) {
@@ -225,7 +233,8 @@ void FrameEncoder::EncodeValue(const ScalarCodec& codec, const ScalarCodec* elem
 		case ValueKind::kEnum: return AddOutputText(wire::Kind::Text, codec, value, row);
 		case ValueKind::kBytea: {
 			bytea* bytes = DatumGetByteaPP(value);
-			return row->AddBytes(reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
+			row->AddBytes(reinterpret_cast<const uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes));
+			return FreeIfCopy(bytes, value);
 		}
 		case ValueKind::kNumeric: return AddStoredText(wire::Kind::Numeric, AppendNumericText, codec, value, row);
 		case ValueKind::kDate: return row->AddInt(wire::Kind::Date, UnixDays(DatumGetDateADT(value)));

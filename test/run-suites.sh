@@ -53,6 +53,7 @@ suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
 suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
 suite "crafted frames: to_json and flatwal-consume refuse them" test/integration/crafted-frames.sh "$port"
+suite "a 100 MB row: walsender memory beside test_decoding's" test/integration/large-row.sh "$port"
 suite "flatwal-shipper errors and refusals" test/integration/shipper-errors.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
 # Last: it restarts PostgreSQL.
