@@ -47,7 +47,7 @@ APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iship
 	-I$(shell $(PG_CONFIG) --includedir)
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp \
+	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
@@ -77,7 +77,7 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN)
 
 # ---------------------------------------------------------------- unit tests
 # Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
-UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iplugin -Ishipper \
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishipper \
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
@@ -89,6 +89,8 @@ $(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
 $(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_text.cpp plugin/stored_text.h
+# Only the tests of the extension's pure parts see plugin/.
+$(BUILD)/unit/test_options $(BUILD)/unit/test_stored_text: UNIT_INCLUDES = -Iplugin
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
 	shipper/latency_window.h
 $(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp shipper/pg_session.cpp shipper/pg_session.h common/backoff.h
@@ -100,7 +102,7 @@ $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.cpp,$^) -lcmocka $(UNIT_LIBS)
+	$(CXX) $(UNIT_CXXFLAGS) $(UNIT_INCLUDES) -o $@ $(filter %.cpp,$^) -lcmocka $(UNIT_LIBS)
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets for everything that reads untrusted bytes, under
@@ -108,18 +110,19 @@ $(UNIT_BINS): test/unit/unit.h common/json_string.h
 # FUZZ_SECONDS (test/fuzz/run.sh).
 FUZZ_CXX ?= clang++
 FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I$(GEN) -Iformat -Icommon -Iplugin -Ishipper -I$(shell $(PG_CONFIG) --includedir)
+	-I$(GEN) -Iformat -Icommon -Ishipper -I$(shell $(PG_CONFIG) --includedir)
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
 
 $(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp shipper/table_catalog.cpp \
 	$(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
+$(BUILD)/fuzz/fuzz_plugin_options: FUZZ_INCLUDES = -Iplugin
 $(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h
 $(BUILD)/fuzz/fuzz_shipper_config: FUZZ_LIBS = -lpq
 
 $(FUZZ_BINS): common/status.h common/text.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $(filter %.cpp,$^) $(FUZZ_LIBS)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) $(FUZZ_INCLUDES) -o $@ $(filter %.cpp,$^) $(FUZZ_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	test/fuzz/run.sh

@@ -38,6 +38,8 @@ const char kUsage[] =
     "  -t, --topic-prefix=PREFIX    topics are PREFIX.schema.table (default: the database name)\n"
     "      --no-tombstones          no null-value message after a delete\n"
     "      --transactions-topic     Begin/Commit frames to PREFIX.flatwal.tx\n"
+    "      --heartbeat-interval=MS  write a heartbeat through the slot every MS (default: 0, off);\n"
+    "                               it arrives on PREFIX.flatwal.heartbeat\n"
     "\n"
     "Misc:\n"
     "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper] sections)\n"
@@ -115,6 +117,7 @@ const SettingSpec kSettings[] = {
     {"shipper.metrics_file", [](const std::string&, const std::string& v, ShipperConfig* c) { c->metrics_file = TrimSpace(v); return Status::Ok(); }},
     {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
+    {"shipper.heartbeat_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->heartbeat_interval_ms); }},
     {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
     {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
     {"shipper.snapshot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
@@ -241,6 +244,7 @@ const Flag kFlags[] = {
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "no-tombstones", "shipper.tombstones", "false"},
     {0, "transactions-topic", "shipper.transactions_topic", "true"},
+    {0, "heartbeat-interval", "shipper.heartbeat_interval_ms", nullptr},
     {0, "shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
     {0, "snapshot", "shipper.snapshot", nullptr},
     {0, "metrics-file", "shipper.metrics_file", nullptr},

@@ -41,6 +41,7 @@ struct ShipperConfig {
 	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
 	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
 	std::string metrics_file;        // Prometheus text format, rewritten every status interval
+	int heartbeat_interval_ms = 0;   // 0: off; else a heartbeat message through the slot this often
 	LogLevel log_level = LogLevel::kInfo;
 };
 

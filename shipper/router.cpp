@@ -97,8 +97,10 @@ void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, std::vector
 
 void Router::RouteMessage(const wire::Message& message, std::vector<OutMessage>* out) const {
 	OutMessage m;
-	m.topic = options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(message.prefix()));
-	m.headers = {{"flatwal.op", "message"},
+	const bool heartbeat = flatbuffers::GetString(message.prefix()) == kHeartbeatMessagePrefix;
+	m.topic = heartbeat ? HeartbeatTopic()
+	                    : options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(message.prefix()));
+	m.headers = {{"flatwal.op", heartbeat ? "heartbeat" : "message"},
 	             {"flatwal.commit_lsn", LsnText(message.commit_lsn())},
 	             {"flatwal.lsn", LsnText(message.lsn())},
 	             {"flatwal.xid", std::to_string(message.xid())}};

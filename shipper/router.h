@@ -10,7 +10,8 @@
 //   SnapshotMarker -> the table's topic, no key
 //   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>";
 //                the catalog learns it first
-//   Message   -> <prefix>.message.<message prefix>, no key
+//   Message   -> <prefix>.message.<message prefix>, no key; the shipper's own
+//                heartbeats (prefix flatwal.heartbeat) -> <prefix>.flatwal.heartbeat
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid
 // Names are made safe for Kafka: characters outside [A-Za-z0-9._-] become '_'.
 #ifndef FLATWAL_ROUTER_H
@@ -25,6 +26,9 @@
 #include "wire.h"
 
 namespace flatwal {
+
+// The logical-message prefix of the shipper's heartbeats (heartbeat.h).
+constexpr char kHeartbeatMessagePrefix[] = "flatwal.heartbeat";
 
 struct OutMessage {
 	std::string topic;
@@ -51,6 +55,7 @@ class Router {
 	std::string TableTopic(const std::string& schema, const std::string& table) const;
 	std::string SchemasTopic() const { return options_.topic_prefix + ".flatwal.schemas"; }
 	std::string TransactionsTopic() const { return options_.topic_prefix + ".flatwal.tx"; }
+	std::string HeartbeatTopic() const { return options_.topic_prefix + ".flatwal.heartbeat"; }
 
  private:
 	Status RouteChange(const wire::Change& change, std::vector<OutMessage>* out);

@@ -231,6 +231,7 @@ Status Shipper::Stream(ReplicationStream& stream) {
 			return Stopping() ? Status::Ok() : st;
 		}
 		producer_->Poll(0);
+		if (heartbeat_) heartbeat_->Tick(Clock::now());
 		if (Clock::now() >= next_status) {
 			SendStatus(stream);
 			WriteMetrics(true);
@@ -271,6 +272,8 @@ int Shipper::Run() {
 		LogStatus(LogLevel::kError, st);
 		return kExitConfig;
 	}
+	if (config_.heartbeat_interval_ms > 0)
+		heartbeat_.reset(new Heartbeat(config_.conninfo, config_.heartbeat_interval_ms));
 	ReplicationStream stream;
 	while (!Stopping()) {
 		bool finished = false;

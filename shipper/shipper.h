@@ -13,6 +13,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "frame_reader.h"
+#include "heartbeat.h"
 #include "lsn_tracker.h"
 #include "metrics.h"
 #include "on_demand.h"
@@ -70,6 +71,7 @@ class Shipper {
 	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed
 	std::unique_ptr<Router> router_;
 	std::unique_ptr<OnDemandSnapshots> on_demand_;
+	std::unique_ptr<Heartbeat> heartbeat_;  // with --heartbeat-interval
 	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
 	FrameScratch frame_scratch_;           // frames that arrive misaligned

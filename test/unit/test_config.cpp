@@ -108,6 +108,11 @@ void help_version_and_clustered_flags(void**) {
 	assert_int_equal(c.status_interval_ms, 250);
 	assert_true(flatwal::ParseCommandLine({"-s", "300"}, &cmd, &c).ok());
 	assert_int_equal(c.status_interval_ms, 300);
+	assert_int_equal(c.heartbeat_interval_ms, 0);  // off unless asked for
+	assert_true(flatwal::ParseCommandLine({"--heartbeat-interval=5000"}, &cmd, &c).ok());
+	assert_int_equal(c.heartbeat_interval_ms, 5000);
+	assert_string_eq(flatwal::ParseCommandLine({"--heartbeat-interval", "-1"}, &cmd, &c).message(),
+	                 "invalid value for shipper.heartbeat_interval_ms");
 }
 
 void secrets_stay_off_the_command_line_and_out_of_messages(void**) {

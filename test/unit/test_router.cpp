@@ -197,6 +197,20 @@ void an_update_that_moved_the_key_names_the_old_key(void**) {
 	assert_string_eq(keys.old_key, "");
 }
 
+// The shipper's heartbeats (a logical message with its own prefix) get their own topic.
+void heartbeats_go_to_the_heartbeat_topic(void**) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"p", true, false}, &catalog);
+	std::vector<flatwal::OutMessage> out;
+	Built f;
+	auto m = wire::CreateMessage(f.b, 0, 1, 0, false, f.b.CreateString(flatwal::kHeartbeatMessagePrefix));
+	flatwal::FinishEvent(&f.b, wire::Body::Message, m.Union());
+	assert_true(router.Route(f.event(), &out).ok());
+	assert_int_equal(out.size(), 1);
+	assert_string_eq(out[0].topic, "p.flatwal.heartbeat");
+	assert_string_eq(Header(out[0], "flatwal.op"), "heartbeat");
+}
+
 void schema_truncate_message_and_transactions(void**) {
 	std::vector<flatwal::OutMessage> out;
 	flatwal::TableCatalog catalog;
@@ -274,6 +288,7 @@ int main() {
 	    cmocka_unit_test(each_version_keeps_its_own_key_columns),
 	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
 	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
+	    cmocka_unit_test(heartbeats_go_to_the_heartbeat_topic),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
 	    cmocka_unit_test(snapshot_markers_go_to_the_table_topic),
 	};
