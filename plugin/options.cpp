@@ -75,6 +75,15 @@ Status ParseOrigin(const RawOption& opt, Options* out) {
 	return Status::Ok();
 }
 
+Status ParseTableSet(const RawOption& opt, Options* out) {
+	Status st = RequireValue(opt);
+	if (!st.ok()) return st;
+	std::string v = TrimSpace(opt.value);
+	if (v.empty()) return BadValue(opt, "the name of a table set (flatwal.source_tables.table_set)");
+	out->table_set = v;
+	return Status::Ok();
+}
+
 Status ParseSkipOrigins(const RawOption& opt, Options* out) {
 	Status st = RequireValue(opt);
 	if (!st.ok()) return st;
@@ -107,6 +116,7 @@ const OptionSpec kOptionSpecs[] = {
     {"origin", ParseOrigin},
     {"skip_origins", ParseSkipOrigins},
     {"tables", ParseTables},
+    {"table_set", ParseTableSet},
 };
 
 std::string KnownOptionNames() {

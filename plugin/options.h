@@ -46,6 +46,8 @@ struct Options {
 	OriginFilter origin = OriginFilter::kAny;
 	std::vector<std::string> skip_origins;  // replication origin names whose changes are skipped
 	TableFilter tables;
+	// With the catalog: only tables of this set in flatwal.source_tables (one set per slot).
+	std::string table_set = "default";
 };
 
 // Largest batch_bytes accepted: a replication message stays well below 1 GB.

@@ -77,7 +77,7 @@ void ScanCatalogRows(Oid catalog, Oid relid, Visit visit) {
 
 }  // namespace
 
-void LookupRegistration(Oid relid, Registration* out) {
+void LookupRegistration(Oid relid, const char* table_set, Registration* out) {
 	*out = Registration();
 	Oid ns = get_namespace_oid("flatwal", true);
 	if (!OidIsValid(ns)) return;  // extension not (yet) installed at this point of the WAL
@@ -86,11 +86,18 @@ void LookupRegistration(Oid relid, Registration* out) {
 	if (!OidIsValid(sources) || !OidIsValid(versions)) return;
 
 	AttrNumber enabled_attnum = AttnumOrError(sources, "capture_enabled");
+	AttrNumber set_attnum = AttnumOrError(sources, "table_set");
 	ScanCatalogRows(sources, relid, [&](HeapTuple tuple, TupleDesc desc) {
 		bool isnull;
 		Datum enabled = heap_getattr(tuple, enabled_attnum, desc, &isnull);
 		out->registered = true;
 		out->enabled = !isnull && DatumGetBool(enabled);
+		Datum set = heap_getattr(tuple, set_attnum, desc, &isnull);
+		if (!isnull) {
+			char* name = TextDatumGetCString(set);
+			out->in_table_set = strcmp(name, table_set) == 0;
+			pfree(name);
+		}
 	});
 	AttrNumber version_attnum = AttnumOrError(versions, "version");
 	ScanCatalogRows(versions, relid, [&](HeapTuple tuple, TupleDesc desc) {
@@ -154,8 +161,8 @@ namespace {
 bool IsCaptured(Oid relid, const char* schema, const char* table, const Options& options) {
 	if (!options.tables.uses_catalog()) return strcmp(schema, "flatwal") != 0 && options.tables.Matches(schema, table);
 	Registration registration;
-	LookupRegistration(relid, &registration);
-	return registration.registered && registration.enabled;
+	LookupRegistration(relid, options.table_set.c_str(), &registration);
+	return registration.registered && registration.enabled && registration.in_table_set;
 }
 
 // For a partition: records its ancestors and the topmost captured one, which
@@ -250,7 +257,7 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	for (uint16_t k : info->key_columns) info->columns[k].key = true;
 
 	Registration registration;
-	LookupRegistration(relid, &registration);
+	LookupRegistration(relid, options.table_set.c_str(), &registration);
 	info->version = registration.registered ? registration.version : 0;
 	info->captured = IsCaptured(relid, info->schema_name.c_str(), info->table_name.c_str(), options);
 	FindPublishingAncestor(rel, options, info);

@@ -98,9 +98,10 @@ void ChooseScalarCodec(Oid base_type, MemoryContext context, ScalarCodec* out);
 struct Registration {
 	bool registered = false;
 	bool enabled = false;
+	bool in_table_set = false;  // its table_set is the one asked for
 	uint32_t version = 0;
 };
-void LookupRegistration(Oid relid, Registration* out);
+void LookupRegistration(Oid relid, const char* table_set, Registration* out);
 
 }  // namespace flatwal
 

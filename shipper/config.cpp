@@ -29,6 +29,8 @@ const char kUsage[] =
     "                               slot is new, then stream; never; initial_only: snapshot, exit\n"
     "  -s, --status-interval=MS     standby status updates at least every MS (default: 1000)\n"
     "      --batch-bytes=N          frames per replication message (default: 65536)\n"
+    "      --table-set=NAME         carry the captured tables of this set (default: default);\n"
+    "                               one slot and shipper per set (flatwal.set_table_set())\n"
     "\n"
     "Kafka:\n"
     "  -b, --brokers=HOST:PORT,...  bootstrap servers (kafka.bootstrap.servers)\n"
@@ -100,6 +102,15 @@ const SettingSpec kSettings[] = {
 	     });
 	     if (!ok) return Invalid(k, v, "lower-case letters, digits and underscores (PostgreSQL's rule for slot names)");
 	     c->slot = s;
+	     return Status::Ok();
+     }},
+    {"postgres.table_set", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string s = TrimSpace(v);
+	     bool ok = !s.empty() && s.size() < 64 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+		     return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+	     });
+	     if (!ok) return Invalid(k, v, "letters, digits, '_', '-' and '.'");
+	     c->table_set = s;
 	     return Status::Ok();
      }},
     {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
@@ -240,6 +251,7 @@ const Flag kFlags[] = {
     {0, "no-create-slot", "postgres.create_slot", "false"},
     {'s', "status-interval", "postgres.status_interval_ms", nullptr},
     {0, "batch-bytes", "postgres.batch_bytes", nullptr},
+    {0, "table-set", "postgres.table_set", nullptr},
     {'b', "brokers", "kafka.bootstrap.servers", nullptr},
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "no-tombstones", "shipper.tombstones", "false"},

@@ -30,6 +30,7 @@ struct ShipperConfig {
 	bool create_slot = true;         // create the slot when it does not exist
 	int status_interval_ms = 1000;   // standby status updates at least this often
 	int batch_bytes = 65536;         // plugin frames per replication message
+	std::string table_set = "default";  // the tables of flatwal.source_tables this slot carries
 
 	// [kafka]: librdkafka properties, in the order given
 	std::vector<std::pair<std::string, std::string>> kafka;

@@ -52,13 +52,16 @@ bool OnDemandSnapshots::Activate(bool* skip) {
 	PgResult r;
 	// Decoding can deliver a commit a moment before other sessions see it: an
 	// invisible request row means "not yet", not "gone".
-	if (!Query("SELECT r.state, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	if (!Query("SELECT r.state, n.nspname, c.relname, coalesce(s.table_set, '') FROM pg_class c "
+	           "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	           "LEFT JOIN flatwal.source_tables s ON s.relid = c.oid "
 	           "LEFT JOIN flatwal.snapshot_requests r ON r.id = " + std::to_string(request.id) +
 	               " WHERE c.oid = " + std::to_string(request.relid),
 	           &r))
 		return false;
 	bool ready = r.rows() == 0 || !r.is_null(0, 0);
-	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done";  // table dropped, or done already
+	// Skipped: the table was dropped, the request is done, or another table set's shipper serves it.
+	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done" || r.text(0, 3) != table_set_;
 	if (ready && !*skip) {
 		request.schema = r.text(0, 1);
 		request.table = r.text(0, 2);

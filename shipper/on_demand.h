@@ -38,9 +38,11 @@ class OnDemandSnapshots {
 
 	// `catalog` renders the keys of changes and rows; emit() teaches it the
 	// Schema frames this class sends before a table's rows.
-	OnDemandSnapshots(std::string conninfo, const TableCatalog* catalog, Emit emit, Flush flush,
+	// Serves the requests for tables of `table_set`; other sets' shippers serve theirs.
+	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit, Flush flush,
 	                  int chunk_rows = 1000)
 	    : conninfo_(std::move(conninfo)),
+	      table_set_(std::move(table_set)),
 	      catalog_(catalog),
 	      emit_(std::move(emit)),
 	      flush_(std::move(flush)),
@@ -79,6 +81,7 @@ class OnDemandSnapshots {
 	Status EnsureSchema(uint32_t relid, uint32_t version, bool* retry);
 
 	std::string conninfo_;
+	std::string table_set_;
 	const TableCatalog* catalog_;
 	Emit emit_;
 	Flush flush_;

@@ -113,9 +113,10 @@ Status ReplicationStream::DropSlot(const std::string& slot) {
 	return session_.Exec("DROP_REPLICATION_SLOT " + session_.QuoteIdentifier(slot) + " WAIT");
 }
 
-Status ReplicationStream::Start(const std::string& slot, int batch_bytes) {
+Status ReplicationStream::Start(const std::string& slot, int batch_bytes, const std::string& table_set) {
 	return session_.Exec("START_REPLICATION SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL 0/0 (\"batch_bytes\" '" +
-	                     std::to_string(batch_bytes) + "', \"include_transaction\" 'true')");
+	                     std::to_string(batch_bytes) + "', \"include_transaction\" 'true', \"table_set\" " +
+	                     session_.QuoteLiteral(table_set) + ")");
 }
 
 ReplicationStream::Event ReplicationStream::Receive(int timeout_ms, Message* out, Status* closed) {

@@ -31,7 +31,8 @@ class ReplicationStream {
 	// next command.
 	Status CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn);
 	Status DropSlot(const std::string& slot);
-	Status Start(const std::string& slot, int batch_bytes);
+	// Streams the slot with the plugin options the shipper needs; table_set is validated by the config.
+	Status Start(const std::string& slot, int batch_bytes, const std::string& table_set);
 
 	enum class Event { kNone, kData, kKeepalive, kClosed };
 	struct Message {

@@ -133,7 +133,7 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 
 Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 	const bool snapshot = config_.snapshot_mode != SnapshotMode::kNever;
-	InitialSnapshot initial(config_.conninfo, config_.slot, stop_, [this](const uint8_t* frame, size_t size) {
+	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, stop_, [this](const uint8_t* frame, size_t size) {
 		Status st = HandleFrame(frame, size, false);
 		if (counters_.snapshot_rows % 5000 == 0) WriteMetrics(true);  // a long snapshot keeps its metrics current
 		return st;
@@ -160,7 +160,7 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 
 Status Shipper::StartOnDemandSnapshots() {
 	on_demand_.reset(new OnDemandSnapshots(
-	    config_.conninfo, &catalog_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
+	    config_.conninfo, config_.table_set, &catalog_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
 	    [this] { return producer_->WaitAcknowledged(-1, stop_); }));
 	Status st = on_demand_->Resume();
 	if (!st.ok()) on_demand_.reset();  // set up again on the next connection
@@ -256,7 +256,7 @@ Status Shipper::RunSession(ReplicationStream& stream, bool* finished) {
 	st = PrepareSlot(stream, finished);
 	if (!st.ok() || *finished) return st;
 	if (!on_demand_) st = StartOnDemandSnapshots();
-	if (st.ok()) st = stream.Start(config_.slot, config_.batch_bytes);
+	if (st.ok()) st = stream.Start(config_.slot, config_.batch_bytes, config_.table_set);
 	if (!st.ok()) return st;
 	streaming_ = true;
 	reconnect_.Succeeded();

@@ -68,7 +68,7 @@ Status InitialSnapshot::Prepare() {
 	return progress_.Exec(
 	    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state) "
 	    "SELECT " + slot + ", s.relid, s.relid::regclass::text, 'pending' FROM flatwal.source_tables s "
-	    "WHERE s.capture_enabled");
+	    "WHERE s.capture_enabled AND s.table_set = " + progress_.QuoteLiteral(table_set_));
 }
 
 Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows) {
@@ -91,7 +91,8 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 		    "FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) "
 		    "ELSE greatest(c.reltuples, 0) END::bigint, c.relkind = 'p' "
 		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
-		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled ORDER BY 1",
+		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled AND s.table_set = " +
+		        reader_.QuoteLiteral(table_set_) + " ORDER BY 1",
 		    &r);
 	if (!st.ok()) return st;
 	std::vector<Table> tables;

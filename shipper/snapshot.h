@@ -23,8 +23,10 @@ class InitialSnapshot {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
 
-	InitialSnapshot(std::string conninfo, std::string slot, const std::atomic<int>* stop, Emit emit)
-	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), stop_(stop), emit_(std::move(emit)) {}
+	// Reads the captured tables of `table_set`.
+	InitialSnapshot(std::string conninfo, std::string slot, std::string table_set, const std::atomic<int>* stop, Emit emit)
+	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), table_set_(std::move(table_set)), stop_(stop),
+	      emit_(std::move(emit)) {}
 
 	// *interrupted: a snapshot for `slot` was started and did not finish.
 	static Status Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted);
@@ -50,7 +52,7 @@ class InitialSnapshot {
 	Status EmitRows(const PgResult& frames);
 	Status EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows);
 
-	std::string conninfo_, slot_;
+	std::string conninfo_, slot_, table_set_;
 	const std::atomic<int>* stop_;
 	Emit emit_;
 	PgSession reader_;    // inside the exported snapshot

@@ -13,7 +13,10 @@ CREATE TABLE flatwal.source_tables (
     relid           regclass    PRIMARY KEY,
     key_columns     text[]      NOT NULL,   -- message key columns, in key order; empty if none
     capture_enabled boolean     NOT NULL DEFAULT true,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- Which slot's shipper carries it: a busy database splits its tables across
+    -- slots (plugin option table_set, flatwal-shipper --table-set).
+    table_set       text        NOT NULL DEFAULT 'default' CHECK (table_set <> '')
 ) WITH (user_catalog_table = true);
 
 COMMENT ON TABLE flatwal.source_tables IS
@@ -234,6 +237,23 @@ CREATE FUNCTION flatwal.set_capture(tbl regclass, enabled boolean) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     UPDATE flatwal.source_tables SET capture_enabled = enabled WHERE relid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table % is not captured by flatwal', tbl
+            USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
+    END IF;
+END
+$$;
+
+-- Moves a captured table to another table set: from the next change on, the
+-- slot (and shipper) of that set carries it, and the others stop.
+CREATE FUNCTION flatwal.set_table_set(tbl regclass, table_set text) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF table_set IS NULL OR table_set = '' THEN
+        RAISE EXCEPTION 'a table set needs a name' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'The tables of a slot without the table_set option are in the set named default.';
+    END IF;
+    UPDATE flatwal.source_tables s SET table_set = set_table_set.table_set WHERE s.relid = tbl;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table % is not captured by flatwal', tbl
             USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);

@@ -91,3 +91,20 @@ SELECT c->>'op' AS op, c->'after' AS after
   FROM regress.changes('named', 'tables', 'REGRESS.NAMED') AS c WHERE c->>'event' = 'change';
 SELECT pg_drop_replication_slot('named');
 DROP TABLE regress.renamed;
+
+-- Table sets: a slot carries the captured tables of one set (option
+-- table_set, default "default"), so a busy database can be split across slots.
+CREATE TABLE regress.in_set (id int PRIMARY KEY);
+SELECT flatwal.add_table('regress.in_set');
+SELECT flatwal.set_table_set('regress.in_set', 'other');
+SELECT flatwal.set_table_set('regress.in_set', '');
+SELECT 'init' FROM pg_create_logical_replication_slot('sets', 'flatwal');
+INSERT INTO regress.in_set VALUES (1);
+SELECT count(*) AS default_set_changes
+  FROM regress.changes('sets') AS c WHERE c->>'event' = 'change';
+INSERT INTO regress.in_set VALUES (2);
+SELECT c->>'op' AS op, c->'after' AS after
+  FROM regress.changes('sets', 'table_set', 'other') AS c WHERE c->>'event' = 'change';
+SELECT pg_drop_replication_slot('sets');
+SELECT flatwal.remove_table('regress.in_set');
+DROP TABLE regress.in_set;

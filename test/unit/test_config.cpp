@@ -109,6 +109,10 @@ void help_version_and_clustered_flags(void**) {
 	assert_true(flatwal::ParseCommandLine({"-s", "300"}, &cmd, &c).ok());
 	assert_int_equal(c.status_interval_ms, 300);
 	assert_int_equal(c.heartbeat_interval_ms, 0);  // off unless asked for
+	assert_string_eq(c.table_set, "default");
+	assert_true(flatwal::ParseCommandLine({"--table-set", "orders"}, &cmd, &c).ok());
+	assert_string_eq(c.table_set, "orders");
+	assert_string_eq(flatwal::ParseCommandLine({"--table-set=a'b"}, &cmd, &c).message(), "invalid value for postgres.table_set");
 	assert_true(flatwal::ParseCommandLine({"--heartbeat-interval=5000"}, &cmd, &c).ok());
 	assert_int_equal(c.heartbeat_interval_ms, 5000);
 	assert_string_eq(flatwal::ParseCommandLine({"--heartbeat-interval", "-1"}, &cmd, &c).message(),

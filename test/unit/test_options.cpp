@@ -131,6 +131,10 @@ void table_patterns(void**) {
 
 	assert_true(Parse({Opt("tables", "*")}, &o).ok());
 	assert_true(o.tables.Matches("x", "y"));
+	assert_string_eq(o.table_set, "default");
+	assert_true(Parse({Opt("table_set", " orders ")}, &o).ok());
+	assert_string_eq(o.table_set, "orders");
+	assert_false(Parse({Opt("table_set", "")}, &o).ok());
 	// SQL identifier rules: unquoted names fold to lower case, quoted ones keep theirs.
 	assert_true(Parse({Opt("tables", "PUBLIC.O, \"Sales\".\"Q1 \"\"Big\"\", Orders\", Audit.*")}, &o).ok());
 	assert_true(o.tables.Matches("public", "o"));
