@@ -10,7 +10,7 @@ packages=(
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers bc
-	clang libfuzzer-14-dev
+	clang libfuzzer-14-dev openssl
 )
 
 missing=()

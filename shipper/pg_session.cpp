@@ -28,6 +28,14 @@ bool AuthenticationFailed(PGconn* conn) {
 	       (message.find("role \"") != std::string::npos && message.find("does not exist") != std::string::npos);
 }
 
+// A server certificate the client does not trust, or issued for another host
+// name: it stays so until someone changes the certificates or the conninfo.
+bool CertificateRefused(PGconn* conn) {
+	std::string message = PQerrorMessage(conn);
+	return message.find("certificate verify failed") != std::string::npos ||
+	       message.find("does not match host name") != std::string::npos;
+}
+
 }  // namespace
 
 bool SqlStateIsTransient(const std::string& sqlstate) {
@@ -46,12 +54,16 @@ Status PgSession::Connect(const std::string& conninfo, Kind kind, const std::str
 	conn_ = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
 	std::string message = Trimmed(PQerrorMessage(conn_));
-	bool refused = AuthenticationFailed(conn_);
+	const bool authentication = AuthenticationFailed(conn_), certificate = CertificateRefused(conn_);
 	Close();
-	if (refused)
+	if (authentication)
 		return Status::Error(ErrorKind::kRefused, "PostgreSQL refused the " + purpose + " connection: " + message, "",
 		                     "Check the user and password: put the password in PGPASSWORD, ~/.pgpass or the "
 		                     "config file's [postgres] conninfo, and check pg_hba.conf.");
+	if (certificate)
+		return Status::Error(ErrorKind::kRefused, "the server's TLS certificate is not trusted (" + purpose + "): " + message,
+		                     "", "Check sslrootcert (the CA that signed the server's certificate) and, with "
+		                     "sslmode=verify-full, that the host name in the conninfo is one the certificate names.");
 	return Status::Error(ErrorKind::kUnavailable, "cannot connect to PostgreSQL (" + purpose + "): " + message);
 }
 

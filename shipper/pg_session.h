@@ -57,7 +57,8 @@ class PgSession {
 	PgSession& operator=(const PgSession&) = delete;
 
 	// Connects; `purpose` becomes the fallback application_name and names the
-	// connection in error messages. Authentication failures are kRefused.
+	// connection in error messages. Authentication failures and an untrusted
+	// server certificate are kRefused.
 	Status Connect(const std::string& conninfo, Kind kind, const std::string& purpose);
 	bool connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 	void Close();

@@ -52,11 +52,13 @@ suite() {
 suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
 suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
+suite "TLS to PostgreSQL with verify-full (its own cluster)" test/integration/tls.sh
 suite "crafted frames: to_json and flatwal-consume refuse them" test/integration/crafted-frames.sh "$port"
 suite "a 100 MB row: walsender memory beside test_decoding's" test/integration/large-row.sh "$port"
 suite "flatwal-shipper errors and refusals" test/integration/shipper-errors.sh "$port"
 suite "slot safety: quiet captured tables pin no WAL; heartbeats" test/integration/slot-safety.sh "$port"
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
+suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
