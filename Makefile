@@ -47,7 +47,7 @@ APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Iship
 	-I$(shell $(PG_CONFIG) --includedir)
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp \
+	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker

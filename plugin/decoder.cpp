@@ -2,6 +2,8 @@
 // FrameEncoder decides *how*. Every callback is extern "C" and Guarded.
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "frames.h"
 #include "guard.h"
@@ -36,11 +38,16 @@ void DeleteState(void* arg) {
 
 // ---------------------------------------------------------------- output
 
+// Hands `parts` to the walsender as one message.
+void WriteMessage(LogicalDecodingContext* ctx, std::initializer_list<std::pair<const char*, size_t>> parts) {
+	OutputPluginPrepareWrite(ctx, true);
+	for (const auto& part : parts) appendBinaryStringInfo(ctx->out, part.first, static_cast<int>(part.second));
+	OutputPluginWrite(ctx, true);
+}
+
 void Flush(LogicalDecodingContext* ctx, PluginState& st) {
 	if (st.pending.empty()) return;
-	OutputPluginPrepareWrite(ctx, true);
-	appendBinaryStringInfo(ctx->out, st.pending.data(), static_cast<int>(st.pending.size()));
-	OutputPluginWrite(ctx, true);
+	WriteMessage(ctx, {{st.pending.data(), st.pending.size()}});
 	st.pending.clear();
 	// A batch holds up to batch_bytes plus one frame; keep no more after a huge frame.
 	if (st.pending.capacity() > std::max<size_t>(kRetainedScratchBytes, 2 * st.options.batch_bytes))
@@ -53,12 +60,9 @@ void Flush(LogicalDecodingContext* ctx, PluginState& st) {
 // one more copy of it.
 void Emit(LogicalDecodingContext* ctx, PluginState& st) {
 	if (st.pending.empty() && st.encoder.size() + kFrameLengthBytes >= st.options.batch_bytes) {
-		OutputPluginPrepareWrite(ctx, true);
 		char prefix[kFrameLengthBytes];
 		EncodeFrameLength(st.encoder.size(), prefix);
-		appendBinaryStringInfo(ctx->out, prefix, kFrameLengthBytes);
-		appendBinaryStringInfo(ctx->out, reinterpret_cast<const char*>(st.encoder.data()), static_cast<int>(st.encoder.size()));
-		OutputPluginWrite(ctx, true);
+		WriteMessage(ctx, {{prefix, kFrameLengthBytes}, {reinterpret_cast<const char*>(st.encoder.data()), st.encoder.size()}});
 		return;
 	}
 	AppendFrame(&st.pending, st.encoder.data(), st.encoder.size());
@@ -210,7 +214,7 @@ void Change(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, Relation relatio
 		Relation published = relation;
 		if (OidIsValid(info->publish_as)) {
 			published = OpenPublishingAncestor(*info);
-			TupleConversionMap* map = convert_tuples_by_name(RelationGetDescr(relation), RelationGetDescr(published));
+			TupleConversionMap* map = st.relations.AncestorMap(relation, published, info);
 			old_tuple = InAncestorRowType(old_tuple, map);
 			new_tuple = InAncestorRowType(new_tuple, map);
 			info = &st.relations.Get(published, st.options);

@@ -198,12 +198,24 @@ RelInfo& RelationCache::Get(Relation rel, const Options& options) {
 }
 
 void RelationCache::Invalidate(Oid relid) {
-	for (auto& entry : entries_) {
-		RelInfo& info = entry.second;
-		if (entry.first == relid ||
-		    std::find(info.ancestors.begin(), info.ancestors.end(), relid) != info.ancestors.end())
-			info.valid = false;
+	auto entry = entries_.find(relid);
+	if (entry != entries_.end()) entry->second.valid = false;
+	auto below = partitions_below_.find(relid);
+	if (below == partitions_below_.end()) return;
+	for (Oid partition : below->second) {
+		auto p = entries_.find(partition);
+		if (p != entries_.end()) p->second.valid = false;
 	}
+}
+
+TupleConversionMap* RelationCache::AncestorMap(Relation partition, Relation ancestor, RelInfo* info) {
+	if (!info->to_ancestor_built) {
+		MemoryContext previous = MemoryContextSwitchTo(context_);
+		info->to_ancestor = convert_tuples_by_name(RelationGetDescr(partition), RelationGetDescr(ancestor));
+		MemoryContextSwitchTo(previous);
+		info->to_ancestor_built = true;
+	}
+	return info->to_ancestor;
 }
 
 void RelationCache::InvalidateAll() {
@@ -261,6 +273,13 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	info->version = registration.registered ? registration.version : 0;
 	info->captured = IsCaptured(relid, info->schema_name.c_str(), info->table_name.c_str(), options);
 	FindPublishingAncestor(rel, options, info);
+	for (Oid ancestor : info->ancestors) {
+		std::vector<Oid>& below = partitions_below_[ancestor];
+		if (std::find(below.begin(), below.end(), relid) == below.end()) below.push_back(relid);
+	}
+	if (info->to_ancestor != nullptr) free_conversion_map(info->to_ancestor);
+	info->to_ancestor = nullptr;
+	info->to_ancestor_built = false;
 	if (by_name && info->captured && !was_captured)
 		ereport(LOG, (errmsg("flatwal: table \"%s.%s\" matches the \"tables\" option and is captured",
 		                     info->schema_name.c_str(), info->table_name.c_str())));

@@ -57,6 +57,10 @@ struct RelInfo {
 	// publish_via_partition_root. InvalidOid otherwise.
 	Oid publish_as = InvalidOid;
 	std::vector<Oid> ancestors;     // partitioned tables above this partition, nearest first
+	// For a partition: how its rows become rows of `publish_as` (NULL when
+	// the layouts match), built at its first change after each rebuild.
+	bool to_ancestor_built = false;
+	TupleConversionMap* to_ancestor = nullptr;
 	uint32_t version = 0;           // from flatwal.schema_versions; 0 = unregistered
 	uint64_t shape = 0;             // fingerprint of the columns, to notice unversioned changes
 	std::string schema_name;
@@ -85,10 +89,18 @@ class RelationCache {
 	void Invalidate(Oid relid);
 	void InvalidateAll();
 
+	// The conversion of `partition`'s rows to its publishing ancestor's row
+	// type (NULL: none needed); kept with the entry until it is rebuilt.
+	TupleConversionMap* AncestorMap(Relation partition, Relation ancestor, RelInfo* info);
+
  private:
 	void Build(Relation rel, const Options& options, RelInfo* info);
-	MemoryContext context_;  // owns FmgrInfo state of the codecs
+	MemoryContext context_;  // owns FmgrInfo state of the codecs and the conversion maps
 	std::unordered_map<Oid, RelInfo> entries_;
+	// Partitioned table -> partitions seen below it, so invalidating a
+	// partitioned table reaches its partitions without a scan of every entry.
+	// May name partitions since detached: invalidating those is harmless.
+	std::unordered_map<Oid, std::vector<Oid>> partitions_below_;
 };
 
 // Picks the codec for a type (domains resolved by the caller).

@@ -10,8 +10,7 @@
 #include <chrono>
 #include <string>
 
-#include "backoff.h"
-#include "pg_session.h"
+#include "side_session.h"
 
 namespace flatwal {
 
@@ -20,19 +19,15 @@ class Heartbeat {
 	using Clock = std::chrono::steady_clock;
 
 	Heartbeat(std::string conninfo, int interval_ms)
-	    : conninfo_(std::move(conninfo)), interval_(interval_ms), next_(Clock::now()) {}
+	    : session_(std::move(conninfo), "flatwal-shipper heartbeat"), interval_(interval_ms), next_(Clock::now()) {}
 
 	// Writes a heartbeat if one is due at `now`.
 	void Tick(Clock::time_point now);
-	uint64_t written() const { return written_; }
 
  private:
-	std::string conninfo_;
+	SideSession session_;
 	std::chrono::milliseconds interval_;
 	Clock::time_point next_;
-	PgSession session_;
-	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
-	uint64_t written_ = 0;
 };
 
 }  // namespace flatwal

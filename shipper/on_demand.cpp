@@ -22,20 +22,9 @@ std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 }  // namespace
 
 bool OnDemandSnapshots::Query(const std::string& sql, PgResult* result, PgSession::Format format) {
-	if (!session_.connected()) {
-		auto now = Backoff::Clock::now();
-		if (!reconnect_.Ready(now)) return false;
-		Status st = session_.Connect(conninfo_, PgSession::Kind::kSql, "flatwal-shipper on-demand snapshot");
-		if (!st.ok()) {
-			auto wait = reconnect_.Failed(now);
-			Log(LogLevel::kWarning, "on-demand snapshot: cannot connect, will retry",
-			    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
-			return false;
-		}
-		reconnect_.Succeeded();
-	}
 	Status st = session_.Exec(sql, result, format);
-	if (!st.ok())
+	// Connection failures are logged by the session itself.
+	if (!st.ok() && session_.connected())
 		Log(LogLevel::kWarning, "on-demand snapshot: query failed, will retry",
 		    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
 	return st.ok();

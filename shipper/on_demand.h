@@ -22,8 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "backoff.h"
-#include "pg_session.h"
+#include "side_session.h"
 #include "status.h"
 #include "table_catalog.h"
 #include "wire.h"
@@ -41,7 +40,7 @@ class OnDemandSnapshots {
 	// Serves the requests for tables of `table_set`; other sets' shippers serve theirs.
 	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit, Flush flush,
 	                  int chunk_rows = 1000)
-	    : conninfo_(std::move(conninfo)),
+	    : session_(std::move(conninfo), "flatwal-shipper on-demand snapshot"),
 	      table_set_(std::move(table_set)),
 	      catalog_(catalog),
 	      emit_(std::move(emit)),
@@ -80,14 +79,12 @@ class OnDemandSnapshots {
 	// `version`; *retry when the server could not be asked this time.
 	Status EnsureSchema(uint32_t relid, uint32_t version, bool* retry);
 
-	std::string conninfo_;
+	SideSession session_;
 	std::string table_set_;
 	const TableCatalog* catalog_;
 	Emit emit_;
 	Flush flush_;
 	int chunk_rows_;
-	PgSession session_;
-	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 	std::deque<Request> queue_;
 	std::unordered_set<int64_t> known_;  // requests queued or running in this process
 

@@ -233,14 +233,29 @@ COMMENT ON FUNCTION flatwal.add_table(regclass, boolean, boolean) IS
     'Starts capturing a table; returns its current schema version. With snapshot, its existing rows are '
     'sent too (an on-demand snapshot by flatwal-shipper).';
 
-CREATE FUNCTION flatwal.set_capture(tbl regclass, enabled boolean) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- The one "not captured" error of the control plane.
+CREATE FUNCTION flatwal.require_captured(tbl regclass, enabled_only boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    enabled boolean;
 BEGIN
-    UPDATE flatwal.source_tables SET capture_enabled = enabled WHERE relid = tbl;
+    SELECT s.capture_enabled INTO enabled FROM flatwal.source_tables s WHERE s.relid = tbl;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table % is not captured by flatwal', tbl
             USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
+    ELSIF enabled_only AND NOT enabled THEN
+        RAISE EXCEPTION 'capture of table % is disabled', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Enable it with SELECT flatwal.enable_table(%L).', tbl::text);
     END IF;
+END
+$$;
+
+CREATE FUNCTION flatwal.set_capture(tbl regclass, enabled boolean) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM flatwal.require_captured(tbl);
+    UPDATE flatwal.source_tables SET capture_enabled = enabled WHERE relid = tbl;
 END
 $$;
 
@@ -253,11 +268,8 @@ BEGIN
         RAISE EXCEPTION 'a table set needs a name' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'The tables of a slot without the table_set option are in the set named default.';
     END IF;
+    PERFORM flatwal.require_captured(tbl);
     UPDATE flatwal.source_tables s SET table_set = set_table_set.table_set WHERE s.relid = tbl;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'table % is not captured by flatwal', tbl
-            USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
-    END IF;
 END
 $$;
 
@@ -269,10 +281,8 @@ CREATE FUNCTION flatwal.disable_table(tbl regclass) RETURNS void
 CREATE FUNCTION flatwal.remove_table(tbl regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM flatwal.require_captured(tbl);
     DELETE FROM flatwal.source_tables WHERE relid = tbl;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'table % is not captured by flatwal', tbl USING ERRCODE = 'undefined_object';
-    END IF;
 END
 $$;
 
@@ -410,10 +420,7 @@ CREATE FUNCTION flatwal.request_snapshot(tbl regclass) RETURNS bigint
 DECLARE
     request_id bigint;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM flatwal.source_tables WHERE relid = tbl AND capture_enabled) THEN
-        RAISE EXCEPTION 'table % is not captured by flatwal', tbl
-            USING ERRCODE = 'undefined_object', HINT = format('Add it with SELECT flatwal.add_table(%L).', tbl::text);
-    END IF;
+    PERFORM flatwal.require_captured(tbl, enabled_only => true);
     IF flatwal.key_columns(tbl) = '{}' THEN
         RAISE EXCEPTION 'cannot snapshot % on demand: it has no key', tbl
             USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -22,6 +22,7 @@ SELECT flatwal.remove_table('regress.cat_view');
 
 SELECT flatwal.disable_table('regress.cat_ok');
 SELECT capture_enabled FROM flatwal.source_tables WHERE relid = 'regress.cat_ok'::regclass;
+SELECT flatwal.request_snapshot('regress.cat_ok');  -- refused while disabled
 SELECT flatwal.enable_table('regress.cat_ok');
 SELECT capture_enabled FROM flatwal.source_tables WHERE relid = 'regress.cat_ok'::regclass;
 SELECT flatwal.remove_table('regress.cat_ok');
