@@ -14,7 +14,7 @@ FLATC     ?= flatc
 MODULE_big = flatwal
 PLUGIN_SRCS = decoder encoder guard options relation_info snapshot_functions sql_functions stored_text
 # format/: frames read, written and rendered; pure C++ shared by the extension and the programs.
-FORMAT_SRCS = datetime_text frame_builder frame_reader json_check render_json row_packer wire_names
+FORMAT_SRCS = datetime_text frame_builder frame_reader json_check render_json row_packer table_catalog wire_names
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) $(addprefix format/,$(addsuffix .o,$(FORMAT_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension
@@ -43,12 +43,12 @@ $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard
 
 # ---------------------------------------------------------------- shipper and test broker
 # Plain C++ programs (no PostgreSQL server headers), built beside the extension.
-APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishipper \
+APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon \
 	-I$(shell $(PG_CONFIG) --includedir)
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
-SHIPPER_SRCS = shipper/config.cpp shipper/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp shipper/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp shipper/table_catalog.cpp $(FORMAT_CPP)
+SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
+	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
+	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -56,11 +56,20 @@ PREFIX ?= /usr/local
 
 $(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $(wildcard format/*.h) $(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
+	$(CXX) $(APP_CXXFLAGS) -Ishipper -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
 
-$(CONSUME_BIN): consumer/flatwal_consume.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
+CONSUME_SRCS = consumer/flatwal_consume.cpp consumer/kafka_consumer.cpp $(FORMAT_CPP)
+$(CONSUME_BIN): $(CONSUME_SRCS) consumer/kafka_consumer.h $(wildcard format/*.h) $(wildcard common/*.h) $(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -o $@ consumer/flatwal_consume.cpp $(FORMAT_CPP) -lrdkafka
+	$(CXX) $(APP_CXXFLAGS) -Iconsumer -o $@ $(CONSUME_SRCS) -lrdkafka
+
+SINK_SRCS = sink/main.cpp sink/sink.cpp sink/sink_config.cpp sink/change_set.cpp sink/schema_registry.cpp \
+	sink/pg_target.cpp sink/dead_letters.cpp consumer/kafka_consumer.cpp common/log.cpp common/pg_session.cpp $(FORMAT_CPP)
+SINK_BIN = $(BUILD)/bin/flatwal-sink
+$(SINK_BIN): $(SINK_SRCS) $(wildcard sink/*.h) consumer/kafka_consumer.h $(wildcard common/*.h) $(wildcard format/*.h) \
+	$(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(CXX) $(APP_CXXFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq
 
 $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 	@mkdir -p $(dir $@)
@@ -68,11 +77,12 @@ $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 
 # WITH_SHIPPER=no builds and installs the extension alone (the PostgreSQL image).
 ifneq ($(WITH_SHIPPER),no)
-all: $(SHIPPER_BIN) $(CONSUME_BIN) $(BROKER_BIN)
+all: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN) $(BROKER_BIN)
 install: install-shipper
 endif
-install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN)
+install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 	install -D -m 755 $(SHIPPER_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-shipper
+	install -D -m 755 $(SINK_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-sink
 	install -D -m 755 $(CONSUME_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-consume
 
 # ---------------------------------------------------------------- unit tests
@@ -92,12 +102,12 @@ $(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_tex
 # Only the tests of the extension's pure parts see plugin/.
 $(BUILD)/unit/test_options $(BUILD)/unit/test_stored_text: UNIT_INCLUDES = -Iplugin
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
-	shipper/latency_window.h
-$(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp shipper/pg_session.cpp shipper/pg_session.h common/backoff.h
+	common/latency_window.h
+$(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp common/pg_session.cpp common/pg_session.h common/backoff.h
 $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_config: UNIT_LIBS = -lpq
-$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h shipper/table_catalog.cpp \
+$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h \
 	$(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h
@@ -113,7 +123,7 @@ FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanit
 	-I$(GEN) -Iformat -Icommon -Ishipper -I$(shell $(PG_CONFIG) --includedir)
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
 
-$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp shipper/table_catalog.cpp \
+$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp \
 	$(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
 $(BUILD)/fuzz/fuzz_plugin_options: FUZZ_INCLUDES = -Iplugin

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frame_reader.h"
+#include "kafka_consumer.h"
 #include "json_string.h"
 #include "render_json.h"
 
@@ -30,7 +31,7 @@ void OnSignal(int) { g_stop = 1; }
 // seconds, and "idle" before that says nothing about the topics.
 std::chrono::steady_clock::time_point g_last_activity;
 
-void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void*) {
+void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		rd_kafka_assign(rk, partitions);
 		// An empty assignment (no matching topic yet) starts nothing.
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
 	std::string brokers, group = "flatwal-consume";
 	bool from_beginning = false;
 	long idle_ms = -1;
-	std::vector<std::pair<std::string, std::string>> extra;
+	flatwal::KafkaSettings extra;
 	enum { kFromBeginning = 256, kExitWhenIdle };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},
@@ -113,10 +114,8 @@ int main(int argc, char** argv) {
 				break;
 			}
 			case 'X': {
-				std::string kv = optarg;
-				size_t eq = kv.find('=');
-				if (eq == std::string::npos || eq == 0) return Usage("-X needs KEY=VALUE");
-				extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+				flatwal::Status st = flatwal::ParseKafkaSetting(optarg, &extra);
+				if (!st.ok()) return Usage(st.message().c_str());
 				break;
 			}
 			case 'h': return Usage(nullptr);
@@ -128,32 +127,15 @@ int main(int argc, char** argv) {
 	if (brokers.empty()) return Usage("no brokers given (-b)");
 	if (topics.empty()) topics.push_back("^.*");
 
-	char err[512];
-	rd_kafka_conf_t* conf = rd_kafka_conf_new();
-	std::vector<std::pair<std::string, std::string>> settings = {
+	flatwal::KafkaSettings settings = {
 	    {"bootstrap.servers", brokers}, {"group.id", group},
 	    {"auto.offset.reset", from_beginning ? "earliest" : "latest"}, {"enable.auto.commit", "true"},
 	    {"topic.metadata.refresh.interval.ms", "1000"}};
 	settings.insert(settings.end(), extra.begin(), extra.end());
-	for (const auto& kv : settings) {
-		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-			std::fprintf(stderr, "flatwal-consume: %s\n", err);
-			return 1;
-		}
-	}
-	rd_kafka_conf_set_rebalance_cb(conf, OnRebalance);
-	rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-	if (rk == nullptr) {
-		std::fprintf(stderr, "flatwal-consume: %s\n", err);
-		return 1;
-	}
-	rd_kafka_poll_set_consumer(rk);
-	rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
-	for (const std::string& t : topics) rd_kafka_topic_partition_list_add(subscription, t.c_str(), RD_KAFKA_PARTITION_UA);
-	rd_kafka_resp_err_t rc = rd_kafka_subscribe(rk, subscription);
-	rd_kafka_topic_partition_list_destroy(subscription);
-	if (rc) {
-		std::fprintf(stderr, "flatwal-consume: cannot subscribe: %s\n", rd_kafka_err2str(rc));
+	flatwal::KafkaConsumer consumer;
+	flatwal::Status st = consumer.Open(settings, topics, OnRebalance);
+	if (!st.ok()) {
+		std::fprintf(stderr, "flatwal-consume: %s\n", st.message().c_str());
 		return 1;
 	}
 	std::signal(SIGINT, OnSignal);
@@ -161,7 +143,7 @@ int main(int argc, char** argv) {
 	// Waiting for the first assignment is bounded too: ten times the idle time.
 	g_last_activity = std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_ms > 0 ? 9 * idle_ms : 0);
 	while (!g_stop) {
-		rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+		rd_kafka_message_t* m = consumer.Poll(200);
 		if (m == nullptr) {
 			auto idle = std::chrono::steady_clock::now() - g_last_activity;
 			if (idle_ms >= 0 && idle >= std::chrono::milliseconds(idle_ms)) break;
@@ -175,7 +157,6 @@ int main(int argc, char** argv) {
 		}
 		rd_kafka_message_destroy(m);
 	}
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	consumer.Close();
 	return 0;
 }

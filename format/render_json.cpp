@@ -94,6 +94,26 @@ void AppendZoneOffset(std::string* out, int offset_seconds) {
 	}
 }
 
+// "M mons D days [-]HH:MM:SS.ffffff" in quotes: months, days and time kept
+// apart, as PostgreSQL stores them.
+void AppendIntervalText(std::string* out, const IntervalValue& interval) {
+	out->push_back('"');
+	AppendInt(out, interval.months());
+	out->append(" mons ");
+	AppendInt(out, interval.days());
+	out->append(" days ");
+	int64_t micros = interval.micros();
+	uint64_t magnitude = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+	if (micros < 0) out->push_back('-');
+	AppendUnsigned(out, magnitude / 3600000000u);
+	char rest[32];
+	uint64_t seconds = magnitude / 1000000u % 3600u;
+	snprintf(rest, sizeof rest, ":%02u:%02u.%06u", static_cast<unsigned>(seconds / 60), static_cast<unsigned>(seconds % 60),
+	         static_cast<unsigned>(magnitude % 1000000u));
+	out->append(rest);
+	out->push_back('"');
+}
+
 void AppendHex(std::string* out, const uint8_t* data, size_t size) {
 	static const char kDigits[] = "0123456789abcdef";
 	for (size_t i = 0; i < size; ++i) {
@@ -207,6 +227,7 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 		case Kind::Timestamp: return AppendTimestamp(out, v.integer, false);
 		case Kind::TimestampTz: return AppendTimestamp(out, v.integer, true);
 		case Kind::Interval:
+			if (style == ValueStyle::kPostgresInput) return AppendIntervalText(out, v.interval);
 			out->append("{\"months\":");
 			AppendInt(out, v.interval.months());
 			out->append(",\"days\":");
@@ -426,6 +447,8 @@ void RenderBody(ObjectWriter& w, const Event& e) {
 
 }  // namespace
 
+bool ValueIsWellFormed(const ValueRef& value) { return !value.malformed && value.known && PayloadInRange(value); }
+
 void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	if (value.malformed || !PayloadInRange(value)) return AppendRaw(out, kMalformedValue);
 	if (!value.known) {
@@ -438,7 +461,7 @@ void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	if (value.kind == Kind::Null) return AppendRaw(out, "null");
 	if (value.kind == Kind::Unchanged) return AppendRaw(out, "{\"unchanged\":true}");
 	if (value.kind == Kind::Absent) return AppendRaw(out, "{\"absent\":true}");
-	if (style == ValueStyle::kPlain) return AppendPayload(out, value, style);
+	if (style != ValueStyle::kTyped) return AppendPayload(out, value, style);
 	out->append("{\"");
 	out->append(KindName(value.kind));
 	out->append("\":");

@@ -23,8 +23,14 @@ void RenderEventJson(const wire::Event& event, std::string* out);
 
 // Appends a value. Typed: {"int": 5}, {"text": "a"}, null, ... — what to_json shows.
 // Plain: 5, "a", null — the form used inside message keys.
-enum class ValueStyle { kTyped, kPlain };
+// PostgresInput: plain, except that intervals are PostgreSQL interval text
+// ("14 mons 3 days 01:02:03.000004"), so every value reads back through
+// jsonb_populate_record() into a column of its type (flatwal-sink).
+enum class ValueStyle { kTyped, kPlain, kPostgresInput };
 void RenderValue(const ValueRef& value, ValueStyle style, std::string* out);
+// False for a value RenderValue can only show as malformed or of an unknown
+// kind (a corrupt or newer frame). Arrays are checked when rendered.
+bool ValueIsWellFormed(const ValueRef& value);
 
 // Appends the values at the given column positions of a row as a plain JSON
 // array, in the order given: the Kafka message key of a change. False when the row

@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "log.h"
 #include "status.h"
 
 namespace flatwal {
 
-enum class LogLevel { kError, kWarning, kInfo, kDebug };
 
 // When to take an initial snapshot (named as Debezium users know them).
 enum class SnapshotMode {

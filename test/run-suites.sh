@@ -60,6 +60,8 @@ suite "slot safety: quiet captured tables pin no WAL; heartbeats" test/integrati
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
 suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
+suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
+	test/integration/sink.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"

@@ -6,10 +6,11 @@
 #include <string>
 #include <utility>
 
-#include "config.h"
 #include "status.h"
 
 namespace flatwal {
+
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
 
 using LogField = std::pair<const char*, std::string>;
 

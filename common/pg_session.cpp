@@ -1,6 +1,7 @@
 // pg_session.cpp — see pg_session.h.
 #include "pg_session.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace flatwal {
@@ -89,6 +90,30 @@ Status PgSession::Exec(const std::string& sql, PgResult* result, Format format) 
 	Status error = ResultError(sql.substr(0, sql.find(' ')), r);
 	PQclear(r);
 	return error;
+}
+
+Status PgSession::CopyIn(const std::string& copy_sql, const std::string& data) {
+	if (conn_ == nullptr) return Status::Error(ErrorKind::kUnavailable, "not connected to PostgreSQL (" + purpose_ + ")");
+	PGresult* r = PQexec(conn_, copy_sql.c_str());
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		Status error = ResultError("COPY", r);
+		PQclear(r);
+		return error;
+	}
+	PQclear(r);
+	// Sent in slices: libpq buffers each, and one huge call would double the batch in memory.
+	constexpr size_t kSlice = size_t{1} << 20;
+	for (size_t at = 0; at < data.size(); at += kSlice) {
+		size_t n = std::min(kSlice, data.size() - at);
+		if (PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1) return ConnectionError("COPY");
+	}
+	if (PQputCopyEnd(conn_, nullptr) != 1) return ConnectionError("COPY");
+	Status st = Status::Ok();
+	while ((r = PQgetResult(conn_)) != nullptr) {
+		if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = ResultError("COPY", r);
+		PQclear(r);
+	}
+	return st;
 }
 
 Status PgSession::ResultError(const std::string& what, const PGresult* result) const {

@@ -1,4 +1,5 @@
-// table_catalog.h — what the shipper knows of each captured table, learned
+// table_catalog.h — what a reader of the stream (the shipper, flatwal-sink)
+// knows of each captured table, learned
 // from the Schema frames in the stream.
 //
 // A Change names its table only by relid and schema version (see

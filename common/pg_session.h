@@ -1,10 +1,10 @@
-// pg_session.h — the shipper's one way to talk to PostgreSQL through libpq:
+// pg_session.h — flatwal's one way to talk to PostgreSQL through libpq:
 // connect, run a statement, quote, and turn every failure into a Status that
 // keeps PostgreSQL's message, detail and hint and says whether trying again
 // can help (ErrorKind::kUnavailable) or not (kRefused, kInvalidParameter, ...).
 //
-// Used by the replication connection, the initial snapshot and on-demand
-// snapshots, so all three classify errors the same way.
+// Used by the shipper (replication, snapshots, side connections) and by
+// flatwal-sink's PostgreSQL target, so all classify errors the same way.
 #ifndef FLATWAL_PG_SESSION_H
 #define FLATWAL_PG_SESSION_H
 
@@ -66,6 +66,9 @@ class PgSession {
 	// Runs one statement; a result with rows, none, or the start of COPY BOTH
 	// (START_REPLICATION) is success. Binary results need a plain SQL session.
 	Status Exec(const std::string& sql, PgResult* result = nullptr, Format format = Format::kText);
+
+	// Runs `COPY … FROM STDIN` and sends `data` (COPY text format) as its input.
+	Status CopyIn(const std::string& copy_sql, const std::string& data);
 
 	std::string QuoteLiteral(const std::string& text) const;
 	std::string QuoteIdentifier(const std::string& name) const;

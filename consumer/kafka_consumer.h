@@ -1,0 +1,53 @@
+// kafka_consumer.h — a librdkafka consumer in a group, subscribed to topics
+// (a name, or a regular expression starting with '^'), shared by
+// flatwal-consume and flatwal-sink. The caller decides what an assignment
+// means: flatwal-consume takes the group's committed offsets, flatwal-sink
+// the offsets stored with its checkpoints in the target.
+#ifndef FLATWAL_KAFKA_CONSUMER_H
+#define FLATWAL_KAFKA_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "status.h"
+
+namespace flatwal {
+
+using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
+
+// Parses "KEY=VALUE" (the -X option of both programs).
+Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings);
+
+class KafkaConsumer {
+ public:
+	// Called on every rebalance, from Poll(). The default assigns
+	// `partitions` as given (their committed offsets) and unassigns on revoke.
+	using Rebalance = std::function<void(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*)>;
+
+	KafkaConsumer() = default;
+	~KafkaConsumer() { Close(); }
+	KafkaConsumer(const KafkaConsumer&) = delete;
+	KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+	// `settings` must include bootstrap.servers and group.id; later entries win.
+	Status Open(const KafkaSettings& settings, const std::vector<std::string>& topics, Rebalance rebalance = nullptr);
+	// The next message or event (caller destroys it), or nullptr after `timeout_ms`.
+	rd_kafka_message_t* Poll(int timeout_ms) { return rd_kafka_consumer_poll(handle_, timeout_ms); }
+	rd_kafka_t* handle() const { return handle_; }
+	// Leaves the group (a final rebalance runs) and frees the handle.
+	void Close();
+
+ private:
+	static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+	                        void* opaque);
+	rd_kafka_t* handle_ = nullptr;
+	Rebalance rebalance_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_KAFKA_CONSUMER_H

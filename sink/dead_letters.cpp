@@ -1,0 +1,82 @@
+// dead_letters.cpp — see dead_letters.h.
+#include "dead_letters.h"
+
+namespace flatwal {
+
+DeadLetters::~DeadLetters() {
+	if (producer_ == nullptr) return;
+	rd_kafka_flush(producer_, 5000);
+	rd_kafka_destroy(producer_);
+}
+
+void DeadLetters::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+	auto* self = static_cast<DeadLetters*>(opaque);
+	if (m->err) {
+		++self->failed_;
+		self->last_error_ = rd_kafka_err2str(m->err);
+	} else {
+		++self->written_;
+	}
+}
+
+Status DeadLetters::Open(const KafkaSettings& settings, std::string topic) {
+	topic_ = std::move(topic);
+	char err[512];
+	rd_kafka_conf_t* conf = rd_kafka_conf_new();
+	KafkaSettings all = {{"enable.idempotence", "true"}, {"acks", "all"}};
+	all.insert(all.end(), settings.begin(), settings.end());
+	for (const auto& kv : all) {
+		// Consumer-only settings given with -X do not apply here.
+		if (kv.first == "group.id" || kv.first.rfind("enable.auto", 0) == 0 || kv.first == "auto.offset.reset") continue;
+		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			return Status::Error(ErrorKind::kInvalidParameter, err);
+		}
+	}
+	rd_kafka_conf_set_opaque(conf, this);
+	rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+	producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+	if (producer_ == nullptr) {
+		rd_kafka_conf_destroy(conf);
+		return Status::Error(ErrorKind::kInvalidParameter, err);
+	}
+	return Status::Ok();
+}
+
+Status DeadLetters::Add(const rd_kafka_message_t* m, const std::string& reason) {
+	rd_kafka_headers_t* headers = nullptr;
+	rd_kafka_headers_t* original = nullptr;
+	headers = rd_kafka_message_headers(m, &original) == RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_headers_copy(original)
+	                                                                              : rd_kafka_headers_new(4);
+	const std::string partition = std::to_string(m->partition), offset = std::to_string(m->offset);
+	const char* source = rd_kafka_topic_name(m->rkt);
+	rd_kafka_header_add(headers, "flatwal.dlq.reason", -1, reason.data(), static_cast<ssize_t>(reason.size()));
+	rd_kafka_header_add(headers, "flatwal.dlq.topic", -1, source, -1);
+	rd_kafka_header_add(headers, "flatwal.dlq.partition", -1, partition.data(), static_cast<ssize_t>(partition.size()));
+	rd_kafka_header_add(headers, "flatwal.dlq.offset", -1, offset.data(), static_cast<ssize_t>(offset.size()));
+	rd_kafka_resp_err_t rc = rd_kafka_producev(
+	    producer_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(headers),
+	    RD_KAFKA_V_END);
+	if (rc) {
+		rd_kafka_headers_destroy(headers);
+		return Status::Error(ErrorKind::kUnavailable, std::string("cannot queue a dead letter: ") + rd_kafka_err2str(rc));
+	}
+	++queued_;
+	return Status::Ok();
+}
+
+Status DeadLetters::Flush(int timeout_ms) {
+	if (queued_ == 0) return Status::Ok();
+	rd_kafka_flush(producer_, timeout_ms);
+	if (rd_kafka_outq_len(producer_) > 0 || failed_ > 0) {
+		std::string error = failed_ > 0 ? last_error_ : "not acknowledged in time";
+		failed_ = 0;
+		queued_ = 0;
+		return Status::Error(ErrorKind::kUnavailable, "dead letters not written to " + topic_ + ": " + error);
+	}
+	queued_ = 0;
+	return Status::Ok();
+}
+
+}  // namespace flatwal

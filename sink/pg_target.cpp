@@ -1,0 +1,354 @@
+// pg_target.cpp — see pg_target.h.
+#include "pg_target.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "lsn.h"
+
+namespace flatwal {
+namespace {
+
+// PostgreSQL's first OID for user objects: types below it exist in every database.
+constexpr uint32_t kFirstNormalObjectId = 16384;
+
+constexpr char kStateSchema[] = R"sql(
+CREATE SCHEMA IF NOT EXISTS flatwal_sink;
+CREATE TABLE IF NOT EXISTS flatwal_sink.checkpoints (
+    consumer_group text NOT NULL,
+    topic text NOT NULL,
+    kafka_partition integer NOT NULL,
+    next_offset bigint NOT NULL,
+    commit_lsn pg_lsn NOT NULL,
+    seq bigint NOT NULL,
+    step smallint NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, topic, kafka_partition));
+COMMENT ON TABLE flatwal_sink.checkpoints IS
+    'flatwal-sink: per Kafka partition, the next offset to read and the last applied change (commit_lsn, seq), stored with the rows';
+CREATE TABLE IF NOT EXISTS flatwal_sink.tables (
+    target_schema text NOT NULL,
+    target_table text NOT NULL,
+    floor_commit_lsn pg_lsn NOT NULL,
+    floor_lsn pg_lsn NOT NULL,
+    PRIMARY KEY (target_schema, target_table));
+COMMENT ON TABLE flatwal_sink.tables IS
+    'flatwal-sink: per target table, the position of its latest truncate; changes before it are not applied';
+)sql";
+
+// Serializes DDL of concurrent sinks (two may meet the same new table).
+constexpr char kDdlLock[] = "SELECT pg_advisory_xact_lock(hashtext('flatwal_sink ddl'))";
+
+std::string Lsn(uint64_t lsn) { return "'" + LsnText(lsn) + "'::pg_lsn"; }
+
+// COPY text format: backslash, tab, newline and carriage return escaped.
+void AppendCopyText(const std::string& text, std::string* out) {
+	for (char c : text) {
+		switch (c) {
+			case '\\': out->append("\\\\"); break;
+			case '\t': out->append("\\t"); break;
+			case '\n': out->append("\\n"); break;
+			case '\r': out->append("\\r"); break;
+			default: out->push_back(c);
+		}
+	}
+}
+
+uint64_t ParseUnsigned(const char* text) { return std::strtoull(text, nullptr, 10); }
+
+}  // namespace
+
+std::string PgTarget::TargetName(const std::string& source_schema, const std::string& source_table) const {
+	return session_.QuoteIdentifier(target_schema_.empty() ? source_schema : target_schema_) + "." +
+	       session_.QuoteIdentifier(source_table);
+}
+
+Status PgTarget::Connect() {
+	in_transaction_ = false;
+	prepared_.clear();
+	prepared_in_transaction_.clear();
+	Status st = session_.Connect(conninfo_, PgSession::Kind::kSql, "flatwal-sink target");
+	if (!st.ok()) return st;
+	st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + "COMMIT;");
+	if (!st.ok()) return st;
+	// The staging table of the session: a batch's rows for one table at a time.
+	return Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_stage (ord integer, op \"char\", complete boolean, "
+	            "commit_lsn pg_lsn, seq bigint, lsn pg_lsn, doc jsonb) ON COMMIT DELETE ROWS");
+}
+
+Status PgTarget::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
+	PgResult r;
+	Status st = Exec("SELECT topic, kafka_partition, next_offset, (commit_lsn - '0/0')::text, seq, step "
+	                 "FROM flatwal_sink.checkpoints WHERE consumer_group = " + session_.QuoteLiteral(group_), &r);
+	if (!st.ok()) return st;
+	std::map<TopicPartition, Checkpoint> stored;
+	for (int i = 0; i < r.rows(); ++i) {
+		Checkpoint c;
+		c.next_offset = std::strtoll(r.text(i, 2), nullptr, 10);
+		c.applied = Position{ParseUnsigned(r.text(i, 3)), static_cast<uint32_t>(ParseUnsigned(r.text(i, 4))),
+		                     static_cast<uint8_t>(ParseUnsigned(r.text(i, 5)))};
+		stored[TopicPartition{r.text(i, 0), std::atoi(r.text(i, 1))}] = c;
+	}
+	for (const TopicPartition& tp : partitions) {
+		auto it = stored.find(tp);
+		(*out)[tp] = it != stored.end() ? it->second : Checkpoint();
+	}
+	return Status::Ok();
+}
+
+Status PgTarget::Begin() {
+	Status st = Exec("BEGIN");
+	in_transaction_ = st.ok();
+	return st;
+}
+
+Status PgTarget::Commit() {
+	Status st = Exec("COMMIT");
+	in_transaction_ = false;
+	if (st.ok()) prepared_.insert(prepared_in_transaction_.begin(), prepared_in_transaction_.end());
+	prepared_in_transaction_.clear();
+	return st;
+}
+
+void PgTarget::Rollback() {
+	if (in_transaction_ && session_.connected()) (void)Exec("ROLLBACK");  // a failure leaves the transaction to die with the connection
+	in_transaction_ = false;
+	prepared_in_transaction_.clear();
+}
+
+Status PgTarget::ColumnType(const SinkColumn& column, std::string* type) {
+	if (column.type_oid < kFirstNormalObjectId) {
+		*type = column.type_name;
+		return Status::Ok();
+	}
+	// A domain over a built-in type becomes that type; enums, composites and
+	// other types of the source database do not exist here, so their text form is kept.
+	if (column.base_type_oid == 0 || column.base_type_oid >= kFirstNormalObjectId) {
+		*type = "text";
+		return Status::Ok();
+	}
+	PgResult r;
+	Status st = Exec("SELECT format_type(" + std::to_string(column.base_type_oid) + ", " + std::to_string(column.typmod) + ")", &r);
+	if (st.ok()) *type = r.text(0, 0);
+	return st;
+}
+
+Status PgTarget::PrepareTable(const SinkTable& table) {
+	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
+	if (table.version != 0 && (prepared_.count(id) || prepared_in_transaction_.count(id))) return Status::Ok();
+	std::vector<std::string> types(table.columns.size());
+	for (size_t i = 0; i < table.columns.size(); ++i) {
+		Status st = ColumnType(table.columns[i], &types[i]);
+		if (!st.ok()) return st;
+	}
+	// In a savepoint: a table the target cannot take must not abort the batch.
+	Status st = Exec("SAVEPOINT flatwal_ddl");
+	if (st.ok()) st = PrepareTableDdl(table, types);
+	if (st.ok()) return Exec("RELEASE SAVEPOINT flatwal_ddl");
+	if (session_.connected()) (void)Exec("ROLLBACK TO SAVEPOINT flatwal_ddl");  // failing, the batch fails at its next statement
+	return st;
+}
+
+Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types) {
+	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
+	const std::string target = TargetName(table.schema, table.table);
+	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
+	                     session_.QuoteIdentifier(target_schema_.empty() ? table.schema : target_schema_) +
+	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
+	for (size_t i = 0; i < table.columns.size(); ++i)
+		create += session_.QuoteIdentifier(table.columns[i].name) + " " + types[i] + ", ";
+	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, PRIMARY KEY (";
+	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
+		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
+	create += "))";
+	Status st = Exec(create);
+	if (!st.ok()) return st;
+	PgResult r;
+	st = Exec("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = " +
+	              session_.QuoteLiteral(target) + "::regclass AND attnum > 0 AND NOT attisdropped",
+	          &r);
+	if (!st.ok()) return st;
+	std::map<std::string, std::string> existing;
+	for (int i = 0; i < r.rows(); ++i) existing[r.text(i, 0)] = r.text(i, 1);
+	for (size_t i = 0; i < table.columns.size(); ++i) {
+		const SinkColumn& column = table.columns[i];
+		auto it = existing.find(column.name);
+		if (it == existing.end()) {
+			// Nullable: rows written before this version have no value for it.
+			st = Exec("ALTER TABLE " + target + " ADD COLUMN " + session_.QuoteIdentifier(column.name) + " " + types[i]);
+			if (!st.ok()) return st;
+		} else if (it->second != types[i]) {
+			return Status::Error(ErrorKind::kNotSupported,
+			                     "column " + column.name + " of " + target + " is " + it->second +
+			                         " in the target but " + types[i] + " in schema version " +
+			                         std::to_string(table.version) + " of the source",
+			                     "flatwal-sink follows added columns; it does not change a column's type.",
+			                     "Change the target column's type yourself (ALTER TABLE … ALTER COLUMN … TYPE …); "
+			                     "its changes are in the dead-letter topic until then.");
+		}
+	}
+	st = Exec("INSERT INTO flatwal_sink.tables VALUES (" +
+	          session_.QuoteLiteral(target_schema_.empty() ? table.schema : target_schema_) + ", " +
+	          session_.QuoteLiteral(table.table) + ", '0/0', '0/0') ON CONFLICT DO NOTHING");
+	if (st.ok()) prepared_in_transaction_.insert(id);
+	return st;
+}
+
+Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows) {
+	Status st = Exec("DELETE FROM pg_temp.flatwal_stage");
+	if (!st.ok()) return st;
+	std::string data;
+	for (size_t i = 0; i < rows.size(); ++i) {
+		const RowAction& row = *rows[i];
+		data += std::to_string(i);
+		data += row.op == RowAction::Op::kDelete ? "\td\t" : "\tu\t";
+		data += row.complete() ? "t\t" : "f\t";
+		AppendLsn(row.pos.commit_lsn, &data);
+		data += '\t' + std::to_string(row.pos.seq) + '\t';
+		AppendLsn(row.lsn, &data);
+		data += '\t';
+		AppendCopyText(row.Document(set.table()), &data);
+		data += '\n';
+	}
+	return session_.CopyIn("COPY pg_temp.flatwal_stage FROM STDIN", data);
+}
+
+Status PgTarget::ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing) {
+	const SinkTable& table = set.table();
+	std::string keys_match, columns, from_record, set_all, set_carried;
+	for (size_t k = 0; k < table.keys.key_columns.size(); ++k) {
+		std::string name = session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
+		keys_match += (k ? " AND t." : "t.") + name + " = r." + name;
+	}
+	for (size_t i = 0; i < table.columns.size(); ++i) {
+		std::string name = session_.QuoteIdentifier(table.columns[i].name);
+		columns += name + ", ";
+		from_record += "r." + name + ", ";
+		set_all += name + " = EXCLUDED." + name + ", ";
+		set_carried += name + " = CASE WHEN s.doc ? " + session_.QuoteLiteral(table.columns[i].name) + " THEN r." +
+		               name + " ELSE t." + name + " END, ";
+	}
+	std::string key_list;
+	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
+		key_list += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
+	const std::string staged = " FROM pg_temp.flatwal_stage s, jsonb_populate_record(NULL::" + target + ", s.doc) r ";
+	const std::string newer = "(t._flatwal_commit_lsn, t._flatwal_seq) < (s.commit_lsn, s.seq)";
+	Status st = Exec("DELETE FROM " + target + " t USING pg_temp.flatwal_stage s, jsonb_populate_record(NULL::" + target +
+	                 ", s.doc) r WHERE s.op = 'd' AND " + keys_match + " AND " + newer);
+	if (!st.ok()) return st;
+	st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
+	          from_record + "s.commit_lsn, s.seq, s.lsn" + staged + "WHERE s.op = 'u' AND s.complete ON CONFLICT (" +
+	          key_list + ") DO UPDATE SET " + set_all +
+	          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
+	          "_flatwal_lsn = EXCLUDED._flatwal_lsn WHERE (t._flatwal_commit_lsn, t._flatwal_seq) < "
+	          "(EXCLUDED._flatwal_commit_lsn, EXCLUDED._flatwal_seq)");
+	if (!st.ok()) return st;
+	// Updates that left TOAST values unchanged write only what they carry.
+	st = Exec("UPDATE " + target + " AS t SET " + set_carried +
+	          "_flatwal_commit_lsn = s.commit_lsn, _flatwal_seq = s.seq, _flatwal_lsn = s.lsn" + staged +
+	          "WHERE s.op = 'u' AND NOT s.complete AND " + keys_match + " AND " + newer);
+	if (!st.ok()) return st;
+	PgResult r;
+	st = Exec("SELECT s.ord" + staged + "WHERE s.op = 'u' AND NOT s.complete AND NOT EXISTS (SELECT 1 FROM " + target +
+	              " t WHERE " + keys_match + ")",
+	          &r);
+	if (!st.ok()) return st;
+	for (int i = 0; i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
+	return Status::Ok();
+}
+
+Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) {
+	const SinkTable& table = set.table();
+	const std::string target = TargetName(table.schema, table.table);
+	// The floor, share-locked: a concurrent truncate by another sink waits for
+	// this transaction, and then removes what it wrote before the truncate.
+	PgResult r;
+	Status st = Exec("SELECT (floor_commit_lsn - '0/0')::text, (floor_lsn - '0/0')::text FROM flatwal_sink.tables "
+	                 "WHERE target_schema = " + session_.QuoteLiteral(target_schema_.empty() ? table.schema : target_schema_) +
+	                     " AND target_table = " + session_.QuoteLiteral(table.table) + " FOR SHARE",
+	                 &r);
+	if (!st.ok()) return st;
+	uint64_t floor_commit = r.rows() ? ParseUnsigned(r.text(0, 0)) : 0, floor_lsn = r.rows() ? ParseUnsigned(r.text(0, 1)) : 0;
+	std::vector<const RowAction*> rows;
+	for (const auto& entry : set.rows()) {
+		const RowAction& row = entry.second;
+		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) ++*skipped;
+		else rows.push_back(&row);
+	}
+	if (rows.empty()) return Status::Ok();
+	auto reject_missing = [&](const std::vector<size_t>& missing, const std::vector<const RowAction*>& staged) {
+		for (size_t ord : missing)
+			if (ord < staged.size())
+				rejected->push_back({staged[ord]->message,
+				                     "an update left TOAST values unchanged and the target has no row to keep them from"});
+	};
+	st = Exec("SAVEPOINT flatwal_table");
+	std::vector<size_t> missing;
+	if (st.ok()) st = Stage(set, rows);
+	if (st.ok()) st = ApplyStaged(set, target, &missing);
+	if (st.ok()) {
+		reject_missing(missing, rows);
+		*applied += rows.size() - missing.size();
+		return Exec("RELEASE SAVEPOINT flatwal_table");
+	}
+	if (st.kind() == ErrorKind::kUnavailable || !session_.connected()) return st;
+	// A change the target refuses: find it by applying the rows one by one.
+	st = Exec("ROLLBACK TO SAVEPOINT flatwal_table");
+	for (size_t i = 0; st.ok() && i < rows.size(); ++i) {
+		std::vector<const RowAction*> one{rows[i]};
+		std::vector<size_t> one_missing;
+		st = Exec("SAVEPOINT flatwal_row");
+		Status row_st = st.ok() ? Stage(set, one) : st;
+		if (row_st.ok()) row_st = ApplyStaged(set, target, &one_missing);
+		if (row_st.ok()) {
+			reject_missing(one_missing, one);
+			*applied += 1 - one_missing.size();
+			st = Exec("RELEASE SAVEPOINT flatwal_row");
+		} else if (row_st.kind() == ErrorKind::kUnavailable || !session_.connected()) {
+			return row_st;
+		} else {
+			rejected->push_back({rows[i]->message, row_st.message() + (row_st.detail().empty() ? "" : " " + row_st.detail())});
+			st = Exec("ROLLBACK TO SAVEPOINT flatwal_row");
+		}
+	}
+	if (st.ok()) st = Exec("RELEASE SAVEPOINT flatwal_table");
+	return st;
+}
+
+Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) {
+	const std::string schema = target_schema_.empty() ? source_schema : target_schema_;
+	const std::string target = TargetName(source_schema, source_table);
+	// The floor first: its row lock orders this against sinks applying rows of the table.
+	Status st = Exec("INSERT INTO flatwal_sink.tables AS f VALUES (" + session_.QuoteLiteral(schema) + ", " +
+	                 session_.QuoteLiteral(source_table) + ", " + Lsn(commit_lsn) + ", " + Lsn(lsn) +
+	                 ") ON CONFLICT (target_schema, target_table) DO UPDATE SET floor_commit_lsn = EXCLUDED.floor_commit_lsn, "
+	                 "floor_lsn = EXCLUDED.floor_lsn WHERE (f.floor_commit_lsn, f.floor_lsn) < "
+	                 "(EXCLUDED.floor_commit_lsn, EXCLUDED.floor_lsn)");
+	if (!st.ok()) return st;
+	PgResult r;
+	st = Exec("SELECT to_regclass(" + session_.QuoteLiteral(target) + ") IS NOT NULL", &r);
+	if (!st.ok() || std::string(r.text(0, 0)) != "t") return st;
+	return Exec("DELETE FROM " + target + " WHERE (_flatwal_commit_lsn, _flatwal_lsn) < (" + Lsn(commit_lsn) + ", " +
+	            Lsn(lsn) + ")");
+}
+
+Status PgTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) {
+	const std::string values = std::to_string(next.next_offset) + ", " + Lsn(next.applied.commit_lsn) + ", " +
+	                           std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step);
+	const std::string where = " consumer_group = " + session_.QuoteLiteral(group_) + " AND topic = " +
+	                          session_.QuoteLiteral(tp.topic) + " AND kafka_partition = " + std::to_string(tp.partition);
+	PgResult r;
+	Status st = expected.next_offset < 0
+	                ? Exec("INSERT INTO flatwal_sink.checkpoints VALUES (" + session_.QuoteLiteral(group_) + ", " +
+	                           session_.QuoteLiteral(tp.topic) + ", " + std::to_string(tp.partition) + ", " + values +
+	                           ", now()) ON CONFLICT DO NOTHING RETURNING 1",
+	                       &r)
+	                : Exec("UPDATE flatwal_sink.checkpoints SET (next_offset, commit_lsn, seq, step, applied_at) = (" +
+	                           values + ", now()) WHERE" + where + " AND next_offset = " +
+	                           std::to_string(expected.next_offset) + " RETURNING 1",
+	                       &r);
+	if (st.ok()) *conflict = r.rows() != 1;
+	return st;
+}
+
+}  // namespace flatwal

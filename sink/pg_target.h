@@ -1,0 +1,103 @@
+// pg_target.h — flatwal-sink's PostgreSQL target: the tables it creates and
+// follows from Schema frames, the set-based statements that apply a batch,
+// and the checkpoints stored in the same transaction as the rows.
+//
+// Target tables have the source's columns and key, plus
+//   _flatwal_commit_lsn, _flatwal_seq  the source position of the row's last change
+//   _flatwal_lsn                       its change record's LSN (ordered against truncates)
+// A row is written only by a change at a later position than the one it
+// holds, so replaying a change (or an older snapshot row) never undoes a
+// newer one. State lives in schema flatwal_sink:
+//   checkpoints(consumer_group, topic, kafka_partition, next_offset,
+//               commit_lsn, seq, step, applied_at)
+//   tables(target_schema, target_table, floor_commit_lsn, floor_lsn)
+// where a table's floor is the position of its latest truncate (or the
+// consistent point of a completed initial snapshot): changes before it are
+// superseded and not applied.
+#ifndef FLATWAL_SINK_PG_TARGET_H
+#define FLATWAL_SINK_PG_TARGET_H
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "change_set.h"
+#include "pg_session.h"
+#include "position.h"
+#include "schema_registry.h"
+#include "status.h"
+
+namespace flatwal {
+
+struct TopicPartition {
+	std::string topic;
+	int32_t partition = 0;
+	bool operator<(const TopicPartition& o) const { return std::tie(topic, partition) < std::tie(o.topic, o.partition); }
+};
+
+struct Checkpoint {
+	int64_t next_offset = -1;  // -1: nothing stored (start at the beginning)
+	Position applied;          // the last streamed change applied (reads are ordered by rows instead)
+};
+
+// A change set's rows the target refused one by one (a poison change), with why.
+struct RejectedRow {
+	size_t message;
+	std::string reason;
+};
+
+class PgTarget {
+ public:
+	// `target_schema`: the schema for every target table; empty: the source's.
+	PgTarget(std::string conninfo, std::string consumer_group, std::string target_schema)
+	    : conninfo_(std::move(conninfo)), group_(std::move(consumer_group)), target_schema_(std::move(target_schema)) {}
+
+	// Connects and creates the state tables when missing.
+	Status Connect();
+	bool connected() const { return session_.connected(); }
+
+	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
+
+	// One transaction per batch.
+	Status Begin();
+	Status Commit();
+	void Rollback();
+	bool in_transaction() const { return in_transaction_; }
+
+	// Creates the target table of this version, or adds the columns it
+	// lacks. A column whose type changed is refused (kNotSupported).
+	Status PrepareTable(const SinkTable& table);
+	// Applies the rows; rows refused one by one land in *rejected. Rows
+	// behind the table's floor are skipped and counted in *skipped.
+	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped);
+	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
+	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
+	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn);
+	// Stores a partition's checkpoint if the stored one is still `expected`;
+	// *conflict when another sink moved it (this batch must be rolled back).
+	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict);
+
+	// The target table's quoted name for a source table.
+	std::string TargetName(const std::string& source_schema, const std::string& source_table) const;
+
+ private:
+	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
+	Status ColumnType(const SinkColumn& column, std::string* type);
+	Status PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types);
+	// Runs the set-based statements over the staged rows.
+	Status ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing);
+	Status Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows);
+
+	std::string conninfo_, group_, target_schema_;
+	PgSession session_;
+	bool in_transaction_ = false;
+	// Table versions whose target table is ready, committed or in the open transaction.
+	std::set<std::pair<uint32_t, uint32_t>> prepared_, prepared_in_transaction_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_PG_TARGET_H

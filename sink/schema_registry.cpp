@@ -1,0 +1,149 @@
+// schema_registry.cpp — see schema_registry.h.
+#include "schema_registry.h"
+
+#include "frame_reader.h"
+#include "log.h"
+
+namespace flatwal {
+namespace {
+
+std::string Text(const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string(); }
+
+}  // namespace
+
+SchemaRegistry::~SchemaRegistry() {
+	if (consumer_ == nullptr) return;
+	rd_kafka_consumer_close(consumer_);
+	rd_kafka_destroy(consumer_);
+}
+
+Status SchemaRegistry::Open(const KafkaSettings& settings, std::string topic) {
+	topic_ = std::move(topic);
+	char err[512];
+	rd_kafka_conf_t* conf = rd_kafka_conf_new();
+	KafkaSettings all = settings;
+	// Read by assignment, never committed: every start reads the whole (compacted) topic.
+	all.insert(all.end(), {{"group.id", "flatwal-sink-schemas"}, {"enable.auto.commit", "false"},
+	                       {"enable.partition.eof", "false"}, {"auto.offset.reset", "earliest"}});
+	for (const auto& kv : all) {
+		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			return Status::Error(ErrorKind::kInvalidParameter, err);
+		}
+	}
+	consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+	if (consumer_ == nullptr) {
+		rd_kafka_conf_destroy(conf);
+		return Status::Error(ErrorKind::kInvalidParameter, err);
+	}
+	return Status::Ok();
+}
+
+Status SchemaRegistry::Assign(int partitions) {
+	next_offsets_.resize(static_cast<size_t>(partitions), RD_KAFKA_OFFSET_BEGINNING);
+	rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+	for (int p = 0; p < partitions; ++p)
+		rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = next_offsets_[static_cast<size_t>(p)];
+	rd_kafka_resp_err_t rc = rd_kafka_assign(consumer_, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (rc) return Status::Error(ErrorKind::kUnavailable, std::string("cannot read ") + topic_ + ": " + rd_kafka_err2str(rc));
+	return Status::Ok();
+}
+
+Status SchemaRegistry::CatchUp(std::chrono::milliseconds timeout) {
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	int timeout_ms = static_cast<int>(timeout.count());
+	rd_kafka_topic_t* topic = rd_kafka_topic_new(consumer_, topic_.c_str(), nullptr);
+	const rd_kafka_metadata_t* metadata = nullptr;
+	rd_kafka_resp_err_t rc = rd_kafka_metadata(consumer_, 0, topic, &metadata, timeout_ms);
+	rd_kafka_topic_destroy(topic);
+	if (rc) return Status::Error(ErrorKind::kUnavailable, std::string("cannot read the metadata of ") + topic_ + ": " + rd_kafka_err2str(rc));
+	int partitions = metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR
+	                     ? metadata->topics[0].partition_cnt
+	                     : 0;
+	rd_kafka_metadata_destroy(metadata);
+	if (partitions == 0) return Status::Ok();  // no schema written yet
+	if (static_cast<size_t>(partitions) != next_offsets_.size()) {
+		Status st = Assign(partitions);
+		if (!st.ok()) return st;
+	}
+	// The end of each partition as of now.
+	std::vector<int64_t> ends(static_cast<size_t>(partitions));
+	for (int p = 0; p < partitions; ++p) {
+		int64_t low = 0, high = 0;
+		rc = rd_kafka_query_watermark_offsets(consumer_, topic_.c_str(), p, &low, &high, timeout_ms);
+		if (rc) return Status::Error(ErrorKind::kUnavailable, std::string("cannot read the end of ") + topic_ + ": " + rd_kafka_err2str(rc));
+		ends[static_cast<size_t>(p)] = high;
+	}
+	auto behind = [&] {
+		for (int p = 0; p < partitions; ++p)
+			if (next_offsets_[static_cast<size_t>(p)] < ends[static_cast<size_t>(p)]) return true;
+		return false;
+	};
+	FrameScratch scratch;
+	while (behind()) {
+		if (std::chrono::steady_clock::now() >= deadline)
+			return Status::Error(ErrorKind::kUnavailable, "timed out reading " + topic_);
+		rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 100);
+		if (m == nullptr) continue;
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->partition >= 0 && m->partition < partitions) {
+			next_offsets_[static_cast<size_t>(m->partition)] = m->offset + 1;
+			const wire::Event* event = nullptr;
+			Status st = m->payload != nullptr
+			                ? ReadFrame(static_cast<const uint8_t*>(m->payload), m->len, &scratch, &event)
+			                : Status::Error(ErrorKind::kInvalidParameter, "tombstone");
+			if (st.ok() && event->body_type() == wire::Body::Schema) {
+				Learn(*event->body_as_Schema());
+			} else if (m->payload != nullptr) {
+				Log(LogLevel::kWarning, "skipping a message of the schemas topic that is not a Schema frame",
+				    {{"topic", topic_}, {"partition", std::to_string(m->partition)}, {"offset", std::to_string(m->offset)},
+				     {"error", st.message()}});
+			}
+		} else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			Log(LogLevel::kWarning, "reading the schemas topic", {{"error", rd_kafka_message_errstr(m)}});
+		}
+		rd_kafka_message_destroy(m);
+	}
+	return Status::Ok();
+}
+
+void SchemaRegistry::Learn(const wire::Schema& schema) {
+	SinkTable table;
+	table.relid = schema.relid();
+	table.version = schema.version();
+	table.schema = Text(schema.schema_name());
+	table.table = Text(schema.table_name());
+	if (schema.columns() != nullptr) {
+		for (const wire::Column* c : *schema.columns()) {
+			SinkColumn column;
+			column.name = Text(c->name());
+			column.type_name = Text(c->type_name());
+			column.type_oid = c->type_oid();
+			column.base_type_oid = c->base_type_oid();
+			column.typmod = c->typmod();
+			column.key = c->key();
+			table.columns.push_back(std::move(column));
+		}
+	}
+	table.keys.schema = table.schema;
+	table.keys.table = table.table;
+	if (schema.key_columns() != nullptr) {
+		for (uint16_t k : *schema.key_columns()) {
+			// A key position past the columns is a corrupt frame: the table gets no key (its changes are refused).
+			if (k >= table.columns.size()) {
+				table.keys.key_columns.clear();
+				break;
+			}
+			table.keys.key_columns.push_back(k);
+		}
+	}
+	// Version 0 (unregistered tables): the latest frame describes what follows.
+	tables_[{table.relid, table.version}] = std::move(table);
+}
+
+const SinkTable* SchemaRegistry::Find(uint32_t relid, uint32_t version) const {
+	auto it = tables_.find({relid, version});
+	return it == tables_.end() ? nullptr : &it->second;
+}
+
+}  // namespace flatwal

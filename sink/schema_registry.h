@@ -1,0 +1,72 @@
+// schema_registry.h — the tables flatwal-sink writes, by (relid, schema
+// version), read from the compacted schemas topic (<prefix>.flatwal.schemas).
+//
+// A change names only its relid and version; the shipper produces a version's
+// Schema frame before the first change that uses it, but on another topic, so
+// the sink may meet a change before its schema: it then reads the schemas
+// topic up to its current end (CatchUp) and asks again.
+#ifndef FLATWAL_SINK_SCHEMA_REGISTRY_H
+#define FLATWAL_SINK_SCHEMA_REGISTRY_H
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kafka_consumer.h"
+#include "status.h"
+#include "table_catalog.h"
+#include "wire.h"
+
+namespace flatwal {
+
+struct SinkColumn {
+	std::string name;
+	std::string type_name;   // format_type() text at the source, e.g. "numeric(12,2)"
+	uint32_t type_oid = 0;
+	uint32_t base_type_oid = 0;
+	int32_t typmod = -1;
+	bool key = false;
+};
+
+struct SinkTable {
+	uint32_t relid = 0;
+	uint32_t version = 0;
+	std::string schema;
+	std::string table;
+	std::vector<SinkColumn> columns;
+	TableVersion keys;  // what ChangeKeysOf needs
+};
+
+class SchemaRegistry {
+ public:
+	SchemaRegistry() = default;
+	~SchemaRegistry();
+	SchemaRegistry(const SchemaRegistry&) = delete;
+	SchemaRegistry& operator=(const SchemaRegistry&) = delete;
+
+	// `settings` carries bootstrap.servers and any -X settings.
+	Status Open(const KafkaSettings& settings, std::string topic);
+	// Reads the schemas topic up to its end as of now; kUnavailable when the
+	// broker did not answer within `timeout`.
+	Status CatchUp(std::chrono::milliseconds timeout);
+	// nullptr when no Schema frame for it has been read.
+	const SinkTable* Find(uint32_t relid, uint32_t version) const;
+	// Learns a Schema frame (also used by the unit tests).
+	void Learn(const wire::Schema& schema);
+
+ private:
+	Status Assign(int partitions);
+	rd_kafka_t* consumer_ = nullptr;
+	std::string topic_;
+	std::vector<int64_t> next_offsets_;  // per partition: the next offset to read
+	std::map<std::pair<uint32_t, uint32_t>, SinkTable> tables_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_SCHEMA_REGISTRY_H

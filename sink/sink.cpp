@@ -1,0 +1,383 @@
+// sink.cpp — see sink.h.
+#include "sink.h"
+
+#include <thread>
+
+#include "backoff.h"
+#include "frame_reader.h"
+#include "log.h"
+
+namespace flatwal {
+namespace {
+
+std::string TopicOf(const rd_kafka_message_t* m) { return rd_kafka_topic_name(m->rkt); }
+
+bool HasHeader(const rd_kafka_message_t* m, const char* name) {
+	rd_kafka_headers_t* headers = nullptr;
+	const void* value = nullptr;
+	size_t size = 0;
+	return rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	       rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+int64_t NowMillis() {
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
+    : config_(std::move(config)), stop_(stop), target_(config_.target, config_.group, config_.target_schema) {}
+
+Status Sink::Start() {
+	Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
+	for (;;) {
+		Status st = target_.Connect();
+		if (st.ok()) break;
+		if (!st.retriable() || *stop_) return st;
+		auto wait = backoff.Failed(Backoff::Clock::now());
+		Log(LogLevel::kWarning, "cannot reach the target, will retry",
+		    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
+		std::this_thread::sleep_for(wait);
+	}
+	KafkaSettings base = {{"bootstrap.servers", config_.brokers}};
+	base.insert(base.end(), config_.kafka.begin(), config_.kafka.end());
+	Status st = schemas_.Open(base, config_.topic_prefix + ".flatwal.schemas");
+	if (st.ok()) st = dead_letters_.Open(base, config_.topic_prefix + ".flatwal.dlq");
+	if (!st.ok()) return st;
+	KafkaSettings settings = {{"bootstrap.servers", config_.brokers},
+	                          {"group.id", config_.group},
+	                          {"enable.auto.commit", "false"},  // offsets live in the target, with the rows
+	                          {"auto.offset.reset", "earliest"},
+	                          {"topic.metadata.refresh.interval.ms", "1000"}};
+	settings.insert(settings.end(), config_.kafka.begin(), config_.kafka.end());
+	return consumer_.Open(settings, config_.topics, [this](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+	                                                      rd_kafka_topic_partition_list_t* partitions) {
+		OnRebalance(rk, err, partitions);
+	});
+}
+
+void Sink::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+	if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		// Whatever this sink read from the partitions it loses is committed now,
+		// before another sink starts from their checkpoints.
+		Status st = Flush();
+		if (!st.ok()) {
+			Log(LogLevel::kWarning, "partitions revoked; the open batch was not committed and will be read again",
+			    {{"error", st.message()}});
+			target_.Rollback();
+			ClearBatch();
+		}
+		stored_.clear();
+		rd_kafka_assign(rk, nullptr);
+		return;
+	}
+	std::vector<TopicPartition> assigned;
+	for (int i = 0; i < partitions->cnt; ++i)
+		assigned.push_back(TopicPartition{partitions->elems[i].topic, partitions->elems[i].partition});
+	std::map<TopicPartition, Checkpoint> loaded;
+	if (!LoadCheckpoints(assigned, &loaded)) return;
+	for (int i = 0; i < partitions->cnt; ++i) {
+		const Checkpoint& c = loaded[assigned[static_cast<size_t>(i)]];
+		partitions->elems[i].offset = c.next_offset >= 0 ? c.next_offset : RD_KAFKA_OFFSET_BEGINNING;
+	}
+	stored_ = loaded;
+	rd_kafka_assign(rk, partitions);
+	if (partitions->cnt > 0) {
+		last_activity_ = Clock::now();
+		Log(LogLevel::kInfo, "partitions assigned", {{"count", std::to_string(partitions->cnt)}});
+	}
+}
+
+bool Sink::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
+	Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+	while (!*stop_) {
+		Status st = target_.connected() ? target_.LoadCheckpoints(partitions, out) : target_.Connect();
+		if (st.ok() && target_.connected() && out->size() >= partitions.size()) return true;
+		if (st.ok()) continue;  // connected just now: read them next
+		auto wait = backoff.Failed(Backoff::Clock::now());
+		Log(LogLevel::kWarning, "cannot read the checkpoints from the target, will retry",
+		    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
+		std::this_thread::sleep_for(wait);
+	}
+	return false;
+}
+
+Status Sink::EnsureTransaction() { return target_.in_transaction() ? Status::Ok() : target_.Begin(); }
+
+void Sink::DeadLetter(size_t index, const std::string& reason) {
+	const rd_kafka_message_t* m = batch_.messages[index];
+	Log(config_.stop_on_error ? LogLevel::kError : LogLevel::kWarning, "cannot apply a message",
+	    {{"topic", TopicOf(m)}, {"partition", std::to_string(m->partition)}, {"offset", std::to_string(m->offset)},
+	     {"reason", reason}});
+	batch_.dead.emplace_back(index, reason);
+}
+
+Status Sink::Handle(rd_kafka_message_t* m) {
+	TopicPartition tp{TopicOf(m), m->partition};
+	auto owned = stored_.find(tp);
+	if (owned == stored_.end()) {  // left over from a revoked assignment
+		rd_kafka_message_destroy(m);
+		return Status::Ok();
+	}
+	if (batch_.messages.empty()) batch_.opened = Clock::now();
+	const size_t index = batch_.messages.size();
+	batch_.messages.push_back(m);
+	auto next_it = batch_.next.find(tp);
+	if (next_it == batch_.next.end()) next_it = batch_.next.emplace(tp, owned->second).first;
+	Checkpoint& next = next_it->second;
+	if (m->offset < next.next_offset) return Status::Ok();
+	next.next_offset = m->offset + 1;
+	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are not tables.
+	if (tp.topic.rfind(config_.topic_prefix + ".flatwal.", 0) == 0 || tp.topic.rfind(config_.topic_prefix + ".message.", 0) == 0)
+		return Status::Ok();
+	if (m->payload == nullptr) return Status::Ok();  // a tombstone: the delete before it did the work
+	static FrameScratch scratch;
+	const wire::Event* event = nullptr;
+	Status st = ReadFrame(static_cast<const uint8_t*>(m->payload), m->len, &scratch, &event);
+	if (!st.ok()) {
+		DeadLetter(index, "undecodable frame: " + st.message());
+		return Status::Ok();
+	}
+	switch (event->body_type()) {
+		case wire::Body::Change: return HandleChange(*event->body_as_Change(), index, m, &next);
+		case wire::Body::Truncate: {
+			const wire::Truncate& t = *event->body_as_Truncate();
+			if (t.tables() == nullptr) return Status::Ok();
+			for (const wire::TableRef* ref : *t.tables()) {
+				std::string schema = flatbuffers::GetString(ref->schema_name()), table = flatbuffers::GetString(ref->table_name());
+				auto set = batch_.sets.find(target_.TargetName(schema, table));
+				if (set != batch_.sets.end()) st = ApplySet(set->second.get());
+				if (st.ok()) st = EnsureTransaction();
+				if (st.ok()) st = target_.DropBefore(schema, table, t.commit_lsn(), t.lsn());
+				if (!st.ok()) return st;
+			}
+			return Status::Ok();
+		}
+		case wire::Body::SnapshotMarker: {
+			// A completed initial snapshot is the whole table as of its consistent
+			// point: rows older than that and not read again are gone at the source.
+			const wire::SnapshotMarker& marker = *event->body_as_SnapshotMarker();
+			if (marker.phase() != wire::SnapshotPhase::End || marker.consistent_lsn() == 0) return Status::Ok();
+			std::string schema = flatbuffers::GetString(marker.schema_name()), table = flatbuffers::GetString(marker.table_name());
+			auto set = batch_.sets.find(target_.TargetName(schema, table));
+			if (set != batch_.sets.end()) st = ApplySet(set->second.get());
+			if (st.ok()) st = EnsureTransaction();
+			if (st.ok()) st = target_.DropBefore(schema, table, marker.consistent_lsn(), 0);
+			return st;
+		}
+		default: return Status::Ok();
+	}
+}
+
+Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next) {
+	const wire::ChangeHeader* h = change.header();
+	const SinkTable* table = schemas_.Find(h->relid(), h->version());
+	if (table == nullptr) {
+		Status st = schemas_.CatchUp(std::chrono::seconds(10));
+		if (!st.ok()) return st;  // the broker did not answer: read the batch again later
+		table = schemas_.Find(h->relid(), h->version());
+	}
+	if (table == nullptr) {
+		DeadLetter(index, "no Schema frame for relid " + std::to_string(h->relid()) + " version " +
+		                      std::to_string(h->version()) + " in " + config_.topic_prefix + ".flatwal.schemas");
+		return Status::Ok();
+	}
+	const bool under_old_key = HasHeader(m, "flatwal.new_key");
+	if (h->op() != wire::Op::Read) {
+		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
+		if (pos <= next->applied) {
+			++duplicates_;
+			return Status::Ok();
+		}
+		next->applied = pos;
+	}
+	if (table->keys.key_columns.empty()) {
+		DeadLetter(index, "table " + table->schema + "." + table->table + " has no key; add a primary key at the source");
+		return Status::Ok();
+	}
+	const std::string name = target_.TargetName(table->schema, table->table);
+	std::unique_ptr<ChangeSet>& set = batch_.sets[name];
+	Status st = Status::Ok();
+	if (set && (set->table().relid != table->relid || set->table().version != table->version ||
+	            (table->version == 0 && &set->table() != table))) {
+		st = ApplySet(set.get());  // rows of the old version go first
+		if (!st.ok()) return st;
+		set.reset();
+	}
+	if (!set) {
+		st = EnsureTransaction();
+		if (st.ok()) st = target_.PrepareTable(*table);
+		if (!st.ok() && st.retriable()) return st;
+		if (!st.ok()) {
+			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
+			return Status::Ok();
+		}
+		set.reset(new ChangeSet(table));
+	}
+	st = set->Add(change, under_old_key, index);
+	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
+	return Status::Ok();
+}
+
+Status Sink::ApplySet(ChangeSet* set) {
+	if (set->empty()) return Status::Ok();
+	Status st = EnsureTransaction();
+	std::vector<RejectedRow> rejected;
+	uint64_t applied = 0, skipped = 0;
+	if (st.ok()) st = target_.Apply(*set, &rejected, &applied, &skipped);
+	if (!st.ok()) return st;
+	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);
+	batch_applied_ += applied;
+	batch_skipped_ += skipped;
+	set->Clear();
+	return Status::Ok();
+}
+
+Status Sink::Flush() {
+	if (batch_.messages.empty()) return Status::Ok();
+	Status st = Status::Ok();
+	for (auto& entry : batch_.sets) {
+		st = ApplySet(entry.second.get());
+		if (!st.ok()) return st;
+	}
+	if (!batch_.dead.empty()) {
+		if (config_.stop_on_error) {
+			failed_ = true;
+			exit_code_ = 4;
+			return Status::Error(ErrorKind::kRefused, "stopping (--on-error=stop): a message cannot be applied",
+			                     "Nothing of this batch was committed; the sink starts from it again.");
+		}
+		for (const auto& letter : batch_.dead) {
+			st = dead_letters_.Add(batch_.messages[letter.first], letter.second);
+			if (!st.ok()) return st;
+		}
+		st = dead_letters_.Flush(10000);
+		if (!st.ok()) return st;
+	}
+	st = EnsureTransaction();
+	for (const auto& entry : batch_.next) {
+		if (!st.ok()) break;
+		const Checkpoint& expected = stored_[entry.first];
+		bool conflict = false;
+		st = target_.StoreCheckpoint(entry.first, expected, entry.second, &conflict);
+		if (st.ok() && conflict)
+			st = Status::Error(ErrorKind::kUnavailable, "the checkpoint of " + entry.first.topic + "[" +
+			                                                std::to_string(entry.first.partition) +
+			                                                "] was moved by another sink of the group");
+	}
+	if (st.ok()) st = target_.Commit();
+	if (!st.ok()) return st;
+	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
+	const int64_t now = NowMillis();
+	for (const rd_kafka_message_t* m : batch_.messages) {
+		int64_t produced = rd_kafka_message_timestamp(m, nullptr);
+		if (produced > 0) lag_ms_.Add(std::max<int64_t>(0, now - produced));
+	}
+	applied_ += batch_applied_;
+	skipped_ += batch_skipped_;
+	dead_ += batch_.dead.size();
+	++batches_;
+	ClearBatch();
+	return Status::Ok();
+}
+
+void Sink::ClearBatch() {
+	for (rd_kafka_message_t* m : batch_.messages) rd_kafka_message_destroy(m);
+	batch_.messages.clear();
+	batch_.next.clear();
+	batch_.sets.clear();
+	batch_.dead.clear();
+	batch_applied_ = batch_skipped_ = 0;
+}
+
+void Sink::Rewind(const Status& why) {
+	Log(LogLevel::kWarning, "batch not committed; reading again from the stored checkpoints",
+	    {{"error", why.message()}, {"detail", why.detail()}});
+	target_.Rollback();
+	ClearBatch();
+	std::map<TopicPartition, Checkpoint> loaded;
+	std::vector<TopicPartition> assigned;
+	for (const auto& entry : stored_) assigned.push_back(entry.first);
+	if (!LoadCheckpoints(assigned, &loaded)) return;
+	rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(assigned.size()));
+	for (const TopicPartition& tp : assigned) {
+		const Checkpoint& c = loaded[tp];
+		rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset =
+		    c.next_offset >= 0 ? c.next_offset : RD_KAFKA_OFFSET_BEGINNING;
+	}
+	stored_ = loaded;
+	rd_kafka_assign(consumer_.handle(), list);  // restarts every partition at its stored offset
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+void Sink::ReportStats(bool force) {
+	auto now = Clock::now();
+	if (!force && (config_.stats_interval_ms == 0 || now - last_report_ < std::chrono::milliseconds(config_.stats_interval_ms)))
+		return;
+	double seconds = std::chrono::duration<double>(now - last_report_).count();
+	last_report_ = now;
+	size_t recent = static_cast<size_t>(lag_ms_.total() - lag_total_at_last_report_);
+	lag_total_at_last_report_ = lag_ms_.total();
+	Log(LogLevel::kInfo, "sink progress",
+	    {{"applied_rows", std::to_string(applied_)},
+	     {"rows_per_s", std::to_string(static_cast<uint64_t>((applied_ - applied_at_last_report_) / std::max(seconds, 1e-3)))},
+	     {"lag_p50_ms", std::to_string(lag_ms_.Quantile(0.5, recent))},
+	     {"lag_p99_ms", std::to_string(lag_ms_.Quantile(0.99, recent))},
+	     {"duplicates_skipped", std::to_string(duplicates_)},
+	     {"behind_truncate_skipped", std::to_string(skipped_)},
+	     {"dead_letters", std::to_string(dead_)},
+	     {"batches", std::to_string(batches_)}});
+	applied_at_last_report_ = applied_;
+}
+
+int Sink::Run() {
+	Status st = Start();
+	if (!st.ok()) {
+		LogStatus(LogLevel::kError, st);
+		return st.kind() == ErrorKind::kInvalidParameter ? 1 : 3;
+	}
+	Log(LogLevel::kInfo, "flatwal-sink started", {{"group", config_.group}, {"topics", config_.topics[0]}});
+	last_report_ = Clock::now();
+	// Waiting for the first assignment is bounded too: ten times the idle time.
+	last_activity_ = last_report_ + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
+	while (!*stop_ && !failed_) {
+		rd_kafka_message_t* m = consumer_.Poll(batch_.messages.empty() ? 100 : 10);
+		if (m != nullptr) {
+			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+				last_activity_ = Clock::now();
+				st = Handle(m);
+				if (!st.ok()) Rewind(st);
+			} else {
+				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+					Log(LogLevel::kWarning, "Kafka", {{"error", rd_kafka_message_errstr(m)}});
+				rd_kafka_message_destroy(m);
+			}
+		}
+		const bool due = !batch_.messages.empty() &&
+		                 (batch_.messages.size() >= static_cast<size_t>(config_.batch_rows) || m == nullptr ||
+		                  Clock::now() - batch_.opened >= std::chrono::milliseconds(config_.batch_ms));
+		if (due) {
+			st = Flush();
+			if (!st.ok() && failed_) LogStatus(LogLevel::kError, st);
+			else if (!st.ok()) Rewind(st);
+		}
+		ReportStats(false);
+		if (config_.exit_when_idle_ms >= 0 && batch_.messages.empty() &&
+		    Clock::now() - last_activity_ >= std::chrono::milliseconds(config_.exit_when_idle_ms))
+			break;
+	}
+	if (!failed_) {
+		st = Flush();  // a clean stop commits what it read
+		if (!st.ok()) Log(LogLevel::kWarning, "stopping: the open batch was not committed and will be read again",
+		                  {{"error", st.message()}});
+	}
+	target_.Rollback();
+	ClearBatch();
+	consumer_.Close();
+	ReportStats(true);
+	Log(LogLevel::kInfo, "flatwal-sink stopped");
+	return exit_code_;
+}
+
+}  // namespace flatwal

@@ -1,0 +1,86 @@
+// sink.h — flatwal-sink's loop: read a batch of messages from the group's
+// partitions, fold them per target table, apply them with the partitions'
+// checkpoints in one target transaction, commit; on any failure roll back
+// and read again from the stored checkpoints. Exactly-once effect comes
+// from three rules:
+//   - each partition resumes at the offset stored with the rows it applied;
+//   - a streamed change at or below the partition's last applied
+//     (commit_lsn, seq) is a duplicate the shipper wrote again, and skipped;
+//   - a row is only overwritten by a change at a later position (snapshot
+//     rows included), and never by one behind its table's last truncate.
+#ifndef FLATWAL_SINK_SINK_H
+#define FLATWAL_SINK_SINK_H
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "change_set.h"
+#include "dead_letters.h"
+#include "kafka_consumer.h"
+#include "latency_window.h"
+#include "pg_target.h"
+#include "schema_registry.h"
+#include "sink_config.h"
+
+namespace flatwal {
+
+class Sink {
+ public:
+	Sink(SinkConfig config, const volatile sig_atomic_t* stop);
+	// Runs until stopped, idle (--exit-when-idle) or a permanent error. Exit code.
+	int Run();
+
+ private:
+	using Clock = std::chrono::steady_clock;
+	struct Batch {
+		std::vector<rd_kafka_message_t*> messages;
+		std::map<TopicPartition, Checkpoint> next;          // per partition touched: the checkpoint after this batch
+		std::map<std::string, std::unique_ptr<ChangeSet>> sets;  // by target table name
+		std::vector<std::pair<size_t, std::string>> dead;   // message index, reason
+		Clock::time_point opened;
+	};
+
+	Status Start();
+	void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+	Status Handle(rd_kafka_message_t* m);
+	Status HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next);
+	// Applies one table's pending rows inside the open transaction.
+	Status ApplySet(ChangeSet* set);
+	Status Flush();
+	// Drops the batch and rereads every assigned partition from its stored checkpoint.
+	void Rewind(const Status& why);
+	Status EnsureTransaction();
+	// Reads the stored checkpoints, reconnecting with backoff; false when stopped first.
+	bool LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
+	void DeadLetter(size_t index, const std::string& reason);
+	void ReportStats(bool force);
+	void ClearBatch();
+
+	SinkConfig config_;
+	const volatile sig_atomic_t* stop_;
+	KafkaConsumer consumer_;
+	SchemaRegistry schemas_;
+	DeadLetters dead_letters_;
+	PgTarget target_;
+	std::map<TopicPartition, Checkpoint> stored_;  // what the target holds, per assigned partition
+	Batch batch_;
+	bool failed_ = false;  // a permanent error: stop
+	int exit_code_ = 0;
+
+	// Figures for the stats line.
+	LatencyWindow lag_ms_;
+	uint64_t applied_ = 0, skipped_ = 0, duplicates_ = 0, dead_ = 0, batches_ = 0;
+	uint64_t batch_applied_ = 0, batch_skipped_ = 0;
+	uint64_t applied_at_last_report_ = 0, lag_total_at_last_report_ = 0;
+	Clock::time_point last_report_, last_activity_;
+};
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_SINK_H

@@ -1,0 +1,109 @@
+// sink_config.cpp — see sink_config.h.
+#include "sink_config.h"
+
+#include <getopt.h>
+
+#include <cstdlib>
+
+namespace flatwal {
+namespace {
+
+Status Number(const char* option, const char* text, long min, long* out) {
+	char* end = nullptr;
+	long v = std::strtol(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || v < min)
+		return Status::Error(ErrorKind::kInvalidParameter,
+		                     std::string(option) + " needs a whole number of at least " + std::to_string(min) + ", got \"" + text + "\"");
+	*out = v;
+	return Status::Ok();
+}
+
+}  // namespace
+
+const char* SinkUsage() {
+	return "usage: flatwal-sink -b HOST:PORT -d TARGET_CONNINFO --topic-prefix PREFIX [options]\n"
+	       "  -b, --brokers HOST:PORT    Kafka bootstrap servers\n"
+	       "  -d, --target CONNINFO      the PostgreSQL target (libpq conninfo; password in PGPASSWORD or ~/.pgpass)\n"
+	       "      --topic-prefix PREFIX  the shipper's topic prefix; dead letters go to PREFIX.flatwal.dlq\n"
+	       "  -t, --topic TOPIC          a table topic, or a regular expression starting with ^ (repeatable;\n"
+	       "                             default ^PREFIX\\..*, internal PREFIX.flatwal.* topics skipped)\n"
+	       "  -g, --group GROUP          consumer group (default flatwal-sink); checkpoints are kept per group\n"
+	       "      --target-schema NAME   put every table in this schema (default: the source's schema)\n"
+	       "      --batch-rows N         commit a batch at N messages (default 20000)\n"
+	       "      --batch-ms MS          or MS after its first message (default 200)\n"
+	       "      --on-error dlq|stop    a change that cannot be applied goes to the dead-letter topic (default),\n"
+	       "                             or stops the sink without committing it\n"
+	       "      --stats-interval MS    log throughput and lag every MS (default 10000; 0: never)\n"
+	       "      --exit-when-idle MS    stop after MS without a message once partitions are assigned\n"
+	       "      --log-level LEVEL      error, warning, info (default) or debug\n"
+	       "  -X KEY=VALUE               a librdkafka setting (TLS, SASL, ...)\n";
+}
+
+Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
+	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel };
+	static const option kLongOptions[] = {
+	    {"brokers", required_argument, nullptr, 'b'},        {"target", required_argument, nullptr, 'd'},
+	    {"topic-prefix", required_argument, nullptr, kPrefix}, {"topic", required_argument, nullptr, 't'},
+	    {"group", required_argument, nullptr, 'g'},          {"target-schema", required_argument, nullptr, kTargetSchema},
+	    {"batch-rows", required_argument, nullptr, kBatchRows}, {"batch-ms", required_argument, nullptr, kBatchMs},
+	    {"on-error", required_argument, nullptr, kOnError},   {"stats-interval", required_argument, nullptr, kStats},
+	    {"exit-when-idle", required_argument, nullptr, kIdle}, {"log-level", required_argument, nullptr, kLogLevel},
+	    {"kafka", required_argument, nullptr, 'X'},          {"help", no_argument, nullptr, 'h'},
+	    {nullptr, 0, nullptr, 0},
+	};
+	*help = false;
+	opterr = 0;
+	optind = 1;
+	long n = 0;
+	Status st = Status::Ok();
+	for (int c; (c = getopt_long(argc, argv, ":b:d:t:g:X:h", kLongOptions, nullptr)) != -1 && st.ok();) {
+		switch (c) {
+			case 'b': config->brokers = optarg; break;
+			case 'd': config->target = optarg; break;
+			case kPrefix: config->topic_prefix = optarg; break;
+			case 't': config->topics.push_back(optarg); break;
+			case 'g': config->group = optarg; break;
+			case kTargetSchema: config->target_schema = optarg; break;
+			case kBatchRows: if ((st = Number("--batch-rows", optarg, 1, &n)).ok()) config->batch_rows = static_cast<int>(n); break;
+			case kBatchMs: if ((st = Number("--batch-ms", optarg, 1, &n)).ok()) config->batch_ms = static_cast<int>(n); break;
+			case kStats: if ((st = Number("--stats-interval", optarg, 0, &n)).ok()) config->stats_interval_ms = static_cast<int>(n); break;
+			case kIdle: st = Number("--exit-when-idle", optarg, 0, &config->exit_when_idle_ms); break;
+			case kOnError: {
+				std::string v = optarg;
+				if (v == "dlq" || v == "stop") config->stop_on_error = v == "stop";
+				else st = Status::Error(ErrorKind::kInvalidParameter, "--on-error is dlq or stop, got \"" + v + "\"");
+				break;
+			}
+			case kLogLevel: {
+				std::string v = optarg;
+				if (v == "error") config->log_level = LogLevel::kError;
+				else if (v == "warning") config->log_level = LogLevel::kWarning;
+				else if (v == "info") config->log_level = LogLevel::kInfo;
+				else if (v == "debug") config->log_level = LogLevel::kDebug;
+				else st = Status::Error(ErrorKind::kInvalidParameter, "--log-level is error, warning, info or debug");
+				break;
+			}
+			case 'X': st = ParseKafkaSetting(optarg, &config->kafka); break;
+			case 'h': *help = true; return Status::Ok();
+			case ':': st = Status::Error(ErrorKind::kInvalidParameter, std::string("option ") + argv[optind - 1] + " needs a value"); break;
+			default: st = Status::Error(ErrorKind::kInvalidParameter, std::string("unknown argument ") + argv[optind - 1]); break;
+		}
+	}
+	if (!st.ok()) return st;
+	if (optind < argc) return Status::Error(ErrorKind::kInvalidParameter, std::string("unknown argument ") + argv[optind]);
+	if (config->brokers.empty()) return Status::Error(ErrorKind::kInvalidParameter, "no brokers given (-b)");
+	if (config->target.empty()) return Status::Error(ErrorKind::kInvalidParameter, "no target given (-d CONNINFO)");
+	if (config->topic_prefix.empty())
+		return Status::Error(ErrorKind::kInvalidParameter, "no --topic-prefix given (the shipper's; its schemas topic is PREFIX.flatwal.schemas)");
+	if (config->topics.empty()) {
+		std::string escaped;
+		for (char c : config->topic_prefix) {
+			if (c == '.') escaped += "\\";
+			escaped += c;
+		}
+		config->topics.push_back("^" + escaped + "\\..*");
+	}
+	return Status::Ok();
+}
+
+}  // namespace flatwal

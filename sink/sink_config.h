@@ -1,0 +1,36 @@
+// sink_config.h — flatwal-sink's command line.
+#ifndef FLATWAL_SINK_CONFIG_H
+#define FLATWAL_SINK_CONFIG_H
+
+#include <string>
+#include <vector>
+
+#include "kafka_consumer.h"
+#include "log.h"
+#include "status.h"
+
+namespace flatwal {
+
+struct SinkConfig {
+	std::string brokers;
+	std::string target;               // libpq conninfo of the target PostgreSQL
+	std::string topic_prefix;         // the shipper's --topic-prefix
+	std::vector<std::string> topics;  // default: ^<prefix>\..*
+	std::string group = "flatwal-sink";
+	std::string target_schema;        // empty: each table in its source schema
+	int batch_rows = 20000;           // a batch commits at this many messages ...
+	int batch_ms = 200;               // ... or this long after its first one
+	bool stop_on_error = false;       // --on-error=stop: a dead letter stops the sink instead
+	long exit_when_idle_ms = -1;
+	int stats_interval_ms = 10000;
+	LogLevel log_level = LogLevel::kInfo;
+	KafkaSettings kafka;              // -X
+};
+
+// Fills *config from argv. *help: --help was asked (usage printed, exit 0).
+Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help);
+const char* SinkUsage();
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_CONFIG_H

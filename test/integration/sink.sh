@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# flatwal-sink into a PostgreSQL target (its own cluster), end to end:
+# a mixed workload over several tables (composite keys, a key updated many
+# times within one batch, deletes, a truncate, an unchanged TOAST value, an
+# update that changes the key, ADD COLUMN mid-stream, the initial snapshot);
+# then faults under load — the shipper and the sink killed with SIGKILL, the
+# target restarted with -m immediate — and afterwards every target table
+# equals its source, value for value; a poison change goes to the dead-letter
+# topic while the other tables keep flowing.
+#
+#   sink.sh PORT      (the source cluster, started by run-suites.sh)
+# Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+source test/lib/itest.sh
+port=$1
+db=flatwal_sink_src
+work=$(mktemp -d /tmp/flatwal-sink.XXXXXX)
+chmod 755 "$work"
+target_port=$(test/lib/free-port.sh)
+sink_pid=""
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/target"; rm -rf "$work"' EXIT
+cluster_start "$work/target" "$target_port" >/dev/null
+target="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"
+tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
+
+fresh_database "$db" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION flatwal;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+CREATE TABLE orders (id int PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), note text,
+    created timestamptz, day date, at_time time, tags text[], payload jsonb, span interval, flag boolean,
+    ratio float8, raw bytea, ref uuid, feeling mood, qty positive);
+CREATE TABLE items (order_id int, line int, sku varchar(20), qty int, PRIMARY KEY (order_id, line));
+CREATE TABLE scratch (id bigint PRIMARY KEY, v text);
+INSERT INTO orders SELECT g, 'c' || g, g * 1.25, NULL, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 hour',
+    '2024-02-29'::date + g, '12:34:56.789'::time, ARRAY['a', 'b"' || g], jsonb_build_object('g', g, 'n', NULL),
+    make_interval(months => g, days => -g, secs => g * 1.5), g % 2 = 0, g / 3.0, '\x00ff'::bytea,
+    md5(g::text)::uuid, 'happy', g
+  FROM generate_series(1, 500) g;
+INSERT INTO items SELECT g % 100, g, 'sku-' || g, g FROM generate_series(1, 300) g;
+INSERT INTO scratch SELECT g, 'x' FROM generate_series(1, 50) g;
+SELECT flatwal.add_table('orders'), flatwal.add_table('items'), flatwal.add_table('scratch');
+SQL
+start_test_broker
+start_shipper "$work/shipper.log" --slot sink_test --topic-prefix src -s 100
+start_sink() {
+	build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --batch-ms 100 --stats-interval 2000 "$@" \
+		>>"$work/sink.log" 2>&1 &
+	sink_pid=$!
+}
+start_sink
+
+# Same columns, same values: the source's columns of each table, in key order, on both sides.
+compare() {  # TABLE KEY...
+	local table=$1 columns
+	shift
+	columns=$(sql -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+	                  WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped")
+	local query="SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY $*)), '') FROM (SELECT $columns FROM public.$table) t"
+	[ "$(sql -c "$query")" = "$(tsql -c "$query" 2>/dev/null)" ]
+}
+# Waits until every table matches (the sink applies asynchronously).
+converged() {
+	local seconds=${1:-60}
+	for _ in $(seq 1 $((seconds * 5))); do
+		compare orders id && compare items order_id,line && compare scratch id && return 0
+		sleep 0.2
+	done
+	for t in "orders id" "items order_id,line" "scratch id"; do
+		set -- $t
+		compare "$@" || echo "   $1 differs: source $(sql -c "SELECT count(*) FROM $1"), target $(tsql -c "SELECT count(*) FROM public.$1" 2>&1)"
+	done
+	return 1
+}
+
+# The mixed workload.
+sql <<'SQL'
+UPDATE orders SET note = (SELECT string_agg(md5(random()::text || i), '') FROM generate_series(1, 200) i) WHERE id <= 20;
+-- the same key many times in one transaction (and so in one batch)
+UPDATE orders SET amount = amount + 1 WHERE id = 7;
+UPDATE orders SET amount = amount + 1 WHERE id = 7;
+UPDATE orders SET amount = amount + 1, customer = 'seven' WHERE id = 7;
+-- unchanged TOAST: note is not in these updates' WAL
+UPDATE orders SET flag = NOT flag WHERE id <= 20;
+DELETE FROM orders WHERE id BETWEEN 400 AND 450;
+UPDATE items SET line = line + 1000 WHERE order_id = 5;  -- key changes
+DELETE FROM items WHERE order_id = 9;
+INSERT INTO scratch SELECT g, 'y' FROM generate_series(51, 80) g;
+TRUNCATE scratch;
+INSERT INTO scratch SELECT g, 'after truncate' FROM generate_series(1, 10) g;
+ALTER TABLE orders ADD COLUMN region text;
+UPDATE orders SET region = 'eu' WHERE id % 10 = 0;
+INSERT INTO orders (id, customer, region, span, created) VALUES
+    (1001, 'late', 'us', '-1 mon 2 days -00:00:01.5', 'infinity'), (1002, 'odd', NULL, NULL, '-infinity');
+SQL
+wait_confirmed sink_test
+if converged 60; then
+	ok "snapshot, updates, deletes, key changes, truncate, unchanged TOAST, ADD COLUMN: every target table equals its source"
+else
+	failed "the target does not equal the source after the workload"
+	tail -5 "$work/sink.log"
+fi
+if [ "$(tsql -c "SELECT count(*) FROM public.orders WHERE id <= 20 AND note IS NOT NULL AND length(note) = 6400")" = 20 ]; then
+	ok "updates that left a TOAST value unchanged kept the target's value"
+else
+	failed "unchanged TOAST values were not kept"
+fi
+if [ "$(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.orders'::regclass AND attname IN ('amount', 'qty', 'feeling', 'region') ORDER BY attname")" = "$(printf 'numeric(12,2)\ntext\ninteger\ntext')" ]; then
+	ok "column types follow the source (a domain as its base type, an enum as text, ADD COLUMN followed)"
+else
+	failed "target column types: $(tsql -c "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.orders'::regclass AND attnum > 0")"
+fi
+
+# Faults under load: a writer runs while the shipper and the sink are killed and the target restarts.
+sql -c "CREATE TABLE IF NOT EXISTS load_marker (id int)" >/dev/null
+(
+	for round in $(seq 1 40); do
+		sql -c "INSERT INTO orders (id, customer, amount) SELECT g, 'load', $round FROM generate_series(2000 + $round * 100, 2000 + $round * 100 + 99) g
+		        ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount" \
+		    -c "UPDATE items SET qty = qty + 1 WHERE order_id = $round % 100" \
+		    -c "DELETE FROM orders WHERE id = 2000 + ($round - 1) * 100 + 50" >/dev/null
+		sleep 0.15
+	done
+) &
+writer=$!
+for round in 1 2 3; do
+	sleep 1
+	kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null
+	start_shipper "$work/shipper.log" --slot sink_test --topic-prefix src -s 100
+	sleep 0.7
+	kill -KILL "$sink_pid"; wait "$sink_pid" 2>/dev/null
+	start_sink
+	sleep 0.7
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target/data" -m immediate stop >/dev/null
+	sleep 0.3
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target/data" -l "$work/target/server.log" -w -t 60 start >/dev/null
+done
+wait "$writer"
+wait_confirmed sink_test
+if converged 90; then
+	ok "shipper killed 3x, sink killed 3x, target restarted 3x (-m immediate) under load: the target equals the source"
+else
+	failed "the target does not equal the source after the faults"
+	grep -E 'level=(error|warning)' "$work/sink.log" | tail -5
+fi
+dups=$(grep 'msg="sink progress"' "$work/sink.log" | grep -oE 'duplicates_skipped=[0-9]+' | sort -t= -k2 -n | tail -1)
+echo "   sink: $(grep -c 'msg="batch not committed' "$work/sink.log") batches read again after failures; last $dups"
+if tsql -c "SELECT count(*) FROM flatwal_sink.checkpoints WHERE consumer_group = 'flatwal-sink'" | grep -qE '^[1-9]'; then
+	ok "checkpoints are a table users can query (flatwal_sink.checkpoints)"
+else
+	failed "no checkpoints in flatwal_sink.checkpoints"
+fi
+
+# A poison change: the target's column made NOT NULL by hand. Its change is a
+# dead letter with the reason; the other tables keep flowing.
+tsql -c "UPDATE public.items SET sku = 'x' WHERE sku IS NULL" -c "ALTER TABLE public.items ALTER COLUMN sku SET NOT NULL"
+sql -c "INSERT INTO items VALUES (500, 1, NULL, 1)" -c "INSERT INTO scratch VALUES (999, 'still flowing')" >/dev/null
+for _ in $(seq 1 100); do [ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")" = 1 ] && break; sleep 0.2; done
+letters=$(timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
+if echo "$letters" | grep -q 'flatwal.dlq.reason=.*null value in column "sku"' &&
+	echo "$letters" | grep -q 'flatwal.dlq.topic=src.public.items' &&
+	[ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")" = 1 ]; then
+	ok "a change the target refuses goes to src.flatwal.dlq with its reason and source; other tables keep flowing"
+else
+	failed "poison change: dead letters: ${letters:-none}; scratch 999 in target: $(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")"
+fi
+
+kill -TERM "$sink_pid"
+for _ in $(seq 1 100); do kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.1; done
+if ! kill -0 "$sink_pid" 2>/dev/null && grep -q 'msg="flatwal-sink stopped"' "$work/sink.log"; then
+	ok "SIGTERM stops the sink within 10 s, after committing its open batch"
+else
+	failed "the sink did not stop on SIGTERM"
+fi
+sink_pid=""
+usage=$(build/bin/flatwal-sink -b "$bootstrap" -d "$target" --bogus 2>&1)
+usage_rc=$?
+refused=$(timeout 20 build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src \
+	-d "host=127.0.0.1 port=$target_port user=nobody dbname=postgres" 2>&1)
+refused_rc=$?
+if [ "$usage_rc" = 1 ] && echo "$usage" | grep -q 'unknown argument --bogus' &&
+	[ "$refused_rc" = 3 ] && echo "$refused" | grep -q 'level=error msg="PostgreSQL refused'; then
+	ok "an unknown option (exit 1) and a refused target login (exit 3) are clear errors"
+else
+	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused"
+fi
+kill -TERM "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
+drop_database "$db"
+finish_suite "flatwal-sink (PostgreSQL target)"
