@@ -91,7 +91,7 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishi
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session
+	test_stored_text test_pg_session test_change_set
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -105,6 +105,9 @@ $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_track
 	common/latency_window.h
 $(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp common/pg_session.cpp common/pg_session.h common/backoff.h
 $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
+$(BUILD)/unit/test_change_set: test/unit/test_change_set.cpp sink/change_set.cpp sink/change_set.h sink/position.h \
+	sink/schema_registry.h $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
+$(BUILD)/unit/test_change_set: UNIT_INCLUDES = -Isink -Iconsumer
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_config: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The flatwal demo: installs what it needs, builds, starts a throwaway
 # PostgreSQL and the embedded Kafka-protocol test broker on 127.0.0.1, runs
-# flatwal-shipper while a small "orders" workload runs, and prints every
-# event as flatwal-consume reads it back from Kafka. Cleans up after itself.
+# flatwal-shipper while a small "orders" workload runs, prints every event as
+# flatwal-consume reads it back from Kafka, then applies the topics with
+# flatwal-sink to a second database and shows it equal to the source.
+# Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== installing dependencies and building (first run takes a while)"
@@ -60,6 +62,21 @@ echo "== events read back from Kafka by flatwal-consume (decoded from FlatBuffer
 timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^demo\..*' -g demo --from-beginning --exit-when-idle 2000 \
 	>"$work/events.jsonl" 2>"$work/consume.log" || true
 /usr/bin/python3 scripts/demo_events.py "$work/events.jsonl"
+echo "== flatwal-sink: the topics applied to a second database, flatwal_demo_target"
+psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE flatwal_demo_target"
+echo "   flatwal-sink -b $bootstrap -d 'host=127.0.0.1 port=$port dbname=flatwal_demo_target' --topic-prefix demo"
+timeout 120 build/bin/flatwal-sink -b "$bootstrap" -d "host=127.0.0.1 port=$port user=postgres dbname=flatwal_demo_target" \
+	--topic-prefix demo --exit-when-idle 3000 >"$work/sink.log" 2>&1 || true
+grep -E 'msg="(sink progress|flatwal-sink stopped)"|level=(error|warning)' "$work/sink.log" | sed 's/^/   sink | /'
+columns="id, customer_id, status, amount, note, created_at, attrs, shipped_at"
+rows() { psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d "$1" -c "SELECT $columns FROM public.orders ORDER BY id"; }
+psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d flatwal_demo_target -c \
+	"SELECT id, status, amount, shipped_at, _flatwal_commit_lsn, _flatwal_seq FROM public.orders ORDER BY id"
+if [ "$(rows postgres)" = "$(rows flatwal_demo_target)" ]; then
+	echo "   target orders = source orders (every column, every row)"
+else
+	echo "   target orders differ from the source"
+fi
 kill -TERM "$shipper_pid"
 wait "$shipper_pid" || true
 shipper_pid=""

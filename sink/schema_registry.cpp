@@ -1,6 +1,8 @@
 // schema_registry.cpp — see schema_registry.h.
 #include "schema_registry.h"
 
+#include <algorithm>
+
 #include "frame_reader.h"
 #include "log.h"
 
@@ -67,17 +69,16 @@ Status SchemaRegistry::CatchUp(std::chrono::milliseconds timeout) {
 		Status st = Assign(partitions);
 		if (!st.ok()) return st;
 	}
-	// The end of each partition as of now.
-	std::vector<int64_t> ends(static_cast<size_t>(partitions));
+	// The start and end of each partition as of now (a partition never written to has start = end).
+	std::vector<int64_t> starts(static_cast<size_t>(partitions)), ends(static_cast<size_t>(partitions));
 	for (int p = 0; p < partitions; ++p) {
-		int64_t low = 0, high = 0;
-		rc = rd_kafka_query_watermark_offsets(consumer_, topic_.c_str(), p, &low, &high, timeout_ms);
+		rc = rd_kafka_query_watermark_offsets(consumer_, topic_.c_str(), p, &starts[static_cast<size_t>(p)],
+		                                      &ends[static_cast<size_t>(p)], timeout_ms);
 		if (rc) return Status::Error(ErrorKind::kUnavailable, std::string("cannot read the end of ") + topic_ + ": " + rd_kafka_err2str(rc));
-		ends[static_cast<size_t>(p)] = high;
 	}
 	auto behind = [&] {
-		for (int p = 0; p < partitions; ++p)
-			if (next_offsets_[static_cast<size_t>(p)] < ends[static_cast<size_t>(p)]) return true;
+		for (size_t p = 0; p < ends.size(); ++p)
+			if (std::max(next_offsets_[p], starts[p]) < ends[p]) return true;
 		return false;
 	};
 	FrameScratch scratch;

@@ -19,6 +19,7 @@ expect=(
 	"tombstone (compaction marker after a delete)"
 	"message outbox.payments: {\"order\": 2, \"event\": \"paid\"}"
 	"msg=stopped reason=signal"
+	"target orders = source orders (every column, every row)"
 )
 missing=0
 for line in "${expect[@]}"; do

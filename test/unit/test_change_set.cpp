@@ -1,0 +1,171 @@
+// Unit tests for flatwal-sink's folding of a batch per key (sink/change_set.cpp)
+// and the position rule that skips duplicates (sink/position.h).
+#include "unit.h"
+
+#include <cstring>
+
+#include "change_set.h"
+#include "frame_builder.h"
+#include "row_packer.h"
+
+namespace {
+
+namespace wire = flatwal::wire;
+namespace fb = flatbuffers;
+
+// Table public.t, relid 16384: (id int key, note text, span interval).
+flatwal::SinkTable Table(bool with_key = true) {
+	flatwal::SinkTable t;
+	t.relid = 16384;
+	t.version = 1;
+	t.schema = "public";
+	t.table = "t";
+	t.columns = {{"id", "integer", 23, 23, -1, true}, {"note", "text", 25, 25, -1, false},
+	             {"span", "interval", 1186, 1186, -1, false}};
+	t.keys.schema = t.schema;
+	t.keys.table = t.table;
+	if (with_key) t.keys.key_columns = {0};
+	return t;
+}
+
+struct Values {
+	int64_t id;
+	const char* note;  // nullptr: unchanged TOAST (or absent in a key-only image)
+	bool key_only;
+};
+
+struct Built {
+	fb::FlatBufferBuilder b;
+	const wire::Change& change() { return *wire::GetEvent(b.GetBufferPointer())->body_as_Change(); }
+};
+
+void BuildChange(Built* f, wire::Op op, uint32_t seq, const Values* after, const Values* before,
+                 wire::OldImage old_image = wire::OldImage::None) {
+	fb::FlatBufferBuilder& b = f->b;
+	auto pack = [&b](const Values* v) {
+		if (v == nullptr) return fb::Offset<wire::Row>();
+		flatwal::RowPacker row(&b);
+		row.AddInt(wire::Kind::Int, v->id);
+		if (v->key_only) {
+			row.AddAbsent();
+			row.AddAbsent();
+		} else {
+			if (v->note) row.AddText(wire::Kind::Text, v->note, strlen(v->note));
+			else row.AddUnchanged();
+			row.AddInterval(14, 3, 3723000004);
+		}
+		return row.Finish();
+	};
+	auto after_row = pack(after), before_row = pack(before);
+	wire::ChangeHeader header(/*lsn=*/0x1000 + seq, /*commit_lsn=*/0x2000, /*xid=*/700, /*subxid=*/0, seq,
+	                          /*relid=*/16384, /*version=*/1, op, old_image);
+	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union());
+}
+
+void later_changes_of_a_key_fold_into_one_row_keeping_unchanged_values(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built insert, update;
+	Values v1{1, "long text", false}, v2{1, nullptr, false};
+	BuildChange(&insert, wire::Op::Insert, 1, &v1, nullptr);
+	BuildChange(&update, wire::Op::Update, 2, &v2, nullptr, wire::OldImage::KeyUnchanged);
+	assert_true(set.Add(insert.change(), false, 0).ok());
+	assert_true(set.Add(update.change(), false, 1).ok());
+	assert_int_equal(set.rows().size(), 1);
+	const flatwal::RowAction& row = set.rows().at("[1]");
+	assert_true(row.op == flatwal::RowAction::Op::kUpsert);
+	assert_true(row.complete());  // the note the insert carried
+	assert_int_equal(row.pos.seq, 2);
+	assert_int_equal(row.message, 1);
+	assert_string_eq(row.Document(table), "{\"id\":1,\"note\":\"long text\",\"span\":\"14 mons 3 days 1:02:03.000004\"}");
+}
+
+void an_unchanged_value_alone_is_left_out_of_the_row(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built update;
+	Values v{5, nullptr, false};
+	BuildChange(&update, wire::Op::Update, 1, &v, nullptr, wire::OldImage::KeyUnchanged);
+	assert_true(set.Add(update.change(), false, 0).ok());
+	const flatwal::RowAction& row = set.rows().at("[5]");
+	assert_false(row.complete());
+	assert_string_eq(row.Document(table), "{\"id\":5,\"span\":\"14 mons 3 days 1:02:03.000004\"}");
+}
+
+void a_key_change_deletes_under_the_old_key_and_writes_the_new(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built update;
+	Values after{2, "x", false}, before{1, nullptr, true};
+	BuildChange(&update, wire::Op::Update, 1, &after, &before, wire::OldImage::Key);
+	assert_true(set.Add(update.change(), true, 0).ok());   // the message under the old key
+	assert_true(set.Add(update.change(), false, 1).ok());  // the one under the new key
+	assert_int_equal(set.rows().size(), 2);
+	assert_true(set.rows().at("[1]").op == flatwal::RowAction::Op::kDelete);
+	assert_int_equal(set.rows().at("[1]").pos.step, 0);
+	assert_string_eq(set.rows().at("[1]").Document(table), "{\"id\":1}");
+	assert_true(set.rows().at("[2]").op == flatwal::RowAction::Op::kUpsert);
+	assert_int_equal(set.rows().at("[2]").pos.step, 1);
+	// The old-key copy of a change that kept its key is a forged frame.
+	Built same;
+	Values kept{2, "x", false};
+	BuildChange(&same, wire::Op::Update, 2, &kept, nullptr, wire::OldImage::KeyUnchanged);
+	assert_false(set.Add(same.change(), true, 2).ok());
+}
+
+void a_delete_replaces_an_earlier_write_of_its_key(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built insert, del;
+	Values row{3, "a", false}, key{3, nullptr, true};
+	BuildChange(&insert, wire::Op::Insert, 1, &row, nullptr);
+	BuildChange(&del, wire::Op::Delete, 2, nullptr, &key, wire::OldImage::Key);
+	assert_true(set.Add(insert.change(), false, 0).ok());
+	assert_true(set.Add(del.change(), false, 1).ok());
+	assert_int_equal(set.rows().size(), 1);
+	assert_true(set.rows().at("[3]").op == flatwal::RowAction::Op::kDelete);
+}
+
+void changes_it_cannot_apply_are_refused(void**) {
+	flatwal::SinkTable keyless = Table(false);
+	flatwal::ChangeSet no_key(&keyless);
+	Built insert;
+	Values row{3, "a", false};
+	BuildChange(&insert, wire::Op::Insert, 1, &row, nullptr);
+	flatwal::Status st = no_key.Add(insert.change(), false, 0);
+	assert_false(st.ok());
+	assert_true(st.kind() == flatwal::ErrorKind::kNotSupported);
+
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built del;
+	BuildChange(&del, wire::Op::Delete, 1, nullptr, nullptr, wire::OldImage::Unavailable);
+	assert_false(set.Add(del.change(), false, 0).ok());
+	// A row with fewer columns than its schema version says.
+	flatwal::SinkTable wider = Table();
+	wider.columns.push_back({"extra", "text", 25, 25, -1, false});
+	flatwal::ChangeSet wide(&wider);
+	assert_false(wide.Add(insert.change(), false, 0).ok());
+	assert_true(set.empty() && wide.empty());
+}
+
+void positions_order_by_commit_then_seq_then_step(void**) {
+	flatwal::Position a{0x2000, 5, 1}, b{0x2000, 6, 0}, c{0x2001, 1, 0};
+	assert_true(a < b && b < c && a <= a && !(b <= a));
+	flatwal::Position old_key{0x2000, 6, 0}, new_key{0x2000, 6, 1};
+	assert_true(old_key < new_key);  // both copies of a key change apply, once each
+}
+
+}  // namespace
+
+int main() {
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(later_changes_of_a_key_fold_into_one_row_keeping_unchanged_values),
+	    cmocka_unit_test(an_unchanged_value_alone_is_left_out_of_the_row),
+	    cmocka_unit_test(a_key_change_deletes_under_the_old_key_and_writes_the_new),
+	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
+	    cmocka_unit_test(changes_it_cannot_apply_are_refused),
+	    cmocka_unit_test(positions_order_by_commit_then_seq_then_step),
+	};
+	return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
