@@ -4,6 +4,7 @@
 #include "json_string.h"
 #include "render_json.h"
 #include "row_reader.h"
+#include "wire_names.h"
 
 namespace flatwal {
 
@@ -46,7 +47,30 @@ Status ChangeSet::Render(const wire::Row* row, RowAction* action) const {
 	return Status::Ok();
 }
 
-Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message) {
+Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t produced_ms) {
+	if (!keep_history_ || under_old_key) return Status::Ok();
+	const wire::ChangeHeader* h = change.header();
+	HistoryEntry entry;
+	entry.pos = applied.pos;
+	entry.lsn = h->lsn();
+	entry.xid = h->xid();
+	entry.op = OpName(h->op());
+	entry.produced_ms = produced_ms;
+	RowAction image;
+	if (change.before() != nullptr) {
+		Status st = Render(change.before(), &image);
+		if (!st.ok()) return st;
+		entry.before = image.Document(*table_);
+	}
+	if (change.after() != nullptr) {
+		if (h->op() == wire::Op::Delete) return Status::Error(ErrorKind::kInvalidParameter, "a delete with a new row");
+		entry.after = applied.Document(*table_);  // rendered already, unchanged values left out
+	}
+	history_.push_back(std::move(entry));
+	return Status::Ok();
+}
+
+Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t produced_ms) {
 	const wire::ChangeHeader* h = change.header();
 	if (table_->keys.key_columns.empty())
 		return Status::Error(ErrorKind::kNotSupported, "table " + table_->schema + "." + table_->table + " has no key",
@@ -69,11 +93,13 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			                     "Set REPLICA IDENTITY DEFAULT (with a primary key) or FULL on the source table.");
 		action.op = RowAction::Op::kDelete;
 		st = Render(change.before(), &action);
+		if (st.ok() && h->op() == wire::Op::Delete) st = Record(change, action, under_old_key, produced_ms);
 		if (!st.ok()) return st;
 		rows_[under_old_key ? keys.old_key : keys.key] = std::move(action);
 		return Status::Ok();
 	}
 	st = Render(change.after(), &action);
+	if (st.ok()) st = Record(change, action, under_old_key, produced_ms);
 	if (!st.ok()) return st;
 	auto it = rows_.find(keys.key);
 	if (it != rows_.end() && it->second.op == RowAction::Op::kUpsert) {

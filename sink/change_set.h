@@ -36,9 +36,20 @@ struct RowAction {
 	std::string Document(const SinkTable& table) const;
 };
 
+// One change as the history table keeps it (--history): not folded.
+struct HistoryEntry {
+	Position pos;
+	uint64_t lsn = 0;
+	uint32_t xid = 0;
+	const char* op = "";
+	std::string before, after;  // JSON objects of the carried columns; empty: no image
+	int64_t produced_ms = -1;   // the Kafka message's timestamp
+};
+
 class ChangeSet {
  public:
-	explicit ChangeSet(const SinkTable* table) : table_(table) {}
+	// `history`: also keep every change, unfolded, for the history table.
+	explicit ChangeSet(const SinkTable* table, bool history = false) : table_(table), keep_history_(history) {}
 
 	const SinkTable& table() const { return *table_; }
 	// Folds a change in. An update that changed its key comes twice: under
@@ -46,15 +57,24 @@ class ChangeSet {
 	// deletes the old key) and under the new one (which writes the row).
 	// Fails (the change is a dead letter) when a value is malformed or the
 	// change has no key to apply it by.
-	Status Add(const wire::Change& change, bool under_old_key, size_t message);
+	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t produced_ms = -1);
 	const std::unordered_map<std::string, RowAction>& rows() const { return rows_; }
-	bool empty() const { return rows_.empty(); }
-	void Clear() { rows_.clear(); }
+	const std::vector<HistoryEntry>& history() const { return history_; }
+	bool empty() const { return rows_.empty() && history_.empty(); }
+	void Clear() {
+		rows_.clear();
+		history_.clear();
+	}
 
  private:
 	Status Render(const wire::Row* row, RowAction* action) const;
+	// Records the change for the history table; the old-key copy of a key
+	// change is not a change of its own and is not recorded.
+	Status Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t produced_ms);
 	const SinkTable* table_;
+	bool keep_history_;
 	std::unordered_map<std::string, RowAction> rows_;  // by the key as rendered for Kafka
+	std::vector<HistoryEntry> history_;
 };
 
 }  // namespace flatwal

@@ -2,6 +2,20 @@
 #include "dead_letters.h"
 
 namespace flatwal {
+namespace {
+
+// Settings given with -X for the sink's consumer that a producer warns about.
+bool IsConsumerSetting(const std::string& key) {
+	static const char* const kConsumerOnly[] = {"group.id", "session.timeout.ms", "heartbeat.interval.ms",
+	                                             "max.poll.interval.ms", "auto.offset.reset", "enable.auto.commit",
+	                                             "enable.auto.offset.store", "partition.assignment.strategy",
+	                                             "fetch.min.bytes", "fetch.wait.max.ms", "isolation.level"};
+	for (const char* k : kConsumerOnly)
+		if (key == k) return true;
+	return false;
+}
+
+}  // namespace
 
 DeadLetters::~DeadLetters() {
 	if (producer_ == nullptr) return;
@@ -27,7 +41,7 @@ Status DeadLetters::Open(const KafkaSettings& settings, std::string topic) {
 	all.insert(all.end(), settings.begin(), settings.end());
 	for (const auto& kv : all) {
 		// Consumer-only settings given with -X do not apply here.
-		if (kv.first == "group.id" || kv.first.rfind("enable.auto", 0) == 0 || kv.first == "auto.offset.reset") continue;
+		if (IsConsumerSetting(kv.first)) continue;
 		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
 			rd_kafka_conf_destroy(conf);
 			return Status::Error(ErrorKind::kInvalidParameter, err);

@@ -69,11 +69,17 @@ Status PgTarget::Connect() {
 	prepared_in_transaction_.clear();
 	Status st = session_.Connect(conninfo_, PgSession::Kind::kSql, "flatwal-sink target");
 	if (!st.ok()) return st;
-	st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + "COMMIT;");
+	// "already exists, skipping" notices are noise in the log.
+	st = Exec("SET client_min_messages = warning");
+	if (st.ok()) st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + "COMMIT;");
 	if (!st.ok()) return st;
 	// The staging table of the session: a batch's rows for one table at a time.
-	return Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_stage (ord integer, op \"char\", complete boolean, "
-	            "commit_lsn pg_lsn, seq bigint, lsn pg_lsn, doc jsonb) ON COMMIT DELETE ROWS");
+	st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_stage (ord integer, op \"char\", complete boolean, "
+	          "commit_lsn pg_lsn, seq bigint, lsn pg_lsn, doc jsonb) ON COMMIT DELETE ROWS");
+	if (st.ok() && history_)
+		st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_history_stage (commit_lsn pg_lsn, seq bigint, lsn pg_lsn, "
+		          "xid bigint, op text, before jsonb, after jsonb, produced_ms bigint) ON COMMIT DELETE ROWS");
+	return st;
 }
 
 Status PgTarget::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
@@ -186,6 +192,13 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 			                     "Change the target column's type yourself (ALTER TABLE … ALTER COLUMN … TYPE …); "
 			                     "its changes are in the dead-letter topic until then.");
 		}
+	}
+	if (history_) {
+		st = Exec("CREATE TABLE IF NOT EXISTS " + HistoryName(table) +
+		          " (commit_lsn pg_lsn NOT NULL, seq bigint NOT NULL, lsn pg_lsn NOT NULL, xid bigint NOT NULL, "
+		          "op text NOT NULL, before jsonb, after jsonb, schema_version integer NOT NULL, produced_at timestamptz, "
+		          "applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (commit_lsn, seq))");
+		if (!st.ok()) return st;
 	}
 	st = Exec("INSERT INTO flatwal_sink.tables VALUES (" +
 	          session_.QuoteLiteral(target_schema_.empty() ? table.schema : target_schema_) + ", " +
@@ -313,6 +326,38 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	}
 	if (st.ok()) st = Exec("RELEASE SAVEPOINT flatwal_table");
 	return st;
+}
+
+std::string PgTarget::HistoryName(const SinkTable& table) const {
+	return session_.QuoteIdentifier(target_schema_.empty() ? table.schema : target_schema_) + "." +
+	       session_.QuoteIdentifier(table.table + "_history");
+}
+
+Status PgTarget::AppendHistory(const ChangeSet& set) {
+	if (!history_ || set.history().empty()) return Status::Ok();
+	Status st = Exec("DELETE FROM pg_temp.flatwal_history_stage");
+	if (!st.ok()) return st;
+	std::string data;
+	auto image = [&data](const std::string& doc) {
+		if (doc.empty()) data += "\\N";
+		else AppendCopyText(doc, &data);
+	};
+	for (const HistoryEntry& e : set.history()) {
+		AppendLsn(e.pos.commit_lsn, &data);
+		data += '\t' + std::to_string(e.pos.seq) + '\t';
+		AppendLsn(e.lsn, &data);
+		data += '\t' + std::to_string(e.xid) + '\t' + e.op + '\t';
+		image(e.before);
+		data += '\t';
+		image(e.after);
+		data += '\t' + (e.produced_ms >= 0 ? std::to_string(e.produced_ms) : std::string("\\N")) + '\n';
+	}
+	st = session_.CopyIn("COPY pg_temp.flatwal_history_stage FROM STDIN", data);
+	if (!st.ok()) return st;
+	return Exec("INSERT INTO " + HistoryName(set.table()) +
+	            " (commit_lsn, seq, lsn, xid, op, before, after, schema_version, produced_at) "
+	            "SELECT commit_lsn, seq, lsn, xid, op, before, after, " + std::to_string(set.table().version) +
+	            ", to_timestamp(produced_ms / 1000.0) FROM pg_temp.flatwal_history_stage ON CONFLICT DO NOTHING");
 }
 
 Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) {

@@ -11,6 +11,9 @@
 //   checkpoints(consumer_group, topic, kafka_partition, next_offset,
 //               commit_lsn, seq, step, applied_at)
 //   tables(target_schema, target_table, floor_commit_lsn, floor_lsn)
+// With --history, <table>_history beside each table holds every change once:
+//   (commit_lsn, seq) primary key, lsn, xid, op, before, after (jsonb),
+//   schema_version, produced_at (the Kafka message time), applied_at
 // where a table's floor is the position of its latest truncate (or the
 // consistent point of a completed initial snapshot): changes before it are
 // superseded and not applied.
@@ -52,8 +55,12 @@ struct RejectedRow {
 class PgTarget {
  public:
 	// `target_schema`: the schema for every target table; empty: the source's.
-	PgTarget(std::string conninfo, std::string consumer_group, std::string target_schema)
-	    : conninfo_(std::move(conninfo)), group_(std::move(consumer_group)), target_schema_(std::move(target_schema)) {}
+	// `history`: keep a <table>_history table of every change (see AppendHistory).
+	PgTarget(std::string conninfo, std::string consumer_group, std::string target_schema, bool history)
+	    : conninfo_(std::move(conninfo)),
+	      group_(std::move(consumer_group)),
+	      target_schema_(std::move(target_schema)),
+	      history_(history) {}
 
 	// Connects and creates the state tables when missing.
 	Status Connect();
@@ -73,6 +80,9 @@ class PgTarget {
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped);
+	// Appends the set's changes to the table's history table, each once: a
+	// change already there (same commit_lsn and seq) is not added again.
+	Status AppendHistory(const ChangeSet& set);
 	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
 	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn);
@@ -87,11 +97,13 @@ class PgTarget {
 	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
 	Status ColumnType(const SinkColumn& column, std::string* type);
 	Status PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types);
+	std::string HistoryName(const SinkTable& table) const;
 	// Runs the set-based statements over the staged rows.
 	Status ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing);
 	Status Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows);
 
 	std::string conninfo_, group_, target_schema_;
+	bool history_;
 	PgSession session_;
 	bool in_transaction_ = false;
 	// Table versions whose target table is ready, committed or in the open transaction.

@@ -27,7 +27,7 @@ int64_t NowMillis() {
 }  // namespace
 
 Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
-    : config_(std::move(config)), stop_(stop), target_(config_.target, config_.group, config_.target_schema) {}
+    : config_(std::move(config)), stop_(stop), target_(config_.target, config_.group, config_.target_schema, config_.history) {}
 
 Status Sink::Start() {
 	Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
@@ -213,9 +213,9 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 			return Status::Ok();
 		}
-		set.reset(new ChangeSet(table));
+		set.reset(new ChangeSet(table, config_.history));
 	}
-	st = set->Add(change, under_old_key, index);
+	st = set->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr));
 	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 	return Status::Ok();
 }
@@ -225,6 +225,7 @@ Status Sink::ApplySet(ChangeSet* set) {
 	Status st = EnsureTransaction();
 	std::vector<RejectedRow> rejected;
 	uint64_t applied = 0, skipped = 0;
+	if (st.ok()) st = target_.AppendHistory(*set);
 	if (st.ok()) st = target_.Apply(*set, &rejected, &applied, &skipped);
 	if (!st.ok()) return st;
 	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);

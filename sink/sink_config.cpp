@@ -29,6 +29,7 @@ const char* SinkUsage() {
 	       "                             default ^PREFIX\\..*, internal PREFIX.flatwal.* topics skipped)\n"
 	       "  -g, --group GROUP          consumer group (default flatwal-sink); checkpoints are kept per group\n"
 	       "      --target-schema NAME   put every table in this schema (default: the source's schema)\n"
+	       "      --history              also keep TABLE_history: every change once (op, before, after, position)\n"
 	       "      --batch-rows N         commit a batch at N messages (default 20000)\n"
 	       "      --batch-ms MS          or MS after its first message (default 200)\n"
 	       "      --on-error dlq|stop    a change that cannot be applied goes to the dead-letter topic (default),\n"
@@ -40,7 +41,7 @@ const char* SinkUsage() {
 }
 
 Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
-	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel };
+	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},        {"target", required_argument, nullptr, 'd'},
 	    {"topic-prefix", required_argument, nullptr, kPrefix}, {"topic", required_argument, nullptr, 't'},
@@ -49,6 +50,7 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 	    {"on-error", required_argument, nullptr, kOnError},   {"stats-interval", required_argument, nullptr, kStats},
 	    {"exit-when-idle", required_argument, nullptr, kIdle}, {"log-level", required_argument, nullptr, kLogLevel},
 	    {"kafka", required_argument, nullptr, 'X'},          {"help", no_argument, nullptr, 'h'},
+	    {"history", no_argument, nullptr, kHistory},
 	    {nullptr, 0, nullptr, 0},
 	};
 	*help = false;
@@ -64,6 +66,7 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 			case 't': config->topics.push_back(optarg); break;
 			case 'g': config->group = optarg; break;
 			case kTargetSchema: config->target_schema = optarg; break;
+			case kHistory: config->history = true; break;
 			case kBatchRows: if ((st = Number("--batch-rows", optarg, 1, &n)).ok()) config->batch_rows = static_cast<int>(n); break;
 			case kBatchMs: if ((st = Number("--batch-ms", optarg, 1, &n)).ok()) config->batch_ms = static_cast<int>(n); break;
 			case kStats: if ((st = Number("--stats-interval", optarg, 0, &n)).ok()) config->stats_interval_ms = static_cast<int>(n); break;

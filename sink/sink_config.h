@@ -20,7 +20,8 @@ struct SinkConfig {
 	std::string target_schema;        // empty: each table in its source schema
 	int batch_rows = 20000;           // a batch commits at this many messages ...
 	int batch_ms = 200;               // ... or this long after its first one
-	bool stop_on_error = false;       // --on-error=stop: a dead letter stops the sink instead
+	bool stop_on_error = false;
+	bool history = false;             // --history: <table>_history tables of every change       // --on-error=stop: a dead letter stops the sink instead
 	long exit_when_idle_ms = -1;
 	int stats_interval_ms = 10000;
 	LogLevel log_level = LogLevel::kInfo;

@@ -46,9 +46,15 @@ SELECT flatwal.add_table('orders'), flatwal.add_table('items'), flatwal.add_tabl
 SQL
 start_test_broker
 start_shipper "$work/shipper.log" --slot sink_test --topic-prefix src -s 100
+for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+# Every change from here on, as test_decoding sees it: what the history tables must hold, once each.
+history_from=$(sql -c "SELECT lsn FROM pg_create_logical_replication_slot('sink_reference', 'test_decoding')")
+# Short group timeouts: a killed sink's partitions move on after seconds, not
+# after the 45 s session timeout (the test broker waits that long for a dead member).
 start_sink() {
-	build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --batch-ms 100 --stats-interval 2000 "$@" \
-		>>"$work/sink.log" 2>&1 &
+	build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --batch-ms 100 --stats-interval 2000 \
+		--history -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=20000 \
+		"$@" >>"$work/sink.log" 2>&1 &
 	sink_pid=$!
 }
 start_sink
@@ -146,8 +152,52 @@ else
 	failed "the target does not equal the source after the faults"
 	grep -E 'level=(error|warning)' "$work/sink.log" | tail -5
 fi
-dups=$(grep 'msg="sink progress"' "$work/sink.log" | grep -oE 'duplicates_skipped=[0-9]+' | sort -t= -k2 -n | tail -1)
-echo "   sink: $(grep -c 'msg="batch not committed' "$work/sink.log") batches read again after failures; last $dups"
+# Scale-out: two sinks in one group split the partitions; one is killed
+# mid-stream and the other takes its partitions over (after the group's
+# session timeout) from the checkpoints the killed one committed.
+kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
+start_sink
+first_sink=$sink_pid
+start_sink
+survivor=$sink_pid
+sleep 3
+(
+	for round in $(seq 41 70); do
+		sql -c "INSERT INTO orders (id, customer, amount) SELECT g, 'scale', $round FROM generate_series(2000 + $round * 100, 2000 + $round * 100 + 99) g" \
+		    -c "UPDATE orders SET amount = amount * 2 WHERE id % 97 = $round % 97" >/dev/null
+		sleep 0.1
+	done
+) &
+writer=$!
+sleep 1.5
+kill -KILL "$first_sink"; wait "$first_sink" 2>/dev/null
+wait "$writer"
+wait_confirmed sink_test
+if converged 90; then
+	ok "two sinks in one group, one killed mid-stream: the survivor took over its partitions; the target equals the source"
+else
+	failed "the target does not equal the source after one of two sinks was killed"
+	grep -E 'level=(error|warning)|partitions assigned' "$work/sink.log" | tail -5
+fi
+
+# The history tables against test_decoding: the same changes (LSN, xid, table, operation), each exactly once.
+sql -c "SELECT lsn || ' ' || xid || ' ' || substring(data from '^table ([^:]+):') || ' ' ||
+               lower(substring(data from '^table [^:]+: ([A-Z]+):'))
+        FROM pg_logical_slot_peek_changes('sink_reference', NULL, NULL)
+        WHERE data ~ '^table public[.](orders|items|scratch): (INSERT|UPDATE|DELETE):' ORDER BY 1" >"$work/reference.txt"
+tsql -c "SELECT lsn || ' ' || xid || ' ' || tbl || ' ' || op FROM (
+           SELECT lsn, xid, 'public.orders' AS tbl, op FROM public.orders_history WHERE op <> 'read'
+           UNION ALL SELECT lsn, xid, 'public.items', op FROM public.items_history WHERE op <> 'read'
+           UNION ALL SELECT lsn, xid, 'public.scratch', op FROM public.scratch_history WHERE op <> 'read') h
+         WHERE lsn >= '$history_from' ORDER BY 1" >"$work/history.txt"
+if [ -s "$work/reference.txt" ] && cmp -s "$work/reference.txt" "$work/history.txt"; then
+	ok "history tables hold every change test_decoding saw, exactly once ($(wc -l <"$work/reference.txt") changes)"
+else
+	failed "history tables differ from test_decoding: $(wc -l <"$work/reference.txt") reference changes, $(wc -l <"$work/history.txt") in history"
+	diff "$work/reference.txt" "$work/history.txt" | head -5
+fi
+echo "   sink: $(grep -c 'msg="batch not committed' "$work/sink.log") batches read again after failures;" \
+	"duplicates skipped per process: $(grep -oE 'duplicates_skipped=[0-9]+' "$work/sink.log" | sort -u | cut -d= -f2 | tr '\n' ' ')"
 if tsql -c "SELECT count(*) FROM flatwal_sink.checkpoints WHERE consumer_group = 'flatwal-sink'" | grep -qE '^[1-9]'; then
 	ok "checkpoints are a table users can query (flatwal_sink.checkpoints)"
 else
@@ -188,5 +238,6 @@ else
 	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused"
 fi
 kill -TERM "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
+sql -c "SELECT pg_drop_replication_slot('sink_reference')" >/dev/null
 drop_database "$db"
 finish_suite "flatwal-sink (PostgreSQL target)"
