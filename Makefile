@@ -64,12 +64,12 @@ $(CONSUME_BIN): $(CONSUME_SRCS) consumer/kafka_consumer.h $(wildcard format/*.h)
 	$(CXX) $(APP_CXXFLAGS) -Iconsumer -o $@ $(CONSUME_SRCS) -lrdkafka
 
 SINK_SRCS = sink/main.cpp sink/sink.cpp sink/sink_config.cpp sink/change_set.cpp sink/schema_registry.cpp \
-	sink/pg_target.cpp sink/dead_letters.cpp consumer/kafka_consumer.cpp common/log.cpp common/pg_session.cpp $(FORMAT_CPP)
+	sink/pg_target.cpp sink/clickhouse_target.cpp sink/dead_letters.cpp consumer/kafka_consumer.cpp common/log.cpp common/pg_session.cpp $(FORMAT_CPP)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 $(SINK_BIN): $(SINK_SRCS) $(wildcard sink/*.h) consumer/kafka_consumer.h $(wildcard common/*.h) $(wildcard format/*.h) \
 	$(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq
+	$(CXX) $(APP_CXXFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq -lcurl
 
 $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 	@mkdir -p $(dir $@)

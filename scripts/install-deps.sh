@@ -10,7 +10,7 @@ packages=(
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers bc
-	clang libfuzzer-14-dev openssl
+	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server
 )
 
 missing=()
@@ -23,4 +23,13 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 echo "installing: ${missing[*]}"
 $sudo apt-get update -q
+# clickhouse-server is only run by the tests, from their own config: keep its
+# package from starting the system service (policy-rc.d 101 = "not now").
+policy_added=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+	$sudo chmod 755 /usr/sbin/policy-rc.d
+	policy_added=yes
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ -z "$policy_added" ] || $sudo rm -f /usr/sbin/policy-rc.d

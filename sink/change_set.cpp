@@ -99,6 +99,17 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		return Status::Ok();
 	}
 	st = Render(change.after(), &action);
+	if (st.ok() && h->old_image() == wire::OldImage::Full && !action.complete()) {
+		// REPLICA IDENTITY FULL logs the whole old row, TOAST values included:
+		// a value the new row left unchanged is the old row's.
+		RowAction old_row;
+		st = Render(change.before(), &old_row);
+		for (size_t i = 0; st.ok() && i < action.values.size(); ++i) {
+			if (action.carried[i] || !old_row.carried[i]) continue;
+			action.values[i] = std::move(old_row.values[i]);
+			action.carried[i] = true;
+		}
+	}
 	if (st.ok()) st = Record(change, action, under_old_key, produced_ms);
 	if (!st.ok()) return st;
 	auto it = rows_.find(keys.key);

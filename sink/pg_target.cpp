@@ -197,7 +197,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 		st = Exec("CREATE TABLE IF NOT EXISTS " + HistoryName(table) +
 		          " (commit_lsn pg_lsn NOT NULL, seq bigint NOT NULL, lsn pg_lsn NOT NULL, xid bigint NOT NULL, "
 		          "op text NOT NULL, before jsonb, after jsonb, schema_version integer NOT NULL, produced_at timestamptz, "
-		          "applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (commit_lsn, seq))");
+		          "applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (commit_lsn, seq))");
 		if (!st.ok()) return st;
 	}
 	st = Exec("INSERT INTO flatwal_sink.tables VALUES (" +

@@ -32,27 +32,11 @@
 #include "position.h"
 #include "schema_registry.h"
 #include "status.h"
+#include "target.h"
 
 namespace flatwal {
 
-struct TopicPartition {
-	std::string topic;
-	int32_t partition = 0;
-	bool operator<(const TopicPartition& o) const { return std::tie(topic, partition) < std::tie(o.topic, o.partition); }
-};
-
-struct Checkpoint {
-	int64_t next_offset = -1;  // -1: nothing stored (start at the beginning)
-	Position applied;          // the last streamed change applied (reads are ordered by rows instead)
-};
-
-// A change set's rows the target refused one by one (a poison change), with why.
-struct RejectedRow {
-	size_t message;
-	std::string reason;
-};
-
-class PgTarget {
+class PgTarget : public Target {
  public:
 	// `target_schema`: the schema for every target table; empty: the source's.
 	// `history`: keep a <table>_history table of every change (see AppendHistory).
@@ -63,35 +47,35 @@ class PgTarget {
 	      history_(history) {}
 
 	// Connects and creates the state tables when missing.
-	Status Connect();
-	bool connected() const { return session_.connected(); }
+	Status Connect() override;
+	bool connected() const override { return session_.connected(); }
 
-	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
+	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) override;
 
 	// One transaction per batch.
-	Status Begin();
-	Status Commit();
-	void Rollback();
-	bool in_transaction() const { return in_transaction_; }
+	Status Begin() override;
+	Status Commit() override;
+	void Rollback() override;
+	bool in_transaction() const override { return in_transaction_; }
 
 	// Creates the target table of this version, or adds the columns it
 	// lacks. A column whose type changed is refused (kNotSupported).
-	Status PrepareTable(const SinkTable& table);
+	Status PrepareTable(const SinkTable& table) override;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
-	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped);
+	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
 	// Appends the set's changes to the table's history table, each once: a
 	// change already there (same commit_lsn and seq) is not added again.
-	Status AppendHistory(const ChangeSet& set);
+	Status AppendHistory(const ChangeSet& set) override;
 	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
-	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn);
+	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) override;
 	// Stores a partition's checkpoint if the stored one is still `expected`;
 	// *conflict when another sink moved it (this batch must be rolled back).
-	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict);
+	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) override;
 
 	// The target table's quoted name for a source table.
-	std::string TargetName(const std::string& source_schema, const std::string& source_table) const;
+	std::string TargetName(const std::string& source_schema, const std::string& source_table) const override;
 
  private:
 	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }

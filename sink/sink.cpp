@@ -4,8 +4,10 @@
 #include <thread>
 
 #include "backoff.h"
+#include "clickhouse_target.h"
 #include "frame_reader.h"
 #include "log.h"
+#include "pg_target.h"
 
 namespace flatwal {
 namespace {
@@ -27,12 +29,17 @@ int64_t NowMillis() {
 }  // namespace
 
 Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
-    : config_(std::move(config)), stop_(stop), target_(config_.target, config_.group, config_.target_schema, config_.history) {}
+    : config_(std::move(config)), stop_(stop) {
+	if (config_.clickhouse_url.empty())
+		target_.reset(new PgTarget(config_.target, config_.group, config_.target_schema, config_.history));
+	else
+		target_.reset(new ClickHouseTarget(config_.clickhouse_url, config_.group, config_.target_schema));
+}
 
 Status Sink::Start() {
 	Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30));
 	for (;;) {
-		Status st = target_.Connect();
+		Status st = target_->Connect();
 		if (st.ok()) break;
 		if (!st.retriable() || *stop_) return st;
 		auto wait = backoff.Failed(Backoff::Clock::now());
@@ -65,7 +72,7 @@ void Sink::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_p
 		if (!st.ok()) {
 			Log(LogLevel::kWarning, "partitions revoked; the open batch was not committed and will be read again",
 			    {{"error", st.message()}});
-			target_.Rollback();
+			target_->Rollback();
 			ClearBatch();
 		}
 		stored_.clear();
@@ -92,8 +99,8 @@ void Sink::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_p
 bool Sink::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
 	Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
 	while (!*stop_) {
-		Status st = target_.connected() ? target_.LoadCheckpoints(partitions, out) : target_.Connect();
-		if (st.ok() && target_.connected() && out->size() >= partitions.size()) return true;
+		Status st = target_->connected() ? target_->LoadCheckpoints(partitions, out) : target_->Connect();
+		if (st.ok() && target_->connected() && out->size() >= partitions.size()) return true;
 		if (st.ok()) continue;  // connected just now: read them next
 		auto wait = backoff.Failed(Backoff::Clock::now());
 		Log(LogLevel::kWarning, "cannot read the checkpoints from the target, will retry",
@@ -103,7 +110,7 @@ bool Sink::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::m
 	return false;
 }
 
-Status Sink::EnsureTransaction() { return target_.in_transaction() ? Status::Ok() : target_.Begin(); }
+Status Sink::EnsureTransaction() { return target_->in_transaction() ? Status::Ok() : target_->Begin(); }
 
 void Sink::DeadLetter(size_t index, const std::string& reason) {
 	const rd_kafka_message_t* m = batch_.messages[index];
@@ -146,10 +153,10 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 			if (t.tables() == nullptr) return Status::Ok();
 			for (const wire::TableRef* ref : *t.tables()) {
 				std::string schema = flatbuffers::GetString(ref->schema_name()), table = flatbuffers::GetString(ref->table_name());
-				auto set = batch_.sets.find(target_.TargetName(schema, table));
+				auto set = batch_.sets.find(target_->TargetName(schema, table));
 				if (set != batch_.sets.end()) st = ApplySet(set->second.get());
 				if (st.ok()) st = EnsureTransaction();
-				if (st.ok()) st = target_.DropBefore(schema, table, t.commit_lsn(), t.lsn());
+				if (st.ok()) st = target_->DropBefore(schema, table, t.commit_lsn(), t.lsn());
 				if (!st.ok()) return st;
 			}
 			return Status::Ok();
@@ -160,10 +167,10 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 			const wire::SnapshotMarker& marker = *event->body_as_SnapshotMarker();
 			if (marker.phase() != wire::SnapshotPhase::End || marker.consistent_lsn() == 0) return Status::Ok();
 			std::string schema = flatbuffers::GetString(marker.schema_name()), table = flatbuffers::GetString(marker.table_name());
-			auto set = batch_.sets.find(target_.TargetName(schema, table));
+			auto set = batch_.sets.find(target_->TargetName(schema, table));
 			if (set != batch_.sets.end()) st = ApplySet(set->second.get());
 			if (st.ok()) st = EnsureTransaction();
-			if (st.ok()) st = target_.DropBefore(schema, table, marker.consistent_lsn(), 0);
+			if (st.ok()) st = target_->DropBefore(schema, table, marker.consistent_lsn(), 0);
 			return st;
 		}
 		default: return Status::Ok();
@@ -196,7 +203,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 		DeadLetter(index, "table " + table->schema + "." + table->table + " has no key; add a primary key at the source");
 		return Status::Ok();
 	}
-	const std::string name = target_.TargetName(table->schema, table->table);
+	const std::string name = target_->TargetName(table->schema, table->table);
 	std::unique_ptr<ChangeSet>& set = batch_.sets[name];
 	Status st = Status::Ok();
 	if (set && (set->table().relid != table->relid || set->table().version != table->version ||
@@ -207,7 +214,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	}
 	if (!set) {
 		st = EnsureTransaction();
-		if (st.ok()) st = target_.PrepareTable(*table);
+		if (st.ok()) st = target_->PrepareTable(*table);
 		if (!st.ok() && st.retriable()) return st;
 		if (!st.ok()) {
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
@@ -225,8 +232,8 @@ Status Sink::ApplySet(ChangeSet* set) {
 	Status st = EnsureTransaction();
 	std::vector<RejectedRow> rejected;
 	uint64_t applied = 0, skipped = 0;
-	if (st.ok()) st = target_.AppendHistory(*set);
-	if (st.ok()) st = target_.Apply(*set, &rejected, &applied, &skipped);
+	if (st.ok()) st = target_->AppendHistory(*set);
+	if (st.ok()) st = target_->Apply(*set, &rejected, &applied, &skipped);
 	if (!st.ok()) return st;
 	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);
 	batch_applied_ += applied;
@@ -261,13 +268,13 @@ Status Sink::Flush() {
 		if (!st.ok()) break;
 		const Checkpoint& expected = stored_[entry.first];
 		bool conflict = false;
-		st = target_.StoreCheckpoint(entry.first, expected, entry.second, &conflict);
+		st = target_->StoreCheckpoint(entry.first, expected, entry.second, &conflict);
 		if (st.ok() && conflict)
 			st = Status::Error(ErrorKind::kUnavailable, "the checkpoint of " + entry.first.topic + "[" +
 			                                                std::to_string(entry.first.partition) +
 			                                                "] was moved by another sink of the group");
 	}
-	if (st.ok()) st = target_.Commit();
+	if (st.ok()) st = target_->Commit();
 	if (!st.ok()) return st;
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();
@@ -295,7 +302,7 @@ void Sink::ClearBatch() {
 void Sink::Rewind(const Status& why) {
 	Log(LogLevel::kWarning, "batch not committed; reading again from the stored checkpoints",
 	    {{"error", why.message()}, {"detail", why.detail()}});
-	target_.Rollback();
+	target_->Rollback();
 	ClearBatch();
 	std::map<TopicPartition, Checkpoint> loaded;
 	std::vector<TopicPartition> assigned;
@@ -373,7 +380,7 @@ int Sink::Run() {
 		if (!st.ok()) Log(LogLevel::kWarning, "stopping: the open batch was not committed and will be read again",
 		                  {{"error", st.message()}});
 	}
-	target_.Rollback();
+	target_->Rollback();
 	ClearBatch();
 	consumer_.Close();
 	ReportStats(true);

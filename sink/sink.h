@@ -24,7 +24,7 @@
 #include "dead_letters.h"
 #include "kafka_consumer.h"
 #include "latency_window.h"
-#include "pg_target.h"
+#include "target.h"
 #include "schema_registry.h"
 #include "sink_config.h"
 
@@ -67,7 +67,7 @@ class Sink {
 	KafkaConsumer consumer_;
 	SchemaRegistry schemas_;
 	DeadLetters dead_letters_;
-	PgTarget target_;
+	std::unique_ptr<Target> target_;
 	std::map<TopicPartition, Checkpoint> stored_;  // what the target holds, per assigned partition
 	Batch batch_;
 	bool failed_ = false;  // a permanent error: stop

@@ -21,14 +21,16 @@ Status Number(const char* option, const char* text, long min, long* out) {
 }  // namespace
 
 const char* SinkUsage() {
-	return "usage: flatwal-sink -b HOST:PORT -d TARGET_CONNINFO --topic-prefix PREFIX [options]\n"
+	return "usage: flatwal-sink -b HOST:PORT (-d TARGET_CONNINFO | --clickhouse URL) --topic-prefix PREFIX [options]\n"
 	       "  -b, --brokers HOST:PORT    Kafka bootstrap servers\n"
 	       "  -d, --target CONNINFO      the PostgreSQL target (libpq conninfo; password in PGPASSWORD or ~/.pgpass)\n"
+	       "      --clickhouse URL       or the ClickHouse target's HTTP interface (e.g. http://127.0.0.1:8123/);\n"
+	       "                             batches default to 200000 messages or 60000 ms there\n"
 	       "      --topic-prefix PREFIX  the shipper's topic prefix; dead letters go to PREFIX.flatwal.dlq\n"
 	       "  -t, --topic TOPIC          a table topic, or a regular expression starting with ^ (repeatable;\n"
 	       "                             default ^PREFIX\\..*, internal PREFIX.flatwal.* topics skipped)\n"
 	       "  -g, --group GROUP          consumer group (default flatwal-sink); checkpoints are kept per group\n"
-	       "      --target-schema NAME   put every table in this schema (default: the source's schema)\n"
+	       "      --target-schema NAME   put every table in this schema or ClickHouse database (default: the source's schema)\n"
 	       "      --history              also keep TABLE_history: every change once (op, before, after, position)\n"
 	       "      --batch-rows N         commit a batch at N messages (default 20000)\n"
 	       "      --batch-ms MS          or MS after its first message (default 200)\n"
@@ -41,7 +43,7 @@ const char* SinkUsage() {
 }
 
 Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
-	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory };
+	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory, kClickHouse };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},        {"target", required_argument, nullptr, 'd'},
 	    {"topic-prefix", required_argument, nullptr, kPrefix}, {"topic", required_argument, nullptr, 't'},
@@ -50,13 +52,14 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 	    {"on-error", required_argument, nullptr, kOnError},   {"stats-interval", required_argument, nullptr, kStats},
 	    {"exit-when-idle", required_argument, nullptr, kIdle}, {"log-level", required_argument, nullptr, kLogLevel},
 	    {"kafka", required_argument, nullptr, 'X'},          {"help", no_argument, nullptr, 'h'},
-	    {"history", no_argument, nullptr, kHistory},
+	    {"history", no_argument, nullptr, kHistory},        {"clickhouse", required_argument, nullptr, kClickHouse},
 	    {nullptr, 0, nullptr, 0},
 	};
 	*help = false;
 	opterr = 0;
 	optind = 1;
 	long n = 0;
+	bool batch_rows_given = false, batch_ms_given = false;
 	Status st = Status::Ok();
 	for (int c; (c = getopt_long(argc, argv, ":b:d:t:g:X:h", kLongOptions, nullptr)) != -1 && st.ok();) {
 		switch (c) {
@@ -67,8 +70,13 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 			case 'g': config->group = optarg; break;
 			case kTargetSchema: config->target_schema = optarg; break;
 			case kHistory: config->history = true; break;
-			case kBatchRows: if ((st = Number("--batch-rows", optarg, 1, &n)).ok()) config->batch_rows = static_cast<int>(n); break;
-			case kBatchMs: if ((st = Number("--batch-ms", optarg, 1, &n)).ok()) config->batch_ms = static_cast<int>(n); break;
+			case kClickHouse: config->clickhouse_url = optarg; break;
+			case kBatchRows:
+				if ((st = Number("--batch-rows", optarg, 1, &n)).ok()) config->batch_rows = static_cast<int>(n), batch_rows_given = true;
+				break;
+			case kBatchMs:
+				if ((st = Number("--batch-ms", optarg, 1, &n)).ok()) config->batch_ms = static_cast<int>(n), batch_ms_given = true;
+				break;
 			case kStats: if ((st = Number("--stats-interval", optarg, 0, &n)).ok()) config->stats_interval_ms = static_cast<int>(n); break;
 			case kIdle: st = Number("--exit-when-idle", optarg, 0, &config->exit_when_idle_ms); break;
 			case kOnError: {
@@ -95,7 +103,17 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 	if (!st.ok()) return st;
 	if (optind < argc) return Status::Error(ErrorKind::kInvalidParameter, std::string("unknown argument ") + argv[optind]);
 	if (config->brokers.empty()) return Status::Error(ErrorKind::kInvalidParameter, "no brokers given (-b)");
-	if (config->target.empty()) return Status::Error(ErrorKind::kInvalidParameter, "no target given (-d CONNINFO)");
+	if (config->target.empty() == config->clickhouse_url.empty())
+		return Status::Error(ErrorKind::kInvalidParameter,
+		                     "give one target: -d CONNINFO (PostgreSQL) or --clickhouse URL (e.g. http://127.0.0.1:8123/)");
+	if (!config->clickhouse_url.empty()) {
+		if (config->history)
+			return Status::Error(ErrorKind::kInvalidParameter, "--history is for the PostgreSQL target",
+			                     "", "ClickHouse tables keep every version until merged; query them without FINAL for history.");
+		// Warehouse micro-batches: large and minutes apart by default.
+		if (!batch_rows_given) config->batch_rows = 200000;
+		if (!batch_ms_given) config->batch_ms = 60000;
+	}
 	if (config->topic_prefix.empty())
 		return Status::Error(ErrorKind::kInvalidParameter, "no --topic-prefix given (the shipper's; its schemas topic is PREFIX.flatwal.schemas)");
 	if (config->topics.empty()) {

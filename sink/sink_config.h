@@ -13,7 +13,8 @@ namespace flatwal {
 
 struct SinkConfig {
 	std::string brokers;
-	std::string target;               // libpq conninfo of the target PostgreSQL
+	std::string target;               // libpq conninfo of the target PostgreSQL, or
+	std::string clickhouse_url;       // the HTTP interface of the target ClickHouse
 	std::string topic_prefix;         // the shipper's --topic-prefix
 	std::vector<std::string> topics;  // default: ^<prefix>\..*
 	std::string group = "flatwal-sink";

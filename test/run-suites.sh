@@ -62,6 +62,8 @@ suite "least privilege: the shipper as a non-superuser role" test/integration/le
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"
+suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway ClickHouse)" \
+	test/integration/sink-clickhouse.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"

@@ -92,6 +92,18 @@ void an_unchanged_value_alone_is_left_out_of_the_row(void**) {
 	assert_string_eq(row.Document(table), "{\"id\":5,\"span\":\"14 mons 3 days 1:02:03.000004\"}");
 }
 
+void a_full_old_row_fills_what_the_new_row_left_unchanged(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table);
+	Built update;
+	Values after{5, nullptr, false}, before{5, "from the old row", false};
+	BuildChange(&update, wire::Op::Update, 1, &after, &before, wire::OldImage::Full);
+	assert_true(set.Add(update.change(), false, 0).ok());
+	const flatwal::RowAction& row = set.rows().at("[5]");
+	assert_true(row.complete());
+	assert_string_eq(row.values[1], "\"from the old row\"");
+}
+
 void a_key_change_deletes_under_the_old_key_and_writes_the_new(void**) {
 	flatwal::SinkTable table = Table();
 	flatwal::ChangeSet set(&table);
@@ -162,6 +174,7 @@ int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(later_changes_of_a_key_fold_into_one_row_keeping_unchanged_values),
 	    cmocka_unit_test(an_unchanged_value_alone_is_left_out_of_the_row),
+	    cmocka_unit_test(a_full_old_row_fills_what_the_new_row_left_unchanged),
 	    cmocka_unit_test(a_key_change_deletes_under_the_old_key_and_writes_the_new),
 	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
 	    cmocka_unit_test(changes_it_cannot_apply_are_refused),

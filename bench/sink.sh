@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Sink benchmark: PostgreSQL -> flatwal-shipper -> test broker -> flatwal-sink -> PostgreSQL target.
+#
+#  1. throughput: BENCH_SINK_EVENTS changes (half inserts, half updates, in
+#     1,000-row transactions) already in Kafka; a fresh flatwal-sink applies
+#     them. Prints applied rows/s (first row to last) and the sink's CPU.
+#  2. latency: BENCH_SINK_RATE rows/s offered (1,000-row transactions, ten a
+#     second) for BENCH_SINK_SECONDS through the whole running pipeline;
+#     commit-to-applied per row = the history row's insert time in the target
+#     minus the row's clock_timestamp() at the source (same machine, same
+#     clock). Prints p50/p99/max, beside the shipper's commit-to-ack.
+# Figures, not a test: run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${BENCH_SINK_EVENTS:-300000}
+RATE=${BENCH_SINK_RATE:-10000}
+LOAD_SECONDS=${BENCH_SINK_SECONDS:-20}
+scripts/install-deps.sh >/dev/null
+make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
+
+source test/lib/cluster.sh
+source test/lib/itest.sh
+work=$(mktemp -d /tmp/flatwal-sink-bench.XXXXXX)
+chmod 755 "$work"
+port=$(test/lib/free-port.sh)
+target_port=$(test/lib/free-port.sh)
+sink_pid=""
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/pg"; cluster_stop "$work/target"; rm -rf "$work"' EXIT
+cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
+cluster_start "$work/target" "$target_port" "shared_buffers = '512MB'" "max_wal_size = '8GB'" "synchronous_commit = off"
+tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
+start_test_broker --brokers 1 --max-seconds 3600
+# The test broker keeps ~5 MiB per partition: spread the topic.
+echo "topic bench.public.orders 64" >"$work/broker.ctl"
+
+sql >/dev/null <bench/orders.sql
+start_shipper "$work/shipper.log" --slot bench --topic-prefix bench -s 100 -X queue.buffering.max.messages=1000000
+for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+start_sink() {  # LOG [args]
+	local log=$1
+	shift
+	build/bin/flatwal-sink -b "$bootstrap" -d "host=127.0.0.1 port=$target_port user=postgres dbname=postgres" \
+		--topic-prefix bench --stats-interval 1000 "$@" >"$log" 2>&1 &
+	sink_pid=$!
+}
+stop_sink() {
+	kill -TERM "$sink_pid"; wait "$sink_pid" || true; sink_pid=""
+}
+
+echo "== 1. throughput: $EVENTS changes waiting in Kafka, applied by a fresh flatwal-sink"
+half=$((EVENTS / 2))
+sql -c "CALL orders_workload($half, false)" >/dev/null
+wait_confirmed bench "" 600
+start_sink "$work/drain.log" -g bench-drain
+for _ in $(seq 1 600); do [ "$(tsql -c "SELECT to_regclass('public.orders') IS NOT NULL AND EXISTS (SELECT 1 FROM public.orders)" 2>/dev/null)" = t ] && break; sleep 0.05; done
+t0=$(date +%s.%N)
+for _ in $(seq 1 6000); do [ "$(tsql -c "SELECT count(*) FROM public.orders WHERE status = 'paid'")" = "$half" ] && break; sleep 0.05; done
+elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
+cpu_ticks=$(awk '{print $14 + $15}' "/proc/$sink_pid/stat")
+stop_sink
+printf '   %d changes applied in %.2f s: %.0f rows/s; sink CPU %.1f ms per 1,000 changes\n' \
+	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" \
+	"$(echo "$cpu_ticks * 1000 / $(getconf CLK_TCK) * 1000 / $EVENTS" | bc -l)"
+
+echo "== 2. latency: $RATE rows/s offered for $LOAD_SECONDS s through the running pipeline"
+tsql -c "TRUNCATE public.orders" -c "DROP TABLE IF EXISTS public.orders_history" -c "DELETE FROM flatwal_sink.checkpoints"
+sql -c "TRUNCATE orders" >/dev/null
+wait_confirmed bench
+start_sink "$work/latency.log" -g bench-latency --history --batch-ms 50
+sleep 5  # group join
+per_tx=$((RATE / 10))
+sql -c "DO \$\$ BEGIN
+  FOR b IN 0..($LOAD_SECONDS * 10 - 1) LOOP
+    INSERT INTO orders (id, customer_id, status, amount, created_at)
+      SELECT 10000000 + b * $per_tx + g, g, 'new', g, clock_timestamp() FROM generate_series(1, $per_tx) g;
+    COMMIT;
+    PERFORM pg_sleep(greatest(0, 0.1 - extract(epoch from clock_timestamp() - now())));
+  END LOOP; END \$\$" >/dev/null
+total=$((LOAD_SECONDS * 10 * per_tx))
+for _ in $(seq 1 1200); do [ "$(tsql -c "SELECT count(*) FROM public.orders_history WHERE op = 'insert'")" = "$total" ] && break; sleep 0.05; done
+tsql -c "SELECT format('   %s rows: commit-to-applied p50 %s ms, p99 %s ms, max %s ms', count(*),
+                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+                round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1), round(max(ms)::numeric, 1))
+         FROM (SELECT extract(epoch FROM applied_at - (after->>'created_at')::timestamptz) * 1000 AS ms
+               FROM public.orders_history WHERE op = 'insert') l"
+stop_sink
+kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
+grep 'msg=stopped' "$work/shipper.log" | tail -1 | tr ' ' '\n' | grep -E '^commit_to_ack_ms_(p50|p99|max)=' |
+	tr '\n' ' ' | sed 's/^/   shipper (whole run): /'
+echo

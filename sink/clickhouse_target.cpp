@@ -1,0 +1,346 @@
+// clickhouse_target.cpp — see clickhouse_target.h.
+#include "clickhouse_target.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "json_string.h"
+
+namespace flatwal {
+namespace {
+
+// ClickHouse error codes that pass with time: memory or part limits,
+// too many queries, timeouts, a table being altered.
+bool TransientClickHouseError(const std::string& body) {
+	static const char* const kCodes[] = {"Code: 241,", "Code: 252,", "Code: 202,", "Code: 159,", "Code: 209,",
+	                                     "Code: 210,", "Code: 473,"};
+	for (const char* code : kCodes)
+		if (body.find(code) != std::string::npos) return true;
+	return false;
+}
+
+size_t Collect(char* data, size_t size, size_t count, void* out) {
+	static_cast<std::string*>(out)->append(data, size * count);
+	return size * count;
+}
+
+// The ClickHouse type of a column, from the type it is encoded as.
+std::string ColumnType(const SinkColumn& column) {
+	switch (column.base_type_oid) {
+		case 16: return "UInt8";     // bool
+		case 21: return "Int16";     // int2
+		case 23: return "Int32";     // int4
+		case 20: return "Int64";     // int8
+		case 26: return "UInt32";    // oid
+		case 700: return "Float32";  // float4
+		case 701: return "Float64";  // float8
+		default: return "String";
+	}
+}
+
+bool IsString(const std::string& type) { return type == "String"; }
+
+std::vector<std::string> SplitTsvLine(const std::string& line) {
+	std::vector<std::string> fields;
+	std::string field;
+	std::istringstream in(line);
+	while (std::getline(in, field, '\t')) fields.push_back(field);
+	return fields;
+}
+
+}  // namespace
+
+std::string ClickHouseIdentifier(const std::string& name) {
+	std::string out = "`";
+	for (char c : name) {
+		if (c == '`' || c == '\\') out.push_back('\\');
+		out.push_back(c);
+	}
+	return out + "`";
+}
+
+std::string ClickHouseString(const std::string& text) {
+	std::string out = "'";
+	for (char c : text) {
+		if (c == '\'' || c == '\\') out.push_back('\\');
+		out.push_back(c);
+	}
+	return out + "'";
+}
+
+ClickHouseTarget::ClickHouseTarget(std::string url, std::string consumer_group, std::string target_database)
+    : url_(std::move(url)), group_(std::move(consumer_group)), target_database_(std::move(target_database)) {
+	if (url_.empty() || url_.back() != '/') url_ += '/';
+}
+
+ClickHouseTarget::~ClickHouseTarget() {
+	if (curl_ != nullptr) curl_easy_cleanup(curl_);
+}
+
+Status ClickHouseTarget::Query(const std::string& sql, const std::string& data, std::string* result) {
+	if (curl_ == nullptr) curl_ = curl_easy_init();
+	if (curl_ == nullptr) return Status::Error(ErrorKind::kUnavailable, "cannot start an HTTP client");
+	char* escaped = curl_easy_escape(curl_, sql.c_str(), static_cast<int>(sql.size()));
+	// The statement goes in the URL when a body follows it, else as the body.
+	std::string url = url_ + (data.empty() ? "" : std::string("?query=") + escaped);
+	curl_free(escaped);
+	const std::string& body = data.empty() ? sql : data;
+	std::string response;
+	curl_easy_reset(curl_);
+	curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+	curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+	curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+	curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Collect);
+	curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response);
+	curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, 300000L);
+	curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+	CURLcode rc = curl_easy_perform(curl_);
+	if (rc != CURLE_OK) {
+		connected_ = false;
+		return Status::Error(ErrorKind::kUnavailable, std::string("ClickHouse at ") + url_ + ": " + curl_easy_strerror(rc));
+	}
+	long http = 0;
+	curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &http);
+	if (http != 200) {
+		while (!response.empty() && (response.back() == '\n' || response.back() == ' ')) response.pop_back();
+		return Status::Error(TransientClickHouseError(response) ? ErrorKind::kUnavailable : ErrorKind::kRefused,
+		                     "ClickHouse refused " + sql.substr(0, sql.find(' ')) + ": " + response.substr(0, 2000));
+	}
+	if (result != nullptr) *result = std::move(response);
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::Connect() {
+	connected_ = true;  // Query() clears it on a transport failure
+	prepared_.clear();
+	std::string version;
+	Status st = Query("SELECT version()", "", &version);
+	if (!st.ok()) {
+		connected_ = false;
+		return st;
+	}
+	while (!version.empty() && version.back() == '\n') version.pop_back();
+	version_ = version;
+	for (const char* ddl : {
+	         "CREATE DATABASE IF NOT EXISTS flatwal_sink",
+	         "CREATE TABLE IF NOT EXISTS flatwal_sink.checkpoints (consumer_group String, topic String, "
+	         "kafka_partition Int32, next_offset Int64, commit_lsn UInt64, seq UInt32, step UInt8, applied_at DateTime) "
+	         "ENGINE = ReplacingMergeTree(next_offset) ORDER BY (consumer_group, topic, kafka_partition)",
+	         "CREATE TABLE IF NOT EXISTS flatwal_sink.tables (database String, table String, floor_commit_lsn UInt64, "
+	         "floor_lsn UInt64) ENGINE = ReplacingMergeTree(floor_commit_lsn) ORDER BY (database, table)"}) {
+		st = Query(ddl);
+		if (!st.ok()) {
+			connected_ = false;
+			return st;
+		}
+	}
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::LoadCheckpoints(const std::vector<TopicPartition>& partitions,
+                                         std::map<TopicPartition, Checkpoint>* out) {
+	std::string rows;
+	Status st = Query("SELECT topic, kafka_partition, max(next_offset), argMax(commit_lsn, next_offset), "
+	                  "argMax(seq, next_offset), argMax(step, next_offset) FROM flatwal_sink.checkpoints WHERE "
+	                  "consumer_group = " + ClickHouseString(group_) + " GROUP BY topic, kafka_partition FORMAT TabSeparated",
+	                  "", &rows);
+	if (!st.ok()) return st;
+	std::map<TopicPartition, Checkpoint> stored;
+	std::istringstream in(rows);
+	for (std::string line; std::getline(in, line);) {
+		std::vector<std::string> f = SplitTsvLine(line);
+		if (f.size() != 6) continue;
+		Checkpoint c;
+		c.next_offset = std::strtoll(f[2].c_str(), nullptr, 10);
+		c.applied = Position{std::strtoull(f[3].c_str(), nullptr, 10), static_cast<uint32_t>(std::strtoul(f[4].c_str(), nullptr, 10)),
+		                     static_cast<uint8_t>(std::strtoul(f[5].c_str(), nullptr, 10))};
+		stored[TopicPartition{f[0], std::atoi(f[1].c_str())}] = c;
+	}
+	for (const TopicPartition& tp : partitions) {
+		auto it = stored.find(tp);
+		(*out)[tp] = it != stored.end() ? it->second : Checkpoint();
+	}
+	return Status::Ok();
+}
+
+std::string ClickHouseTarget::Database(const SinkTable& table) const {
+	return target_database_.empty() ? table.schema : target_database_;
+}
+
+std::string ClickHouseTarget::TargetName(const std::string& source_schema, const std::string& source_table) const {
+	return ClickHouseIdentifier(target_database_.empty() ? source_schema : target_database_) + "." +
+	       ClickHouseIdentifier(source_table);
+}
+
+Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
+	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
+	if (table.version != 0 && prepared_.count(id)) return Status::Ok();
+	const std::string target = TargetName(table.schema, table.table);
+	Status st = Query("CREATE DATABASE IF NOT EXISTS " + ClickHouseIdentifier(Database(table)));
+	if (!st.ok()) return st;
+	std::string create = "CREATE TABLE IF NOT EXISTS " + target + " (";
+	for (const SinkColumn& column : table.columns)
+		create += ClickHouseIdentifier(column.name) + " " +
+		          (column.key ? ColumnType(column) : "Nullable(" + ColumnType(column) + ")") + ", ";
+	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _deleted UInt8) ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
+	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
+		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.keys.key_columns[k]].name);
+	create += ")";
+	st = Query(create);
+	if (!st.ok()) return st;
+	std::string rows;
+	st = Query("SELECT name, type FROM system.columns WHERE database = " + ClickHouseString(Database(table)) +
+	               " AND table = " + ClickHouseString(table.table) + " FORMAT TabSeparated",
+	           "", &rows);
+	if (!st.ok()) return st;
+	std::map<std::string, std::string> existing;
+	std::istringstream in(rows);
+	for (std::string line; std::getline(in, line);) {
+		std::vector<std::string> f = SplitTsvLine(line);
+		if (f.size() == 2) existing[f[0]] = f[1];
+	}
+	for (const SinkColumn& column : table.columns) {
+		std::string type = ColumnType(column);
+		auto it = existing.find(column.name);
+		if (it == existing.end()) {
+			st = Query("ALTER TABLE " + target + " ADD COLUMN " + ClickHouseIdentifier(column.name) + " Nullable(" + type + ")");
+			if (!st.ok()) return st;
+		} else if (it->second != type && it->second != "Nullable(" + type + ")") {
+			return Status::Error(ErrorKind::kNotSupported,
+			                     "column " + column.name + " of " + target + " is " + it->second + " in ClickHouse but " +
+			                         type + " in schema version " + std::to_string(table.version) + " of the source",
+			                     "flatwal-sink follows added columns; it does not change a column's type.",
+			                     "Change the ClickHouse column yourself (ALTER TABLE … MODIFY COLUMN …); its changes are "
+			                     "in the dead-letter topic until then.");
+		}
+	}
+	prepared_.insert(id);
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::RowJson(const SinkTable& table, const RowAction& row, std::string* line) const {
+	*line = "{";
+	for (size_t i = 0; i < table.columns.size(); ++i) {
+		const SinkColumn& column = table.columns[i];
+		const bool deleted = row.op == RowAction::Op::kDelete;
+		if (!row.carried[i] && !(deleted && !column.key)) {
+			return Status::Error(ErrorKind::kNotSupported,
+			                     "column " + column.name + " was left unchanged (TOAST) by an update, and ClickHouse rows "
+			                     "are written whole",
+			                     "", "Set REPLICA IDENTITY FULL on the source table, so the old row carries the value.");
+		}
+		AppendJsonString(column.name.data(), column.name.size(), line);
+		line->push_back(':');
+		if (!row.carried[i]) {
+			line->append("null,");
+			continue;
+		}
+		const std::string& value = row.values[i];
+		const std::string type = ColumnType(column);
+		if (value == "null") {
+			line->append(value);
+		} else if (IsString(type)) {
+			// Quoted text goes as it is; JSON values (json, arrays) become their text.
+			if (!value.empty() && value[0] == '"') line->append(value);
+			else AppendJsonString(value.data(), value.size(), line);
+		} else if (value == "true" || value == "false") {
+			line->append(value == "true" ? "1" : "0");
+		} else if (value == "\"NaN\"") {
+			line->append("\"nan\"");
+		} else if (value == "\"Infinity\"" || value == "\"-Infinity\"") {
+			line->append(value == "\"Infinity\"" ? "\"inf\"" : "\"-inf\"");
+		} else {
+			line->append(value);
+		}
+		line->push_back(',');
+	}
+	*line += "\"_commit_lsn\":" + std::to_string(row.pos.commit_lsn) + ",\"_seq\":" + std::to_string(row.pos.seq) +
+	         ",\"_lsn\":" + std::to_string(row.lsn) + ",\"_deleted\":" +
+	         (row.op == RowAction::Op::kDelete ? "1" : "0") + "}\n";
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::Insert(const SinkTable& table, const std::vector<const RowAction*>& rows) {
+	std::string data, line;
+	for (const RowAction* row : rows) {
+		Status st = RowJson(table, *row, &line);
+		if (!st.ok()) return st;
+		data += line;
+	}
+	std::string columns;
+	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
+	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
+	                 "_commit_lsn, _seq, _lsn, _deleted) FORMAT JSONEachRow",
+	             data);
+}
+
+Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,
+                               uint64_t* skipped) {
+	const SinkTable& table = set.table();
+	std::string floor;
+	Status st = Query("SELECT max(floor_commit_lsn), argMax(floor_lsn, floor_commit_lsn) FROM flatwal_sink.tables "
+	                  "WHERE database = " + ClickHouseString(Database(table)) + " AND table = " +
+	                      ClickHouseString(table.table) + " FORMAT TabSeparated",
+	                  "", &floor);
+	if (!st.ok()) return st;
+	std::vector<std::string> f = SplitTsvLine(floor.substr(0, floor.find('\n')));
+	uint64_t floor_commit = f.size() == 2 ? std::strtoull(f[0].c_str(), nullptr, 10) : 0;
+	uint64_t floor_lsn = f.size() == 2 ? std::strtoull(f[1].c_str(), nullptr, 10) : 0;
+	std::vector<const RowAction*> rows;
+	std::string line;
+	for (const auto& entry : set.rows()) {
+		const RowAction& row = entry.second;
+		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) {
+			++*skipped;
+		} else if (!(st = RowJson(table, row, &line)).ok()) {
+			rejected->push_back({row.message, st.message() + " " + st.hint()});
+		} else {
+			rows.push_back(&row);
+		}
+	}
+	if (rows.empty()) return Status::Ok();
+	st = Insert(table, rows);
+	if (st.ok()) {
+		*applied += rows.size();
+		return st;
+	}
+	if (st.retriable()) return st;
+	// ClickHouse refused the block: find the rows it refuses one by one.
+	for (const RowAction* row : rows) {
+		Status one = Insert(table, {row});
+		if (one.ok()) ++*applied;
+		else if (one.retriable()) return one;
+		else rejected->push_back({row->message, one.message()});
+	}
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std::string& source_table,
+                                    uint64_t commit_lsn, uint64_t lsn) {
+	const std::string database = target_database_.empty() ? source_schema : target_database_;
+	Status st = Query("INSERT INTO flatwal_sink.tables VALUES (" + ClickHouseString(database) + ", " +
+	                  ClickHouseString(source_table) + ", " + std::to_string(commit_lsn) + ", " + std::to_string(lsn) + ")");
+	if (!st.ok()) return st;
+	std::string exists;
+	st = Query("EXISTS TABLE " + TargetName(source_schema, source_table) + " FORMAT TabSeparated", "", &exists);
+	if (!st.ok() || exists.rfind("1", 0) != 0) return st;
+	// A mutation: it rewrites the parts holding older rows, in the background.
+	return Query("ALTER TABLE " + TargetName(source_schema, source_table) + " DELETE WHERE _commit_lsn < " +
+	             std::to_string(commit_lsn) + " OR (_commit_lsn = " + std::to_string(commit_lsn) + " AND _lsn < " +
+	             std::to_string(lsn) + ")");
+}
+
+Status ClickHouseTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint&, const Checkpoint& next,
+                                         bool* conflict) {
+	*conflict = false;
+	return Query("INSERT INTO flatwal_sink.checkpoints VALUES (" + ClickHouseString(group_) + ", " +
+	             ClickHouseString(tp.topic) + ", " + std::to_string(tp.partition) + ", " +
+	             std::to_string(next.next_offset) + ", " + std::to_string(next.applied.commit_lsn) + ", " +
+	             std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step) + ", now())");
+}
+
+}  // namespace flatwal

@@ -1,0 +1,87 @@
+// clickhouse_target.h — flatwal-sink's warehouse target: ClickHouse over its
+// HTTP interface (libcurl), written in micro-batches.
+//
+// Each source table becomes <schema>.<table> with engine
+// ReplacingMergeTree(_commit_lsn) ordered by the source key, plus columns
+//   _commit_lsn UInt64, _seq UInt32   the change's source position (the version)
+//   _lsn UInt64                       its record's LSN (ordered against truncates)
+//   _deleted UInt8                    1 for a delete (query with FINAL ... WHERE _deleted = 0)
+// A batch is one INSERT per table (the changes folded per key), then the
+// partitions' checkpoints in flatwal_sink.checkpoints. There are no
+// transactions: a batch replayed after a crash writes the same rows again,
+// which FINAL (or a merge) collapses, so the effect is exactly once.
+//
+// Types: bool UInt8, int2/int4/int8 Int16/Int32/Int64, oid UInt32,
+// float4/float8 Float32/Float64; every other type is String holding the exact
+// text flatwal carries (numeric digits, ISO 8601 dates and times, JSON of
+// json/jsonb and arrays, "M mons D days HH:MM:SS.ffffff" intervals), the same
+// on every ClickHouse release (Debian's 18.16 has no DateTime64 or Date32).
+// Non-key columns are Nullable.
+#ifndef FLATWAL_SINK_CLICKHOUSE_TARGET_H
+#define FLATWAL_SINK_CLICKHOUSE_TARGET_H
+
+#include <curl/curl.h>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "target.h"
+
+namespace flatwal {
+
+class ClickHouseTarget : public Target {
+ public:
+	ClickHouseTarget(std::string url, std::string consumer_group, std::string target_database);
+	~ClickHouseTarget() override;
+
+	Status Connect() override;
+	bool connected() const override { return connected_; }
+	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
+	                       std::map<TopicPartition, Checkpoint>* out) override;
+	Status Begin() override {
+		in_batch_ = true;
+		return Status::Ok();
+	}
+	Status Commit() override {
+		in_batch_ = false;
+		return Status::Ok();
+	}
+	void Rollback() override { in_batch_ = false; }  // what was written is replayed identically
+	bool in_transaction() const override { return in_batch_; }
+	Status PrepareTable(const SinkTable& table) override;
+	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
+	Status AppendHistory(const ChangeSet&) override { return Status::Ok(); }  // refused at start (--history)
+	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,
+	                  uint64_t lsn) override;
+	// No fencing: two sinks applying the same partition write the same rows.
+	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next,
+	                       bool* conflict) override;
+	std::string TargetName(const std::string& source_schema, const std::string& source_table) const override;
+
+	const std::string& server_version() const { return version_; }
+
+ private:
+	// Runs one statement; `data` is the body after it (INSERT ... FORMAT).
+	Status Query(const std::string& sql, const std::string& data = "", std::string* result = nullptr);
+	std::string Database(const SinkTable& table) const;
+	// The JSONEachRow line of a row.
+	Status RowJson(const SinkTable& table, const RowAction& row, std::string* line) const;
+	Status Insert(const SinkTable& table, const std::vector<const RowAction*>& rows);
+
+	std::string url_, group_, target_database_;
+	CURL* curl_ = nullptr;
+	bool connected_ = false;
+	bool in_batch_ = false;
+	std::string version_;
+	std::set<std::pair<uint32_t, uint32_t>> prepared_;
+};
+
+// Quotes a ClickHouse identifier (`name`) or string literal ('text').
+std::string ClickHouseIdentifier(const std::string& name);
+std::string ClickHouseString(const std::string& text);
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_CLICKHOUSE_TARGET_H
