@@ -4,7 +4,9 @@
 #  1. throughput: BENCH_SINK_EVENTS changes (half inserts, half updates, in
 #     1,000-row transactions) already in Kafka; a fresh flatwal-sink applies
 #     them. Prints applied rows/s (first row to last) and the sink's CPU.
-#  2. latency: BENCH_SINK_RATE rows/s offered (1,000-row transactions, ten a
+#  2. ClickHouse: the same changes applied by flatwal-sink --clickhouse into a
+#     throwaway ClickHouse (one INSERT per table per micro-batch). Prints rows/s.
+#  3. latency: BENCH_SINK_RATE rows/s offered (1,000-row transactions, ten a
 #     second) for BENCH_SINK_SECONDS through the whole running pipeline;
 #     commit-to-applied per row = the history row's insert time in the target
 #     minus the row's clock_timestamp() at the source (same machine, same
@@ -20,12 +22,13 @@ make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo
 
 source test/lib/cluster.sh
 source test/lib/itest.sh
+source test/lib/clickhouse.sh
 work=$(mktemp -d /tmp/flatwal-sink-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
 target_port=$(test/lib/free-port.sh)
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/pg"; cluster_stop "$work/target"; rm -rf "$work"' EXIT
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/pg"; cluster_stop "$work/target"; clickhouse_stop "$work/ch"; rm -rf "$work"' EXIT
 cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
 cluster_start "$work/target" "$target_port" "shared_buffers = '512MB'" "max_wal_size = '8GB'" "synchronous_commit = off"
 tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
@@ -62,7 +65,26 @@ printf '   %d changes applied in %.2f s: %.0f rows/s; sink CPU %.1f ms per 1,000
 	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" \
 	"$(echo "$cpu_ticks * 1000 / $(getconf CLK_TCK) * 1000 / $EVENTS" | bc -l)"
 
-echo "== 2. latency: $RATE rows/s offered for $LOAD_SECONDS s through the running pipeline"
+echo "== 2. ClickHouse: the same $EVENTS changes applied by flatwal-sink --clickhouse"
+clickhouse_start "$work/ch" "$(test/lib/free-port.sh)"
+build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix bench -g bench-clickhouse \
+	--batch-ms 2000 --stats-interval 1000 >"$work/clickhouse.log" 2>&1 &
+sink_pid=$!
+for _ in $(seq 1 1200); do [ "$(chq "SELECT count() > 0 FROM public.orders" 2>/dev/null)" = 1 ] && break; sleep 0.05; done
+t0=$(date +%s.%N)
+for _ in $(seq 1 6000); do
+	[ "$(chq "SELECT count() FROM public.orders FINAL WHERE status = 'paid'" 2>/dev/null)" = "$half" ] && break
+	sleep 0.1
+done
+elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
+cpu_ticks=$(awk '{print $14 + $15}' "/proc/$sink_pid/stat")
+stop_sink
+printf '   %d changes applied in %.2f s: %.0f rows/s; sink CPU %.1f ms per 1,000 changes (ClickHouse %s)\n' \
+	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" \
+	"$(echo "$cpu_ticks * 1000 / $(getconf CLK_TCK) * 1000 / $EVENTS" | bc -l)" "$(chq "SELECT version()")"
+clickhouse_stop "$work/ch"
+
+echo "== 3. latency: $RATE rows/s offered for $LOAD_SECONDS s through the running pipeline"
 tsql -c "TRUNCATE public.orders" -c "DROP TABLE IF EXISTS public.orders_history" -c "DELETE FROM flatwal_sink.checkpoints"
 sql -c "TRUNCATE orders" >/dev/null
 wait_confirmed bench

@@ -138,7 +138,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 		    rk_, RD_KAFKA_V_TOPIC(message.topic.c_str()),
 		    RD_KAFKA_V_KEY(message.has_key ? message.key.data() : nullptr, message.has_key ? message.key.size() : 0),
 		    RD_KAFKA_V_VALUE(message.tombstone ? nullptr : const_cast<uint8_t*>(frame), message.tombstone ? 0 : size),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(message.timestamp_ms),
 		    RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))), RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
 		rd_kafka_headers_destroy(headers);

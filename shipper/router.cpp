@@ -31,6 +31,7 @@ Status Router::RouteChange(const wire::Change& c, std::vector<OutMessage>* out) 
 	m.topic = TableTopic(table->schema, table->table);
 	m.has_key = keys.has_key;
 	m.key = std::move(keys.key);
+	if (h->op() != wire::Op::Read) m.timestamp_ms = commit_time_ms_;
 	m.headers = {{"flatwal.op", OpName(h->op())},
 	             {"flatwal.schema", table->schema},
 	             {"flatwal.table", table->table},
@@ -67,6 +68,7 @@ void Router::RouteTruncate(const wire::Truncate& t, std::vector<OutMessage>* out
 	for (const wire::TableRef* ref : *t.tables()) {
 		OutMessage m;
 		m.topic = TableTopic(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()));
+		m.timestamp_ms = commit_time_ms_;
 		m.headers = {{"flatwal.op", "truncate"},
 		             {"flatwal.commit_lsn", LsnText(t.commit_lsn())},
 		             {"flatwal.lsn", LsnText(t.lsn())},
@@ -124,8 +126,14 @@ Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
 		case wire::Body::Schema: RouteSchema(*event.body_as_Schema(), out); break;
 		case wire::Body::SnapshotMarker: RouteSnapshotMarker(*event.body_as_SnapshotMarker(), out); break;
 		case wire::Body::Message: RouteMessage(*event.body_as_Message(), out); break;
-		case wire::Body::Begin: RouteTransaction(true, event.body_as_Begin()->xid(), out); break;
-		case wire::Body::Commit: RouteTransaction(false, event.body_as_Commit()->xid(), out); break;
+		case wire::Body::Begin:
+			commit_time_ms_ = event.body_as_Begin()->commit_time_micros() / 1000;
+			RouteTransaction(true, event.body_as_Begin()->xid(), out);
+			break;
+		case wire::Body::Commit:
+			commit_time_ms_ = 0;
+			RouteTransaction(false, event.body_as_Commit()->xid(), out);
+			break;
 		default: break;  // stream frames: the shipper does not ask for streaming
 	}
 	return Status::Ok();

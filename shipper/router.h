@@ -13,6 +13,7 @@
 //   Message   -> <prefix>.message.<message prefix>, no key; the shipper's own
 //                heartbeats (prefix flatwal.heartbeat) -> <prefix>.flatwal.heartbeat
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid
+// Streamed changes and truncates carry their commit time as the Kafka message time.
 // Names are made safe for Kafka: characters outside [A-Za-z0-9._-] become '_'.
 #ifndef FLATWAL_ROUTER_H
 #define FLATWAL_ROUTER_H
@@ -35,6 +36,10 @@ struct OutMessage {
 	bool has_key = false;
 	std::string key;
 	bool tombstone = false;  // null value; otherwise the value is the frame itself
+	// The Kafka message time: the source commit time (ms) of a streamed change
+	// or truncate, so consumers measure lag from the commit; 0 for anything
+	// else (the producer's clock).
+	int64_t timestamp_ms = 0;
 	std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -67,6 +72,7 @@ class Router {
 
 	RouterOptions options_;
 	TableCatalog* catalog_;
+	int64_t commit_time_ms_ = 0;  // of the transaction between its Begin and Commit frames
 };
 
 // Replaces characters Kafka does not allow in topic names.

@@ -47,7 +47,7 @@ Status ChangeSet::Render(const wire::Row* row, RowAction* action) const {
 	return Status::Ok();
 }
 
-Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t produced_ms) {
+Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t message_time_ms) {
 	if (!keep_history_ || under_old_key) return Status::Ok();
 	const wire::ChangeHeader* h = change.header();
 	HistoryEntry entry;
@@ -55,7 +55,7 @@ Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, b
 	entry.lsn = h->lsn();
 	entry.xid = h->xid();
 	entry.op = OpName(h->op());
-	entry.produced_ms = produced_ms;
+	entry.message_time_ms = message_time_ms;
 	RowAction image;
 	if (change.before() != nullptr) {
 		Status st = Render(change.before(), &image);
@@ -70,7 +70,7 @@ Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, b
 	return Status::Ok();
 }
 
-Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t produced_ms) {
+Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
 	const wire::ChangeHeader* h = change.header();
 	if (table_->keys.key_columns.empty())
 		return Status::Error(ErrorKind::kNotSupported, "table " + table_->schema + "." + table_->table + " has no key",
@@ -93,7 +93,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			                     "Set REPLICA IDENTITY DEFAULT (with a primary key) or FULL on the source table.");
 		action.op = RowAction::Op::kDelete;
 		st = Render(change.before(), &action);
-		if (st.ok() && h->op() == wire::Op::Delete) st = Record(change, action, under_old_key, produced_ms);
+		if (st.ok() && h->op() == wire::Op::Delete) st = Record(change, action, under_old_key, message_time_ms);
 		if (!st.ok()) return st;
 		rows_[under_old_key ? keys.old_key : keys.key] = std::move(action);
 		return Status::Ok();
@@ -110,7 +110,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			action.carried[i] = true;
 		}
 	}
-	if (st.ok()) st = Record(change, action, under_old_key, produced_ms);
+	if (st.ok()) st = Record(change, action, under_old_key, message_time_ms);
 	if (!st.ok()) return st;
 	auto it = rows_.find(keys.key);
 	if (it != rows_.end() && it->second.op == RowAction::Op::kUpsert) {

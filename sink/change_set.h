@@ -43,7 +43,7 @@ struct HistoryEntry {
 	uint32_t xid = 0;
 	const char* op = "";
 	std::string before, after;  // JSON objects of the carried columns; empty: no image
-	int64_t produced_ms = -1;   // the Kafka message's timestamp
+	int64_t message_time_ms = -1;   // the Kafka message time: the source commit time (a snapshot row: when it was read)
 };
 
 class ChangeSet {
@@ -57,7 +57,7 @@ class ChangeSet {
 	// deletes the old key) and under the new one (which writes the row).
 	// Fails (the change is a dead letter) when a value is malformed or the
 	// change has no key to apply it by.
-	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t produced_ms = -1);
+	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms = -1);
 	const std::unordered_map<std::string, RowAction>& rows() const { return rows_; }
 	const std::vector<HistoryEntry>& history() const { return history_; }
 	bool empty() const { return rows_.empty() && history_.empty(); }
@@ -70,7 +70,7 @@ class ChangeSet {
 	Status Render(const wire::Row* row, RowAction* action) const;
 	// Records the change for the history table; the old-key copy of a key
 	// change is not a change of its own and is not recorded.
-	Status Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t produced_ms);
+	Status Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t message_time_ms);
 	const SinkTable* table_;
 	bool keep_history_;
 	std::unordered_map<std::string, RowAction> rows_;  // by the key as rendered for Kafka

@@ -78,7 +78,7 @@ Status PgTarget::Connect() {
 	          "commit_lsn pg_lsn, seq bigint, lsn pg_lsn, doc jsonb) ON COMMIT DELETE ROWS");
 	if (st.ok() && history_)
 		st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_history_stage (commit_lsn pg_lsn, seq bigint, lsn pg_lsn, "
-		          "xid bigint, op text, before jsonb, after jsonb, produced_ms bigint) ON COMMIT DELETE ROWS");
+		          "xid bigint, op text, before jsonb, after jsonb, message_time_ms bigint) ON COMMIT DELETE ROWS");
 	return st;
 }
 
@@ -196,7 +196,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	if (history_) {
 		st = Exec("CREATE TABLE IF NOT EXISTS " + HistoryName(table) +
 		          " (commit_lsn pg_lsn NOT NULL, seq bigint NOT NULL, lsn pg_lsn NOT NULL, xid bigint NOT NULL, "
-		          "op text NOT NULL, before jsonb, after jsonb, schema_version integer NOT NULL, produced_at timestamptz, "
+		          "op text NOT NULL, before jsonb, after jsonb, schema_version integer NOT NULL, commit_time timestamptz, "
 		          "applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (commit_lsn, seq))");
 		if (!st.ok()) return st;
 	}
@@ -350,14 +350,14 @@ Status PgTarget::AppendHistory(const ChangeSet& set) {
 		image(e.before);
 		data += '\t';
 		image(e.after);
-		data += '\t' + (e.produced_ms >= 0 ? std::to_string(e.produced_ms) : std::string("\\N")) + '\n';
+		data += '\t' + (e.message_time_ms >= 0 ? std::to_string(e.message_time_ms) : std::string("\\N")) + '\n';
 	}
 	st = session_.CopyIn("COPY pg_temp.flatwal_history_stage FROM STDIN", data);
 	if (!st.ok()) return st;
 	return Exec("INSERT INTO " + HistoryName(set.table()) +
-	            " (commit_lsn, seq, lsn, xid, op, before, after, schema_version, produced_at) "
+	            " (commit_lsn, seq, lsn, xid, op, before, after, schema_version, commit_time) "
 	            "SELECT commit_lsn, seq, lsn, xid, op, before, after, " + std::to_string(set.table().version) +
-	            ", to_timestamp(produced_ms / 1000.0) FROM pg_temp.flatwal_history_stage ON CONFLICT DO NOTHING");
+	            ", to_timestamp(message_time_ms / 1000.0) FROM pg_temp.flatwal_history_stage ON CONFLICT DO NOTHING");
 }
 
 Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) {

@@ -13,7 +13,7 @@
 //   tables(target_schema, target_table, floor_commit_lsn, floor_lsn)
 // With --history, <table>_history beside each table holds every change once:
 //   (commit_lsn, seq) primary key, lsn, xid, op, before, after (jsonb),
-//   schema_version, produced_at (the Kafka message time), applied_at
+//   schema_version, commit_time (the source commit; for snapshot rows, when read), applied_at
 // where a table's floor is the position of its latest truncate (or the
 // consistent point of a completed initial snapshot): changes before it are
 // superseded and not applied.

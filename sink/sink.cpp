@@ -279,8 +279,8 @@ Status Sink::Flush() {
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();
 	for (const rd_kafka_message_t* m : batch_.messages) {
-		int64_t produced = rd_kafka_message_timestamp(m, nullptr);
-		if (produced > 0) lag_ms_.Add(std::max<int64_t>(0, now - produced));
+		int64_t committed = rd_kafka_message_timestamp(m, nullptr);  // the source commit time (shipper)
+		if (committed > 0) lag_ms_.Add(std::max<int64_t>(0, now - committed));
 	}
 	applied_ += batch_applied_;
 	skipped_ += batch_skipped_;

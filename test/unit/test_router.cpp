@@ -277,8 +277,27 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 
 }  // namespace
 
+void changes_carry_their_commit_time_as_the_message_time(void**) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"shop", true, false}, &catalog);
+	std::vector<flatwal::OutMessage> out;
+	Built schema, begin, change, commit, read;
+	BuildSchema(&schema, "public", "orders", 2, {0});
+	assert_true(router.Route(schema.event(), &out).ok());
+	flatwal::FinishEvent(&begin.b, wire::Body::Begin, wire::CreateBegin(begin.b, 700, 0x2000, 1700000000123456).Union());
+	flatwal::FinishEvent(&commit.b, wire::Body::Commit, wire::CreateCommit(commit.b, 700, 0x2000, 0x2100, 1700000000123456).Union());
+	BuildChange(&change, wire::Op::Insert, 2, &kRow, nullptr);
+	BuildChange(&read, wire::Op::Read, 2, &kRow, nullptr);
+	out.clear();
+	assert_true(router.Route(begin.event(), &out).ok() && router.Route(change.event(), &out).ok());
+	assert_int_equal(out.back().timestamp_ms, 1700000000123);
+	assert_true(router.Route(commit.event(), &out).ok() && router.Route(read.event(), &out).ok());
+	assert_int_equal(out.back().timestamp_ms, 0);  // a snapshot row: the producer's clock
+}
+
 int main() {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(changes_carry_their_commit_time_as_the_message_time),
 	    cmocka_unit_test(change_goes_to_its_table_topic_keyed_by_row),
 	    cmocka_unit_test(composite_keys_follow_key_order),
 	    cmocka_unit_test(delete_is_keyed_by_its_before_image_then_a_tombstone),
