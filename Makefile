@@ -126,8 +126,9 @@ FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanit
 	-I$(GEN) -Iformat -Icommon -Ishipper -I$(shell $(PG_CONFIG) --includedir)
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
 
-$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp \
-	$(wildcard format/*.h) $(WIRE_HEADER)
+$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp sink/change_set.cpp \
+	$(wildcard format/*.h) $(wildcard sink/*.h) $(WIRE_HEADER)
+$(BUILD)/fuzz/fuzz_frames: FUZZ_INCLUDES = -Isink -Iconsumer
 $(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
 $(BUILD)/fuzz/fuzz_plugin_options: FUZZ_INCLUDES = -Iplugin
 $(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h

@@ -217,6 +217,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 		if (st.ok()) st = target_->PrepareTable(*table);
 		if (!st.ok() && st.retriable()) return st;
 		if (!st.ok()) {
+			batch_.sets.erase(name);  // no empty entry left behind for the flush
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 			return Status::Ok();
 		}
@@ -228,7 +229,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 }
 
 Status Sink::ApplySet(ChangeSet* set) {
-	if (set->empty()) return Status::Ok();
+	if (set == nullptr || set->empty()) return Status::Ok();
 	Status st = EnsureTransaction();
 	std::vector<RejectedRow> rejected;
 	uint64_t applied = 0, skipped = 0;

@@ -2,12 +2,14 @@
 // input is taken both as one bare frame (a Kafka message value, what
 // flatwal-consume and to_json read) and as one replication message of
 // length-prefixed frames (what the shipper reads); each frame goes through
-// ReadFrame, the JSON renderer, and the shipper's router and key rendering.
+// ReadFrame, the JSON renderer, the shipper's router and key rendering, and
+// flatwal-sink's folding of a change into a batch (rendering every value).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "change_set.h"
 #include "frame_reader.h"
 #include "frames.h"
 #include "render_json.h"
@@ -24,6 +26,19 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	flatwal::Router router({"fuzz", true, true}, catalog);
 	std::vector<flatwal::OutMessage> routes;
 	(void)router.Route(*event, &routes);
+	if (event->body_type() != flatwal::wire::Body::Change) return;
+	// The sink, with a table shaped like the change's own rows (a change whose
+	// rows do not match its table is refused there, not read past).
+	const flatwal::wire::Change& change = *event->body_as_Change();
+	const flatwal::wire::Row* row = change.after() != nullptr ? change.after() : change.before();
+	size_t columns = flatwal::RowReader(row).columns();
+	flatwal::SinkTable table;
+	for (size_t i = 0; i < columns && i < 64; ++i) table.columns.push_back({"c" + std::to_string(i), "text", 25, 25, -1, i == 0});
+	if (!table.columns.empty()) table.keys.key_columns = {0};
+	flatwal::ChangeSet set(&table, /*history=*/true);
+	(void)set.Add(change, false, 0);
+	(void)set.Add(change, true, 1);
+	for (const auto& entry : set.rows()) (void)entry.second.Document(table);
 }
 
 }  // namespace

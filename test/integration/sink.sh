@@ -218,6 +218,19 @@ else
 	failed "poison change: dead letters: ${letters:-none}; scratch 999 in target: $(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")"
 fi
 
+# A type change the sink cannot follow stops that table (its changes are dead
+# letters saying what to do); the target table is left as it was.
+sql -c "ALTER TABLE items ALTER COLUMN qty TYPE bigint" -c "UPDATE items SET qty = qty + 1 WHERE order_id = 1" \
+    -c "INSERT INTO scratch VALUES (998, 'after the type change')" >/dev/null
+for _ in $(seq 1 100); do [ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 998")" = 1 ] && break; sleep 0.2; done
+letters=$(timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
+if echo "$letters" | grep -q 'column qty of "public"."items" is integer in the target but bigint in schema version' &&
+	[ "$(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.items'::regclass AND attname = 'qty'")" = integer ]; then
+	ok "a column type change stops that table with a dead letter that says what to do; the target is not altered"
+else
+	failed "type change: dead letters: $(echo "$letters" | grep -o 'flatwal.dlq.reason=[^,]*' | tail -2)"
+fi
+
 kill -TERM "$sink_pid"
 for _ in $(seq 1 100); do kill -0 "$sink_pid" 2>/dev/null || break; sleep 0.1; done
 if ! kill -0 "$sink_pid" 2>/dev/null && grep -q 'msg="flatwal-sink stopped"' "$work/sink.log"; then
