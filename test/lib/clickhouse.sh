@@ -32,9 +32,12 @@ XML
     <quotas><default></default></quotas>
 </yandex>
 XML
-	clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/server.pid" >"$dir/log/stdout.log" 2>&1 &
+	# Not daemonized, it writes no PID file of its own: keep the PID it ran as.
+	clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
+	echo $! >"$dir/server.pid"
 	clickhouse_url="http://127.0.0.1:$http_port/"
 	for _ in $(seq 1 300); do
+		kill -0 "$(cat "$dir/server.pid")" 2>/dev/null || break  # it exited (e.g. the port is taken)
 		[ "$(curl -s "${clickhouse_url}ping" 2>/dev/null)" = "Ok." ] && return 0
 		sleep 0.1
 	done
@@ -47,8 +50,9 @@ clickhouse_stop() {
 	local dir=$1 pid i
 	[ -f "$dir/server.pid" ] || return 0
 	pid=$(cat "$dir/server.pid")
+	rm -f "$dir/server.pid"
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
