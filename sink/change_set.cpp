@@ -85,6 +85,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	action.pos = Position{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 	action.lsn = h->lsn();
 	action.message = message;
+	action.message_time_ms = message_time_ms;
 	const bool deletes = h->op() == wire::Op::Delete || under_old_key;
 	if (deletes) {
 		if (h->op() == wire::Op::Delete && h->old_image() == wire::OldImage::Unavailable)

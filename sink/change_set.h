@@ -30,6 +30,7 @@ struct RowAction {
 	Position pos;
 	uint64_t lsn = 0;      // the change record's LSN (0 for snapshot reads), ordered against truncates
 	size_t message = 0;    // the batch's index of the Kafka message it came from (for the dead-letter topic)
+	int64_t message_time_ms = -1;  // its Kafka message time: the source commit time (snapshot rows: when read)
 
 	bool complete() const;
 	// {"col": value, ...} of the carried columns.

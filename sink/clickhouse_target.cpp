@@ -186,7 +186,7 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	for (const SinkColumn& column : table.columns)
 		create += ClickHouseIdentifier(column.name) + " " +
 		          (column.key ? ColumnType(column) : "Nullable(" + ColumnType(column) + ")") + ", ";
-	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _deleted UInt8) ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
+	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8) ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
 		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.keys.key_columns[k]].name);
 	create += ")";
@@ -259,7 +259,8 @@ Status ClickHouseTarget::RowJson(const SinkTable& table, const RowAction& row, s
 		line->push_back(',');
 	}
 	*line += "\"_commit_lsn\":" + std::to_string(row.pos.commit_lsn) + ",\"_seq\":" + std::to_string(row.pos.seq) +
-	         ",\"_lsn\":" + std::to_string(row.lsn) + ",\"_deleted\":" +
+	         ",\"_lsn\":" + std::to_string(row.lsn) + ",\"_commit_time_ms\":" + std::to_string(row.message_time_ms) +
+	         ",\"_deleted\":" +
 	         (row.op == RowAction::Op::kDelete ? "1" : "0") + "}\n";
 	return Status::Ok();
 }
@@ -274,7 +275,7 @@ Status ClickHouseTarget::Insert(const SinkTable& table, const std::vector<const 
 	std::string columns;
 	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
 	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
-	                 "_commit_lsn, _seq, _lsn, _deleted) FORMAT JSONEachRow",
+	                 "_commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
 	             data);
 }
 

@@ -5,6 +5,7 @@
 // ReplacingMergeTree(_commit_lsn) ordered by the source key, plus columns
 //   _commit_lsn UInt64, _seq UInt32   the change's source position (the version)
 //   _lsn UInt64                       its record's LSN (ordered against truncates)
+//   _commit_time_ms Int64             the source commit time, ms since 1970 (snapshot rows: when read)
 //   _deleted UInt8                    1 for a delete (query with FINAL ... WHERE _deleted = 0)
 // A batch is one INSERT per table (the changes folded per key), then the
 // partitions' checkpoints in flatwal_sink.checkpoints. There are no
