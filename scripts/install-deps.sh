@@ -9,7 +9,7 @@ packages=(
 	postgresql-15-wal2json postgresql-15-decoderbufs
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
-	kcat python3 python3-confluent-kafka python3-flatbuffers bc
+	kcat python3 python3-confluent-kafka python3-flatbuffers python3-yaml bc
 	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server
 )
 
