@@ -11,6 +11,32 @@ Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings) {
 	return Status::Ok();
 }
 
+Status NewKafkaHandle(rd_kafka_type_t type, const KafkaSettings& settings,
+                      const std::function<void(rd_kafka_conf_t*)>& prepare, rd_kafka_t** handle) {
+	char err[512];
+	rd_kafka_conf_t* conf = rd_kafka_conf_new();
+	for (const auto& kv : settings) {
+		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			return Status::Error(ErrorKind::kInvalidParameter, err);
+		}
+	}
+	if (prepare) prepare(conf);
+	*handle = rd_kafka_new(type, conf, err, sizeof err);  // owns conf only on success
+	if (*handle == nullptr) {
+		rd_kafka_conf_destroy(conf);
+		return Status::Error(ErrorKind::kInvalidParameter, err);
+	}
+	return Status::Ok();
+}
+
+void CloseKafkaConsumer(rd_kafka_t** handle) {
+	if (*handle == nullptr) return;
+	rd_kafka_consumer_close(*handle);
+	rd_kafka_destroy(*handle);
+	*handle = nullptr;
+}
+
 void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                                 void* opaque) {
 	auto* self = static_cast<KafkaConsumer*>(opaque);
@@ -21,21 +47,13 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafk
 Status KafkaConsumer::Open(const KafkaSettings& settings, const std::vector<std::string>& topics, Rebalance rebalance) {
 	Close();
 	rebalance_ = std::move(rebalance);
-	char err[512];
-	rd_kafka_conf_t* conf = rd_kafka_conf_new();
-	for (const auto& kv : settings) {
-		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, err);
-		}
-	}
-	rd_kafka_conf_set_opaque(conf, this);
-	rd_kafka_conf_set_rebalance_cb(conf, OnRebalance);
-	handle_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);  // owns conf only on success
-	if (handle_ == nullptr) {
-		rd_kafka_conf_destroy(conf);
-		return Status::Error(ErrorKind::kInvalidParameter, err);
-	}
+	Status st = NewKafkaHandle(RD_KAFKA_CONSUMER, settings,
+	                           [this](rd_kafka_conf_t* conf) {
+		                           rd_kafka_conf_set_opaque(conf, this);
+		                           rd_kafka_conf_set_rebalance_cb(conf, OnRebalance);
+	                           },
+	                           &handle_);
+	if (!st.ok()) return st;
 	rd_kafka_poll_set_consumer(handle_);
 	rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
 	for (const std::string& t : topics) rd_kafka_topic_partition_list_add(subscription, t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -45,11 +63,6 @@ Status KafkaConsumer::Open(const KafkaSettings& settings, const std::vector<std:
 	return Status::Ok();
 }
 
-void KafkaConsumer::Close() {
-	if (handle_ == nullptr) return;
-	rd_kafka_consumer_close(handle_);
-	rd_kafka_destroy(handle_);
-	handle_ = nullptr;
-}
+void KafkaConsumer::Close() { CloseKafkaConsumer(&handle_); }
 
 }  // namespace flatwal

@@ -22,6 +22,14 @@ using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 // Parses "KEY=VALUE" (the -X option of both programs).
 Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings);
 
+// Makes a librdkafka handle of `type` from `settings` (later entries win).
+// `prepare`, if given, sets callbacks and the opaque on the configuration
+// before the handle takes it. The one place a handle is built.
+Status NewKafkaHandle(rd_kafka_type_t type, const KafkaSettings& settings,
+                      const std::function<void(rd_kafka_conf_t*)>& prepare, rd_kafka_t** handle);
+// Leaves the group and frees a consumer handle; a null handle is left alone.
+void CloseKafkaConsumer(rd_kafka_t** handle);
+
 class KafkaConsumer {
  public:
 	// Called on every rebalance, from Poll(). The default assigns

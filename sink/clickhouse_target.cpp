@@ -167,12 +167,12 @@ Status ClickHouseTarget::LoadCheckpoints(const std::vector<TopicPartition>& part
 	return Status::Ok();
 }
 
-std::string ClickHouseTarget::Database(const SinkTable& table) const {
-	return target_database_.empty() ? table.schema : target_database_;
+std::string ClickHouseTarget::Database(const std::string& source_schema) const {
+	return target_database_.empty() ? source_schema : target_database_;
 }
 
 std::string ClickHouseTarget::TargetName(const std::string& source_schema, const std::string& source_table) const {
-	return ClickHouseIdentifier(target_database_.empty() ? source_schema : target_database_) + "." +
+	return ClickHouseIdentifier(Database(source_schema)) + "." +
 	       ClickHouseIdentifier(source_table);
 }
 
@@ -180,7 +180,7 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	if (table.version != 0 && prepared_.count(id)) return Status::Ok();
 	const std::string target = TargetName(table.schema, table.table);
-	Status st = Query("CREATE DATABASE IF NOT EXISTS " + ClickHouseIdentifier(Database(table)));
+	Status st = Query("CREATE DATABASE IF NOT EXISTS " + ClickHouseIdentifier(Database(table.schema)));
 	if (!st.ok()) return st;
 	std::string create = "CREATE TABLE IF NOT EXISTS " + target + " (";
 	for (const SinkColumn& column : table.columns)
@@ -193,7 +193,7 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	st = Query(create);
 	if (!st.ok()) return st;
 	std::string rows;
-	st = Query("SELECT name, type FROM system.columns WHERE database = " + ClickHouseString(Database(table)) +
+	st = Query("SELECT name, type FROM system.columns WHERE database = " + ClickHouseString(Database(table.schema)) +
 	               " AND table = " + ClickHouseString(table.table) + " FORMAT TabSeparated",
 	           "", &rows);
 	if (!st.ok()) return st;
@@ -222,8 +222,9 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::RowJson(const SinkTable& table, const RowAction& row, std::string* line) const {
-	*line = "{";
+Status ClickHouseTarget::AppendRowJson(const SinkTable& table, const std::vector<bool>& is_string, const RowAction& row,
+                                       std::string* line) const {
+	line->push_back('{');
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SinkColumn& column = table.columns[i];
 		const bool deleted = row.op == RowAction::Op::kDelete;
@@ -240,10 +241,9 @@ Status ClickHouseTarget::RowJson(const SinkTable& table, const RowAction& row, s
 			continue;
 		}
 		const std::string& value = row.values[i];
-		const std::string type = ColumnType(column);
 		if (value == "null") {
 			line->append(value);
-		} else if (IsString(type)) {
+		} else if (is_string[i]) {
 			// Quoted text goes as it is; JSON values (json, arrays) become their text.
 			if (!value.empty() && value[0] == '"') line->append(value);
 			else AppendJsonString(value.data(), value.size(), line);
@@ -265,13 +265,7 @@ Status ClickHouseTarget::RowJson(const SinkTable& table, const RowAction& row, s
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::Insert(const SinkTable& table, const std::vector<const RowAction*>& rows) {
-	std::string data, line;
-	for (const RowAction* row : rows) {
-		Status st = RowJson(table, *row, &line);
-		if (!st.ok()) return st;
-		data += line;
-	}
+Status ClickHouseTarget::Insert(const SinkTable& table, const std::string& data) {
 	std::string columns;
 	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
 	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
@@ -284,45 +278,53 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	const SinkTable& table = set.table();
 	std::string floor;
 	Status st = Query("SELECT max(floor_commit_lsn), argMax(floor_lsn, floor_commit_lsn) FROM flatwal_sink.tables "
-	                  "WHERE database = " + ClickHouseString(Database(table)) + " AND table = " +
+	                  "WHERE database = " + ClickHouseString(Database(table.schema)) + " AND table = " +
 	                      ClickHouseString(table.table) + " FORMAT TabSeparated",
 	                  "", &floor);
 	if (!st.ok()) return st;
 	std::vector<std::string> f = SplitTsvLine(floor.substr(0, floor.find('\n')));
 	uint64_t floor_commit = f.size() == 2 ? std::strtoull(f[0].c_str(), nullptr, 10) : 0;
 	uint64_t floor_lsn = f.size() == 2 ? std::strtoull(f[1].c_str(), nullptr, 10) : 0;
+	std::vector<bool> is_string;
+	for (const SinkColumn& column : table.columns) is_string.push_back(IsString(ColumnType(column)));
+	// Every row rendered once into one block; `ends` finds each row's line again.
 	std::vector<const RowAction*> rows;
-	std::string line;
+	std::vector<size_t> ends;
+	std::string data;
 	for (const auto& entry : set.rows()) {
 		const RowAction& row = entry.second;
+		const size_t start = data.size();
 		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) {
 			++*skipped;
-		} else if (!(st = RowJson(table, row, &line)).ok()) {
+		} else if (!(st = AppendRowJson(table, is_string, row, &data)).ok()) {
+			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {
 			rows.push_back(&row);
+			ends.push_back(data.size());
 		}
 	}
 	if (rows.empty()) return Status::Ok();
-	st = Insert(table, rows);
+	st = Insert(table, data);
 	if (st.ok()) {
 		*applied += rows.size();
 		return st;
 	}
 	if (st.retriable()) return st;
 	// ClickHouse refused the block: find the rows it refuses one by one.
-	for (const RowAction* row : rows) {
-		Status one = Insert(table, {row});
+	for (size_t i = 0; i < rows.size(); ++i) {
+		const size_t start = i == 0 ? 0 : ends[i - 1];
+		Status one = Insert(table, data.substr(start, ends[i] - start));
 		if (one.ok()) ++*applied;
 		else if (one.retriable()) return one;
-		else rejected->push_back({row->message, one.message()});
+		else rejected->push_back({rows[i]->message, one.message()});
 	}
 	return Status::Ok();
 }
 
 Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std::string& source_table,
                                     uint64_t commit_lsn, uint64_t lsn) {
-	const std::string database = target_database_.empty() ? source_schema : target_database_;
+	const std::string database = Database(source_schema);
 	Status st = Query("INSERT INTO flatwal_sink.tables VALUES (" + ClickHouseString(database) + ", " +
 	                  ClickHouseString(source_table) + ", " + std::to_string(commit_lsn) + ", " + std::to_string(lsn) + ")");
 	if (!st.ok()) return st;

@@ -66,10 +66,13 @@ class ClickHouseTarget : public Target {
  private:
 	// Runs one statement; `data` is the body after it (INSERT ... FORMAT).
 	Status Query(const std::string& sql, const std::string& data = "", std::string* result = nullptr);
-	std::string Database(const SinkTable& table) const;
-	// The JSONEachRow line of a row.
-	Status RowJson(const SinkTable& table, const RowAction& row, std::string* line) const;
-	Status Insert(const SinkTable& table, const std::vector<const RowAction*>& rows);
+	// The database a source schema's tables go to (--target-schema, or the same name).
+	std::string Database(const std::string& source_schema) const;
+	// Appends one JSONEachRow line; `is_string[i]` says column i is a String in ClickHouse.
+	Status AppendRowJson(const SinkTable& table, const std::vector<bool>& is_string, const RowAction& row,
+	                     std::string* line) const;
+	// Inserts JSONEachRow lines into the table.
+	Status Insert(const SinkTable& table, const std::string& data);
 
 	std::string url_, group_, target_database_;
 	CURL* curl_ = nullptr;

@@ -35,26 +35,15 @@ void DeadLetters::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opa
 
 Status DeadLetters::Open(const KafkaSettings& settings, std::string topic) {
 	topic_ = std::move(topic);
-	char err[512];
-	rd_kafka_conf_t* conf = rd_kafka_conf_new();
 	KafkaSettings all = {{"enable.idempotence", "true"}, {"acks", "all"}};
-	all.insert(all.end(), settings.begin(), settings.end());
-	for (const auto& kv : all) {
-		// Consumer-only settings given with -X do not apply here.
-		if (IsConsumerSetting(kv.first)) continue;
-		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, err);
-		}
-	}
-	rd_kafka_conf_set_opaque(conf, this);
-	rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
-	producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-	if (producer_ == nullptr) {
-		rd_kafka_conf_destroy(conf);
-		return Status::Error(ErrorKind::kInvalidParameter, err);
-	}
-	return Status::Ok();
+	for (const auto& kv : settings)
+		if (!IsConsumerSetting(kv.first)) all.push_back(kv);  // -X is written for the sink's consumer
+	return NewKafkaHandle(RD_KAFKA_PRODUCER, all,
+	                      [this](rd_kafka_conf_t* conf) {
+		                      rd_kafka_conf_set_opaque(conf, this);
+		                      rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+	                      },
+	                      &producer_);
 }
 
 Status DeadLetters::Add(const rd_kafka_message_t* m, const std::string& reason) {

@@ -58,8 +58,12 @@ uint64_t ParseUnsigned(const char* text) { return std::strtoull(text, nullptr, 1
 
 }  // namespace
 
+std::string PgTarget::TargetSchema(const std::string& source_schema) const {
+	return target_schema_.empty() ? source_schema : target_schema_;
+}
+
 std::string PgTarget::TargetName(const std::string& source_schema, const std::string& source_table) const {
-	return session_.QuoteIdentifier(target_schema_.empty() ? source_schema : target_schema_) + "." +
+	return session_.QuoteIdentifier(TargetSchema(source_schema)) + "." +
 	       session_.QuoteIdentifier(source_table);
 }
 
@@ -159,7 +163,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
-	                     session_.QuoteIdentifier(target_schema_.empty() ? table.schema : target_schema_) +
+	                     session_.QuoteIdentifier(TargetSchema(table.schema)) +
 	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
 	for (size_t i = 0; i < table.columns.size(); ++i)
 		create += session_.QuoteIdentifier(table.columns[i].name) + " " + types[i] + ", ";
@@ -201,7 +205,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 		if (!st.ok()) return st;
 	}
 	st = Exec("INSERT INTO flatwal_sink.tables VALUES (" +
-	          session_.QuoteLiteral(target_schema_.empty() ? table.schema : target_schema_) + ", " +
+	          session_.QuoteLiteral(TargetSchema(table.schema)) + ", " +
 	          session_.QuoteLiteral(table.table) + ", '0/0', '0/0') ON CONFLICT DO NOTHING");
 	if (st.ok()) prepared_in_transaction_.insert(id);
 	return st;
@@ -277,7 +281,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	// this transaction, and then removes what it wrote before the truncate.
 	PgResult r;
 	Status st = Exec("SELECT (floor_commit_lsn - '0/0')::text, (floor_lsn - '0/0')::text FROM flatwal_sink.tables "
-	                 "WHERE target_schema = " + session_.QuoteLiteral(target_schema_.empty() ? table.schema : target_schema_) +
+	                 "WHERE target_schema = " + session_.QuoteLiteral(TargetSchema(table.schema)) +
 	                     " AND target_table = " + session_.QuoteLiteral(table.table) + " FOR SHARE",
 	                 &r);
 	if (!st.ok()) return st;
@@ -329,7 +333,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 }
 
 std::string PgTarget::HistoryName(const SinkTable& table) const {
-	return session_.QuoteIdentifier(target_schema_.empty() ? table.schema : target_schema_) + "." +
+	return session_.QuoteIdentifier(TargetSchema(table.schema)) + "." +
 	       session_.QuoteIdentifier(table.table + "_history");
 }
 
@@ -361,7 +365,7 @@ Status PgTarget::AppendHistory(const ChangeSet& set) {
 }
 
 Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) {
-	const std::string schema = target_schema_.empty() ? source_schema : target_schema_;
+	const std::string schema = TargetSchema(source_schema);
 	const std::string target = TargetName(source_schema, source_table);
 	// The floor first: its row lock orders this against sinks applying rows of the table.
 	Status st = Exec("INSERT INTO flatwal_sink.tables AS f VALUES (" + session_.QuoteLiteral(schema) + ", " +

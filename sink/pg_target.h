@@ -81,6 +81,8 @@ class PgTarget : public Target {
 	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
 	Status ColumnType(const SinkColumn& column, std::string* type);
 	Status PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types);
+	// The schema a source schema's tables go to (--target-schema, or the same name).
+	std::string TargetSchema(const std::string& source_schema) const;
 	std::string HistoryName(const SinkTable& table) const;
 	// Runs the set-based statements over the staged rows.
 	Status ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing);

@@ -13,32 +13,15 @@ std::string Text(const flatbuffers::String* s) { return s != nullptr ? s->str() 
 
 }  // namespace
 
-SchemaRegistry::~SchemaRegistry() {
-	if (consumer_ == nullptr) return;
-	rd_kafka_consumer_close(consumer_);
-	rd_kafka_destroy(consumer_);
-}
+SchemaRegistry::~SchemaRegistry() { CloseKafkaConsumer(&consumer_); }
 
 Status SchemaRegistry::Open(const KafkaSettings& settings, std::string topic) {
 	topic_ = std::move(topic);
-	char err[512];
-	rd_kafka_conf_t* conf = rd_kafka_conf_new();
 	KafkaSettings all = settings;
 	// Read by assignment, never committed: every start reads the whole (compacted) topic.
 	all.insert(all.end(), {{"group.id", "flatwal-sink-schemas"}, {"enable.auto.commit", "false"},
 	                       {"enable.partition.eof", "false"}, {"auto.offset.reset", "earliest"}});
-	for (const auto& kv : all) {
-		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, err);
-		}
-	}
-	consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-	if (consumer_ == nullptr) {
-		rd_kafka_conf_destroy(conf);
-		return Status::Error(ErrorKind::kInvalidParameter, err);
-	}
-	return Status::Ok();
+	return NewKafkaHandle(RD_KAFKA_CONSUMER, all, nullptr, &consumer_);
 }
 
 Status SchemaRegistry::Assign(int partitions) {

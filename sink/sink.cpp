@@ -79,21 +79,26 @@ void Sink::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_p
 		rd_kafka_assign(rk, nullptr);
 		return;
 	}
+	if (!AssignFromCheckpoints(rk, partitions)) return;
+	if (partitions->cnt > 0) {
+		last_activity_ = Clock::now();
+		Log(LogLevel::kInfo, "partitions assigned", {{"count", std::to_string(partitions->cnt)}});
+	}
+}
+
+bool Sink::AssignFromCheckpoints(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions) {
 	std::vector<TopicPartition> assigned;
 	for (int i = 0; i < partitions->cnt; ++i)
 		assigned.push_back(TopicPartition{partitions->elems[i].topic, partitions->elems[i].partition});
 	std::map<TopicPartition, Checkpoint> loaded;
-	if (!LoadCheckpoints(assigned, &loaded)) return;
+	if (!LoadCheckpoints(assigned, &loaded)) return false;
 	for (int i = 0; i < partitions->cnt; ++i) {
 		const Checkpoint& c = loaded[assigned[static_cast<size_t>(i)]];
 		partitions->elems[i].offset = c.next_offset >= 0 ? c.next_offset : RD_KAFKA_OFFSET_BEGINNING;
 	}
 	stored_ = loaded;
 	rd_kafka_assign(rk, partitions);
-	if (partitions->cnt > 0) {
-		last_activity_ = Clock::now();
-		Log(LogLevel::kInfo, "partitions assigned", {{"count", std::to_string(partitions->cnt)}});
-	}
+	return true;
 }
 
 bool Sink::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
@@ -152,11 +157,8 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 			const wire::Truncate& t = *event->body_as_Truncate();
 			if (t.tables() == nullptr) return Status::Ok();
 			for (const wire::TableRef* ref : *t.tables()) {
-				std::string schema = flatbuffers::GetString(ref->schema_name()), table = flatbuffers::GetString(ref->table_name());
-				auto set = batch_.sets.find(target_->TargetName(schema, table));
-				if (set != batch_.sets.end()) st = ApplySet(set->second.get());
-				if (st.ok()) st = EnsureTransaction();
-				if (st.ok()) st = target_->DropBefore(schema, table, t.commit_lsn(), t.lsn());
+				st = DropTableBefore(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()),
+				                     t.commit_lsn(), t.lsn());
 				if (!st.ok()) return st;
 			}
 			return Status::Ok();
@@ -166,12 +168,8 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 			// point: rows older than that and not read again are gone at the source.
 			const wire::SnapshotMarker& marker = *event->body_as_SnapshotMarker();
 			if (marker.phase() != wire::SnapshotPhase::End || marker.consistent_lsn() == 0) return Status::Ok();
-			std::string schema = flatbuffers::GetString(marker.schema_name()), table = flatbuffers::GetString(marker.table_name());
-			auto set = batch_.sets.find(target_->TargetName(schema, table));
-			if (set != batch_.sets.end()) st = ApplySet(set->second.get());
-			if (st.ok()) st = EnsureTransaction();
-			if (st.ok()) st = target_->DropBefore(schema, table, marker.consistent_lsn(), 0);
-			return st;
+			return DropTableBefore(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()),
+			                       marker.consistent_lsn(), 0);
 		}
 		default: return Status::Ok();
 	}
@@ -226,6 +224,15 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	st = set->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr));
 	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 	return Status::Ok();
+}
+
+Status Sink::DropTableBefore(const std::string& schema, const std::string& table, uint64_t commit_lsn, uint64_t lsn) {
+	Status st = Status::Ok();
+	auto set = batch_.sets.find(target_->TargetName(schema, table));
+	if (set != batch_.sets.end()) st = ApplySet(set->second.get());  // the table's pending rows come first
+	if (st.ok()) st = EnsureTransaction();
+	if (st.ok()) st = target_->DropBefore(schema, table, commit_lsn, lsn);
+	return st;
 }
 
 Status Sink::ApplySet(ChangeSet* set) {
@@ -305,18 +312,10 @@ void Sink::Rewind(const Status& why) {
 	    {{"error", why.message()}, {"detail", why.detail()}});
 	target_->Rollback();
 	ClearBatch();
-	std::map<TopicPartition, Checkpoint> loaded;
-	std::vector<TopicPartition> assigned;
-	for (const auto& entry : stored_) assigned.push_back(entry.first);
-	if (!LoadCheckpoints(assigned, &loaded)) return;
-	rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(assigned.size()));
-	for (const TopicPartition& tp : assigned) {
-		const Checkpoint& c = loaded[tp];
-		rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset =
-		    c.next_offset >= 0 ? c.next_offset : RD_KAFKA_OFFSET_BEGINNING;
-	}
-	stored_ = loaded;
-	rd_kafka_assign(consumer_.handle(), list);  // restarts every partition at its stored offset
+	rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(stored_.size()));
+	for (const auto& entry : stored_)
+		rd_kafka_topic_partition_list_add(list, entry.first.topic.c_str(), entry.first.partition);
+	AssignFromCheckpoints(consumer_.handle(), list);  // restarts every partition at its stored offset
 	rd_kafka_topic_partition_list_destroy(list);
 }
 

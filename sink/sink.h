@@ -52,10 +52,15 @@ class Sink {
 	Status HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next);
 	// Applies one table's pending rows inside the open transaction.
 	Status ApplySet(ChangeSet* set);
+	// Removes a table's rows older than (commit_lsn, lsn) — a truncate or a
+	// completed initial snapshot — after the table's pending rows.
+	Status DropTableBefore(const std::string& schema, const std::string& table, uint64_t commit_lsn, uint64_t lsn);
 	Status Flush();
 	// Drops the batch and rereads every assigned partition from its stored checkpoint.
 	void Rewind(const Status& why);
 	Status EnsureTransaction();
+	// Assigns `partitions` at their stored offsets and remembers their checkpoints; false when stopped first.
+	bool AssignFromCheckpoints(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions);
 	// Reads the stored checkpoints, reconnecting with backoff; false when stopped first.
 	bool LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
 	void DeadLetter(size_t index, const std::string& reason);

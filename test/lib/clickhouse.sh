@@ -4,6 +4,8 @@
 #   clickhouse_start DIR HTTP_PORT    listens on 127.0.0.1 only; sets $clickhouse_url
 #   clickhouse_stop DIR               stops it by the PID it wrote
 #   chq "SQL"                         runs a query over HTTP, prints the result (fails on an error)
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 clickhouse_start() {
 	local dir=$1 http_port=$2 tcp_port
 	tcp_port=$(test/lib/free-port.sh)
@@ -47,17 +49,11 @@ XML
 }
 
 clickhouse_stop() {
-	local dir=$1 pid i
+	local dir=$1 pid
 	[ -f "$dir/server.pid" ] || return 0
 	pid=$(cat "$dir/server.pid")
 	rm -f "$dir/server.pid"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	return 0
+	stop_pid "$pid" TERM 300
 }
 
 chq() { curl -sS --fail-with-body "$clickhouse_url" --data-binary "$1"; }

@@ -6,6 +6,8 @@
 # "postgres" user (PostgreSQL refuses to run as root), so DIR's parent must
 # be searchable by that user.
 
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 PG_BIN=${PG_BIN:-$(pg_config --bindir)}
 
 # Plugins a logical slot may use: PostgreSQL 15.19+ loads only those listed.
@@ -51,13 +53,7 @@ cluster_start() {
 }
 
 cluster_stop() {
-	local dir=$1 pid i
+	local dir=$1
 	[ -f "$dir/data/postmaster.pid" ] || return 0
-	pid=$(head -1 "$dir/data/postmaster.pid")
-	kill -INT "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
+	stop_pid "$(head -1 "$dir/data/postmaster.pid")" INT 100
 }
