@@ -45,10 +45,13 @@ $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard
 # Plain C++ programs (no PostgreSQL server headers), built beside the extension.
 APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon \
 	-I$(shell $(PG_CONFIG) --includedir)
+# cpp-httplib as Debian builds it (a library, with its TLS and compression defines).
+HTTPLIB_CFLAGS = $(shell pkg-config --cflags cpp-httplib)
+HTTPLIB_LIBS = $(shell pkg-config --libs cpp-httplib) -pthread
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
 	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp $(FORMAT_CPP)
+	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp common/http_endpoint.cpp $(FORMAT_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -56,7 +59,7 @@ PREFIX ?= /usr/local
 
 $(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $(wildcard format/*.h) $(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -Ishipper -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq
+	$(CXX) $(APP_CXXFLAGS) $(HTTPLIB_CFLAGS) -Ishipper -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq $(HTTPLIB_LIBS)
 
 CONSUME_SRCS = consumer/flatwal_consume.cpp consumer/kafka_consumer.cpp $(FORMAT_CPP)
 $(CONSUME_BIN): $(CONSUME_SRCS) consumer/kafka_consumer.h $(wildcard format/*.h) $(wildcard common/*.h) $(WIRE_HEADER)
@@ -64,12 +67,13 @@ $(CONSUME_BIN): $(CONSUME_SRCS) consumer/kafka_consumer.h $(wildcard format/*.h)
 	$(CXX) $(APP_CXXFLAGS) -Iconsumer -o $@ $(CONSUME_SRCS) -lrdkafka
 
 SINK_SRCS = sink/main.cpp sink/sink.cpp sink/sink_config.cpp sink/change_set.cpp sink/schema_registry.cpp \
-	sink/pg_target.cpp sink/clickhouse_target.cpp sink/dead_letters.cpp consumer/kafka_consumer.cpp common/log.cpp common/pg_session.cpp $(FORMAT_CPP)
+	sink/pg_target.cpp sink/clickhouse_target.cpp sink/dead_letters.cpp sink/sink_metrics.cpp consumer/kafka_consumer.cpp \
+	common/log.cpp common/pg_session.cpp common/http_endpoint.cpp $(FORMAT_CPP)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 $(SINK_BIN): $(SINK_SRCS) $(wildcard sink/*.h) consumer/kafka_consumer.h $(wildcard common/*.h) $(wildcard format/*.h) \
 	$(WIRE_HEADER)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq -lcurl
+	$(CXX) $(APP_CXXFLAGS) $(HTTPLIB_CFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq -lcurl $(HTTPLIB_LIBS)
 
 $(BROKER_BIN): test/broker/flatwal-test-broker.cpp
 	@mkdir -p $(dir $@)
@@ -91,7 +95,7 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishi
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set
+	test_stored_text test_pg_session test_change_set test_metrics
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -108,6 +112,10 @@ $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_change_set: test/unit/test_change_set.cpp sink/change_set.cpp sink/change_set.h sink/position.h \
 	sink/schema_registry.h $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_change_set: UNIT_INCLUDES = -Isink -Iconsumer
+$(BUILD)/unit/test_metrics: test/unit/test_metrics.cpp shipper/metrics.cpp shipper/metrics.h common/http_endpoint.cpp common/log.cpp \
+	common/http_endpoint.h common/health.h common/latency_histogram.h common/prometheus_text.h common/listen_address.h
+$(BUILD)/unit/test_metrics: UNIT_INCLUDES = $(HTTPLIB_CFLAGS)
+$(BUILD)/unit/test_metrics: UNIT_LIBS = $(HTTPLIB_LIBS)
 $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
 $(BUILD)/unit/test_config: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h \

@@ -10,7 +10,7 @@ packages=(
 	flatbuffers-compiler libflatbuffers-dev
 	librdkafka-dev libpq-dev libcmocka-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers python3-yaml bc
-	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server
+	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server libcpp-httplib-dev
 )
 
 missing=()

@@ -47,6 +47,9 @@ const char kUsage[] =
     "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper] sections)\n"
     "      --shutdown-timeout=MS    how long SIGTERM waits for Kafka (default: 10000)\n"
     "      --metrics-file=PATH      write Prometheus metrics there (node_exporter textfile format)\n"
+    "      --http=[HOST:]PORT       serve /metrics (Prometheus) and /health there (host: 127.0.0.1)\n"
+    "      --health-max-lag-mb=N    /health fails when the slot lags more than N MB ... (default: 0, off)\n"
+    "      --health-grace=MS        ... or replication is down, for longer than MS (default: 60000)\n"
     "  -v, --verbose                debug logging\n"
     "  -q, --quiet                  warnings and errors only\n"
     "  -V, --version                print the version and exit\n"
@@ -129,6 +132,11 @@ const SettingSpec kSettings[] = {
     {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
     {"shipper.heartbeat_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->heartbeat_interval_ms); }},
+    {"shipper.http", [](const std::string&, const std::string& v, ShipperConfig* c) {
+	     return ParseListenAddress(TrimSpace(v), &c->http);
+     }},
+    {"shipper.health_max_lag_mb", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 100000000, &c->health_max_lag_mb); }},
+    {"shipper.health_grace_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 86400000, &c->health_grace_ms); }},
     {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
     {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
     {"shipper.snapshot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
@@ -260,6 +268,9 @@ const Flag kFlags[] = {
     {0, "shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
     {0, "snapshot", "shipper.snapshot", nullptr},
     {0, "metrics-file", "shipper.metrics_file", nullptr},
+    {0, "http", "shipper.http", nullptr},
+    {0, "health-max-lag-mb", "shipper.health_max_lag_mb", nullptr},
+    {0, "health-grace", "shipper.health_grace_ms", nullptr},
     {'v', "verbose", "shipper.log_level", "debug"},
     {'q', "quiet", "shipper.log_level", "warning"},
     {'X', "kafka", nullptr, nullptr},

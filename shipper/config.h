@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "listen_address.h"
 #include "log.h"
 #include "status.h"
 
@@ -43,6 +44,9 @@ struct ShipperConfig {
 	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
 	std::string metrics_file;        // Prometheus text format, rewritten every status interval
 	int heartbeat_interval_ms = 0;   // 0: off; else a heartbeat message through the slot this often
+	ListenAddress http;              // --http: /metrics and /health (port 0: off)
+	int health_max_lag_mb = 0;       // /health fails when slot lag stays above this (0: not checked)
+	int health_grace_ms = 60000;     // ... for longer than this, or replication is down that long
 	LogLevel log_level = LogLevel::kInfo;
 };
 

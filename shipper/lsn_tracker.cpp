@@ -50,6 +50,7 @@ void LsnTracker::Settle() {
 				now = static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
 			}
 			latencies_.Add(now - mark.commit_time_micros);
+			histogram_.Add(now - mark.commit_time_micros);
 		}
 		boundaries_.pop_front();
 	}

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "latency_histogram.h"
 #include "latency_window.h"
 
 namespace flatwal {
@@ -38,6 +39,8 @@ class LsnTracker {
 	uint64_t Confirmable() const { return confirmed_; }
 	// Commit-to-acknowledgement latencies of the most recent commits, in microseconds.
 	const LatencyWindow& latencies() const { return latencies_; }
+	// The same latencies since the start, in buckets.
+	const LatencyHistogram& histogram() const { return histogram_; }
 	size_t InFlight() const { return pending_.size(); }
 	bool failed() const { return failed_; }
 
@@ -56,6 +59,7 @@ class LsnTracker {
 	Seq last_boundary_ = 0;         // next_ when the last boundary was recorded
 	uint64_t confirmed_ = 0;
 	LatencyWindow latencies_;
+	LatencyHistogram histogram_;
 	bool failed_ = false;
 };
 

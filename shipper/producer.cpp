@@ -76,6 +76,7 @@ void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, v
 		return;
 	}
 	self->tracker_->Failed(seq);
+	++self->delivery_errors_[rd_kafka_err2name(message->err)];
 	if (self->fatal_.ok()) {
 		std::string topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "?";
 		self->fatal_ = Status::Error(ErrorKind::kInternal,
@@ -96,6 +97,7 @@ void KafkaProducer::OnLog(const rd_kafka_t* rk, int level, const char* facility,
 
 void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
 	auto* self = static_cast<KafkaProducer*>(opaque);
+	++self->broker_errors_[rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))];
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		char fatal_reason[512];
 		rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal_reason, sizeof fatal_reason);

@@ -12,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <unordered_set>
 
@@ -42,6 +43,9 @@ class KafkaProducer {
 	const Status& FatalError() const { return fatal_; }
 	// Times Produce had to wait for room in librdkafka's queue (back pressure).
 	uint64_t queue_full_waits() const { return queue_full_waits_; }
+	// Errors seen, by librdkafka's error name: refused deliveries and broker errors.
+	const std::map<std::string, uint64_t>& delivery_errors() const { return delivery_errors_; }
+	const std::map<std::string, uint64_t>& broker_errors() const { return broker_errors_; }
 
  private:
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
@@ -53,6 +57,8 @@ class KafkaProducer {
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
 	uint64_t queue_full_waits_ = 0;
+	// Written by the callbacks, which run inside rd_kafka_poll on the shipper's thread.
+	std::map<std::string, uint64_t> delivery_errors_, broker_errors_;
 };
 
 }  // namespace flatwal

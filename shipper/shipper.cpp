@@ -4,10 +4,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <thread>
 
 #include "frames.h"
+#include "http_endpoint.h"
 #include "log.h"
 #include "lsn.h"
 #include "snapshot.h"
@@ -34,10 +36,26 @@ const char* StopReasonName(StopReason reason) {
 	return "unknown";
 }
 
+Shipper::Shipper(ShipperConfig config, const std::atomic<int>* stop)
+    : config_(std::move(config)),
+      stop_(stop),
+      health_({static_cast<uint64_t>(config_.health_max_lag_mb), std::chrono::milliseconds(config_.health_grace_ms)},
+              "replication", "MB", Clock::now()),
+      slot_reader_(config_.conninfo, "flatwal-shipper slot status"),
+      start_time_seconds_(std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
+Shipper::~Shipper() = default;
+
 void Shipper::SleepUnlessStopping(int ms) {
 	auto until = Clock::now() + std::chrono::milliseconds(ms);
+	auto next_report = Clock::now() + std::chrono::milliseconds(config_.status_interval_ms);
 	while (!Stopping() && Clock::now() < until) {
 		if (producer_) producer_->Poll(0);
+		if (Clock::now() >= next_report) {  // /health and /metrics stay current while waiting
+			ReportMetrics(false);
+			next_report = Clock::now() + std::chrono::milliseconds(config_.status_interval_ms);
+		}
 		std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100, MillisUntil(until) + 1)));
 	}
 }
@@ -72,6 +90,9 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 		if (!st.ok()) return st;
 		++counters_.messages;
 		counters_.bytes += m.tombstone ? 0 : length;
+		TopicCounters& topic = counters_.topics[m.topic];
+		++topic.messages;
+		topic.bytes += m.tombstone ? 0 : length;
 	}
 	if (event->body_type() == wire::Body::Change && event->body_as_Change()->header()->op() == wire::Op::Read)
 		++counters_.snapshot_rows;
@@ -135,9 +156,18 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 	const bool snapshot = config_.snapshot_mode != SnapshotMode::kNever;
 	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, stop_, [this](const uint8_t* frame, size_t size) {
 		Status st = HandleFrame(frame, size, false);
-		if (counters_.snapshot_rows % 5000 == 0) WriteMetrics(true);  // a long snapshot keeps its metrics current
+		if (counters_.snapshot_rows % 5000 == 0) ReportMetrics(true);  // a long snapshot keeps its metrics current
 		return st;
 	});
+	snapshot_ = &initial;
+	struct Forget {  // the snapshot's progress outlives it; the pointer does not
+		Shipper* self;
+		~Forget() {
+			self->snapshot_done_ = self->SnapshotNow();
+			self->snapshot_done_.running = false;
+			self->snapshot_ = nullptr;
+		}
+	} forget{this};
 	Status st = snapshot ? initial.Prepare() : Status::Ok();
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
@@ -167,18 +197,52 @@ Status Shipper::StartOnDemandSnapshots() {
 	return st;
 }
 
-void Shipper::WriteMetrics(bool connected) {
-	if (config_.metrics_file.empty()) return;
+SnapshotProgress Shipper::SnapshotNow() const {
+	if (snapshot_ == nullptr) return snapshot_done_;
+	return SnapshotProgress{true, snapshot_->tables_total(), snapshot_->tables_done()};
+}
+
+void Shipper::ReadSlotStatus() {
+	if (Clock::now() < next_slot_read_) return;
+	next_slot_read_ = Clock::now() + std::chrono::seconds(10);
+	PgResult r;
+	Status st = slot_reader_.Exec("SELECT wal_status, safe_wal_size FROM pg_replication_slots WHERE slot_name = " +
+	                                  slot_reader_.QuoteLiteral(config_.slot),
+	                              &r);
+	if (!st.ok() || r.rows() == 0) return;  // shown as before; a lost connection is logged by the session
+	slot_.wal_status = r.text(0, 0);
+	slot_.safe_wal_size = r.is_null(0, 1) ? -1 : std::atoll(r.text(0, 1));
+}
+
+void Shipper::ReportMetrics(bool connected) {
+	if (config_.metrics_file.empty() && !http_) return;
+	if (connected) ReadSlotStatus();
 	MetricsSample sample;
-	sample.counters = counters_;
+	sample.counters = &counters_;
 	sample.queue_full_waits = producer_->queue_full_waits();
 	sample.in_flight = tracker_.InFlight();
 	sample.delivery_failed = tracker_.failed();
 	sample.confirmed_lsn = tracker_.Confirmable();
 	sample.connected = connected;
 	sample.latencies = &tracker_.latencies();
-	Status st = WriteMetricsFile(config_.metrics_file, MetricsText(sample));
-	if (!st.ok()) LogStatus(LogLevel::kWarning, st);
+	sample.histogram = &tracker_.histogram();
+	sample.delivery_errors = &producer_->delivery_errors();
+	sample.broker_errors = &producer_->broker_errors();
+	sample.slot = slot_;
+	sample.snapshot = SnapshotNow();
+	sample.start_time_seconds = start_time_seconds_;
+	const std::string text = MetricsText(sample);
+	if (!config_.metrics_file.empty()) {
+		Status st = WriteMetricsFile(config_.metrics_file, text);
+		if (!st.ok()) LogStatus(LogLevel::kWarning, st);
+	}
+	if (!http_) return;
+	// Replication counts as connected while the initial snapshot reads (its slot is being made).
+	health_.Observe(Clock::now(), connected || snapshot_ != nullptr, SlotLagBytes(sample) >> 20);
+	if (sample.delivery_failed) health_.Fail("Kafka refused a message for good; the shipper stops (see its log)");
+	if (slot_.wal_status == "lost")
+		health_.Fail("replication slot " + config_.slot + " was lost (wal_status lost): take a new snapshot (docs/runbook.md)");
+	http_->Publish(text, health_.Problem(Clock::now()));
 }
 
 void Shipper::SendStatus(ReplicationStream& stream) {
@@ -234,7 +298,7 @@ Status Shipper::Stream(ReplicationStream& stream) {
 		if (heartbeat_) heartbeat_->Tick(Clock::now());
 		if (Clock::now() >= next_status) {
 			SendStatus(stream);
-			WriteMetrics(true);
+			ReportMetrics(true);
 			next_status = Clock::now() + interval;
 		}
 	}
@@ -274,6 +338,11 @@ int Shipper::Run() {
 	}
 	if (config_.heartbeat_interval_ms > 0)
 		heartbeat_.reset(new Heartbeat(config_.conninfo, config_.heartbeat_interval_ms));
+	st = HttpEndpoint::Open(config_.http, std::chrono::milliseconds(config_.health_grace_ms), &http_);
+	if (!st.ok()) {
+		LogStatus(LogLevel::kError, st);
+		return kExitConfig;
+	}
 	ReplicationStream stream;
 	while (!Stopping()) {
 		bool finished = false;
@@ -288,7 +357,8 @@ int Shipper::Run() {
 			LogStatus(LogLevel::kError, st);
 			return Shutdown(stream, StopReason::kPostgresError, kExitPostgres);
 		}
-		WriteMetrics(false);
+		++counters_.restarts;
+		ReportMetrics(false);
 		auto wait = reconnect_.Failed(Clock::now());
 		Log(LogLevel::kWarning, "PostgreSQL unavailable, retrying",
 		    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
@@ -303,7 +373,7 @@ int Shipper::Shutdown(ReplicationStream& stream, StopReason reason, int exit_cod
 	bool drained = producer_->WaitAcknowledged(exit_code == kExitOk ? config_.shutdown_timeout_ms : 0);
 	uint64_t confirmed = tracker_.Confirmable();
 	if (streaming_) (void)stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false);
-	WriteMetrics(false);
+	ReportMetrics(false);
 	rusage usage;
 	getrusage(RUSAGE_SELF, &usage);
 	long cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +

@@ -13,6 +13,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "frame_reader.h"
+#include "health.h"
 #include "heartbeat.h"
 #include "lsn_tracker.h"
 #include "metrics.h"
@@ -20,8 +21,12 @@
 #include "producer.h"
 #include "replication.h"
 #include "router.h"
+#include "side_session.h"
 
 namespace flatwal {
+
+class HttpEndpoint;
+class InitialSnapshot;
 
 // Exit codes, also documented in the README.
 enum ExitCode { kExitOk = 0, kExitConfig = 1, kExitKafka = 2, kExitPostgres = 3 };
@@ -32,7 +37,8 @@ const char* StopReasonName(StopReason reason);
 
 class Shipper {
  public:
-	Shipper(ShipperConfig config, const std::atomic<int>* stop) : config_(std::move(config)), stop_(stop) {}
+	Shipper(ShipperConfig config, const std::atomic<int>* stop);
+	~Shipper();
 	int Run();
 
  private:
@@ -62,7 +68,11 @@ class Shipper {
 	int Shutdown(ReplicationStream& stream, StopReason reason, int exit_code);
 	bool Stopping() const { return stop_->load() != 0; }
 	void SleepUnlessStopping(int ms);
-	void WriteMetrics(bool connected);
+	// Renders the metrics for --metrics-file and --http, and the health verdict.
+	void ReportMetrics(bool connected);
+	// The slot's wal_status and safe_wal_size, read at most every 10 s.
+	void ReadSlotStatus();
+	SnapshotProgress SnapshotNow() const;
 
 	ShipperConfig config_;
 	const std::atomic<int>* stop_;
@@ -76,6 +86,14 @@ class Shipper {
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	ShipperCounters counters_;
+	std::unique_ptr<HttpEndpoint> http_;   // with --http
+	HealthMonitor health_;
+	SideSession slot_reader_;              // reads pg_replication_slots for the metrics
+	SlotStatus slot_;
+	std::chrono::steady_clock::time_point next_slot_read_;
+	const InitialSnapshot* snapshot_ = nullptr;  // while the initial snapshot runs
+	SnapshotProgress snapshot_done_;       // the last one's, once it ended
+	int64_t start_time_seconds_ = 0;
 	bool streaming_ = false;               // in COPY mode: a status update can be sent
 	bool in_transaction_ = false;
 	uint64_t received_lsn_ = 0;

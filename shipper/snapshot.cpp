@@ -116,9 +116,11 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "snapshot started",
 	    {{"slot", slot_}, {"tables", std::to_string(tables.size())}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	tables_total_ = tables.size();
 	for (const Table& t : tables) {
 		st = ReadTable(t, consistent_lsn);
 		if (!st.ok()) return st;
+		++tables_done_;
 	}
 	return reader_.Exec("COMMIT");
 }

@@ -38,6 +38,9 @@ class InitialSnapshot {
 	// After Kafka acknowledged every frame: the snapshot is complete.
 	Status MarkDone();
 	uint64_t rows() const { return rows_; }
+	// Progress for the metrics: tables this snapshot reads, and those read completely.
+	uint64_t tables_total() const { return tables_total_; }
+	uint64_t tables_done() const { return tables_done_; }
 
  private:
 	struct Table {
@@ -58,6 +61,7 @@ class InitialSnapshot {
 	PgSession reader_;    // inside the exported snapshot
 	PgSession progress_;  // writes progress as it goes
 	uint64_t rows_ = 0;
+	uint64_t tables_total_ = 0, tables_done_ = 0;
 };
 
 }  // namespace flatwal

@@ -29,7 +29,11 @@ int64_t NowMillis() {
 }  // namespace
 
 Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
-    : config_(std::move(config)), stop_(stop) {
+    : config_(std::move(config)),
+      stop_(stop),
+      health_({static_cast<uint64_t>(config_.health_max_lag_ms), std::chrono::milliseconds(config_.health_grace_ms)},
+              "the target", "ms", Clock::now()),
+      start_time_seconds_(NowMillis() / 1000) {
 	if (config_.clickhouse_url.empty())
 		target_.reset(new PgTarget(config_.target, config_.group, config_.target_schema, config_.history));
 	else
@@ -45,6 +49,7 @@ Status Sink::Start() {
 		auto wait = backoff.Failed(Backoff::Clock::now());
 		Log(LogLevel::kWarning, "cannot reach the target, will retry",
 		    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
+		PublishHealth();
 		std::this_thread::sleep_for(wait);
 	}
 	KafkaSettings base = {{"bootstrap.servers", config_.brokers}};
@@ -110,6 +115,7 @@ bool Sink::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::m
 		auto wait = backoff.Failed(Backoff::Clock::now());
 		Log(LogLevel::kWarning, "cannot read the checkpoints from the target, will retry",
 		    {{"error", st.message()}, {"retry_in_ms", std::to_string(wait.count())}});
+		PublishHealth();
 		std::this_thread::sleep_for(wait);
 	}
 	return false;
@@ -192,7 +198,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	if (h->op() != wire::Op::Read) {
 		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 		if (pos <= next->applied) {
-			++duplicates_;
+			++counters_.duplicates;
 			return Status::Ok();
 		}
 		next->applied = pos;
@@ -286,14 +292,20 @@ Status Sink::Flush() {
 	if (!st.ok()) return st;
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();
+	last_lag_ms_ = 0;
 	for (const rd_kafka_message_t* m : batch_.messages) {
+		++counters_.topic_messages[TopicOf(m)];
 		int64_t committed = rd_kafka_message_timestamp(m, nullptr);  // the source commit time (shipper)
-		if (committed > 0) lag_ms_.Add(std::max<int64_t>(0, now - committed));
+		if (committed <= 0) continue;
+		const int64_t lag = std::max<int64_t>(0, now - committed);
+		counters_.lag_ms.Add(lag);
+		counters_.lag.Add(lag * 1000);
+		last_lag_ms_ = std::max(last_lag_ms_, lag);
 	}
-	applied_ += batch_applied_;
-	skipped_ += batch_skipped_;
-	dead_ += batch_.dead.size();
-	++batches_;
+	counters_.applied += batch_applied_;
+	counters_.behind_truncate += batch_skipped_;
+	counters_.dead_letters += batch_.dead.size();
+	++counters_.batches;
 	ClearBatch();
 	return Status::Ok();
 }
@@ -312,6 +324,7 @@ void Sink::Rewind(const Status& why) {
 	    {{"error", why.message()}, {"detail", why.detail()}});
 	target_->Rollback();
 	ClearBatch();
+	++counters_.rewinds;
 	rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(stored_.size()));
 	for (const auto& entry : stored_)
 		rd_kafka_topic_partition_list_add(list, entry.first.topic.c_str(), entry.first.partition);
@@ -325,22 +338,40 @@ void Sink::ReportStats(bool force) {
 		return;
 	double seconds = std::chrono::duration<double>(now - last_report_).count();
 	last_report_ = now;
-	size_t recent = static_cast<size_t>(lag_ms_.total() - lag_total_at_last_report_);
-	lag_total_at_last_report_ = lag_ms_.total();
+	size_t recent = static_cast<size_t>(counters_.lag_ms.total() - lag_total_at_last_report_);
+	lag_total_at_last_report_ = counters_.lag_ms.total();
 	Log(LogLevel::kInfo, "sink progress",
-	    {{"applied_rows", std::to_string(applied_)},
-	     {"rows_per_s", std::to_string(static_cast<uint64_t>((applied_ - applied_at_last_report_) / std::max(seconds, 1e-3)))},
-	     {"lag_p50_ms", std::to_string(lag_ms_.Quantile(0.5, recent))},
-	     {"lag_p99_ms", std::to_string(lag_ms_.Quantile(0.99, recent))},
-	     {"duplicates_skipped", std::to_string(duplicates_)},
-	     {"behind_truncate_skipped", std::to_string(skipped_)},
-	     {"dead_letters", std::to_string(dead_)},
-	     {"batches", std::to_string(batches_)}});
-	applied_at_last_report_ = applied_;
+	    {{"applied_rows", std::to_string(counters_.applied)},
+	     {"rows_per_s", std::to_string(static_cast<uint64_t>((counters_.applied - applied_at_last_report_) / std::max(seconds, 1e-3)))},
+	     {"lag_p50_ms", std::to_string(counters_.lag_ms.Quantile(0.5, recent))},
+	     {"lag_p99_ms", std::to_string(counters_.lag_ms.Quantile(0.99, recent))},
+	     {"duplicates_skipped", std::to_string(counters_.duplicates)},
+	     {"behind_truncate_skipped", std::to_string(counters_.behind_truncate)},
+	     {"dead_letters", std::to_string(counters_.dead_letters)},
+	     {"batches", std::to_string(counters_.batches)}});
+	applied_at_last_report_ = counters_.applied;
+}
+
+void Sink::PublishHealth() {
+	if (!http_) return;
+	last_publish_ = Clock::now();
+	SinkMetricsSample sample;
+	sample.counters = &counters_;
+	sample.target_connected = target_->connected();
+	sample.assigned_partitions = stored_.size();
+	sample.start_time_seconds = start_time_seconds_;
+	health_.Observe(last_publish_, target_->connected(), static_cast<uint64_t>(last_lag_ms_));
+	if (failed_) health_.Fail("stopped on a message it cannot apply (--on-error=stop); see the log");
+	http_->Publish(SinkMetricsText(sample), health_.Problem(last_publish_));
 }
 
 int Sink::Run() {
-	Status st = Start();
+	Status st = HttpEndpoint::Open(config_.http, std::chrono::milliseconds(config_.health_grace_ms), &http_);
+	if (!st.ok()) {
+		LogStatus(LogLevel::kError, st);
+		return 1;
+	}
+	st = Start();
 	if (!st.ok()) {
 		LogStatus(LogLevel::kError, st);
 		return st.kind() == ErrorKind::kInvalidParameter ? 1 : 3;
@@ -351,6 +382,8 @@ int Sink::Run() {
 	last_activity_ = last_report_ + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
 	while (!*stop_ && !failed_) {
 		rd_kafka_message_t* m = consumer_.Poll(batch_.messages.empty() ? 100 : 10);
+		if (m == nullptr && batch_.messages.empty()) last_lag_ms_ = 0;  // caught up: nothing waits
+		if (Clock::now() - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
 		if (m != nullptr) {
 			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 				last_activity_ = Clock::now();
@@ -383,6 +416,7 @@ int Sink::Run() {
 	target_->Rollback();
 	ClearBatch();
 	consumer_.Close();
+	PublishHealth();
 	ReportStats(true);
 	Log(LogLevel::kInfo, "flatwal-sink stopped");
 	return exit_code_;

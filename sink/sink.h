@@ -23,10 +23,12 @@
 #include "change_set.h"
 #include "dead_letters.h"
 #include "kafka_consumer.h"
-#include "latency_window.h"
+#include "health.h"
+#include "http_endpoint.h"
 #include "target.h"
 #include "schema_registry.h"
 #include "sink_config.h"
+#include "sink_metrics.h"
 
 namespace flatwal {
 
@@ -65,6 +67,8 @@ class Sink {
 	bool LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
 	void DeadLetter(size_t index, const std::string& reason);
 	void ReportStats(bool force);
+	// Renders /metrics and the /health verdict for --http.
+	void PublishHealth();
 	void ClearBatch();
 
 	SinkConfig config_;
@@ -78,10 +82,14 @@ class Sink {
 	bool failed_ = false;  // a permanent error: stop
 	int exit_code_ = 0;
 
-	// Figures for the stats line.
-	LatencyWindow lag_ms_;
-	uint64_t applied_ = 0, skipped_ = 0, duplicates_ = 0, dead_ = 0, batches_ = 0;
+	// Figures for the stats line and /metrics.
+	SinkCounters counters_;
 	uint64_t batch_applied_ = 0, batch_skipped_ = 0;
+	std::unique_ptr<HttpEndpoint> http_;  // with --http
+	HealthMonitor health_;
+	int64_t start_time_seconds_;
+	int64_t last_lag_ms_ = 0;           // the largest of the last committed batch; 0 when caught up
+	Clock::time_point last_publish_;
 	uint64_t applied_at_last_report_ = 0, lag_total_at_last_report_ = 0;
 	Clock::time_point last_report_, last_activity_;
 };

@@ -39,11 +39,15 @@ const char* SinkUsage() {
 	       "      --stats-interval MS    log throughput and lag every MS (default 10000; 0: never)\n"
 	       "      --exit-when-idle MS    stop after MS without a message once partitions are assigned\n"
 	       "      --log-level LEVEL      error, warning, info (default) or debug\n"
+	       "      --http [HOST:]PORT     serve /metrics (Prometheus) and /health there (host: 127.0.0.1)\n"
+	       "      --health-max-lag-ms MS /health fails when commit-to-applied lag stays above MS ... (default 0: off)\n"
+	       "      --health-grace MS      ... or the target is unreachable, for longer than MS (default 60000)\n"
 	       "  -X KEY=VALUE               a librdkafka setting (TLS, SASL, ...)\n";
 }
 
 Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
-	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory, kClickHouse };
+	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory, kClickHouse, kHttp,
+	       kHealthLag, kHealthGrace };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},        {"target", required_argument, nullptr, 'd'},
 	    {"topic-prefix", required_argument, nullptr, kPrefix}, {"topic", required_argument, nullptr, 't'},
@@ -53,6 +57,8 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 	    {"exit-when-idle", required_argument, nullptr, kIdle}, {"log-level", required_argument, nullptr, kLogLevel},
 	    {"kafka", required_argument, nullptr, 'X'},          {"help", no_argument, nullptr, 'h'},
 	    {"history", no_argument, nullptr, kHistory},        {"clickhouse", required_argument, nullptr, kClickHouse},
+	    {"http", required_argument, nullptr, kHttp},        {"health-max-lag-ms", required_argument, nullptr, kHealthLag},
+	    {"health-grace", required_argument, nullptr, kHealthGrace},
 	    {nullptr, 0, nullptr, 0},
 	};
 	*help = false;
@@ -95,6 +101,9 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 				break;
 			}
 			case 'X': st = ParseKafkaSetting(optarg, &config->kafka); break;
+			case kHttp: st = ParseListenAddress(optarg, &config->http); break;
+			case kHealthLag: st = Number("--health-max-lag-ms", optarg, 0, &config->health_max_lag_ms); break;
+			case kHealthGrace: st = Number("--health-grace", optarg, 0, &config->health_grace_ms); break;
 			case 'h': *help = true; return Status::Ok();
 			case ':': st = Status::Error(ErrorKind::kInvalidParameter, std::string("option ") + argv[optind - 1] + " needs a value"); break;
 			default: st = Status::Error(ErrorKind::kInvalidParameter, std::string("unknown argument ") + argv[optind - 1]); break;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kafka_consumer.h"
+#include "listen_address.h"
 #include "log.h"
 #include "status.h"
 
@@ -25,6 +26,9 @@ struct SinkConfig {
 	bool history = false;             // --history: <table>_history tables of every change       // --on-error=stop: a dead letter stops the sink instead
 	long exit_when_idle_ms = -1;
 	int stats_interval_ms = 10000;
+	ListenAddress http;               // --http: /metrics and /health (port 0: off)
+	long health_max_lag_ms = 0;       // /health fails when lag stays above this (0: not checked) ...
+	long health_grace_ms = 60000;     // ... or the target is unreachable, for longer than this
 	LogLevel log_level = LogLevel::kInfo;
 	KafkaSettings kafka;              // -X
 };

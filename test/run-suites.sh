@@ -59,6 +59,7 @@ suite "crafted frames: to_json and flatwal-consume refuse them" test/integration
 suite "a 100 MB row: walsender memory beside test_decoding's" test/integration/large-row.sh "$port"
 suite "flatwal-shipper errors and refusals" test/integration/shipper-errors.sh "$port"
 suite "slot safety: quiet captured tables pin no WAL; heartbeats" test/integration/slot-safety.sh "$port"
+suite "HTTP /metrics and /health of the shipper and the sink" test/integration/http.sh "$port"
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
 suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"

@@ -1,0 +1,40 @@
+// sink_metrics.h — what flatwal-sink counts, as Prometheus text for /metrics.
+#ifndef FLATWAL_SINK_METRICS_H
+#define FLATWAL_SINK_METRICS_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "latency_histogram.h"
+#include "latency_window.h"
+
+namespace flatwal {
+
+struct SinkCounters {
+	uint64_t applied = 0;              // rows written to the target
+	uint64_t duplicates = 0;           // changes at or below a partition's checkpoint: skipped
+	uint64_t behind_truncate = 0;      // changes older than their table's last truncate: skipped
+	uint64_t dead_letters = 0;
+	uint64_t batches = 0;              // committed
+	uint64_t rewinds = 0;              // batches abandoned and read again after a failure
+	std::map<std::string, uint64_t> topic_messages;  // committed, per source topic
+	LatencyWindow lag_ms{size_t{1} << 16};  // commit-to-applied, recent messages
+	LatencyHistogram lag;                   // commit-to-applied, since the start
+};
+
+struct SinkMetricsSample {
+	const SinkCounters* counters = nullptr;
+	bool target_connected = false;
+	uint64_t assigned_partitions = 0;
+	int64_t start_time_seconds = 0;
+};
+
+// Recent lag quantiles cover this many messages.
+constexpr size_t kSinkLagMessages = 10000;
+
+std::string SinkMetricsText(const SinkMetricsSample& sample);
+
+}  // namespace flatwal
+
+#endif  // FLATWAL_SINK_METRICS_H
