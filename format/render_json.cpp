@@ -316,6 +316,7 @@ void RenderSchema(ObjectWriter& w, const Schema* s) {
 			cw.Int("typmod", col->typmod());
 			cw.Bool("not_null", col->not_null());
 			cw.Bool("key", col->key());
+			if (col->masked()) cw.Bool("masked", true);  // only when set: most columns are not
 			cw.Close();
 		}
 	}
@@ -331,6 +332,17 @@ void RenderSchema(ObjectWriter& w, const Schema* s) {
 		}
 	}
 	out->push_back(']');
+	if (s->excluded_columns() != nullptr && s->excluded_columns()->size() > 0) {
+		out = w.Key("excluded_columns");
+		out->push_back('[');
+		bool first = true;
+		for (const flatbuffers::String* name : *s->excluded_columns()) {
+			if (!first) out->push_back(',');
+			first = false;
+			AppendJsonString(name->c_str(), name->size(), out, Utf8::kReplaceInvalid);
+		}
+		out->push_back(']');
+	}
 }
 
 void RenderTables(ObjectWriter& w, const flatbuffers::Vector<flatbuffers::Offset<TableRef>>* tables) {

@@ -85,6 +85,27 @@ void FrameEncoder::AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datu
 	row->AddText(kind, text, strlen(text));
 }
 
+void FrameEncoder::AddMaskedText(const std::string& key, const ScalarCodec& codec, Datum value, RowPacker* row) {
+	char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&codec.output), value);
+	uint8 digest[PG_SHA256_DIGEST_LENGTH];
+	// A context per value: the backend ties it to the current resource owner.
+	pg_hmac_ctx* hmac = pg_hmac_create(PG_SHA256);
+	bool ok = hmac != nullptr && pg_hmac_init(hmac, reinterpret_cast<const uint8*>(key.data()), key.size()) == 0 &&
+	          pg_hmac_update(hmac, reinterpret_cast<const uint8*>(text), strlen(text)) == 0 &&
+	          pg_hmac_final(hmac, digest, sizeof digest) == 0;
+	const char* error = ok ? nullptr : hmac != nullptr ? pg_hmac_error(hmac) : "out of memory";
+	pg_hmac_free(hmac);
+	pfree(text);
+	if (!ok) ereport(ERROR, (errmsg("flatwal: cannot mask a value: %s", error)));
+	static const char kHex[] = "0123456789abcdef";
+	char hex[2 * sizeof digest];
+	for (size_t i = 0; i < sizeof digest; ++i) {
+		hex[2 * i] = kHex[digest[i] >> 4];
+		hex[2 * i + 1] = kHex[digest[i] & 15];
+	}
+	row->AddText(wire::Kind::Text, hex, sizeof hex);
+}
+
 void FrameEncoder::AddStoredText(wire::Kind kind, StoredTextWriter writer, const ScalarCodec& codec, Datum value,
                                  RowPacker* row) {
 	if (kStoredTextWriters) {
@@ -176,14 +197,16 @@ void FrameEncoder::Schema(Oid relid, const RelInfo& rel) {
 		auto name = builder_.CreateString(c.name);
 		auto type_name = builder_.CreateString(c.type_name);
 		columns.push_back(wire::CreateColumn(builder_, name, c.declared_type, type_name, c.value.type_oid, c.typmod,
-		                                     c.not_null, c.key));
+		                                     c.not_null, c.key, c.masked));
 	}
 	auto columns_off = builder_.CreateVector(columns);
+	fb::Offset<fb::Vector<fb::Offset<fb::String>>> excluded_off = 0;
+	if (!rel.excluded_columns.empty()) excluded_off = builder_.CreateVectorOfStrings(rel.excluded_columns);
 	auto key_off = builder_.CreateVector(rel.key_columns);
 	auto schema = builder_.CreateString(rel.schema_name);
 	auto table = builder_.CreateString(rel.table_name);
 	Finish(wire::Body::Schema, wire::CreateSchema(builder_, relid, schema, table, rel.version,
-	                                              IdentityOf(rel.replica_identity), columns_off, key_off)
+	                                              IdentityOf(rel.replica_identity), columns_off, key_off, excluded_off)
 	                               .Union());
 }
 
@@ -275,6 +298,8 @@ fb::Offset<wire::Row> FrameEncoder::EncodeRow(const RelInfo& rel, HeapTuple tupl
 			row_.AddNull();
 		else if (column.value.typlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(datums_[index])))
 			row_.AddUnchanged();  // the WAL did not carry this TOAST value: an UPDATE left it unchanged
+		else if (column.masked)
+			AddMaskedText(rel.mask_key, column.value, datums_[index], &row_);
 		else
 			EncodeValue(column.value, &column.element, datums_[index], &row_);
 	}

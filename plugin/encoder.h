@@ -58,6 +58,8 @@ class FrameEncoder {
 	void EncodeArray(const ScalarCodec& element, Datum value, RowPacker* row);
 	void AddVarlenaText(wire::Kind kind, Datum value, RowPacker* row);
 	void AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datum value, RowPacker* row);
+	// A masked column: the hex HMAC-SHA256 of the value's text under `key`.
+	void AddMaskedText(const std::string& key, const ScalarCodec& codec, Datum value, RowPacker* row);
 	// numeric and jsonb: their output functions' text, written from the stored bytes.
 	using StoredTextWriter = bool (*)(const uint8_t* data, size_t size, std::string* out);
 	void AddStoredText(wire::Kind kind, StoredTextWriter writer, const ScalarCodec& codec, Datum value,

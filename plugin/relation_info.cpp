@@ -29,7 +29,9 @@ uint64_t ShapeOf(const RelInfo& info) {
 		hash = Mix(hash, &c.typmod, sizeof c.typmod);
 		hash = Mix(hash, &c.not_null, sizeof c.not_null);
 		hash = Mix(hash, &c.key, sizeof c.key);
+		hash = Mix(hash, &c.masked, sizeof c.masked);
 	}
+	for (const std::string& name : info.excluded_columns) hash = Mix(hash, name.data(), name.size() + 1);
 	hash = Mix(hash, &info.replica_identity, 1);
 	return hash;
 }
@@ -75,7 +77,68 @@ void ScanCatalogRows(Oid catalog, Oid relid, Visit visit) {
 	table_close(rel, AccessShareLock);
 }
 
+void ReadTextArray(Datum value, bool isnull, std::vector<std::string>* out) {
+	out->clear();
+	if (isnull) return;
+	Datum* items;
+	bool* item_nulls;
+	int count;
+	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &count);
+	for (int i = 0; i < count; ++i) {
+		if (item_nulls[i]) continue;
+		char* item = TextDatumGetCString(items[i]);
+		out->push_back(item);
+		pfree(item);
+	}
+}
+
+bool Contains(const std::vector<std::string>& names, const char* name) {
+	return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 }  // namespace
+
+void LookupColumnPolicy(Oid relid, std::vector<std::string>* excluded, std::vector<std::string>* masked) {
+	excluded->clear();
+	masked->clear();
+	Oid ns = get_namespace_oid("flatwal", true);
+	Oid sources = OidIsValid(ns) ? get_relname_relid("source_tables", ns) : InvalidOid;
+	if (!OidIsValid(sources)) return;
+	AttrNumber excluded_attnum = AttnumOrError(sources, "excluded_columns");
+	AttrNumber masked_attnum = AttnumOrError(sources, "masked_columns");
+	ScanCatalogRows(sources, relid, [&](HeapTuple tuple, TupleDesc desc) {
+		bool isnull;
+		Datum value = heap_getattr(tuple, excluded_attnum, desc, &isnull);
+		ReadTextArray(value, isnull, excluded);
+		value = heap_getattr(tuple, masked_attnum, desc, &isnull);
+		ReadTextArray(value, isnull, masked);
+	});
+}
+
+void LookupMaskKey(std::string* key) {
+	Oid ns = get_namespace_oid("flatwal", true);
+	Oid table = OidIsValid(ns) ? get_relname_relid("mask_key", ns) : InvalidOid;
+	if (!OidIsValid(table))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("flatwal.mask_key is missing"),
+		                errhint("Reinstall the extension: masked columns need the database's mask key.")));
+	key->clear();
+	Relation rel = table_open(table, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple)) {
+		bool isnull;
+		Datum value = heap_getattr(tuple, AttnumOrError(table, "key"), RelationGetDescr(rel), &isnull);
+		if (!isnull) {
+			bytea* bytes = DatumGetByteaPP(value);
+			key->assign(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes));
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (key->size() < 16)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("flatwal.mask_key holds no key"),
+		                errhint("Recreate the extension, or insert a random key of 32 bytes into flatwal.mask_key.")));
+}
 
 void LookupRegistration(Oid relid, const char* table_set, Registration* out) {
 	*out = Registration();
@@ -234,14 +297,30 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	info->table_name = RelationGetRelationName(rel);
 	info->replica_identity = rel->rd_rel->relreplident;
 
+	// Excluded columns are left out here, so no path of the encoder can send them.
+	LookupColumnPolicy(relid, &info->excluded_columns, &info->masked_columns);
+	auto sent = [info](Form_pg_attribute att) {
+		return !att->attisdropped && !Contains(info->excluded_columns, NameStr(att->attname));
+	};
+	// The Schema frame names only excluded columns the table has.
+	auto absent = [desc](const std::string& name) {
+		for (int i = 0; i < desc->natts; ++i) {
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			if (!att->attisdropped && name == NameStr(att->attname)) return false;
+		}
+		return true;
+	};
+	info->excluded_columns.erase(std::remove_if(info->excluded_columns.begin(), info->excluded_columns.end(), absent),
+	                             info->excluded_columns.end());
 	int live = 0;
-	for (int i = 0; i < desc->natts; ++i) live += !TupleDescAttr(desc, i)->attisdropped;
+	for (int i = 0; i < desc->natts; ++i) live += sent(TupleDescAttr(desc, i));
 	info->columns.clear();
 	info->columns.resize(live);  // sized once: FmgrInfo must not move after fmgr_info_cxt
+	info->mask_key.clear();
 	int pos = 0;
 	for (int i = 0; i < desc->natts; ++i) {
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped) continue;
+		if (!sent(att)) continue;
 		ColumnCodec& column = info->columns[pos++];
 		column.attnum = att->attnum;
 		column.name = NameStr(att->attname);
@@ -256,6 +335,19 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 		if (column.value.kind == ValueKind::kArray) {
 			Oid element = getBaseType(get_element_type(base));
 			ChooseScalarCodec(element, context_, &column.element);
+		}
+		column.masked = Contains(info->masked_columns, NameStr(att->attname));
+		if (column.masked) {
+			// Consumers see text: the hash of the value's text under the output function.
+			Oid output;
+			bool varlena;
+			getTypeOutputInfo(base, &output, &varlena);
+			fmgr_info_cxt(output, &column.value.output, context_);
+			column.declared_type = TEXTOID;
+			column.typmod = -1;
+			column.type_name = "text";
+			column.value.type_oid = TEXTOID;
+			if (info->mask_key.empty()) LookupMaskKey(&info->mask_key);
 		}
 	}
 

@@ -43,6 +43,9 @@ struct ColumnCodec {
 	bool not_null;
 	bool key;
 	bool identity;        // carried by a key-only old image (replica identity index)
+	// flatwal.set_columns(mask => …): sent as the hex HMAC-SHA256 of the
+	// value's text under the database's mask key, declared as text.
+	bool masked = false;
 	ScalarCodec value;
 	ScalarCodec element;  // for kArray: how each element is encoded
 };
@@ -66,7 +69,11 @@ struct RelInfo {
 	std::string schema_name;
 	std::string table_name;
 	char replica_identity = 'd';    // pg_class.relreplident
-	std::vector<ColumnCodec> columns;       // dropped columns excluded
+	std::vector<ColumnCodec> columns;       // dropped and excluded columns left out
+	// flatwal.set_columns(exclude => …): named in the Schema frame, never encoded.
+	std::vector<std::string> excluded_columns;
+	std::vector<std::string> masked_columns;  // flatwal.set_columns(mask => …), as registered
+	std::string mask_key;                   // flatwal.mask_key, when a column is masked
 	std::vector<uint16_t> key_columns;      // message key, indexes into columns, key order
 	std::vector<uint16_t> identity_columns; // what a key-only old image carries
 
@@ -114,6 +121,12 @@ struct Registration {
 	uint32_t version = 0;
 };
 void LookupRegistration(Oid relid, const char* table_set, Registration* out);
+
+// The columns flatwal.set_columns excludes and masks, by name, as of the current snapshot.
+void LookupColumnPolicy(Oid relid, std::vector<std::string>* excluded, std::vector<std::string>* masked);
+
+// The database's key for masked columns (flatwal.mask_key) as of the current snapshot.
+void LookupMaskKey(std::string* key);
 
 }  // namespace flatwal
 

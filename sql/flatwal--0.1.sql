@@ -16,7 +16,13 @@ CREATE TABLE flatwal.source_tables (
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- Which slot's shipper carries it: a busy database splits its tables across
     -- slots (plugin option table_set, flatwal-shipper --table-set).
-    table_set       text        NOT NULL DEFAULT 'default' CHECK (table_set <> '')
+    table_set       text        NOT NULL DEFAULT 'default' CHECK (table_set <> ''),
+    -- Which schema changes DDL may make (flatwal.set_compatibility); checked at DDL time.
+    compatibility_mode text     NOT NULL DEFAULT 'NONE'
+                                CHECK (compatibility_mode IN ('BACKWARD', 'FORWARD', 'FULL', 'NONE')),
+    -- flatwal.set_columns: columns never sent, and columns sent as a keyed hash.
+    excluded_columns text[]     NOT NULL DEFAULT '{}',
+    masked_columns   text[]     NOT NULL DEFAULT '{}'
 ) WITH (user_catalog_table = true);
 
 COMMENT ON TABLE flatwal.source_tables IS
@@ -33,8 +39,8 @@ CREATE TABLE flatwal.schema_versions (
 
 COMMENT ON TABLE flatwal.schema_versions IS
     'One row per schema version of a captured table; compatibility compares it with the version before '
-    '(NULL for the first). BACKWARD: readers of this version read older data; FORWARD: readers of the older '
-    'version read this data; FULL: both; NONE: neither.';
+    '(NULL for the first). BACKWARD: consumers written for the older version read this version''s data; '
+    'FORWARD: consumers written for this version read the older version''s data; FULL: both; NONE: neither.';
 
 CREATE TABLE flatwal.consumer_checkpoints (
     consumer_id text        NOT NULL,
@@ -47,6 +53,20 @@ CREATE TABLE flatwal.consumer_checkpoints (
 COMMENT ON TABLE flatwal.consumer_checkpoints IS
     'Where each consumer has applied changes up to, per table (exactly-once effect at the consumer).';
 
+-- The key of masked columns' HMAC-SHA256: one per database, made at CREATE
+-- EXTENSION, readable by no one but its owner (the plugin reads it as a catalog).
+CREATE TABLE flatwal.mask_key (
+    key bytea NOT NULL CHECK (length(key) >= 16)
+) WITH (user_catalog_table = true);
+REVOKE ALL ON flatwal.mask_key FROM PUBLIC;
+INSERT INTO flatwal.mask_key
+SELECT decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex');
+
+COMMENT ON TABLE flatwal.mask_key IS
+    'The secret of masked columns (flatwal.set_columns): a masked value is hex(HMAC-SHA256(key, value as text)). '
+    'Kept by pg_dump with the database, so hashes stay the same after a restore.';
+
+SELECT pg_catalog.pg_extension_config_dump('flatwal.mask_key', '');
 SELECT pg_catalog.pg_extension_config_dump('flatwal.source_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('flatwal.schema_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('flatwal.consumer_checkpoints', '');
@@ -106,38 +126,109 @@ CREATE FUNCTION flatwal.table_definition(tbl regclass) RETURNS jsonb
                         'type', format_type(a.atttypid, a.atttypmod),
                         'type_oid', a.atttypid::bigint,
                         'typmod', a.atttypmod,
-                        'not_null', a.attnotnull) ORDER BY a.attnum), '[]')
+                        'not_null', a.attnotnull,
+                        'has_default', a.atthasdef,
+                        'masked', a.attname = ANY (coalesce(s.masked_columns, '{}'))) ORDER BY a.attnum), '[]')
                       FROM pg_attribute a
-                     WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped))
+                     WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+                       AND NOT a.attname = ANY (coalesce(s.excluded_columns, '{}'))),
+        'excluded_columns', to_jsonb(coalesce(s.excluded_columns, '{}')))
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN flatwal.source_tables s ON s.relid = c.oid
      WHERE c.oid = tbl
 $$;
 
--- How a consumer of one definition fares with data of the other.
-CREATE FUNCTION flatwal.compatibility(older jsonb, newer jsonb) RETURNS text
+-- The changes from one definition to the next that some consumer cannot
+-- follow, and which compatibility each breaks:
+--   BACKWARD: consumers written for the older version read the newer data
+--             (what consumers already deployed need when the source changes);
+--   FORWARD:  consumers written for the newer version read the older data
+--             (replays, backfills, compacted topics);
+--   BOTH:     neither.
+-- Columns are matched by attnum: a name change at the same attnum is a rename.
+CREATE FUNCTION flatwal.schema_change_breaks(older jsonb, newer jsonb)
+    RETURNS TABLE (change text, breaks text)
     LANGUAGE sql IMMUTABLE AS $$
     WITH o AS (SELECT * FROM jsonb_to_recordset(older->'columns')
-                   AS x(attnum int, name text, type text, not_null boolean)),
+                   AS x(attnum int, name text, type text, not_null boolean, has_default boolean, masked boolean)),
          n AS (SELECT * FROM jsonb_to_recordset(newer->'columns')
-                   AS x(attnum int, name text, type text, not_null boolean)),
-         facts AS (
-           SELECT
-             -- a column kept its position but changed name or type: no reader copes
-             EXISTS (SELECT 1 FROM o JOIN n USING (attnum)
-                      WHERE o.name <> n.name OR o.type <> n.type) AS changed,
-             -- new readers fill columns that old data lacks only if they may be NULL
-             NOT EXISTS (SELECT 1 FROM n WHERE n.not_null
-                           AND n.attnum NOT IN (SELECT attnum FROM o)) AS backward,
-             -- old readers miss dropped columns in new data only if those may be NULL
-             NOT EXISTS (SELECT 1 FROM o WHERE o.not_null
-                           AND o.attnum NOT IN (SELECT attnum FROM n)) AS forward
-         )
-    SELECT CASE WHEN changed THEN 'NONE'
-                WHEN backward AND forward THEN 'FULL'
-                WHEN backward THEN 'BACKWARD'
-                WHEN forward THEN 'FORWARD'
-                ELSE 'NONE' END
-      FROM facts
+                   AS x(attnum int, name text, type text, not_null boolean, has_default boolean, masked boolean))
+    SELECT format('column %s renamed to %s', o.name, n.name), 'BOTH'
+      FROM o JOIN n USING (attnum) WHERE o.name <> n.name
+    UNION ALL
+    SELECT format('column %s changed type from %s to %s', n.name, o.type, n.type), 'BOTH'
+      FROM o JOIN n USING (attnum) WHERE o.type <> n.type
+    UNION ALL
+    SELECT format('column %s may now be NULL', n.name), 'BACKWARD'
+      FROM o JOIN n USING (attnum) WHERE o.not_null AND NOT n.not_null
+    UNION ALL
+    SELECT format('column %s is now NOT NULL', n.name), 'FORWARD'
+      FROM o JOIN n USING (attnum) WHERE NOT o.not_null AND n.not_null
+    UNION ALL
+    SELECT format('column %s %s', n.name, CASE WHEN n.masked THEN 'masked' ELSE 'no longer masked' END), 'BOTH'
+      FROM o JOIN n USING (attnum) WHERE coalesce(o.masked, false) <> coalesce(n.masked, false)
+    UNION ALL
+    SELECT format('column %s %s', o.name,
+                  CASE WHEN o.name IN (SELECT jsonb_array_elements_text(newer->'excluded_columns'))
+                       THEN 'excluded' ELSE 'dropped' END), 'BACKWARD'
+      FROM o WHERE o.attnum NOT IN (SELECT attnum FROM n)
+    UNION ALL
+    SELECT format('column %s added as NOT NULL without a default', n.name), 'FORWARD'
+      FROM n WHERE n.not_null AND NOT coalesce(n.has_default, false) AND n.attnum NOT IN (SELECT attnum FROM o)
+    UNION ALL
+    SELECT format('key changed from (%s) to (%s)',
+                  (SELECT string_agg(k, ', ') FROM jsonb_array_elements_text(older->'key_columns') k),
+                  (SELECT string_agg(k, ', ') FROM jsonb_array_elements_text(newer->'key_columns') k)), 'BOTH'
+     WHERE older->'key_columns' IS DISTINCT FROM newer->'key_columns'
+$$;
+
+-- The compatibility of a new definition with the one before.
+CREATE FUNCTION flatwal.compatibility(older jsonb, newer jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    WITH b AS (SELECT bool_or(breaks IN ('BACKWARD', 'BOTH')) AS backward,
+                      bool_or(breaks IN ('FORWARD', 'BOTH')) AS forward
+                 FROM flatwal.schema_change_breaks(older, newer))
+    SELECT CASE WHEN coalesce(backward, false) AND coalesce(forward, false) THEN 'NONE'
+                WHEN coalesce(backward, false) THEN 'FORWARD'
+                WHEN coalesce(forward, false) THEN 'BACKWARD'
+                ELSE 'FULL' END
+      FROM b
+$$;
+
+-- Refuses a DDL whose new definition of tbl breaks the table's compatibility
+-- mode; the error aborts the DDL's transaction, so nothing of it is recorded.
+CREATE FUNCTION flatwal.check_compatibility(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    mode text;
+    latest flatwal.schema_versions;
+    broken text;
+BEGIN
+    SELECT s.compatibility_mode INTO mode FROM flatwal.source_tables s WHERE s.relid = tbl;
+    IF mode IS NULL OR mode = 'NONE' THEN
+        RETURN;
+    END IF;
+    SELECT * INTO latest FROM flatwal.schema_versions v WHERE v.relid = tbl ORDER BY v.version DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(format('%s (breaks %s)', b.change,
+                             CASE b.breaks WHEN 'BOTH' THEN 'BACKWARD and FORWARD' ELSE b.breaks END), '; ') INTO broken
+      FROM flatwal.schema_change_breaks(latest.definition, flatwal.table_definition(tbl)) b
+     WHERE mode = 'FULL' OR b.breaks IN (mode, 'BOTH');
+    IF broken IS NOT NULL THEN
+        RAISE EXCEPTION 'schema change of % refused: its compatibility mode is %', tbl, mode
+            USING ERRCODE = 'invalid_table_definition',
+                  DETAIL = format('Against schema version %s: %s. %s', latest.version, broken,
+                                  CASE mode
+                                      WHEN 'BACKWARD' THEN 'BACKWARD: consumers written for the current version must read the new data.'
+                                      WHEN 'FORWARD' THEN 'FORWARD: consumers written for the new version must read the data already written.'
+                                      ELSE 'FULL: consumers of either version must read the data of both.' END),
+                  HINT = format('Migrate in compatible steps (add a nullable column, copy, let consumers move, '
+                                'then retire the old one), or change the mode deliberately first: '
+                                'SELECT flatwal.set_compatibility(%L, ''NONE'').', tbl::text);
+    END IF;
+END
 $$;
 
 -- Records a new schema version of tbl if its definition differs from the
@@ -273,6 +364,66 @@ BEGIN
 END
 $$;
 
+-- Which schema changes DDL on a captured table may make (see
+-- flatwal.schema_change_breaks): BACKWARD, FORWARD, FULL, or NONE (the default:
+-- every change is recorded, none refused).
+CREATE FUNCTION flatwal.set_compatibility(tbl regclass, mode text) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF mode IS NULL OR upper(mode) NOT IN ('BACKWARD', 'FORWARD', 'FULL', 'NONE') THEN
+        RAISE EXCEPTION 'unknown compatibility mode %', coalesce(quote_literal(mode), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use BACKWARD, FORWARD, FULL or NONE.';
+    END IF;
+    PERFORM flatwal.require_captured(tbl);
+    UPDATE flatwal.source_tables s SET compatibility_mode = upper(mode) WHERE s.relid = tbl;
+END
+$$;
+
+COMMENT ON FUNCTION flatwal.set_compatibility(regclass, text) IS
+    'Sets which schema changes DDL on the table may make: BACKWARD (consumers of the current version read new '
+    'data), FORWARD (consumers of a new version read old data), FULL (both), NONE (default: no check).';
+
+-- Which columns of a captured table never leave the database (exclude) and
+-- which are sent as a keyed hash (mask). Replaces the table's previous lists;
+-- records a new schema version (subject to the table's compatibility mode).
+CREATE FUNCTION flatwal.set_columns(tbl regclass, exclude text[] DEFAULT '{}', mask text[] DEFAULT '{}')
+    RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text;
+    keys text[];
+BEGIN
+    PERFORM flatwal.require_captured(tbl);
+    exclude := coalesce(exclude, '{}');
+    mask := coalesce(mask, '{}');
+    SELECT s.key_columns INTO keys FROM flatwal.source_tables s WHERE s.relid = tbl;
+    FOREACH name IN ARRAY exclude || mask LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = tbl AND a.attname = name AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'table % has no column %', tbl, quote_ident(name)
+                USING ERRCODE = 'undefined_column';
+        ELSIF name = ANY (keys) THEN
+            RAISE EXCEPTION 'column % of % is part of its key, which every message carries', quote_ident(name), tbl
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Key a table by columns that may leave the database (ALTER TABLE … REPLICA IDENTITY USING INDEX).';
+        ELSIF name = ANY (exclude) AND name = ANY (mask) THEN
+            RAISE EXCEPTION 'column % is both excluded and masked', quote_ident(name)
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Name it in one of the two lists.';
+        END IF;
+    END LOOP;
+    UPDATE flatwal.source_tables s
+       SET excluded_columns = ARRAY(SELECT DISTINCT unnest(exclude) ORDER BY 1),
+           masked_columns = ARRAY(SELECT DISTINCT unnest(mask) ORDER BY 1)
+     WHERE s.relid = tbl;
+    PERFORM flatwal.check_compatibility(tbl);
+    RETURN flatwal.register_schema_version(tbl);
+END
+$$;
+
+COMMENT ON FUNCTION flatwal.set_columns(regclass, text[], text[]) IS
+    'Excluded columns never leave the database; masked ones are sent as hex(HMAC-SHA256(flatwal.mask_key, '
+    'value as text)), declared as text. Returns the new schema version.';
+
 CREATE FUNCTION flatwal.enable_table(tbl regclass) RETURNS void
     LANGUAGE sql AS $$ SELECT flatwal.set_capture(tbl, true) $$;
 CREATE FUNCTION flatwal.disable_table(tbl regclass) RETURNS void
@@ -349,6 +500,7 @@ BEGIN
                       HINT = format('Keep the table logged, or stop capturing it first with SELECT flatwal.remove_table(%L).',
                                     captured::text);
         END IF;
+        PERFORM flatwal.check_compatibility(captured);
         PERFORM flatwal.register_schema_version(captured);
     END LOOP;
 END

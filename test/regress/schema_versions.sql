@@ -11,10 +11,10 @@ INSERT INTO regress.evolving VALUES (2, 'b', 20, 'n');
 ALTER TABLE regress.evolving ALTER COLUMN price TYPE bigint;              -- version 3: NONE
 INSERT INTO regress.evolving VALUES (3, 'c', 30, NULL);
 ALTER TABLE regress.evolving RENAME COLUMN note TO remark;                -- version 4: NONE
-ALTER TABLE regress.evolving DROP COLUMN price;                           -- version 5: FULL (nullable)
+ALTER TABLE regress.evolving DROP COLUMN price;                           -- version 5: FORWARD (a drop)
 INSERT INTO regress.evolving VALUES (4, 'd', 'r');
-ALTER TABLE regress.evolving ADD COLUMN qty int NOT NULL DEFAULT 0;       -- version 6: FORWARD
-ALTER TABLE regress.evolving DROP COLUMN name;                            -- version 7: BACKWARD
+ALTER TABLE regress.evolving ADD COLUMN qty int NOT NULL DEFAULT 0;       -- version 6: FULL (a default)
+ALTER TABLE regress.evolving DROP COLUMN name;                            -- version 7: FORWARD
 ALTER TABLE regress.evolving SET (fillfactor = 90);                       -- no new version
 BEGIN;                                                                    -- DDL and rows in one transaction
 INSERT INTO regress.evolving VALUES (5, 'before', 1);
