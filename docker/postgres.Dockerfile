@@ -1,6 +1,9 @@
 # PostgreSQL 15 with the flatwal extension, configured for logical decoding.
 # Build from the repository root:  docker build -f docker/postgres.Dockerfile -t flatwal-postgres .
-FROM postgres:15-bookworm AS build
+# BASE: the official image by default; the tests pass a Debian-built stand-in
+# (test/containers/postgres-base.Dockerfile), as no registry is reachable there.
+ARG BASE=postgres:15-bookworm
+FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential postgresql-server-dev-15 \
         flatbuffers-compiler libflatbuffers-dev \
@@ -13,7 +16,7 @@ COPY plugin plugin
 COPY sql sql
 RUN make -s WITH_SHIPPER=no && make -s WITH_SHIPPER=no install DESTDIR=/out
 
-FROM postgres:15-bookworm
+FROM ${BASE}
 COPY --from=build /out/usr/ /usr/
 # wal_level = logical, and PostgreSQL 15.19+ loads only allow-listed output plugins.
 RUN { echo "wal_level = logical"; \

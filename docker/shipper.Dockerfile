@@ -2,10 +2,11 @@
 # Build from the repository root:  docker build -f docker/shipper.Dockerfile -t flatwal-shipper .
 # BASE: the Debian 12 image to build on and run from (a locally made one in the tests).
 ARG BASE=debian:12
+# The build stage is the same as sink.Dockerfile's, so one build cache serves both.
 FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config postgresql-server-dev-15 \
-        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcpp-httplib-dev \
+        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

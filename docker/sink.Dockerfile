@@ -2,6 +2,7 @@
 # Build from the repository root:  docker build -f docker/sink.Dockerfile -t flatwal-sink .
 # BASE: the Debian 12 image to build on and run from (a locally made one in the tests).
 ARG BASE=debian:12
+# The build stage is the same as shipper.Dockerfile's, so one build cache serves both.
 FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config postgresql-server-dev-15 \

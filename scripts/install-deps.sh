@@ -11,6 +11,7 @@ packages=(
 	librdkafka-dev libpq-dev libcmocka-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers python3-yaml bc
 	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server libcpp-httplib-dev
+	podman runc debootstrap
 )
 
 missing=()

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The container images, built and run with podman (runc):
+#  1. a debian:12 base made here with debootstrap (no registry is reachable),
+#     a Debian-built PostgreSQL 15 standing in for the official postgres
+#     image (postgres-base.Dockerfile), then docker/postgres.Dockerfile,
+#     docker/shipper.Dockerfile and docker/sink.Dockerfile built on them;
+#  2. the PostgreSQL and shipper containers on the host network, against the
+#     test broker on the host: rows inserted in the container's database
+#     arrive in Kafka (read back with flatwal-consume), and the shipper's
+#     /health answers from its container;
+#  3. the sink container applies the topics to a second database of the
+#     PostgreSQL container: every row arrives.
+# Apache Kafka's image (docker/compose.yaml) is not run here: it cannot be pulled.
+#
+#   test/containers/images.sh      (as root; scripts/test.sh runs it)
+# Prints "N passed, M failed". Everything it makes (storage, images,
+# containers) lives under one scratch directory and goes with it.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/itest.sh
+work=$(mktemp -d /tmp/flatwal-images.XXXXXX)
+containers=()
+cleanup() {
+	for c in "${containers[@]}"; do pm rm -f -t 5 "$c" >/dev/null 2>&1; done
+	pm rmi -a -f >/dev/null 2>&1
+	stop_started
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The default runtime (crun) fails on this kernel's cgroup layout, and default
+# ulimits cannot be raised here: runc, and no default ulimits.
+printf '[containers]\ndefault_ulimits = []\n' >"$work/containers.conf"
+export CONTAINERS_CONF="$work/containers.conf"
+pm() { podman --runtime runc --root "$work/storage" --runroot "$work/run" "$@"; }
+
+step() { echo "   $(date +%H:%M:%S) $*"; }
+build() {  # LOG TAG DOCKERFILE [BASE]
+	local log=$1 tag=$2 file=$3 base=${4:-localhost/debian:12}
+	pm build --network host --build-arg "BASE=$base" -f "$file" -t "$tag" . >"$work/$log" 2>&1 ||
+		{ tail -30 "$work/$log"; return 1; }
+}
+
+# 1. Images.
+step "debootstrap bookworm (minbase)"
+built=""
+# The sources the official debian:12 image has: updates and security too
+# (PostgreSQL 15.19+, which knows output_plugin_libraries, comes from those).
+sources() {
+	rm -f "$1/etc/apt/sources.list"
+	cat >"$1/etc/apt/sources.list.d/debian.sources" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+}
+if debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 &&
+	sources "$work/rootfs" && tar -C "$work/rootfs" -c . | pm import - localhost/debian:12 >/dev/null; then
+	rm -rf "$work/rootfs"
+	step "postgres stand-in base" && build base.log localhost/postgres-standin:15 test/containers/postgres-base.Dockerfile &&
+		step "flatwal-postgres" && build postgres.log localhost/flatwal-postgres docker/postgres.Dockerfile localhost/postgres-standin:15 &&
+		step "flatwal-shipper" && build shipper.log localhost/flatwal-shipper docker/shipper.Dockerfile &&
+		step "flatwal-sink" && build sink.log localhost/flatwal-sink docker/sink.Dockerfile && built=yes
+else
+	tail -20 "$work/debootstrap.log"
+fi
+if [ -n "$built" ]; then
+	ok "images built with podman: flatwal-postgres (on a Debian-built PostgreSQL 15 base), flatwal-shipper, flatwal-sink"
+else
+	failed "images did not build"
+	finish_suite "container images"
+	exit 1
+fi
+
+# 2. PostgreSQL and the shipper in containers, the test broker on the host.
+port=$(test/lib/free-port.sh)
+http_port=$(test/lib/free-port.sh)
+db=shop
+export PGPASSWORD=images-secret
+start_test_broker
+containers+=(flatwal-images-postgres)
+pm run -d --name flatwal-images-postgres --network host -e POSTGRES_PASSWORD="$PGPASSWORD" -e POSTGRES_DB=shop \
+	-v "$PWD/docker/init-flatwal.sql:/docker-entrypoint-initdb.d/10-flatwal.sql:ro" localhost/flatwal-postgres \
+	postgres -c port="$port" -c listen_addresses=127.0.0.1 >/dev/null
+ready=""
+for _ in $(seq 1 600); do
+	sql -c "SELECT 1" >/dev/null 2>&1 && ready=yes && break
+	[ "$(pm inspect -f '{{.State.Running}}' flatwal-images-postgres 2>/dev/null)" = true ] || break
+	sleep 0.1
+done
+if [ -z "$ready" ]; then
+	failed "the PostgreSQL container did not start"
+	pm logs flatwal-images-postgres 2>&1 | tail -20
+	finish_suite "container images"
+	exit 1
+fi
+sql <<'SQL' >/dev/null
+CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL);
+SELECT flatwal.add_table('orders');
+CREATE DATABASE shop_target;
+SQL
+cat >"$work/shipper.conf" <<CONF
+[postgres]
+conninfo = host=127.0.0.1 port=$port dbname=shop user=postgres
+slot = images
+[kafka]
+bootstrap.servers = $bootstrap
+[shipper]
+topic_prefix = images
+http = 127.0.0.1:$http_port
+CONF
+chmod 644 "$work/shipper.conf"
+containers+=(flatwal-images-shipper)
+pm run -d --name flatwal-images-shipper --network host -e PGPASSWORD \
+	-v "$work/shipper.conf:/etc/flatwal/shipper.conf:ro" localhost/flatwal-shipper >/dev/null
+sql -c "INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 1000) g" \
+	-c "UPDATE orders SET status = 'paid' WHERE id <= 100" >/dev/null
+wait_confirmed images "" 120 >/dev/null
+timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t images.public.orders -g images --from-beginning \
+	--exit-when-idle 3000 >"$work/consumed.jsonl" 2>"$work/consume.err"
+arrived=$(grep -c '"op":"insert"' "$work/consumed.jsonl")
+updated=$(grep -c '"op":"update"' "$work/consumed.jsonl")
+health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/health")
+if [ "$arrived" = 1000 ] && [ "$updated" = 100 ] && [ "$health" = 200 ]; then
+	ok "PostgreSQL and shipper containers on the host network: 1000 inserts and 100 updates arrived; /health 200"
+else
+	failed "shipper container: $arrived inserts, $updated updates, /health $health"
+	pm logs flatwal-images-shipper 2>&1 | tail -20
+	tail -5 "$work/consume.err"
+fi
+
+# 3. The sink container into a second database of the PostgreSQL container.
+containers+=(flatwal-images-sink)
+pm run -d --name flatwal-images-sink --network host -e PGPASSWORD localhost/flatwal-sink \
+	-b "$bootstrap" -d "host=127.0.0.1 port=$port dbname=shop_target user=postgres" --topic-prefix images \
+	--stats-interval 0 >/dev/null
+applied=""
+for _ in $(seq 1 600); do
+	applied=$(db=shop_target sql -c "SELECT count(*) FILTER (WHERE status = 'paid') || '/' || count(*) FROM public.orders" 2>/dev/null)
+	[ "$applied" = "100/1000" ] && break
+	sleep 0.1
+done
+if [ "$applied" = "100/1000" ]; then
+	ok "sink container: the target database holds every row (100 paid of 1000)"
+else
+	failed "sink container: target has ${applied:-no table}"
+	pm logs flatwal-images-sink 2>&1 | tail -20
+fi
+finish_suite "container images"
