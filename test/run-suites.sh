@@ -49,7 +49,7 @@ suite() {
 	failed=$((failed + suite_failed))
 	[ "$suite_failed" = 0 ] || status=1
 }
-suite "operator files: alert rules and dashboard name the metrics the shipper writes" \
+suite "operator files: alert rules and dashboard name the metrics the shipper and the sink write" \
 	/usr/bin/python3 test/ops/check_ops_files.py
 suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"

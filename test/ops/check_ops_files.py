@@ -1,7 +1,9 @@
 """Checks the operator files in docker/: the Prometheus alert rules parse,
 have the alerts the runbook names, and, like the Grafana dashboard, refer
-only to metrics the shipper writes (names read from shipper/metrics.cpp), so
-renaming a metric without its rules and panels fails here.
+only to metrics the shipper and the sink write (names read from
+shipper/metrics.cpp and sink/sink_metrics.cpp; a histogram's _bucket, _sum
+and _count series too), so renaming a metric without its rules and panels
+fails here.
 Prints "N passed, M failed"."""
 import json
 import pathlib
@@ -23,8 +25,11 @@ def check(ok, what):
         failed += 1
 
 
-exported = set(re.findall(r'"(flatwal_[a-z0-9_]+)"', (root / "shipper/metrics.cpp").read_text()))
-check(len(exported) >= 10, f"the shipper exports {len(exported)} metrics")
+sources = [(root / f).read_text() for f in ("shipper/metrics.cpp", "sink/sink_metrics.cpp")]
+exported = {name for text in sources for name in re.findall(r'"(flatwal_[a-z0-9_]+)"', text)}
+histograms = {name for text in sources for name in re.findall(r'AppendTo\(&out, "(flatwal_[a-z0-9_]+)"', text)}
+exported |= {h + suffix for h in histograms for suffix in ("_bucket", "_sum", "_count")}
+check(len(exported) >= 10 and histograms, f"the shipper and the sink export {len(exported)} series, {len(histograms)} histograms")
 
 
 def used(expressions):
@@ -33,8 +38,9 @@ def used(expressions):
 
 rules = yaml.safe_load((root / "docker/prometheus/flatwal-alerts.yml").read_text())
 alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
-wanted = {"FlatwalSlotLagWarning", "FlatwalSlotLagCritical", "FlatwalSlotInactive", "FlatwalShipperDown"}
-check(wanted <= alerts.keys(), "alert rules: slot lag warning and critical, slot inactive, shipper down")
+wanted = {"FlatwalSlotLagWarning", "FlatwalSlotLagCritical", "FlatwalSlotInactive", "FlatwalShipperDown",
+          "FlatwalSlotLost", "FlatwalSinkTargetDown", "FlatwalSinkLagging"}
+check(wanted <= alerts.keys(), "alert rules: slot lag warning and critical, slot inactive or lost, shipper down, sink down or lagging")
 check(all({"expr", "labels", "annotations"} <= r.keys() for r in alerts.values()), "every alert has expr, labels, annotations")
 unknown = used(r["expr"] for r in alerts.values()) - exported
 check(not unknown, f"alert rules name only exported metrics {sorted(unknown) or ''}")
