@@ -90,9 +90,13 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 		if (!st.ok()) return st;
 		++counters_.messages;
 		counters_.bytes += m.tombstone ? 0 : length;
-		TopicCounters& topic = counters_.topics[m.topic];
-		++topic.messages;
-		topic.bytes += m.tombstone ? 0 : length;
+		// Runs of messages go to one topic: look the counter up only when it changes.
+		if (topic_counter_ == nullptr || topic_counter_name_ != m.topic) {
+			topic_counter_ = &counters_.topics[m.topic];  // std::map: the address stays valid
+			topic_counter_name_ = m.topic;
+		}
+		++topic_counter_->messages;
+		topic_counter_->bytes += m.tombstone ? 0 : length;
 	}
 	if (event->body_type() == wire::Body::Change && event->body_as_Change()->header()->op() == wire::Op::Read)
 		++counters_.snapshot_rows;

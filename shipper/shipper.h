@@ -86,6 +86,8 @@ class Shipper {
 	std::vector<OutMessage> routes_;       // scratch: messages for one frame
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	ShipperCounters counters_;
+	TopicCounters* topic_counter_ = nullptr;  // the last message's topic's, in counters_.topics
+	std::string topic_counter_name_;
 	std::unique_ptr<HttpEndpoint> http_;   // with --http
 	HealthMonitor health_;
 	SideSession slot_reader_;              // reads pg_replication_slots for the metrics
