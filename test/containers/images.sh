@@ -121,6 +121,8 @@ chmod 644 "$work/shipper.conf"
 containers+=(flatwal-images-shipper)
 pm run -d --name flatwal-images-shipper --network host -e PGPASSWORD \
 	-v "$work/shipper.conf:/etc/flatwal/shipper.conf:ro" localhost/flatwal-shipper >/dev/null
+# Rows written before the slot exists would come as the initial snapshot's reads: stream first.
+for _ in $(seq 1 600); do pm logs flatwal-images-shipper 2>&1 | grep -q 'msg=streaming' && break; sleep 0.1; done
 sql -c "INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 1000) g" \
 	-c "UPDATE orders SET status = 'paid' WHERE id <= 100" >/dev/null
 wait_confirmed images "" 120 >/dev/null
