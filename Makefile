@@ -14,7 +14,7 @@ FLATC     ?= flatc
 MODULE_big = flatwal
 PLUGIN_SRCS = decoder encoder guard options relation_info snapshot_functions sql_functions stored_text
 # format/: frames read, written and rendered; pure C++ shared by the extension and the programs.
-FORMAT_SRCS = datetime_text frame_builder frame_reader json_check render_json row_packer table_catalog wire_names
+FORMAT_SRCS = datetime_text frame_builder frame_reader json_check render_json render_pg_text row_packer table_catalog wire_names
 OBJS = $(addprefix plugin/,$(addsuffix .o,$(PLUGIN_SRCS))) $(addprefix format/,$(addsuffix .o,$(FORMAT_SRCS)))
 DATA = sql/flatwal.control sql/flatwal--0.1.sql
 MODULEDIR = extension

@@ -1,9 +1,8 @@
 // datetime_text.cpp — see datetime_text.h.
 #include "datetime_text.h"
 
-#include <cinttypes>
-#include <cstdio>
-#include <cstring>
+#include <charconv>
+#include <climits>
 
 namespace flatwal {
 namespace {
@@ -21,28 +20,48 @@ void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) 
 	*year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2);
 }
 
+// `value` in exactly `width` decimal digits (zero-padded; `value` fits).
+void AppendDigits(uint64_t value, int width, std::string* out) {
+	char buf[20];
+	for (int i = width; i-- > 0; value /= 10) buf[i] = static_cast<char>('0' + value % 10);
+	out->append(buf, static_cast<size_t>(width));
+}
+
+// `value` in at least `width` digits.
+void AppendPadded(uint64_t value, int width, std::string* out) {
+	char buf[24];
+	auto res = std::to_chars(buf, buf + sizeof buf, value);
+	for (auto n = res.ptr - buf; n < width; ++n) out->push_back('0');
+	out->append(buf, res.ptr);
+}
+
 }  // namespace
 
 void AppendIsoDate(int64_t days, std::string* out) {
 	int64_t y;
 	unsigned m, d;
 	CivilFromDays(days, &y, &m, &d);
-	char buf[40];
-	snprintf(buf, sizeof buf, y < 0 ? "-%04" PRId64 "-%02u-%02u" : "%04" PRId64 "-%02u-%02u", y < 0 ? -y : y, m, d);
-	out->append(buf);
+	if (y < 0) out->push_back('-');
+	AppendPadded(y < 0 ? 0 - static_cast<uint64_t>(y) : static_cast<uint64_t>(y), 4, out);
+	out->push_back('-');
+	AppendDigits(m, 2, out);
+	out->push_back('-');
+	AppendDigits(d, 2, out);
 }
 
 void AppendTimeOfDay(int64_t micros, std::string* out) {
-	int64_t secs = micros / kMicrosPerSecond, frac = micros % kMicrosPerSecond;
-	char buf[32];
-	snprintf(buf, sizeof buf, "%02d:%02d:%02d", int(secs / 3600), int(secs / 60 % 60), int(secs % 60));
-	out->append(buf);
-	if (frac != 0) {
-		snprintf(buf, sizeof buf, ".%06d", int(frac));
-		size_t len = strlen(buf);
-		while (buf[len - 1] == '0') --len;
-		out->append(buf, len);
-	}
+	const uint64_t secs = static_cast<uint64_t>(micros / kMicrosPerSecond);
+	uint64_t frac = static_cast<uint64_t>(micros % kMicrosPerSecond);
+	AppendDigits(secs / 3600, 2, out);
+	out->push_back(':');
+	AppendDigits(secs / 60 % 60, 2, out);
+	out->push_back(':');
+	AppendDigits(secs % 60, 2, out);
+	if (frac == 0) return;
+	int width = 6;
+	for (; frac % 10 == 0; frac /= 10) --width;  // trailing zeros dropped
+	out->push_back('.');
+	AppendDigits(frac, width, out);
 }
 
 void AppendIsoTimestamp(int64_t days, int64_t micros_of_day, bool utc, std::string* out) {
@@ -50,6 +69,45 @@ void AppendIsoTimestamp(int64_t days, int64_t micros_of_day, bool utc, std::stri
 	out->push_back('T');
 	AppendTimeOfDay(micros_of_day, out);
 	if (utc) out->push_back('Z');
+}
+
+void AppendTimestampText(int64_t micros, bool utc, std::string* out) {
+	if (micros == INT64_MIN) return out->append("-infinity"), void();
+	if (micros == INT64_MAX) return out->append("infinity"), void();
+	const int64_t days = FloorDiv(micros, kMicrosPerDay);
+	int64_t of_day = micros % kMicrosPerDay;  // days * kMicrosPerDay could overflow near INT64_MIN
+	if (of_day < 0) of_day += kMicrosPerDay;
+	AppendIsoTimestamp(days, of_day, utc, out);
+}
+
+void AppendZoneOffset(int offset_seconds, std::string* out) {
+	out->push_back(offset_seconds < 0 ? '-' : '+');
+	const uint64_t abs = offset_seconds < 0 ? 0 - static_cast<uint64_t>(static_cast<int64_t>(offset_seconds))
+	                                        : static_cast<uint64_t>(offset_seconds);
+	AppendPadded(abs / 3600, 2, out);
+	out->push_back(':');
+	AppendDigits(abs / 60 % 60, 2, out);
+	if (abs % 60 == 0) return;
+	out->push_back(':');
+	AppendDigits(abs % 60, 2, out);
+}
+
+void AppendIntervalText(const wire::IntervalValue& interval, std::string* out) {
+	char buf[24];
+	out->append(buf, std::to_chars(buf, buf + sizeof buf, interval.months()).ptr);
+	out->append(" mons ");
+	out->append(buf, std::to_chars(buf, buf + sizeof buf, interval.days()).ptr);
+	out->append(" days ");
+	const int64_t micros = interval.micros();
+	const uint64_t magnitude = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+	if (micros < 0) out->push_back('-');
+	out->append(buf, std::to_chars(buf, buf + sizeof buf, magnitude / 3600000000u).ptr);
+	out->push_back(':');
+	AppendDigits(magnitude / 60000000u % 60u, 2, out);
+	out->push_back(':');
+	AppendDigits(magnitude / 1000000u % 60u, 2, out);
+	out->push_back('.');
+	AppendDigits(magnitude % 1000000u, 6, out);
 }
 
 }  // namespace flatwal

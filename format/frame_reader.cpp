@@ -1,11 +1,13 @@
 // frame_reader.cpp — see frame_reader.h.
 #include "frame_reader.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "frames.h"
 #include "row_packer.h"
+#include "row_reader.h"
 
 namespace flatwal {
 namespace {
@@ -80,6 +82,17 @@ Status VerifyFrame(const uint8_t* frame, size_t length, const wire::Event** even
 Status ReadFrame(const uint8_t* bytes, size_t length, FrameScratch* scratch, const wire::Event** event) {
 	const bool aligned = reinterpret_cast<uintptr_t>(bytes) % 8 == 0;
 	return VerifyFrame(aligned ? bytes : scratch->AlignedCopy(bytes, length), length, event);
+}
+
+bool ArrayDimensionsMatchElements(const wire::Array* array) {
+	if (array->dimensions() == nullptr || array->dimensions()->size() > kMaxArrayDimensions) return false;
+	uint64_t product = 1;
+	for (int n : *array->dimensions()) {
+		if (n <= 0) return false;
+		product *= static_cast<uint64_t>(n);
+		if (product > UINT32_MAX) return false;
+	}
+	return product == RowReader(array->elements()).columns();
 }
 
 }  // namespace flatwal

@@ -38,6 +38,11 @@ class FrameScratch {
 // On success *event points into `frame`.
 Status VerifyFrame(const uint8_t* frame, size_t length, const wire::Event** event);
 
+// True when the array has at most kMaxArrayDimensions dimensions and they
+// multiply out to exactly its number of elements. A frame can pass
+// verification and still lie here, so renderers check before nesting.
+bool ArrayDimensionsMatchElements(const wire::Array* array);
+
 // Reads a bare frame at any alignment: verified in place when it is
 // aligned, else copied into `scratch` first. *event stays valid while both
 // the bytes and the scratch do.

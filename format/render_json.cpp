@@ -5,7 +5,6 @@
 #include <cinttypes>
 #include <climits>
 #include <cmath>
-#include <cstdio>
 
 #include "datetime_text.h"
 #include "frame_reader.h"
@@ -72,45 +71,8 @@ bool PayloadInRange(const ValueRef& v) {
 }
 
 void AppendTimestamp(std::string* out, int64_t micros, bool utc) {
-	if (micros == INT64_MIN) return AppendRaw(out, "\"-infinity\"");
-	if (micros == INT64_MAX) return AppendRaw(out, "\"infinity\"");
-	int64_t days = FloorDiv(micros, kMicrosPerDay);
-	int64_t of_day = micros % kMicrosPerDay;  // days * kMicrosPerDay could overflow near INT64_MIN
-	if (of_day < 0) of_day += kMicrosPerDay;
 	out->push_back('"');
-	AppendIsoTimestamp(days, of_day, utc, out);
-	out->push_back('"');
-}
-
-void AppendZoneOffset(std::string* out, int offset_seconds) {
-	char sign = offset_seconds < 0 ? '-' : '+';
-	int abs = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-	char buf[16];
-	snprintf(buf, sizeof buf, "%c%02d:%02d", sign, abs / 3600, abs / 60 % 60);
-	out->append(buf);
-	if (abs % 60 != 0) {
-		snprintf(buf, sizeof buf, ":%02d", abs % 60);
-		out->append(buf);
-	}
-}
-
-// "M mons D days [-]HH:MM:SS.ffffff" in quotes: months, days and time kept
-// apart, as PostgreSQL stores them.
-void AppendIntervalText(std::string* out, const IntervalValue& interval) {
-	out->push_back('"');
-	AppendInt(out, interval.months());
-	out->append(" mons ");
-	AppendInt(out, interval.days());
-	out->append(" days ");
-	int64_t micros = interval.micros();
-	uint64_t magnitude = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
-	if (micros < 0) out->push_back('-');
-	AppendUnsigned(out, magnitude / 3600000000u);
-	char rest[32];
-	uint64_t seconds = magnitude / 1000000u % 3600u;
-	snprintf(rest, sizeof rest, ":%02u:%02u.%06u", static_cast<unsigned>(seconds / 60), static_cast<unsigned>(seconds % 60),
-	         static_cast<unsigned>(magnitude % 1000000u));
-	out->append(rest);
+	AppendTimestampText(micros, utc, out);
 	out->push_back('"');
 }
 
@@ -162,23 +124,9 @@ void AppendArrayElements(std::string* out, const wire::Array* array, ValueStyle 
 	}
 }
 
-// True when the array has at most PostgreSQL's number of dimensions and they
-// multiply out to exactly the number of elements. A frame can pass
-// FlatBuffers verification and still lie here.
-bool DimensionsMatchElements(const wire::Array* array) {
-	if (array->dimensions()->size() > kMaxArrayDimensions) return false;
-	uint64_t product = 1;
-	for (int n : *array->dimensions()) {
-		if (n <= 0) return false;
-		product *= static_cast<uint64_t>(n);
-		if (product > UINT32_MAX) return false;
-	}
-	return product == RowReader(array->elements()).columns();
-}
-
 void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return AppendRaw(out, "[]");
-	if (!DimensionsMatchElements(array)) {
+	if (!ArrayDimensionsMatchElements(array)) {
 		out->append("{\"malformed_array\":true}");
 		return;
 	}
@@ -221,13 +169,18 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 		case Kind::TimeTz:
 			out->push_back('"');
 			AppendTimeOfDay(v.timetz.micros(), out);
-			AppendZoneOffset(out, v.timetz.offset_seconds());
+			AppendZoneOffset(v.timetz.offset_seconds(), out);
 			out->push_back('"');
 			return;
 		case Kind::Timestamp: return AppendTimestamp(out, v.integer, false);
 		case Kind::TimestampTz: return AppendTimestamp(out, v.integer, true);
 		case Kind::Interval:
-			if (style == ValueStyle::kPostgresInput) return AppendIntervalText(out, v.interval);
+			if (style == ValueStyle::kPostgresInput) {
+				out->push_back('"');
+				AppendIntervalText(v.interval, out);
+				out->push_back('"');
+				return;
+			}
 			out->append("{\"months\":");
 			AppendInt(out, v.interval.months());
 			out->append(",\"days\":");

@@ -3,34 +3,43 @@
 
 #include "json_string.h"
 #include "render_json.h"
+#include "render_pg_text.h"
 #include "row_reader.h"
 #include "wire_names.h"
 
 namespace flatwal {
 
-bool RowAction::complete() const {
-	for (bool c : carried)
-		if (!c) return false;
-	return true;
+const RowAction* ChangeSet::Find(const std::string& key) const {
+	auto it = index_.find(key);
+	return it == index_.end() ? nullptr : &rows_[it->second];
 }
 
-std::string RowAction::Document(const SinkTable& table) const {
+std::string ChangeSet::Document(const RowAction& row) const {
 	std::string doc = "{";
-	for (size_t i = 0; i < values.size() && i < table.columns.size(); ++i) {
-		if (!carried[i]) continue;
+	for (size_t i = 0; i < table_->columns.size(); ++i) {
+		const ValueSpan& s = span(row, i);
+		if (s.state == ValueSpan::State::kNotCarried) continue;
 		if (doc.size() > 1) doc.push_back(',');
-		AppendJsonString(table.columns[i].name.data(), table.columns[i].name.size(), &doc);
+		AppendJsonString(table_->columns[i].name.data(), table_->columns[i].name.size(), &doc);
 		doc.push_back(':');
-		doc += values[i];
+		if (s.state == ValueSpan::State::kNull) doc += "null";
+		else doc += value(row, i);
 	}
 	doc.push_back('}');
 	return doc;
 }
 
-Status ChangeSet::Render(const wire::Row* row, RowAction* action) const {
+void ChangeSet::Clear() {
+	text_.clear();
+	spans_.clear();
+	rows_.clear();
+	index_.clear();
+	history_.clear();
+	deletes_ = incomplete_ = 0;
+}
+
+Status ChangeSet::Render(const wire::Row* row) {
 	const size_t n = table_->columns.size();
-	action->values.assign(n, std::string());
-	action->carried.assign(n, false);
 	RowReader reader(row);
 	if (reader.columns() != n)
 		return Status::Error(ErrorKind::kInvalidParameter,
@@ -38,36 +47,93 @@ Status ChangeSet::Render(const wire::Row* row, RowAction* action) const {
 		                         std::to_string(n));
 	ValueRef value;
 	for (size_t i = 0; reader.Next(&value); ++i) {
-		if (value.kind == wire::Kind::Absent || value.kind == wire::Kind::Unchanged) continue;
-		if (!ValueIsWellFormed(value))
-			return Status::Error(ErrorKind::kInvalidParameter, "column " + table_->columns[i].name + " holds a malformed value");
-		RenderValue(value, ValueStyle::kPostgresInput, &action->values[i]);
-		action->carried[i] = true;
+		ValueSpan s;
+		s.offset = text_.size();
+		if (value.kind == wire::Kind::Absent || value.kind == wire::Kind::Unchanged) {
+			spans_.push_back(s);
+			continue;
+		}
+		bool ok = true;
+		if (form_ == ValueForm::kPgText) {
+			switch (AppendPgText(value, &text_)) {
+				case PgText::kValue: s.state = ValueSpan::State::kValue; break;
+				case PgText::kNull: s.state = ValueSpan::State::kNull; break;
+				case PgText::kMalformed: ok = false; break;
+			}
+		} else if ((ok = ValueIsWellFormed(value))) {
+			if (value.kind == wire::Kind::Null) {
+				s.state = ValueSpan::State::kNull;
+			} else {
+				RenderValue(value, ValueStyle::kPostgresInput, &text_);
+				s.state = ValueSpan::State::kValue;
+			}
+		}
+		if (!ok) return Status::Error(ErrorKind::kInvalidParameter, "column " + table_->columns[i].name + " holds a malformed value");
+		s.size = static_cast<uint32_t>(text_.size() - s.offset);
+		spans_.push_back(s);
 	}
 	return Status::Ok();
 }
 
-Status ChangeSet::Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t message_time_ms) {
+Status ChangeSet::RenderDocument(const wire::Row* row, const wire::Row* fallback, std::string* out) const {
+	RowReader reader(row), old_reader(fallback);
+	if (reader.columns() != table_->columns.size())
+		return Status::Error(ErrorKind::kInvalidParameter, "the row has " + std::to_string(reader.columns()) +
+		                                                       " columns, its schema version " +
+		                                                       std::to_string(table_->columns.size()));
+	const bool use_fallback = old_reader.columns() == reader.columns();
+	out->push_back('{');
+	ValueRef value, old_value;
+	for (size_t i = 0; reader.Next(&value); ++i) {
+		if (use_fallback) old_reader.Next(&old_value);
+		const ValueRef* v = &value;
+		if (value.kind == wire::Kind::Unchanged && use_fallback) v = &old_value;
+		if (v->kind == wire::Kind::Absent || v->kind == wire::Kind::Unchanged) continue;
+		if (!ValueIsWellFormed(*v))
+			return Status::Error(ErrorKind::kInvalidParameter, "column " + table_->columns[i].name + " holds a malformed value");
+		if (out->size() > 1) out->push_back(',');
+		AppendJsonString(table_->columns[i].name.data(), table_->columns[i].name.size(), out);
+		out->push_back(':');
+		RenderValue(*v, ValueStyle::kPostgresInput, out);
+	}
+	out->push_back('}');
+	return Status::Ok();
+}
+
+Status ChangeSet::Record(const wire::Change& change, bool under_old_key, int64_t message_time_ms) {
 	if (!keep_history_ || under_old_key) return Status::Ok();
 	const wire::ChangeHeader* h = change.header();
 	HistoryEntry entry;
-	entry.pos = applied.pos;
+	entry.pos = Position{h->commit_lsn(), h->seq(), 1};
 	entry.lsn = h->lsn();
 	entry.xid = h->xid();
 	entry.op = OpName(h->op());
 	entry.message_time_ms = message_time_ms;
-	RowAction image;
-	if (change.before() != nullptr) {
-		Status st = Render(change.before(), &image);
-		if (!st.ok()) return st;
-		entry.before = image.Document(*table_);
-	}
-	if (change.after() != nullptr) {
+	Status st = Status::Ok();
+	if (change.before() != nullptr) st = RenderDocument(change.before(), nullptr, &entry.before);
+	if (st.ok() && change.after() != nullptr) {
 		if (h->op() == wire::Op::Delete) return Status::Error(ErrorKind::kInvalidParameter, "a delete with a new row");
-		entry.after = applied.Document(*table_);  // rendered already, unchanged values left out
+		// A FULL old image carries what the new row left unchanged (TOAST).
+		const bool full = h->old_image() == wire::OldImage::Full;
+		st = RenderDocument(change.after(), full ? change.before() : nullptr, &entry.after);
 	}
-	history_.push_back(std::move(entry));
-	return Status::Ok();
+	if (st.ok()) history_.push_back(std::move(entry));
+	return st;
+}
+
+void ChangeSet::Put(const std::string& key, const RowAction& action) {
+	auto counts = [this](const RowAction& row, int sign) {
+		if (row.op == RowAction::Op::kDelete) deletes_ += sign;
+		else if (!row.complete) incomplete_ += sign;
+	};
+	auto [it, added] = index_.emplace(key, rows_.size());
+	if (added) {
+		rows_.push_back(action);
+	} else {
+		counts(rows_[it->second], -1);
+		rows_[it->second] = action;
+	}
+	counts(action, +1);
 }
 
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
@@ -81,48 +147,62 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	if (!st.ok()) return st;
 	if (under_old_key && keys.old_key.empty())
 		return Status::Error(ErrorKind::kInvalidParameter, "sent under an old key, but the change did not change its key");
+	const bool deletes = h->op() == wire::Op::Delete || under_old_key;
+	if (h->op() == wire::Op::Delete && h->old_image() == wire::OldImage::Unavailable)
+		return Status::Error(ErrorKind::kNotSupported, "a delete without its old key",
+		                     "The source table's replica identity logs nothing.",
+		                     "Set REPLICA IDENTITY DEFAULT (with a primary key) or FULL on the source table.");
 	RowAction action;
+	action.op = deletes ? RowAction::Op::kDelete : RowAction::Op::kUpsert;
 	action.pos = Position{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 	action.lsn = h->lsn();
 	action.message = message;
 	action.message_time_ms = message_time_ms;
-	const bool deletes = h->op() == wire::Op::Delete || under_old_key;
+	action.first_value = spans_.size();
+	// A refused change leaves the set as it was.
+	const size_t text_mark = text_.size(), spans_mark = spans_.size(), history_mark = history_.size();
+	auto undo = [&](Status why) {
+		text_.resize(text_mark);
+		spans_.resize(spans_mark);
+		history_.resize(history_mark);
+		return why;
+	};
+	st = Render(deletes ? change.before() : change.after());
+	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message_time_ms);
+	if (!st.ok()) return undo(st);
+	const size_t n = table_->columns.size();
+	auto fill_from = [&](size_t first) {  // columns this row lacks, from another run of spans
+		for (size_t i = 0; i < n; ++i) {
+			ValueSpan& mine = spans_[action.first_value + i];
+			const ValueSpan& theirs = spans_[first + i];
+			if (mine.state == ValueSpan::State::kNotCarried && theirs.state != ValueSpan::State::kNotCarried) mine = theirs;
+		}
+	};
+	auto lacks_any = [&] {
+		for (size_t i = 0; i < n; ++i)
+			if (spans_[action.first_value + i].state == ValueSpan::State::kNotCarried) return true;
+		return false;
+	};
 	if (deletes) {
-		if (h->op() == wire::Op::Delete && h->old_image() == wire::OldImage::Unavailable)
-			return Status::Error(ErrorKind::kNotSupported, "a delete without its old key",
-			                     "The source table's replica identity logs nothing.",
-			                     "Set REPLICA IDENTITY DEFAULT (with a primary key) or FULL on the source table.");
-		action.op = RowAction::Op::kDelete;
-		st = Render(change.before(), &action);
-		if (st.ok() && h->op() == wire::Op::Delete) st = Record(change, action, under_old_key, message_time_ms);
-		if (!st.ok()) return st;
-		rows_[under_old_key ? keys.old_key : keys.key] = std::move(action);
+		Put(under_old_key ? keys.old_key : keys.key, action);
 		return Status::Ok();
 	}
-	st = Render(change.after(), &action);
-	if (st.ok() && h->old_image() == wire::OldImage::Full && !action.complete()) {
+	if (h->old_image() == wire::OldImage::Full && lacks_any()) {
 		// REPLICA IDENTITY FULL logs the whole old row, TOAST values included:
 		// a value the new row left unchanged is the old row's.
-		RowAction old_row;
-		st = Render(change.before(), &old_row);
-		for (size_t i = 0; st.ok() && i < action.values.size(); ++i) {
-			if (action.carried[i] || !old_row.carried[i]) continue;
-			action.values[i] = std::move(old_row.values[i]);
-			action.carried[i] = true;
-		}
+		const size_t old_first = spans_.size();
+		st = Render(change.before());
+		if (!st.ok()) return undo(st);
+		fill_from(old_first);
+		spans_.resize(old_first);  // its text stays in text_, referenced by the spans taken
 	}
-	if (st.ok()) st = Record(change, action, under_old_key, message_time_ms);
-	if (!st.ok()) return st;
-	auto it = rows_.find(keys.key);
-	if (it != rows_.end() && it->second.op == RowAction::Op::kUpsert) {
+	const RowAction* earlier = Find(keys.key);
+	if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert && lacks_any()) {
 		// Values this change left unchanged are the ones the earlier change of the batch wrote.
-		for (size_t i = 0; i < action.values.size(); ++i) {
-			if (action.carried[i] || !it->second.carried[i]) continue;
-			action.values[i] = std::move(it->second.values[i]);
-			action.carried[i] = true;
-		}
+		fill_from(earlier->first_value);
 	}
-	rows_[keys.key] = std::move(action);
+	action.complete = !lacks_any();
+	Put(keys.key, action);
 	return Status::Ok();
 }
 

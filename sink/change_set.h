@@ -2,6 +2,11 @@
 // read from Kafka folded to one action per key (the last one wins; an update
 // that left TOAST values unchanged keeps the values an earlier change of the
 // batch carried), so the batch applies as a few set-based statements.
+//
+// Values are rendered once, in the form the target reads (PostgreSQL's text
+// input, or JSON for ClickHouse), into one buffer per set: a row is a run of
+// spans into it, so folding a key again or keeping an earlier value copies
+// a span, not text, and a batch allocates per buffer growth, not per value.
 // Pure C++ over the wire types.
 #ifndef FLATWAL_SINK_CHANGE_SET_H
 #define FLATWAL_SINK_CHANGE_SET_H
@@ -9,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,22 +25,29 @@
 
 namespace flatwal {
 
+// How a target reads values.
+enum class ValueForm {
+	kPgText,  // PostgreSQL's text input of the column's type (render_pg_text.h)
+	kJson,    // JSON, as jsonb_populate_record() would read it (render_json.h, kPostgresInput)
+};
+
+// One column's value in a row: text in the set's buffer.
+struct ValueSpan {
+	enum class State : uint8_t { kNotCarried, kNull, kValue };
+	size_t offset = 0;
+	uint32_t size = 0;
+	State state = State::kNotCarried;  // not carried: unchanged TOAST, or a key-only image's other columns
+};
+
 struct RowAction {
 	enum class Op : uint8_t { kUpsert, kDelete };
 	Op op = Op::kUpsert;
-	// Per column of the table version: the value as JSON text that
-	// jsonb_populate_record() reads into the column's type; empty when the
-	// change did not carry it (unchanged TOAST: the target keeps its value).
-	std::vector<std::string> values;
-	std::vector<bool> carried;
+	bool complete = true;  // every column carried (else the target keeps the values it lacks)
 	Position pos;
 	uint64_t lsn = 0;      // the change record's LSN (0 for snapshot reads), ordered against truncates
 	size_t message = 0;    // the batch's index of the Kafka message it came from (for the dead-letter topic)
 	int64_t message_time_ms = -1;  // its Kafka message time: the source commit time (snapshot rows: when read)
-
-	bool complete() const;
-	// {"col": value, ...} of the carried columns.
-	std::string Document(const SinkTable& table) const;
+	size_t first_value = 0;        // its first ValueSpan in the set (one per column of the table version)
 };
 
 // One change as the history table keeps it (--history): not folded.
@@ -50,31 +63,55 @@ struct HistoryEntry {
 class ChangeSet {
  public:
 	// `history`: also keep every change, unfolded, for the history table.
-	explicit ChangeSet(const SinkTable* table, bool history = false) : table_(table), keep_history_(history) {}
+	ChangeSet(const SinkTable* table, ValueForm form, bool history = false)
+	    : table_(table), form_(form), keep_history_(history) {}
 
 	const SinkTable& table() const { return *table_; }
 	// Folds a change in. An update that changed its key comes twice: under
 	// the old key (`under_old_key`, header flatwal.new_key: that message
 	// deletes the old key) and under the new one (which writes the row).
 	// Fails (the change is a dead letter) when a value is malformed or the
-	// change has no key to apply it by.
+	// change has no key to apply it by; the set is then as it was.
 	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms = -1);
-	const std::unordered_map<std::string, RowAction>& rows() const { return rows_; }
+
+	// One action per key, in the order the keys first came.
+	const std::vector<RowAction>& rows() const { return rows_; }
+	// The action for a key as rendered for Kafka ("[1]"); nullptr when none.
+	const RowAction* Find(const std::string& key) const;
+	const ValueSpan& span(const RowAction& row, size_t column) const { return spans_[row.first_value + column]; }
+	std::string_view value(const RowAction& row, size_t column) const {
+		const ValueSpan& s = span(row, column);
+		return std::string_view(text_.data() + s.offset, s.size);
+	}
+	// {"col": value, ...} of the carried columns (ValueForm::kJson sets).
+	std::string Document(const RowAction& row) const;
+	size_t deletes() const { return deletes_; }
+	size_t incomplete() const { return incomplete_; }
+
 	const std::vector<HistoryEntry>& history() const { return history_; }
 	bool empty() const { return rows_.empty() && history_.empty(); }
-	void Clear() {
-		rows_.clear();
-		history_.clear();
-	}
+	void Clear();
 
  private:
-	Status Render(const wire::Row* row, RowAction* action) const;
+	// Renders a row's values, one span per column, at the end of spans_.
+	Status Render(const wire::Row* row);
+	// {"col": value, ...} of a wire row's carried columns; a column `row`
+	// left unchanged is taken from `fallback` when that carries it.
+	Status RenderDocument(const wire::Row* row, const wire::Row* fallback, std::string* out) const;
 	// Records the change for the history table; the old-key copy of a key
 	// change is not a change of its own and is not recorded.
-	Status Record(const wire::Change& change, const RowAction& applied, bool under_old_key, int64_t message_time_ms);
+	Status Record(const wire::Change& change, bool under_old_key, int64_t message_time_ms);
+	// Stores the action as the key's, replacing an earlier one.
+	void Put(const std::string& key, const RowAction& action);
+
 	const SinkTable* table_;
+	ValueForm form_;
 	bool keep_history_;
-	std::unordered_map<std::string, RowAction> rows_;  // by the key as rendered for Kafka
+	std::string text_;                // every rendered value of the set
+	std::vector<ValueSpan> spans_;    // into text_; a row's run of columns.size()
+	std::vector<RowAction> rows_;
+	std::unordered_map<std::string, size_t> index_;  // key as rendered for Kafka -> rows_
+	size_t deletes_ = 0, incomplete_ = 0;
 	std::vector<HistoryEntry> history_;
 };
 

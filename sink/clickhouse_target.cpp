@@ -1,6 +1,7 @@
 // clickhouse_target.cpp — see clickhouse_target.h.
 #include "clickhouse_target.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -222,13 +223,15 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::AppendRowJson(const SinkTable& table, const std::vector<bool>& is_string, const RowAction& row,
+Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const std::vector<bool>& is_string, const RowAction& row,
                                        std::string* line) const {
+	const SinkTable& table = set.table();
 	line->push_back('{');
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SinkColumn& column = table.columns[i];
 		const bool deleted = row.op == RowAction::Op::kDelete;
-		if (!row.carried[i] && !(deleted && !column.key)) {
+		const ValueSpan::State state = set.span(row, i).state;
+		if (state == ValueSpan::State::kNotCarried && !(deleted && !column.key)) {
 			return Status::Error(ErrorKind::kNotSupported,
 			                     "column " + column.name + " was left unchanged (TOAST) by an update, and ClickHouse rows "
 			                     "are written whole",
@@ -236,14 +239,12 @@ Status ClickHouseTarget::AppendRowJson(const SinkTable& table, const std::vector
 		}
 		AppendJsonString(column.name.data(), column.name.size(), line);
 		line->push_back(':');
-		if (!row.carried[i]) {
+		if (state != ValueSpan::State::kValue) {
 			line->append("null,");
 			continue;
 		}
-		const std::string& value = row.values[i];
-		if (value == "null") {
-			line->append(value);
-		} else if (is_string[i]) {
+		const std::string_view value = set.value(row, i);
+		if (is_string[i]) {
 			// Quoted text goes as it is; JSON values (json, arrays) become their text.
 			if (!value.empty() && value[0] == '"') line->append(value);
 			else AppendJsonString(value.data(), value.size(), line);
@@ -258,10 +259,16 @@ Status ClickHouseTarget::AppendRowJson(const SinkTable& table, const std::vector
 		}
 		line->push_back(',');
 	}
-	*line += "\"_commit_lsn\":" + std::to_string(row.pos.commit_lsn) + ",\"_seq\":" + std::to_string(row.pos.seq) +
-	         ",\"_lsn\":" + std::to_string(row.lsn) + ",\"_commit_time_ms\":" + std::to_string(row.message_time_ms) +
-	         ",\"_deleted\":" +
-	         (row.op == RowAction::Op::kDelete ? "1" : "0") + "}\n";
+	char number[24];
+	auto append_number = [&](const char* name, auto v) {
+		line->append(name);
+		line->append(number, std::to_chars(number, number + sizeof number, v).ptr);
+	};
+	append_number("\"_commit_lsn\":", row.pos.commit_lsn);
+	append_number(",\"_seq\":", row.pos.seq);
+	append_number(",\"_lsn\":", row.lsn);
+	append_number(",\"_commit_time_ms\":", row.message_time_ms);
+	line->append(row.op == RowAction::Op::kDelete ? ",\"_deleted\":1}\n" : ",\"_deleted\":0}\n");
 	return Status::Ok();
 }
 
@@ -291,12 +298,11 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	std::vector<const RowAction*> rows;
 	std::vector<size_t> ends;
 	std::string data;
-	for (const auto& entry : set.rows()) {
-		const RowAction& row = entry.second;
+	for (const RowAction& row : set.rows()) {
 		const size_t start = data.size();
 		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) {
 			++*skipped;
-		} else if (!(st = AppendRowJson(table, is_string, row, &data)).ok()) {
+		} else if (!(st = AppendRowJson(set, is_string, row, &data)).ok()) {
 			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {

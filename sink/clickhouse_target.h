@@ -39,6 +39,8 @@ class ClickHouseTarget : public Target {
 
 	Status Connect() override;
 	bool connected() const override { return connected_; }
+	// Rows go as JSONEachRow.
+	ValueForm value_form() const override { return ValueForm::kJson; }
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
 	                       std::map<TopicPartition, Checkpoint>* out) override;
 	Status Begin() override {
@@ -69,7 +71,7 @@ class ClickHouseTarget : public Target {
 	// The database a source schema's tables go to (--target-schema, or the same name).
 	std::string Database(const std::string& source_schema) const;
 	// Appends one JSONEachRow line; `is_string[i]` says column i is a String in ClickHouse.
-	Status AppendRowJson(const SinkTable& table, const std::vector<bool>& is_string, const RowAction& row,
+	Status AppendRowJson(const ChangeSet& set, const std::vector<bool>& is_string, const RowAction& row,
 	                     std::string* line) const;
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const SinkTable& table, const std::string& data);

@@ -2,6 +2,7 @@
 #include "pg_target.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "lsn.h"
@@ -41,17 +42,29 @@ constexpr char kDdlLock[] = "SELECT pg_advisory_xact_lock(hashtext('flatwal_sink
 
 std::string Lsn(uint64_t lsn) { return "'" + LsnText(lsn) + "'::pg_lsn"; }
 
-// COPY text format: backslash, tab, newline and carriage return escaped.
-void AppendCopyText(const std::string& text, std::string* out) {
-	for (char c : text) {
-		switch (c) {
-			case '\\': out->append("\\\\"); break;
-			case '\t': out->append("\\t"); break;
-			case '\n': out->append("\\n"); break;
-			case '\r': out->append("\\r"); break;
-			default: out->push_back(c);
-		}
+// COPY text format: backslash, tab, newline and carriage return escaped;
+// the runs between them appended whole.
+void AppendCopyText(std::string_view text, std::string* out) {
+	size_t run = 0;
+	for (size_t i = 0; i < text.size(); ++i) {
+		const char c = text[i];
+		const char* escaped = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : nullptr;
+		if (escaped == nullptr) continue;
+		out->append(text.data() + run, i - run);
+		out->append(escaped, 2);
+		run = i + 1;
 	}
+	out->append(text.data() + run, text.size() - run);
+}
+
+void AppendNumber(uint64_t v, std::string* out) {
+	char buf[24];
+	out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// The staging table of a table version in this session.
+std::string StageName(const SinkTable& table) {
+	return "pg_temp.flatwal_stage_" + std::to_string(table.relid) + "_" + std::to_string(table.version);
 }
 
 uint64_t ParseUnsigned(const char* text) { return std::strtoull(text, nullptr, 10); }
@@ -77,10 +90,8 @@ Status PgTarget::Connect() {
 	st = Exec("SET client_min_messages = warning");
 	if (st.ok()) st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + "COMMIT;");
 	if (!st.ok()) return st;
-	// The staging table of the session: a batch's rows for one table at a time.
-	st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_stage (ord integer, op \"char\", complete boolean, "
-	          "commit_lsn pg_lsn, seq bigint, lsn pg_lsn, doc jsonb) ON COMMIT DELETE ROWS");
-	if (st.ok() && history_)
+	// Each table version stages its rows in a table of its own (PrepareTableDdl).
+	if (history_)
 		st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_history_stage (commit_lsn pg_lsn, seq bigint, lsn pg_lsn, "
 		          "xid bigint, op text, before jsonb, after jsonb, message_time_ms bigint) ON COMMIT DELETE ROWS");
 	return st;
@@ -197,6 +208,14 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 			                     "its changes are in the dead-letter topic until then.");
 		}
 	}
+	// The version's staging table: its columns typed as the target's, so
+	// COPY parses each value once, by its type.
+	std::string stage = "DROP TABLE IF EXISTS " + StageName(table) + "; CREATE TEMP TABLE " + StageName(table) +
+	                    " (_flatwal_ord integer, _flatwal_op \"char\", _flatwal_carried boolean[], "
+	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn";
+	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].name) + " " + types[i];
+	st = Exec(stage + ") ON COMMIT DELETE ROWS");
+	if (!st.ok()) return st;
 	if (history_) {
 		st = Exec("CREATE TABLE IF NOT EXISTS " + HistoryName(table) +
 		          " (commit_lsn pg_lsn NOT NULL, seq bigint NOT NULL, lsn pg_lsn NOT NULL, xid bigint NOT NULL, "
@@ -212,62 +231,86 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 }
 
 Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows) {
-	Status st = Exec("DELETE FROM pg_temp.flatwal_stage");
+	const std::string stage = StageName(set.table());
+	Status st = Exec("DELETE FROM " + stage);
 	if (!st.ok()) return st;
+	const size_t columns = set.table().columns.size();
 	std::string data;
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const RowAction& row = *rows[i];
-		data += std::to_string(i);
+		AppendNumber(i, &data);
 		data += row.op == RowAction::Op::kDelete ? "\td\t" : "\tu\t";
-		data += row.complete() ? "t\t" : "f\t";
-		AppendLsn(row.pos.commit_lsn, &data);
-		data += '\t' + std::to_string(row.pos.seq) + '\t';
-		AppendLsn(row.lsn, &data);
+		if (row.complete) {
+			data += "\\N";
+		} else {
+			data += '{';
+			for (size_t c = 0; c < columns; ++c) {
+				if (c) data += ',';
+				data += set.span(row, c).state == ValueSpan::State::kNotCarried ? 'f' : 't';
+			}
+			data += '}';
+		}
 		data += '\t';
-		AppendCopyText(row.Document(set.table()), &data);
+		AppendLsn(row.pos.commit_lsn, &data);
+		data += '\t';
+		AppendNumber(row.pos.seq, &data);
+		data += '\t';
+		AppendLsn(row.lsn, &data);
+		for (size_t c = 0; c < columns; ++c) {
+			data += '\t';
+			if (set.span(row, c).state == ValueSpan::State::kValue) AppendCopyText(set.value(row, c), &data);
+			else data += "\\N";
+		}
 		data += '\n';
 	}
-	return session_.CopyIn("COPY pg_temp.flatwal_stage FROM STDIN", data);
+	return session_.CopyIn("COPY " + stage + " FROM STDIN", data);
 }
 
-Status PgTarget::ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing) {
+Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
+                             std::vector<size_t>* missing) {
 	const SinkTable& table = set.table();
-	std::string keys_match, columns, from_record, set_all, set_carried;
+	size_t deletes = 0, incomplete = 0;
+	for (const RowAction* row : rows) {
+		if (row->op == RowAction::Op::kDelete) ++deletes;
+		else if (!row->complete) ++incomplete;
+	}
+	std::string keys_match, columns, from_stage, set_all, set_carried, key_list;
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k) {
 		std::string name = session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
-		keys_match += (k ? " AND t." : "t.") + name + " = r." + name;
+		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
+		key_list += (k ? ", " : "") + name;
 	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].name);
 		columns += name + ", ";
-		from_record += "r." + name + ", ";
+		from_stage += "s." + name + ", ";
 		set_all += name + " = EXCLUDED." + name + ", ";
-		set_carried += name + " = CASE WHEN s.doc ? " + session_.QuoteLiteral(table.columns[i].name) + " THEN r." +
-		               name + " ELSE t." + name + " END, ";
+		set_carried += name + " = CASE WHEN s._flatwal_carried[" + std::to_string(i + 1) + "] THEN s." + name +
+		               " ELSE t." + name + " END, ";
 	}
-	std::string key_list;
-	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
-		key_list += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
-	const std::string staged = " FROM pg_temp.flatwal_stage s, jsonb_populate_record(NULL::" + target + ", s.doc) r ";
-	const std::string newer = "(t._flatwal_commit_lsn, t._flatwal_seq) < (s.commit_lsn, s.seq)";
-	Status st = Exec("DELETE FROM " + target + " t USING pg_temp.flatwal_stage s, jsonb_populate_record(NULL::" + target +
-	                 ", s.doc) r WHERE s.op = 'd' AND " + keys_match + " AND " + newer);
-	if (!st.ok()) return st;
-	st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
-	          from_record + "s.commit_lsn, s.seq, s.lsn" + staged + "WHERE s.op = 'u' AND s.complete ON CONFLICT (" +
-	          key_list + ") DO UPDATE SET " + set_all +
-	          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
-	          "_flatwal_lsn = EXCLUDED._flatwal_lsn WHERE (t._flatwal_commit_lsn, t._flatwal_seq) < "
-	          "(EXCLUDED._flatwal_commit_lsn, EXCLUDED._flatwal_seq)");
-	if (!st.ok()) return st;
+	const std::string stage = " FROM " + StageName(table) + " s ";
+	const std::string newer = "(t._flatwal_commit_lsn, t._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq)";
+	Status st = Status::Ok();
+	if (deletes > 0)
+		st = Exec("DELETE FROM " + target + " t USING " + StageName(table) + " s WHERE s._flatwal_op = 'd' AND " +
+		          keys_match + " AND " + newer);
+	if (st.ok() && deletes + incomplete < rows.size())
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
+		          from_stage + "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn" + stage +
+		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NULL ON CONFLICT (" + key_list + ") DO UPDATE SET " +
+		          set_all +
+		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
+		          "_flatwal_lsn = EXCLUDED._flatwal_lsn WHERE (t._flatwal_commit_lsn, t._flatwal_seq) < "
+		          "(EXCLUDED._flatwal_commit_lsn, EXCLUDED._flatwal_seq)");
+	if (!st.ok() || incomplete == 0) return st;
 	// Updates that left TOAST values unchanged write only what they carry.
 	st = Exec("UPDATE " + target + " AS t SET " + set_carried +
-	          "_flatwal_commit_lsn = s.commit_lsn, _flatwal_seq = s.seq, _flatwal_lsn = s.lsn" + staged +
-	          "WHERE s.op = 'u' AND NOT s.complete AND " + keys_match + " AND " + newer);
+	          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn" +
+	          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
 	if (!st.ok()) return st;
 	PgResult r;
-	st = Exec("SELECT s.ord" + staged + "WHERE s.op = 'u' AND NOT s.complete AND NOT EXISTS (SELECT 1 FROM " + target +
-	              " t WHERE " + keys_match + ")",
+	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND "
+	          "NOT EXISTS (SELECT 1 FROM " + target + " t WHERE " + keys_match + ")",
 	          &r);
 	if (!st.ok()) return st;
 	for (int i = 0; i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
@@ -287,8 +330,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	if (!st.ok()) return st;
 	uint64_t floor_commit = r.rows() ? ParseUnsigned(r.text(0, 0)) : 0, floor_lsn = r.rows() ? ParseUnsigned(r.text(0, 1)) : 0;
 	std::vector<const RowAction*> rows;
-	for (const auto& entry : set.rows()) {
-		const RowAction& row = entry.second;
+	for (const RowAction& row : set.rows()) {
 		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) ++*skipped;
 		else rows.push_back(&row);
 	}
@@ -302,7 +344,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	st = Exec("SAVEPOINT flatwal_table");
 	std::vector<size_t> missing;
 	if (st.ok()) st = Stage(set, rows);
-	if (st.ok()) st = ApplyStaged(set, target, &missing);
+	if (st.ok()) st = ApplyStaged(set, rows, target, &missing);
 	if (st.ok()) {
 		reject_missing(missing, rows);
 		*applied += rows.size() - missing.size();
@@ -316,7 +358,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 		std::vector<size_t> one_missing;
 		st = Exec("SAVEPOINT flatwal_row");
 		Status row_st = st.ok() ? Stage(set, one) : st;
-		if (row_st.ok()) row_st = ApplyStaged(set, target, &one_missing);
+		if (row_st.ok()) row_st = ApplyStaged(set, one, target, &one_missing);
 		if (row_st.ok()) {
 			reject_missing(one_missing, one);
 			*applied += 1 - one_missing.size();

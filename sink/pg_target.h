@@ -16,7 +16,10 @@
 //   schema_version, commit_time (the source commit; for snapshot rows, when read), applied_at
 // where a table's floor is the position of its latest truncate (or the
 // consistent point of a completed initial snapshot): changes before it are
-// superseded and not applied.
+// superseded and not applied. A batch's rows of a table version are COPYed
+// into a session temp table pg_temp.flatwal_stage_<relid>_<version> with the
+// target's column types, then applied by a DELETE, an INSERT … ON CONFLICT,
+// and (only for updates that left TOAST values unchanged) an UPDATE.
 #ifndef FLATWAL_SINK_PG_TARGET_H
 #define FLATWAL_SINK_PG_TARGET_H
 
@@ -49,6 +52,8 @@ class PgTarget : public Target {
 	// Connects and creates the state tables when missing.
 	Status Connect() override;
 	bool connected() const override { return session_.connected(); }
+	// Staged by COPY into a table of the target's column types.
+	ValueForm value_form() const override { return ValueForm::kPgText; }
 
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) override;
 
@@ -85,7 +90,8 @@ class PgTarget : public Target {
 	std::string TargetSchema(const std::string& source_schema) const;
 	std::string HistoryName(const SinkTable& table) const;
 	// Runs the set-based statements over the staged rows.
-	Status ApplyStaged(const ChangeSet& set, const std::string& target, std::vector<size_t>* missing);
+	Status ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
+	                   std::vector<size_t>* missing);
 	Status Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows);
 
 	std::string conninfo_, group_, target_schema_;

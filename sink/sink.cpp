@@ -81,6 +81,7 @@ void Sink::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_p
 			ClearBatch();
 		}
 		stored_.clear();
+		run_ = PartitionRun();
 		rd_kafka_assign(rk, nullptr);
 		return;
 	}
@@ -102,6 +103,7 @@ bool Sink::AssignFromCheckpoints(rd_kafka_t* rk, rd_kafka_topic_partition_list_t
 		partitions->elems[i].offset = c.next_offset >= 0 ? c.next_offset : RD_KAFKA_OFFSET_BEGINNING;
 	}
 	stored_ = loaded;
+	run_ = PartitionRun();
 	rd_kafka_assign(rk, partitions);
 	return true;
 }
@@ -131,24 +133,34 @@ void Sink::DeadLetter(size_t index, const std::string& reason) {
 	batch_.dead.emplace_back(index, reason);
 }
 
-Status Sink::Handle(rd_kafka_message_t* m) {
+void Sink::EnterPartition(const rd_kafka_message_t* m) {
+	run_ = PartitionRun();
 	TopicPartition tp{TopicOf(m), m->partition};
 	auto owned = stored_.find(tp);
-	if (owned == stored_.end()) {  // left over from a revoked assignment
+	if (owned == stored_.end()) return;  // left over from a revoked assignment
+	run_.topic = m->rkt;
+	run_.partition = m->partition;
+	auto next = batch_.next.find(tp);
+	if (next == batch_.next.end()) next = batch_.next.emplace(tp, owned->second).first;
+	run_.next = &next->second;
+	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are not tables.
+	run_.tables = tp.topic.rfind(config_.topic_prefix + ".flatwal.", 0) != 0 &&
+	              tp.topic.rfind(config_.topic_prefix + ".message.", 0) != 0;
+}
+
+Status Sink::Handle(rd_kafka_message_t* m) {
+	if (m->rkt != run_.topic || m->partition != run_.partition) EnterPartition(m);
+	if (run_.next == nullptr) {  // not assigned to this sink
 		rd_kafka_message_destroy(m);
 		return Status::Ok();
 	}
 	if (batch_.messages.empty()) batch_.opened = Clock::now();
 	const size_t index = batch_.messages.size();
 	batch_.messages.push_back(m);
-	auto next_it = batch_.next.find(tp);
-	if (next_it == batch_.next.end()) next_it = batch_.next.emplace(tp, owned->second).first;
-	Checkpoint& next = next_it->second;
+	Checkpoint& next = *run_.next;
 	if (m->offset < next.next_offset) return Status::Ok();
 	next.next_offset = m->offset + 1;
-	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are not tables.
-	if (tp.topic.rfind(config_.topic_prefix + ".flatwal.", 0) == 0 || tp.topic.rfind(config_.topic_prefix + ".message.", 0) == 0)
-		return Status::Ok();
+	if (!run_.tables) return Status::Ok();
 	if (m->payload == nullptr) return Status::Ok();  // a tombstone: the delete before it did the work
 	static FrameScratch scratch;
 	const wire::Event* event = nullptr;
@@ -194,7 +206,9 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 		                      std::to_string(h->version()) + " in " + config_.topic_prefix + ".flatwal.schemas");
 		return Status::Ok();
 	}
-	const bool under_old_key = HasHeader(m, "flatwal.new_key");
+	// Only an update that changed its key comes twice (the old-key copy with this header).
+	const bool key_image = h->old_image() == wire::OldImage::Key || h->old_image() == wire::OldImage::Full;
+	const bool under_old_key = h->op() == wire::Op::Update && key_image && HasHeader(m, "flatwal.new_key");
 	if (h->op() != wire::Op::Read) {
 		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 		if (pos <= next->applied) {
@@ -207,6 +221,18 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 		DeadLetter(index, "table " + table->schema + "." + table->table + " has no key; add a primary key at the source");
 		return Status::Ok();
 	}
+	if (table != last_table_) {
+		Status st = FindSet(table, index);
+		if (!st.ok() || last_set_ == nullptr) return st;
+	}
+	Status st = last_set_->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr));
+	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
+	return Status::Ok();
+}
+
+Status Sink::FindSet(const SinkTable* table, size_t index) {
+	last_table_ = nullptr;
+	last_set_ = nullptr;
 	const std::string name = target_->TargetName(table->schema, table->table);
 	std::unique_ptr<ChangeSet>& set = batch_.sets[name];
 	Status st = Status::Ok();
@@ -225,10 +251,10 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 			return Status::Ok();
 		}
-		set.reset(new ChangeSet(table, config_.history));
+		set.reset(new ChangeSet(table, target_->value_form(), config_.history));
 	}
-	st = set->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr));
-	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
+	last_table_ = table;
+	last_set_ = set.get();
 	return Status::Ok();
 }
 
@@ -293,8 +319,14 @@ Status Sink::Flush() {
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();
 	last_lag_ms_ = 0;
+	const rd_kafka_topic_t* counted_topic = nullptr;
+	uint64_t* topic_count = nullptr;
 	for (const rd_kafka_message_t* m : batch_.messages) {
-		++counters_.topic_messages[TopicOf(m)];
+		if (m->rkt != counted_topic) {  // runs of one topic: one lookup each
+			counted_topic = m->rkt;
+			topic_count = &counters_.topic_messages[TopicOf(m)];
+		}
+		++*topic_count;
 		int64_t committed = rd_kafka_message_timestamp(m, nullptr);  // the source commit time (shipper)
 		if (committed <= 0) continue;
 		const int64_t lag = std::max<int64_t>(0, now - committed);
@@ -311,6 +343,9 @@ Status Sink::Flush() {
 }
 
 void Sink::ClearBatch() {
+	run_ = PartitionRun();
+	last_table_ = nullptr;
+	last_set_ = nullptr;
 	for (rd_kafka_message_t* m : batch_.messages) rd_kafka_message_destroy(m);
 	batch_.messages.clear();
 	batch_.next.clear();

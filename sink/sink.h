@@ -48,7 +48,20 @@ class Sink {
 		Clock::time_point opened;
 	};
 
+	// The partition of a run of messages, looked up once per run.
+	struct PartitionRun {
+		const rd_kafka_topic_t* topic = nullptr;
+		int32_t partition = -1;
+		Checkpoint* next = nullptr;  // its checkpoint after this batch (in batch_.next); nullptr: not assigned here
+		bool tables = false;         // a table's topic (not the shipper's own, nor logical messages)
+	};
+
 	Status Start();
+	void EnterPartition(const rd_kafka_message_t* m);
+	// The open change set for a table version (starting one, and applying
+	// the rows of an older version of the table first); sets last_set_,
+	// which stays nullptr when the table cannot be applied (dead-lettered).
+	Status FindSet(const SinkTable* table, size_t index);
 	void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 	Status Handle(rd_kafka_message_t* m);
 	Status HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next);
@@ -79,6 +92,9 @@ class Sink {
 	std::unique_ptr<Target> target_;
 	std::map<TopicPartition, Checkpoint> stored_;  // what the target holds, per assigned partition
 	Batch batch_;
+	PartitionRun run_;
+	const SinkTable* last_table_ = nullptr;  // the table of the last change, and its set
+	ChangeSet* last_set_ = nullptr;
 	bool failed_ = false;  // a permanent error: stop
 	int exit_code_ = 0;
 

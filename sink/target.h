@@ -42,6 +42,8 @@ class Target {
 	// Connects and creates the target's state tables when missing.
 	virtual Status Connect() = 0;
 	virtual bool connected() const = 0;
+	// The form its change sets render values in.
+	virtual ValueForm value_form() const = 0;
 	virtual Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
 	                               std::map<TopicPartition, Checkpoint>* out) = 0;
 

@@ -1,5 +1,6 @@
-// Unit tests for row packing and reading (format/row_packer.h, row_reader.h)
-// and for frame verification and JSON rendering (format/render_json.cpp).
+// Unit tests for row packing and reading (format/row_packer.h, row_reader.h),
+// for frame verification and JSON rendering (format/render_json.cpp), and for
+// values as PostgreSQL's text input (format/render_pg_text.cpp).
 #include "unit.h"
 
 #include <climits>
@@ -13,6 +14,7 @@
 #include "json_check.h"
 #include "lsn.h"
 #include "render_json.h"
+#include "render_pg_text.h"
 #include "row_packer.h"
 
 namespace {
@@ -407,6 +409,106 @@ void begin_and_commit_render_lsns_and_times(void**) {
 	                 "\"end_lsn\":\"1/40\",\"commit_time\":\"1970-01-01T00:00:01Z\"}");
 }
 
+// One value as PostgreSQL text: "NULL" for SQL NULL, "MALFORMED" when refused.
+std::string PgText(const PackRow& pack) {
+	fb::FlatBufferBuilder b;
+	RowPacker row(&b);
+	pack(row, b);
+	b.Finish(row.Finish());
+	flatwal::RowReader reader(fb::GetRoot<wire::Row>(b.GetBufferPointer()));
+	flatwal::ValueRef value;
+	assert_true(reader.Next(&value));
+	std::string text;
+	switch (flatwal::AppendPgText(value, &text)) {
+		case flatwal::PgText::kValue: return text;
+		case flatwal::PgText::kNull: return "NULL";
+		default: return "MALFORMED";
+	}
+}
+
+std::string PgTextOne(const std::function<void(RowPacker&)>& add) {
+	return PgText([&](RowPacker& row, fb::FlatBufferBuilder&) { add(row); });
+}
+
+// What PostgreSQL's input functions read: checked against the server by the
+// sink's end-to-end test (test/integration/sink.sh), spelled out here.
+void pg_text_scalars(void**) {
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddNull(); }), "NULL");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddUnchanged(); }), "MALFORMED");  // no value to write
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddBool(true); }), "t");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddInt(wire::Kind::Int, INT64_MIN); }), "-9223372036854775808");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddFloat(0.1); }), "0.1");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddFloat(NAN); }), "NaN");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddFloat(-INFINITY); }), "-Infinity");
+	const char text[] = "tab\there \"quoted\" \\ back";
+	assert_string_eq(PgTextOne([&](RowPacker& r) { r.AddText(wire::Kind::Text, text, strlen(text)); }), text);
+	const char bad[] = "a\xff\xc3" "b";  // invalid UTF-8 bytes become U+FFFD
+	assert_string_eq(PgTextOne([&](RowPacker& r) { r.AddText(wire::Kind::Text, bad, strlen(bad)); }),
+	                 "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddText(wire::Kind::Numeric, "-12.50", 6); }), "-12.50");
+	const char json[] = "{\"a\": [1, \"x\"]}";
+	assert_string_eq(PgTextOne([&](RowPacker& r) { r.AddText(wire::Kind::Json, json, strlen(json)); }), json);
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddText(wire::Kind::Json, "{bad", 4); }), "MALFORMED");
+	const uint8_t raw[] = {0x00, 0xff, 0x10};
+	assert_string_eq(PgTextOne([&](RowPacker& r) { r.AddBytes(raw, 3); }), "\\x00ff10");
+	const uint8_t uuid[16] = {0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11};
+	assert_string_eq(PgTextOne([&](RowPacker& r) { r.AddUuid(uuid); }), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+}
+
+void pg_text_dates_times_and_intervals(void**) {
+	auto one = [](wire::Kind kind, int64_t v) { return PgTextOne([=](RowPacker& r) { r.AddInt(kind, v); }); };
+	assert_string_eq(one(wire::Kind::Date, 11016), "2000-02-29");
+	assert_string_eq(one(wire::Kind::Date, -719529), "-0001-12-31");
+	assert_string_eq(one(wire::Kind::Date, INT_MAX), "infinity");
+	assert_string_eq(one(wire::Kind::Date, INT32_MAX + int64_t{1}), "MALFORMED");
+	assert_string_eq(one(wire::Kind::TimestampTz, 1704067200123400), "2024-01-01T00:00:00.1234Z");
+	assert_string_eq(one(wire::Kind::TimestampTz, -1), "1969-12-31T23:59:59.999999Z");
+	assert_string_eq(one(wire::Kind::TimestampTz, INT64_MIN), "-infinity");
+	assert_string_eq(one(wire::Kind::Timestamp, 86400000000), "1970-01-02T00:00:00");
+	assert_string_eq(one(wire::Kind::Time, 45296000001), "12:34:56.000001");
+	assert_string_eq(one(wire::Kind::Time, 86400000001), "MALFORMED");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddTimeTz(45296000000, -(5 * 3600 + 30 * 60)); }), "12:34:56-05:30");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddTimeTz(0, 3600 + 61); }), "00:00:00+01:01:01");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddInterval(14, -3, -3723000004); }),
+	                 "14 mons -3 days -1:02:03.000004");
+	assert_string_eq(PgTextOne([](RowPacker& r) { r.AddInterval(0, 0, 360000000000); }), "0 mons 0 days 100:00:00.000000");
+}
+
+void pg_text_arrays(void**) {
+	// Every element quoted (", \ escaped), NULL bare, nested by dimension.
+	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddText(wire::Kind::Text, "a\"b", 3);
+		                 elements.AddNull();
+		                 elements.AddText(wire::Kind::Text, "c\\,{}", 5);
+		                 elements.AddText(wire::Kind::Text, "NULL", 4);
+		                 const int32_t dims[] = {2, 2}, lbs[] = {1, 1};
+		                 r.AddArray(25, dims, lbs, 2, elements.Finish());
+	                 }),
+	                 "{{\"a\\\"b\",NULL},{\"c\\\\,{}\",\"NULL\"}}");
+	// Bounds other than 1 are written out.
+	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddInt(wire::Kind::Int, 7);
+		                 elements.AddInt(wire::Kind::Int, 8);
+		                 const int32_t dims[] = {2}, lbs[] = {0};
+		                 r.AddArray(23, dims, lbs, 1, elements.Finish());
+	                 }),
+	                 "[0:1]={\"7\",\"8\"}");
+	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 r.AddArray(23, nullptr, nullptr, 0, RowPacker(&b).Finish());
+	                 }),
+	                 "{}");
+	// Dimensions that do not match the elements: refused, not guessed at.
+	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddInt(wire::Kind::Int, 1);
+		                 const int32_t dims[] = {2000000000, 2000000000}, lbs[] = {1, 1};
+		                 r.AddArray(23, dims, lbs, 2, elements.Finish());
+	                 }),
+	                 "MALFORMED");
+}
+
 }  // namespace
 
 int main() {
@@ -433,6 +535,9 @@ int main() {
 	    cmocka_unit_test(keys_render_plain_in_key_order),
 	    cmocka_unit_test(verification_refuses_bad_frames),
 	    cmocka_unit_test(begin_and_commit_render_lsns_and_times),
+	    cmocka_unit_test(pg_text_scalars),
+	    cmocka_unit_test(pg_text_dates_times_and_intervals),
+	    cmocka_unit_test(pg_text_arrays),
 	};
 	return cmocka_run_group_tests_name("render_json", tests, nullptr, nullptr);
 }

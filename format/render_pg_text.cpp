@@ -1,0 +1,161 @@
+// render_pg_text.cpp — see render_pg_text.h.
+#include "render_pg_text.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "datetime_text.h"
+#include "frame_reader.h"
+#include "render_json.h"
+#include "utf8.h"
+
+namespace flatwal {
+namespace {
+
+using wire::Kind;
+
+void AppendInteger(int64_t v, std::string* out) {
+	char buf[24];
+	out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+// Text with every invalid UTF-8 byte replaced by U+FFFD, as to_json shows it:
+// the target database would refuse the whole batch over one bad byte.
+void AppendUtf8(const char* data, size_t size, std::string* out) {
+	const auto* p = reinterpret_cast<const unsigned char*>(data);
+	size_t run = 0;  // valid bytes not yet appended
+	for (size_t i = 0; i < size;) {
+		if (p[i] < 0x80) {
+			++i, ++run;
+			continue;
+		}
+		size_t n = Utf8SequenceLength(p + i, size - i);
+		if (n != 0) {
+			i += n, run += n;
+			continue;
+		}
+		out->append(data + i - run, run);
+		out->append("\xEF\xBF\xBD");
+		run = 0;
+		++i;
+	}
+	out->append(data + size - run, run);
+}
+
+void AppendUuid(const wire::Uuid16& uuid, std::string* out) {
+	static const char kDigits[] = "0123456789abcdef";
+	const uint8_t* b = uuid.bytes()->data();
+	for (int i = 0; i < 16; ++i) {
+		if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
+		out->push_back(kDigits[b[i] >> 4]);
+		out->push_back(kDigits[b[i] & 15]);
+	}
+}
+
+void AppendBytea(const char* data, size_t size, std::string* out) {
+	static const char kDigits[] = "0123456789abcdef";
+	out->append("\\x");
+	for (size_t i = 0; i < size; ++i) {
+		const auto byte = static_cast<unsigned char>(data[i]);
+		out->push_back(kDigits[byte >> 4]);
+		out->push_back(kDigits[byte & 15]);
+	}
+}
+
+// An array element in double quotes, with " and \ escaped: quoting every
+// element spares deciding which texts array_in would misread.
+void AppendQuotedElement(const std::string& text, std::string* out) {
+	out->push_back('"');
+	for (char c : text) {
+		if (c == '"' || c == '\\') out->push_back('\\');
+		out->push_back(c);
+	}
+	out->push_back('"');
+}
+
+// {…} nested by dimension, as render_json nests JSON arrays.
+PgText AppendArray(const wire::Array* array, std::string* out) {
+	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return out->append("{}"), PgText::kValue;
+	if (!ArrayDimensionsMatchElements(array)) return PgText::kMalformed;
+	const auto* dims = array->dimensions();
+	const size_t rank = dims->size();
+	const auto* lower = array->lower_bounds();
+	bool default_bounds = true;
+	if (lower != nullptr && lower->size() == rank)
+		for (int lb : *lower) default_bounds = default_bounds && lb == 1;
+	if (!default_bounds) {
+		for (size_t d = 0; d < rank; ++d) {
+			const int64_t lb = lower->Get(static_cast<flatbuffers::uoffset_t>(d));
+			out->push_back('[');
+			AppendInteger(lb, out);
+			out->push_back(':');
+			AppendInteger(lb + dims->Get(static_cast<flatbuffers::uoffset_t>(d)) - 1, out);
+			out->push_back(']');
+		}
+		out->push_back('=');
+	}
+	uint64_t block[kMaxArrayDimensions];  // elements in one block of dimension d and all after it
+	uint64_t size = 1;
+	for (size_t d = rank; d-- > 0;) block[d] = size *= static_cast<uint64_t>(dims->Get(static_cast<flatbuffers::uoffset_t>(d)));
+	RowReader elements(array->elements());
+	ValueRef element;
+	std::string text;
+	for (uint64_t i = 0; elements.Next(&element); ++i) {
+		if (i > 0) out->push_back(',');
+		for (size_t d = 0; d < rank; ++d)
+			if (i % block[d] == 0) out->push_back('{');
+		if (element.kind == Kind::Array) return PgText::kMalformed;  // arrays do not nest
+		text.clear();
+		switch (AppendPgText(element, &text)) {
+			case PgText::kValue: AppendQuotedElement(text, out); break;
+			case PgText::kNull: out->append("NULL"); break;
+			case PgText::kMalformed: return PgText::kMalformed;
+		}
+		for (size_t d = 0; d < rank; ++d)
+			if ((i + 1) % block[d] == 0) out->push_back('}');
+	}
+	return PgText::kValue;
+}
+
+}  // namespace
+
+PgText AppendPgText(const ValueRef& value, std::string* out) {
+	if (!ValueIsWellFormed(value)) return PgText::kMalformed;
+	switch (value.kind) {
+		case Kind::Null: return PgText::kNull;
+		case Kind::Bool: out->push_back(value.boolean ? 't' : 'f'); break;
+		case Kind::Int: AppendInteger(value.integer, out); break;
+		case Kind::Float:
+			if (std::isnan(value.real)) out->append("NaN");
+			else if (std::isinf(value.real)) out->append(value.real > 0 ? "Infinity" : "-Infinity");
+			else {
+				char buf[32];
+				out->append(buf, std::to_chars(buf, buf + sizeof buf, value.real).ptr);  // shortest exact
+			}
+			break;
+		case Kind::Text:
+		case Kind::Numeric:
+		case Kind::TextOutput:
+		case Kind::Json: AppendUtf8(value.data, value.size, out); break;
+		case Kind::Bytes: AppendBytea(value.data, value.size, out); break;
+		case Kind::Date:
+			if (value.integer == INT32_MIN) out->append("-infinity");
+			else if (value.integer == INT32_MAX) out->append("infinity");
+			else AppendIsoDate(value.integer, out);
+			break;
+		case Kind::Time: AppendTimeOfDay(value.integer, out); break;
+		case Kind::TimeTz:
+			AppendTimeOfDay(value.timetz.micros(), out);
+			AppendZoneOffset(value.timetz.offset_seconds(), out);
+			break;
+		case Kind::Timestamp: AppendTimestampText(value.integer, false, out); break;
+		case Kind::TimestampTz: AppendTimestampText(value.integer, true, out); break;
+		case Kind::Interval: AppendIntervalText(value.interval, out); break;
+		case Kind::Uuid: AppendUuid(value.uuid, out); break;
+		case Kind::Array: return AppendArray(value.array, out);
+		default: return PgText::kMalformed;  // Absent and Unchanged carry no value
+	}
+	return PgText::kValue;
+}
+
+}  // namespace flatwal
