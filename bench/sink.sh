@@ -5,7 +5,10 @@
 #     1,000-row transactions) already in Kafka; a fresh flatwal-sink applies
 #     them. Prints applied rows/s (first row to last) and the sink's CPU.
 #  2. ClickHouse: the same changes applied by flatwal-sink --clickhouse into a
-#     throwaway ClickHouse (one INSERT per table per micro-batch). Prints rows/s.
+#     throwaway ClickHouse (one INSERT per table per micro-batch). Prints rows/s
+#     drained, and the batch load rate: applied rows over the time the sink
+#     spent writing batches (flatwal_sink_apply_seconds_total: rendering the
+#     INSERT, ClickHouse taking it, the checkpoint). Section 1 prints it too.
 #  3. latency: BENCH_SINK_RATE rows/s offered (1,000-row transactions, ten a
 #     second) for BENCH_SINK_SECONDS through the whole running pipeline;
 #     commit-to-applied per row = the history row's insert time in the target
@@ -39,12 +42,19 @@ echo "topic bench.public.orders 64" >"$work/broker.ctl"
 sql >/dev/null <bench/orders.sql
 start_shipper "$work/shipper.log" --slot bench --topic-prefix bench -s 100 -X queue.buffering.max.messages=1000000
 for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+metrics_port=$(test/lib/free-port.sh)
 start_sink() {  # LOG [args]
 	local log=$1
 	shift
 	build/bin/flatwal-sink -b "$bootstrap" -d "host=127.0.0.1 port=$target_port user=postgres dbname=postgres" \
-		--topic-prefix bench --stats-interval 1000 "$@" >"$log" 2>&1 &
+		--topic-prefix bench --stats-interval 1000 --http "$metrics_port" "$@" >"$log" 2>&1 &
 	sink_pid=$!
+}
+# Rows per second of writing to the target, from the running sink's /metrics.
+load_rate() {
+	curl -s "http://127.0.0.1:$metrics_port/metrics" |
+		awk '$1 == "flatwal_sink_applied_rows_total" { rows = $2 } $1 == "flatwal_sink_apply_seconds_total" { s = $2 }
+		     END { if (s > 0) printf "%.0f", rows / s; else print "n/a" }'
 }
 stop_sink() {
 	kill -TERM "$sink_pid"; wait "$sink_pid" || true; sink_pid=""
@@ -54,6 +64,9 @@ echo "== 1. throughput: $EVENTS changes waiting in Kafka, applied by a fresh fla
 half=$((EVENTS / 2))
 sql -c "CALL orders_workload($half, false)" >/dev/null
 wait_confirmed bench "" 600
+# The topic's end offsets, summed: a sink is done when its checkpoints reach them.
+topic_end=$(kcat -b "$bootstrap" -Q $(for p in $(seq 0 63); do echo "-t bench.public.orders:$p:-1"; done) |
+	awk '{ sum += $NF } END { print sum }')
 start_sink "$work/drain.log" -g bench-drain
 if [ -n "${BENCH_PROFILE:-}" ]; then  # where the sink's CPU goes while draining
 	perf record -F 499 -g -o "$work/sink.perf" -p "$sink_pid" >/dev/null 2>&1 &
@@ -61,34 +74,50 @@ if [ -n "${BENCH_PROFILE:-}" ]; then  # where the sink's CPU goes while draining
 fi
 for _ in $(seq 1 600); do [ "$(tsql -c "SELECT to_regclass('public.orders') IS NOT NULL AND EXISTS (SELECT 1 FROM public.orders)" 2>/dev/null)" = t ] && break; sleep 0.05; done
 t0=$(date +%s.%N)
-for _ in $(seq 1 6000); do [ "$(tsql -c "SELECT count(*) FROM public.orders WHERE status = 'paid'")" = "$half" ] && break; sleep 0.05; done
+# Done when the checkpoints have passed every message (a cheap query: counting
+# the table every 50 ms would take the target's CPU from the sink it measures).
+for _ in $(seq 1 2400); do
+	[ "$(tsql -c "SELECT coalesce(sum(next_offset), 0) FROM flatwal_sink.checkpoints
+	              WHERE consumer_group = 'bench-drain' AND topic = 'bench.public.orders'")" = "$topic_end" ] && break
+	sleep 0.05
+done
 elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
 cpu_ticks=$(awk '{print $14 + $15}' "/proc/$sink_pid/stat")
+sleep 1.5  # /metrics is refreshed every second
+load=$(load_rate)
 stop_sink
+paid=$(tsql -c "SELECT count(*) FROM public.orders WHERE status = 'paid'")
+[ "$paid" = "$half" ] || echo "   WARNING: the target holds $paid paid orders, the source $half"
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	kill -INT "$perf_pid"; wait "$perf_pid" || true
 	perf report -i "$work/sink.perf" --stdio --no-children --percent-limit 2 2>/dev/null | grep -E '^ +[0-9.]+%' | head -15
 fi
-printf '   %d changes applied in %.2f s: %.0f rows/s; sink CPU %.1f ms per 1,000 changes\n' \
-	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" \
+printf '   %d changes applied in %.2f s: %.0f rows/s; batch load %s rows/s; sink CPU %.1f ms per 1,000 changes\n' \
+	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" "$load" \
 	"$(echo "$cpu_ticks * 1000 / $(getconf CLK_TCK) * 1000 / $EVENTS" | bc -l)"
 
 echo "== 2. ClickHouse: the same $EVENTS changes applied by flatwal-sink --clickhouse"
 clickhouse_start "$work/ch" "$(test/lib/free-port.sh)"
 build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix bench -g bench-clickhouse \
-	--batch-ms 2000 --stats-interval 1000 >"$work/clickhouse.log" 2>&1 &
+	--batch-ms 2000 --stats-interval 1000 --http "$metrics_port" >"$work/clickhouse.log" 2>&1 &
 sink_pid=$!
 for _ in $(seq 1 1200); do [ "$(chq "SELECT count() > 0 FROM public.orders" 2>/dev/null)" = 1 ] && break; sleep 0.05; done
 t0=$(date +%s.%N)
-for _ in $(seq 1 6000); do
-	[ "$(chq "SELECT count() FROM public.orders FINAL WHERE status = 'paid'" 2>/dev/null)" = "$half" ] && break
+for _ in $(seq 1 1200); do
+	[ "$(chq "SELECT sum(o) FROM (SELECT max(next_offset) AS o FROM flatwal_sink.checkpoints
+	          WHERE consumer_group = 'bench-clickhouse' AND topic = 'bench.public.orders' GROUP BY kafka_partition)" \
+	     2>/dev/null)" = "$topic_end" ] && break
 	sleep 0.1
 done
 elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
 cpu_ticks=$(awk '{print $14 + $15}' "/proc/$sink_pid/stat")
+sleep 1.5
+load=$(load_rate)
 stop_sink
-printf '   %d changes applied in %.2f s: %.0f rows/s; sink CPU %.1f ms per 1,000 changes (ClickHouse %s)\n' \
-	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" \
+paid=$(chq "SELECT count() FROM public.orders FINAL WHERE status = 'paid'")
+[ "$paid" = "$half" ] || echo "   WARNING: ClickHouse holds $paid paid orders, the source $half"
+printf '   %d changes applied in %.2f s: %.0f rows/s; batch load %s rows/s; sink CPU %.1f ms per 1,000 changes (ClickHouse %s)\n' \
+	"$EVENTS" "$elapsed" "$(echo "$EVENTS / $elapsed" | bc -l)" "$load" \
 	"$(echo "$cpu_ticks * 1000 / $(getconf CLK_TCK) * 1000 / $EVENTS" | bc -l)" "$(chq "SELECT version()")"
 clickhouse_stop "$work/ch"
 

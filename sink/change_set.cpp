@@ -121,19 +121,24 @@ Status ChangeSet::Record(const wire::Change& change, bool under_old_key, int64_t
 	return st;
 }
 
-void ChangeSet::Put(const std::string& key, const RowAction& action) {
-	auto counts = [this](const RowAction& row, int sign) {
-		if (row.op == RowAction::Op::kDelete) deletes_ += sign;
-		else if (!row.complete) incomplete_ += sign;
-	};
-	auto [it, added] = index_.emplace(key, rows_.size());
+size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
+	auto [it, added] = index_.try_emplace(key, rows_.size());
 	if (added) {
-		rows_.push_back(action);
+		rows_.emplace_back();
+		*earlier = nullptr;
 	} else {
-		counts(rows_[it->second], -1);
-		rows_[it->second] = action;
+		const RowAction& old = rows_[it->second];
+		if (old.op == RowAction::Op::kDelete) --deletes_;
+		else if (!old.complete) --incomplete_;
+		*earlier = &old;
 	}
-	counts(action, +1);
+	return it->second;
+}
+
+void ChangeSet::Store(size_t slot, const RowAction& action) {
+	if (action.op == RowAction::Op::kDelete) ++deletes_;
+	else if (!action.complete) ++incomplete_;
+	rows_[slot] = action;
 }
 
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
@@ -183,8 +188,9 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			if (spans_[action.first_value + i].state == ValueSpan::State::kNotCarried) return true;
 		return false;
 	};
+	const RowAction* earlier = nullptr;
 	if (deletes) {
-		Put(under_old_key ? keys.old_key : keys.key, action);
+		Store(Slot(under_old_key ? keys.old_key : keys.key, &earlier), action);
 		return Status::Ok();
 	}
 	if (h->old_image() == wire::OldImage::Full && lacks_any()) {
@@ -196,13 +202,13 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		fill_from(old_first);
 		spans_.resize(old_first);  // its text stays in text_, referenced by the spans taken
 	}
-	const RowAction* earlier = Find(keys.key);
+	const size_t slot = Slot(keys.key, &earlier);
 	if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert && lacks_any()) {
 		// Values this change left unchanged are the ones the earlier change of the batch wrote.
 		fill_from(earlier->first_value);
 	}
 	action.complete = !lacks_any();
-	Put(keys.key, action);
+	Store(slot, action);
 	return Status::Ok();
 }
 

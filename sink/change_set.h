@@ -91,6 +91,12 @@ class ChangeSet {
 	const std::vector<HistoryEntry>& history() const { return history_; }
 	bool empty() const { return rows_.empty() && history_.empty(); }
 	void Clear();
+	// Empties the set for another table version; its buffers keep their
+	// capacity, so a sink reusing sets stops allocating once warm.
+	void Restart(const SinkTable* table) {
+		Clear();
+		table_ = table;
+	}
 
  private:
 	// Renders a row's values, one span per column, at the end of spans_.
@@ -101,8 +107,11 @@ class ChangeSet {
 	// Records the change for the history table; the old-key copy of a key
 	// change is not a change of its own and is not recorded.
 	Status Record(const wire::Change& change, bool under_old_key, int64_t message_time_ms);
-	// Stores the action as the key's, replacing an earlier one.
-	void Put(const std::string& key, const RowAction& action);
+	// The key's place in rows_ (a new one at the end), and *earlier its
+	// action so far (nullptr when none), taken out of the counts; Store
+	// then puts the new action there.
+	size_t Slot(const std::string& key, const RowAction** earlier);
+	void Store(size_t slot, const RowAction& action);
 
 	const SinkTable* table_;
 	ValueForm form_;

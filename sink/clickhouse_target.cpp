@@ -223,7 +223,7 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const std::vector<bool>& is_string, const RowAction& row,
+Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
                                        std::string* line) const {
 	const SinkTable& table = set.table();
 	line->push_back('{');
@@ -237,14 +237,13 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const std::vector<b
 			                     "are written whole",
 			                     "", "Set REPLICA IDENTITY FULL on the source table, so the old row carries the value.");
 		}
-		AppendJsonString(column.name.data(), column.name.size(), line);
-		line->push_back(':');
+		line->append(columns.names[i]);
 		if (state != ValueSpan::State::kValue) {
 			line->append("null,");
 			continue;
 		}
 		const std::string_view value = set.value(row, i);
-		if (is_string[i]) {
+		if (columns.is_string[i]) {
 			// Quoted text goes as it is; JSON values (json, arrays) become their text.
 			if (!value.empty() && value[0] == '"') line->append(value);
 			else AppendJsonString(value.data(), value.size(), line);
@@ -292,17 +291,23 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	std::vector<std::string> f = SplitTsvLine(floor.substr(0, floor.find('\n')));
 	uint64_t floor_commit = f.size() == 2 ? std::strtoull(f[0].c_str(), nullptr, 10) : 0;
 	uint64_t floor_lsn = f.size() == 2 ? std::strtoull(f[1].c_str(), nullptr, 10) : 0;
-	std::vector<bool> is_string;
-	for (const SinkColumn& column : table.columns) is_string.push_back(IsString(ColumnType(column)));
+	JsonColumns columns;
+	for (const SinkColumn& column : table.columns) {
+		std::string name;
+		AppendJsonString(column.name.data(), column.name.size(), &name);
+		columns.names.push_back(name + ":");
+		columns.is_string.push_back(IsString(ColumnType(column)));
+	}
 	// Every row rendered once into one block; `ends` finds each row's line again.
 	std::vector<const RowAction*> rows;
 	std::vector<size_t> ends;
-	std::string data;
+	std::string& data = body_;
+	data.clear();
 	for (const RowAction& row : set.rows()) {
 		const size_t start = data.size();
 		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) {
 			++*skipped;
-		} else if (!(st = AppendRowJson(set, is_string, row, &data)).ok()) {
+		} else if (!(st = AppendRowJson(set, columns, row, &data)).ok()) {
 			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {
@@ -346,10 +351,19 @@ Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std:
 Status ClickHouseTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint&, const Checkpoint& next,
                                          bool* conflict) {
 	*conflict = false;
-	return Query("INSERT INTO flatwal_sink.checkpoints VALUES (" + ClickHouseString(group_) + ", " +
-	             ClickHouseString(tp.topic) + ", " + std::to_string(tp.partition) + ", " +
-	             std::to_string(next.next_offset) + ", " + std::to_string(next.applied.commit_lsn) + ", " +
-	             std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step) + ", now())");
+	checkpoint_rows_ += (checkpoint_rows_.empty() ? "(" : ", (") + ClickHouseString(group_) + ", " +
+	                    ClickHouseString(tp.topic) + ", " + std::to_string(tp.partition) + ", " +
+	                    std::to_string(next.next_offset) + ", " + std::to_string(next.applied.commit_lsn) + ", " +
+	                    std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step) + ", now())";
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::Commit() {
+	Status st = checkpoint_rows_.empty() ? Status::Ok()
+	                                     : Query("INSERT INTO flatwal_sink.checkpoints VALUES " + checkpoint_rows_);
+	checkpoint_rows_.clear();
+	in_batch_ = false;
+	return st;
 }
 
 }  // namespace flatwal

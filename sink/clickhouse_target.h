@@ -47,11 +47,14 @@ class ClickHouseTarget : public Target {
 		in_batch_ = true;
 		return Status::Ok();
 	}
-	Status Commit() override {
+	// Writes the batch's checkpoints, all partitions in one INSERT (each
+	// INSERT is a new part in ClickHouse: one per partition would cost more
+	// than the rows).
+	Status Commit() override;
+	void Rollback() override {  // what was written is replayed identically
 		in_batch_ = false;
-		return Status::Ok();
+		checkpoint_rows_.clear();
 	}
-	void Rollback() override { in_batch_ = false; }  // what was written is replayed identically
 	bool in_transaction() const override { return in_batch_; }
 	Status PrepareTable(const SinkTable& table) override;
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
@@ -70,9 +73,14 @@ class ClickHouseTarget : public Target {
 	Status Query(const std::string& sql, const std::string& data = "", std::string* result = nullptr);
 	// The database a source schema's tables go to (--target-schema, or the same name).
 	std::string Database(const std::string& source_schema) const;
-	// Appends one JSONEachRow line; `is_string[i]` says column i is a String in ClickHouse.
-	Status AppendRowJson(const ChangeSet& set, const std::vector<bool>& is_string, const RowAction& row,
-	                     std::string* line) const;
+	// How a table version's columns are written: each one's "name": prefix,
+	// and whether it is a String in ClickHouse.
+	struct JsonColumns {
+		std::vector<std::string> names;
+		std::vector<bool> is_string;
+	};
+	// Appends one JSONEachRow line.
+	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row, std::string* line) const;
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const SinkTable& table, const std::string& data);
 
@@ -82,6 +90,8 @@ class ClickHouseTarget : public Target {
 	bool in_batch_ = false;
 	std::string version_;
 	std::set<std::pair<uint32_t, uint32_t>> prepared_;
+	std::string body_;  // the INSERT's rows, reused from batch to batch (a batch can be tens of MB)
+	std::string checkpoint_rows_;  // VALUES of the batch's checkpoints, written at Commit
 };
 
 // Quotes a ClickHouse identifier (`name`) or string literal ('text').

@@ -124,7 +124,12 @@ Status PgTarget::Begin() {
 }
 
 Status PgTarget::Commit() {
-	Status st = Exec("COMMIT");
+	Status st = StoreCheckpoints();
+	if (!st.ok()) {
+		Rollback();
+		return st;
+	}
+	st = Exec("COMMIT");
 	in_transaction_ = false;
 	if (st.ok()) prepared_.insert(prepared_in_transaction_.begin(), prepared_in_transaction_.end());
 	prepared_in_transaction_.clear();
@@ -132,6 +137,8 @@ Status PgTarget::Commit() {
 }
 
 void PgTarget::Rollback() {
+	checkpoint_rows_.clear();
+	checkpoint_count_ = 0;
 	if (in_transaction_ && session_.connected()) (void)Exec("ROLLBACK");  // a failure leaves the transaction to die with the connection
 	in_transaction_ = false;
 	prepared_in_transaction_.clear();
@@ -235,7 +242,8 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 	Status st = Exec("DELETE FROM " + stage);
 	if (!st.ok()) return st;
 	const size_t columns = set.table().columns.size();
-	std::string data;
+	std::string& data = copy_data_;
+	data.clear();
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const RowAction& row = *rows[i];
 		AppendNumber(i, &data);
@@ -424,22 +432,40 @@ Status PgTarget::DropBefore(const std::string& source_schema, const std::string&
 }
 
 Status PgTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) {
-	const std::string values = std::to_string(next.next_offset) + ", " + Lsn(next.applied.commit_lsn) + ", " +
-	                           std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step);
-	const std::string where = " consumer_group = " + session_.QuoteLiteral(group_) + " AND topic = " +
-	                          session_.QuoteLiteral(tp.topic) + " AND kafka_partition = " + std::to_string(tp.partition);
+	*conflict = false;  // found at Commit, for every partition of the batch in one statement
+	checkpoint_rows_ += (checkpoint_rows_.empty() ? "(" : ", (") + session_.QuoteLiteral(tp.topic) + ", " +
+	                    std::to_string(tp.partition) + ", " + std::to_string(expected.next_offset) + "::bigint, " +
+	                    std::to_string(next.next_offset) + "::bigint, " + Lsn(next.applied.commit_lsn) + ", " +
+	                    std::to_string(next.applied.seq) + "::bigint, " + std::to_string(next.applied.step) + "::smallint)";
+	++checkpoint_count_;
+	return Status::Ok();
+}
+
+Status PgTarget::StoreCheckpoints() {
+	if (checkpoint_count_ == 0) return Status::Ok();
+	const std::string group = session_.QuoteLiteral(group_);
+	// Each row moves only from the checkpoint this sink read (or is new): a
+	// row another sink of the group moved is not counted, and the batch fails.
 	PgResult r;
-	Status st = expected.next_offset < 0
-	                ? Exec("INSERT INTO flatwal_sink.checkpoints VALUES (" + session_.QuoteLiteral(group_) + ", " +
-	                           session_.QuoteLiteral(tp.topic) + ", " + std::to_string(tp.partition) + ", " + values +
-	                           ", now()) ON CONFLICT DO NOTHING RETURNING 1",
-	                       &r)
-	                : Exec("UPDATE flatwal_sink.checkpoints SET (next_offset, commit_lsn, seq, step, applied_at) = (" +
-	                           values + ", now()) WHERE" + where + " AND next_offset = " +
-	                           std::to_string(expected.next_offset) + " RETURNING 1",
-	                       &r);
-	if (st.ok()) *conflict = r.rows() != 1;
-	return st;
+	Status st = Exec("WITH v (topic, kafka_partition, expected, next_offset, commit_lsn, seq, step) AS (VALUES " +
+	                     checkpoint_rows_ +
+	                     "), moved AS (UPDATE flatwal_sink.checkpoints c SET (next_offset, commit_lsn, seq, step, applied_at) = "
+	                     "(v.next_offset, v.commit_lsn, v.seq, v.step, now()) FROM v WHERE c.consumer_group = " + group +
+	                     " AND c.topic = v.topic AND c.kafka_partition = v.kafka_partition AND v.expected >= 0 "
+	                     "AND c.next_offset = v.expected RETURNING 1), "
+	                     "added AS (INSERT INTO flatwal_sink.checkpoints SELECT " + group +
+	                     ", topic, kafka_partition, next_offset, commit_lsn, seq, step, now() FROM v WHERE expected < 0 "
+	                     "ON CONFLICT DO NOTHING RETURNING 1) "
+	                     "SELECT (SELECT count(*) FROM moved) + (SELECT count(*) FROM added)",
+	                 &r);
+	const size_t expected = checkpoint_count_;
+	checkpoint_rows_.clear();
+	checkpoint_count_ = 0;
+	if (!st.ok()) return st;
+	if (ParseUnsigned(r.text(0, 0)) != expected)
+		return Status::Error(ErrorKind::kUnavailable,
+		                     "a checkpoint of this batch was moved by another sink of the group (a rebalance)");
+	return Status::Ok();
 }
 
 }  // namespace flatwal

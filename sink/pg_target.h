@@ -75,8 +75,9 @@ class PgTarget : public Target {
 	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
 	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) override;
-	// Stores a partition's checkpoint if the stored one is still `expected`;
-	// *conflict when another sink moved it (this batch must be rolled back).
+	// Queues a partition's checkpoint; Commit stores every queued one in one
+	// statement, each only if the stored one is still `expected`, and fails
+	// (kUnavailable, the batch rolled back) when another sink moved one.
 	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) override;
 
 	// The target table's quoted name for a source table.
@@ -84,6 +85,8 @@ class PgTarget : public Target {
 
  private:
 	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
+	// Writes the queued checkpoints (see StoreCheckpoint).
+	Status StoreCheckpoints();
 	Status ColumnType(const SinkColumn& column, std::string* type);
 	Status PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
@@ -100,6 +103,9 @@ class PgTarget : public Target {
 	bool in_transaction_ = false;
 	// Table versions whose target table is ready, committed or in the open transaction.
 	std::set<std::pair<uint32_t, uint32_t>> prepared_, prepared_in_transaction_;
+	std::string copy_data_;  // a COPY's rows, reused from batch to batch
+	std::string checkpoint_rows_;  // VALUES of the queued checkpoints
+	size_t checkpoint_count_ = 0;
 };
 
 }  // namespace flatwal

@@ -154,7 +154,6 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 		rd_kafka_message_destroy(m);
 		return Status::Ok();
 	}
-	if (batch_.messages.empty()) batch_.opened = Clock::now();
 	const size_t index = batch_.messages.size();
 	batch_.messages.push_back(m);
 	Checkpoint& next = *run_.next;
@@ -240,7 +239,7 @@ Status Sink::FindSet(const SinkTable* table, size_t index) {
 	            (table->version == 0 && &set->table() != table))) {
 		st = ApplySet(set.get());  // rows of the old version go first
 		if (!st.ok()) return st;
-		set.reset();
+		spare_sets_.push_back(std::move(set));
 	}
 	if (!set) {
 		st = EnsureTransaction();
@@ -251,7 +250,13 @@ Status Sink::FindSet(const SinkTable* table, size_t index) {
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 			return Status::Ok();
 		}
-		set.reset(new ChangeSet(table, target_->value_form(), config_.history));
+		if (spare_sets_.empty()) {
+			set.reset(new ChangeSet(table, target_->value_form(), config_.history));
+		} else {
+			set = std::move(spare_sets_.back());
+			spare_sets_.pop_back();
+			set->Restart(table);
+		}
 	}
 	last_table_ = table;
 	last_set_ = set.get();
@@ -269,11 +274,13 @@ Status Sink::DropTableBefore(const std::string& schema, const std::string& table
 
 Status Sink::ApplySet(ChangeSet* set) {
 	if (set == nullptr || set->empty()) return Status::Ok();
+	const Clock::time_point started = Clock::now();
 	Status st = EnsureTransaction();
 	std::vector<RejectedRow> rejected;
 	uint64_t applied = 0, skipped = 0;
 	if (st.ok()) st = target_->AppendHistory(*set);
 	if (st.ok()) st = target_->Apply(*set, &rejected, &applied, &skipped);
+	counters_.apply_seconds += std::chrono::duration<double>(Clock::now() - started).count();
 	if (!st.ok()) return st;
 	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);
 	batch_applied_ += applied;
@@ -303,6 +310,7 @@ Status Sink::Flush() {
 		st = dead_letters_.Flush(10000);
 		if (!st.ok()) return st;
 	}
+	const Clock::time_point started = Clock::now();
 	st = EnsureTransaction();
 	for (const auto& entry : batch_.next) {
 		if (!st.ok()) break;
@@ -315,6 +323,7 @@ Status Sink::Flush() {
 			                                                "] was moved by another sink of the group");
 	}
 	if (st.ok()) st = target_->Commit();
+	counters_.apply_seconds += std::chrono::duration<double>(Clock::now() - started).count();
 	if (!st.ok()) return st;
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();
@@ -349,6 +358,8 @@ void Sink::ClearBatch() {
 	for (rd_kafka_message_t* m : batch_.messages) rd_kafka_message_destroy(m);
 	batch_.messages.clear();
 	batch_.next.clear();
+	for (auto& entry : batch_.sets)
+		if (entry.second) spare_sets_.push_back(std::move(entry.second));
 	batch_.sets.clear();
 	batch_.dead.clear();
 	batch_applied_ = batch_skipped_ = 0;
@@ -367,8 +378,7 @@ void Sink::Rewind(const Status& why) {
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
-void Sink::ReportStats(bool force) {
-	auto now = Clock::now();
+void Sink::ReportStats(bool force, Clock::time_point now) {
 	if (!force && (config_.stats_interval_ms == 0 || now - last_report_ < std::chrono::milliseconds(config_.stats_interval_ms)))
 		return;
 	double seconds = std::chrono::duration<double>(now - last_report_).count();
@@ -417,11 +427,13 @@ int Sink::Run() {
 	last_activity_ = last_report_ + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
 	while (!*stop_ && !failed_) {
 		rd_kafka_message_t* m = consumer_.Poll(batch_.messages.empty() ? 100 : 10);
+		const Clock::time_point now = Clock::now();  // read once per message: it is not free
 		if (m == nullptr && batch_.messages.empty()) last_lag_ms_ = 0;  // caught up: nothing waits
-		if (Clock::now() - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
+		if (now - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
 		if (m != nullptr) {
 			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-				last_activity_ = Clock::now();
+				last_activity_ = now;
+				if (batch_.messages.empty()) batch_.opened = now;
 				st = Handle(m);
 				if (!st.ok()) Rewind(st);
 			} else {
@@ -432,15 +444,15 @@ int Sink::Run() {
 		}
 		const bool due = !batch_.messages.empty() &&
 		                 (batch_.messages.size() >= static_cast<size_t>(config_.batch_rows) || m == nullptr ||
-		                  Clock::now() - batch_.opened >= std::chrono::milliseconds(config_.batch_ms));
+		                  now - batch_.opened >= std::chrono::milliseconds(config_.batch_ms));
 		if (due) {
 			st = Flush();
 			if (!st.ok() && failed_) LogStatus(LogLevel::kError, st);
 			else if (!st.ok()) Rewind(st);
 		}
-		ReportStats(false);
+		ReportStats(false, now);
 		if (config_.exit_when_idle_ms >= 0 && batch_.messages.empty() &&
-		    Clock::now() - last_activity_ >= std::chrono::milliseconds(config_.exit_when_idle_ms))
+		    now - last_activity_ >= std::chrono::milliseconds(config_.exit_when_idle_ms))
 			break;
 	}
 	if (!failed_) {
@@ -452,7 +464,7 @@ int Sink::Run() {
 	ClearBatch();
 	consumer_.Close();
 	PublishHealth();
-	ReportStats(true);
+	ReportStats(true, Clock::now());
 	Log(LogLevel::kInfo, "flatwal-sink stopped");
 	return exit_code_;
 }

@@ -79,7 +79,7 @@ class Sink {
 	// Reads the stored checkpoints, reconnecting with backoff; false when stopped first.
 	bool LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
 	void DeadLetter(size_t index, const std::string& reason);
-	void ReportStats(bool force);
+	void ReportStats(bool force, Clock::time_point now);
 	// Renders /metrics and the /health verdict for --http.
 	void PublishHealth();
 	void ClearBatch();
@@ -92,6 +92,8 @@ class Sink {
 	std::unique_ptr<Target> target_;
 	std::map<TopicPartition, Checkpoint> stored_;  // what the target holds, per assigned partition
 	Batch batch_;
+	// Change sets of earlier batches, emptied: their buffers keep their capacity.
+	std::vector<std::unique_ptr<ChangeSet>> spare_sets_;
 	PartitionRun run_;
 	const SinkTable* last_table_ = nullptr;  // the table of the last change, and its set
 	ChangeSet* last_set_ = nullptr;

@@ -65,8 +65,9 @@ class Target {
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
 	virtual Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,
 	                          uint64_t lsn) = 0;
-	// Stores a partition's checkpoint; *conflict when another sink moved it
-	// since `expected` (the batch must then be read again).
+	// Stores a partition's checkpoint, or queues it for Commit; *conflict (or
+	// Commit failing) when another sink moved it since `expected` (the batch
+	// must then be read again).
 	virtual Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next,
 	                               bool* conflict) = 0;
 	// The target table's quoted name for a source table.
