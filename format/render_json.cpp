@@ -8,6 +8,7 @@
 
 #include "datetime_text.h"
 #include "frame_reader.h"
+#include "hex_text.h"
 #include "json_check.h"
 #include "json_string.h"
 #include "lsn.h"
@@ -76,21 +77,9 @@ void AppendTimestamp(std::string* out, int64_t micros, bool utc) {
 	out->push_back('"');
 }
 
-void AppendHex(std::string* out, const uint8_t* data, size_t size) {
-	static const char kDigits[] = "0123456789abcdef";
-	for (size_t i = 0; i < size; ++i) {
-		out->push_back(kDigits[data[i] >> 4]);
-		out->push_back(kDigits[data[i] & 15]);
-	}
-}
-
 void AppendUuid(std::string* out, const Uuid16* uuid) {
-	const uint8_t* b = uuid->bytes()->data();
 	out->push_back('"');
-	for (int i = 0; i < 16; ++i) {
-		if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
-		AppendHex(out, b + i, 1);
-	}
+	AppendUuidText(uuid->bytes()->data(), out);
 	out->push_back('"');
 }
 
@@ -151,7 +140,7 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 		case Kind::Json: return out->append(v.data, v.size), void();  // checked by PayloadInRange
 		case Kind::Bytes:
 			out->append("\"\\\\x");
-			AppendHex(out, reinterpret_cast<const uint8_t*>(v.data), v.size);
+			AppendHex(reinterpret_cast<const uint8_t*>(v.data), v.size, out);
 			out->push_back('"');
 			return;
 		case Kind::Date:
@@ -350,7 +339,7 @@ void RenderMessage(ObjectWriter& w, const Message* m) {
 	w.Str("prefix", m->prefix());
 	std::string* o = w.Key("content");
 	o->append("\"\\\\x");
-	if (m->content()) AppendHex(o, m->content()->data(), m->content()->size());
+	if (m->content()) AppendHex(m->content()->data(), m->content()->size(), o);
 	o->push_back('"');
 }
 

@@ -6,6 +6,7 @@
 
 #include "datetime_text.h"
 #include "frame_reader.h"
+#include "hex_text.h"
 #include "render_json.h"
 #include "utf8.h"
 
@@ -40,26 +41,6 @@ void AppendUtf8(const char* data, size_t size, std::string* out) {
 		++i;
 	}
 	out->append(data + size - run, run);
-}
-
-void AppendUuid(const wire::Uuid16& uuid, std::string* out) {
-	static const char kDigits[] = "0123456789abcdef";
-	const uint8_t* b = uuid.bytes()->data();
-	for (int i = 0; i < 16; ++i) {
-		if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
-		out->push_back(kDigits[b[i] >> 4]);
-		out->push_back(kDigits[b[i] & 15]);
-	}
-}
-
-void AppendBytea(const char* data, size_t size, std::string* out) {
-	static const char kDigits[] = "0123456789abcdef";
-	out->append("\\x");
-	for (size_t i = 0; i < size; ++i) {
-		const auto byte = static_cast<unsigned char>(data[i]);
-		out->push_back(kDigits[byte >> 4]);
-		out->push_back(kDigits[byte & 15]);
-	}
 }
 
 // An array element in double quotes, with " and \ escaped: quoting every
@@ -137,7 +118,10 @@ PgText AppendPgText(const ValueRef& value, std::string* out) {
 		case Kind::Numeric:
 		case Kind::TextOutput:
 		case Kind::Json: AppendUtf8(value.data, value.size, out); break;
-		case Kind::Bytes: AppendBytea(value.data, value.size, out); break;
+		case Kind::Bytes:
+			out->append("\\x");
+			AppendHex(reinterpret_cast<const uint8_t*>(value.data), value.size, out);
+			break;
 		case Kind::Date:
 			if (value.integer == INT32_MIN) out->append("-infinity");
 			else if (value.integer == INT32_MAX) out->append("infinity");
@@ -151,7 +135,7 @@ PgText AppendPgText(const ValueRef& value, std::string* out) {
 		case Kind::Timestamp: AppendTimestampText(value.integer, false, out); break;
 		case Kind::TimestampTz: AppendTimestampText(value.integer, true, out); break;
 		case Kind::Interval: AppendIntervalText(value.interval, out); break;
-		case Kind::Uuid: AppendUuid(value.uuid, out); break;
+		case Kind::Uuid: AppendUuidText(value.uuid.bytes()->data(), out); break;
 		case Kind::Array: return AppendArray(value.array, out);
 		default: return PgText::kMalformed;  // Absent and Unchanged carry no value
 	}

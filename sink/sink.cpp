@@ -61,7 +61,11 @@ Status Sink::Start() {
 	                          {"group.id", config_.group},
 	                          {"enable.auto.commit", "false"},  // offsets live in the target, with the rows
 	                          {"auto.offset.reset", "earliest"},
-	                          {"topic.metadata.refresh.interval.ms", "1000"}};
+	                          {"topic.metadata.refresh.interval.ms", "1000"},
+	                          // A fetch that finds nothing waits this long before asking again: librdkafka's
+	                          // 500 ms default is most of a streaming sink's latency where the broker does not
+	                          // answer a waiting fetch as soon as data arrives (the test broker).
+	                          {"fetch.wait.max.ms", "100"}};
 	settings.insert(settings.end(), config_.kafka.begin(), config_.kafka.end());
 	return consumer_.Open(settings, config_.topics, [this](rd_kafka_t* rk, rd_kafka_resp_err_t err,
 	                                                      rd_kafka_topic_partition_list_t* partitions) {
