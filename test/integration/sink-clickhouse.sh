@@ -79,7 +79,7 @@ converged() {
 }
 
 sql -c "ALTER TABLE orders ADD COLUMN region text" >/dev/null  # before the workload: pg_rows reads it
-sql <<'SQL'
+sql <<'SQL' || failed "the mixed workload failed at the source"
 UPDATE orders SET note = (SELECT string_agg(md5(random()::text || i), '') FROM generate_series(1, 200) i) WHERE id <= 10;
 UPDATE orders SET amount = amount + 1 WHERE id = 7;
 UPDATE orders SET amount = amount + 1, customer = 'seven' WHERE id = 7;

@@ -83,7 +83,7 @@ converged() {
 }
 
 # The mixed workload.
-sql <<'SQL'
+sql <<'SQL' || failed "the mixed workload failed at the source"
 UPDATE orders SET note = (SELECT string_agg(md5(random()::text || i), '') FROM generate_series(1, 200) i) WHERE id <= 20;
 -- the same key many times in one transaction (and so in one batch)
 UPDATE orders SET amount = amount + 1 WHERE id = 7;
@@ -92,6 +92,7 @@ UPDATE orders SET amount = amount + 1, customer = 'seven' WHERE id = 7;
 -- unchanged TOAST: note is not in these updates' WAL
 UPDATE orders SET flag = NOT flag WHERE id <= 20;
 DELETE FROM orders WHERE id BETWEEN 400 AND 450;
+UPDATE orders SET tags = '[0:1]={"x,\"y",NULL}' WHERE id = 3;  -- array bounds other than 1, quoting
 UPDATE items SET line = line + 1000 WHERE order_id = 5;  -- key changes
 DELETE FROM items WHERE order_id = 9;
 INSERT INTO scratch SELECT g, 'y' FROM generate_series(51, 80) g;
