@@ -17,6 +17,7 @@ bool UserSet(const ShipperConfig& config, const char* property) {
 }  // namespace
 
 KafkaProducer::~KafkaProducer() {
+	for (const auto& topic : topics_) rd_kafka_topic_destroy(topic.second);
 	if (rk_ != nullptr) rd_kafka_destroy(rk_);
 }
 
@@ -117,27 +118,42 @@ void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* o
 // for its partitions. Asking for the topic's metadata when it is first used
 // sends that request at once. The wait is bounded; after a timeout the
 // periodic lookup still finds the topic, so nothing depends on it.
-void KafkaProducer::LookUpTopicOnce(const std::string& topic) {
+rd_kafka_topic_t* KafkaProducer::Topic(const std::string& topic) {
 	constexpr int kLookupTimeoutMs = 500;
-	if (!looked_up_.insert(topic).second) return;
-	rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-	if (handle == nullptr) return;  // an invalid name: producing reports it
-	const rd_kafka_metadata_t* metadata = nullptr;
-	if (rd_kafka_metadata(rk_, 0, handle, &metadata, kLookupTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR)
-		rd_kafka_metadata_destroy(metadata);
-	rd_kafka_topic_destroy(handle);
+	if (topic == last_topic_ && last_topic_handle_ != nullptr) return last_topic_handle_;  // runs go to one topic
+	auto it = topics_.find(topic);
+	if (it == topics_.end()) {
+		rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+		if (handle == nullptr) return nullptr;
+		const rd_kafka_metadata_t* metadata = nullptr;
+		if (rd_kafka_metadata(rk_, 0, handle, &metadata, kLookupTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_metadata_destroy(metadata);
+		it = topics_.emplace(topic, handle).first;
+	}
+	last_topic_ = topic;
+	last_topic_handle_ = it->second;
+	return it->second;
 }
 
 Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, size_t size,
                               const std::atomic<int>& stop) {
-	LookUpTopicOnce(message.topic);
+	rd_kafka_topic_t* topic = Topic(message.topic);
+	if (topic == nullptr) {
+		if (fatal_.ok())
+			fatal_ = Status::Error(ErrorKind::kInternal, "Kafka refused topic " + message.topic + ": " +
+			                                                 rd_kafka_err2str(rd_kafka_last_error()),
+			                       "", "Check --topic-prefix and the topic naming of your Kafka.");
+		return fatal_;
+	}
 	LsnTracker::Seq seq = tracker_->Produced();
 	for (;;) {
-		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());
-		for (const auto& h : message.headers)
-			rd_kafka_header_add(headers, h.first.data(), h.first.size(), h.second.data(), h.second.size());
+		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.header_count);
+		for (size_t i = 0; i < message.header_count; ++i) {
+			const MessageHeader& h = message.headers[i];
+			rd_kafka_header_add(headers, h.name, -1, h.value.data(), static_cast<ssize_t>(h.value.size()));
+		}
 		rd_kafka_resp_err_t err = rd_kafka_producev(
-		    rk_, RD_KAFKA_V_TOPIC(message.topic.c_str()),
+		    rk_, RD_KAFKA_V_RKT(topic),
 		    RD_KAFKA_V_KEY(message.has_key ? message.key.data() : nullptr, message.has_key ? message.key.size() : 0),
 		    RD_KAFKA_V_VALUE(message.tombstone ? nullptr : const_cast<uint8_t*>(frame), message.tombstone ? 0 : size),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(message.timestamp_ms),

@@ -14,7 +14,7 @@
 #include <atomic>
 #include <map>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "config.h"
 #include "lsn_tracker.h"
@@ -51,9 +51,14 @@ class KafkaProducer {
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
 	static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
 	static void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message);
-	void LookUpTopicOnce(const std::string& topic);
+	// The topic's handle, made (and its metadata asked for) on first use.
+	rd_kafka_topic_t* Topic(const std::string& topic);
 	LsnTracker* tracker_;
-	std::unordered_set<std::string> looked_up_;  // topics whose metadata was asked for
+	// Topic handles by name, kept for the producer's life: producing by handle
+	// spares librdkafka a lookup by name per message.
+	std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+	std::string last_topic_;                  // of the last message produced, and its handle
+	rd_kafka_topic_t* last_topic_handle_ = nullptr;
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
 	uint64_t queue_full_waits_ = 0;

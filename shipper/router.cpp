@@ -1,6 +1,9 @@
 // router.cpp — see router.h.
 #include "router.h"
 
+#include <charconv>
+#include <cstring>
+
 #include "lsn.h"
 #include "wire_names.h"
 
@@ -20,106 +23,140 @@ std::string Router::TableTopic(const std::string& schema, const std::string& tab
 	return options_.topic_prefix + "." + SafeTopicPart(schema) + "." + SafeTopicPart(table);
 }
 
-Status Router::RouteChange(const wire::Change& c, std::vector<OutMessage>* out) {
+void OutMessage::Reset() {
+	topic.clear();
+	has_key = false;
+	key.clear();
+	tombstone = false;
+	timestamp_ms = 0;
+	header_count = 0;
+}
+
+std::string& OutMessage::AddHeader(const char* name) {
+	if (header_count == headers.size()) headers.emplace_back();
+	MessageHeader& h = headers[header_count++];
+	h.name = name;
+	h.value.clear();
+	return h.value;
+}
+
+const std::string* OutMessage::FindHeader(const char* name) const {
+	for (size_t i = 0; i < header_count; ++i)
+		if (std::strcmp(headers[i].name, name) == 0) return &headers[i].value;
+	return nullptr;
+}
+
+OutMessage& RoutedMessages::Add() {
+	if (size_ == slots_.size()) slots_.emplace_back();
+	OutMessage& m = slots_[size_++];
+	m.Reset();
+	return m;
+}
+
+namespace {
+
+void AppendNumber(uint64_t v, std::string* out) {
+	char text[24];
+	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
+}
+
+}  // namespace
+
+Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 	const wire::ChangeHeader* h = c.header();
 	const TableVersion* table = nullptr;
-	ChangeKeys keys;
 	Status st = catalog_->Describe(c, &table);
-	if (st.ok()) st = ChangeKeysOf(c, *table, &keys);
+	if (st.ok()) st = ChangeKeysOf(c, *table, &keys_);
 	if (!st.ok()) return st;
-	OutMessage m;
-	m.topic = TableTopic(table->schema, table->table);
-	m.has_key = keys.has_key;
-	m.key = std::move(keys.key);
-	if (h->op() != wire::Op::Read) m.timestamp_ms = commit_time_ms_;
-	m.headers = {{"flatwal.op", OpName(h->op())},
-	             {"flatwal.schema", table->schema},
-	             {"flatwal.table", table->table},
-	             {"flatwal.commit_lsn", LsnText(h->commit_lsn())},
-	             {"flatwal.lsn", LsnText(h->lsn())},
-	             {"flatwal.seq", std::to_string(h->seq())},
-	             {"flatwal.xid", std::to_string(h->xid())},
-	             {"flatwal.version", std::to_string(h->version())}};
-	if (!keys.old_key.empty()) {
-		// The key changed: the change goes under the old key too, then (with
-		// tombstones) a tombstone there, so a compacted topic forgets the old
-		// key; Debezium does the same. Both copies are one change, with one
-		// (commit_lsn, seq): a consumer applies it once.
-		OutMessage under_old = m;
-		under_old.key = std::move(keys.old_key);
-		under_old.headers.emplace_back("flatwal.new_key", m.key);
-		m.headers.emplace_back("flatwal.old_key", under_old.key);
-		out->push_back(under_old);
-		if (options_.tombstones) {
-			under_old.tombstone = true;
-			out->push_back(std::move(under_old));
-		}
+	if (table != topic_table_) {
+		table_topic_ = TableTopic(table->schema, table->table);
+		topic_table_ = table;
 	}
-	out->push_back(m);
-	if (h->op() == wire::Op::Delete && options_.tombstones && m.has_key) {
-		m.tombstone = true;
-		out->push_back(std::move(m));
+	// The key changed: the change goes under the old key too, then (with
+	// tombstones) a tombstone there, so a compacted topic forgets the old
+	// key; Debezium does the same. Both copies are one change, with one
+	// (commit_lsn, seq): a consumer applies it once.
+	const bool key_moved = !keys_.old_key.empty();
+	auto fill = [&](OutMessage& m, bool under_old_key, bool tombstone) {
+		m.topic = table_topic_;
+		m.has_key = keys_.has_key;
+		m.key = under_old_key ? keys_.old_key : keys_.key;
+		m.tombstone = tombstone;
+		if (h->op() != wire::Op::Read) m.timestamp_ms = commit_time_ms_;
+		m.AddHeader("flatwal.op") = OpName(h->op());
+		m.AddHeader("flatwal.schema", table->schema);
+		m.AddHeader("flatwal.table", table->table);
+		AppendLsn(h->commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
+		AppendLsn(h->lsn(), &m.AddHeader("flatwal.lsn"));
+		AppendNumber(h->seq(), &m.AddHeader("flatwal.seq"));
+		AppendNumber(h->xid(), &m.AddHeader("flatwal.xid"));
+		AppendNumber(h->version(), &m.AddHeader("flatwal.version"));
+		if (under_old_key) m.AddHeader("flatwal.new_key", keys_.key);
+		else if (key_moved) m.AddHeader("flatwal.old_key", keys_.old_key);
+	};
+	if (key_moved) {
+		fill(out->Add(), true, false);
+		if (options_.tombstones) fill(out->Add(), true, true);
 	}
+	fill(out->Add(), false, false);
+	if (h->op() == wire::Op::Delete && options_.tombstones && keys_.has_key) fill(out->Add(), false, true);
 	return Status::Ok();
 }
 
-void Router::RouteTruncate(const wire::Truncate& t, std::vector<OutMessage>* out) const {
+void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 	if (t.tables() == nullptr) return;
 	for (const wire::TableRef* ref : *t.tables()) {
-		OutMessage m;
+		OutMessage& m = out->Add();
 		m.topic = TableTopic(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()));
 		m.timestamp_ms = commit_time_ms_;
-		m.headers = {{"flatwal.op", "truncate"},
-		             {"flatwal.commit_lsn", LsnText(t.commit_lsn())},
-		             {"flatwal.lsn", LsnText(t.lsn())},
-		             {"flatwal.xid", std::to_string(t.xid())}};
-		out->push_back(std::move(m));
+		m.AddHeader("flatwal.op", "truncate");
+		AppendLsn(t.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
+		AppendLsn(t.lsn(), &m.AddHeader("flatwal.lsn"));
+		AppendNumber(t.xid(), &m.AddHeader("flatwal.xid"));
 	}
 }
 
-void Router::RouteSchema(const wire::Schema& s, std::vector<OutMessage>* out) {
+void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 	catalog_->Learn(s);
-	OutMessage m;
+	topic_table_ = nullptr;  // Learn may have renamed the version the topic was built for
+	OutMessage& m = out->Add();
 	m.topic = SchemasTopic();
 	m.has_key = true;
 	m.key = flatbuffers::GetString(s.schema_name()) + "." + flatbuffers::GetString(s.table_name()) + ":" +
 	        std::to_string(s.version());
-	m.headers = {{"flatwal.op", "schema"}, {"flatwal.version", std::to_string(s.version())}};
-	out->push_back(std::move(m));
+	m.AddHeader("flatwal.op", "schema");
+	AppendNumber(s.version(), &m.AddHeader("flatwal.version"));
 }
 
-void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, std::vector<OutMessage>* out) const {
-	OutMessage m;
+void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const {
+	OutMessage& m = out->Add();
 	m.topic = TableTopic(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()));
-	bool start = marker.phase() == wire::SnapshotPhase::Start;
-	m.headers = {{"flatwal.op", start ? "snapshot_start" : "snapshot_end"},
-	             {"flatwal.commit_lsn", LsnText(marker.consistent_lsn())}};
-	out->push_back(std::move(m));
+	m.AddHeader("flatwal.op", marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
+	AppendLsn(marker.consistent_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 }
 
-void Router::RouteMessage(const wire::Message& message, std::vector<OutMessage>* out) const {
-	OutMessage m;
+void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) const {
+	OutMessage& m = out->Add();
 	const bool heartbeat = flatbuffers::GetString(message.prefix()) == kHeartbeatMessagePrefix;
 	m.topic = heartbeat ? HeartbeatTopic()
 	                    : options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(message.prefix()));
-	m.headers = {{"flatwal.op", heartbeat ? "heartbeat" : "message"},
-	             {"flatwal.commit_lsn", LsnText(message.commit_lsn())},
-	             {"flatwal.lsn", LsnText(message.lsn())},
-	             {"flatwal.xid", std::to_string(message.xid())}};
-	out->push_back(std::move(m));
+	m.AddHeader("flatwal.op", heartbeat ? "heartbeat" : "message");
+	AppendLsn(message.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
+	AppendLsn(message.lsn(), &m.AddHeader("flatwal.lsn"));
+	AppendNumber(message.xid(), &m.AddHeader("flatwal.xid"));
 }
 
-void Router::RouteTransaction(bool begin, uint32_t xid, std::vector<OutMessage>* out) const {
+void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const {
 	if (!options_.transactions_topic) return;
-	OutMessage m;
+	OutMessage& m = out->Add();
 	m.topic = TransactionsTopic();
 	m.has_key = true;
-	m.key = std::to_string(xid);
-	m.headers = {{"flatwal.op", begin ? "begin" : "commit"}, {"flatwal.xid", m.key}};
-	out->push_back(std::move(m));
+	AppendNumber(xid, &m.key);
+	m.AddHeader("flatwal.op", begin ? "begin" : "commit");
+	m.AddHeader("flatwal.xid", m.key);
 }
 
-Status Router::Route(const wire::Event& event, std::vector<OutMessage>* out) {
+Status Router::Route(const wire::Event& event, RoutedMessages* out) {
 	switch (event.body_type()) {
 		case wire::Body::Change: return RouteChange(*event.body_as_Change(), out);
 		case wire::Body::Truncate: RouteTruncate(*event.body_as_Truncate(), out); break;

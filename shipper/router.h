@@ -31,6 +31,11 @@ namespace flatwal {
 // The logical-message prefix of the shipper's heartbeats (heartbeat.h).
 constexpr char kHeartbeatMessagePrefix[] = "flatwal.heartbeat";
 
+struct MessageHeader {
+	const char* name = "";  // a constant: header names are fixed
+	std::string value;
+};
+
 struct OutMessage {
 	std::string topic;
 	bool has_key = false;
@@ -40,7 +45,35 @@ struct OutMessage {
 	// or truncate, so consumers measure lag from the commit; 0 for anything
 	// else (the producer's clock).
 	int64_t timestamp_ms = 0;
-	std::vector<std::pair<std::string, std::string>> headers;
+	// The first header_count are this message's; the rest are kept for reuse.
+	std::vector<MessageHeader> headers;
+	size_t header_count = 0;
+
+	// Empties the message, keeping its strings' capacity.
+	void Reset();
+	// Appends a header and returns its (empty) value to fill.
+	std::string& AddHeader(const char* name);
+	void AddHeader(const char* name, const std::string& value) { AddHeader(name) = value; }
+	// The value of a header; nullptr when the message has none by that name.
+	const std::string* FindHeader(const char* name) const;
+};
+
+// The messages routed for one frame. Their slots outlive the frame and are
+// overwritten by the next one, so routing allocates nothing once the strings
+// have grown to the lengths they need.
+class RoutedMessages {
+ public:
+	// A reset message at the end.
+	OutMessage& Add();
+	void clear() { size_ = 0; }
+	size_t size() const { return size_; }
+	const OutMessage& operator[](size_t i) const { return slots_[i]; }
+	const OutMessage* begin() const { return slots_.data(); }
+	const OutMessage* end() const { return slots_.data() + size_; }
+
+ private:
+	std::vector<OutMessage> slots_;
+	size_t size_ = 0;
 };
 
 struct RouterOptions {
@@ -55,7 +88,7 @@ class Router {
 
 	// Appends the messages for one verified frame to `out`. Fails on a change
 	// the catalog cannot describe (its Schema frame never arrived).
-	Status Route(const wire::Event& event, std::vector<OutMessage>* out);
+	Status Route(const wire::Event& event, RoutedMessages* out);
 
 	std::string TableTopic(const std::string& schema, const std::string& table) const;
 	std::string SchemasTopic() const { return options_.topic_prefix + ".flatwal.schemas"; }
@@ -63,15 +96,20 @@ class Router {
 	std::string HeartbeatTopic() const { return options_.topic_prefix + ".flatwal.heartbeat"; }
 
  private:
-	Status RouteChange(const wire::Change& change, std::vector<OutMessage>* out);
-	void RouteTruncate(const wire::Truncate& truncate, std::vector<OutMessage>* out) const;
-	void RouteSchema(const wire::Schema& schema, std::vector<OutMessage>* out);
-	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, std::vector<OutMessage>* out) const;
-	void RouteMessage(const wire::Message& message, std::vector<OutMessage>* out) const;
-	void RouteTransaction(bool begin, uint32_t xid, std::vector<OutMessage>* out) const;
+	Status RouteChange(const wire::Change& change, RoutedMessages* out);
+	void RouteTruncate(const wire::Truncate& truncate, RoutedMessages* out) const;
+	void RouteSchema(const wire::Schema& schema, RoutedMessages* out);
+	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const;
+	void RouteMessage(const wire::Message& message, RoutedMessages* out) const;
+	void RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const;
 
 	RouterOptions options_;
 	TableCatalog* catalog_;
+	// The topic of the table version the last change belonged to: built once
+	// per run of changes to one table, not per change.
+	const TableVersion* topic_table_ = nullptr;
+	std::string table_topic_;
+	ChangeKeys keys_;  // scratch, reused from change to change
 	int64_t commit_time_ms_ = 0;  // of the transaction between its Begin and Commit frames
 };
 

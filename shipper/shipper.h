@@ -83,7 +83,7 @@ class Shipper {
 	std::unique_ptr<OnDemandSnapshots> on_demand_;
 	std::unique_ptr<Heartbeat> heartbeat_;  // with --heartbeat-interval
 	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
-	std::vector<OutMessage> routes_;       // scratch: messages for one frame
+	RoutedMessages routes_;                // scratch: messages for one frame, reused
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	ShipperCounters counters_;
 	TopicCounters* topic_counter_ = nullptr;  // the last message's topic's, in counters_.topics

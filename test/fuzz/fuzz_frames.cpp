@@ -24,7 +24,7 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	std::string json;
 	flatwal::RenderEventJson(*event, &json);
 	flatwal::Router router({"fuzz", true, true}, catalog);
-	std::vector<flatwal::OutMessage> routes;
+	flatwal::RoutedMessages routes;
 	(void)router.Route(*event, &routes);
 	if (event->body_type() != flatwal::wire::Body::Change) return;
 	// The sink, with a table shaped like the change's own rows (a change whose
@@ -35,10 +35,16 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	flatwal::SinkTable table;
 	for (size_t i = 0; i < columns && i < 64; ++i) table.columns.push_back({"c" + std::to_string(i), "text", 25, 25, -1, i == 0});
 	if (!table.columns.empty()) table.keys.key_columns = {0};
-	flatwal::ChangeSet set(&table, /*history=*/true);
-	(void)set.Add(change, false, 0);
-	(void)set.Add(change, true, 1);
-	for (const auto& entry : set.rows()) (void)entry.second.Document(table);
+	// Both value forms: PostgreSQL's input text (arrays nested, bytea, times) and JSON.
+	for (flatwal::ValueForm form : {flatwal::ValueForm::kPgText, flatwal::ValueForm::kJson}) {
+		flatwal::ChangeSet set(&table, form, /*history=*/true);
+		(void)set.Add(change, false, 0);
+		(void)set.Add(change, true, 1);
+		for (const flatwal::RowAction& row : set.rows()) {
+			for (size_t i = 0; i < table.columns.size(); ++i) (void)set.value(row, i);
+			if (form == flatwal::ValueForm::kJson) (void)set.Document(row);
+		}
+	}
 }
 
 }  // namespace

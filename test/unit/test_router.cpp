@@ -48,17 +48,16 @@ void BuildChange(Built* f, wire::Op op, uint32_t version, const RowValues* after
 }
 
 std::string Header(const flatwal::OutMessage& m, const std::string& name) {
-	for (const auto& h : m.headers)
-		if (h.first == name) return h.second;
-	return "<none>";
+	const std::string* value = m.FindHeader(name.c_str());
+	return value != nullptr ? *value : "<none>";
 }
 
 // Routes a Schema frame (teaching the catalog), then the change.
-std::vector<flatwal::OutMessage> RouteAfterSchema(flatwal::RouterOptions options, const char* schema,
+flatwal::RoutedMessages RouteAfterSchema(flatwal::RouterOptions options, const char* schema,
                                                   const char* table, std::vector<uint16_t> key, Built* change) {
 	flatwal::TableCatalog catalog;
 	flatwal::Router router(std::move(options), &catalog);
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	Built s;
 	BuildSchema(&s, schema, table, 2, std::move(key));
 	assert_true(router.Route(s.event(), &out).ok());
@@ -153,7 +152,7 @@ void unsafe_names_are_made_valid_topics(void**) {
 void a_change_before_its_schema_is_refused(void**) {
 	flatwal::TableCatalog catalog;
 	flatwal::Router router({"p", true, false}, &catalog);
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	Built s, f;
 	BuildSchema(&s, "public", "orders", 1, {0});
 	assert_true(router.Route(s.event(), &out).ok());
@@ -167,7 +166,7 @@ void a_change_before_its_schema_is_refused(void**) {
 void each_version_keeps_its_own_key_columns(void**) {
 	flatwal::TableCatalog catalog;
 	flatwal::Router router({"p", true, false}, &catalog);
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	Built v1, v2, old_change;
 	BuildSchema(&v1, "public", "orders", 1, {0});
 	BuildSchema(&v2, "public", "orders", 2, {1});
@@ -201,7 +200,7 @@ void an_update_that_moved_the_key_names_the_old_key(void**) {
 void heartbeats_go_to_the_heartbeat_topic(void**) {
 	flatwal::TableCatalog catalog;
 	flatwal::Router router({"p", true, false}, &catalog);
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	Built f;
 	auto m = wire::CreateMessage(f.b, 0, 1, 0, false, f.b.CreateString(flatwal::kHeartbeatMessagePrefix));
 	flatwal::FinishEvent(&f.b, wire::Body::Message, m.Union());
@@ -212,7 +211,7 @@ void heartbeats_go_to_the_heartbeat_topic(void**) {
 }
 
 void schema_truncate_message_and_transactions(void**) {
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	flatwal::TableCatalog catalog;
 	flatwal::Router router({"p", true, true}, &catalog);
 	{
@@ -265,7 +264,7 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	auto mk = wire::CreateSnapshotMarker(f.b, 1, f.b.CreateString("public"), f.b.CreateString("big"),
 	                                     wire::SnapshotPhase::End, 0x3000, 42);
 	flatwal::FinishEvent(&f.b, wire::Body::SnapshotMarker, mk.Union());
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	flatwal::TableCatalog catalog;
 	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 1);
@@ -275,12 +274,10 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/3000");
 }
 
-}  // namespace
-
 void changes_carry_their_commit_time_as_the_message_time(void**) {
 	flatwal::TableCatalog catalog;
 	flatwal::Router router({"shop", true, false}, &catalog);
-	std::vector<flatwal::OutMessage> out;
+	flatwal::RoutedMessages out;
 	Built schema, begin, change, commit, read;
 	BuildSchema(&schema, "public", "orders", 2, {0});
 	assert_true(router.Route(schema.event(), &out).ok());
@@ -290,13 +287,41 @@ void changes_carry_their_commit_time_as_the_message_time(void**) {
 	BuildChange(&read, wire::Op::Read, 2, &kRow, nullptr);
 	out.clear();
 	assert_true(router.Route(begin.event(), &out).ok() && router.Route(change.event(), &out).ok());
-	assert_int_equal(out.back().timestamp_ms, 1700000000123);
+	assert_int_equal(out[out.size() - 1].timestamp_ms, 1700000000123);
 	assert_true(router.Route(commit.event(), &out).ok() && router.Route(read.event(), &out).ok());
-	assert_int_equal(out.back().timestamp_ms, 0);  // a snapshot row: the producer's clock
+	assert_int_equal(out[out.size() - 1].timestamp_ms, 0);  // a snapshot row: the producer's clock
 }
+
+// Message slots are reused from frame to frame: nothing of a longer message
+// (a key change's extra headers, a tombstone flag) may leak into the next.
+void reused_slots_carry_nothing_over(void**) {
+	flatwal::TableCatalog catalog;
+	flatwal::Router router({"shop", true, false}, &catalog);
+	flatwal::RoutedMessages out;
+	Built schema, moved, plain;
+	BuildSchema(&schema, "public", "orders", 2, {0});
+	assert_true(router.Route(schema.event(), &out).ok());
+	BuildChange(&moved, wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
+	BuildChange(&plain, wire::Op::Insert, 2, &kRow, nullptr);
+	out.clear();
+	assert_true(router.Route(moved.event(), &out).ok());
+	assert_int_equal(out.size(), 3);
+	out.clear();
+	assert_true(router.Route(plain.event(), &out).ok());
+	assert_int_equal(out.size(), 1);
+	assert_false(out[0].tombstone);
+	assert_string_eq(out[0].key, "[42]");
+	assert_int_equal(out[0].header_count, 8);
+	assert_string_eq(Header(out[0], "flatwal.new_key"), "<none>");
+	assert_string_eq(Header(out[0], "flatwal.old_key"), "<none>");
+	assert_string_eq(Header(out[0], "flatwal.op"), "insert");
+}
+
+}  // namespace
 
 int main() {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(reused_slots_carry_nothing_over),
 	    cmocka_unit_test(changes_carry_their_commit_time_as_the_message_time),
 	    cmocka_unit_test(change_goes_to_its_table_topic_keyed_by_row),
 	    cmocka_unit_test(composite_keys_follow_key_order),
