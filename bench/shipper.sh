@@ -8,7 +8,8 @@
 #     BENCH_SECONDS; the shipper measures commit-to-ack latency (commit time in
 #     the frame to the delivery report of the transaction's last message) and
 #     prints p50/p99/max.
-# Figures, not a test: run it on a quiet machine.
+# Figures, not a test: run it on a quiet machine. BENCH_PROFILE=1 adds a perf
+# profile of the shipper while it drains (step 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -40,8 +41,17 @@ sql -c "CALL orders_workload($half, false)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 t0=$(date +%s.%N)
 run_shipper "$work/drain.log"
+if [ -n "${BENCH_PROFILE:-}" ]; then  # where the shipper's CPU goes while draining
+	perf record -F 499 -g -o "$work/shipper.perf" -p "$shipper_pid" >/dev/null 2>&1 &
+	perf_pid=$!
+fi
 wait_confirmed bench "$end_lsn" 300
 elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	kill -INT "$perf_pid"; wait "$perf_pid" || true
+	perf report -i "$work/shipper.perf" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -6
+	perf report -i "$work/shipper.perf" --stdio --no-children --percent-limit 1.5 2>/dev/null | grep -E '^ +[0-9.]+%' | cut -c1-160 | head -25
+fi
 # Move the slot's restart point past the backlog before step 2: decoding
 # restarts from a running-transactions record, which a checkpoint writes, and
 # the slot's restart_lsn moves there once a later change is confirmed.
