@@ -49,9 +49,12 @@ APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon \
 HTTPLIB_CFLAGS = $(shell pkg-config --cflags cpp-httplib)
 HTTPLIB_LIBS = $(shell pkg-config --libs cpp-httplib) -pthread
 FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
+# Renderers only the programs use (not linked into the extension).
+DEBEZIUM_CPP = format/debezium_types.cpp format/debezium_envelope.cpp
 SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
 	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/shipper.cpp common/http_endpoint.cpp $(FORMAT_CPP)
+	shipper/replication.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/shipper.cpp common/http_endpoint.cpp \
+	$(FORMAT_CPP) $(DEBEZIUM_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -116,10 +119,11 @@ $(BUILD)/unit/test_metrics: test/unit/test_metrics.cpp shipper/metrics.cpp shipp
 	common/http_endpoint.h common/health.h common/latency_histogram.h common/prometheus_text.h common/listen_address.h
 $(BUILD)/unit/test_metrics: UNIT_INCLUDES = $(HTTPLIB_CFLAGS)
 $(BUILD)/unit/test_metrics: UNIT_LIBS = $(HTTPLIB_LIBS)
-$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h
+$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h \
+	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_config: UNIT_LIBS = -lpq
-$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/router.h \
-	$(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
+$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/router.h \
+	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h
 	@mkdir -p $(dir $@)
@@ -134,12 +138,14 @@ FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanit
 	-I$(GEN) -Iformat -Icommon -Ishipper -I$(shell $(PG_CONFIG) --includedir)
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
 
-$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) shipper/router.cpp sink/change_set.cpp \
+$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) $(DEBEZIUM_CPP) shipper/router.cpp \
+	shipper/debezium_routes.cpp sink/change_set.cpp \
 	$(wildcard format/*.h) $(wildcard sink/*.h) $(WIRE_HEADER)
 $(BUILD)/fuzz/fuzz_frames: FUZZ_INCLUDES = -Isink -Iconsumer
 $(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
 $(BUILD)/fuzz/fuzz_plugin_options: FUZZ_INCLUDES = -Iplugin
-$(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h
+$(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h \
+	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/fuzz/fuzz_shipper_config: FUZZ_LIBS = -lpq
 
 $(FUZZ_BINS): common/status.h common/text.h

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 
+#include "array_walk.h"
 #include "datetime_text.h"
 #include "frame_reader.h"
 #include "hex_text.h"
@@ -88,38 +89,18 @@ void AppendString(std::string* out, const flatbuffers::String* s) {
 	AppendJsonString(s->c_str(), s->size(), out, Utf8::kReplaceInvalid);
 }
 
-// Elements nested by dimension, [[1,2],[3,4]] for a 2x2 array, written in
-// one pass without recursion: before element i a bracket opens for every
-// dimension whose block starts at i, and after it one closes for every block
-// that ends there.
-void AppendArrayElements(std::string* out, const wire::Array* array, ValueStyle style) {
-	const auto* dims = array->dimensions();
-	const size_t rank = dims->size();
-	uint64_t block[kMaxArrayDimensions];  // elements in one block of dimension d and all after it
-	uint64_t size = 1;
-	for (size_t d = rank; d-- > 0;) block[d] = size *= static_cast<uint64_t>(dims->Get(static_cast<flatbuffers::uoffset_t>(d)));
-	RowReader elements(array->elements());
-	ValueRef element;
-	for (uint64_t i = 0; elements.Next(&element); ++i) {
-		if (i > 0) out->push_back(',');
-		for (size_t d = 0; d < rank; ++d)
-			if (i % block[d] == 0) out->push_back('[');
-		if (element.kind == Kind::Array)
-			out->append("{\"malformed_array\":true}");  // arrays do not nest; ReadFrame refuses this
-		else
-			RenderValue(element, style, out);
-		for (size_t d = 0; d < rank; ++d)
-			if ((i + 1) % block[d] == 0) out->push_back(']');
-	}
-}
-
 void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return AppendRaw(out, "[]");
-	if (!ArrayDimensionsMatchElements(array)) {
+	const size_t start = out->size();
+	if (!ArrayDimensionsMatchElements(array) ||
+	    !AppendNestedElements(array, '[', ']', out, [&](const ValueRef& element) {
+		    RenderValue(element, style, out);
+		    return true;
+	    })) {
+		// Dimensions that do not add up, or an array inside one (ReadFrame refuses both).
+		out->resize(start);
 		out->append("{\"malformed_array\":true}");
-		return;
 	}
-	AppendArrayElements(out, array, style);
 }
 
 bool LowerBoundsAreDefault(const wire::Array* array) {

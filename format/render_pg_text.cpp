@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "array_walk.h"
 #include "datetime_text.h"
 #include "frame_reader.h"
 #include "hex_text.h"
@@ -75,26 +76,17 @@ PgText AppendArray(const wire::Array* array, std::string* out) {
 		}
 		out->push_back('=');
 	}
-	uint64_t block[kMaxArrayDimensions];  // elements in one block of dimension d and all after it
-	uint64_t size = 1;
-	for (size_t d = rank; d-- > 0;) block[d] = size *= static_cast<uint64_t>(dims->Get(static_cast<flatbuffers::uoffset_t>(d)));
-	RowReader elements(array->elements());
-	ValueRef element;
 	std::string text;
-	for (uint64_t i = 0; elements.Next(&element); ++i) {
-		if (i > 0) out->push_back(',');
-		for (size_t d = 0; d < rank; ++d)
-			if (i % block[d] == 0) out->push_back('{');
-		if (element.kind == Kind::Array) return PgText::kMalformed;  // arrays do not nest
+	const bool complete = AppendNestedElements(array, '{', '}', out, [&](const ValueRef& element) {
 		text.clear();
 		switch (AppendPgText(element, &text)) {
-			case PgText::kValue: AppendQuotedElement(text, out); break;
-			case PgText::kNull: out->append("NULL"); break;
-			case PgText::kMalformed: return PgText::kMalformed;
+			case PgText::kValue: AppendQuotedElement(text, out); return true;
+			case PgText::kNull: out->append("NULL"); return true;
+			case PgText::kMalformed: return false;
 		}
-		for (size_t d = 0; d < rank; ++d)
-			if ((i + 1) % block[d] == 0) out->push_back('}');
-	}
+		return false;
+	});
+	if (!complete) return PgText::kMalformed;
 	return PgText::kValue;
 }
 

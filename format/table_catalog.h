@@ -22,10 +22,24 @@
 
 namespace flatwal {
 
+// One column as the Schema frame describes it: what a renderer that maps
+// PostgreSQL types (the Debezium format) needs besides the value's kind.
+struct SchemaColumn {
+	std::string name;
+	std::string type_name;   // format_type() text, e.g. "numeric(12,2)"
+	uint32_t type_oid = 0;
+	uint32_t base_type_oid = 0;  // after resolving domains
+	int32_t typmod = -1;
+	bool not_null = false;
+	bool key = false;
+};
+
 struct TableVersion {
 	std::string schema;
 	std::string table;
 	std::vector<uint16_t> key_columns;  // positions in the row, key order; empty: no key
+	std::vector<SchemaColumn> columns;     // in row order
+	wire::ReplicaIdentity replica_identity = wire::ReplicaIdentity::Default;
 };
 
 // A change's Kafka key: its key columns' values as a JSON array, e.g. [42].

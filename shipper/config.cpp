@@ -38,13 +38,17 @@ const char kUsage[] =
     "\n"
     "Output:\n"
     "  -t, --topic-prefix=PREFIX    topics are PREFIX.schema.table (default: the database name)\n"
+    "      --format=FORMAT          flatbuffers (default): the plugin's frames; debezium-json:\n"
+    "                               events as Debezium's PostgreSQL connector writes them\n"
+    "      --debezium NAME=VALUE    a Debezium format option by its Debezium name, e.g.\n"
+    "                               decimal.handling.mode=string (docs/debezium.md lists them)\n"
     "      --no-tombstones          no null-value message after a delete\n"
     "      --transactions-topic     Begin/Commit frames to PREFIX.flatwal.tx\n"
     "      --heartbeat-interval=MS  write a heartbeat through the slot every MS (default: 0, off);\n"
     "                               it arrives on PREFIX.flatwal.heartbeat\n"
     "\n"
     "Misc:\n"
-    "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper] sections)\n"
+    "  -c, --config=FILE            settings file ([postgres], [kafka], [shipper], [debezium])\n"
     "      --shutdown-timeout=MS    how long SIGTERM waits for Kafka (default: 10000)\n"
     "      --metrics-file=PATH      write Prometheus metrics there (node_exporter textfile format)\n"
     "      --http=[HOST:]PORT       serve /metrics (Prometheus) and /health there (host: 127.0.0.1)\n"
@@ -131,6 +135,13 @@ const SettingSpec kSettings[] = {
     {"shipper.metrics_file", [](const std::string&, const std::string& v, ShipperConfig* c) { c->metrics_file = TrimSpace(v); return Status::Ok(); }},
     {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
+    {"shipper.format", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string format = LowerCase(TrimSpace(v));
+	     if (format == "flatbuffers") c->format = OutputFormat::kFlatbuffers;
+	     else if (format == "debezium-json") c->format = OutputFormat::kDebeziumJson;
+	     else return Invalid(k, v, "flatbuffers or debezium-json");
+	     return Status::Ok();
+     }},
     {"shipper.heartbeat_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->heartbeat_interval_ms); }},
     {"shipper.http", [](const std::string&, const std::string& v, ShipperConfig* c) {
 	     return ParseListenAddress(TrimSpace(v), &c->http);
@@ -162,7 +173,7 @@ void SetKafka(const std::string& property, const std::string& value, ShipperConf
 std::string KnownKeys() {
 	std::string keys;
 	for (const SettingSpec& s : kSettings) keys += std::string(keys.empty() ? "" : ", ") + s.key;
-	return keys + ", kafka.<librdkafka property>";
+	return keys + ", kafka.<librdkafka property>, debezium.<Debezium format option>";
 }
 
 }  // namespace
@@ -190,6 +201,12 @@ Status ApplySetting(const std::string& key, const std::string& value, ShipperCon
 		SetKafka(key.substr(6), value, config);
 		return Status::Ok();
 	}
+	if (key.rfind("debezium.", 0) == 0) {
+		const std::string name = key.substr(9);
+		// Debezium's name for the shipper's own tombstones setting.
+		if (name == "tombstones.on.delete") return SetBool(key, value, &config->tombstones);
+		return SetDebeziumOption(name, TrimSpace(value), &config->debezium);
+	}
 	for (const SettingSpec& spec : kSettings)
 		if (key == spec.key) return spec.apply(key, value, config);
 	return Status::Error(ErrorKind::kInvalidParameter, "unknown setting \"" + key + "\"",
@@ -209,9 +226,9 @@ Status ParseConfigText(const std::string& text, const std::string& origin, Shipp
 			if (t.back() != ']')
 				return Status::Error(ErrorKind::kInvalidParameter, where + ": malformed section header \"" + t + "\"");
 			section = LowerCase(TrimSpace(t.substr(1, t.size() - 2)));
-			if (section != "postgres" && section != "kafka" && section != "shipper")
+			if (section != "postgres" && section != "kafka" && section != "shipper" && section != "debezium")
 				return Status::Error(ErrorKind::kInvalidParameter, where + ": unknown section [" + section + "]", {},
-				                     "Sections are [postgres], [kafka] and [shipper].");
+				                     "Sections are [postgres], [kafka], [shipper] and [debezium].");
 			continue;
 		}
 		size_t eq = t.find('=');
@@ -235,7 +252,7 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, ShipperCo
 		if (underscore == std::string::npos) continue;
 		std::string section = rest.substr(0, underscore);
 		std::string key = rest.substr(underscore + 1);
-		if (section == "kafka") std::replace(key.begin(), key.end(), '_', '.');
+		if (section == "kafka" || section == "debezium") std::replace(key.begin(), key.end(), '_', '.');
 		Status st = ApplySetting(section + "." + key, kv.second, config);
 		if (!st.ok())
 			return Status::Error(st.kind(), "environment variable " + kv.first + ": " + st.message(), st.detail(),
@@ -262,6 +279,8 @@ const Flag kFlags[] = {
     {0, "table-set", "postgres.table_set", nullptr},
     {'b', "brokers", "kafka.bootstrap.servers", nullptr},
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
+    {0, "format", "shipper.format", nullptr},
+    {0, "debezium", nullptr, nullptr},
     {0, "no-tombstones", "shipper.tombstones", "false"},
     {0, "transactions-topic", "shipper.transactions_topic", "true"},
     {0, "heartbeat-interval", "shipper.heartbeat_interval_ms", nullptr},
@@ -295,6 +314,15 @@ Status ApplyKafkaFlag(const std::string& value, ShipperConfig* config) {
 	return ApplySetting(key, value.substr(eq + 1), config);
 }
 
+// --debezium NAME=VALUE: a Debezium format option.
+Status ApplyDebeziumFlag(const std::string& value, ShipperConfig* config) {
+	size_t eq = value.find('=');
+	if (eq == std::string::npos || eq == 0)
+		return Status::Error(ErrorKind::kInvalidParameter, "--debezium needs NAME=VALUE",
+		                     "The argument was \"" + value + "\".", "For example: --debezium decimal.handling.mode=string");
+	return ApplySetting("debezium." + value.substr(0, eq), value.substr(eq + 1), config);
+}
+
 // -d CONNINFO: like -X secrets, a password there is visible to every user in ps.
 Status CheckConninfoFlag(const std::string& conninfo) {
 	if (!ConninfoHasPassword(conninfo)) return Status::Ok();
@@ -313,6 +341,7 @@ Status ApplyFlag(const Flag& flag, const char* value, CommandLine* command, Ship
 	else if (name == "version") command->version = true;
 	else if (name == "config") command->config_file = value;
 	else if (name == "kafka") return ApplyKafkaFlag(value, config);
+	else if (name == "debezium") return ApplyDebeziumFlag(value, config);
 	else return ApplySetting(flag.key, flag.fixed != nullptr ? flag.fixed : value, config);
 	return Status::Ok();
 }

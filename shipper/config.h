@@ -12,6 +12,7 @@
 
 #include "listen_address.h"
 #include "log.h"
+#include "router.h"
 #include "status.h"
 
 namespace flatwal {
@@ -40,6 +41,10 @@ struct ShipperConfig {
 	std::string topic_prefix;        // empty: the database name
 	bool tombstones = true;          // a delete is followed by a null-value message
 	bool transactions_topic = false; // Begin/Commit frames to <prefix>.flatwal.tx
+	OutputFormat format = OutputFormat::kFlatbuffers;  // what the table topics carry
+
+	// [debezium]: the Debezium format's options, by Debezium's names
+	DebeziumOptions debezium;
 	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
 	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
 	std::string metrics_file;        // Prometheus text format, rewritten every status interval

@@ -145,6 +145,11 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 			                       "", "Check --topic-prefix and the topic naming of your Kafka.");
 		return fatal_;
 	}
+	// The value: none for a tombstone, the rendered event (Debezium format), or the frame itself.
+	void* value = message.tombstone ? nullptr
+	              : message.rendered ? const_cast<char*>(message.value.data())
+	                                 : static_cast<void*>(const_cast<uint8_t*>(frame));
+	const size_t value_size = message.tombstone ? 0 : message.rendered ? message.value.size() : size;
 	LsnTracker::Seq seq = tracker_->Produced();
 	for (;;) {
 		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.header_count);
@@ -155,7 +160,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 		rd_kafka_resp_err_t err = rd_kafka_producev(
 		    rk_, RD_KAFKA_V_RKT(topic),
 		    RD_KAFKA_V_KEY(message.has_key ? message.key.data() : nullptr, message.has_key ? message.key.size() : 0),
-		    RD_KAFKA_V_VALUE(message.tombstone ? nullptr : const_cast<uint8_t*>(frame), message.tombstone ? 0 : size),
+		    RD_KAFKA_V_VALUE(value, value_size),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(message.timestamp_ms),
 		    RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))), RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();

@@ -2,6 +2,7 @@
 #include "router.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 #include "lsn.h"
@@ -19,6 +20,11 @@ std::string SafeTopicPart(const std::string& name) {
 	return out;
 }
 
+Router::Router(RouterOptions options, TableCatalog* catalog) : options_(std::move(options)), catalog_(catalog) {
+	if (options_.format == OutputFormat::kDebeziumJson)
+		debezium_.reset(new DebeziumEncoder(options_.debezium, options_.topic_prefix, options_.database));
+}
+
 std::string Router::TableTopic(const std::string& schema, const std::string& table) const {
 	return options_.topic_prefix + "." + SafeTopicPart(schema) + "." + SafeTopicPart(table);
 }
@@ -28,6 +34,8 @@ void OutMessage::Reset() {
 	has_key = false;
 	key.clear();
 	tombstone = false;
+	rendered = false;
+	value.clear();
 	timestamp_ms = 0;
 	header_count = 0;
 }
@@ -55,6 +63,11 @@ OutMessage& RoutedMessages::Add() {
 
 namespace {
 
+int64_t WallClockMicros() {
+	return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+	    .count();
+}
+
 void AppendNumber(uint64_t v, std::string* out) {
 	char text[24];
 	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
@@ -72,6 +85,7 @@ Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 		table_topic_ = TableTopic(table->schema, table->table);
 		topic_table_ = table;
 	}
+	if (debezium_) return RouteDebeziumChange(c, *table, out);
 	// The key changed: the change goes under the old key too, then (with
 	// tombstones) a tombstone there, so a compacted topic forgets the old
 	// key; Debezium does the same. Both copies are one change, with one
@@ -83,16 +97,7 @@ Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 		m.key = under_old_key ? keys_.old_key : keys_.key;
 		m.tombstone = tombstone;
 		if (h->op() != wire::Op::Read) m.timestamp_ms = commit_time_ms_;
-		m.AddHeader("flatwal.op") = OpName(h->op());
-		m.AddHeader("flatwal.schema", table->schema);
-		m.AddHeader("flatwal.table", table->table);
-		AppendLsn(h->commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
-		AppendLsn(h->lsn(), &m.AddHeader("flatwal.lsn"));
-		AppendNumber(h->seq(), &m.AddHeader("flatwal.seq"));
-		AppendNumber(h->xid(), &m.AddHeader("flatwal.xid"));
-		AppendNumber(h->version(), &m.AddHeader("flatwal.version"));
-		if (under_old_key) m.AddHeader("flatwal.new_key", keys_.key);
-		else if (key_moved) m.AddHeader("flatwal.old_key", keys_.old_key);
+		AddChangeHeaders(*h, *table, under_old_key, key_moved, keys_, &m);
 	};
 	if (key_moved) {
 		fill(out->Add(), true, false);
@@ -101,6 +106,20 @@ Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 	fill(out->Add(), false, false);
 	if (h->op() == wire::Op::Delete && options_.tombstones && keys_.has_key) fill(out->Add(), false, true);
 	return Status::Ok();
+}
+
+void Router::AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& table, bool under_old_key,
+                              bool key_moved, const ChangeKeys& keys, OutMessage* m) const {
+	m->AddHeader("flatwal.op") = OpName(h.op());
+	m->AddHeader("flatwal.schema", table.schema);
+	m->AddHeader("flatwal.table", table.table);
+	AppendLsn(h.commit_lsn(), &m->AddHeader("flatwal.commit_lsn"));
+	AppendLsn(h.lsn(), &m->AddHeader("flatwal.lsn"));
+	AppendNumber(h.seq(), &m->AddHeader("flatwal.seq"));
+	AppendNumber(h.xid(), &m->AddHeader("flatwal.xid"));
+	AppendNumber(h.version(), &m->AddHeader("flatwal.version"));
+	if (under_old_key) m->AddHeader("flatwal.new_key", keys.key);
+	else if (key_moved) m->AddHeader("flatwal.old_key", keys.old_key);
 }
 
 void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
@@ -119,6 +138,7 @@ void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 	catalog_->Learn(s);
 	topic_table_ = nullptr;  // Learn may have renamed the version the topic was built for
+	if (debezium_) debezium_->Forget();  // ... or changed its columns
 	OutMessage& m = out->Add();
 	m.topic = SchemasTopic();
 	m.has_key = true;
@@ -157,19 +177,35 @@ void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) con
 }
 
 Status Router::Route(const wire::Event& event, RoutedMessages* out) {
+	if (debezium_) now_micros_ = options_.now_micros ? options_.now_micros() : WallClockMicros();
 	switch (event.body_type()) {
 		case wire::Body::Change: return RouteChange(*event.body_as_Change(), out);
-		case wire::Body::Truncate: RouteTruncate(*event.body_as_Truncate(), out); break;
+		case wire::Body::Truncate:
+			if (debezium_) RouteDebeziumTruncate(*event.body_as_Truncate(), out);
+			else RouteTruncate(*event.body_as_Truncate(), out);
+			break;
 		case wire::Body::Schema: RouteSchema(*event.body_as_Schema(), out); break;
-		case wire::Body::SnapshotMarker: RouteSnapshotMarker(*event.body_as_SnapshotMarker(), out); break;
-		case wire::Body::Message: RouteMessage(*event.body_as_Message(), out); break;
+		case wire::Body::SnapshotMarker:
+			if (debezium_) FollowSnapshot(*event.body_as_SnapshotMarker());
+			else RouteSnapshotMarker(*event.body_as_SnapshotMarker(), out);
+			break;
+		case wire::Body::Message:
+			if (debezium_ && flatbuffers::GetString(event.body_as_Message()->prefix()) != kHeartbeatMessagePrefix)
+				RouteDebeziumMessage(*event.body_as_Message(), out);
+			else
+				RouteMessage(*event.body_as_Message(), out);
+			break;
 		case wire::Body::Begin:
 			commit_time_ms_ = event.body_as_Begin()->commit_time_micros() / 1000;
+			commit_time_micros_ = event.body_as_Begin()->commit_time_micros();
 			RouteTransaction(true, event.body_as_Begin()->xid(), out);
+			if (debezium_) BeginDebeziumTransaction(*event.body_as_Begin(), out);
 			break;
 		case wire::Body::Commit:
 			commit_time_ms_ = 0;
 			RouteTransaction(false, event.body_as_Commit()->xid(), out);
+			if (debezium_) EndDebeziumTransaction(out);
+			commit_time_micros_ = 0;
 			break;
 		default: break;  // stream frames: the shipper does not ask for streaming
 	}

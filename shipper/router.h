@@ -14,14 +14,26 @@
 //                heartbeats (prefix flatwal.heartbeat) -> <prefix>.flatwal.heartbeat
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid
 // Streamed changes and truncates carry their commit time as the Kafka message time.
+//
+// With the Debezium format (debezium_routes.cpp), the same topics carry
+// Debezium's events instead of frames: keys are JSON objects, a key change is
+// a delete under the old key (header __debezium.newkey) and a create under the
+// new one (__debezium.oldkey), logical messages go to <prefix>.message, and
+// transaction metadata to <prefix>.transaction. Snapshot markers have no
+// Debezium event (source.snapshot marks the rows); Schema frames and the
+// flatwal.* headers are the same in both formats.
 // Names are made safe for Kafka: characters outside [A-Za-z0-9._-] become '_'.
 #ifndef FLATWAL_ROUTER_H
 #define FLATWAL_ROUTER_H
 
+#include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "debezium_envelope.h"
 #include "status.h"
 #include "table_catalog.h"
 #include "wire.h"
@@ -40,7 +52,9 @@ struct OutMessage {
 	std::string topic;
 	bool has_key = false;
 	std::string key;
-	bool tombstone = false;  // null value; otherwise the value is the frame itself
+	bool tombstone = false;  // null value
+	bool rendered = false;   // the value is `value`; otherwise (and not a tombstone) the frame itself
+	std::string value;
 	// The Kafka message time: the source commit time (ms) of a streamed change
 	// or truncate, so consumers measure lag from the commit; 0 for anything
 	// else (the producer's clock).
@@ -68,6 +82,7 @@ class RoutedMessages {
 	void clear() { size_ = 0; }
 	size_t size() const { return size_; }
 	const OutMessage& operator[](size_t i) const { return slots_[i]; }
+	OutMessage& At(size_t i) { return slots_[i]; }
 	const OutMessage* begin() const { return slots_.data(); }
 	const OutMessage* end() const { return slots_.data() + size_; }
 
@@ -76,15 +91,22 @@ class RoutedMessages {
 	size_t size_ = 0;
 };
 
+enum class OutputFormat { kFlatbuffers, kDebeziumJson };
+
 struct RouterOptions {
 	std::string topic_prefix;
 	bool tombstones = true;
 	bool transactions_topic = false;
+	OutputFormat format = OutputFormat::kFlatbuffers;
+	DebeziumOptions debezium;
+	std::string database;  // source.db of Debezium events
+	// The envelope's ts_ms clock (microseconds since the epoch); tests fix it.
+	std::function<int64_t()> now_micros;
 };
 
 class Router {
  public:
-	Router(RouterOptions options, TableCatalog* catalog) : options_(std::move(options)), catalog_(catalog) {}
+	Router(RouterOptions options, TableCatalog* catalog);
 
 	// Appends the messages for one verified frame to `out`. Fails on a change
 	// the catalog cannot describe (its Schema frame never arrived).
@@ -94,6 +116,8 @@ class Router {
 	std::string SchemasTopic() const { return options_.topic_prefix + ".flatwal.schemas"; }
 	std::string TransactionsTopic() const { return options_.topic_prefix + ".flatwal.tx"; }
 	std::string HeartbeatTopic() const { return options_.topic_prefix + ".flatwal.heartbeat"; }
+	std::string DebeziumMessageTopic() const { return options_.topic_prefix + ".message"; }
+	std::string DebeziumTransactionTopic() const { return options_.topic_prefix + ".transaction"; }
 
  private:
 	Status RouteChange(const wire::Change& change, RoutedMessages* out);
@@ -102,6 +126,21 @@ class Router {
 	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const;
 	void RouteMessage(const wire::Message& message, RoutedMessages* out) const;
 	void RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const;
+	// The flatwal.* headers of a change; the key headers name keys as `keys` spells them.
+	void AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& table, bool under_old_key, bool key_moved,
+	                      const ChangeKeys& keys, OutMessage* m) const;
+
+	// The Debezium format (debezium_routes.cpp).
+	Status RouteDebeziumChange(const wire::Change& change, const TableVersion& table, RoutedMessages* out);
+	void RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessages* out);
+	void RouteDebeziumMessage(const wire::Message& message, RoutedMessages* out);
+	void FollowSnapshot(const wire::SnapshotMarker& marker);
+	const char* SnapshotOf(uint32_t relid);
+	void BeginDebeziumTransaction(const wire::Begin& begin, RoutedMessages* out);
+	void EndDebeziumTransaction(RoutedMessages* out);
+	// The context of an event of the current transaction; counts it when metadata is on.
+	DebeziumEventContext EventContext(char op, uint32_t xid, uint64_t commit_lsn, uint64_t lsn, const std::string* schema,
+	                                  const std::string* table);
 
 	RouterOptions options_;
 	TableCatalog* catalog_;
@@ -111,6 +150,23 @@ class Router {
 	std::string table_topic_;
 	ChangeKeys keys_;  // scratch, reused from change to change
 	int64_t commit_time_ms_ = 0;  // of the transaction between its Begin and Commit frames
+
+	// Debezium format state.
+	std::unique_ptr<DebeziumEncoder> debezium_;
+	ChangeKeys debezium_keys_;       // scratch: the Debezium keys of a change
+	int64_t now_micros_ = 0;         // read once per frame
+	int64_t commit_time_micros_ = 0;
+	struct SnapshotRun {
+		bool initial = false;  // the initial snapshot; else an on-demand (incremental) one
+		bool first_sent = false;
+	};
+	std::unordered_map<uint32_t, SnapshotRun> snapshots_;  // tables between their snapshot markers
+	bool initial_snapshot_started_ = false;
+	// provide.transaction.metadata: the open transaction's id and counts.
+	bool in_transaction_ = false;
+	std::string transaction_id_;
+	uint64_t transaction_events_ = 0;
+	std::vector<std::pair<std::string, uint64_t>> collection_events_;  // "schema.table" -> events, first seen first
 };
 
 // Replaces characters Kafka does not allow in topic names.

@@ -88,15 +88,16 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 	for (const OutMessage& m : routes_) {
 		st = producer_->Produce(m, frame, length, *stop_);
 		if (!st.ok()) return st;
+		const size_t value_bytes = m.tombstone ? 0 : m.rendered ? m.value.size() : length;
 		++counters_.messages;
-		counters_.bytes += m.tombstone ? 0 : length;
+		counters_.bytes += value_bytes;
 		// Runs of messages go to one topic: look the counter up only when it changes.
 		if (topic_counter_ == nullptr || topic_counter_name_ != m.topic) {
 			topic_counter_ = &counters_.topics[m.topic];  // std::map: the address stays valid
 			topic_counter_name_ = m.topic;
 		}
 		++topic_counter_->messages;
-		topic_counter_->bytes += m.tombstone ? 0 : length;
+		topic_counter_->bytes += value_bytes;
 	}
 	if (event->body_type() == wire::Body::Change && event->body_as_Change()->header()->op() == wire::Op::Read)
 		++counters_.snapshot_rows;
@@ -311,8 +312,18 @@ Status Shipper::Stream(ReplicationStream& stream) {
 void Shipper::SetUpRouter(const std::string& database) {
 	if (router_) return;
 	std::string prefix = config_.topic_prefix.empty() ? SafeTopicPart(database) : config_.topic_prefix;
-	router_.reset(new Router({prefix, config_.tombstones, config_.transactions_topic}, &catalog_));
-	Log(LogLevel::kInfo, "routing", {{"topic_prefix", prefix}, {"schemas_topic", router_->SchemasTopic()}});
+	RouterOptions options;
+	options.topic_prefix = prefix;
+	options.tombstones = config_.tombstones;
+	options.transactions_topic = config_.transactions_topic;
+	options.format = config_.format;
+	options.debezium = config_.debezium;
+	options.database = database;
+	router_.reset(new Router(std::move(options), &catalog_));
+	Log(LogLevel::kInfo, "routing",
+	    {{"topic_prefix", prefix},
+	     {"format", config_.format == OutputFormat::kDebeziumJson ? "debezium-json" : "flatbuffers"},
+	     {"schemas_topic", router_->SchemasTopic()}});
 }
 
 Status Shipper::RunSession(ReplicationStream& stream, bool* finished) {

@@ -2,7 +2,8 @@
 // input is taken both as one bare frame (a Kafka message value, what
 // flatwal-consume and to_json read) and as one replication message of
 // length-prefixed frames (what the shipper reads); each frame goes through
-// ReadFrame, the JSON renderer, the shipper's router and key rendering, and
+// ReadFrame, the JSON renderer, the shipper's router and key rendering (both
+// output formats), and
 // flatwal-sink's folding of a change into a batch (rendering every value).
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,20 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	flatwal::Router router({"fuzz", true, true}, catalog);
 	flatwal::RoutedMessages routes;
 	(void)router.Route(*event, &routes);
+	// The Debezium format, with the options that change how values are read.
+	for (int variant = 0; variant < 2; ++variant) {
+		flatwal::RouterOptions options{"fuzz", true, true};
+		options.format = flatwal::OutputFormat::kDebeziumJson;
+		options.debezium.schemas = variant == 1;
+		options.debezium.transaction_metadata = variant == 1;
+		options.debezium.decimal = variant == 1 ? flatwal::DecimalMode::kDouble : flatwal::DecimalMode::kPrecise;
+		options.debezium.interval = variant == 1 ? flatwal::IntervalMode::kString : flatwal::IntervalMode::kNumeric;
+		options.debezium.hstore = variant == 1 ? flatwal::HstoreMode::kMap : flatwal::HstoreMode::kJson;
+		options.now_micros = [] { return int64_t{0}; };
+		flatwal::Router debezium(std::move(options), catalog);
+		routes.clear();
+		(void)debezium.Route(*event, &routes);
+	}
 	if (event->body_type() != flatwal::wire::Body::Change) return;
 	// The sink, with a table shaped like the change's own rows (a change whose
 	// rows do not match its table is refused there, not read past).

@@ -1,0 +1,761 @@
+// debezium_types.cpp — see debezium_types.h.
+#include "debezium_types.h"
+
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "array_walk.h"
+#include "base64_text.h"
+#include "datetime_text.h"
+#include "frame_reader.h"
+#include "hex_text.h"
+#include "json_check.h"
+#include "json_string.h"
+
+namespace flatwal {
+namespace {
+
+using wire::Kind;
+
+// PostgreSQL's built-in type OIDs (pg_type.dat); they never change.
+enum TypeOid : uint32_t {
+	kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26, kJsonOid = 114,
+	kXmlOid = 142, kFloat4Oid = 700, kFloat8Oid = 701, kMoneyOid = 790, kDateOid = 1082, kTimeOid = 1083,
+	kTimestampOid = 1114, kTimestampTzOid = 1184, kIntervalOid = 1186, kTimeTzOid = 1266, kBitOid = 1560,
+	kVarbitOid = 1562, kNumericOid = 1700, kUuidOid = 2950, kJsonbOid = 3802,
+};
+
+// The element type of PostgreSQL's built-in array types.
+uint32_t ArrayElementOid(uint32_t oid) {
+	switch (oid) {
+		case 1000: return kBoolOid;
+		case 1001: return kByteaOid;
+		case 1005: return kInt2Oid;
+		case 1007: return kInt4Oid;
+		case 1016: return kInt8Oid;
+		case 1028: return kOidOid;
+		case 1021: return kFloat4Oid;
+		case 1022: return kFloat8Oid;
+		case 1231: return kNumericOid;
+		case 791: return kMoneyOid;
+		case 1182: return kDateOid;
+		case 1183: return kTimeOid;
+		case 1115: return kTimestampOid;
+		case 1185: return kTimestampTzOid;
+		case 1187: return kIntervalOid;
+		case 1270: return kTimeTzOid;
+		case 2951: return kUuidOid;
+		case 199: return kJsonOid;
+		case 3807: return kJsonbOid;
+		case 143: return kXmlOid;
+		case 1561: return kBitOid;
+		case 1563: return kVarbitOid;
+		case 1009: case 1015: case 1014: case 1003: return 25;  // text, varchar, bpchar, name
+		default: return 0;
+	}
+}
+
+bool EndsWith(const std::string& s, const char* suffix) {
+	size_t n = std::strlen(suffix);
+	return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// PostgreSQL keeps numeric's precision and scale in its typmod, offset by
+// the varlena header size; the scale is an 11-bit signed field since 15.
+void NumericTypmod(int32_t typmod, FieldMapping* f) {
+	const int32_t t = typmod - 4;
+	f->precision = (t >> 16) & 0xffff;
+	f->scale = ((t & 0x7ff) ^ 1024) - 1024;
+}
+
+FieldMapping MapScalar(uint32_t oid, int32_t typmod, const std::string& type_name, const DebeziumOptions& options) {
+	FieldMapping f;
+	switch (oid) {
+		case kBoolOid: f.type = FieldType::kBoolean; break;
+		case kInt2Oid: f.type = FieldType::kInt16; break;
+		case kInt4Oid: f.type = FieldType::kInt32; break;
+		case kInt8Oid:
+		case kOidOid: f.type = FieldType::kInt64; break;
+		case kFloat4Oid: f.type = FieldType::kFloat32; break;
+		case kFloat8Oid: f.type = FieldType::kFloat64; break;
+		case kByteaOid: f.type = FieldType::kBytes; break;
+		case kJsonOid:
+		case kJsonbOid: f.type = FieldType::kJson; break;
+		case kXmlOid: f.type = FieldType::kXml; break;
+		case kUuidOid: f.type = FieldType::kUuid; break;
+		case kDateOid: f.type = FieldType::kDate; break;
+		case kTimeOid: f.type = FieldType::kTime; f.precision = typmod; break;
+		case kTimestampOid: f.type = FieldType::kTimestamp; f.precision = typmod; break;
+		case kTimestampTzOid: f.type = FieldType::kTimestampTz; break;
+		case kTimeTzOid: f.type = FieldType::kTimeTz; break;
+		case kIntervalOid: f.type = FieldType::kInterval; break;
+		case kBitOid:
+			f.type = typmod == 1 ? FieldType::kBitBoolean : FieldType::kBits;
+			f.length = typmod;
+			break;
+		case kVarbitOid:
+			f.type = FieldType::kBits;
+			f.length = typmod > 0 ? typmod : INT32_MAX;
+			break;
+		case kNumericOid:
+			if (typmod >= 0) {
+				f.type = FieldType::kDecimal;
+				NumericTypmod(typmod, &f);
+			} else {
+				f.type = FieldType::kVariableDecimal;
+			}
+			break;
+		case kMoneyOid:
+			f.type = FieldType::kDecimal;
+			f.money = true;
+			f.scale = options.money_fraction_digits;
+			break;
+		default:
+			// hstore is an extension's type: known by name only (format_type
+			// qualifies it when its schema is not on the search path).
+			f.type = type_name == "hstore" || EndsWith(type_name, ".hstore") ? FieldType::kHstore : FieldType::kString;
+			break;
+	}
+	return f;
+}
+
+// ------------------------------------------------------------ numbers
+
+void AppendInteger(int64_t v, std::string* out) {
+	char text[24];
+	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
+}
+
+void AppendDouble(double v, std::string* out) {
+	// Jackson (under the JsonConverter) quotes the values JSON has no number for.
+	if (std::isnan(v)) return out->append("\"NaN\""), void();
+	if (std::isinf(v)) return out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\""), void();
+	char text[32];
+	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
+}
+
+void AppendFloat32(double v, std::string* out) {
+	if (std::isnan(v) || std::isinf(v)) return AppendDouble(v, out);
+	// real is stored as a double in the frame; its shortest float text is what Java prints.
+	char text[32];
+	out->append(text, std::to_chars(text, text + sizeof text, static_cast<float>(v)).ptr);
+}
+
+// A decimal's digits without its point, and how many of them follow it.
+// Accepts PostgreSQL's numeric output: [-]digits[.digits]. False otherwise
+// (NaN, Infinity, or anything unexpected).
+struct DecimalText {
+	bool negative = false;
+	std::string digits;
+	int scale = 0;
+};
+
+bool ParseDecimal(const char* text, size_t size, DecimalText* d) {
+	size_t i = 0;
+	if (i < size && (text[i] == '-' || text[i] == '+')) d->negative = text[i++] == '-';
+	bool point = false, any = false;
+	for (; i < size; ++i) {
+		char c = text[i];
+		if (c == '.' && !point) {
+			point = true;
+		} else if (c >= '0' && c <= '9') {
+			d->digits.push_back(c);
+			any = true;
+			if (point) ++d->scale;
+		} else {
+			return false;
+		}
+	}
+	return any;
+}
+
+// money's text under lc_monetary (e.g. "$1,234.56", "-$0.50", "($3.00)"):
+// the digits, the sign, and the fraction after the last '.'.
+bool ParseMoney(const char* text, size_t size, DecimalText* d) {
+	for (size_t i = 0; i < size; ++i) {
+		char c = text[i];
+		if (c == '-' || c == '(') d->negative = true;
+		else if (c == '.') d->scale = 0;
+		else if (c >= '0' && c <= '9') {
+			d->digits.push_back(c);
+			++d->scale;
+		}
+	}
+	if (std::memchr(text, '.', size) == nullptr) d->scale = 0;
+	return !d->digits.empty();
+}
+
+// Moves the decimal to `scale` fraction digits (pads with zeros, or drops digits).
+void Rescale(DecimalText* d, int scale) {
+	if (scale > d->scale) d->digits.append(static_cast<size_t>(scale - d->scale), '0');
+	else if (scale < d->scale && d->digits.size() > static_cast<size_t>(d->scale - scale))
+		d->digits.resize(d->digits.size() - static_cast<size_t>(d->scale - scale));
+	d->scale = scale;
+}
+
+// The unscaled value as Java's BigInteger.toByteArray(): big-endian two's
+// complement in the fewest bytes that keep the sign.
+std::vector<uint8_t> TwosComplement(const DecimalText& d) {
+	std::vector<uint8_t> magnitude;  // big-endian
+	for (char c : d.digits) {
+		unsigned carry = static_cast<unsigned>(c - '0');
+		for (size_t i = magnitude.size(); i-- > 0;) {
+			unsigned v = magnitude[i] * 10u + carry;
+			magnitude[i] = static_cast<uint8_t>(v & 0xff);
+			carry = v >> 8;
+		}
+		while (carry) {
+			magnitude.insert(magnitude.begin(), static_cast<uint8_t>(carry & 0xff));
+			carry >>= 8;
+		}
+	}
+	size_t zeros = 0;
+	while (zeros < magnitude.size() && magnitude[zeros] == 0) ++zeros;
+	magnitude.erase(magnitude.begin(), magnitude.begin() + static_cast<std::ptrdiff_t>(zeros));
+	if (magnitude.empty()) return {0};
+	if (!d.negative) {
+		if (magnitude[0] & 0x80) magnitude.insert(magnitude.begin(), 0);
+		return magnitude;
+	}
+	// Negate: invert and add one, then drop redundant leading 0xff bytes.
+	magnitude.insert(magnitude.begin(), 0);
+	unsigned carry = 1;
+	for (size_t i = magnitude.size(); i-- > 0;) {
+		unsigned v = static_cast<uint8_t>(~magnitude[i]) + carry;
+		magnitude[i] = static_cast<uint8_t>(v & 0xff);
+		carry = v >> 8;
+	}
+	size_t drop = 0;
+	while (drop + 1 < magnitude.size() && magnitude[drop] == 0xff && (magnitude[drop + 1] & 0x80)) ++drop;
+	magnitude.erase(magnitude.begin(), magnitude.begin() + static_cast<std::ptrdiff_t>(drop));
+	return magnitude;
+}
+
+void AppendQuotedBase64(const std::vector<uint8_t>& bytes, std::string* out) {
+	out->push_back('"');
+	AppendBase64(bytes.data(), bytes.size(), out);
+	out->push_back('"');
+}
+
+// numeric and money, by decimal.handling.mode. In precise mode NaN and
+// ±Infinity have no Connect Decimal: null, as Debezium writes them.
+void AppendDecimal(const ValueRef& v, const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
+	DecimalText d;
+	const bool parsed = field.money ? ParseMoney(v.data, v.size, &d) : ParseDecimal(v.data, v.size, &d);
+	switch (options.decimal) {
+		case DecimalMode::kString:
+			if (!field.money) return AppendJsonString(v.data, v.size, out, Utf8::kReplaceInvalid);
+			if (!parsed) return out->append("null"), void();
+			Rescale(&d, field.scale);
+			{
+				std::string text = d.negative ? "-" : "";
+				size_t whole = d.digits.size() - static_cast<size_t>(d.scale);
+				text.append(d.digits, 0, whole == 0 ? 0 : whole);
+				if (whole == 0) text.push_back('0');
+				if (d.scale > 0) text.append(".").append(d.digits, whole, std::string::npos);
+				AppendJsonString(text.data(), text.size(), out);
+			}
+			return;
+		case DecimalMode::kDouble: {
+			if (!parsed && !field.money) {
+				std::string text(v.data, v.size);  // NaN, Infinity, -Infinity
+				return AppendDouble(std::strtod(text.c_str(), nullptr), out);
+			}
+			if (!parsed) return out->append("null"), void();
+			std::string text = d.negative ? "-" : "";
+			text += d.digits;
+			text += "e-" + std::to_string(d.scale);
+			return AppendDouble(std::strtod(text.c_str(), nullptr), out);
+		}
+		case DecimalMode::kPrecise:
+			if (!parsed) return out->append("null"), void();
+			if (field.type == FieldType::kVariableDecimal) {
+				out->append("{\"scale\":");
+				AppendInteger(d.scale, out);
+				out->append(",\"value\":");
+				AppendQuotedBase64(TwosComplement(d), out);
+				out->push_back('}');
+				return;
+			}
+			Rescale(&d, field.scale);
+			return AppendQuotedBase64(TwosComplement(d), out);
+	}
+}
+
+// ------------------------------------------------------------ bits, bytes, hstore
+
+// A bit string ("0101...", first bit most significant) as Debezium's Bits:
+// the number it spells, little-endian, in ceil(bits / 8) bytes.
+void AppendBits(const ValueRef& v, std::string* out) {
+	std::vector<uint8_t> bytes((v.size + 7) / 8, 0);
+	for (size_t i = 0; i < v.size; ++i) {
+		if (v.data[v.size - 1 - i] != '1') continue;  // bit i counts 2^i
+		bytes[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+	}
+	AppendQuotedBase64(bytes, out);
+}
+
+void AppendBinary(const uint8_t* data, size_t size, const DebeziumOptions& options, std::string* out) {
+	out->push_back('"');
+	switch (options.binary) {
+		case BinaryMode::kBytes:
+		case BinaryMode::kBase64: AppendBase64(data, size, out); break;
+		case BinaryMode::kBase64UrlSafe: AppendBase64(data, size, out, Base64Alphabet::kUrlSafe); break;
+		case BinaryMode::kHex: AppendHex(data, size, out); break;
+	}
+	out->push_back('"');
+}
+
+// hstore's text ("a"=>"1", "b"=>NULL) as a JSON object; false if it is not that.
+bool HstoreToJson(const char* text, size_t size, std::string* out) {
+	size_t i = 0;
+	auto skip_space = [&] {
+		while (i < size && (text[i] == ' ' || text[i] == ',')) ++i;
+	};
+	// A quoted string with \" and \\ escapes; or NULL (only as a value).
+	auto read = [&](std::string* s, bool* null) {
+		*null = false;
+		s->clear();
+		if (i + 4 <= size && std::memcmp(text + i, "NULL", 4) == 0) {
+			i += 4;
+			*null = true;
+			return true;
+		}
+		if (i >= size || text[i] != '"') return false;
+		for (++i; i < size && text[i] != '"'; ++i) {
+			if (text[i] == '\\' && i + 1 < size) ++i;
+			s->push_back(text[i]);
+		}
+		if (i >= size) return false;
+		++i;
+		return true;
+	};
+	out->push_back('{');
+	std::string key, value;
+	bool first = true, null = false;
+	for (skip_space(); i < size; skip_space()) {
+		if (!read(&key, &null) || null) return false;
+		if (i + 2 > size || text[i] != '=' || text[i + 1] != '>') return false;
+		i += 2;
+		if (!read(&value, &null)) return false;
+		if (!first) out->push_back(',');
+		first = false;
+		AppendJsonString(key.data(), key.size(), out, Utf8::kReplaceInvalid);
+		out->push_back(':');
+		if (null) out->append("null");
+		else AppendJsonString(value.data(), value.size(), out, Utf8::kReplaceInvalid);
+	}
+	out->push_back('}');
+	return true;
+}
+
+// ------------------------------------------------------------ dates and times
+
+// PostgreSQL's ±infinity timestamps as pgjdbc hands them to Debezium
+// (PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, read as micros).
+constexpr int64_t kInfinityMicros = 9223372036825200000LL;
+constexpr int64_t kMinusInfinityMicros = -9223372036832400000LL;
+
+bool Adaptive(const DebeziumOptions& o) {
+	return o.time == TimePrecisionMode::kAdaptive || o.time == TimePrecisionMode::kAdaptiveTimeMicroseconds;
+}
+
+// Fractional digits of a time/timestamp column: none given means 6.
+int FractionDigits(const FieldMapping& f) { return f.precision < 0 ? 6 : f.precision; }
+
+bool TimeInMillis(const FieldMapping& f, const DebeziumOptions& o) {
+	if (o.time == TimePrecisionMode::kConnect) return true;
+	return o.time == TimePrecisionMode::kAdaptive && FractionDigits(f) <= 3;
+}
+
+bool TimestampInMillis(const FieldMapping& f, const DebeziumOptions& o) {
+	if (o.time == TimePrecisionMode::kConnect) return true;
+	return Adaptive(o) && FractionDigits(f) <= 3;
+}
+
+void AppendQuotedTime(int64_t micros, std::string* out) {
+	out->push_back('"');
+	AppendTimeOfDay(micros, out);
+	out->append("Z\"");
+}
+
+void AppendTimestampValue(int64_t micros, const FieldMapping& field, const DebeziumOptions& options,
+                          std::string* out) {
+	const bool infinite = micros == INT64_MAX || micros == INT64_MIN;
+	if (options.time == TimePrecisionMode::kIsoString) {
+		out->push_back('"');
+		AppendTimestampText(micros, true, out);  // "infinity" / "-infinity" for the infinities
+		out->push_back('"');
+		return;
+	}
+	if (infinite) micros = micros == INT64_MAX ? kInfinityMicros : kMinusInfinityMicros;
+	AppendInteger(TimestampInMillis(field, options) ? FloorDiv(micros, 1000) : micros, out);
+}
+
+// ZonedTime: the time moved to UTC, e.g. "18:04:56Z" for 12:34:56-05:30.
+void AppendZonedTime(const wire::TimeTzValue& t, std::string* out) {
+	int64_t utc = t.micros() - int64_t{t.offset_seconds()} * kMicrosPerSecond;
+	utc = ((utc % kMicrosPerDay) + kMicrosPerDay) % kMicrosPerDay;
+	AppendQuotedTime(utc, out);
+}
+
+// MicroDuration: months count as 365.25 / 12 days, computed in double as Debezium does.
+void AppendMicroDuration(const wire::IntervalValue& iv, std::string* out) {
+	const double days = iv.months() * (365.25 / 12.0) + iv.days();
+	const double seconds = days * 86400.0 + static_cast<double>(iv.micros()) / 1e6;
+	AppendInteger(std::llround(seconds * 1e6), out);
+}
+
+// io.debezium.time.Interval: P<y>Y<m>M<d>DT<h>H<m>M<s>S, each part signed as
+// PostgreSQL's interval fields are; seconds without trailing zeros.
+void AppendIsoInterval(const wire::IntervalValue& iv, std::string* out) {
+	const int64_t micros = iv.micros();
+	const int64_t hours = micros / (3600 * kMicrosPerSecond);
+	const int64_t minutes = micros / (60 * kMicrosPerSecond) % 60;
+	const int64_t second_micros = micros % (60 * kMicrosPerSecond);
+	out->append("\"P");
+	AppendInteger(iv.months() / 12, out);
+	out->push_back('Y');
+	AppendInteger(iv.months() % 12, out);
+	out->push_back('M');
+	AppendInteger(iv.days(), out);
+	out->append("DT");
+	AppendInteger(hours, out);
+	out->push_back('H');
+	AppendInteger(minutes, out);
+	out->push_back('M');
+	if (second_micros < 0) out->push_back('-');
+	const int64_t magnitude = second_micros < 0 ? -second_micros : second_micros;
+	AppendInteger(magnitude / kMicrosPerSecond, out);
+	int64_t fraction = magnitude % kMicrosPerSecond;
+	if (fraction != 0) {
+		char digits[7];
+		for (int i = 5; i >= 0; --i, fraction /= 10) digits[i] = static_cast<char>('0' + fraction % 10);
+		int n = 6;
+		while (digits[n - 1] == '0') --n;
+		out->push_back('.');
+		out->append(digits, static_cast<size_t>(n));
+	}
+	out->append("S\"");
+}
+
+// ------------------------------------------------------------ the placeholder
+
+void AppendPlaceholder(const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
+	const std::string& p = options.unavailable_placeholder;
+	switch (field.type) {
+		case FieldType::kBytes:
+			// Bytes fields carry the placeholder's bytes (base64 under the JsonConverter).
+			return AppendBinary(reinterpret_cast<const uint8_t*>(p.data()), p.size(), options, out);
+		case FieldType::kDecimal:
+		case FieldType::kVariableDecimal:
+			if (options.decimal != DecimalMode::kPrecise) break;
+			out->push_back('"');
+			AppendBase64(reinterpret_cast<const uint8_t*>(p.data()), p.size(), out);
+			out->push_back('"');
+			return;
+		case FieldType::kArray:
+			out->push_back('[');
+			AppendJsonString(p.data(), p.size(), out);
+			out->push_back(']');
+			return;
+		case FieldType::kHstore:
+			if (options.hstore == HstoreMode::kMap) {
+				out->append("{\"");
+				out->append("__debezium_unavailable_value\":");
+				AppendJsonString(p.data(), p.size(), out);
+				out->push_back('}');
+				return;
+			}
+			break;
+		default: break;
+	}
+	AppendJsonString(p.data(), p.size(), out);
+}
+
+bool AppendArray(const wire::Array* array, const FieldMapping& field, const DebeziumOptions& options, std::string* out);
+
+// One value; false when the frame holds something no mapping can render.
+bool AppendValue(const ValueRef& v, const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
+	if (v.malformed || !v.known) return false;
+	switch (v.kind) {
+		case Kind::Absent:
+		case Kind::Null: out->append("null"); return true;
+		case Kind::Unchanged: AppendPlaceholder(field, options, out); return true;
+		case Kind::Bool: out->append(v.boolean ? "true" : "false"); return true;
+		case Kind::Int: AppendInteger(v.integer, out); return true;
+		case Kind::Float:
+			if (field.type == FieldType::kFloat32) AppendFloat32(v.real, out);
+			else AppendDouble(v.real, out);
+			return true;
+		case Kind::Numeric: AppendDecimal(v, field, options, out); return true;
+		case Kind::Text:
+		case Kind::TextOutput:
+			if (field.type == FieldType::kBitBoolean) {
+				out->append(v.size == 1 && v.data[0] == '1' ? "true" : "false");
+			} else if (field.type == FieldType::kBits) {
+				AppendBits(v, out);
+			} else if (field.type == FieldType::kDecimal && field.money) {
+				AppendDecimal(v, field, options, out);
+			} else if (field.type == FieldType::kHstore) {
+				std::string object;
+				if (!HstoreToJson(v.data, v.size, &object)) {
+					AppendJsonString(v.data, v.size, out, Utf8::kReplaceInvalid);
+				} else if (options.hstore == HstoreMode::kMap) {
+					out->append(object);
+				} else {
+					AppendJsonString(object.data(), object.size(), out);
+				}
+			} else {
+				AppendJsonString(v.data, v.size, out, Utf8::kReplaceInvalid);
+			}
+			return true;
+		case Kind::Json:
+			if (!IsJsonValue(v.data, v.size)) return false;
+			AppendJsonString(v.data, v.size, out, Utf8::kReplaceInvalid);
+			return true;
+		case Kind::Bytes: AppendBinary(reinterpret_cast<const uint8_t*>(v.data), v.size, options, out); return true;
+		case Kind::Uuid:
+			out->push_back('"');
+			AppendUuidText(v.uuid.bytes()->data(), out);
+			out->push_back('"');
+			return true;
+		case Kind::Date:
+			if (v.integer < INT32_MIN || v.integer > INT32_MAX) return false;
+			if (options.time == TimePrecisionMode::kIsoString) {
+				out->push_back('"');
+				if (v.integer == INT32_MAX || v.integer == INT32_MIN) out->append(v.integer > 0 ? "infinity" : "-infinity");
+				else AppendIsoDate(v.integer, out), out->push_back('Z');
+				out->push_back('"');
+			} else {
+				AppendInteger(v.integer, out);
+			}
+			return true;
+		case Kind::Time:
+			if (v.integer < 0 || v.integer > kMicrosPerDay) return false;
+			if (options.time == TimePrecisionMode::kIsoString) AppendQuotedTime(v.integer, out);
+			else AppendInteger(TimeInMillis(field, options) ? v.integer / 1000 : v.integer, out);
+			return true;
+		case Kind::TimeTz:
+			if (v.timetz.micros() < 0 || v.timetz.micros() > kMicrosPerDay) return false;
+			AppendZonedTime(v.timetz, out);
+			return true;
+		case Kind::Timestamp: AppendTimestampValue(v.integer, field, options, out); return true;
+		case Kind::TimestampTz:
+			out->push_back('"');
+			AppendTimestampText(v.integer, true, out);
+			out->push_back('"');
+			return true;
+		case Kind::Interval:
+			if (options.interval == IntervalMode::kString) AppendIsoInterval(v.interval, out);
+			else AppendMicroDuration(v.interval, out);
+			return true;
+		case Kind::Array: return AppendArray(v.array, field, options, out);
+		default: return false;
+	}
+}
+
+bool AppendArray(const wire::Array* array, const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
+	const auto* dims = array->dimensions();
+	if (dims == nullptr || dims->size() == 0) return out->append("[]"), true;
+	if (!ArrayDimensionsMatchElements(array)) return false;
+	FieldMapping element = field;
+	element.type = field.element;
+	return AppendNestedElements(array, '[', ']', out,
+	                            [&](const ValueRef& v) { return AppendValue(v, element, options, out); });
+}
+
+// ------------------------------------------------------------ schemas
+
+struct SchemaShape {
+	const char* type;
+	const char* name = nullptr;  // the semantic type, when there is one
+};
+
+SchemaShape ShapeOf(FieldType type, const FieldMapping& f, const DebeziumOptions& o) {
+	const bool iso = o.time == TimePrecisionMode::kIsoString;
+	switch (type) {
+		case FieldType::kBoolean:
+		case FieldType::kBitBoolean: return {"boolean"};
+		case FieldType::kInt16: return {"int16"};
+		case FieldType::kInt32: return {"int32"};
+		case FieldType::kInt64: return {"int64"};
+		case FieldType::kFloat32: return {"float"};
+		case FieldType::kFloat64: return {"double"};
+		case FieldType::kString: return {"string"};
+		case FieldType::kJson: return {"string", "io.debezium.data.Json"};
+		case FieldType::kXml: return {"string", "io.debezium.data.Xml"};
+		case FieldType::kUuid: return {"string", "io.debezium.data.Uuid"};
+		case FieldType::kBytes: return {o.binary == BinaryMode::kBytes ? "bytes" : "string"};
+		case FieldType::kBits: return {"bytes", "io.debezium.data.Bits"};
+		case FieldType::kDecimal:
+			if (o.decimal == DecimalMode::kDouble) return {"double"};
+			if (o.decimal == DecimalMode::kString) return {"string"};
+			return {"bytes", "org.apache.kafka.connect.data.Decimal"};
+		case FieldType::kVariableDecimal:
+			if (o.decimal == DecimalMode::kDouble) return {"double"};
+			if (o.decimal == DecimalMode::kString) return {"string"};
+			return {"struct", "io.debezium.data.VariableScaleDecimal"};
+		case FieldType::kDate:
+			if (iso) return {"string", "io.debezium.time.IsoDate"};
+			return {"int32", o.time == TimePrecisionMode::kConnect ? "org.apache.kafka.connect.data.Date" : "io.debezium.time.Date"};
+		case FieldType::kTime:
+			if (iso) return {"string", "io.debezium.time.IsoTime"};
+			if (o.time == TimePrecisionMode::kConnect) return {"int32", "org.apache.kafka.connect.data.Time"};
+			return TimeInMillis(f, o) ? SchemaShape{"int32", "io.debezium.time.Time"}
+			                          : SchemaShape{"int64", "io.debezium.time.MicroTime"};
+		case FieldType::kTimestamp:
+			if (iso) return {"string", "io.debezium.time.IsoTimestamp"};
+			if (o.time == TimePrecisionMode::kConnect) return {"int64", "org.apache.kafka.connect.data.Timestamp"};
+			return TimestampInMillis(f, o) ? SchemaShape{"int64", "io.debezium.time.Timestamp"}
+			                               : SchemaShape{"int64", "io.debezium.time.MicroTimestamp"};
+		case FieldType::kTimestampTz: return {"string", "io.debezium.time.ZonedTimestamp"};
+		case FieldType::kTimeTz: return {"string", "io.debezium.time.ZonedTime"};
+		case FieldType::kInterval:
+			return o.interval == IntervalMode::kString ? SchemaShape{"string", "io.debezium.time.Interval"}
+			                                           : SchemaShape{"int64", "io.debezium.time.MicroDuration"};
+		case FieldType::kHstore: return o.hstore == HstoreMode::kMap ? SchemaShape{"map"} : SchemaShape{"string", "io.debezium.data.Json"};
+		case FieldType::kArray: return {"array"};
+	}
+	return {"string"};
+}
+
+// The schema of a field or array element; `field_name` null for an element.
+void AppendSchema(FieldType type, const FieldMapping& f, const DebeziumOptions& o, bool optional,
+                  const std::string* field_name, std::string* out) {
+	const SchemaShape shape = ShapeOf(type, f, o);
+	out->append("{\"type\":\"");
+	out->append(shape.type);
+	out->push_back('"');
+	if (type == FieldType::kArray) {
+		out->append(",\"items\":");
+		AppendSchema(f.element, f, o, true, nullptr, out);
+	} else if (type == FieldType::kVariableDecimal && shape.name != nullptr) {
+		out->append(",\"fields\":[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+		            "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]");
+	} else if (type == FieldType::kHstore && o.hstore == HstoreMode::kMap) {
+		out->append(",\"keys\":{\"type\":\"string\",\"optional\":false},\"values\":{\"type\":\"string\",\"optional\":true}");
+	}
+	out->append(optional ? ",\"optional\":true" : ",\"optional\":false");
+	if (shape.name != nullptr) {
+		out->append(",\"name\":\"");
+		out->append(shape.name);
+		out->append("\",\"version\":1");
+		if (type == FieldType::kVariableDecimal) out->append(",\"doc\":\"Variable scaled decimal\"");
+		if (type == FieldType::kDecimal && o.decimal == DecimalMode::kPrecise) {
+			out->append(",\"parameters\":{\"scale\":\"");
+			AppendInteger(f.scale, out);
+			out->push_back('"');
+			if (!f.money && f.precision >= 0) {
+				out->append(",\"connect.decimal.precision\":\"");
+				AppendInteger(f.precision, out);
+				out->push_back('"');
+			}
+			out->push_back('}');
+		}
+		if (type == FieldType::kBits) {
+			out->append(",\"parameters\":{\"length\":\"");
+			AppendInteger(f.length, out);
+			out->append("\"}");
+		}
+	}
+	if (field_name != nullptr) {
+		out->append(",\"field\":");
+		AppendJsonString(field_name->data(), field_name->size(), out, Utf8::kReplaceInvalid);
+	}
+	out->push_back('}');
+}
+
+struct OptionChoice {
+	const char* text;
+	int value;
+};
+
+template <typename Enum, size_t N>
+Status Choose(const std::string& name, const std::string& value, const OptionChoice (&choices)[N], Enum* out) {
+	std::string accepted;
+	for (const OptionChoice& c : choices) {
+		if (value == c.text) {
+			*out = static_cast<Enum>(c.value);
+			return Status::Ok();
+		}
+		accepted += accepted.empty() ? c.text : std::string(", ") + c.text;
+	}
+	return Status::Error(ErrorKind::kInvalidParameter, "invalid value \"" + value + "\" for " + name, "",
+	                     "Use one of: " + accepted + ".");
+}
+
+Status ChooseBool(const std::string& name, const std::string& value, bool* out) {
+	if (value == "true" || value == "false") {
+		*out = value == "true";
+		return Status::Ok();
+	}
+	return Status::Error(ErrorKind::kInvalidParameter, "invalid value \"" + value + "\" for " + name, "",
+	                     "Use true or false.");
+}
+
+}  // namespace
+
+FieldMapping MapColumn(const SchemaColumn& column, const DebeziumOptions& options) {
+	const uint32_t oid = column.base_type_oid != 0 ? column.base_type_oid : column.type_oid;
+	const uint32_t element = ArrayElementOid(oid);
+	const bool is_array = element != 0 || EndsWith(column.type_name, "[]");
+	if (!is_array) return MapScalar(oid, column.typmod, column.type_name, options);
+	std::string element_name = column.type_name;
+	if (EndsWith(element_name, "[]")) element_name.resize(element_name.size() - 2);
+	FieldMapping f = MapScalar(element, column.typmod, element_name, options);
+	f.element = f.type;
+	f.type = FieldType::kArray;
+	return f;
+}
+
+bool AppendDebeziumValue(const ValueRef& value, const FieldMapping& field, const DebeziumOptions& options,
+                         std::string* out) {
+	const size_t start = out->size();
+	if (AppendValue(value, field, options, out)) return true;
+	out->resize(start);
+	return false;
+}
+
+void AppendFieldSchema(const FieldMapping& field, const DebeziumOptions& options, bool optional,
+                       const std::string& field_name, std::string* out) {
+	AppendSchema(field.type, field, options, optional, &field_name, out);
+}
+
+Status SetDebeziumOption(const std::string& name, const std::string& value, DebeziumOptions* o) {
+	if (name == "decimal.handling.mode")
+		return Choose(name, value, {{"precise", 0}, {"double", 1}, {"string", 2}}, &o->decimal);
+	if (name == "time.precision.mode")
+		return Choose(name, value, {{"adaptive", 0}, {"adaptive_time_microseconds", 1}, {"connect", 2}, {"isostring", 3}},
+		              &o->time);
+	if (name == "binary.handling.mode")
+		return Choose(name, value, {{"bytes", 0}, {"base64", 1}, {"base64-url-safe", 2}, {"hex", 3}}, &o->binary);
+	if (name == "interval.handling.mode") return Choose(name, value, {{"numeric", 0}, {"string", 1}}, &o->interval);
+	if (name == "hstore.handling.mode") return Choose(name, value, {{"json", 0}, {"map", 1}}, &o->hstore);
+	if (name == "schemas.enable") return ChooseBool(name, value, &o->schemas);
+	if (name == "provide.transaction.metadata") return ChooseBool(name, value, &o->transaction_metadata);
+	if (name == "unavailable.value.placeholder") {
+		o->unavailable_placeholder = value;
+		return Status::Ok();
+	}
+	if (name == "money.fraction.digits") {
+		int digits = -1;
+		auto r = std::from_chars(value.data(), value.data() + value.size(), digits);
+		if (r.ec == std::errc() && r.ptr == value.data() + value.size() && digits >= 0 && digits <= 20) {
+			o->money_fraction_digits = digits;
+			return Status::Ok();
+		}
+		return Status::Error(ErrorKind::kInvalidParameter, "invalid value \"" + value + "\" for " + name, "",
+		                     "Use a number of digits from 0 to 20.");
+	}
+	return Status::Error(ErrorKind::kInvalidParameter, "unknown Debezium option \"" + name + "\"", "",
+	                     "Known options: decimal.handling.mode, time.precision.mode, binary.handling.mode, "
+	                     "interval.handling.mode, hstore.handling.mode, schemas.enable, provide.transaction.metadata, "
+	                     "unavailable.value.placeholder, money.fraction.digits.");
+}
+
+}  // namespace flatwal

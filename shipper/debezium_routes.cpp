@@ -1,0 +1,187 @@
+// debezium_routes.cpp — the Router's Debezium format (see router.h): which
+// Debezium events a frame becomes, under which keys and headers. What each
+// event holds is debezium_envelope.h's.
+#include <charconv>
+
+#include "router.h"
+#include "wire_names.h"
+
+namespace flatwal {
+namespace {
+
+void AppendDecimal(uint64_t v, std::string* out) {
+	char text[24];
+	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
+}
+
+}  // namespace
+
+DebeziumEventContext Router::EventContext(char op, uint32_t xid, uint64_t commit_lsn, uint64_t lsn,
+                                          const std::string* schema, const std::string* table) {
+	DebeziumEventContext c;
+	c.op = op;
+	c.xid = xid;
+	c.commit_lsn = commit_lsn;
+	c.lsn = lsn;
+	c.commit_time_micros = commit_time_micros_;
+	c.now_micros = now_micros_;
+	if (!in_transaction_ || !options_.debezium.transaction_metadata) return c;
+	c.in_transaction = true;
+	c.transaction_id = transaction_id_;
+	c.total_order = ++transaction_events_;
+	if (schema == nullptr) return c;
+	// Few tables change in one transaction: a linear search is the fast one.
+	const std::string name = *schema + "." + *table;
+	for (auto& collection : collection_events_)
+		if (collection.first == name) return c.data_collection_order = ++collection.second, c;
+	collection_events_.emplace_back(name, 1);
+	c.data_collection_order = 1;
+	return c;
+}
+
+Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersion& table, RoutedMessages* out) {
+	const wire::ChangeHeader* h = change.header();
+	const DebeziumTable& layout = debezium_->Table(table);
+	// Debezium's keys, from the images flatwal's keys were read from.
+	debezium_keys_ = ChangeKeys();
+	debezium_keys_.has_key = keys_.has_key;
+	const bool key_moved = !keys_.old_key.empty();
+	Status st = Status::Ok();
+	if (keys_.has_key) {
+		st = debezium_->Key(h->op() == wire::Op::Delete ? change.before() : change.after(), layout, &debezium_keys_.key);
+		if (st.ok() && key_moved) st = debezium_->Key(change.before(), layout, &debezium_keys_.old_key);
+		if (!st.ok()) return st;
+	}
+	auto add = [&](char op, bool under_old_key, bool tombstone) {
+		OutMessage& m = out->Add();
+		m.topic = table_topic_;
+		m.has_key = keys_.has_key;
+		m.key = under_old_key ? debezium_keys_.old_key : debezium_keys_.key;
+		m.tombstone = tombstone;
+		if (h->op() != wire::Op::Read) m.timestamp_ms = commit_time_ms_;
+		AddChangeHeaders(*h, table, under_old_key, key_moved, keys_, &m);
+		if (under_old_key) m.AddHeader("__debezium.newkey", debezium_keys_.key);
+		else if (key_moved) m.AddHeader("__debezium.oldkey", debezium_keys_.old_key);
+		if (tombstone) return Status::Ok();
+		m.rendered = true;
+		DebeziumEventContext context = EventContext(op, h->xid(), h->commit_lsn(), h->lsn(), &table.schema, &table.table);
+		if (op == 'r') context.snapshot = SnapshotOf(h->relid());
+		return debezium_->ChangeValue(change, layout, context, &m.value);
+	};
+	const bool tombstones = options_.tombstones && keys_.has_key;
+	switch (h->op()) {
+		case wire::Op::Insert: return add('c', false, false);
+		case wire::Op::Read: return add('r', false, false);
+		case wire::Op::Delete:
+			st = add('d', false, false);
+			if (st.ok() && tombstones) st = add('d', false, true);
+			return st;
+		case wire::Op::Update:
+			if (!key_moved) return add('u', false, false);
+			// As Debezium writes a key change: a delete under the old key
+			// (and its tombstone), then a create under the new one.
+			st = add('d', true, false);
+			if (st.ok() && tombstones) st = add('d', true, true);
+			if (st.ok()) st = add('c', false, false);
+			return st;
+	}
+	return Status::Error(ErrorKind::kInvalidData, "a change has an operation this shipper does not know",
+	                     "op " + std::to_string(static_cast<int>(h->op())),
+	                     "Check that the slot uses the flatwal plugin of the same version as this shipper.");
+}
+
+void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessages* out) {
+	const size_t first = out->size();
+	RouteTruncate(truncate, out);  // topics, headers and times as in the flatwal format
+	if (truncate.tables() == nullptr) return;
+	for (size_t i = first; i < out->size(); ++i) {
+		const wire::TableRef* ref = truncate.tables()->Get(static_cast<flatbuffers::uoffset_t>(i - first));
+		const std::string schema = flatbuffers::GetString(ref->schema_name());
+		const std::string table = flatbuffers::GetString(ref->table_name());
+		OutMessage& m = out->At(i);
+		m.rendered = true;
+		debezium_->TruncateValue(schema, table,
+		                         EventContext('t', truncate.xid(), truncate.commit_lsn(), truncate.lsn(), &schema, &table),
+		                         &m.value);
+	}
+}
+
+void Router::RouteDebeziumMessage(const wire::Message& message, RoutedMessages* out) {
+	const size_t first = out->size();
+	RouteMessage(message, out);  // headers as in the flatwal format
+	OutMessage& m = out->At(first);
+	m.topic = DebeziumMessageTopic();
+	m.has_key = true;
+	debezium_->MessageKey(message, &m.key);
+	m.rendered = true;
+	DebeziumEventContext context = EventContext('m', message.xid(), message.commit_lsn(), message.lsn(), nullptr, nullptr);
+	if (!message.transactional()) {
+		context.in_transaction = false;  // Debezium gives non-transactional messages no transaction block
+		context.commit_time_micros = 0;
+	}
+	debezium_->MessageValue(message, context, &m.value);
+}
+
+void Router::FollowSnapshot(const wire::SnapshotMarker& marker) {
+	if (marker.phase() == wire::SnapshotPhase::End) {
+		snapshots_.erase(marker.relid());
+		return;
+	}
+	// The initial snapshot's markers carry the slot's consistent point; on-demand ones carry 0.
+	snapshots_[marker.relid()] = SnapshotRun{marker.consistent_lsn() != 0, false};
+}
+
+// source.snapshot of a read row: "first" for the initial snapshot's first
+// row, "first_in_data_collection" for each later table's first, "true" for
+// the rest; "incremental" for on-demand snapshots. ("last" would need the
+// row after the last one: flatwal marks the end with the snapshot marker on
+// the table's flatwal-format topic, not in this format.)
+const char* Router::SnapshotOf(uint32_t relid) {
+	auto it = snapshots_.find(relid);
+	if (it == snapshots_.end()) return "true";
+	SnapshotRun& run = it->second;
+	if (!run.initial) return "incremental";
+	if (run.first_sent) return "true";
+	run.first_sent = true;
+	if (initial_snapshot_started_) return "first_in_data_collection";
+	initial_snapshot_started_ = true;
+	return "first";
+}
+
+void Router::BeginDebeziumTransaction(const wire::Begin& begin, RoutedMessages* out) {
+	in_transaction_ = true;
+	transaction_events_ = 0;
+	collection_events_.clear();
+	if (!options_.debezium.transaction_metadata) return;
+	// Debezium names a PostgreSQL transaction "<txId>:<lsn>".
+	transaction_id_.clear();
+	AppendDecimal(begin.xid(), &transaction_id_);
+	transaction_id_.push_back(':');
+	AppendDecimal(begin.final_lsn(), &transaction_id_);
+	OutMessage& m = out->Add();
+	m.topic = DebeziumTransactionTopic();
+	m.has_key = true;
+	debezium_->TransactionKey(transaction_id_, &m.key);
+	m.timestamp_ms = commit_time_ms_;
+	m.AddHeader("flatwal.op", "begin");
+	AppendDecimal(begin.xid(), &m.AddHeader("flatwal.xid"));
+	m.rendered = true;
+	debezium_->TransactionValue(true, transaction_id_, begin.commit_time_micros(), 0, collection_events_, &m.value);
+}
+
+void Router::EndDebeziumTransaction(RoutedMessages* out) {
+	if (!in_transaction_) return;
+	in_transaction_ = false;
+	if (!options_.debezium.transaction_metadata) return;
+	OutMessage& m = out->Add();
+	m.topic = DebeziumTransactionTopic();
+	m.has_key = true;
+	debezium_->TransactionKey(transaction_id_, &m.key);
+	m.timestamp_ms = commit_time_micros_ / 1000;
+	m.AddHeader("flatwal.op", "commit");
+	m.rendered = true;
+	debezium_->TransactionValue(false, transaction_id_, commit_time_micros_, transaction_events_, collection_events_,
+	                            &m.value);
+}
+
+}  // namespace flatwal
