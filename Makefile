@@ -98,7 +98,7 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishi
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set test_metrics
+	test_stored_text test_pg_session test_change_set test_metrics test_debezium
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -123,6 +123,9 @@ $(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/
 	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 $(BUILD)/unit/test_config: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/router.h \
+	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
+
+$(BUILD)/unit/test_debezium: test/unit/test_debezium.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/router.h \
 	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
 
 $(UNIT_BINS): test/unit/unit.h common/json_string.h

@@ -16,7 +16,9 @@ import hashlib
 import json
 import sys
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer
+
+from topics import read_topic
 
 VOLATILE_SOURCE = ("ts_ms", "ts_us", "ts_ns", "sequence", "lsn", "txId")
 
@@ -74,33 +76,19 @@ def main():
     topics = sorted(t for t in metadata.topics
                     if t.startswith(args.prefix + ".") and not t.startswith(args.prefix + ".flatwal."))
     for topic in topics:
-        for partition in sorted(metadata.topics[topic].partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(topic, partition, low)])
-            offset = low
-            while offset < high:
-                message = consumer.poll(10)
-                if message is None:
-                    sys.exit(f"{topic}[{partition}]: no message at offset {offset} of {high}")
-                if message.error():
-                    continue
-                offset = message.offset() + 1
-                key = message.key()
-                key = key if key is None else key.decode()
-                value = message.value()
-                value = value if value is None else value.decode()
-                headers = {k: v.decode() for k, v in (message.headers() or []) if k.startswith("__debezium")}
-                name = topic[len(args.prefix) + 1:]
-                record = {"topic": name, "key": mask(parse(key, "key", topic))}
-                if name == "transaction":  # keyed by the transaction id
-                    mask_key = record["key"].get("payload", record["key"])
-                    mask_key["id"] = "<txid>"
-                if headers:
-                    record["headers"] = {k: mask(parse(v, k, topic)) for k, v in headers.items()}
-                record["value"] = mask(parse(value, "value", topic))
-                print(json.dumps(record, ensure_ascii=False))
+        for _, _, key, value, headers in read_topic(consumer, topic, metadata.topics[topic].partitions):
+            key = key if key is None else key.decode()
+            value = value if value is None else value.decode()
+            headers = {k: v.decode() for k, v in headers if k.startswith("__debezium")}
+            name = topic[len(args.prefix) + 1:]
+            record = {"topic": name, "key": mask(parse(key, "key", topic))}
+            if name == "transaction":  # keyed by the transaction id
+                mask_key = record["key"].get("payload", record["key"])
+                mask_key["id"] = "<txid>"
+            if headers:
+                record["headers"] = {k: mask(parse(v, k, topic)) for k, v in headers.items()}
+            record["value"] = mask(parse(value, "value", topic))
+            print(json.dumps(record, ensure_ascii=False))
     consumer.close()
 
 

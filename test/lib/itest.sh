@@ -11,6 +11,9 @@
 #   start_shipper LOG [args]      flatwal-shipper on $db and $bootstrap; sets $shipper_pid
 #   wait_confirmed SLOT [LSN [S]] waits up to S seconds (60) until the slot confirmed LSN (default: now)
 #   stop_started                  stops the shipper and broker started here, by PID
+#   run_load FROM TO TXN          pipes "TXN i" into sql for each i, retrying while PostgreSQL restarts
+#   fault_rounds START [AFTER]    SIGKILLs the shipper three times (restarted by START; AFTER runs
+#                                 after each kill), the broker down 3 s, then PostgreSQL -m immediate
 #   ok NAME / failed NAME         counts a check and says so
 #   finish_suite NAME             prints "NAME: N passed, M failed"; fails if any failed
 
@@ -75,6 +78,42 @@ stop_started() {
 	[ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null
 	shipper_pid="" broker_pid=""
 	return 0
+}
+
+run_load() {
+	local i attempt
+	for i in $(seq "$1" "$2"); do
+		for attempt in 1 2 3 4 5 6 7 8 9 10; do
+			$3 "$i" | sql >/dev/null 2>&1 && break
+			sleep 0.3  # PostgreSQL is restarting
+		done
+		sleep 0.01
+	done
+}
+
+# The faults every shipper test survives, while the caller's load runs: the
+# shipper SIGKILLed three times at random moments and started again with
+# START, the broker off the network for three seconds in the second round,
+# then PostgreSQL restarted with -m immediate. Needs $pgdata.
+fault_rounds() {
+	local start=$1 after_kill=${2:-true} round
+	for round in 1 2 3; do
+		sleep "0.$((RANDOM % 9 + 1))"
+		kill -KILL "$shipper_pid"
+		wait "$shipper_pid" 2>/dev/null || true
+		echo "fault: shipper killed with SIGKILL (round $round)"
+		$after_kill
+		$start
+		if [ "$round" = 2 ]; then
+			echo "down 1" >"$work/broker.ctl"
+			echo "fault: broker down for 3 s"
+			sleep 3
+			echo "up 1" >"$work/broker.ctl"
+		fi
+	done
+	sleep 1
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate -w -t 60 restart -l "$pgdata/../server.log" >/dev/null
+	echo "fault: PostgreSQL restarted with -m immediate"
 }
 
 ok() {
