@@ -2,19 +2,26 @@
 # Shipper benchmark: PostgreSQL -> flatwal-shipper -> Kafka-protocol test broker.
 #
 #  1. throughput: BENCH_EVENTS changes (half inserts, half updates, 1,000 rows
-#     per transaction) wait in the slot; the shipper drains them. Prints
-#     events/s, MB/s, shipper CPU per 1,000 events and peak RSS.
-#  2. latency: pgbench offers BENCH_RATE rows/s (10 rows per transaction) for
-#     BENCH_SECONDS; the shipper measures commit-to-ack latency (commit time in
-#     the frame to the delivery report of the transaction's last message) and
-#     prints p50/p99/max.
+#     per transaction) wait in three slots. pg_recvlogical drains one with the
+#     shipper's plugin options into /dev/null (the walsender alone); the
+#     shipper drains the others in each output format (FlatBuffers frames,
+#     Debezium JSON). Prints events/s, MB/s, shipper CPU per 1,000 events and
+#     peak RSS, and the ratios shipper / walsender and JSON / FlatBuffers.
+#  2. latency: pgbench offers each of BENCH_RATES rows/s (10 rows per
+#     transaction) for BENCH_SECONDS; the shipper measures commit-to-ack
+#     latency (commit time in the frame to the delivery report of the
+#     transaction's last message) and prints p50/p99/max.
+#  3. snapshot: a table of BENCH_SNAPSHOT_ROWS rows (bigint key) read by the
+#     initial snapshot with 1 and with 2 workers (--snapshot-workers); prints
+#     rows/s of each.
 # Figures, not a test: run it on a quiet machine. BENCH_PROFILE=1 adds a perf
 # profile of the shipper while it drains (step 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${BENCH_EVENTS:-1000000}
-RATE=${BENCH_RATE:-10000}
+RATES=${BENCH_RATES:-10000 50000}
 SECONDS_LOAD=${BENCH_SECONDS:-20}
+SNAPSHOT_ROWS=${BENCH_SNAPSHOT_ROWS:-2000000}
 scripts/install-deps.sh >/dev/null
 make -s >/dev/null && { [ "$(id -u)" = 0 ] && make -s install >/dev/null || sudo make -s install >/dev/null; }
 
@@ -28,30 +35,64 @@ cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB
 start_test_broker --brokers 1 --max-seconds 3600
 
 sql >/dev/null <bench/orders.sql
-sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('bench', 'flatwal')" >/dev/null
+for slot in bench bench_json bench_walsender; do
+	sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('$slot', 'flatwal')" >/dev/null
+done
 
 field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-run_shipper() {  # $1 = log file
-	start_shipper "$1" --slot bench --no-create-slot -s 100 -X queue.buffering.max.messages=1000000
+run_shipper() {  # $1 = log file, then extra arguments
+	local log=$1
+	shift
+	start_shipper "$log" --slot bench --no-create-slot -s 100 -X queue.buffering.max.messages=1000000 "$@"
 }
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 
 echo "== 1. throughput: draining $EVENTS changes waiting in the slot"
 half=$((EVENTS / 2))
 sql -c "CALL orders_workload($half, false)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+
+# The walsender alone: pg_recvlogical with the shipper's START_REPLICATION options.
 t0=$(date +%s.%N)
-run_shipper "$work/drain.log"
-if [ -n "${BENCH_PROFILE:-}" ]; then  # where the shipper's CPU goes while draining
-	perf record -F 499 -g -o "$work/shipper.perf" -p "$shipper_pid" >/dev/null 2>&1 &
-	perf_pid=$!
-fi
-wait_confirmed bench "$end_lsn" 300
-elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
-if [ -n "${BENCH_PROFILE:-}" ]; then
-	kill -INT "$perf_pid"; wait "$perf_pid" || true
-	perf report -i "$work/shipper.perf" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -6
-	perf report -i "$work/shipper.perf" --stdio --no-children --percent-limit 1.5 2>/dev/null | grep -E '^ +[0-9.]+%' | cut -c1-160 | head -25
-fi
+"$PG_BIN/pg_recvlogical" -h 127.0.0.1 -p "$port" -U postgres -d postgres --slot bench_walsender --start \
+	--endpos "$end_lsn" -o batch_bytes=65536 -o include_transaction=true -o table_set=default -f /dev/null
+walsender_rate=$(echo "$EVENTS / ($(date +%s.%N) - $t0)" | bc -l)
+printf '   walsender alone (pg_recvlogical, batch_bytes 65536): %.0f events/s\n' "$walsender_rate"
+
+# drain NAME SLOT [shipper args]: the shipper drains SLOT to end_lsn; sets $rate.
+drain() {
+	local name=$1 slot=$2
+	shift 2
+	local t0 elapsed messages bytes cpu_ms rss
+	t0=$(date +%s.%N)
+	run_shipper "$work/$name.log" --slot "$slot" --topic-prefix "$name" "$@"
+	if [ -n "${BENCH_PROFILE:-}" ]; then  # where the shipper's CPU goes while draining
+		perf record -F 499 -g -o "$work/$name.perf" -p "$shipper_pid" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
+	wait_confirmed "$slot" "$end_lsn" 300
+	elapsed=$(echo "$(date +%s.%N) - $t0" | bc -l)
+	if [ -n "${BENCH_PROFILE:-}" ]; then
+		kill -INT "$perf_pid"; wait "$perf_pid" || true
+		perf report -i "$work/$name.perf" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -6
+		perf report -i "$work/$name.perf" --stdio --no-children --percent-limit 1.5 2>/dev/null | grep -E '^ +[0-9.]+%' | cut -c1-160 | head -25
+	fi
+	kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
+	messages=$(field "$work/$name.log" messages)
+	bytes=$(field "$work/$name.log" bytes)
+	cpu_ms=$(field "$work/$name.log" cpu_ms)
+	rss=$(field "$work/$name.log" max_rss_kb)
+	rate=$(echo "$messages / $elapsed" | bc -l)
+	printf '   %-12s %d messages in %.2f s: %.0f events/s, %.1f MB/s, shipper CPU %.1f ms per 1,000 events, peak RSS %.1f MiB\n' \
+		"$name" "$messages" "$elapsed" "$rate" "$(echo "$bytes / $elapsed / 1000000" | bc -l)" \
+		"$(echo "$cpu_ms * 1000 / $messages" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+}
+drain flatbuffers bench
+flatbuffers_rate=$rate
+drain debezium-json bench_json --format debezium-json
+json_rate=$rate
+echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers)," \
+	"$(ratio "$json_rate" "$walsender_rate") (Debezium JSON); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"
 # Move the slot's restart point past the backlog before step 2: decoding
 # restarts from a running-transactions record, which a checkpoint writes, and
 # the slot's restart_lsn moves there once a later change is confirmed.
@@ -59,36 +100,60 @@ fi
 # its first new commit, and step 2 would count that as latency.
 sql -c "CHECKPOINT"
 sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-2, 0, 'restart point', 0)"
+run_shipper "$work/restart.log"
 wait_confirmed bench
 kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
-messages=$(field "$work/drain.log" messages)
-bytes=$(field "$work/drain.log" bytes)
-cpu_ms=$(field "$work/drain.log" cpu_ms)
-rss=$(field "$work/drain.log" max_rss_kb)
-printf '   %d messages in %.2f s: %.0f events/s, %.1f MB/s, shipper CPU %.1f ms per 1,000 events, peak RSS %.1f MiB\n' \
-	"$messages" "$elapsed" "$(echo "$messages / $elapsed" | bc -l)" "$(echo "$bytes / $elapsed / 1000000" | bc -l)" \
-	"$(echo "$cpu_ms * 1000 / $messages" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+for slot in bench_json bench_walsender; do
+	sql -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null
+done
 
-echo "== 2. latency: pgbench offering $RATE rows/s (10 per transaction) for $SECONDS_LOAD s"
 cat >"$work/load.sql" <<'SQL'
 \set base random(10000000, 90000000)
 INSERT INTO orders (id, customer_id, status, amount, note, attrs)
 SELECT :base * 16 + g, g, 'new', 9.99, 'pgbench order', '{"src": "pgbench"}' FROM generate_series(1, 10) g
     ON CONFLICT (id) DO UPDATE SET status = 'again';
 SQL
-run_shipper "$work/latency.log"
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency.log" && break; sleep 0.1; done
-# Warm up (topic metadata, connections) before the load; its own latency still
-# counts as a sample.
-sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0)"
-wait_confirmed bench
-"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 4 -j 2 -R $((RATE / 10)) -T "$SECONDS_LOAD" \
-	-f "$work/load.sql" postgres >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log"; exit 1; }
-end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
-wait_confirmed bench "$end_lsn" 300
-kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
-tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
-printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \
-	"$RATE" "$(echo "$tps * 10" | bc -l)" "$(field "$work/latency.log" commit_to_ack_ms_p50)" \
-	"$(field "$work/latency.log" commit_to_ack_ms_p99)" "$(field "$work/latency.log" commit_to_ack_ms_max)"
+for rate in $RATES; do
+	echo "== 2. latency: pgbench offering $rate rows/s (10 per transaction) for $SECONDS_LOAD s"
+	run_shipper "$work/latency-$rate.log"
+	for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency-$rate.log" && break; sleep 0.1; done
+	# Warm up (topic metadata, connections) before the load; its own latency still
+	# counts as a sample.
+	sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0) ON CONFLICT DO NOTHING"
+	wait_confirmed bench
+	"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 4 -j 2 -R $((rate / 10)) -T "$SECONDS_LOAD" \
+		-f "$work/load.sql" postgres >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log"; exit 1; }
+	end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+	wait_confirmed bench "$end_lsn" 300
+	kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
+	printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \
+		"$rate" "$(echo "$tps * 10" | bc -l)" "$(field "$work/latency-$rate.log" commit_to_ack_ms_p50)" \
+		"$(field "$work/latency-$rate.log" commit_to_ack_ms_p99)" "$(field "$work/latency-$rate.log" commit_to_ack_ms_max)"
+done
+echo "== 3. snapshot: a table of $SNAPSHOT_ROWS rows, read by 1 and by 2 workers"
+sql >/dev/null <<SQL
+CREATE TABLE snapshot_bench (id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL,
+                             amount numeric(12,2) NOT NULL, note text);
+INSERT INTO snapshot_bench SELECT g, g % 5000, 'new', (g % 100000) / 100.0, 'order note ' || md5(g::text)
+  FROM generate_series(1, $SNAPSHOT_ROWS) g;
+SELECT flatwal.add_table('snapshot_bench');
+SELECT flatwal.set_table_set('snapshot_bench', 'snapshot_bench');  -- its own set: the snapshot reads only it
+ANALYZE snapshot_bench;
+SQL
+for workers in 1 2; do
+	# The test broker keeps about 5 MiB per partition; spread the rows.
+	echo "topic snap$workers.public.snapshot_bench 64" >"$work/broker.ctl"
+	start_shipper "$work/snapshot-$workers.log" --slot "snap_$workers" --topic-prefix "snap$workers" \
+		--table-set snapshot_bench --snapshot initial_only --snapshot-workers "$workers" \
+		-X queue.buffering.max.messages=1000000
+	wait "$shipper_pid" || true
+	shipper_pid=""
+	line=$(grep 'msg="snapshot complete"' "$work/snapshot-$workers.log" || true)
+	snap_rows=$(echo "$line" | tr ' ' '\n' | sed -n 's/^rows=//p')
+	snap_seconds=$(echo "$line" | tr ' ' '\n' | sed -n 's/^seconds=//p')
+	if [ -z "$snap_rows" ]; then tail -3 "$work/snapshot-$workers.log"; exit 1; fi
+	printf '   %d worker(s): %d rows in %.2f s, %.0f rows/s\n' "$workers" "$snap_rows" "$snap_seconds" \
+		"$(echo "$snap_rows / $snap_seconds" | bc -l)"
+done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version'), librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null)"

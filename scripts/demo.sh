@@ -19,7 +19,7 @@ source test/lib/itest.sh
 work=$(mktemp -d /tmp/flatwal-demo.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
-trap 'stop_started; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+trap '[ -z "${dbz_pid:-}" ] || kill -KILL "$dbz_pid" 2>/dev/null || true; stop_started; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
 cluster_start "$work/pg" "$port"
 start_test_broker --max-seconds 300
 echo "== PostgreSQL $(sql -c 'SHOW server_version') on 127.0.0.1:$port; Kafka-protocol test broker on $bootstrap"
@@ -41,6 +41,11 @@ echo "== flatwal-shipper: initial snapshot of the 3 existing orders, then stream
 start_shipper "$work/shipper.log" --topic-prefix demo -s 200
 for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
 sed 's/^/   shipper | /' "$work/shipper.log"
+# A second shipper, slot and prefix writing the same changes in Debezium's format.
+build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" --slot flatwal_dbz --topic-prefix dbz -s 200 \
+	--format debezium-json --debezium decimal.handling.mode=string >"$work/dbz.log" 2>&1 &
+dbz_pid=$!
+for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/dbz.log" && break; sleep 0.1; done
 
 echo "== workload: inserts, an update with an outbox message, a delete, a schema change"
 sql >/dev/null <<'SQL'
@@ -77,9 +82,14 @@ if [ "$(rows postgres)" = "$(rows flatwal_demo_target)" ]; then
 else
 	echo "   target orders differ from the source"
 fi
-kill -TERM "$shipper_pid"
-wait "$shipper_pid" || true
-shipper_pid=""
+wait_confirmed flatwal_dbz
+echo "== the same changes in Debezium's format (--format debezium-json), read with kcat from dbz.public.orders"
+echo "   flatwal-shipper ... --slot flatwal_dbz --topic-prefix dbz --format debezium-json --debezium decimal.handling.mode=string"
+timeout 30 kcat -b "$bootstrap" -C -t dbz.public.orders -o beginning -e -q -f '%k\t%s\n' 2>/dev/null |
+	/usr/bin/python3 scripts/demo_debezium.py
+kill -TERM "$dbz_pid" "$shipper_pid"
+wait "$dbz_pid" "$shipper_pid" || true
+shipper_pid="" dbz_pid=""
 echo "== shipper stopped:"
 tail -1 "$work/shipper.log" | sed 's/^/   shipper | /'
 sql -P format=aligned -P tuples_only=off -c "SELECT slot_name, confirmed_flush_lsn, lag_bytes FROM flatwal.slot_lag"

@@ -27,6 +27,8 @@ const char kUsage[] =
     "      --no-create-slot         fail instead of creating a missing slot\n"
     "      --snapshot=MODE          initial (default): snapshot the captured tables when the\n"
     "                               slot is new, then stream; never; initial_only: snapshot, exit\n"
+    "      --snapshot-workers=N     read the initial snapshot on N connections at once: tables,\n"
+    "                               and key ranges of large tables (default: 1)\n"
     "  -s, --status-interval=MS     standby status updates at least every MS (default: 1000)\n"
     "      --batch-bytes=N          frames per replication message (default: 65536)\n"
     "      --table-set=NAME         carry the captured tables of this set (default: default);\n"
@@ -150,6 +152,7 @@ const SettingSpec kSettings[] = {
     {"shipper.health_grace_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 86400000, &c->health_grace_ms); }},
     {"shipper.shutdown_timeout_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->shutdown_timeout_ms); }},
     {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
+    {"shipper.snapshot_workers", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 1, 16, &c->snapshot_workers); }},
     {"shipper.snapshot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
 	     std::string mode = LowerCase(TrimSpace(v));
 	     if (mode == "initial") c->snapshot_mode = SnapshotMode::kInitial;
@@ -286,6 +289,7 @@ const Flag kFlags[] = {
     {0, "heartbeat-interval", "shipper.heartbeat_interval_ms", nullptr},
     {0, "shutdown-timeout", "shipper.shutdown_timeout_ms", nullptr},
     {0, "snapshot", "shipper.snapshot", nullptr},
+    {0, "snapshot-workers", "shipper.snapshot_workers", nullptr},
     {0, "metrics-file", "shipper.metrics_file", nullptr},
     {0, "http", "shipper.http", nullptr},
     {0, "health-max-lag-mb", "shipper.health_max_lag_mb", nullptr},

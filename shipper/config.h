@@ -47,6 +47,7 @@ struct ShipperConfig {
 	DebeziumOptions debezium;
 	int shutdown_timeout_ms = 10000; // bounded flush on SIGTERM/SIGINT
 	SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+	int snapshot_workers = 1;        // connections reading the initial snapshot at once
 	std::string metrics_file;        // Prometheus text format, rewritten every status interval
 	int heartbeat_interval_ms = 0;   // 0: off; else a heartbeat message through the slot this often
 	ListenAddress http;              // --http: /metrics and /health (port 0: off)

@@ -159,7 +159,7 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 
 Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 	const bool snapshot = config_.snapshot_mode != SnapshotMode::kNever;
-	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, stop_, [this](const uint8_t* frame, size_t size) {
+	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, [this](const uint8_t* frame, size_t size) {
 		Status st = HandleFrame(frame, size, false);
 		if (counters_.snapshot_rows % 5000 == 0) ReportMetrics(true);  // a long snapshot keeps its metrics current
 		return st;

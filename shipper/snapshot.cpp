@@ -1,6 +1,7 @@
 // snapshot.cpp — see snapshot.h.
 #include "snapshot.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -11,8 +12,6 @@
 
 namespace flatwal {
 namespace {
-
-constexpr int kFetchRows = 5000;
 
 constexpr char kPurpose[] = "flatwal-shipper snapshot";
 
@@ -80,6 +79,7 @@ Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t cons
 }
 
 Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consistent_lsn) {
+	using Clock = std::chrono::steady_clock;
 	Status st = reader_.Connect(conninfo_, PgSession::Kind::kSql, kPurpose);
 	PgResult r;
 	if (st.ok()) st = reader_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -89,40 +89,112 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 		    "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, "
 		    "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) "
 		    "FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) "
-		    "ELSE greatest(c.reltuples, 0) END::bigint, c.relkind = 'p' "
+		    "ELSE greatest(c.reltuples, 0) END::bigint, c.relkind = 'p', "
+		    "cardinality(s.key_columns) = 1 AND (SELECT a.atttypid IN (20, 21, 23) FROM pg_attribute a "
+		    "WHERE a.attrelid = c.oid AND a.attname = s.key_columns[1]) IS TRUE "
 		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
 		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled AND s.table_set = " +
 		        reader_.QuoteLiteral(table_set_) + " ORDER BY 1",
 		    &r);
 	if (!st.ok()) return st;
-	std::vector<Table> tables;
+	tables_.clear();
 	for (int i = 0; i < r.rows(); ++i) {
-		Table t{static_cast<uint32_t>(std::stoul(r.text(i, 0))), r.text(i, 1), r.text(i, 2), "", std::stoll(r.text(i, 4)),
-		        r.text(i, 5)[0] == 't'};
+		Table t;
+		t.relid = static_cast<uint32_t>(std::stoul(r.text(i, 0)));
+		t.schema = r.text(i, 1);
+		t.name = r.text(i, 2);
+		t.estimate = std::stoll(r.text(i, 4));
+		t.partitioned = r.text(i, 5)[0] == 't';
+		t.integer_key = r.text(i, 6)[0] == 't';
 		for (const std::string& column : ParseTextArray(r.text(i, 3)))
 			t.order_by += (t.order_by.empty() ? "" : ", ") + reader_.QuoteIdentifier(column);
-		tables.push_back(t);
+		tables_.push_back(t);
 	}
 	// The snapshot's own view of which tables are captured is the one that counts.
 	const std::string slot = progress_.QuoteLiteral(slot_), lsn = progress_.QuoteLiteral(LsnText(consistent_lsn));
 	st = progress_.Exec("DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot);
-	for (size_t i = 0; st.ok() && i < tables.size(); ++i) {
-		const Table& t = tables[i];
+	for (size_t i = 0; st.ok() && i < tables_.size(); ++i) {
+		const Table& t = tables_[i];
 		st = progress_.Exec(
 		    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state, rows_estimated, "
 		    "consistent_lsn) VALUES (" + slot + ", " + std::to_string(t.relid) + ", " +
 		    progress_.QuoteLiteral(t.schema + "." + t.name) + ", 'pending', " + std::to_string(t.estimate) + ", " + lsn + ")");
 	}
+	std::vector<SnapshotUnit> units;
+	for (size_t i = 0; st.ok() && i < tables_.size(); ++i) st = PlanUnits(i, consistent_lsn, &units);
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "snapshot started",
-	    {{"slot", slot_}, {"tables", std::to_string(tables.size())}, {"consistent_lsn", LsnText(consistent_lsn)}});
-	tables_total_ = tables.size();
-	for (const Table& t : tables) {
-		st = ReadTable(t, consistent_lsn);
-		if (!st.ok()) return st;
-		++tables_done_;
+	    {{"slot", slot_}, {"tables", std::to_string(tables_.size())}, {"units", std::to_string(units.size())},
+	     {"workers", std::to_string(workers_)}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	tables_total_ = tables_.size();
+	const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers_), units.size()));
+	SnapshotReaders readers(conninfo_, snapshot_name, units, std::max(workers, 1), stop_);
+	auto started = Clock::now(), next_report = started + std::chrono::seconds(5);
+	for (;;) {
+		SnapshotBatch batch;
+		bool done = false;
+		st = readers.Next(&batch, &done);
+		if (!st.ok() || done) break;
+		st = TakeBatch(units[batch.unit].table, batch, consistent_lsn);
+		if (!st.ok()) break;
+		if (Clock::now() >= next_report) {
+			double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+			Log(LogLevel::kInfo, "snapshot progress",
+			    {{"rows", std::to_string(rows_)}, {"tables_done", std::to_string(tables_done_)},
+			     {"tables", std::to_string(tables_total_)},
+			     {"rows_per_second", std::to_string(static_cast<int64_t>(rows_ / seconds))}});
+			next_report = Clock::now() + std::chrono::seconds(5);
+		}
 	}
+	if (!st.ok()) return st;
+	if (tables_done_ != tables_total_)  // every unit ends with a last batch: a bug if not
+		return Status::Error(ErrorKind::kInternal, "the snapshot readers stopped before every table was read");
 	return reader_.Exec("COMMIT");
+}
+
+Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units) {
+	// Read rows are numbered per table (their seq); a range's numbers start
+	// at its own base, so a table split in `parts` ranges must have fewer
+	// than 2^32 / parts rows, with a margin for the estimate.
+	constexpr int64_t kSplitMinRows = 100000;
+	Table& t = tables_[index];
+	PgResult r;
+	Status st = reader_.Exec("SELECT flatwal.schema_frame(" + std::to_string(t.relid) + "::regclass)", &r,
+	                         PgSession::Format::kBinary);
+	if (!st.ok()) return st;
+	if (r.rows() == 1) t.schema_frame.assign(reinterpret_cast<const char*>(r.bytes(0, 0)), r.length(0, 0));
+	const std::string qualified = reader_.QuoteIdentifier(t.schema) + "." + reader_.QuoteIdentifier(t.name);
+	const std::string from = std::string(" FROM ") + (t.partitioned ? "" : "ONLY ") + qualified + " t";
+	const std::string order = t.order_by.empty() ? "" : " ORDER BY " + t.order_by;
+	auto unit = [&](uint64_t seq_base, const std::string& where) {
+		SnapshotUnit u;
+		u.table = index;
+		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t, " + std::to_string(seq_base) +
+		           " + row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + "), " +
+		           reader_.QuoteLiteral(LsnText(consistent_lsn)) + ")" + from + where + order;
+		units->push_back(std::move(u));
+		++t.units_left;
+	};
+	const int64_t parts = workers_;
+	const bool split = parts > 1 && t.integer_key && t.estimate >= kSplitMinRows &&
+	                   t.estimate * 2 < (int64_t{1} << 32) / parts;
+	if (split) st = reader_.Exec("SELECT min(" + t.order_by + "), max(" + t.order_by + ")" + from, &r);
+	if (!st.ok()) return st;
+	if (!split || r.is_null(0, 0)) return unit(0, ""), Status::Ok();
+	// Equal-width ranges of the key: [lo, b1), [b1, b2), …, [b(n-1), hi].
+	const __int128 lo = std::stoll(r.text(0, 0)), hi = std::stoll(r.text(0, 1));
+	const __int128 width = (hi - lo + 1 + parts - 1) / parts;
+	const uint64_t span = (uint64_t{1} << 32) / static_cast<uint64_t>(parts);
+	for (int64_t i = 0; i < parts; ++i) {
+		const __int128 from_key = lo + width * i, to_key = lo + width * (i + 1);
+		if (from_key > hi) break;
+		std::string where;
+		if (i > 0) where = " WHERE " + t.order_by + " >= " + std::to_string(static_cast<int64_t>(from_key));
+		if (to_key <= hi)
+			where += (where.empty() ? " WHERE " : " AND ") + t.order_by + " < " + std::to_string(static_cast<int64_t>(to_key));
+		unit(span * static_cast<uint64_t>(i), where);
+	}
+	return Status::Ok();
 }
 
 Status InitialSnapshot::EmitRows(const PgResult& frames) {
@@ -133,53 +205,32 @@ Status InitialSnapshot::EmitRows(const PgResult& frames) {
 	return Status::Ok();
 }
 
-Status InitialSnapshot::ReadTable(const Table& table, uint64_t consistent_lsn) {
-	using Clock = std::chrono::steady_clock;
-	const std::string where = "slot_name = " + progress_.QuoteLiteral(slot_) + " AND relid = " + std::to_string(table.relid);
-	const std::string qualified = reader_.QuoteIdentifier(table.schema) + "." + reader_.QuoteIdentifier(table.name);
-	const std::string order = table.order_by.empty() ? "" : " ORDER BY " + table.order_by;
-	const std::string window = "row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + ")";
-	PgResult r;
-	Status st = progress_.Exec("UPDATE flatwal.snapshot_progress SET state = 'running', started_at = now(), "
-	                           "updated_at = now() WHERE " + where);
-	if (st.ok()) st = EmitMarker(table, true, consistent_lsn, 0);
-	if (st.ok())
-		st = reader_.Exec("SELECT flatwal.schema_frame(" + std::to_string(table.relid) + "::regclass)", &r,
-		                  PgSession::Format::kBinary);
-	if (st.ok()) st = EmitRows(r);
-	if (st.ok())
-		st = reader_.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT flatwal.read_frame(" +
-		                  std::to_string(table.relid) + "::regclass, t, " + window + ", " +
-		                  reader_.QuoteLiteral(LsnText(consistent_lsn)) + ") FROM " +
-		                  (table.partitioned ? "" : "ONLY ") + qualified + " t" + order);
-	uint64_t rows = 0;
-	auto started = Clock::now(), next_report = started + std::chrono::seconds(5);
-	for (bool more = true; st.ok() && more;) {
-		if (stop_->load() != 0) return Status::Error(ErrorKind::kUnavailable, "stopped during the snapshot");
-		st = reader_.Exec("FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", &r, PgSession::Format::kBinary);
-		if (st.ok()) st = EmitRows(r);
-		if (!st.ok()) break;
-		rows += r.rows();
-		more = r.rows() == kFetchRows;
-		st = progress_.Exec("UPDATE flatwal.snapshot_progress SET rows_done = " + std::to_string(rows) +
-		                    ", updated_at = now() WHERE " + where);
-		auto now = Clock::now();
-		if (now >= next_report || !more) {
-			double seconds = std::chrono::duration<double>(now - started).count();
-			Log(LogLevel::kInfo, more ? "snapshot progress" : "snapshot of table done",
-			    {{"table", table.schema + "." + table.name},
-			     {"rows", std::to_string(rows)},
-			     {"estimated_rows", std::to_string(table.estimate)},
-			     {"rows_per_second", std::to_string(static_cast<int64_t>(seconds > 0 ? rows / seconds : 0))}});
-			next_report = now + std::chrono::seconds(5);
-		}
+Status InitialSnapshot::TakeBatch(size_t index, const SnapshotBatch& batch, uint64_t consistent_lsn) {
+	Table& t = tables_[index];
+	const std::string where = "slot_name = " + progress_.QuoteLiteral(slot_) + " AND relid = " + std::to_string(t.relid);
+	Status st = Status::Ok();
+	if (!t.started) {
+		t.started = true;
+		st = progress_.Exec("UPDATE flatwal.snapshot_progress SET state = 'running', started_at = now(), "
+		                    "updated_at = now() WHERE " + where);
+		if (st.ok()) st = EmitMarker(t, true, consistent_lsn, 0);
+		if (st.ok() && !t.schema_frame.empty())
+			st = emit_(reinterpret_cast<const uint8_t*>(t.schema_frame.data()), t.schema_frame.size());
 	}
-	if (st.ok()) st = EmitMarker(table, false, consistent_lsn, rows);
+	if (st.ok()) st = EmitRows(*batch.frames);
 	if (!st.ok()) return st;
-	rows_ += rows;
-	st = reader_.Exec("CLOSE flatwal_snapshot");
+	t.rows += static_cast<uint64_t>(batch.rows);
+	rows_ += static_cast<uint64_t>(batch.rows);
+	st = progress_.Exec("UPDATE flatwal.snapshot_progress SET rows_done = " + std::to_string(t.rows) +
+	                    ", updated_at = now() WHERE " + where);
+	if (!st.ok() || !batch.last || --t.units_left > 0) return st;
+	st = EmitMarker(t, false, consistent_lsn, t.rows);
+	if (st.ok())
+		st = progress_.Exec("UPDATE flatwal.snapshot_progress SET finished_at = now(), updated_at = now() WHERE " + where);
 	if (!st.ok()) return st;
-	return progress_.Exec("UPDATE flatwal.snapshot_progress SET finished_at = now(), updated_at = now() WHERE " + where);
+	++tables_done_;
+	Log(LogLevel::kInfo, "snapshot of table done", {{"table", t.schema + "." + t.name}, {"rows", std::to_string(t.rows)}});
+	return Status::Ok();
 }
 
 Status InitialSnapshot::MarkDone() {

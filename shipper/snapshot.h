@@ -3,6 +3,12 @@
 // (the encoder streamed rows use), and handed to the shipper frame by frame;
 // then streaming continues from the slot's consistent point: no gap, no overlap.
 //
+// With several workers (--snapshot-workers), tables — and key ranges of
+// large tables with a single integer key — are read at once on separate
+// connections that share the exported snapshot (snapshot_readers.h); a
+// table's Start marker comes before its first row and its End marker after
+// its last, whichever worker read them.
+//
 // Progress lives in flatwal.snapshot_progress. An exported snapshot does not
 // outlive its connection, so a snapshot cut short (a kill, a lost connection)
 // is restarted from scratch on a new slot; consumers see its rows again.
@@ -15,6 +21,7 @@
 #include <string>
 
 #include "pg_session.h"
+#include "snapshot_readers.h"
 #include "status.h"
 
 namespace flatwal {
@@ -23,10 +30,11 @@ class InitialSnapshot {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
 
-	// Reads the captured tables of `table_set`.
-	InitialSnapshot(std::string conninfo, std::string slot, std::string table_set, const std::atomic<int>* stop, Emit emit)
-	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), table_set_(std::move(table_set)), stop_(stop),
-	      emit_(std::move(emit)) {}
+	// Reads the captured tables of `table_set` with `workers` connections.
+	InitialSnapshot(std::string conninfo, std::string slot, std::string table_set, int workers,
+	                const std::atomic<int>* stop, Emit emit)
+	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), table_set_(std::move(table_set)), workers_(workers),
+	      stop_(stop), emit_(std::move(emit)) {}
 
 	// *interrupted: a snapshot for `slot` was started and did not finish.
 	static Status Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted);
@@ -44,18 +52,30 @@ class InitialSnapshot {
 
  private:
 	struct Table {
-		uint32_t relid;
+		uint32_t relid = 0;
 		std::string schema, name;
 		std::string order_by;  // quoted key columns, or empty
-		int64_t estimate;
-		bool partitioned;  // read with its partitions, where its rows live (others: without children)
+		int64_t estimate = 0;
+		bool partitioned = false;  // read with its partitions, where its rows live (others: without children)
+		bool integer_key = false;  // a key of one int2/int4/int8 column (order_by): can be split into ranges
+		// While it is read:
+		std::string schema_frame;
+		int units_left = 0;
+		uint64_t rows = 0;
+		bool started = false;
 	};
-	Status ReadTable(const Table& table, uint64_t consistent_lsn);
+	// The units `table` is read in: one, or a key range per worker.
+	Status PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units);
+	// What a batch of table `index` means: its Start marker and Schema frame
+	// first, its rows, its End marker after its last unit.
+	Status TakeBatch(size_t index, const SnapshotBatch& batch, uint64_t consistent_lsn);
 	// Emits the frames of a binary result's first column, one per row.
 	Status EmitRows(const PgResult& frames);
 	Status EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows);
 
 	std::string conninfo_, slot_, table_set_;
+	int workers_;
+	std::vector<Table> tables_;
 	const std::atomic<int>* stop_;
 	Emit emit_;
 	PgSession reader_;    // inside the exported snapshot

@@ -20,6 +20,9 @@ expect=(
 	"message outbox.payments: {\"order\": 2, \"event\": \"paid\"}"
 	"msg=stopped reason=signal"
 	"target orders = source orders (every column, every row)"
+	"key={\"id\":101} op=r snapshot=first"
+	"key={\"id\":2}   op=u snapshot=false"
+	"key={\"id\":3}   tombstone"
 )
 missing=0
 for line in "${expect[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Initial snapshot tests: a table with 200,000 existing rows and a write load
-# running during the snapshot; then the shipper killed mid-snapshot and
-# restarted. After catch-up, the state rebuilt from Kafka must equal the source
+# running during the snapshot, read by three workers (--snapshot-workers);
+# then the shipper (two workers) killed mid-snapshot and restarted. After catch-up, the state rebuilt from Kafka must equal the source
 # exactly (kafka_check.py, which also checks per-key order).
 #
 #   snapshot.sh PORT    (a cluster started by run-suites.sh)
@@ -36,8 +36,10 @@ start_test_broker
 # The test broker keeps about 5 MiB per partition: spread the big topics.
 for prefix in snap kill; do echo "topic $prefix.public.big 32" >"$work/broker.ctl"; done
 
-run_shipper() {  # $1 = slot and topic prefix
-	start_shipper "$work/$1.log" --slot "$1" --topic-prefix "$1" -s 200
+run_shipper() {  # $1 = slot and topic prefix, then extra arguments
+	local name=$1
+	shift
+	start_shipper "$work/$name.log" --slot "$name" --topic-prefix "$name" -s 200 "$@"
 }
 
 # Updates, deletes and inserts on rows the snapshot is reading, in small transactions.
@@ -76,17 +78,23 @@ stop_shipper() {  # $1 = slot
 }
 
 # ------------------------------------------------------------------ 1. snapshot under load
+# Three workers: big is read in three key ranges at once, beside the other tables.
 load 1 & load_pid=$!
-run_shipper snap
+run_shipper snap --snapshot-workers 3
 wait_for "$work/snap.log" 'msg="snapshot complete"' && grep -E 'snapshot (started|progress|of table done|complete)' "$work/snap.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
 wait_confirmed snap && stop_shipper snap
-check "snapshot of $rows rows (and a partitioned table) under concurrent writes, then streaming: rebuilt state equals the source" \
+if grep -q 'msg="snapshot started".* units=5 workers=3' "$work/snap.log"; then
+	ok "three snapshot workers: big read in three key ranges, beside small and parted"
+else
+	failed "three snapshot workers: big read in three key ranges, beside small and parted"
+fi
+check "snapshot of $rows rows (and a partitioned table) under concurrent writes by 3 workers, then streaming: rebuilt state equals the source" \
 	snap 'public.big(id),public.small(code+n),public.parted(id+region)'
 
 # ------------------------------------------------------------------ 2. killed mid-snapshot
 load 2 & load_pid=$!
-run_shipper kill
+run_shipper kill --snapshot-workers 2
 wait_for "$work/kill.log" 'msg="snapshot started"'
 # Kill while a table is part-way read: its first rows have gone to Kafka, not all of them.
 for _ in $(seq 1 500); do
@@ -96,7 +104,7 @@ for _ in $(seq 1 500); do
 done
 kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
 echo "   shipper killed mid-snapshot; progress: $(sql -c "SELECT string_agg(table_name || ' ' || state || ' ' || rows_done, ', ') FROM flatwal.snapshot_progress WHERE slot_name = 'kill'")"
-run_shipper kill
+run_shipper kill --snapshot-workers 2
 wait_for "$work/kill.log" 'msg="snapshot complete"'
 grep -F 'did not finish' "$work/kill.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""

@@ -90,6 +90,31 @@ void command_line_errors(void**) {
 	assert_string_eq(flatwal::ParseCommandLine({"--no-tombstones=1"}, &cmd, &c).message(),
 	                 "option --no-tombstones takes no value");
 	assert_string_eq(flatwal::ParseCommandLine({"-d", "x", "stray"}, &cmd, &c).message(), "unknown option \"stray\"");
+	assert_string_eq(flatwal::ParseCommandLine({"--snapshot-workers=0"}, &cmd, &c).message(),
+	                 "invalid value for shipper.snapshot_workers");
+	assert_string_eq(flatwal::ParseCommandLine({"--format=avro"}, &cmd, &c).message(), "invalid value for shipper.format");
+	assert_string_eq(flatwal::ParseCommandLine({"--debezium", "decimal.handling.mode"}, &cmd, &c).message(),
+	                 "--debezium needs NAME=VALUE");
+	assert_string_eq(flatwal::ParseCommandLine({"--debezium", "snapshot.mode=never"}, &cmd, &c).message(),
+	                 "unknown Debezium option \"snapshot.mode\"");
+}
+
+// The Debezium format and its options, from every source of settings.
+void debezium_format_settings(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_true(flatwal::ParseCommandLine({"--format=debezium-json", "--debezium", "decimal.handling.mode=string",
+	                                       "--snapshot-workers=4"},
+	                                      &cmd, &c)
+	                .ok());
+	assert_true(c.format == flatwal::OutputFormat::kDebeziumJson);
+	assert_true(c.debezium.decimal == flatwal::DecimalMode::kString);
+	assert_int_equal(c.snapshot_workers, 4);
+	assert_true(flatwal::ParseConfigText("[debezium]\nschemas.enable = true\ntombstones.on.delete = false\n", "f", &c).ok());
+	assert_true(c.debezium.schemas);
+	assert_false(c.tombstones);
+	assert_true(flatwal::ApplyEnvironment({{"FLATWAL_DEBEZIUM_BINARY_HANDLING_MODE", "hex"}}, &c).ok());
+	assert_true(c.debezium.binary == flatwal::BinaryMode::kHex);
 }
 
 // getopt_long, as pg_recvlogical: -? and --help, clustered short flags, parsed again from the start.
@@ -154,6 +179,7 @@ int main() {
 	    cmocka_unit_test(environment_overrides_file),
 	    cmocka_unit_test(command_line_flags),
 	    cmocka_unit_test(command_line_errors),
+	    cmocka_unit_test(debezium_format_settings),
 	    cmocka_unit_test(help_version_and_clustered_flags),
 	    cmocka_unit_test(secrets_stay_off_the_command_line_and_out_of_messages),
 	    cmocka_unit_test(validation_says_what_is_missing),
