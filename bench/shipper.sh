@@ -43,7 +43,9 @@ field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; 
 run_shipper() {  # $1 = log file, then extra arguments
 	local log=$1
 	shift
-	start_shipper "$log" --slot bench --no-create-slot -s 100 -X queue.buffering.max.messages=1000000 "$@"
+	# BENCH_PRELOAD: a library preloaded into the shipper only (e.g. another allocator, to compare).
+	LD_PRELOAD="${BENCH_PRELOAD:-}" start_shipper "$log" --slot bench --no-create-slot -s 100 \
+		-X queue.buffering.max.messages=1000000 "$@"
 }
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 

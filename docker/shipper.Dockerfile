@@ -6,7 +6,7 @@ ARG BASE=debian:12
 FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config postgresql-server-dev-15 \
-        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev \
+        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -14,7 +14,7 @@ RUN make -s build/bin/flatwal-shipper
 
 FROM ${BASE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcpp-httplib0.11 ca-certificates \
+ && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcpp-httplib0.11 libjemalloc2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home flatwal
 COPY --from=build /src/build/bin/flatwal-shipper /usr/local/bin/flatwal-shipper

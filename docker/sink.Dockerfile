@@ -6,7 +6,7 @@ ARG BASE=debian:12
 FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config postgresql-server-dev-15 \
-        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev \
+        flatbuffers-compiler libflatbuffers-dev librdkafka-dev libpq-dev libcurl4-openssl-dev libcpp-httplib-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -8,7 +8,7 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	postgresql-15-wal2json postgresql-15-decoderbufs
 	flatbuffers-compiler libflatbuffers-dev
-	librdkafka-dev libpq-dev libcmocka-dev
+	librdkafka-dev libpq-dev libcmocka-dev libjemalloc-dev
 	kcat python3 python3-confluent-kafka python3-flatbuffers python3-yaml bc
 	clang libfuzzer-14-dev openssl libcurl4-openssl-dev curl clickhouse-server libcpp-httplib-dev
 	podman runc debootstrap
