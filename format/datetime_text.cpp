@@ -4,6 +4,8 @@
 #include <charconv>
 #include <climits>
 
+#include "number_text.h"
+
 namespace flatwal {
 namespace {
 
@@ -93,15 +95,14 @@ void AppendZoneOffset(int offset_seconds, std::string* out) {
 }
 
 void AppendIntervalText(const wire::IntervalValue& interval, std::string* out) {
-	char buf[24];
-	out->append(buf, std::to_chars(buf, buf + sizeof buf, interval.months()).ptr);
+	AppendDecimal(interval.months(), out);
 	out->append(" mons ");
-	out->append(buf, std::to_chars(buf, buf + sizeof buf, interval.days()).ptr);
+	AppendDecimal(interval.days(), out);
 	out->append(" days ");
 	const int64_t micros = interval.micros();
 	const uint64_t magnitude = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
 	if (micros < 0) out->push_back('-');
-	out->append(buf, std::to_chars(buf, buf + sizeof buf, magnitude / 3600000000u).ptr);
+	AppendDecimal(magnitude / 3600000000u, out);
 	out->push_back(':');
 	AppendDigits(magnitude / 60000000u % 60u, 2, out);
 	out->push_back(':');

@@ -1,19 +1,13 @@
 // debezium_envelope.cpp — see debezium_envelope.h.
 #include "debezium_envelope.h"
 
-#include <charconv>
-
 #include "base64_text.h"
 #include "json_string.h"
+#include "number_text.h"
 #include "row_reader.h"
 
 namespace flatwal {
 namespace {
-
-void AppendInteger(int64_t v, std::string* out) {
-	char text[24];
-	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
-}
 
 void AppendString(const std::string& s, std::string* out) {
 	AppendJsonString(s.data(), s.size(), out, Utf8::kReplaceInvalid);
@@ -160,29 +154,29 @@ void DebeziumEncoder::AppendSource(const std::string& schema, const std::string&
 	out->append("\",\"connector\":\"postgresql\",\"name\":");
 	AppendString(server_name_, out);
 	out->append(",\"ts_ms\":");
-	AppendInteger(time / 1000, out);
+	AppendDecimal(time / 1000, out);
 	out->append(",\"snapshot\":\"");
 	out->append(c.snapshot);
 	out->append("\",\"db\":");
 	AppendString(database_, out);
 	// The (commit lsn, lsn) pair as Debezium writes it: a string holding a JSON array of decimal LSNs.
 	out->append(",\"sequence\":\"[\\\"");
-	AppendInteger(static_cast<int64_t>(c.commit_lsn), out);
+	AppendDecimal(static_cast<int64_t>(c.commit_lsn), out);
 	out->append("\\\",\\\"");
-	AppendInteger(static_cast<int64_t>(c.lsn), out);
+	AppendDecimal(static_cast<int64_t>(c.lsn), out);
 	out->append("\\\"]\",\"ts_us\":");
-	AppendInteger(time, out);
+	AppendDecimal(time, out);
 	out->append(",\"ts_ns\":");
-	AppendInteger(time * 1000, out);
+	AppendDecimal(time * 1000, out);
 	out->append(",\"schema\":");
 	AppendString(schema, out);
 	out->append(",\"table\":");
 	AppendString(table, out);
 	out->append(",\"txId\":");
-	if (c.xid != 0) AppendInteger(c.xid, out);
+	if (c.xid != 0) AppendDecimal(c.xid, out);
 	else out->append("null");
 	out->append(",\"lsn\":");
-	AppendInteger(static_cast<int64_t>(c.lsn), out);
+	AppendDecimal(static_cast<int64_t>(c.lsn), out);
 	out->append(",\"xmin\":null}");
 }
 
@@ -192,9 +186,9 @@ void DebeziumEncoder::AppendTail(const DebeziumEventContext& c, std::string* out
 		out->append("{\"id\":");
 		AppendString(c.transaction_id, out);
 		out->append(",\"total_order\":");
-		AppendInteger(static_cast<int64_t>(c.total_order), out);
+		AppendDecimal(static_cast<int64_t>(c.total_order), out);
 		out->append(",\"data_collection_order\":");
-		AppendInteger(static_cast<int64_t>(c.data_collection_order), out);
+		AppendDecimal(static_cast<int64_t>(c.data_collection_order), out);
 		out->push_back('}');
 	} else {
 		out->append("null");
@@ -202,11 +196,11 @@ void DebeziumEncoder::AppendTail(const DebeziumEventContext& c, std::string* out
 	out->append(",\"op\":\"");
 	out->push_back(c.op);
 	out->append("\",\"ts_ms\":");
-	AppendInteger(c.now_micros / 1000, out);
+	AppendDecimal(c.now_micros / 1000, out);
 	out->append(",\"ts_us\":");
-	AppendInteger(c.now_micros, out);
+	AppendDecimal(c.now_micros, out);
 	out->append(",\"ts_ns\":");
-	AppendInteger(c.now_micros * 1000, out);
+	AppendDecimal(c.now_micros * 1000, out);
 	out->push_back('}');
 }
 
@@ -276,11 +270,11 @@ void DebeziumEncoder::MessageValue(const wire::Message& message, const DebeziumE
 		            "\"io.debezium.connector.postgresql.MessageValue\"},\"payload\":");
 	}
 	out->append("{\"op\":\"m\",\"ts_ms\":");
-	AppendInteger(c.now_micros / 1000, out);
+	AppendDecimal(c.now_micros / 1000, out);
 	out->append(",\"ts_us\":");
-	AppendInteger(c.now_micros, out);
+	AppendDecimal(c.now_micros, out);
 	out->append(",\"ts_ns\":");
-	AppendInteger(c.now_micros * 1000, out);
+	AppendDecimal(c.now_micros * 1000, out);
 	std::string none;
 	AppendSource(none, none, c, out);
 	out->append(",\"message\":{\"prefix\":");
@@ -324,20 +318,20 @@ void DebeziumEncoder::TransactionValue(bool begin, const std::string& id, int64_
 	if (begin) {
 		out->append("null,\"data_collections\":null");
 	} else {
-		AppendInteger(static_cast<int64_t>(event_count), out);
+		AppendDecimal(static_cast<int64_t>(event_count), out);
 		out->append(",\"data_collections\":[");
 		for (size_t i = 0; i < collections.size(); ++i) {
 			if (i > 0) out->push_back(',');
 			out->append("{\"data_collection\":");
 			AppendString(collections[i].first, out);
 			out->append(",\"event_count\":");
-			AppendInteger(static_cast<int64_t>(collections[i].second), out);
+			AppendDecimal(static_cast<int64_t>(collections[i].second), out);
 			out->push_back('}');
 		}
 		out->push_back(']');
 	}
 	out->append(",\"ts_ms\":");
-	AppendInteger(time_micros / 1000, out);
+	AppendDecimal(time_micros / 1000, out);
 	out->push_back('}');
 	if (options_.schemas) out->push_back('}');
 }

@@ -15,6 +15,7 @@
 #include "hex_text.h"
 #include "json_check.h"
 #include "json_string.h"
+#include "number_text.h"
 
 namespace flatwal {
 namespace {
@@ -125,24 +126,17 @@ FieldMapping MapScalar(uint32_t oid, int32_t typmod, const std::string& type_nam
 
 // ------------------------------------------------------------ numbers
 
-void AppendInteger(int64_t v, std::string* out) {
-	char text[24];
-	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
-}
-
 void AppendDouble(double v, std::string* out) {
 	// Jackson (under the JsonConverter) quotes the values JSON has no number for.
 	if (std::isnan(v)) return out->append("\"NaN\""), void();
 	if (std::isinf(v)) return out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\""), void();
-	char text[32];
-	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
+	AppendShortest(v, out);
 }
 
 void AppendFloat32(double v, std::string* out) {
 	if (std::isnan(v) || std::isinf(v)) return AppendDouble(v, out);
 	// real is stored as a double in the frame; its shortest float text is what Java prints.
-	char text[32];
-	out->append(text, std::to_chars(text, text + sizeof text, static_cast<float>(v)).ptr);
+	AppendShortest(static_cast<float>(v), out);
 }
 
 // A decimal's digits without its point, and how many of them follow it.
@@ -243,7 +237,7 @@ void AppendQuotedBase64(const std::vector<uint8_t>& bytes, std::string* out) {
 
 // numeric and money, by decimal.handling.mode. In precise mode NaN and
 // ±Infinity have no Connect Decimal: null, as Debezium writes them.
-void AppendDecimal(const ValueRef& v, const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
+void AppendNumeric(const ValueRef& v, const FieldMapping& field, const DebeziumOptions& options, std::string* out) {
 	DecimalText d;
 	const bool parsed = field.money ? ParseMoney(v.data, v.size, &d) : ParseDecimal(v.data, v.size, &d);
 	switch (options.decimal) {
@@ -275,7 +269,7 @@ void AppendDecimal(const ValueRef& v, const FieldMapping& field, const DebeziumO
 			if (!parsed) return out->append("null"), void();
 			if (field.type == FieldType::kVariableDecimal) {
 				out->append("{\"scale\":");
-				AppendInteger(d.scale, out);
+				AppendDecimal(d.scale, out);
 				out->append(",\"value\":");
 				AppendQuotedBase64(TwosComplement(d), out);
 				out->push_back('}');
@@ -393,7 +387,7 @@ void AppendTimestampValue(int64_t micros, const FieldMapping& field, const Debez
 		return;
 	}
 	if (infinite) micros = micros == INT64_MAX ? kInfinityMicros : kMinusInfinityMicros;
-	AppendInteger(TimestampInMillis(field, options) ? FloorDiv(micros, 1000) : micros, out);
+	AppendDecimal(TimestampInMillis(field, options) ? FloorDiv(micros, 1000) : micros, out);
 }
 
 // ZonedTime: the time moved to UTC, e.g. "18:04:56Z" for 12:34:56-05:30.
@@ -407,7 +401,7 @@ void AppendZonedTime(const wire::TimeTzValue& t, std::string* out) {
 void AppendMicroDuration(const wire::IntervalValue& iv, std::string* out) {
 	const double days = iv.months() * (365.25 / 12.0) + iv.days();
 	const double seconds = days * 86400.0 + static_cast<double>(iv.micros()) / 1e6;
-	AppendInteger(std::llround(seconds * 1e6), out);
+	AppendDecimal(std::llround(seconds * 1e6), out);
 }
 
 // io.debezium.time.Interval: P<y>Y<m>M<d>DT<h>H<m>M<s>S, each part signed as
@@ -418,19 +412,19 @@ void AppendIsoInterval(const wire::IntervalValue& iv, std::string* out) {
 	const int64_t minutes = micros / (60 * kMicrosPerSecond) % 60;
 	const int64_t second_micros = micros % (60 * kMicrosPerSecond);
 	out->append("\"P");
-	AppendInteger(iv.months() / 12, out);
+	AppendDecimal(iv.months() / 12, out);
 	out->push_back('Y');
-	AppendInteger(iv.months() % 12, out);
+	AppendDecimal(iv.months() % 12, out);
 	out->push_back('M');
-	AppendInteger(iv.days(), out);
+	AppendDecimal(iv.days(), out);
 	out->append("DT");
-	AppendInteger(hours, out);
+	AppendDecimal(hours, out);
 	out->push_back('H');
-	AppendInteger(minutes, out);
+	AppendDecimal(minutes, out);
 	out->push_back('M');
 	if (second_micros < 0) out->push_back('-');
 	const int64_t magnitude = second_micros < 0 ? -second_micros : second_micros;
-	AppendInteger(magnitude / kMicrosPerSecond, out);
+	AppendDecimal(magnitude / kMicrosPerSecond, out);
 	int64_t fraction = magnitude % kMicrosPerSecond;
 	if (fraction != 0) {
 		char digits[7];
@@ -487,12 +481,12 @@ bool AppendValue(const ValueRef& v, const FieldMapping& field, const DebeziumOpt
 		case Kind::Null: out->append("null"); return true;
 		case Kind::Unchanged: AppendPlaceholder(field, options, out); return true;
 		case Kind::Bool: out->append(v.boolean ? "true" : "false"); return true;
-		case Kind::Int: AppendInteger(v.integer, out); return true;
+		case Kind::Int: AppendDecimal(v.integer, out); return true;
 		case Kind::Float:
 			if (field.type == FieldType::kFloat32) AppendFloat32(v.real, out);
 			else AppendDouble(v.real, out);
 			return true;
-		case Kind::Numeric: AppendDecimal(v, field, options, out); return true;
+		case Kind::Numeric: AppendNumeric(v, field, options, out); return true;
 		case Kind::Text:
 		case Kind::TextOutput:
 			if (field.type == FieldType::kBitBoolean) {
@@ -500,7 +494,7 @@ bool AppendValue(const ValueRef& v, const FieldMapping& field, const DebeziumOpt
 			} else if (field.type == FieldType::kBits) {
 				AppendBits(v, out);
 			} else if (field.type == FieldType::kDecimal && field.money) {
-				AppendDecimal(v, field, options, out);
+				AppendNumeric(v, field, options, out);
 			} else if (field.type == FieldType::kHstore) {
 				std::string object;
 				if (!HstoreToJson(v.data, v.size, &object)) {
@@ -532,13 +526,13 @@ bool AppendValue(const ValueRef& v, const FieldMapping& field, const DebeziumOpt
 				else AppendIsoDate(v.integer, out), out->push_back('Z');
 				out->push_back('"');
 			} else {
-				AppendInteger(v.integer, out);
+				AppendDecimal(v.integer, out);
 			}
 			return true;
 		case Kind::Time:
 			if (v.integer < 0 || v.integer > kMicrosPerDay) return false;
 			if (options.time == TimePrecisionMode::kIsoString) AppendQuotedTime(v.integer, out);
-			else AppendInteger(TimeInMillis(field, options) ? v.integer / 1000 : v.integer, out);
+			else AppendDecimal(TimeInMillis(field, options) ? v.integer / 1000 : v.integer, out);
 			return true;
 		case Kind::TimeTz:
 			if (v.timetz.micros() < 0 || v.timetz.micros() > kMicrosPerDay) return false;
@@ -648,18 +642,18 @@ void AppendSchema(FieldType type, const FieldMapping& f, const DebeziumOptions& 
 		if (type == FieldType::kVariableDecimal) out->append(",\"doc\":\"Variable scaled decimal\"");
 		if (type == FieldType::kDecimal && o.decimal == DecimalMode::kPrecise) {
 			out->append(",\"parameters\":{\"scale\":\"");
-			AppendInteger(f.scale, out);
+			AppendDecimal(f.scale, out);
 			out->push_back('"');
 			if (!f.money && f.precision >= 0) {
 				out->append(",\"connect.decimal.precision\":\"");
-				AppendInteger(f.precision, out);
+				AppendDecimal(f.precision, out);
 				out->push_back('"');
 			}
 			out->push_back('}');
 		}
 		if (type == FieldType::kBits) {
 			out->append(",\"parameters\":{\"length\":\"");
-			AppendInteger(f.length, out);
+			AppendDecimal(f.length, out);
 			out->append("\"}");
 		}
 	}

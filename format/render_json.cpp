@@ -1,7 +1,6 @@
 // render_json.cpp — see render_json.h.
 #include "render_json.h"
 
-#include <charconv>
 #include <cinttypes>
 #include <climits>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "json_check.h"
 #include "json_string.h"
 #include "lsn.h"
+#include "number_text.h"
 #include "row_reader.h"
 #include "wire_names.h"
 
@@ -23,18 +23,6 @@ using namespace wire;
 
 void AppendRaw(std::string* out, const char* s) { out->append(s); }
 
-void AppendInt(std::string* out, int64_t v) {
-	char buf[24];
-	auto res = std::to_chars(buf, buf + sizeof buf, v);
-	out->append(buf, res.ptr);
-}
-
-void AppendUnsigned(std::string* out, uint64_t v) {
-	char buf[24];
-	auto res = std::to_chars(buf, buf + sizeof buf, v);
-	out->append(buf, res.ptr);
-}
-
 void AppendQuotedLsn(std::string* out, uint64_t lsn) {
 	out->push_back('"');
 	AppendLsn(lsn, out);
@@ -44,9 +32,7 @@ void AppendQuotedLsn(std::string* out, uint64_t lsn) {
 void AppendFloat(std::string* out, double v) {
 	if (std::isnan(v)) return AppendRaw(out, "\"NaN\"");
 	if (std::isinf(v)) return AppendRaw(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-	char buf[32];
-	auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back exactly
-	out->append(buf, res.ptr);
+	AppendShortest(v, out);
 }
 
 // What a value whose payload is out of its kind's range renders as.
@@ -113,7 +99,7 @@ bool LowerBoundsAreDefault(const wire::Array* array) {
 void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 	switch (v.kind) {
 		case Kind::Bool: return AppendRaw(out, v.boolean ? "true" : "false");
-		case Kind::Int: return AppendInt(out, v.integer);
+		case Kind::Int: return AppendDecimal(v.integer, out);
 		case Kind::Float: return AppendFloat(out, v.real);
 		case Kind::Text:
 		case Kind::Numeric:
@@ -152,11 +138,11 @@ void AppendPayload(std::string* out, const ValueRef& v, ValueStyle style) {
 				return;
 			}
 			out->append("{\"months\":");
-			AppendInt(out, v.interval.months());
+			AppendDecimal(v.interval.months(), out);
 			out->append(",\"days\":");
-			AppendInt(out, v.interval.days());
+			AppendDecimal(v.interval.days(), out);
 			out->append(",\"micros\":");
-			AppendInt(out, v.interval.micros());
+			AppendDecimal(v.interval.micros(), out);
 			out->push_back('}');
 			return;
 		case Kind::Uuid: return AppendUuid(out, &v.uuid);
@@ -189,8 +175,8 @@ class ObjectWriter {
 		out_->append("\":");
 		return out_;
 	}
-	void Int(const char* name, int64_t v) { AppendInt(Key(name), v); }
-	void Unsigned(const char* name, uint64_t v) { AppendUnsigned(Key(name), v); }
+	void Int(const char* name, int64_t v) { AppendDecimal(v, Key(name)); }
+	void Unsigned(const char* name, uint64_t v) { AppendDecimal(v, Key(name)); }
 	void Bool(const char* name, bool v) { AppendRaw(Key(name), v ? "true" : "false"); }
 	void Lsn(const char* name, uint64_t v) { AppendQuotedLsn(Key(name), v); }
 	void Str(const char* name, const flatbuffers::String* s) { AppendString(Key(name), s); }
@@ -251,7 +237,7 @@ void RenderSchema(ObjectWriter& w, const Schema* s) {
 		for (uint16_t k : *s->key_columns()) {
 			if (!first) out->push_back(',');
 			first = false;
-			AppendInt(out, k);
+			AppendDecimal(k, out);
 		}
 	}
 	out->push_back(']');
@@ -389,7 +375,7 @@ void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	if (!value.known) {
 		// A kind from a newer format, or a corrupt kind byte: say what it was.
 		out->append("{\"unknown_kind\":");
-		AppendUnsigned(out, static_cast<uint8_t>(value.kind));
+		AppendDecimal(static_cast<unsigned>(value.kind), out);
 		out->push_back('}');
 		return;
 	}
@@ -403,14 +389,14 @@ void RenderValue(const ValueRef& value, ValueStyle style, std::string* out) {
 	AppendPayload(out, value, style);
 	if (value.kind == Kind::Array) {
 		out->append(",\"element_type_oid\":");
-		AppendUnsigned(out, value.array->element_type_oid());
+		AppendDecimal(value.array->element_type_oid(), out);
 		if (!LowerBoundsAreDefault(value.array)) {
 			out->append(",\"lower_bounds\":[");
 			bool first = true;
 			for (int lb : *value.array->lower_bounds()) {
 				if (!first) out->push_back(',');
 				first = false;
-				AppendInt(out, lb);
+				AppendDecimal(lb, out);
 			}
 			out->push_back(']');
 		}

@@ -8,6 +8,7 @@
 #include "datetime_text.h"
 #include "frame_reader.h"
 #include "hex_text.h"
+#include "number_text.h"
 #include "render_json.h"
 #include "utf8.h"
 
@@ -15,11 +16,6 @@ namespace flatwal {
 namespace {
 
 using wire::Kind;
-
-void AppendInteger(int64_t v, std::string* out) {
-	char buf[24];
-	out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
 
 // Text with every invalid UTF-8 byte replaced by U+FFFD, as to_json shows it:
 // the target database would refuse the whole batch over one bad byte.
@@ -69,9 +65,9 @@ PgText AppendArray(const wire::Array* array, std::string* out) {
 		for (size_t d = 0; d < rank; ++d) {
 			const int64_t lb = lower->Get(static_cast<flatbuffers::uoffset_t>(d));
 			out->push_back('[');
-			AppendInteger(lb, out);
+			AppendDecimal(lb, out);
 			out->push_back(':');
-			AppendInteger(lb + dims->Get(static_cast<flatbuffers::uoffset_t>(d)) - 1, out);
+			AppendDecimal(lb + dims->Get(static_cast<flatbuffers::uoffset_t>(d)) - 1, out);
 			out->push_back(']');
 		}
 		out->push_back('=');
@@ -97,14 +93,11 @@ PgText AppendPgText(const ValueRef& value, std::string* out) {
 	switch (value.kind) {
 		case Kind::Null: return PgText::kNull;
 		case Kind::Bool: out->push_back(value.boolean ? 't' : 'f'); break;
-		case Kind::Int: AppendInteger(value.integer, out); break;
+		case Kind::Int: AppendDecimal(value.integer, out); break;
 		case Kind::Float:
 			if (std::isnan(value.real)) out->append("NaN");
 			else if (std::isinf(value.real)) out->append(value.real > 0 ? "Infinity" : "-Infinity");
-			else {
-				char buf[32];
-				out->append(buf, std::to_chars(buf, buf + sizeof buf, value.real).ptr);  // shortest exact
-			}
+			else AppendShortest(value.real, out);
 			break;
 		case Kind::Text:
 		case Kind::Numeric:

@@ -1,21 +1,11 @@
 // debezium_routes.cpp — the Router's Debezium format (see router.h): which
 // Debezium events a frame becomes, under which keys and headers. What each
 // event holds is debezium_envelope.h's.
-#include <charconv>
-
+#include "number_text.h"
 #include "router.h"
 #include "wire_names.h"
 
 namespace flatwal {
-namespace {
-
-void AppendDecimal(uint64_t v, std::string* out) {
-	char text[24];
-	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
-}
-
-}  // namespace
-
 DebeziumEventContext Router::EventContext(char op, uint32_t xid, uint64_t commit_lsn, uint64_t lsn,
                                           const std::string* schema, const std::string* table) {
 	DebeziumEventContext c;

@@ -1,11 +1,11 @@
 // router.cpp — see router.h.
 #include "router.h"
 
-#include <charconv>
 #include <chrono>
 #include <cstring>
 
 #include "lsn.h"
+#include "number_text.h"
 #include "wire_names.h"
 
 namespace flatwal {
@@ -68,10 +68,6 @@ int64_t WallClockMicros() {
 	    .count();
 }
 
-void AppendNumber(uint64_t v, std::string* out) {
-	char text[24];
-	out->append(text, std::to_chars(text, text + sizeof text, v).ptr);
-}
 
 }  // namespace
 
@@ -115,9 +111,9 @@ void Router::AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& t
 	m->AddHeader("flatwal.table", table.table);
 	AppendLsn(h.commit_lsn(), &m->AddHeader("flatwal.commit_lsn"));
 	AppendLsn(h.lsn(), &m->AddHeader("flatwal.lsn"));
-	AppendNumber(h.seq(), &m->AddHeader("flatwal.seq"));
-	AppendNumber(h.xid(), &m->AddHeader("flatwal.xid"));
-	AppendNumber(h.version(), &m->AddHeader("flatwal.version"));
+	AppendDecimal(h.seq(), &m->AddHeader("flatwal.seq"));
+	AppendDecimal(h.xid(), &m->AddHeader("flatwal.xid"));
+	AppendDecimal(h.version(), &m->AddHeader("flatwal.version"));
 	if (under_old_key) m->AddHeader("flatwal.new_key", keys.key);
 	else if (key_moved) m->AddHeader("flatwal.old_key", keys.old_key);
 }
@@ -131,7 +127,7 @@ void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 		m.AddHeader("flatwal.op", "truncate");
 		AppendLsn(t.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 		AppendLsn(t.lsn(), &m.AddHeader("flatwal.lsn"));
-		AppendNumber(t.xid(), &m.AddHeader("flatwal.xid"));
+		AppendDecimal(t.xid(), &m.AddHeader("flatwal.xid"));
 	}
 }
 
@@ -145,7 +141,7 @@ void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 	m.key = flatbuffers::GetString(s.schema_name()) + "." + flatbuffers::GetString(s.table_name()) + ":" +
 	        std::to_string(s.version());
 	m.AddHeader("flatwal.op", "schema");
-	AppendNumber(s.version(), &m.AddHeader("flatwal.version"));
+	AppendDecimal(s.version(), &m.AddHeader("flatwal.version"));
 }
 
 void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const {
@@ -163,7 +159,7 @@ void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) con
 	m.AddHeader("flatwal.op", heartbeat ? "heartbeat" : "message");
 	AppendLsn(message.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 	AppendLsn(message.lsn(), &m.AddHeader("flatwal.lsn"));
-	AppendNumber(message.xid(), &m.AddHeader("flatwal.xid"));
+	AppendDecimal(message.xid(), &m.AddHeader("flatwal.xid"));
 }
 
 void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const {
@@ -171,7 +167,7 @@ void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) con
 	OutMessage& m = out->Add();
 	m.topic = TransactionsTopic();
 	m.has_key = true;
-	AppendNumber(xid, &m.key);
+	AppendDecimal(xid, &m.key);
 	m.AddHeader("flatwal.op", begin ? "begin" : "commit");
 	m.AddHeader("flatwal.xid", m.key);
 }

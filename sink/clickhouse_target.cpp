@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "json_string.h"
+#include "number_text.h"
 
 namespace flatwal {
 namespace {
@@ -258,10 +259,9 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& 
 		}
 		line->push_back(',');
 	}
-	char number[24];
 	auto append_number = [&](const char* name, auto v) {
 		line->append(name);
-		line->append(number, std::to_chars(number, number + sizeof number, v).ptr);
+		AppendDecimal(v, line);
 	};
 	append_number("\"_commit_lsn\":", row.pos.commit_lsn);
 	append_number(",\"_seq\":", row.pos.seq);

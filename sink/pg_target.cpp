@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "lsn.h"
+#include "number_text.h"
 
 namespace flatwal {
 namespace {
@@ -55,11 +56,6 @@ void AppendCopyText(std::string_view text, std::string* out) {
 		run = i + 1;
 	}
 	out->append(text.data() + run, text.size() - run);
-}
-
-void AppendNumber(uint64_t v, std::string* out) {
-	char buf[24];
-	out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 // The staging table of a table version in this session.
@@ -246,7 +242,7 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 	data.clear();
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const RowAction& row = *rows[i];
-		AppendNumber(i, &data);
+		AppendDecimal(i, &data);
 		data += row.op == RowAction::Op::kDelete ? "\td\t" : "\tu\t";
 		if (row.complete) {
 			data += "\\N";
@@ -261,7 +257,7 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 		data += '\t';
 		AppendLsn(row.pos.commit_lsn, &data);
 		data += '\t';
-		AppendNumber(row.pos.seq, &data);
+		AppendDecimal(row.pos.seq, &data);
 		data += '\t';
 		AppendLsn(row.lsn, &data);
 		for (size_t c = 0; c < columns; ++c) {
