@@ -61,7 +61,10 @@ Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersio
 	const bool tombstones = options_.tombstones && keys_.has_key;
 	switch (h->op()) {
 		case wire::Op::Insert: return add('c', false, false);
-		case wire::Op::Read: return add('r', false, false);
+		case wire::Op::Read:
+			st = add('r', false, false);
+			if (st.ok()) HoldSnapshotRow(h->relid(), out);
+			return st;
 		case wire::Op::Delete:
 			st = add('d', false, false);
 			if (st.ok() && tombstones) st = add('d', false, true);
@@ -112,20 +115,52 @@ void Router::RouteDebeziumMessage(const wire::Message& message, RoutedMessages* 
 	debezium_->MessageValue(message, context, &m.value);
 }
 
-void Router::FollowSnapshot(const wire::SnapshotMarker& marker) {
+void Router::FollowSnapshot(const wire::SnapshotMarker& marker, RoutedMessages* out) {
 	if (marker.phase() == wire::SnapshotPhase::End) {
+		ReleaseSnapshotRow(marker.relid(), true, out);
 		snapshots_.erase(marker.relid());
 		return;
 	}
 	// The initial snapshot's markers carry the slot's consistent point; on-demand ones carry 0.
-	snapshots_[marker.relid()] = SnapshotRun{marker.consistent_lsn() != 0, false};
+	SnapshotRun& run = snapshots_[marker.relid()];
+	run.initial = marker.consistent_lsn() != 0;
+	run.first_sent = run.holding = false;
+}
+
+void Router::HoldSnapshotRow(uint32_t relid, RoutedMessages* out) {
+	auto it = snapshots_.find(relid);
+	if (it == snapshots_.end() || !it->second.initial) return;  // on-demand rows say "incremental" and go at once
+	SnapshotRun& run = it->second;
+	if (run.holding) {
+		std::swap(out->At(out->size() - 1), run.held);  // the previous row goes out in this one's place
+	} else {
+		out->TakeLast(&run.held);
+		run.holding = true;
+	}
+}
+
+// A held row goes out when the next one arrives; the table's last row says
+// "last_in_data_collection" (unless it was also the first).
+void Router::ReleaseSnapshotRow(uint32_t relid, bool last, RoutedMessages* out) {
+	auto it = snapshots_.find(relid);
+	if (it == snapshots_.end() || !it->second.holding) return;
+	SnapshotRun& run = it->second;
+	run.holding = false;
+	OutMessage& m = out->Add();
+	std::swap(m, run.held);
+	if (!last) return;
+	// source.snapshot is the envelope's last "snapshot" key: row values
+	// before it are JSON-escaped, and nothing after it is user text.
+	static const std::string kKey = "\"snapshot\":\"true\"";
+	const size_t at = m.value.rfind(kKey);
+	if (at != std::string::npos) m.value.replace(at + kKey.size() - 5, 4, "last_in_data_collection");
 }
 
 // source.snapshot of a read row: "first" for the initial snapshot's first
 // row, "first_in_data_collection" for each later table's first, "true" for
-// the rest; "incremental" for on-demand snapshots. ("last" would need the
-// row after the last one: flatwal marks the end with the snapshot marker on
-// the table's flatwal-format topic, not in this format.)
+// the rest (the last becomes "last_in_data_collection" when it is released);
+// "incremental" for on-demand snapshots. ("last", the whole snapshot's final
+// row, is not known here: the tables' snapshots end one by one.)
 const char* Router::SnapshotOf(uint32_t relid) {
 	auto it = snapshots_.find(relid);
 	if (it == snapshots_.end()) return "true";

@@ -182,7 +182,7 @@ Status Router::Route(const wire::Event& event, RoutedMessages* out) {
 			break;
 		case wire::Body::Schema: RouteSchema(*event.body_as_Schema(), out); break;
 		case wire::Body::SnapshotMarker:
-			if (debezium_) FollowSnapshot(*event.body_as_SnapshotMarker());
+			if (debezium_) FollowSnapshot(*event.body_as_SnapshotMarker(), out);
 			else RouteSnapshotMarker(*event.body_as_SnapshotMarker(), out);
 			break;
 		case wire::Body::Message:

@@ -83,6 +83,9 @@ class RoutedMessages {
 	size_t size() const { return size_; }
 	const OutMessage& operator[](size_t i) const { return slots_[i]; }
 	OutMessage& At(size_t i) { return slots_[i]; }
+	// Swaps the last message with `message` and drops it from the list
+	// (its slot keeps `message`'s old strings for reuse).
+	void TakeLast(OutMessage* message) { std::swap(slots_[--size_], *message); }
 	const OutMessage* begin() const { return slots_.data(); }
 	const OutMessage* end() const { return slots_.data() + size_; }
 
@@ -134,7 +137,11 @@ class Router {
 	Status RouteDebeziumChange(const wire::Change& change, const TableVersion& table, RoutedMessages* out);
 	void RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessages* out);
 	void RouteDebeziumMessage(const wire::Message& message, RoutedMessages* out);
-	void FollowSnapshot(const wire::SnapshotMarker& marker);
+	void FollowSnapshot(const wire::SnapshotMarker& marker, RoutedMessages* out);
+	// Holds the initial snapshot's newest row of a table back until the
+	// table's next row or its End marker shows whether it was the last.
+	void HoldSnapshotRow(uint32_t relid, RoutedMessages* out);
+	void ReleaseSnapshotRow(uint32_t relid, bool last, RoutedMessages* out);
 	const char* SnapshotOf(uint32_t relid);
 	void BeginDebeziumTransaction(const wire::Begin& begin, RoutedMessages* out);
 	void EndDebeziumTransaction(RoutedMessages* out);
@@ -159,6 +166,8 @@ class Router {
 	struct SnapshotRun {
 		bool initial = false;  // the initial snapshot; else an on-demand (incremental) one
 		bool first_sent = false;
+		bool holding = false;  // `held` is a row not yet sent
+		OutMessage held;
 	};
 	std::unordered_map<uint32_t, SnapshotRun> snapshots_;  // tables between their snapshot markers
 	bool initial_snapshot_started_ = false;

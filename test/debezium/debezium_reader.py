@@ -110,7 +110,11 @@ def main():
         check(malformed == 0, f"{topic}: {len(messages)} messages are Debezium envelopes with fields in order "
                               f"({dict(ops)}, {tombstones} tombstones, {duplicates} redelivered)")
         if args.expect_snapshot:
-            check(ops["r"] > 0, f"{topic}: the snapshot's rows arrived as op r")
+            initial = collections.Counter(v["source"]["snapshot"] for _, _, v in events
+                                          if v["op"] == "r" and v["source"]["snapshot"] != "incremental")
+            check(ops["r"] > 0 and initial["first"] + initial["first_in_data_collection"] == 1
+                  and initial["last_in_data_collection"] == 1,
+                  f"{topic}: the snapshot's rows arrived as op r, its first and last marked ({dict(initial)})")
         if name in args.expect_incremental.split(","):
             snapshots = collections.Counter(v["source"]["snapshot"] for _, _, v in events if v["op"] == "r")
             check(snapshots["incremental"] > 0 and snapshots["first"] + snapshots["first_in_data_collection"] == 1,

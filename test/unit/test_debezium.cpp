@@ -317,6 +317,34 @@ void transactions_are_counted_on_the_transaction_topic(void**) {
 	                               "[{\"data_collection\":\"public.t\",\"event_count\":2}],\"ts_ms\":1000}");
 }
 
+void snapshot_rows_say_first_and_last_of_their_table(void**) {
+	Fixture f;
+	Built start, end, rows[3];
+	flatwal::BuildSnapshotMarker({16384, "public", "t", wire::SnapshotPhase::Start, 0x3000, 0}, &start.b);
+	flatwal::BuildSnapshotMarker({16384, "public", "t", wire::SnapshotPhase::End, 0x3000, 3}, &end.b);
+	assert_true(f.router.Route(start.event(), &f.out).ok());
+	std::vector<std::string> values;
+	for (int i = 0; i < 3; ++i) {
+		const Image row{i + 1, "x"};
+		BuildChange(&rows[i], wire::Op::Read, &row, nullptr, wire::OldImage::None);
+		f.out.clear();
+		assert_true(f.router.Route(rows[i].event(), &f.out).ok());
+		// Each row is held until the next shows it was not the table's last.
+		assert_int_equal(f.out.size(), i == 0 ? 0 : 1);
+		if (i > 0) values.push_back(f.out[0].value);
+	}
+	f.out.clear();
+	assert_true(f.router.Route(end.event(), &f.out).ok());
+	assert_int_equal(f.out.size(), 1);
+	values.push_back(f.out[0].value);
+	assert_non_null(strstr(values[0].c_str(), "\"after\":{\"id\":1,"));
+	assert_non_null(strstr(values[0].c_str(), "\"snapshot\":\"first\""));
+	assert_non_null(strstr(values[1].c_str(), "\"snapshot\":\"true\""));
+	assert_non_null(strstr(values[2].c_str(), "\"after\":{\"id\":3,"));
+	assert_non_null(strstr(values[2].c_str(), "\"snapshot\":\"last_in_data_collection\""));
+	assert_non_null(strstr(values[2].c_str(), "\"op\":\"r\""));
+}
+
 void a_row_that_does_not_match_its_schema_is_refused(void**) {
 	Fixture f;
 	flatwal::Router& router = f.router;
@@ -350,6 +378,7 @@ int main() {
 	    cmocka_unit_test(an_insert_is_a_create_event_with_source_and_times),
 	    cmocka_unit_test(a_key_change_is_a_delete_a_tombstone_and_a_create),
 	    cmocka_unit_test(transactions_are_counted_on_the_transaction_topic),
+	    cmocka_unit_test(snapshot_rows_say_first_and_last_of_their_table),
 	    cmocka_unit_test(a_row_that_does_not_match_its_schema_is_refused),
 	};
 	return cmocka_run_group_tests_name("debezium", tests, nullptr, nullptr);
