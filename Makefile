@@ -52,7 +52,7 @@ FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 # Renderers only the programs use (not linked into the extension).
 DEBEZIUM_CPP = format/debezium_types.cpp format/debezium_envelope.cpp
 SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/snapshot_readers.cpp shipper/on_demand.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
+	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/snapshot_readers.cpp shipper/on_demand.cpp shipper/chunk_reader.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/shipper.cpp common/http_endpoint.cpp \
 	$(FORMAT_CPP) $(DEBEZIUM_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper

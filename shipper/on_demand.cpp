@@ -1,6 +1,7 @@
 // on_demand.cpp — see on_demand.h.
 #include "on_demand.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -14,12 +15,29 @@ namespace {
 
 constexpr char kRequestPrefix[] = "flatwal.snapshot_request";
 constexpr char kWatermarkPrefix[] = "flatwal.watermark";
+constexpr char kPurpose[] = "flatwal-shipper on-demand snapshot";
+// Tables smaller than this are read by one reader: splitting them saves nothing.
+constexpr int64_t kSplitMinRows = 100000;
+constexpr auto kReadRetryDelay = std::chrono::milliseconds(500);
 
 std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 	return v ? std::string(reinterpret_cast<const char*>(v->data()), v->size()) : std::string();
 }
 
 }  // namespace
+
+OnDemandSnapshots::OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit,
+                                     Flush flush, int readers, int chunk_rows)
+    : session_(conninfo, kPurpose),
+      table_set_(std::move(table_set)),
+      catalog_(catalog),
+      emit_(std::move(emit)),
+      flush_(std::move(flush)),
+      chunk_rows_(chunk_rows),
+      lanes_(static_cast<size_t>(std::max(readers, 1))) {
+	// Readers connect when they first read, so an idle shipper holds no extra connections.
+	for (Lane& lane : lanes_) lane.reader.reset(new ChunkReader(conninfo, kPurpose));
+}
 
 bool OnDemandSnapshots::Query(const std::string& sql, PgResult* result, PgSession::Format format) {
 	Status st = session_.Exec(sql, result, format);
@@ -32,12 +50,99 @@ bool OnDemandSnapshots::Query(const std::string& sql, PgResult* result, PgSessio
 
 void OnDemandSnapshots::Enqueue(int64_t id, uint32_t relid) {
 	if (!known_.insert(id).second) return;
-	queue_.push_back(Request{id, relid, "", ""});
+	Request request;
+	request.id = id;
+	request.relid = relid;
+	requests_.push_back(request);
 	Log(LogLevel::kInfo, "on-demand snapshot requested", {{"request", std::to_string(id)}, {"relid", std::to_string(relid)}});
 }
 
-bool OnDemandSnapshots::Activate(bool* skip) {
-	Request& request = queue_.front();
+OnDemandSnapshots::Request* OnDemandSnapshots::FindRequest(int64_t id) {
+	for (Request& request : requests_)
+		if (request.id == id) return &request;
+	return nullptr;
+}
+
+Status OnDemandSnapshots::Resume() {
+	PgResult r;
+	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r))
+		return Status::Error(ErrorKind::kUnavailable, "cannot read flatwal.snapshot_requests");
+	for (int i = 0; i < r.rows(); ++i)
+		Enqueue(std::stoll(r.text(i, 0)), static_cast<uint32_t>(std::stoul(r.text(i, 1))));
+	return Status::Ok();
+}
+
+bool OnDemandSnapshots::Observe(const wire::Event& event) {
+	if (event.body_type() == wire::Body::Message) {
+		const wire::Message* m = event.body_as_Message();
+		std::string prefix = m->prefix() ? m->prefix()->str() : "";
+		if (prefix == kRequestPrefix) {
+			long long id = 0;
+			unsigned long relid = 0;
+			if (sscanf(Bytes(m->content()).c_str(), "%lld %lu", &id, &relid) == 2) Enqueue(id, static_cast<uint32_t>(relid));
+			return true;
+		}
+		if (prefix != kWatermarkPrefix) return false;
+		const std::string content = Bytes(m->content());
+		for (Lane& lane : lanes_) {
+			if (lane.token.empty()) continue;
+			if (content == "low:" + lane.token) lane.window_open = true;
+			// The window stays open past HIGH until the rows are sent: changes
+			// that reach Kafka before them (later frames of this replication
+			// message, or a reader slower than the stream) must win too.
+			if (lane.window_open && content == "high:" + lane.token) lane.high_seen = true;
+		}
+		return true;
+	}
+	if (event.body_type() == wire::Body::Change) {
+		const wire::Change* c = event.body_as_Change();
+		const uint32_t relid = c->header()->relid();
+		bool keys_done = false;
+		ChangeKeys keys;
+		for (Lane& lane : lanes_) {
+			if (!lane.window_open || lane.range.relid != relid) continue;
+			const TableVersion* table = nullptr;
+			// A change the catalog cannot describe fails in the router, right after this.
+			if (!keys_done && !(catalog_->Describe(*c, &table).ok() && ChangeKeysOf(*c, *table, &keys).ok())) return false;
+			keys_done = true;
+			lane.changed.insert(keys.key);
+			if (!keys.old_key.empty()) lane.changed.insert(keys.old_key);
+		}
+	} else if (event.body_type() == wire::Body::Truncate) {
+		for (const wire::TableRef* t : *event.body_as_Truncate()->tables())
+			for (Lane& lane : lanes_)
+				if (lane.window_open && lane.range.relid == t->relid()) lane.discard = true;
+	}
+	return false;
+}
+
+Status OnDemandSnapshots::EmitMarker(const Request& request, bool start) {
+	flatbuffers::FlatBufferBuilder b(256);
+	// consistent_lsn 0: an on-demand snapshot is stitched into the stream chunk
+	// by chunk, not taken at one point, so it replaces nothing.
+	BuildSnapshotMarker({request.relid, request.schema, request.table,
+	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, start ? 0 : request.rows_sent},
+	                    &b);
+	return emit_(b.GetBufferPointer(), b.GetSize());
+}
+
+Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* retry) {
+	*retry = false;
+	if (catalog_->Find(relid, version) != nullptr) return Status::Ok();
+	PgResult r;
+	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, PgSession::Format::kBinary)) {
+		*retry = true;  // logged by Query(); the chunk is read again
+		return Status::Ok();
+	}
+	Status st = emit_(r.bytes(0, 0), r.length(0, 0));
+	if (st.ok() && catalog_->Find(relid, version) == nullptr)
+		st = Status::Error(ErrorKind::kInvalidData, "a snapshot row has a schema version its table does not describe",
+		                   "Relation " + std::to_string(relid) + ", version " + std::to_string(version) + ".",
+		                   "The table changed while it was read; request the snapshot again.");
+	return st;
+}
+
+bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	PgResult r;
 	// Decoding can deliver a commit a moment before other sessions see it: an
 	// invisible request row means "not yet", not "gone".
@@ -59,196 +164,177 @@ bool OnDemandSnapshots::Activate(bool* skip) {
 	                                    std::to_string(request.id)));
 }
 
-Status OnDemandSnapshots::Resume() {
+bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* ranges) {
+	Range whole;
+	whole.request = request.id;
+	whole.relid = request.relid;
+	ranges->assign(1, whole);
+	const int64_t parts = static_cast<int64_t>(lanes_.size());
+	if (parts == 1) return true;
 	PgResult r;
-	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r))
-		return Status::Error(ErrorKind::kUnavailable, "cannot read flatwal.snapshot_requests");
-	for (int i = 0; i < r.rows(); ++i)
-		Enqueue(std::stoll(r.text(i, 0)), static_cast<uint32_t>(std::stoul(r.text(i, 1))));
-	return Status::Ok();
-}
-
-bool OnDemandSnapshots::Observe(const wire::Event& event) {
-	if (event.body_type() == wire::Body::Message) {
-		const wire::Message* m = event.body_as_Message();
-		std::string prefix = m->prefix() ? m->prefix()->str() : "";
-		std::string content = Bytes(m->content());
-		if (prefix == kRequestPrefix) {
-			long long id = 0;
-			unsigned long relid = 0;
-			if (sscanf(content.c_str(), "%lld %lu", &id, &relid) == 2) Enqueue(id, static_cast<uint32_t>(relid));
-			return true;
-		}
-		if (prefix == kWatermarkPrefix) {
-			if (active_ && chunk_in_flight_ && content == "low:" + token_) window_open_ = true;
-			if (active_ && window_open_ && content == "high:" + token_) {
-				window_open_ = false;
-				high_seen_ = true;
-			}
-			return true;
-		}
+	if (!Query("SELECT format('SELECT min(%1$I), max(%1$I) FROM ONLY %2$I.%3$I', k[1], n.nspname, c.relname) "
+	           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, flatwal.key_columns(c.oid) k, pg_attribute a "
+	           "WHERE c.oid = " + std::to_string(request.relid) + " AND c.relkind <> 'p' AND c.reltuples >= " +
+	               std::to_string(kSplitMinRows) + " AND cardinality(k) = 1 AND a.attrelid = c.oid "
+	               "AND a.attname = k[1] AND a.atttypid IN (20, 21, 23)",
+	           &r))
 		return false;
+	if (r.rows() == 0) return true;  // small, partitioned, or not keyed by one integer column
+	const std::string bounds = r.text(0, 0);
+	if (!Query(bounds, &r)) return false;
+	if (r.is_null(0, 0)) return true;  // empty now
+	// Equal-width ranges of the key: [lo, b1), [b1, b2), …, [b(n-1), hi], as
+	// message keys: a range's rows come after [b - 1] and before [b'].
+	const __int128 lo = std::stoll(r.text(0, 0)), hi = std::stoll(r.text(0, 1));
+	const __int128 width = (hi - lo + 1 + parts - 1) / parts;
+	ranges->clear();
+	for (int64_t i = 0; i < parts; ++i) {
+		const __int128 from_key = lo + width * i, to_key = lo + width * (i + 1);
+		if (from_key > hi) break;
+		Range range = whole;
+		if (i > 0) range.first_after = "[" + std::to_string(static_cast<int64_t>(from_key - 1)) + "]";
+		if (to_key <= hi) range.before = "[" + std::to_string(static_cast<int64_t>(to_key)) + "]";
+		ranges->push_back(range);
 	}
-	if (!window_open_) return false;
-	const Request& request = queue_.front();
-	if (event.body_type() == wire::Body::Change) {
-		const wire::Change* c = event.body_as_Change();
-		const TableVersion* table = nullptr;
-		ChangeKeys keys;
-		// A change the catalog cannot describe fails in the router, right after this.
-		if (c->header()->relid() == request.relid && catalog_->Describe(*c, &table).ok() &&
-		    ChangeKeysOf(*c, *table, &keys).ok()) {
-			changed_.insert(keys.key);
-			if (!keys.old_key.empty()) changed_.insert(keys.old_key);
-		}
-	} else if (event.body_type() == wire::Body::Truncate) {
-		for (const wire::TableRef* t : *event.body_as_Truncate()->tables())
-			if (t->relid() == request.relid) discard_chunk_ = true;
-	}
-	return false;
+	return true;
 }
 
-Status OnDemandSnapshots::EmitMarker(bool start, uint64_t rows) {
-	const Request& request = queue_.front();
-	flatbuffers::FlatBufferBuilder b(256);
-	// consistent_lsn 0: an on-demand snapshot is stitched into the stream chunk
-	// by chunk, not taken at one point, so it replaces nothing.
-	BuildSnapshotMarker({request.relid, request.schema, request.table,
-	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, 0, rows},
-	                    &b);
-	return emit_(b.GetBufferPointer(), b.GetSize());
-}
-
-Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* retry) {
-	*retry = false;
-	if (catalog_->Find(relid, version) != nullptr) return Status::Ok();
-	PgResult r;
-	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, PgSession::Format::kBinary)) {
-		*retry = true;  // logged by Query(); the chunk is read again at the next step
-		return Status::Ok();
-	}
-	Status st = emit_(r.bytes(0, 0), r.length(0, 0));
-	if (st.ok() && catalog_->Find(relid, version) == nullptr)
-		st = Status::Error(ErrorKind::kInvalidData, "a snapshot row has a schema version its table does not describe",
-		                   "Relation " + std::to_string(relid) + ", version " + std::to_string(version) + ".",
-		                   "The table changed while it was read; request the snapshot again.");
-	return st;
-}
-
-Status OnDemandSnapshots::Step() {
-	if (high_seen_) {
-		Status st = FinishChunk();
-		if (!st.ok()) return st;
-	}
-	if (chunk_in_flight_ || queue_.empty()) return Status::Ok();
-	if (!active_) {
+bool OnDemandSnapshots::AssignRange(Lane& lane, Status* status) {
+	while (ranges_.empty()) {
+		auto next = std::find_if(requests_.begin(), requests_.end(), [](const Request& r) { return !r.active; });
+		if (next == requests_.end()) return false;
 		bool skip = false;
-		if (!Activate(&skip)) return Status::Ok();  // tried again at the next step
+		if (!Activate(*next, &skip)) return false;  // tried again at the next step
 		if (skip) {
-			known_.erase(queue_.front().id);
-			queue_.pop_front();
-			return Status::Ok();
+			known_.erase(next->id);
+			requests_.erase(next);
+			continue;
 		}
-		active_ = true;
-		after_key_.clear();
-		rows_sent_ = 0;
-		Status st = EmitMarker(true, 0);
-		if (!st.ok()) return st;
+		std::vector<Range> ranges;
+		if (!PlanRanges(*next, &ranges)) return false;
+		*status = EmitMarker(*next, true);
+		if (!status->ok()) return false;
+		next->active = true;
+		next->ranges_left = static_cast<int>(ranges.size());
+		ranges_.insert(ranges_.end(), ranges.begin(), ranges.end());
+		Log(LogLevel::kInfo, "on-demand snapshot started",
+		    {{"request", std::to_string(next->id)}, {"table", next->schema + "." + next->table},
+		     {"ranges", std::to_string(ranges.size())}, {"readers", std::to_string(lanes_.size())}});
 	}
-	return StartChunk();
+	lane.range = ranges_.front();
+	ranges_.pop_front();
+	lane.has_range = true;
+	lane.after_key = lane.range.first_after;
+	return true;
 }
 
-std::string OnDemandSnapshots::EmitWatermark(const std::string& content) {
-	// A non-transactional message is not flushed by its own commit, and the
-	// walsender reads only flushed WAL: with nothing else being written, the
-	// watermark would wait for the WAL writer. A transaction that takes an
-	// xid and commits synchronously flushes it at once.
-	PgResult r;
-	std::string lsn;
-	if (Query("BEGIN") && Query("SET LOCAL synchronous_commit = on") &&
-	    Query("SELECT pg_logical_emit_message(false, '" + std::string(kWatermarkPrefix) + "', " +
-	              session_.QuoteLiteral(content) + "), txid_current()",
-	          &r)) {
-		lsn = r.text(0, 0);
-		if (!Query("COMMIT")) lsn.clear();
-	} else if (session_.connected()) {
-		Query("ROLLBACK");
-	}
-	return lsn;
+void OnDemandSnapshots::StartChunk(Lane& lane) {
+	lane.token = std::to_string(lane.range.request) + ":" + std::to_string(++chunk_number_);
+	lane.window_open = lane.high_seen = lane.discard = false;
+	lane.changed.clear();
+	lane.frames.reset();
+	ChunkRequest chunk;
+	chunk.relid = lane.range.relid;
+	chunk.token = lane.token;
+	chunk.after_key = lane.after_key;
+	chunk.before_key = lane.range.before;
+	chunk.rows = chunk_rows_;
+	lane.reader->Start(std::move(chunk));
 }
 
-Status OnDemandSnapshots::StartChunk() {
-	const Request& request = queue_.front();
-	token_ = std::to_string(request.id) + ":" + std::to_string(++chunk_number_);
-	PgResult r;
-	std::string low = EmitWatermark("low:" + token_);
-	if (low.empty()) return Status::Ok();  // retried at the next step
-	std::string after = after_key_.empty() ? "NULL" : session_.QuoteLiteral(after_key_) + "::jsonb";
-	if (!Query("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(request.relid) + "::regclass, " + after + ", " +
-	               std::to_string(chunk_rows_) + ", '" + low + "')",
-	           &r, PgSession::Format::kBinary))
+void OnDemandSnapshots::TakeChunk(Lane& lane) {
+	Status st = Status::Ok();
+	if (!lane.reader->Take(&lane.frames, &st) || st.ok()) return;
+	// Without both watermarks in the stream the rows cannot be placed: read it again, under a new token.
+	Log(LogLevel::kWarning, "on-demand snapshot: reading a chunk failed, will retry",
+	    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
+	lane.token.clear();
+	lane.frames.reset();
+	lane.retry_at = Clock::now() + kReadRetryDelay;
+}
+
+Status OnDemandSnapshots::FinishChunk(Lane& lane) {
+	std::unique_ptr<PgResult> frames = std::move(lane.frames);
+	lane.token.clear();
+	Request* request = FindRequest(lane.range.request);
+	if (lane.discard) {
+		// Truncated inside the window: nothing read before it is current. Start the range over.
+		lane.after_key = lane.range.first_after;
 		return Status::Ok();
-	rows_.clear();
-	keys_.clear();
+	}
+	// First every row's schema and key, so that a chunk that cannot be placed is read again whole.
+	std::vector<std::string> keys(static_cast<size_t>(frames->rows()));
 	FrameScratch scratch;
-	for (int i = 0; i < r.rows(); ++i) {
-		const uint8_t* frame = r.bytes(i, 0);
-		size_t size = r.length(i, 0);
+	for (int i = 0; i < frames->rows(); ++i) {
 		const wire::Event* event = nullptr;
-		Status st = ReadFrame(frame, size, &scratch, &event);
+		Status st = ReadFrame(frames->bytes(i, 0), frames->length(i, 0), &scratch, &event);
 		if (!st.ok()) return st;
 		const wire::Change* row = event->body_as_Change();
 		if (row == nullptr)
 			return Status::Error(ErrorKind::kInvalidData, "flatwal.snapshot_chunk() returned a frame that is not a row",
 			                     "", "Check that the flatwal extension and the shipper are the same version.");
 		const TableVersion* table = nullptr;
-		ChangeKeys keys;
+		ChangeKeys row_keys;
 		bool retry = false;
 		st = EnsureSchema(row->header()->relid(), row->header()->version(), &retry);
 		if (st.ok() && !retry) st = catalog_->Describe(*row, &table);
-		if (st.ok() && !retry) st = ChangeKeysOf(*row, *table, &keys);
-		if (!st.ok() || retry) return st;
-		rows_.emplace_back(reinterpret_cast<const char*>(frame), size);
-		keys_.push_back(std::move(keys.key));
+		if (st.ok() && !retry) st = ChangeKeysOf(*row, *table, &row_keys);
+		if (!st.ok()) return st;
+		if (retry) {
+			lane.retry_at = Clock::now() + kReadRetryDelay;  // the chunk is read again
+			return Status::Ok();
+		}
+		keys[static_cast<size_t>(i)] = std::move(row_keys.key);
 	}
-	if (EmitWatermark("high:" + token_).empty()) return Status::Ok();  // no HIGH: the chunk is read again
-	changed_.clear();
-	discard_chunk_ = false;
-	window_open_ = false;
-	high_seen_ = false;
-	chunk_in_flight_ = true;
+	for (int i = 0; i < frames->rows(); ++i) {
+		if (lane.changed.count(keys[static_cast<size_t>(i)])) continue;  // the stream carried a newer value
+		Status st = emit_(frames->bytes(i, 0), frames->length(i, 0));
+		if (!st.ok()) return st;
+		++request->rows_sent;
+	}
+	if (!keys.empty()) lane.after_key = keys.back();
+	if (frames->rows() == chunk_rows_) return Status::Ok();  // more to read
+	lane.has_range = false;
+	--request->ranges_left;
 	return Status::Ok();
 }
 
-Status OnDemandSnapshots::FinishChunk() {
-	high_seen_ = false;
-	chunk_in_flight_ = false;
-	Request request = queue_.front();
-	if (discard_chunk_) {
-		// Truncated inside the window: nothing read before it is current. Start over.
-		after_key_.clear();
-		return Status::Ok();
-	}
-	for (size_t i = 0; i < rows_.size(); ++i) {
-		if (changed_.count(keys_[i])) continue;  // the stream carried a newer value
-		Status st = emit_(reinterpret_cast<const uint8_t*>(rows_[i].data()), rows_[i].size());
+Status OnDemandSnapshots::FinishRequest(Request& request) {
+	if (!request.ended) {
+		Status st = EmitMarker(request, false);
 		if (!st.ok()) return st;
-		++rows_sent_;
+		request.ended = true;
 	}
-	if (!keys_.empty()) after_key_ = keys_.back();
-	if (static_cast<int>(rows_.size()) == chunk_rows_) return Status::Ok();  // more to read
-	Status st = EmitMarker(false, rows_sent_);
-	if (!st.ok()) return st;
 	// Done only once Kafka holds every row: otherwise a crash now would lose them.
 	if (!flush_()) return Status::Ok();  // stopping or failing: the request stays open and starts over later
-	Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(rows_sent_) +
-	          ", finished_at = now() WHERE id = " + std::to_string(request.id));
+	Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(request.rows_sent) +
+	      ", finished_at = now() WHERE id = " + std::to_string(request.id));
 	Log(LogLevel::kInfo, "on-demand snapshot done",
 	    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
-	     {"rows", std::to_string(rows_sent_)}});
+	     {"rows", std::to_string(request.rows_sent)}});
 	known_.erase(request.id);
-	queue_.pop_front();
-	active_ = false;
+	const int64_t id = request.id;
+	requests_.erase(std::find_if(requests_.begin(), requests_.end(), [id](const Request& r) { return r.id == id; }));
+	return Status::Ok();
+}
+
+Status OnDemandSnapshots::Step() {
+	Status st = Status::Ok();
+	for (Lane& lane : lanes_) {
+		if (lane.reader->busy()) TakeChunk(lane);
+		if (lane.frames && lane.high_seen) st = FinishChunk(lane);
+		if (!st.ok()) return st;
+	}
+	for (Request& request : requests_)
+		if (request.active && request.ranges_left == 0) return FinishRequest(request);  // one per step: it waits for Kafka
+	for (Lane& lane : lanes_) {
+		if (!lane.token.empty() || Clock::now() < lane.retry_at) continue;  // reading, or waiting to retry
+		if (!lane.has_range && !AssignRange(lane, &st)) {
+			if (!st.ok()) return st;
+			continue;  // nothing to read now; lanes with a range still go on
+		}
+		StartChunk(lane);
+	}
 	return Status::Ok();
 }
 

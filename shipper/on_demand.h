@@ -7,21 +7,31 @@
 //
 //   emit LOW watermark -> read the next chunk -> emit HIGH watermark
 //
-// Between LOW and HIGH in the stream, the keys of every change to the table
-// are noted; at HIGH the chunk's rows are sent (op = read) except those keys,
-// whose newer values the stream already carried. So no consumer ends with a
+// From LOW in the stream on, the keys of every change to the table are noted;
+// once HIGH has passed, the chunk's rows are sent (op = read) except those
+// keys, whose newer values the stream already carried. So no consumer ends with a
 // stale row, and streaming never pauses. Requests live in
 // flatwal.snapshot_requests: after a restart, unfinished ones start over.
+//
+// With several readers (--snapshot-workers), each reads its own chunks on
+// its own connection and thread (chunk_reader.h), under its own watermarks:
+// several requested tables are read at once, and a large table with one
+// integer key is split into as many key ranges as there are readers. Every
+// key lies in one range, read by one reader in key order, so each key's rows
+// keep their order.
 #ifndef FLATWAL_ON_DEMAND_H
 #define FLATWAL_ON_DEMAND_H
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "chunk_reader.h"
 #include "side_session.h"
 #include "status.h"
 #include "table_catalog.h"
@@ -39,13 +49,7 @@ class OnDemandSnapshots {
 	// Schema frames this class sends before a table's rows.
 	// Serves the requests for tables of `table_set`; other sets' shippers serve theirs.
 	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit, Flush flush,
-	                  int chunk_rows = 1000)
-	    : session_(std::move(conninfo), "flatwal-shipper on-demand snapshot"),
-	      table_set_(std::move(table_set)),
-	      catalog_(catalog),
-	      emit_(std::move(emit)),
-	      flush_(std::move(flush)),
-	      chunk_rows_(chunk_rows) {}
+	                  int readers = 1, int chunk_rows = 1000);
 
 	// Picks up requests left unfinished by an earlier run.
 	Status Resume();
@@ -53,53 +57,77 @@ class OnDemandSnapshots {
 	// Returns true for the shipper's own messages (requests, watermarks),
 	// which go to no topic.
 	bool Observe(const wire::Event& event);
-	// Sends a finished chunk and starts the next one. Call it between frames.
+	// Sends the chunks whose HIGH watermark arrived and starts the next ones.
+	// Call it between transactions.
 	Status Step();
 
  private:
+	using Clock = std::chrono::steady_clock;
 	struct Request {
-		int64_t id;
-		uint32_t relid;
+		int64_t id = 0;
+		uint32_t relid = 0;
 		std::string schema, table;
+		bool active = false;     // its Start marker was sent and its ranges planned
+		int ranges_left = 0;     // ranges not read to their end yet
+		bool ended = false;      // its End marker was sent; done once Kafka holds everything
+		uint64_t rows_sent = 0;
 	};
-	// Runs a statement on the side connection, connecting first when needed
-	// (no sooner than the backoff allows). False when it failed (logged): the
-	// caller tries again at a later step.
+	// A key range of a requested table, read chunk by chunk by one reader.
+	struct Range {
+		int64_t request = 0;
+		uint32_t relid = 0;
+		std::string first_after;  // rows after this key ("" = from the first)
+		std::string before;       // … and before this one ("" = to the last)
+	};
+	// A reader and the range it works through.
+	struct Lane {
+		std::unique_ptr<ChunkReader> reader;
+		bool has_range = false;
+		Range range;
+		std::string after_key;        // the last key sent from the range
+		std::string token;            // the chunk under way ("" = none)
+		bool window_open = false;     // its LOW seen, its rows not sent yet: changes are noted
+		bool high_seen = false;       // its HIGH seen: the rows can be sent once read
+		bool discard = false;         // the table was truncated inside the window
+		std::unordered_set<std::string> changed;  // keys changed inside the window
+		std::unique_ptr<PgResult> frames;          // the chunk read, waiting for its HIGH
+		Clock::time_point retry_at{};  // after a failed read, not again before this
+	};
+
+	// Runs a statement on the control connection. False when it failed (logged):
+	// the caller tries again at a later step.
 	bool Query(const std::string& sql, PgResult* result = nullptr, PgSession::Format format = PgSession::Format::kText);
-	// Writes a watermark message and makes it visible to the walsender; returns its LSN, "" on failure.
-	std::string EmitWatermark(const std::string& content);
 	void Enqueue(int64_t id, uint32_t relid);
-	// Reads the front request's state and names; false while its row is not visible yet.
-	bool Activate(bool* skip);
-	Status StartChunk();
-	Status FinishChunk();
-	Status EmitMarker(bool start, uint64_t rows);
+	Request* FindRequest(int64_t id);
+	// Gives `lane` the next range to read, starting the next request when
+	// none is left; false when there is nothing to do now.
+	bool AssignRange(Lane& lane, Status* status);
+	// Reads the request's state and names; false while its row is not visible yet.
+	bool Activate(Request& request, bool* skip);
+	// The key ranges `request`'s table is read in: one, or one per reader.
+	bool PlanRanges(const Request& request, std::vector<Range>* ranges);
+	void StartChunk(Lane& lane);
+	// The reader is done with the chunk: keep it for its HIGH, or read it again.
+	void TakeChunk(Lane& lane);
+	Status FinishChunk(Lane& lane);
+	// After its last range: the End marker, then done once Kafka holds it all.
+	Status FinishRequest(Request& request);
+	Status EmitMarker(const Request& request, bool start);
 
 	// Sends the table's current Schema frame unless the catalog knows
 	// `version`; *retry when the server could not be asked this time.
 	Status EnsureSchema(uint32_t relid, uint32_t version, bool* retry);
 
-	SideSession session_;
+	SideSession session_;  // requests, planning and schema frames
 	std::string table_set_;
 	const TableCatalog* catalog_;
 	Emit emit_;
 	Flush flush_;
 	int chunk_rows_;
-	std::deque<Request> queue_;
+	std::deque<Request> requests_;
 	std::unordered_set<int64_t> known_;  // requests queued or running in this process
-
-	// The chunk under way.
-	bool active_ = false;         // queue_.front() is being read
-	bool chunk_in_flight_ = false;
-	bool window_open_ = false;    // LOW seen, HIGH not yet
-	bool high_seen_ = false;      // HIGH seen: the chunk can be sent
-	bool discard_chunk_ = false;  // the table was truncated inside the window
-	std::string token_;           // names this chunk's watermarks
-	std::string after_key_;       // key of the last row of the previous chunk ("" = start)
-	std::vector<std::string> rows_;   // frames of the chunk
-	std::vector<std::string> keys_;   // their keys
-	std::unordered_set<std::string> changed_;  // keys changed inside the window
-	uint64_t rows_sent_ = 0;
+	std::deque<Range> ranges_;           // ranges of active requests no reader has taken yet
+	std::vector<Lane> lanes_;
 	uint64_t chunk_number_ = 0;
 };
 

@@ -591,29 +591,34 @@ COMMENT ON FUNCTION flatwal.request_snapshot(regclass) IS
     'Asks flatwal-shipper to send every row of a captured table again (op = read) while streaming continues.';
 
 -- One chunk of an on-demand snapshot: up to chunk_rows rows after after_key
--- (a message key such as [42] or [7,"eu"]; NULL for the first chunk), in key
--- order, encoded by read_frame() with the low watermark as commit_lsn.
-CREATE FUNCTION flatwal.snapshot_chunk(tbl regclass, after_key jsonb, chunk_rows integer, low_watermark pg_lsn)
+-- and before before_key (message keys such as [42] or [7,"eu"]; NULL for no
+-- bound), in key order, encoded by read_frame() with the low watermark as
+-- commit_lsn. The shipper's readers read key ranges of one large table at once.
+CREATE FUNCTION flatwal.snapshot_chunk(tbl regclass, after_key jsonb, chunk_rows integer, low_watermark pg_lsn,
+                                       before_key jsonb DEFAULT NULL)
     RETURNS SETOF bytea LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     keys text[] := flatwal.key_columns(tbl);
     key_list text := (SELECT string_agg(quote_ident(k), ', ' ORDER BY i) FROM unnest(keys) WITH ORDINALITY AS u(k, i));
-    after_condition text := '';
+    conditions text[] := '{}';
+    bound record;
 BEGIN
     IF keys = '{}' THEN
         RAISE EXCEPTION 'cannot snapshot % in chunks: it has no key', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    IF after_key IS NOT NULL THEN
-        after_condition := format('WHERE (%s) > (SELECT %s FROM jsonb_populate_record(NULL::%s, %L))',
-                                  key_list, key_list, tbl,
-                                  (SELECT jsonb_object_agg(k, after_key->(i::int - 1))
-                                     FROM unnest(keys) WITH ORDINALITY AS u(k, i)));
-    END IF;
+    -- A bound compares as the key's own types: the message key becomes a row of the table.
+    FOR bound IN SELECT * FROM (VALUES ('>', after_key), ('<', before_key)) AS b(op, key) WHERE b.key IS NOT NULL LOOP
+        conditions := conditions || format('(%s) %s (SELECT %s FROM jsonb_populate_record(NULL::%s, %L))',
+                                           key_list, bound.op, key_list, tbl,
+                                           (SELECT jsonb_object_agg(k, bound.key->(i::int - 1))
+                                              FROM unnest(keys) WITH ORDINALITY AS u(k, i)));
+    END LOOP;
     -- A partitioned table is read with its partitions (its rows live there); any other without its children.
     RETURN QUERY EXECUTE format(
         'SELECT flatwal.read_frame(%L::regclass, t, row_number() OVER (ORDER BY %s), %L) FROM %s %s t %s ORDER BY %s LIMIT %s',
         tbl, key_list, low_watermark,
         CASE WHEN (SELECT relkind FROM pg_class WHERE oid = tbl) = 'p' THEN '' ELSE 'ONLY' END,
-        tbl, after_condition, key_list, chunk_rows);
+        tbl, CASE WHEN conditions = '{}' THEN '' ELSE 'WHERE ' || array_to_string(conditions, ' AND ') END,
+        key_list, chunk_rows);
 END
 $$;

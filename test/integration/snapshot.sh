@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Initial snapshot tests: a table with 200,000 existing rows and a write load
 # running during the snapshot, read by three workers (--snapshot-workers);
-# then the shipper (two workers) killed mid-snapshot and restarted. After catch-up, the state rebuilt from Kafka must equal the source
-# exactly (kafka_check.py, which also checks per-key order).
+# then the shipper (two workers) killed mid-snapshot and restarted; then two
+# tables added while streaming and snapshotted on demand by two readers, one
+# of them in key ranges. After catch-up, the state rebuilt from Kafka must
+# equal the source exactly (kafka_check.py, which also checks per-key order).
 #
 #   snapshot.sh PORT    (a cluster started by run-suites.sh)
 # Prints "N passed, M failed".
@@ -115,33 +117,50 @@ else
 	failed "the restarted shipper did not say it restarts the interrupted snapshot"
 fi
 
-# ------------------------------------------------------------------ 3. a table added while streaming
-# Its existing rows arrive through an on-demand snapshot (chunks between
-# watermarks) while its rows are updated and deleted concurrently.
+# ------------------------------------------------------------------ 3. tables added while streaming
+# Their existing rows arrive through on-demand snapshots (chunks between
+# watermarks) while their rows are updated and deleted concurrently. Two
+# readers: late (120,000 rows, one integer key) is read in two key ranges at
+# once, and late_pair, requested in the same transaction, beside it.
 sql >/dev/null <<SQL
 CREATE TABLE late (id int PRIMARY KEY, v text, n int);
-INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, 20000) g;
+INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, 120000) g;
+CREATE TABLE late_pair (code text, n int, v text, PRIMARY KEY (code, n));
+INSERT INTO late_pair SELECT chr(97 + g % 7), g, 'before capture' FROM generate_series(1, 5000) g;
+ANALYZE late, late_pair;
 SQL
-run_shipper snap
+echo "topic snap.public.late 16" >"$work/broker.ctl"
+run_shipper snap --snapshot-workers 2
 wait_for "$work/snap.log" 'msg=streaming'
 late_load() {
 	for i in $(seq 1 200); do
 		sql -c "BEGIN;
-UPDATE late SET v = 'updated $i', n = n + 1 WHERE id % 250 = $((i % 250));
-DELETE FROM late WHERE id = $(( (i * 97) % 20000 + 1 ));
-INSERT INTO late VALUES ($((20000 + i)), 'new $i', 0);
+UPDATE late SET v = 'updated $i', n = n + 1 WHERE id % 997 = $((i % 997));
+UPDATE late SET v = 'tail $i' WHERE id > 119900 AND id % 50 = $((i % 50));
+DELETE FROM late WHERE id = $(( (i * 577) % 120000 + 1 ));
+INSERT INTO late VALUES ($((120000 + i)), 'new $i', 0);
+UPDATE late_pair SET v = 'updated $i' WHERE n % 100 = $((i % 100));
+DELETE FROM late_pair WHERE n = $(( (i * 31) % 5000 + 1 ));
 COMMIT;" >/dev/null 2>&1
 		sleep 0.01
 	done
 }
 late_load & load_pid=$!
 sleep 0.3
-sql -c "SELECT flatwal.add_table('late', snapshot => true)" >/dev/null || echo "add_table failed"
-wait_for "$work/snap.log" 'msg="on-demand snapshot done"' && grep -F 'on-demand snapshot' "$work/snap.log" | sed 's/^/   /'
+sql -c "SELECT flatwal.add_table('late', snapshot => true), flatwal.add_table('late_pair', snapshot => true)" >/dev/null ||
+	echo "add_table failed"
+for _ in $(seq 1 600); do [ "$(grep -c 'msg="on-demand snapshot done"' "$work/snap.log")" = 2 ] && break; sleep 0.1; done
+grep -F 'on-demand snapshot' "$work/snap.log" | sed 's/^/   /'
+if grep -q 'msg="on-demand snapshot started".*table=public.late ranges=2 readers=2' "$work/snap.log" &&
+	grep -q 'msg="on-demand snapshot started".*table=public.late_pair ranges=1 readers=2' "$work/snap.log"; then
+	ok "two on-demand readers: late read in two key ranges, late_pair beside it"
+else
+	failed "two on-demand readers: late read in two key ranges, late_pair beside it"
+fi
 wait "$load_pid"; load_pid=""
 wait_confirmed snap && stop_shipper snap
-check "table added while streaming, snapshotted on demand under concurrent updates and deletes" snap \
-	'public.big(id),public.small(code+n),public.late(id)'
+check "tables added while streaming, snapshotted on demand by two readers under concurrent updates and deletes" snap \
+	'public.big(id),public.small(code+n),public.late(id),public.late_pair(code+n)'
 
 drop_database "$db"
 finish_suite "snapshot"

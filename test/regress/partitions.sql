@@ -28,4 +28,7 @@ SELECT pg_drop_replication_slot('parts');
 INSERT INTO regress.orders VALUES (7, '2026-02-02', 'b'), (5, '2026-03-03', 'c'), (6, '2026-02-01', 'a');
 SELECT regress.mask(flatwal.to_json(f))->'after' AS snapshot_row
   FROM flatwal.snapshot_chunk('regress.orders', NULL, 10, '0/1') AS f;
+-- A key range (the shipper's readers split large tables so): after [5, March] and before [7, January].
+SELECT regress.mask(flatwal.to_json(f))->'after' AS ranged_row
+  FROM flatwal.snapshot_chunk('regress.orders', '[5, "2026-03-03"]', 10, '0/1', '[7, "2026-01-01"]') AS f;
 DROP TABLE regress.orders, regress.orders_jan;

@@ -1,0 +1,98 @@
+// chunk_reader.cpp — see chunk_reader.h.
+#include "chunk_reader.h"
+
+namespace flatwal {
+namespace {
+
+constexpr char kWatermarkPrefix[] = "flatwal.watermark";
+
+}  // namespace
+
+ChunkReader::ChunkReader(std::string conninfo, std::string purpose)
+    : session_(std::move(conninfo), std::move(purpose)), thread_([this] { Work(); }) {}
+
+ChunkReader::~ChunkReader() {
+	{
+		std::lock_guard<std::mutex> lock(mutex_);
+		stopping_ = true;
+	}
+	wake_.notify_all();
+	thread_.join();
+}
+
+void ChunkReader::Start(ChunkRequest chunk) {
+	busy_ = true;
+	{
+		std::lock_guard<std::mutex> lock(mutex_);
+		chunk_ = std::move(chunk);
+		pending_ = true;
+		finished_ = false;
+	}
+	wake_.notify_all();
+}
+
+bool ChunkReader::Take(std::unique_ptr<PgResult>* frames, Status* status) {
+	std::lock_guard<std::mutex> lock(mutex_);
+	if (!busy_ || !finished_) return false;
+	*frames = std::move(frames_);
+	*status = status_;
+	finished_ = false;
+	busy_ = false;
+	return true;
+}
+
+void ChunkReader::Work() {
+	for (;;) {
+		ChunkRequest chunk;
+		{
+			std::unique_lock<std::mutex> lock(mutex_);
+			wake_.wait(lock, [this] { return stopping_ || pending_; });
+			if (stopping_) return;
+			chunk = chunk_;
+			pending_ = false;
+		}
+		std::unique_ptr<PgResult> frames(new PgResult);
+		Status st = Read(chunk, frames.get());
+		std::lock_guard<std::mutex> lock(mutex_);
+		frames_ = std::move(frames);
+		status_ = st;
+		finished_ = true;
+	}
+}
+
+Status ChunkReader::EmitWatermark(const std::string& content, std::string* lsn) {
+	// A non-transactional message is not flushed by its own commit, and the
+	// walsender reads only flushed WAL: with nothing else being written, the
+	// watermark would wait for the WAL writer. A transaction that takes an
+	// xid and commits synchronously flushes it at once.
+	PgResult r;
+	Status st = session_.Exec("BEGIN");
+	if (st.ok()) st = session_.Exec("SET LOCAL synchronous_commit = on");
+	if (st.ok())
+		st = session_.Exec("SELECT pg_logical_emit_message(false, '" + std::string(kWatermarkPrefix) + "', " +
+		                       session_.QuoteLiteral(content) + "), txid_current()",
+		                   &r);
+	if (st.ok()) {
+		*lsn = r.text(0, 0);
+		return session_.Exec("COMMIT");
+	}
+	// A failed ROLLBACK means a lost connection, which the next statement reopens.
+	if (session_.connected()) (void)session_.Exec("ROLLBACK");
+	return st;
+}
+
+Status ChunkReader::Read(const ChunkRequest& chunk, PgResult* frames) {
+	std::string low;
+	Status st = EmitWatermark("low:" + chunk.token, &low);
+	if (!st.ok()) return st;
+	auto key = [this](const std::string& k) { return k.empty() ? std::string("NULL") : session_.QuoteLiteral(k) + "::jsonb"; };
+	st = session_.Exec("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(chunk.relid) + "::regclass, " +
+	                       key(chunk.after_key) + ", " + std::to_string(chunk.rows) + ", '" + low + "', " +
+	                       key(chunk.before_key) + ")",
+	                   frames, PgSession::Format::kBinary);
+	std::string high;
+	if (st.ok()) st = EmitWatermark("high:" + chunk.token, &high);
+	return st;
+}
+
+}  // namespace flatwal
