@@ -6,7 +6,10 @@
 #     shipper's plugin options into /dev/null (the walsender alone); the
 #     shipper drains the others in each output format (FlatBuffers frames,
 #     Debezium JSON). Prints events/s, MB/s, shipper CPU per 1,000 events and
-#     peak RSS, and the ratios shipper / walsender and JSON / FlatBuffers.
+#     peak RSS, and the ratios shipper / walsender and JSON / FlatBuffers;
+#     then kcat sends as many messages of the same size with the shipper's
+#     producer settings, without and with the 8 headers of a change: the CPU
+#     librdkafka alone spends per message.
 #  2. latency: pgbench offers each of BENCH_RATES rows/s (10 rows per
 #     transaction) for BENCH_SECONDS; the shipper measures commit-to-ack
 #     latency (commit time in the frame to the delivery report of the
@@ -14,6 +17,8 @@
 #  3. snapshot: a table of BENCH_SNAPSHOT_ROWS rows (bigint key) read by the
 #     initial snapshot with 1 and with 2 workers (--snapshot-workers); prints
 #     rows/s of each.
+#  4. on-demand: the same table snapshotted on demand while streaming
+#     (flatwal.request_snapshot) with 1 and with 2 readers; prints rows/s.
 # Figures, not a test: run it on a quiet machine. BENCH_PROFILE=1 adds a perf
 # profile of the shipper while it drains (step 1).
 set -euo pipefail
@@ -95,6 +100,31 @@ drain debezium-json bench_json --format debezium-json
 json_rate=$rate
 echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers)," \
 	"$(ratio "$json_rate" "$walsender_rate") (Debezium JSON); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"
+# The floor: librdkafka alone, driven by kcat with the shipper's producer
+# settings, sends as many messages of the same average size to the same
+# broker, without headers and with the 8 headers of a change. No producer of
+# one Kafka message per event on librdkafka goes below these figures.
+avg_bytes=$(( $(field "$work/flatbuffers.log" bytes) / $(field "$work/flatbuffers.log" messages) ))
+/usr/bin/python3 - "$EVENTS" "$avg_bytes" >"$work/floor.txt" <<'PY'
+import random, string, sys
+count, size = int(sys.argv[1]), int(sys.argv[2])
+rnd = random.Random(1)
+values = ["".join(rnd.choice(string.ascii_letters) for _ in range(size)) for _ in range(1000)]
+sys.stdout.writelines("[%d]:%s\n" % (i, values[i % 1000]) for i in range(count))
+PY
+floor() {  # $1 = label, then kcat arguments; prints kcat's CPU per 1,000 messages
+	local label=$1 cpu
+	shift
+	echo "topic floor_$label 64" >"$work/broker.ctl"
+	cpu=$( { TIMEFORMAT='%U %S'; time kcat -P -b "$bootstrap" -t "floor_$label" -K: -X linger.ms=5 -X compression.type=lz4 \
+		-X enable.idempotence=true -X acks=all -X queue.buffering.max.messages=1000000 "$@" <"$work/floor.txt" >/dev/null 2>&1; } 2>&1 )
+	printf '   librdkafka alone (kcat), %-12s %.1f ms CPU per 1,000 messages of %d bytes\n' "$label:" \
+		"$(echo "($(echo "$cpu" | tr ' ' '+')) * 1000000 / $EVENTS" | bc -l)" "$avg_bytes"
+}
+floor no_headers
+floor 8_headers -H flatwal.op=insert -H flatwal.schema=public -H flatwal.table=orders -H flatwal.commit_lsn=0/1A2B3C4D \
+	-H flatwal.lsn=0/1A2B3C5E -H flatwal.seq=123 -H flatwal.xid=7654 -H flatwal.version=1
+rm -f "$work/floor.txt"
 # Move the slot's restart point past the backlog before step 2: decoding
 # restarts from a running-transactions record, which a checkpoint writes, and
 # the slot's restart_lsn moves there once a later change is confirmed.
@@ -157,5 +187,21 @@ for workers in 1 2; do
 	if [ -z "$snap_rows" ]; then tail -3 "$work/snapshot-$workers.log"; exit 1; fi
 	printf '   %d worker(s): %d rows in %.2f s, %.0f rows/s\n' "$workers" "$snap_rows" "$snap_seconds" \
 		"$(echo "$snap_rows / $snap_seconds" | bc -l)"
+done
+echo "== 4. on-demand snapshot of the same table while streaming, by 1 and by 2 readers"
+log_time() { date -d "$(grep "$2" "$1" | head -1 | tr ' ' '\n' | sed -n 's/^ts=//p')" +%s.%N; }
+for readers in 1 2; do
+	echo "topic demand$readers.public.snapshot_bench 64" >"$work/broker.ctl"
+	start_shipper "$work/demand-$readers.log" --slot "demand_$readers" --topic-prefix "demand$readers" \
+		--table-set snapshot_bench --snapshot never --snapshot-workers "$readers" -X queue.buffering.max.messages=1000000
+	wait_for_log "$work/demand-$readers.log" 'msg=streaming'
+	sql -c "SELECT flatwal.request_snapshot('snapshot_bench')" >/dev/null
+	wait_for_log "$work/demand-$readers.log" 'msg="on-demand snapshot done"' 600
+	kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
+	started=$(log_time "$work/demand-$readers.log" 'msg="on-demand snapshot started"')
+	done_at=$(log_time "$work/demand-$readers.log" 'msg="on-demand snapshot done"')
+	demand_rows=$(grep 'msg="on-demand snapshot done"' "$work/demand-$readers.log" | tr ' ' '\n' | sed -n 's/^rows=//p')
+	printf '   %d reader(s): %d rows in %.2f s, %.0f rows/s\n' "$readers" "$demand_rows" "$(echo "$done_at - $started" | bc -l)" \
+		"$(echo "$demand_rows / ($done_at - $started)" | bc -l)"
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version'), librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null)"

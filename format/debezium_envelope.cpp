@@ -47,6 +47,43 @@ constexpr char kEnvelopeTailSchema[] =
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}";
 
+constexpr char kMessageKeySchema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\"}";
+
+constexpr char kMessageBlockSchema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
+    "{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":true,\"name\":"
+    "\"io.debezium.connector.postgresql.Message\",\"field\":\"message\"}";
+
+constexpr char kTransactionKeySchema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
+
+constexpr char kTransactionValueSchema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
+    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],\"optional\":false},"
+    "\"optional\":true,\"field\":\"data_collections\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,\"name\":"
+    "\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
+
+// With schemas.enable, every key and value is {"schema": <its Connect schema>, "payload": <it>}.
+std::string WrapperStart(const std::string& schema) { return "{\"schema\":" + schema + ",\"payload\":"; }
+
+// The envelope's ts_ms, ts_us and ts_ns: when the event was written.
+void AppendTimes(int64_t now_micros, std::string* out) {
+	out->append("\"ts_ms\":");
+	AppendDecimal(now_micros / 1000, out);
+	out->append(",\"ts_us\":");
+	AppendDecimal(now_micros, out);
+	out->append(",\"ts_ns\":");
+	AppendDecimal(now_micros * 1000, out);
+}
+
 Status RowError(const DebeziumTable& table, const char* what) {
 	return Status::Error(ErrorKind::kInvalidData, std::string("a change cannot be written in the Debezium format: ") + what,
 	                     "Table " + table.schema + "." + table.table + ".",
@@ -84,7 +121,7 @@ void DebeziumEncoder::BuildSchemas(const TableVersion& version, DebeziumTable* t
 	key += "],\"optional\":false,\"name\":";
 	AppendString(name + ".Key", &key);
 	key += "}";
-	t->key_prefix = "{\"schema\":" + key + ",\"payload\":";
+	t->key_prefix = WrapperStart(key);
 
 	std::string row = "{\"type\":\"struct\",\"fields\":[";
 	for (size_t i = 0; i < version.columns.size(); ++i) {
@@ -104,7 +141,7 @@ void DebeziumEncoder::BuildSchemas(const TableVersion& version, DebeziumTable* t
 	envelope += "],\"optional\":false,\"name\":";
 	AppendString(name + ".Envelope", &envelope);
 	envelope += ",\"version\":2}";
-	t->value_prefix = "{\"schema\":" + envelope + ",\"payload\":";
+	t->value_prefix = WrapperStart(envelope);
 }
 
 Status DebeziumEncoder::Key(const wire::Row* row, const DebeziumTable& table, std::string* out) const {
@@ -126,7 +163,7 @@ Status DebeziumEncoder::Key(const wire::Row* row, const DebeziumTable& table, st
 			return RowError(table, "a key value is malformed");
 	}
 	out->push_back('}');
-	if (!table.key_prefix.empty()) out->push_back('}');
+	EndWrapped(out);
 	return Status::Ok();
 }
 
@@ -195,13 +232,21 @@ void DebeziumEncoder::AppendTail(const DebeziumEventContext& c, std::string* out
 	}
 	out->append(",\"op\":\"");
 	out->push_back(c.op);
-	out->append("\",\"ts_ms\":");
-	AppendDecimal(c.now_micros / 1000, out);
-	out->append(",\"ts_us\":");
-	AppendDecimal(c.now_micros, out);
-	out->append(",\"ts_ns\":");
-	AppendDecimal(c.now_micros * 1000, out);
+	out->append("\",");
+	AppendTimes(c.now_micros, out);
 	out->push_back('}');
+}
+
+void DebeziumEncoder::StartWrapped(const char* schema, std::string* out) const {
+	out->clear();
+	if (!options_.schemas) return;
+	out->append("{\"schema\":");
+	out->append(schema);
+	out->append(",\"payload\":");
+}
+
+void DebeziumEncoder::EndWrapped(std::string* out) const {
+	if (options_.schemas) out->push_back('}');
 }
 
 Status DebeziumEncoder::ChangeValue(const wire::Change& change, const DebeziumTable& table,
@@ -219,62 +264,43 @@ Status DebeziumEncoder::ChangeValue(const wire::Change& change, const DebeziumTa
 	if (!st.ok()) return st;
 	AppendSource(table.schema, table.table, c, out);
 	AppendTail(c, out);
-	if (!table.value_prefix.empty()) out->push_back('}');
+	EndWrapped(out);
 	return Status::Ok();
 }
 
 void DebeziumEncoder::TruncateValue(const std::string& schema, const std::string& table,
                                     const DebeziumEventContext& c, std::string* out) const {
-	out->clear();
+	std::string envelope;
 	if (options_.schemas) {
 		// A truncate has no row: the envelope's before/after are null whatever their schema.
-		out->append("{\"schema\":{\"type\":\"struct\",\"fields\":[");
-		out->append(kSourceSchema);
-		out->append(",");
-		out->append(kTransactionBlockSchema);
-		out->append(",");
-		out->append(kEnvelopeTailSchema);
-		out->append("],\"optional\":false,\"name\":");
-		AppendString(server_name_ + "." + schema + "." + table + ".Envelope", out);
-		out->append(",\"version\":2},\"payload\":");
+		envelope = std::string("{\"type\":\"struct\",\"fields\":[") + kSourceSchema + "," + kTransactionBlockSchema + "," +
+		           kEnvelopeTailSchema + "],\"optional\":false,\"name\":";
+		AppendString(server_name_ + "." + schema + "." + table + ".Envelope", &envelope);
+		envelope += ",\"version\":2}";
 	}
+	StartWrapped(envelope.c_str(), out);
 	out->append("{\"before\":null,\"after\":null");
 	AppendSource(schema, table, c, out);
 	AppendTail(c, out);
-	if (options_.schemas) out->push_back('}');
+	EndWrapped(out);
 }
 
 void DebeziumEncoder::MessageKey(const wire::Message& message, std::string* out) const {
-	out->clear();
-	if (options_.schemas)
-		out->append("{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":"
-		            "\"prefix\"}],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\"},"
-		            "\"payload\":");
+	StartWrapped(kMessageKeySchema, out);
 	out->append("{\"prefix\":");
 	AppendString(flatbuffers::GetString(message.prefix()), out);
 	out->push_back('}');
-	if (options_.schemas) out->push_back('}');
+	EndWrapped(out);
 }
 
 void DebeziumEncoder::MessageValue(const wire::Message& message, const DebeziumEventContext& c,
                                    std::string* out) const {
-	out->clear();
-	if (options_.schemas) {
-		out->append("{\"schema\":{\"type\":\"struct\",\"fields\":[");
-		out->append(kEnvelopeTailSchema);
-		out->append(",");
-		out->append(kSourceSchema);
-		out->append(",{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
-		            "{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":true,\"name\":"
-		            "\"io.debezium.connector.postgresql.Message\",\"field\":\"message\"}],\"optional\":false,\"name\":"
-		            "\"io.debezium.connector.postgresql.MessageValue\"},\"payload\":");
-	}
-	out->append("{\"op\":\"m\",\"ts_ms\":");
-	AppendDecimal(c.now_micros / 1000, out);
-	out->append(",\"ts_us\":");
-	AppendDecimal(c.now_micros, out);
-	out->append(",\"ts_ns\":");
-	AppendDecimal(c.now_micros * 1000, out);
+	static const std::string schema = std::string("{\"type\":\"struct\",\"fields\":[") + kEnvelopeTailSchema + "," +
+	                                  kSourceSchema + "," + kMessageBlockSchema +
+	                                  "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\"}";
+	StartWrapped(schema.c_str(), out);
+	out->append("{\"op\":\"m\",");
+	AppendTimes(c.now_micros, out);
 	std::string none;
 	AppendSource(none, none, c, out);
 	out->append(",\"message\":{\"prefix\":");
@@ -282,36 +308,21 @@ void DebeziumEncoder::MessageValue(const wire::Message& message, const DebeziumE
 	out->append(",\"content\":\"");
 	if (message.content() != nullptr) AppendBase64(message.content()->data(), message.content()->size(), out);
 	out->append("\"}}");
-	if (options_.schemas) out->push_back('}');
+	EndWrapped(out);
 }
 
 void DebeziumEncoder::TransactionKey(const std::string& id, std::string* out) const {
-	out->clear();
-	if (options_.schemas)
-		out->append("{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":"
-		            "\"id\"}],\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\","
-		            "\"version\":1},\"payload\":");
+	StartWrapped(kTransactionKeySchema, out);
 	out->append("{\"id\":");
 	AppendString(id, out);
 	out->push_back('}');
-	if (options_.schemas) out->push_back('}');
+	EndWrapped(out);
 }
 
 void DebeziumEncoder::TransactionValue(bool begin, const std::string& id, int64_t time_micros, uint64_t event_count,
                                        const std::vector<std::pair<std::string, uint64_t>>& collections,
                                        std::string* out) const {
-	out->clear();
-	if (options_.schemas)
-		out->append(
-		    "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
-		    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
-		    "{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
-		    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
-		    "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
-		    "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],\"optional\":false},"
-		    "\"optional\":true,\"field\":\"data_collections\"},"
-		    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,\"name\":"
-		    "\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1},\"payload\":");
+	StartWrapped(kTransactionValueSchema, out);
 	out->append(begin ? "{\"status\":\"BEGIN\",\"id\":" : "{\"status\":\"END\",\"id\":");
 	AppendString(id, out);
 	out->append(",\"event_count\":");
@@ -333,7 +344,7 @@ void DebeziumEncoder::TransactionValue(bool begin, const std::string& id, int64_
 	out->append(",\"ts_ms\":");
 	AppendDecimal(time_micros / 1000, out);
 	out->push_back('}');
-	if (options_.schemas) out->push_back('}');
+	EndWrapped(out);
 }
 
 }  // namespace flatwal

@@ -86,6 +86,10 @@ class DebeziumEncoder {
 	void AppendSource(const std::string& schema, const std::string& table, const DebeziumEventContext& context,
 	                  std::string* out) const;
 	void AppendTail(const DebeziumEventContext& context, std::string* out) const;
+	// Empties `out` and, with schemas.enable, opens the {"schema": …, "payload": wrapper.
+	void StartWrapped(const char* schema, std::string* out) const;
+	// Closes what StartWrapped opened.
+	void EndWrapped(std::string* out) const;
 
 	DebeziumOptions options_;
 	std::string server_name_, database_;

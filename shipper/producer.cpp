@@ -120,7 +120,7 @@ void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* o
 // periodic lookup still finds the topic, so nothing depends on it.
 rd_kafka_topic_t* KafkaProducer::Topic(const std::string& topic) {
 	constexpr int kLookupTimeoutMs = 500;
-	if (topic == last_topic_ && last_topic_handle_ != nullptr) return last_topic_handle_;  // runs go to one topic
+	if (rd_kafka_topic_t** last = last_topic_.Find(topic)) return *last;
 	auto it = topics_.find(topic);
 	if (it == topics_.end()) {
 		rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
@@ -130,9 +130,7 @@ rd_kafka_topic_t* KafkaProducer::Topic(const std::string& topic) {
 			rd_kafka_metadata_destroy(metadata);
 		it = topics_.emplace(topic, handle).first;
 	}
-	last_topic_ = topic;
-	last_topic_handle_ = it->second;
-	return it->second;
+	return *last_topic_.Remember(topic, &it->second);
 }
 
 Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, size_t size,

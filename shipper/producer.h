@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "config.h"
+#include "last_lookup.h"
 #include "lsn_tracker.h"
 #include "router.h"
 
@@ -57,8 +58,7 @@ class KafkaProducer {
 	// Topic handles by name, kept for the producer's life: producing by handle
 	// spares librdkafka a lookup by name per message.
 	std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
-	std::string last_topic_;                  // of the last message produced, and its handle
-	rd_kafka_topic_t* last_topic_handle_ = nullptr;
+	LastLookup<rd_kafka_topic_t*> last_topic_;  // runs of messages go to one topic
 	rd_kafka_t* rk_ = nullptr;
 	Status fatal_ = Status::Ok();
 	uint64_t queue_full_waits_ = 0;

@@ -91,13 +91,10 @@ Status Shipper::HandleFrame(const uint8_t* frame, size_t length, bool observe) {
 		const size_t value_bytes = m.tombstone ? 0 : m.rendered ? m.value.size() : length;
 		++counters_.messages;
 		counters_.bytes += value_bytes;
-		// Runs of messages go to one topic: look the counter up only when it changes.
-		if (topic_counter_ == nullptr || topic_counter_name_ != m.topic) {
-			topic_counter_ = &counters_.topics[m.topic];  // std::map: the address stays valid
-			topic_counter_name_ = m.topic;
-		}
-		++topic_counter_->messages;
-		topic_counter_->bytes += value_bytes;
+		TopicCounters* topic = topic_counters_.Find(m.topic);
+		if (topic == nullptr) topic = topic_counters_.Remember(m.topic, &counters_.topics[m.topic]);
+		++topic->messages;
+		topic->bytes += value_bytes;
 	}
 	if (event->body_type() == wire::Body::Change && event->body_as_Change()->header()->op() == wire::Op::Read)
 		++counters_.snapshot_rows;

@@ -15,6 +15,7 @@
 #include "frame_reader.h"
 #include "health.h"
 #include "heartbeat.h"
+#include "last_lookup.h"
 #include "lsn_tracker.h"
 #include "metrics.h"
 #include "on_demand.h"
@@ -86,8 +87,7 @@ class Shipper {
 	RoutedMessages routes_;                // scratch: messages for one frame, reused
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	ShipperCounters counters_;
-	TopicCounters* topic_counter_ = nullptr;  // the last message's topic's, in counters_.topics
-	std::string topic_counter_name_;
+	LastLookup<TopicCounters> topic_counters_;  // in counters_.topics: runs of messages go to one topic
 	std::unique_ptr<HttpEndpoint> http_;   // with --http
 	HealthMonitor health_;
 	SideSession slot_reader_;              // reads pg_replication_slots for the metrics

@@ -9,6 +9,17 @@
 
 namespace flatwal {
 
+namespace {
+
+// `"name":` after the members a JSON document already has.
+void AppendMemberName(const std::string& name, std::string* doc) {
+	if (doc->size() > 1) doc->push_back(',');
+	AppendJsonString(name.data(), name.size(), doc);
+	doc->push_back(':');
+}
+
+}  // namespace
+
 const RowAction* ChangeSet::Find(const std::string& key) const {
 	auto it = index_.find(key);
 	return it == index_.end() ? nullptr : &rows_[it->second];
@@ -19,9 +30,7 @@ std::string ChangeSet::Document(const RowAction& row) const {
 	for (size_t i = 0; i < table_->columns.size(); ++i) {
 		const ValueSpan& s = span(row, i);
 		if (s.state == ValueSpan::State::kNotCarried) continue;
-		if (doc.size() > 1) doc.push_back(',');
-		AppendJsonString(table_->columns[i].name.data(), table_->columns[i].name.size(), &doc);
-		doc.push_back(':');
+		AppendMemberName(table_->columns[i].name, &doc);
 		if (s.state == ValueSpan::State::kNull) doc += "null";
 		else doc += value(row, i);
 	}
@@ -91,9 +100,7 @@ Status ChangeSet::RenderDocument(const wire::Row* row, const wire::Row* fallback
 		if (v->kind == wire::Kind::Absent || v->kind == wire::Kind::Unchanged) continue;
 		if (!ValueIsWellFormed(*v))
 			return Status::Error(ErrorKind::kInvalidParameter, "column " + table_->columns[i].name + " holds a malformed value");
-		if (out->size() > 1) out->push_back(',');
-		AppendJsonString(table_->columns[i].name.data(), table_->columns[i].name.size(), out);
-		out->push_back(':');
+		AppendMemberName(table_->columns[i].name, out);
 		RenderValue(*v, ValueStyle::kPostgresInput, out);
 	}
 	out->push_back('}');

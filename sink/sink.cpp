@@ -26,6 +26,20 @@ int64_t NowMillis() {
 	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Adds the time from its start to its end to a counter: the time spent
+// writing to the target (rows, checkpoints, commits).
+class ApplyTimer {
+ public:
+	explicit ApplyTimer(double* seconds) : seconds_(seconds), started_(std::chrono::steady_clock::now()) {}
+	~ApplyTimer() { *seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(); }
+	ApplyTimer(const ApplyTimer&) = delete;
+	ApplyTimer& operator=(const ApplyTimer&) = delete;
+
+ private:
+	double* seconds_;
+	std::chrono::steady_clock::time_point started_;
+};
+
 }  // namespace
 
 Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
@@ -278,13 +292,15 @@ Status Sink::DropTableBefore(const std::string& schema, const std::string& table
 
 Status Sink::ApplySet(ChangeSet* set) {
 	if (set == nullptr || set->empty()) return Status::Ok();
-	const Clock::time_point started = Clock::now();
-	Status st = EnsureTransaction();
 	std::vector<RejectedRow> rejected;
 	uint64_t applied = 0, skipped = 0;
-	if (st.ok()) st = target_->AppendHistory(*set);
-	if (st.ok()) st = target_->Apply(*set, &rejected, &applied, &skipped);
-	counters_.apply_seconds += std::chrono::duration<double>(Clock::now() - started).count();
+	Status st = Status::Ok();
+	{
+		ApplyTimer timer(&counters_.apply_seconds);
+		st = EnsureTransaction();
+		if (st.ok()) st = target_->AppendHistory(*set);
+		if (st.ok()) st = target_->Apply(*set, &rejected, &applied, &skipped);
+	}
 	if (!st.ok()) return st;
 	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);
 	batch_applied_ += applied;
@@ -314,20 +330,21 @@ Status Sink::Flush() {
 		st = dead_letters_.Flush(10000);
 		if (!st.ok()) return st;
 	}
-	const Clock::time_point started = Clock::now();
-	st = EnsureTransaction();
-	for (const auto& entry : batch_.next) {
-		if (!st.ok()) break;
-		const Checkpoint& expected = stored_[entry.first];
-		bool conflict = false;
-		st = target_->StoreCheckpoint(entry.first, expected, entry.second, &conflict);
-		if (st.ok() && conflict)
-			st = Status::Error(ErrorKind::kUnavailable, "the checkpoint of " + entry.first.topic + "[" +
-			                                                std::to_string(entry.first.partition) +
-			                                                "] was moved by another sink of the group");
+	{
+		ApplyTimer timer(&counters_.apply_seconds);
+		st = EnsureTransaction();
+		for (const auto& entry : batch_.next) {
+			if (!st.ok()) break;
+			const Checkpoint& expected = stored_[entry.first];
+			bool conflict = false;
+			st = target_->StoreCheckpoint(entry.first, expected, entry.second, &conflict);
+			if (st.ok() && conflict)
+				st = Status::Error(ErrorKind::kUnavailable, "the checkpoint of " + entry.first.topic + "[" +
+				                                                std::to_string(entry.first.partition) +
+				                                                "] was moved by another sink of the group");
+		}
+		if (st.ok()) st = target_->Commit();
 	}
-	if (st.ok()) st = target_->Commit();
-	counters_.apply_seconds += std::chrono::duration<double>(Clock::now() - started).count();
 	if (!st.ok()) return st;
 	for (const auto& entry : batch_.next) stored_[entry.first] = entry.second;
 	const int64_t now = NowMillis();

@@ -60,11 +60,6 @@ COMMIT;" >/dev/null 2>&1
 	done
 }
 
-wait_for() {  # $1 = log file, $2 = pattern; bounded
-	for _ in $(seq 1 600); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-	echo "timed out waiting for '$2' in $1"; tail -5 "$1"; return 1
-}
-
 check() {  # $1 = name, $2 = prefix, [$3 = tables]
 	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix "$2" --pg-port "$port" \
 		--dbname "$db" --tables "${3:-public.big(id),public.small(code+n)}" --idle-seconds 6; then
@@ -83,7 +78,7 @@ stop_shipper() {  # $1 = slot
 # Three workers: big is read in three key ranges at once, beside the other tables.
 load 1 & load_pid=$!
 run_shipper snap --snapshot-workers 3
-wait_for "$work/snap.log" 'msg="snapshot complete"' && grep -E 'snapshot (started|progress|of table done|complete)' "$work/snap.log" | sed 's/^/   /'
+wait_for_log "$work/snap.log" 'msg="snapshot complete"' && grep -E 'snapshot (started|progress|of table done|complete)' "$work/snap.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
 wait_confirmed snap && stop_shipper snap
 if grep -q 'msg="snapshot started".* units=5 workers=3' "$work/snap.log"; then
@@ -97,7 +92,7 @@ check "snapshot of $rows rows (and a partitioned table) under concurrent writes 
 # ------------------------------------------------------------------ 2. killed mid-snapshot
 load 2 & load_pid=$!
 run_shipper kill --snapshot-workers 2
-wait_for "$work/kill.log" 'msg="snapshot started"'
+wait_for_log "$work/kill.log" 'msg="snapshot started"'
 # Kill while a table is part-way read: its first rows have gone to Kafka, not all of them.
 for _ in $(seq 1 500); do
 	[ "$(sql -c "SELECT count(*) FROM flatwal.snapshot_progress
@@ -107,7 +102,7 @@ done
 kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
 echo "   shipper killed mid-snapshot; progress: $(sql -c "SELECT string_agg(table_name || ' ' || state || ' ' || rows_done, ', ') FROM flatwal.snapshot_progress WHERE slot_name = 'kill'")"
 run_shipper kill --snapshot-workers 2
-wait_for "$work/kill.log" 'msg="snapshot complete"'
+wait_for_log "$work/kill.log" 'msg="snapshot complete"'
 grep -F 'did not finish' "$work/kill.log" | sed 's/^/   /'
 wait "$load_pid"; load_pid=""
 wait_confirmed kill && stop_shipper kill
@@ -131,7 +126,7 @@ ANALYZE late, late_pair;
 SQL
 echo "topic snap.public.late 16" >"$work/broker.ctl"
 run_shipper snap --snapshot-workers 2
-wait_for "$work/snap.log" 'msg=streaming'
+wait_for_log "$work/snap.log" 'msg=streaming'
 late_load() {
 	for i in $(seq 1 200); do
 		sql -c "BEGIN;

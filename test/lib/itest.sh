@@ -14,6 +14,7 @@
 #   run_load FROM TO TXN          pipes "TXN i" into sql for each i, retrying while PostgreSQL restarts
 #   fault_rounds START [AFTER]    SIGKILLs the shipper three times (restarted by START; AFTER runs
 #                                 after each kill), the broker down 3 s, then PostgreSQL -m immediate
+#   wait_for_log FILE PATTERN [S] until FILE has a line matching PATTERN, at most S seconds (60)
 #   ok NAME / failed NAME         counts a check and says so
 #   finish_suite NAME             prints "NAME: N passed, M failed"; fails if any failed
 
@@ -71,6 +72,12 @@ wait_confirmed() {
 	done
 	echo "slot $slot did not confirm $target (confirmed: $(confirmed_lsn "$slot"))"
 	return 1
+}
+
+# wait_for_log FILE PATTERN [SECONDS]: until a line of FILE matches (grep), at most SECONDS (60).
+wait_for_log() {
+	for _ in $(seq 1 $((${3:-60} * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	echo "timed out waiting for '$2' in $1"; tail -5 "$1"; return 1
 }
 
 stop_started() {
