@@ -101,7 +101,7 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishi
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set test_metrics test_debezium
+	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -113,6 +113,7 @@ $(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_tex
 $(BUILD)/unit/test_options $(BUILD)/unit/test_stored_text: UNIT_INCLUDES = -Iplugin
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
 	common/latency_window.h
+$(BUILD)/unit/test_key_ranges: test/unit/test_key_ranges.cpp shipper/key_ranges.h
 $(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp common/pg_session.cpp common/pg_session.h common/backoff.h
 $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_change_set: test/unit/test_change_set.cpp sink/change_set.cpp sink/change_set.h sink/position.h \

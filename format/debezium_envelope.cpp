@@ -221,7 +221,7 @@ void DebeziumEncoder::AppendTail(const DebeziumEventContext& c, std::string* out
 	out->append(",\"transaction\":");
 	if (c.in_transaction && options_.transaction_metadata) {
 		out->append("{\"id\":");
-		AppendString(c.transaction_id, out);
+		AppendJsonString(c.transaction_id.data(), c.transaction_id.size(), out, Utf8::kReplaceInvalid);
 		out->append(",\"total_order\":");
 		AppendDecimal(static_cast<int64_t>(c.total_order), out);
 		out->append(",\"data_collection_order\":");

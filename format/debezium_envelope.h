@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "debezium_types.h"
@@ -34,7 +35,7 @@ struct DebeziumEventContext {
 	const char* snapshot = "false";  // source.snapshot
 	// provide.transaction.metadata: the event's place in its transaction.
 	bool in_transaction = false;
-	std::string transaction_id;  // "<txId>:<commit lsn>"
+	std::string_view transaction_id;  // "<txId>:<commit lsn>", kept alive by the caller
 	uint64_t total_order = 0;
 	uint64_t data_collection_order = 0;
 };

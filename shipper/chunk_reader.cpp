@@ -1,12 +1,39 @@
 // chunk_reader.cpp — see chunk_reader.h.
 #include "chunk_reader.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace flatwal {
 namespace {
 
 constexpr char kWatermarkPrefix[] = "flatwal.watermark";
 
 }  // namespace
+
+bool ChunkSnapshot::Invisible(uint32_t xid) const {
+	if (static_cast<int32_t>(xid - xmax) >= 0) return true;
+	for (uint32_t r : running)
+		if (r == xid) return true;
+	return false;
+}
+
+bool ParseChunkSnapshot(const std::string& text, ChunkSnapshot* snapshot) {
+	// xid8 values are 64-bit (epoch and xid); frames carry the low 32 bits.
+	unsigned long long xmin = 0, xmax = 0;
+	int used = 0;
+	if (sscanf(text.c_str(), "%llu:%llu:%n", &xmin, &xmax, &used) != 2 || used == 0) return false;
+	snapshot->xmax = static_cast<uint32_t>(xmax);
+	snapshot->running.clear();
+	for (const char* p = text.c_str() + used; *p != '\0';) {
+		char* end = nullptr;
+		unsigned long long xid = strtoull(p, &end, 10);
+		if (end == p) return false;
+		snapshot->running.push_back(static_cast<uint32_t>(xid));
+		p = *end == ',' ? end + 1 : end;
+	}
+	return true;
+}
 
 ChunkReader::ChunkReader(std::string conninfo, std::string purpose)
     : session_(std::move(conninfo), std::move(purpose)), thread_([this] { Work(); }) {}
@@ -31,10 +58,11 @@ void ChunkReader::Start(ChunkRequest chunk) {
 	wake_.notify_all();
 }
 
-bool ChunkReader::Take(std::unique_ptr<PgResult>* frames, Status* status) {
+bool ChunkReader::Take(std::unique_ptr<PgResult>* frames, ChunkSnapshot* snapshot, Status* status) {
 	std::lock_guard<std::mutex> lock(mutex_);
 	if (!busy_ || !finished_) return false;
 	*frames = std::move(frames_);
+	*snapshot = snapshot_;
 	*status = status_;
 	finished_ = false;
 	busy_ = false;
@@ -52,9 +80,11 @@ void ChunkReader::Work() {
 			pending_ = false;
 		}
 		std::unique_ptr<PgResult> frames(new PgResult);
-		Status st = Read(chunk, frames.get());
+		ChunkSnapshot snapshot;
+		Status st = Read(chunk, frames.get(), &snapshot);
 		std::lock_guard<std::mutex> lock(mutex_);
 		frames_ = std::move(frames);
+		snapshot_ = std::move(snapshot);
 		status_ = st;
 		finished_ = true;
 	}
@@ -81,15 +111,27 @@ Status ChunkReader::EmitWatermark(const std::string& content, std::string* lsn) 
 	return st;
 }
 
-Status ChunkReader::Read(const ChunkRequest& chunk, PgResult* frames) {
+Status ChunkReader::Read(const ChunkRequest& chunk, PgResult* frames, ChunkSnapshot* snapshot) {
 	std::string low;
 	Status st = EmitWatermark("low:" + chunk.token, &low);
 	if (!st.ok()) return st;
 	auto key = [this](const std::string& k) { return k.empty() ? std::string("NULL") : session_.QuoteLiteral(k) + "::jsonb"; };
-	st = session_.Exec("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(chunk.relid) + "::regclass, " +
-	                       key(chunk.after_key) + ", " + std::to_string(chunk.rows) + ", '" + low + "', " +
-	                       key(chunk.before_key) + ")",
-	                   frames, PgSession::Format::kBinary);
+	// The rows and the list of transactions they do not see, in one snapshot:
+	// a transaction can have committed before LOW in the WAL (so its changes
+	// reach the stream before the window opens) and still be invisible here,
+	// when its backend had not yet ended it.
+	PgResult running;
+	st = session_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (st.ok()) st = session_.Exec("SELECT pg_current_snapshot()::text", &running);
+	if (st.ok() && !ParseChunkSnapshot(running.text(0, 0), snapshot))
+		st = Status::Error(ErrorKind::kInvalidData, "cannot read pg_current_snapshot()", running.text(0, 0));
+	if (st.ok())
+		st = session_.Exec("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(chunk.relid) + "::regclass, " +
+		                       key(chunk.after_key) + ", " + std::to_string(chunk.rows) + ", '" + low + "', " +
+		                       key(chunk.before_key) + ")",
+		                   frames, PgSession::Format::kBinary);
+	if (st.ok()) st = session_.Exec("COMMIT");
+	else if (session_.connected()) (void)session_.Exec("ROLLBACK");
 	std::string high;
 	if (st.ok()) st = EmitWatermark("high:" + chunk.token, &high);
 	return st;

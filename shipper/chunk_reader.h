@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pg_session.h"
 #include "side_session.h"
@@ -30,6 +31,18 @@ struct ChunkRequest {
 	int rows = 0;            // at most this many
 };
 
+// The snapshot a chunk was read in (pg_current_snapshot()), for telling
+// which transactions' changes the chunk's rows do not hold.
+struct ChunkSnapshot {
+	uint32_t xmax = 0;                 // transactions from here on had not started
+	std::vector<uint32_t> running;     // transactions below xmax that had not ended
+	// True when the rows cannot hold `xid`'s changes. 32-bit xids, compared
+	// as PostgreSQL compares them (modulo 2^32).
+	bool Invisible(uint32_t xid) const;
+};
+// Parses pg_snapshot's text ("xmin:xmax:xip,…"); false when it is not one.
+bool ParseChunkSnapshot(const std::string& text, ChunkSnapshot* snapshot);
+
 class ChunkReader {
  public:
 	ChunkReader(std::string conninfo, std::string purpose);
@@ -41,14 +54,15 @@ class ChunkReader {
 	void Start(ChunkRequest chunk);
 	// True while a chunk was started and not taken.
 	bool busy() const { return busy_; }
-	// Once the chunk was read: true, with its frames (one per row) or why it
-	// could not be (its watermarks may be missing: read it again under a new
-	// token). False while it is still being read.
-	bool Take(std::unique_ptr<PgResult>* frames, Status* status);
+	// Once the chunk was read: true, with its frames (one per row) and the
+	// snapshot they were read in, or why it could not be (its watermarks may
+	// be missing: read it again under a new token). False while it is still
+	// being read.
+	bool Take(std::unique_ptr<PgResult>* frames, ChunkSnapshot* snapshot, Status* status);
 
  private:
 	void Work();
-	Status Read(const ChunkRequest& chunk, PgResult* frames);
+	Status Read(const ChunkRequest& chunk, PgResult* frames, ChunkSnapshot* snapshot);
 	// Writes a watermark and makes it visible to the walsender; its LSN in *lsn.
 	Status EmitWatermark(const std::string& content, std::string* lsn);
 
@@ -61,6 +75,7 @@ class ChunkReader {
 	bool finished_ = false;          // the chunk was read (or failed); guarded by mutex_
 	ChunkRequest chunk_;             // guarded by mutex_
 	std::unique_ptr<PgResult> frames_;  // guarded by mutex_
+	ChunkSnapshot snapshot_;            // guarded by mutex_
 	Status status_ = Status::Ok();   // guarded by mutex_
 	std::thread thread_;
 };

@@ -20,11 +20,16 @@ DebeziumEventContext Router::EventContext(char op, uint32_t xid, uint64_t commit
 	c.transaction_id = transaction_id_;
 	c.total_order = ++transaction_events_;
 	if (schema == nullptr) return c;
-	// Few tables change in one transaction: a linear search is the fast one.
-	const std::string name = *schema + "." + *table;
-	for (auto& collection : collection_events_)
-		if (collection.first == name) return c.data_collection_order = ++collection.second, c;
-	collection_events_.emplace_back(name, 1);
+	// Few tables change in one transaction: a linear search is the fast one,
+	// comparing "<schema>.<table>" without building it for every event.
+	const size_t size = schema->size() + 1 + table->size();
+	for (auto& collection : collection_events_) {
+		const std::string& name = collection.first;
+		if (name.size() == size && name.compare(0, schema->size(), *schema) == 0 && name[schema->size()] == '.' &&
+		    name.compare(schema->size() + 1, std::string::npos, *table) == 0)
+			return c.data_collection_order = ++collection.second, c;
+	}
+	collection_events_.emplace_back(*schema + "." + *table, 1);
 	c.data_collection_order = 1;
 	return c;
 }
@@ -33,7 +38,9 @@ Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersio
 	const wire::ChangeHeader* h = change.header();
 	const DebeziumTable& layout = debezium_->Table(table);
 	// Debezium's keys, from the images flatwal's keys were read from.
-	debezium_keys_ = ChangeKeys();
+	// Emptied, not replaced: the strings keep their capacity from change to change.
+	debezium_keys_.key.clear();
+	debezium_keys_.old_key.clear();
 	debezium_keys_.has_key = keys_.has_key;
 	const bool key_moved = !keys_.old_key.empty();
 	Status st = Status::Ok();

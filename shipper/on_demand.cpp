@@ -8,6 +8,7 @@
 #include "log.h"
 #include "frame_builder.h"
 #include "frame_reader.h"
+#include "key_ranges.h"
 #include "router.h"
 
 namespace flatwal {
@@ -16,8 +17,6 @@ namespace {
 constexpr char kRequestPrefix[] = "flatwal.snapshot_request";
 constexpr char kWatermarkPrefix[] = "flatwal.watermark";
 constexpr char kPurpose[] = "flatwal-shipper on-demand snapshot";
-// Tables smaller than this are read by one reader: splitting them saves nothing.
-constexpr int64_t kSplitMinRows = 100000;
 constexpr auto kReadRetryDelay = std::chrono::milliseconds(500);
 
 std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
@@ -100,11 +99,15 @@ bool OnDemandSnapshots::Observe(const wire::Event& event) {
 		bool keys_done = false;
 		ChangeKeys keys;
 		for (Lane& lane : lanes_) {
-			if (!lane.window_open || lane.range.relid != relid) continue;
+			if (!lane.has_range || lane.range.relid != relid) continue;
 			const TableVersion* table = nullptr;
 			// A change the catalog cannot describe fails in the router, right after this.
 			if (!keys_done && !(catalog_->Describe(*c, &table).ok() && ChangeKeysOf(*c, *table, &keys).ok())) return false;
 			keys_done = true;
+			std::vector<std::string>& by_transaction = lane.streamed[c->header()->xid()];
+			by_transaction.push_back(keys.key);
+			if (!keys.old_key.empty()) by_transaction.push_back(keys.old_key);
+			if (!lane.window_open) continue;
 			lane.changed.insert(keys.key);
 			if (!keys.old_key.empty()) lane.changed.insert(keys.old_key);
 		}
@@ -183,17 +186,12 @@ bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* r
 	const std::string bounds = r.text(0, 0);
 	if (!Query(bounds, &r)) return false;
 	if (r.is_null(0, 0)) return true;  // empty now
-	// Equal-width ranges of the key: [lo, b1), [b1, b2), …, [b(n-1), hi], as
-	// message keys: a range's rows come after [b - 1] and before [b'].
-	const __int128 lo = std::stoll(r.text(0, 0)), hi = std::stoll(r.text(0, 1));
-	const __int128 width = (hi - lo + 1 + parts - 1) / parts;
+	// As message keys: a range's rows come after [from - 1] and before [to].
 	ranges->clear();
-	for (int64_t i = 0; i < parts; ++i) {
-		const __int128 from_key = lo + width * i, to_key = lo + width * (i + 1);
-		if (from_key > hi) break;
+	for (const KeyRange& keys : SplitKeyRange(std::stoll(r.text(0, 0)), std::stoll(r.text(0, 1)), static_cast<int>(parts))) {
 		Range range = whole;
-		if (i > 0) range.first_after = "[" + std::to_string(static_cast<int64_t>(from_key - 1)) + "]";
-		if (to_key <= hi) range.before = "[" + std::to_string(static_cast<int64_t>(to_key)) + "]";
+		if (keys.has_from) range.first_after = "[" + std::to_string(keys.from - 1) + "]";
+		if (keys.has_to) range.before = "[" + std::to_string(keys.to) + "]";
 		ranges->push_back(range);
 	}
 	return true;
@@ -225,6 +223,7 @@ bool OnDemandSnapshots::AssignRange(Lane& lane, Status* status) {
 	ranges_.pop_front();
 	lane.has_range = true;
 	lane.after_key = lane.range.first_after;
+	lane.streamed.clear();
 	return true;
 }
 
@@ -244,7 +243,7 @@ void OnDemandSnapshots::StartChunk(Lane& lane) {
 
 void OnDemandSnapshots::TakeChunk(Lane& lane) {
 	Status st = Status::Ok();
-	if (!lane.reader->Take(&lane.frames, &st) || st.ok()) return;
+	if (!lane.reader->Take(&lane.frames, &lane.snapshot, &st) || st.ok()) return;
 	// Without both watermarks in the stream the rows cannot be placed: read it again, under a new token.
 	Log(LogLevel::kWarning, "on-demand snapshot: reading a chunk failed, will retry",
 	    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
@@ -286,8 +285,29 @@ Status OnDemandSnapshots::FinishChunk(Lane& lane) {
 		}
 		keys[static_cast<size_t>(i)] = std::move(row_keys.key);
 	}
+	// Also stale: rows of keys that a transaction the chunk's snapshot did not
+	// see changed, when the stream carried that change before these rows. A
+	// transaction the snapshot saw stays visible to every later chunk.
+	std::unordered_set<std::string> unseen;
+	for (auto it = lane.streamed.begin(); it != lane.streamed.end();) {
+		if (!lane.snapshot.Invisible(it->first)) {
+			it = lane.streamed.erase(it);
+			continue;
+		}
+		unseen.insert(it->second.begin(), it->second.end());
+		++it;
+	}
 	for (int i = 0; i < frames->rows(); ++i) {
-		if (lane.changed.count(keys[static_cast<size_t>(i)])) continue;  // the stream carried a newer value
+		const std::string& key = keys[static_cast<size_t>(i)];
+		// The stream carried a newer value.
+		if (lane.changed.count(key)) {
+			++request->rows_newer_in_window;
+			continue;
+		}
+		if (unseen.count(key)) {
+			++request->rows_newer_unseen;
+			continue;
+		}
 		Status st = emit_(frames->bytes(i, 0), frames->length(i, 0));
 		if (!st.ok()) return st;
 		++request->rows_sent;
@@ -311,7 +331,9 @@ Status OnDemandSnapshots::FinishRequest(Request& request) {
 	      ", finished_at = now() WHERE id = " + std::to_string(request.id));
 	Log(LogLevel::kInfo, "on-demand snapshot done",
 	    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
-	     {"rows", std::to_string(request.rows_sent)}});
+	     {"rows", std::to_string(request.rows_sent)},
+	     {"left_out_changed_in_window", std::to_string(request.rows_newer_in_window)},
+	     {"left_out_changed_unseen", std::to_string(request.rows_newer_unseen)}});
 	known_.erase(request.id);
 	const int64_t id = request.id;
 	requests_.erase(std::find_if(requests_.begin(), requests_.end(), [id](const Request& r) { return r.id == id; }));

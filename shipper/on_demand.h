@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -71,6 +72,9 @@ class OnDemandSnapshots {
 		int ranges_left = 0;     // ranges not read to their end yet
 		bool ended = false;      // its End marker was sent; done once Kafka holds everything
 		uint64_t rows_sent = 0;
+		// Rows left out because the stream carried a newer value: changed in
+		// a chunk's window, or by a transaction its snapshot did not see.
+		uint64_t rows_newer_in_window = 0, rows_newer_unseen = 0;
 	};
 	// A key range of a requested table, read chunk by chunk by one reader.
 	struct Range {
@@ -90,7 +94,11 @@ class OnDemandSnapshots {
 		bool high_seen = false;       // its HIGH seen: the rows can be sent once read
 		bool discard = false;         // the table was truncated inside the window
 		std::unordered_set<std::string> changed;  // keys changed inside the window
+		// Keys each transaction changed, as the stream carried them since the
+		// lane took its range; kept while a chunk's snapshot did not see them.
+		std::unordered_map<uint32_t, std::vector<std::string>> streamed;
 		std::unique_ptr<PgResult> frames;          // the chunk read, waiting for its HIGH
+		ChunkSnapshot snapshot;                    // … and the snapshot it was read in
 		Clock::time_point retry_at{};  // after a failed read, not again before this
 	};
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "frame_builder.h"
+#include "key_ranges.h"
 #include "log.h"
 #include "lsn.h"
 #include "wire.h"
@@ -122,6 +123,10 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	}
 	std::vector<SnapshotUnit> units;
 	for (size_t i = 0; st.ok() && i < tables_.size(); ++i) st = PlanUnits(i, consistent_lsn, &units);
+	// Planning is over: locks held from here on (the key bounds' reads) would
+	// make DDL on a table wait for this session, and the workers' reads wait
+	// behind that DDL while this session waits for the workers.
+	if (st.ok()) st = reader_.Exec("COMMIT");
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "snapshot started",
 	    {{"slot", slot_}, {"tables", std::to_string(tables_.size())}, {"units", std::to_string(units.size())},
@@ -149,26 +154,23 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	if (!st.ok()) return st;
 	if (tables_done_ != tables_total_)  // every unit ends with a last batch: a bug if not
 		return Status::Error(ErrorKind::kInternal, "the snapshot readers stopped before every table was read");
-	return reader_.Exec("COMMIT");
+	return Status::Ok();
 }
 
 Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units) {
 	// Read rows are numbered per table (their seq); a range's numbers start
 	// at its own base, so a table split in `parts` ranges must have fewer
 	// than 2^32 / parts rows, with a margin for the estimate.
-	constexpr int64_t kSplitMinRows = 100000;
 	Table& t = tables_[index];
 	PgResult r;
-	Status st = reader_.Exec("SELECT flatwal.schema_frame(" + std::to_string(t.relid) + "::regclass)", &r,
-	                         PgSession::Format::kBinary);
-	if (!st.ok()) return st;
-	if (r.rows() == 1) t.schema_frame.assign(reinterpret_cast<const char*>(r.bytes(0, 0)), r.length(0, 0));
+	Status st = Status::Ok();
 	const std::string qualified = reader_.QuoteIdentifier(t.schema) + "." + reader_.QuoteIdentifier(t.name);
 	const std::string from = std::string(" FROM ") + (t.partitioned ? "" : "ONLY ") + qualified + " t";
 	const std::string order = t.order_by.empty() ? "" : " ORDER BY " + t.order_by;
 	auto unit = [&](uint64_t seq_base, const std::string& where) {
 		SnapshotUnit u;
 		u.table = index;
+		u.relid = t.relid;
 		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t, " + std::to_string(seq_base) +
 		           " + row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + "), " +
 		           reader_.QuoteLiteral(LsnText(consistent_lsn)) + ")" + from + where + order;
@@ -181,18 +183,15 @@ Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::ve
 	if (split) st = reader_.Exec("SELECT min(" + t.order_by + "), max(" + t.order_by + ")" + from, &r);
 	if (!st.ok()) return st;
 	if (!split || r.is_null(0, 0)) return unit(0, ""), Status::Ok();
-	// Equal-width ranges of the key: [lo, b1), [b1, b2), …, [b(n-1), hi].
-	const __int128 lo = std::stoll(r.text(0, 0)), hi = std::stoll(r.text(0, 1));
-	const __int128 width = (hi - lo + 1 + parts - 1) / parts;
+	const std::vector<KeyRange> ranges =
+	    SplitKeyRange(std::stoll(r.text(0, 0)), std::stoll(r.text(0, 1)), static_cast<int>(parts));
 	const uint64_t span = (uint64_t{1} << 32) / static_cast<uint64_t>(parts);
-	for (int64_t i = 0; i < parts; ++i) {
-		const __int128 from_key = lo + width * i, to_key = lo + width * (i + 1);
-		if (from_key > hi) break;
+	for (size_t i = 0; i < ranges.size(); ++i) {
 		std::string where;
-		if (i > 0) where = " WHERE " + t.order_by + " >= " + std::to_string(static_cast<int64_t>(from_key));
-		if (to_key <= hi)
-			where += (where.empty() ? " WHERE " : " AND ") + t.order_by + " < " + std::to_string(static_cast<int64_t>(to_key));
-		unit(span * static_cast<uint64_t>(i), where);
+		if (ranges[i].has_from) where = " WHERE " + t.order_by + " >= " + std::to_string(ranges[i].from);
+		if (ranges[i].has_to)
+			where += (where.empty() ? " WHERE " : " AND ") + t.order_by + " < " + std::to_string(ranges[i].to);
+		unit(span * i, where);
 	}
 	return Status::Ok();
 }
@@ -214,9 +213,10 @@ Status InitialSnapshot::TakeBatch(size_t index, const SnapshotBatch& batch, uint
 		st = progress_.Exec("UPDATE flatwal.snapshot_progress SET state = 'running', started_at = now(), "
 		                    "updated_at = now() WHERE " + where);
 		if (st.ok()) st = EmitMarker(t, true, consistent_lsn, 0);
-		if (st.ok() && !t.schema_frame.empty())
-			st = emit_(reinterpret_cast<const uint8_t*>(t.schema_frame.data()), t.schema_frame.size());
 	}
+	// Each unit's rows are described by the Schema frame its worker read (the same, unless DDL came between).
+	if (st.ok() && !batch.schema_frame.empty())
+		st = emit_(reinterpret_cast<const uint8_t*>(batch.schema_frame.data()), batch.schema_frame.size());
 	if (st.ok()) st = EmitRows(*batch.frames);
 	if (!st.ok()) return st;
 	t.rows += static_cast<uint64_t>(batch.rows);

@@ -59,7 +59,6 @@ class InitialSnapshot {
 		bool partitioned = false;  // read with its partitions, where its rows live (others: without children)
 		bool integer_key = false;  // a key of one int2/int4/int8 column (order_by): can be split into ranges
 		// While it is read:
-		std::string schema_frame;
 		int units_left = 0;
 		uint64_t rows = 0;
 		bool started = false;

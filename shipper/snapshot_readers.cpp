@@ -52,7 +52,11 @@ void SnapshotReaders::Work() {
 	if (st.ok()) st = session.Exec("SET TRANSACTION SNAPSHOT " + session.QuoteLiteral(snapshot_name_));
 	for (size_t u = next_unit_++; st.ok() && u < units_.size(); u = next_unit_++) {
 		st = session.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR " + units_[u].select);
-		for (bool more = true; st.ok() && more;) {
+		PgResult schema;
+		if (st.ok())
+			st = session.Exec("SELECT flatwal.schema_frame(" + std::to_string(units_[u].relid) + "::regclass)", &schema,
+			                  PgSession::Format::kBinary);
+		for (bool more = true, first = true; st.ok() && more; first = false) {
 			if (stop_->load() != 0) {
 				st = Status::Error(ErrorKind::kUnavailable, "stopped during the snapshot");
 				break;
@@ -66,6 +70,8 @@ void SnapshotReaders::Work() {
 			batch.rows = batch.frames->rows();
 			more = batch.rows == kFetchRows;
 			batch.last = !more;
+			if (first && schema.rows() == 1)
+				batch.schema_frame.assign(reinterpret_cast<const char*>(schema.bytes(0, 0)), schema.length(0, 0));
 			if (!Push(std::move(batch))) return;  // the snapshot was given up
 		}
 		if (st.ok()) st = session.Exec("CLOSE flatwal_snapshot");

@@ -28,6 +28,7 @@ namespace flatwal {
 // One cursor's worth of a table: SELECT … WHERE <range> ORDER BY <key>.
 struct SnapshotUnit {
 	size_t table = 0;           // the caller's index of the table
+	uint32_t relid = 0;
 	std::string select;         // the whole statement that yields the unit's frames, one per row
 };
 
@@ -36,6 +37,10 @@ struct SnapshotBatch {
 	std::unique_ptr<PgResult> frames;  // first column: one frame per row
 	int rows = 0;
 	bool last = false;  // the unit's last batch (possibly empty)
+	// The unit's first batch: the table's Schema frame as the worker reads
+	// it. Read once the worker's cursor holds the table's lock, it describes
+	// the rows even when DDL committed between the snapshot and the read.
+	std::string schema_frame;
 };
 
 class SnapshotReaders {

@@ -29,7 +29,9 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	(void)router.Route(*event, &routes);
 	// The Debezium format, with the options that change how values are read.
 	for (int variant = 0; variant < 2; ++variant) {
-		flatwal::RouterOptions options{"fuzz", true, true};
+		flatwal::RouterOptions options;
+		options.topic_prefix = "fuzz";
+		options.transactions_topic = true;
 		options.format = flatwal::OutputFormat::kDebeziumJson;
 		options.debezium.schemas = variant == 1;
 		options.debezium.transaction_metadata = variant == 1;

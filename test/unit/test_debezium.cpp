@@ -224,7 +224,8 @@ void BuildChange(Built* f, wire::Op op, const Image* after, const Image* before,
 }
 
 flatwal::RouterOptions DebeziumRouting(bool metadata = false) {
-	flatwal::RouterOptions options{"db1", true, false};
+	flatwal::RouterOptions options;
+	options.topic_prefix = "db1";
 	options.format = flatwal::OutputFormat::kDebeziumJson;
 	options.database = "shop";
 	options.debezium.transaction_metadata = metadata;
