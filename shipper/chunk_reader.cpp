@@ -5,11 +5,6 @@
 #include <cstdlib>
 
 namespace flatwal {
-namespace {
-
-constexpr char kWatermarkPrefix[] = "flatwal.watermark";
-
-}  // namespace
 
 bool ChunkSnapshot::Invisible(uint32_t xid) const {
 	if (static_cast<int32_t>(xid - xmax) >= 0) return true;
@@ -94,10 +89,11 @@ Status ChunkReader::EmitWatermark(const std::string& content, std::string* lsn) 
 	// A non-transactional message is not flushed by its own commit, and the
 	// walsender reads only flushed WAL: with nothing else being written, the
 	// watermark would wait for the WAL writer. A transaction that takes an
-	// xid and commits synchronously flushes it at once.
+	// xid and commits with synchronous_commit = local flushes it at once,
+	// without waiting for a synchronous standby (which may be down).
 	PgResult r;
 	Status st = session_.Exec("BEGIN");
-	if (st.ok()) st = session_.Exec("SET LOCAL synchronous_commit = on");
+	if (st.ok()) st = session_.Exec("SET LOCAL synchronous_commit = local");
 	if (st.ok())
 		st = session_.Exec("SELECT pg_logical_emit_message(false, '" + std::string(kWatermarkPrefix) + "', " +
 		                       session_.QuoteLiteral(content) + "), txid_current()",

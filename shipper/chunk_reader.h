@@ -23,6 +23,9 @@
 
 namespace flatwal {
 
+// The prefix of the logical messages that carry a chunk's watermarks.
+inline constexpr char kWatermarkPrefix[] = "flatwal.watermark";
+
 struct ChunkRequest {
 	uint32_t relid = 0;
 	std::string token;       // names the chunk's watermarks: "low:<token>", "high:<token>"

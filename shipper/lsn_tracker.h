@@ -42,6 +42,11 @@ class LsnTracker {
 	// The same latencies since the start, in buckets.
 	const LatencyHistogram& histogram() const { return histogram_; }
 	size_t InFlight() const { return pending_.size(); }
+	// How many messages were produced so far; with AcknowledgedBefore(), a
+	// caller learns without waiting when Kafka holds what it produced.
+	Seq produced() const { return next_; }
+	// True once Kafka acknowledged every message numbered below `seq`.
+	bool AcknowledgedBefore(Seq seq) const { return acked_prefix_ >= seq; }
 	bool failed() const { return failed_; }
 
  private:

@@ -15,9 +15,11 @@ namespace flatwal {
 namespace {
 
 constexpr char kRequestPrefix[] = "flatwal.snapshot_request";
-constexpr char kWatermarkPrefix[] = "flatwal.watermark";
 constexpr char kPurpose[] = "flatwal-shipper on-demand snapshot";
 constexpr auto kReadRetryDelay = std::chrono::milliseconds(500);
+// How often a request that cannot start yet asks again.
+constexpr auto kActivateRetryDelay = std::chrono::milliseconds(100);
+constexpr auto kActivateWaitWorthSaying = std::chrono::seconds(1);
 
 std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 	return v ? std::string(reinterpret_cast<const char*>(v->data()), v->size()) : std::string();
@@ -26,12 +28,12 @@ std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 }  // namespace
 
 OnDemandSnapshots::OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit,
-                                     Flush flush, int readers, int chunk_rows)
+                                     const LsnTracker* deliveries, int readers, int chunk_rows)
     : session_(conninfo, kPurpose),
       table_set_(std::move(table_set)),
       catalog_(catalog),
       emit_(std::move(emit)),
-      flush_(std::move(flush)),
+      deliveries_(deliveries),
       chunk_rows_(chunk_rows),
       lanes_(static_cast<size_t>(std::max(readers, 1))) {
 	// Readers connect when they first read, so an idle shipper holds no extra connections.
@@ -96,17 +98,30 @@ bool OnDemandSnapshots::Observe(const wire::Event& event) {
 	if (event.body_type() == wire::Body::Change) {
 		const wire::Change* c = event.body_as_Change();
 		const uint32_t relid = c->header()->relid();
+		const uint32_t xid = c->header()->xid();
 		bool keys_done = false;
 		ChangeKeys keys;
-		for (Lane& lane : lanes_) {
-			if (!lane.has_range || lane.range.relid != relid) continue;
+		// The change's keys, rendered only for a table being snapshotted; false if they cannot be.
+		auto render = [&] {
 			const TableVersion* table = nullptr;
 			// A change the catalog cannot describe fails in the router, right after this.
 			if (!keys_done && !(catalog_->Describe(*c, &table).ok() && ChangeKeysOf(*c, *table, &keys).ok())) return false;
 			keys_done = true;
-			std::vector<std::string>& by_transaction = lane.streamed[c->header()->xid()];
-			by_transaction.push_back(keys.key);
-			if (!keys.old_key.empty()) by_transaction.push_back(keys.old_key);
+			return true;
+		};
+		auto note = [&keys](std::vector<std::string>& noted) {
+			noted.push_back(keys.key);
+			if (!keys.old_key.empty()) noted.push_back(keys.old_key);
+		};
+		for (Request& request : requests_) {
+			if (request.relid != relid || (request.active && request.ranges_unassigned == 0)) continue;
+			if (!render()) return false;
+			note(request.streamed[xid]);
+		}
+		for (Lane& lane : lanes_) {
+			if (!lane.has_range || lane.range.relid != relid) continue;
+			if (!render()) return false;
+			note(lane.streamed[xid]);
 			if (!lane.window_open) continue;
 			lane.changed.insert(keys.key);
 			if (!keys.old_key.empty()) lane.changed.insert(keys.old_key);
@@ -146,9 +161,15 @@ Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* r
 }
 
 bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
+	*skip = false;
+	if (Clock::now() < request.activate_at) return false;
+	request.activate_at = Clock::now() + kActivateRetryDelay;
 	PgResult r;
-	// Decoding can deliver a commit a moment before other sessions see it: an
-	// invisible request row means "not yet", not "gone".
+	// Decoding can deliver a commit before other sessions see it: an invisible
+	// request row means "not yet", not "gone". For a moment, or as long as the
+	// request waits for a synchronous standby (request_snapshot() commits with
+	// remote_apply so that every transaction streamed before it is visible
+	// once it is: a chunk read earlier could miss their changes).
 	if (!Query("SELECT r.state, n.nspname, c.relname, coalesce(s.table_set, '') FROM pg_class c "
 	           "JOIN pg_namespace n ON n.oid = c.relnamespace "
 	           "LEFT JOIN flatwal.source_tables s ON s.relid = c.oid "
@@ -156,15 +177,24 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	               " WHERE c.oid = " + std::to_string(request.relid),
 	           &r))
 		return false;
-	bool ready = r.rows() == 0 || !r.is_null(0, 0);
+	const bool visible = r.rows() == 0 || !r.is_null(0, 0);
+	if (!visible) {
+		if (request.waiting_since == Clock::time_point{}) request.waiting_since = Clock::now();
+		// Said once it is more than the usual moment.
+		if (!request.waiting_logged && Clock::now() - request.waiting_since > kActivateWaitWorthSaying) {
+			request.waiting_logged = true;
+			Log(LogLevel::kInfo, "on-demand snapshot waits for its request to become visible",
+			    {{"request", std::to_string(request.id)},
+			     {"hint", "flatwal.request_snapshot() commits once every synchronous standby applied it"}});
+		}
+		return false;
+	}
 	// Skipped: the table was dropped, the request is done, or another table set's shipper serves it.
 	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done" || r.text(0, 3) != table_set_;
-	if (ready && !*skip) {
-		request.schema = r.text(0, 1);
-		request.table = r.text(0, 2);
-	}
-	return ready && (*skip || Query("UPDATE flatwal.snapshot_requests SET state = 'running' WHERE id = " +
-	                                    std::to_string(request.id)));
+	if (*skip) return true;
+	request.schema = r.text(0, 1);
+	request.table = r.text(0, 2);
+	return Query("UPDATE flatwal.snapshot_requests SET state = 'running' WHERE id = " + std::to_string(request.id));
 }
 
 bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* ranges) {
@@ -213,7 +243,7 @@ bool OnDemandSnapshots::AssignRange(Lane& lane, Status* status) {
 		*status = EmitMarker(*next, true);
 		if (!status->ok()) return false;
 		next->active = true;
-		next->ranges_left = static_cast<int>(ranges.size());
+		next->ranges_unassigned = next->ranges_left = static_cast<int>(ranges.size());
 		ranges_.insert(ranges_.end(), ranges.begin(), ranges.end());
 		Log(LogLevel::kInfo, "on-demand snapshot started",
 		    {{"request", std::to_string(next->id)}, {"table", next->schema + "." + next->table},
@@ -223,7 +253,9 @@ bool OnDemandSnapshots::AssignRange(Lane& lane, Status* status) {
 	ranges_.pop_front();
 	lane.has_range = true;
 	lane.after_key = lane.range.first_after;
-	lane.streamed.clear();
+	Request* request = FindRequest(lane.range.request);
+	lane.streamed = request->streamed;
+	if (--request->ranges_unassigned == 0) request->streamed.clear();
 	return true;
 }
 
@@ -243,7 +275,15 @@ void OnDemandSnapshots::StartChunk(Lane& lane) {
 
 void OnDemandSnapshots::TakeChunk(Lane& lane) {
 	Status st = Status::Ok();
-	if (!lane.reader->Take(&lane.frames, &lane.snapshot, &st) || st.ok()) return;
+	if (!lane.reader->Take(&lane.frames, &lane.snapshot, &st)) return;
+	if (st.ok()) {
+		// Every range not taken yet is first read after this snapshot was,
+		// so in a snapshot that sees whatever this one saw.
+		for (Request& request : requests_)
+			for (auto it = request.streamed.begin(); it != request.streamed.end();)
+				it = lane.snapshot.Invisible(it->first) ? std::next(it) : request.streamed.erase(it);
+		return;
+	}
 	// Without both watermarks in the stream the rows cannot be placed: read it again, under a new token.
 	Log(LogLevel::kWarning, "on-demand snapshot: reading a chunk failed, will retry",
 	    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
@@ -319,25 +359,36 @@ Status OnDemandSnapshots::FinishChunk(Lane& lane) {
 	return Status::Ok();
 }
 
-Status OnDemandSnapshots::FinishRequest(Request& request) {
-	if (!request.ended) {
-		Status st = EmitMarker(request, false);
-		if (!st.ok()) return st;
-		request.ended = true;
-	}
-	// Done only once Kafka holds every row: otherwise a crash now would lose them.
-	if (!flush_()) return Status::Ok();  // stopping or failing: the request stays open and starts over later
-	Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(request.rows_sent) +
-	      ", finished_at = now() WHERE id = " + std::to_string(request.id));
-	Log(LogLevel::kInfo, "on-demand snapshot done",
-	    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
-	     {"rows", std::to_string(request.rows_sent)},
-	     {"left_out_changed_in_window", std::to_string(request.rows_newer_in_window)},
-	     {"left_out_changed_unseen", std::to_string(request.rows_newer_unseen)}});
-	known_.erase(request.id);
-	const int64_t id = request.id;
-	requests_.erase(std::find_if(requests_.begin(), requests_.end(), [id](const Request& r) { return r.id == id; }));
+Status OnDemandSnapshots::EndRequest(Request& request) {
+	Status st = EmitMarker(request, false);
+	if (!st.ok()) return st;
+	request.ended = true;
+	request.end_messages = deliveries_->produced();
 	return Status::Ok();
+}
+
+void OnDemandSnapshots::CompleteRequests() {
+	for (auto it = requests_.begin(); it != requests_.end();) {
+		Request& request = *it;
+		// Done only once Kafka holds every row: a crash before that starts the request over.
+		if (!request.ended || !deliveries_->AcknowledgedBefore(request.end_messages)) {
+			++it;
+			continue;
+		}
+		// Tried again at the next step when it fails (Query logged why).
+		if (!Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(request.rows_sent) +
+		           ", finished_at = now() WHERE id = " + std::to_string(request.id))) {
+			++it;
+			continue;
+		}
+		Log(LogLevel::kInfo, "on-demand snapshot done",
+		    {{"request", std::to_string(request.id)}, {"table", request.schema + "." + request.table},
+		     {"rows", std::to_string(request.rows_sent)},
+		     {"left_out_changed_in_window", std::to_string(request.rows_newer_in_window)},
+		     {"left_out_changed_unseen", std::to_string(request.rows_newer_unseen)}});
+		known_.erase(request.id);
+		it = requests_.erase(it);
+	}
 }
 
 Status OnDemandSnapshots::Step() {
@@ -347,8 +398,11 @@ Status OnDemandSnapshots::Step() {
 		if (lane.frames && lane.high_seen) st = FinishChunk(lane);
 		if (!st.ok()) return st;
 	}
-	for (Request& request : requests_)
-		if (request.active && request.ranges_left == 0) return FinishRequest(request);  // one per step: it waits for Kafka
+	for (Request& request : requests_) {
+		if (request.active && request.ranges_left == 0 && !request.ended) st = EndRequest(request);
+		if (!st.ok()) return st;
+	}
+	CompleteRequests();
 	for (Lane& lane : lanes_) {
 		if (!lane.token.empty() || Clock::now() < lane.retry_at) continue;  // reading, or waiting to retry
 		if (!lane.has_range && !AssignRange(lane, &st)) {

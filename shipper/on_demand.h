@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "chunk_reader.h"
+#include "lsn_tracker.h"
 #include "side_session.h"
 #include "status.h"
 #include "table_catalog.h"
@@ -43,14 +44,14 @@ namespace flatwal {
 class OnDemandSnapshots {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
-	// Waits until Kafka acknowledged everything emitted so far; false if it could not.
-	using Flush = std::function<bool()>;
 
 	// `catalog` renders the keys of changes and rows; emit() teaches it the
-	// Schema frames this class sends before a table's rows.
+	// Schema frames this class sends before a table's rows. `deliveries`
+	// numbers what emit() produces and says when Kafka acknowledged it: a
+	// request is done once its End marker and everything before it are.
 	// Serves the requests for tables of `table_set`; other sets' shippers serve theirs.
-	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit, Flush flush,
-	                  int readers = 1, int chunk_rows = 1000);
+	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit,
+	                  const LsnTracker* deliveries, int readers = 1, int chunk_rows = 1000);
 
 	// Picks up requests left unfinished by an earlier run.
 	Status Resume();
@@ -64,13 +65,23 @@ class OnDemandSnapshots {
 
  private:
 	using Clock = std::chrono::steady_clock;
+	// Keys each transaction changed in one table, as the stream carried them.
+	using KeysByTransaction = std::unordered_map<uint32_t, std::vector<std::string>>;
 	struct Request {
 		int64_t id = 0;
 		uint32_t relid = 0;
 		std::string schema, table;
 		bool active = false;     // its Start marker was sent and its ranges planned
+		Clock::time_point activate_at{};  // not tried again before this
+		Clock::time_point waiting_since{};  // first found its row invisible
+		bool waiting_logged = false;        // … and said so
+		int ranges_unassigned = 0;  // ranges no reader has taken yet
 		int ranges_left = 0;     // ranges not read to their end yet
-		bool ended = false;      // its End marker was sent; done once Kafka holds everything
+		bool ended = false;      // its End marker was sent …
+		LsnTracker::Seq end_messages = 0;  // … and this many messages produced with it
+		// From the request's message in the stream until a reader takes its
+		// last range: what each reader's record starts from (see Lane::streamed).
+		KeysByTransaction streamed;
 		uint64_t rows_sent = 0;
 		// Rows left out because the stream carried a newer value: changed in
 		// a chunk's window, or by a transaction its snapshot did not see.
@@ -90,13 +101,19 @@ class OnDemandSnapshots {
 		Range range;
 		std::string after_key;        // the last key sent from the range
 		std::string token;            // the chunk under way ("" = none)
+		// A chunk's row is left out when the stream carried a newer value of
+		// its key before the row is sent, which happens in two ways:
+		//  - a transaction committed inside the chunk's window (from its LOW
+		//    watermark until its rows are sent): `changed`;
+		//  - a transaction the chunk's snapshot did not see, even one committed
+		//    before LOW (its backend had not ended it yet, e.g. while waiting
+		//    for a synchronous standby): `streamed`, kept from the request's
+		//    message on and pruned of transactions a chunk's snapshot saw.
 		bool window_open = false;     // its LOW seen, its rows not sent yet: changes are noted
 		bool high_seen = false;       // its HIGH seen: the rows can be sent once read
 		bool discard = false;         // the table was truncated inside the window
-		std::unordered_set<std::string> changed;  // keys changed inside the window
-		// Keys each transaction changed, as the stream carried them since the
-		// lane took its range; kept while a chunk's snapshot did not see them.
-		std::unordered_map<uint32_t, std::vector<std::string>> streamed;
+		std::unordered_set<std::string> changed;
+		KeysByTransaction streamed;
 		std::unique_ptr<PgResult> frames;          // the chunk read, waiting for its HIGH
 		ChunkSnapshot snapshot;                    // … and the snapshot it was read in
 		Clock::time_point retry_at{};  // after a failed read, not again before this
@@ -118,8 +135,10 @@ class OnDemandSnapshots {
 	// The reader is done with the chunk: keep it for its HIGH, or read it again.
 	void TakeChunk(Lane& lane);
 	Status FinishChunk(Lane& lane);
-	// After its last range: the End marker, then done once Kafka holds it all.
-	Status FinishRequest(Request& request);
+	// After its last range: the End marker.
+	Status EndRequest(Request& request);
+	// Once Kafka acknowledged the End marker and all before it: marked done.
+	void CompleteRequests();
 	Status EmitMarker(const Request& request, bool start);
 
 	// Sends the table's current Schema frame unless the catalog knows
@@ -130,7 +149,7 @@ class OnDemandSnapshots {
 	std::string table_set_;
 	const TableCatalog* catalog_;
 	Emit emit_;
-	Flush flush_;
+	const LsnTracker* deliveries_;
 	int chunk_rows_;
 	std::deque<Request> requests_;
 	std::unordered_set<int64_t> known_;  // requests queued or running in this process

@@ -193,7 +193,7 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 Status Shipper::StartOnDemandSnapshots() {
 	on_demand_.reset(new OnDemandSnapshots(
 	    config_.conninfo, config_.table_set, &catalog_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
-	    [this] { return producer_->WaitAcknowledged(-1, stop_); }, config_.snapshot_workers));
+	    &tracker_, config_.snapshot_workers));
 	Status st = on_demand_->Resume();
 	if (!st.ok()) on_demand_.reset();  // set up again on the next connection
 	return st;

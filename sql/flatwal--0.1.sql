@@ -580,6 +580,13 @@ BEGIN
                   HINT = 'Add a primary key.';
     END IF;
     INSERT INTO flatwal.snapshot_requests (relid, table_name) VALUES (tbl, tbl::text) RETURNING id INTO request_id;
+    -- The request commits only once every synchronous standby applied it, and
+    -- so every commit before it. A commit that waits for a standby is streamed
+    -- before other sessions can see it; the shipper starts reading the table
+    -- once it sees the request row, so no transaction streamed before the
+    -- request may still be invisible then (its rows would be read as they were
+    -- before it). Without synchronous standbys this is an ordinary commit.
+    PERFORM set_config('synchronous_commit', 'remote_apply', true);
     -- Transactional: the shipper sees the request when, and only if, it commits.
     -- Content: "<request id> <table oid>".
     PERFORM pg_logical_emit_message(true, 'flatwal.snapshot_request', request_id || ' ' || tbl::oid);
@@ -588,7 +595,8 @@ END
 $$;
 
 COMMENT ON FUNCTION flatwal.request_snapshot(regclass) IS
-    'Asks flatwal-shipper to send every row of a captured table again (op = read) while streaming continues.';
+    'Asks flatwal-shipper to send every row of a captured table again (op = read) while streaming continues. '
+    'Its transaction commits with synchronous_commit = remote_apply.';
 
 -- One chunk of an on-demand snapshot: up to chunk_rows rows after after_key
 -- and before before_key (message keys such as [42] or [7,"eu"]; NULL for no

@@ -63,6 +63,8 @@ suite "HTTP /metrics and /health of the shipper and the sink" test/integration/h
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
 suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
+suite "on-demand snapshots beside transactions a synchronous standby keeps invisible (its own cluster)" \
+	test/integration/on-demand-visibility.sh
 suite "Debezium format: golden events for every type and option" test/integration/debezium.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"

@@ -24,7 +24,10 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	if (!flatwal::ReadFrame(bytes, length, &scratch, &event).ok()) return;
 	std::string json;
 	flatwal::RenderEventJson(*event, &json);
-	flatwal::Router router({"fuzz", true, true}, catalog);
+	flatwal::RouterOptions flatbuffers_options;
+	flatbuffers_options.topic_prefix = "fuzz";
+	flatbuffers_options.transactions_topic = true;
+	flatwal::Router router(flatbuffers_options, catalog);
 	flatwal::RoutedMessages routes;
 	(void)router.Route(*event, &routes);
 	// The Debezium format, with the options that change how values are read.

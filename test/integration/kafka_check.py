@@ -12,6 +12,10 @@ and checks against the source database:
     state as of the snapshot's consistent LSN;
   * per-key order: within a partition, each key's first deliveries follow
     commit order;
+  * identity: a streamed change is (commit_lsn, seq), a snapshot row the same
+    pair among snapshot rows (a transaction whose commit record directly follows
+    a snapshot's consistent point or a chunk's low watermark shares its
+    commit_lsn with rows of that snapshot or chunk: docs/format.md);
   * the table rebuilt from the topic equals the source table, row for row;
   * duplicates (allowed: at-least-once) never predate --min-duplicate-lsn;
   * every keyed message sits in the partition the Java client would choose
@@ -174,7 +178,7 @@ def main():
         columns[t] = psql(args, f"SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
                                 f"WHERE attrelid = '{t}'::regclass AND attnum > 0 AND NOT attisdropped").strip().split(",")
 
-    seen = {}                      # (table, commit_lsn, seq) -> change, first delivery
+    seen = {}                      # (table, is_read, commit_lsn, seq) -> change, first delivery
     per_partition_key = collections.defaultdict(list)
     duplicates, truncates, snapshots = 0, {}, {}
     min_dup = lsn_value(args.min_duplicate_lsn)
@@ -206,7 +210,8 @@ def main():
         ch = Change.Change()
         ch.Init(body.Bytes, body.Pos)
         h = ch.Header()
-        ident = (table, h.CommitLsn(), h.Seq())
+        is_read = h.Op() == Op.Op.Read
+        ident = (table, is_read, h.CommitLsn(), h.Seq())
         key = m.key() or b""  # the shipper renders it from the row and the table's Schema frame
         if ident in seen:
             duplicates += 1
@@ -217,7 +222,7 @@ def main():
         if ch.After() is not None:
             after = decode_row(ch.After())
         seen[ident] = (table, h.Op(), key, after)
-        per_partition_key[(m.topic(), m.partition(), key)].append(ident[1:])
+        per_partition_key[(m.topic(), m.partition(), key)].append((h.CommitLsn(), 0 if is_read else 1, h.Seq()))
 
     # Per-key order: first deliveries of one key in one partition follow commit order.
     order_breaks = sum(1 for ids in per_partition_key.values() if ids != sorted(ids))
@@ -233,12 +238,13 @@ def main():
             failures.append(f"{t}: test_decoding saw {expected[t]} changes, Kafka has {got[t]} distinct")
 
     # Rebuild each table in commit order (truncates included) and compare with the source.
-    # A snapshot start sorts just before its own rows (seq from 1), which sort before the stream.
-    events = sorted([(ident[1], ident[2], "change", v) for ident, v in seen.items()] +
-                    [(c, lsn, "truncate", t) for (c, lsn, t) in truncates] +
-                    [(c, -1, "truncate", t) for (c, t) in snapshots])
+    # A snapshot start sorts just before its own rows (seq from 1), which sort before
+    # the stream, also before a transaction that committed at the same LSN.
+    events = sorted([(ident[2], 0 if ident[1] else 1, ident[3], "change", v) for ident, v in seen.items()] +
+                    [(c, 1, lsn, "truncate", t) for (c, lsn, t) in truncates] +
+                    [(c, 0, -1, "truncate", t) for (c, t) in snapshots])
     state = {t: {} for t in tables}
-    for commit_lsn, _, kind, payload in events:
+    for commit_lsn, _, _, kind, payload in events:
         if kind == "truncate":
             state[payload].clear()
             continue

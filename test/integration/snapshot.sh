@@ -114,13 +114,11 @@ fi
 
 # ------------------------------------------------------------------ 3. tables added while streaming
 # Their existing rows arrive through on-demand snapshots (chunks between
-# watermarks) while their rows are updated and deleted concurrently.
-# SNAPSHOT_ON_DEMAND_READERS=2 SNAPSHOT_LATE_ROWS=120000: two readers, late
-# read in two key ranges at once and late_pair beside it. That form failed
-# once in CI (stale rows of one load transaction; cause not yet found), so CI
-# runs one reader on 20,000 rows until it is understood.
-readers=${SNAPSHOT_ON_DEMAND_READERS:-1}
-late_rows=${SNAPSHOT_LATE_ROWS:-20000}
+# watermarks) while their rows are updated and deleted concurrently: two
+# readers, late read in two key ranges at once and late_pair beside it
+# (SNAPSHOT_ON_DEMAND_READERS and SNAPSHOT_LATE_ROWS change that).
+readers=${SNAPSHOT_ON_DEMAND_READERS:-2}
+late_rows=${SNAPSHOT_LATE_ROWS:-120000}
 expected_ranges=1
 [ "$readers" -gt 1 ] && [ "$late_rows" -ge 100000 ] && expected_ranges=$readers
 sql >/dev/null <<SQL

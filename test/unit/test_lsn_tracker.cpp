@@ -158,6 +158,27 @@ void latency_window_keeps_the_newest(void**) {
 	assert_int_equal(w.max(), 60);
 }
 
+// An on-demand snapshot is done once everything produced up to its End
+// marker is acknowledged, whatever was produced after it.
+void acknowledged_before_a_mark_ignores_later_messages(void**) {
+	LsnTracker t;
+	auto row = t.Produced();
+	auto end_marker = t.Produced();
+	const LsnTracker::Seq mark = t.produced();
+	auto later = t.Produced();
+	assert_int_equal(mark, 2);
+	t.Delivered(later);
+	assert_false(t.AcknowledgedBefore(mark));
+	t.Delivered(end_marker);
+	assert_false(t.AcknowledgedBefore(mark));  // the row is still in flight
+	t.Delivered(row);
+	assert_true(t.AcknowledgedBefore(mark));
+	assert_true(t.AcknowledgedBefore(t.produced()));
+	t.Produced();
+	assert_true(t.AcknowledgedBefore(mark));
+	assert_false(t.AcknowledgedBefore(t.produced()));
+}
+
 // Many transactions in flight, acks in random order: after every ack the
 // confirmed LSN equals the highest boundary whose messages are all acked.
 void random_acks_match_a_reference_model(void**) {
@@ -207,6 +228,7 @@ int main() {
 	    cmocka_unit_test(latency_recorded_at_the_last_ack),
 	    cmocka_unit_test(latency_quantiles_move_after_millions_of_commits),
 	    cmocka_unit_test(latency_window_keeps_the_newest),
+	    cmocka_unit_test(acknowledged_before_a_mark_ignores_later_messages),
 	    cmocka_unit_test(random_acks_match_a_reference_model),
 	};
 	return cmocka_run_group_tests_name("lsn_tracker", tests, nullptr, nullptr);

@@ -52,6 +52,14 @@ std::string Header(const flatwal::OutMessage& m, const std::string& name) {
 	return value != nullptr ? *value : "<none>";
 }
 
+flatwal::RouterOptions Options(const char* topic_prefix, bool tombstones, bool transactions_topic) {
+	flatwal::RouterOptions options;
+	options.topic_prefix = topic_prefix;
+	options.tombstones = tombstones;
+	options.transactions_topic = transactions_topic;
+	return options;
+}
+
 // Routes a Schema frame (teaching the catalog), then the change.
 flatwal::RoutedMessages RouteAfterSchema(flatwal::RouterOptions options, const char* schema,
                                                   const char* table, std::vector<uint16_t> key, Built* change) {
@@ -72,7 +80,7 @@ const RowValues kOldRow{41, "us"};
 void change_goes_to_its_table_topic_keyed_by_row(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Update, 2, &kRow, nullptr, wire::OldImage::KeyUnchanged);
-	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
+	auto out = RouteAfterSchema(Options("shop", true, false), "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "shop.public.orders");
 	assert_true(out[0].has_key);
@@ -91,21 +99,21 @@ void change_goes_to_its_table_topic_keyed_by_row(void**) {
 void composite_keys_follow_key_order(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Insert, 2, &kRow, nullptr);
-	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {1, 0}, &f);
+	auto out = RouteAfterSchema(Options("shop", true, false), "public", "orders", {1, 0}, &f);
 	assert_string_eq(out[0].key, "[\"eu\",42]");
 }
 
 void delete_is_keyed_by_its_before_image_then_a_tombstone(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Delete, 2, nullptr, &kOldRow, wire::OldImage::Key);
-	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
+	auto out = RouteAfterSchema(Options("shop", true, false), "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 2);
 	assert_string_eq(out[0].key, "[41]");
 	assert_false(out[0].tombstone);
 	assert_true(out[1].tombstone);
 	assert_string_eq(out[1].key, "[41]");
 	assert_string_eq(out[1].topic, "shop.public.orders");
-	out = RouteAfterSchema({"shop", false, false}, "public", "orders", {0}, &f);
+	out = RouteAfterSchema(Options("shop", false, false), "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 1);
 }
 
@@ -114,7 +122,7 @@ void delete_is_keyed_by_its_before_image_then_a_tombstone(void**) {
 void an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
-	auto out = RouteAfterSchema({"shop", true, false}, "public", "orders", {0}, &f);
+	auto out = RouteAfterSchema(Options("shop", true, false), "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 3);
 	assert_string_eq(out[0].key, "[41]");
 	assert_false(out[0].tombstone);
@@ -126,7 +134,7 @@ void an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key(void**) {
 	assert_false(out[2].tombstone);
 	assert_string_eq(Header(out[2], "flatwal.old_key"), "[41]");
 	assert_string_eq(Header(out[2], "flatwal.seq"), Header(out[0], "flatwal.seq"));
-	out = RouteAfterSchema({"shop", false, false}, "public", "orders", {0}, &f);  // --no-tombstones
+	out = RouteAfterSchema(Options("shop", false, false), "public", "orders", {0}, &f);  // --no-tombstones
 	assert_int_equal(out.size(), 2);
 	assert_string_eq(out[0].key, "[41]");
 	assert_string_eq(out[1].key, "[42]");
@@ -135,7 +143,7 @@ void an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key(void**) {
 void keyless_rows_have_no_key_and_no_tombstone(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Delete, 2, nullptr, nullptr, wire::OldImage::Unavailable);
-	auto out = RouteAfterSchema({"shop", true, false}, "public", "log", {}, &f);
+	auto out = RouteAfterSchema(Options("shop", true, false), "public", "log", {}, &f);
 	assert_int_equal(out.size(), 1);
 	assert_false(out[0].has_key);
 }
@@ -143,7 +151,7 @@ void keyless_rows_have_no_key_and_no_tombstone(void**) {
 void unsafe_names_are_made_valid_topics(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Insert, 2, &kRow, nullptr);
-	auto out = RouteAfterSchema({"db", true, false}, "Sales Dept", "orders/2024", {0}, &f);
+	auto out = RouteAfterSchema(Options("db", true, false), "Sales Dept", "orders/2024", {0}, &f);
 	assert_string_eq(out[0].topic, "db.Sales_Dept.orders_2024");
 }
 
@@ -151,7 +159,7 @@ void unsafe_names_are_made_valid_topics(void**) {
 // the shipper must stop rather than guess a topic or key.
 void a_change_before_its_schema_is_refused(void**) {
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"p", true, false}, &catalog);
+	flatwal::Router router(Options("p", true, false), &catalog);
 	flatwal::RoutedMessages out;
 	Built s, f;
 	BuildSchema(&s, "public", "orders", 1, {0});
@@ -165,7 +173,7 @@ void a_change_before_its_schema_is_refused(void**) {
 // Changes decoded after DDL still carry their old version, and its key.
 void each_version_keeps_its_own_key_columns(void**) {
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"p", true, false}, &catalog);
+	flatwal::Router router(Options("p", true, false), &catalog);
 	flatwal::RoutedMessages out;
 	Built v1, v2, old_change;
 	BuildSchema(&v1, "public", "orders", 1, {0});
@@ -199,7 +207,7 @@ void an_update_that_moved_the_key_names_the_old_key(void**) {
 // The shipper's heartbeats (a logical message with its own prefix) get their own topic.
 void heartbeats_go_to_the_heartbeat_topic(void**) {
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"p", true, false}, &catalog);
+	flatwal::Router router(Options("p", true, false), &catalog);
 	flatwal::RoutedMessages out;
 	Built f;
 	auto m = wire::CreateMessage(f.b, 0, 1, 0, false, f.b.CreateString(flatwal::kHeartbeatMessagePrefix));
@@ -213,7 +221,7 @@ void heartbeats_go_to_the_heartbeat_topic(void**) {
 void schema_truncate_message_and_transactions(void**) {
 	flatwal::RoutedMessages out;
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"p", true, true}, &catalog);
+	flatwal::Router router(Options("p", true, true), &catalog);
 	{
 		Built f;
 		auto s = wire::CreateSchema(f.b, 1, f.b.CreateString("public"), f.b.CreateString("t"), 4);
@@ -255,7 +263,7 @@ void schema_truncate_message_and_transactions(void**) {
 	out.clear();
 	Built f;
 	flatwal::FinishEvent(&f.b, wire::Body::Begin, wire::CreateBegin(f.b, 9, 1, 2).Union());
-	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
+	assert_true(flatwal::Router(Options("p", true, false), &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 0);  // transactions topic off by default
 }
 
@@ -266,7 +274,7 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	flatwal::FinishEvent(&f.b, wire::Body::SnapshotMarker, mk.Union());
 	flatwal::RoutedMessages out;
 	flatwal::TableCatalog catalog;
-	assert_true(flatwal::Router({"p", true, false}, &catalog).Route(f.event(), &out).ok());
+	assert_true(flatwal::Router(Options("p", true, false), &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "p.public.big");
 	assert_false(out[0].has_key);
@@ -276,7 +284,7 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 
 void changes_carry_their_commit_time_as_the_message_time(void**) {
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"shop", true, false}, &catalog);
+	flatwal::Router router(Options("shop", true, false), &catalog);
 	flatwal::RoutedMessages out;
 	Built schema, begin, change, commit, read;
 	BuildSchema(&schema, "public", "orders", 2, {0});
@@ -296,7 +304,7 @@ void changes_carry_their_commit_time_as_the_message_time(void**) {
 // (a key change's extra headers, a tombstone flag) may leak into the next.
 void reused_slots_carry_nothing_over(void**) {
 	flatwal::TableCatalog catalog;
-	flatwal::Router router({"shop", true, false}, &catalog);
+	flatwal::Router router(Options("shop", true, false), &catalog);
 	flatwal::RoutedMessages out;
 	Built schema, moved, plain;
 	BuildSchema(&schema, "public", "orders", 2, {0});
