@@ -170,7 +170,7 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	// request waits for a synchronous standby (request_snapshot() commits with
 	// remote_apply so that every transaction streamed before it is visible
 	// once it is: a chunk read earlier could miss their changes).
-	if (!Query("SELECT r.state, n.nspname, c.relname, coalesce(s.table_set, '') FROM pg_class c "
+	if (!Query("SELECT r.state, n.nspname, c.relname, coalesce(s.table_set, ''), pg_current_snapshot()::text FROM pg_class c "
 	           "JOIN pg_namespace n ON n.oid = c.relnamespace "
 	           "LEFT JOIN flatwal.source_tables s ON s.relid = c.oid "
 	           "LEFT JOIN flatwal.snapshot_requests r ON r.id = " + std::to_string(request.id) +
@@ -178,6 +178,8 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	           &r))
 		return false;
 	const bool visible = r.rows() == 0 || !r.is_null(0, 0);
+	ChunkSnapshot now;
+	if (r.rows() > 0 && ParseChunkSnapshot(r.text(0, 4), &now)) ForgetSeenTransactions(now);
 	if (!visible) {
 		if (request.waiting_since == Clock::time_point{}) request.waiting_since = Clock::now();
 		// Said once it is more than the usual moment.
@@ -273,15 +275,17 @@ void OnDemandSnapshots::StartChunk(Lane& lane) {
 	lane.reader->Start(std::move(chunk));
 }
 
+void OnDemandSnapshots::ForgetSeenTransactions(const ChunkSnapshot& snapshot) {
+	for (Request& request : requests_)
+		for (auto it = request.streamed.begin(); it != request.streamed.end();)
+			it = snapshot.Invisible(it->first) ? std::next(it) : request.streamed.erase(it);
+}
+
 void OnDemandSnapshots::TakeChunk(Lane& lane) {
 	Status st = Status::Ok();
 	if (!lane.reader->Take(&lane.frames, &lane.snapshot, &st)) return;
 	if (st.ok()) {
-		// Every range not taken yet is first read after this snapshot was,
-		// so in a snapshot that sees whatever this one saw.
-		for (Request& request : requests_)
-			for (auto it = request.streamed.begin(); it != request.streamed.end();)
-				it = lane.snapshot.Invisible(it->first) ? std::next(it) : request.streamed.erase(it);
+		ForgetSeenTransactions(lane.snapshot);
 		return;
 	}
 	// Without both watermarks in the stream the rows cannot be placed: read it again, under a new token.

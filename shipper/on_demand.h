@@ -131,6 +131,10 @@ class OnDemandSnapshots {
 	bool Activate(Request& request, bool* skip);
 	// The key ranges `request`'s table is read in: one, or one per reader.
 	bool PlanRanges(const Request& request, std::vector<Range>* ranges);
+	// Drops from the requests' own notes the transactions `snapshot` sees:
+	// every range not taken yet is first read in a later snapshot, which sees
+	// them too. Keeps the notes of a request that waits small.
+	void ForgetSeenTransactions(const ChunkSnapshot& snapshot);
 	void StartChunk(Lane& lane);
 	// The reader is done with the chunk: keep it for its HIGH, or read it again.
 	void TakeChunk(Lane& lane);
