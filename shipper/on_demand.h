@@ -13,6 +13,14 @@
 // stale row, and streaming never pauses. Requests live in
 // flatwal.snapshot_requests: after a restart, unfinished ones start over.
 //
+// A transaction is streamed once its commit is in the WAL, which can be before
+// other sessions see it (while its backend ends it, or for as long as it waits
+// for a synchronous standby). So: the table is read only once the request row
+// is visible, and request_snapshot() commits with remote_apply, after which
+// everything streamed before the request is visible too; and keys changed by
+// transactions streamed after the request are also left out of any chunk whose
+// snapshot did not see them (Lane::streamed).
+//
 // With several readers (--snapshot-workers), each reads its own chunks on
 // its own connection and thread (chunk_reader.h), under its own watermarks:
 // several requested tables are read at once, and a large table with one
