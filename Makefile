@@ -52,7 +52,7 @@ FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
 # Renderers only the programs use (not linked into the extension).
 DEBEZIUM_CPP = format/debezium_types.cpp format/debezium_envelope.cpp
 SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/snapshot_readers.cpp shipper/on_demand.cpp shipper/chunk_reader.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
+	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/snapshot_readers.cpp shipper/on_demand.cpp shipper/chunk_reader.cpp shipper/chunk_snapshot.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
 	shipper/replication.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/shipper.cpp common/http_endpoint.cpp \
 	$(FORMAT_CPP) $(DEBEZIUM_CPP)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
@@ -101,7 +101,7 @@ UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishi
 	-I$(shell $(PG_CONFIG) --includedir) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges
+	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 
 $(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
@@ -114,6 +114,7 @@ $(BUILD)/unit/test_options $(BUILD)/unit/test_stored_text: UNIT_INCLUDES = -Iplu
 $(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
 	common/latency_window.h
 $(BUILD)/unit/test_key_ranges: test/unit/test_key_ranges.cpp shipper/key_ranges.h
+$(BUILD)/unit/test_chunk_snapshot: test/unit/test_chunk_snapshot.cpp shipper/chunk_snapshot.cpp shipper/chunk_snapshot.h
 $(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp common/pg_session.cpp common/pg_session.h common/backoff.h
 $(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
 $(BUILD)/unit/test_change_set: test/unit/test_change_set.cpp sink/change_set.cpp sink/change_set.h sink/position.h \

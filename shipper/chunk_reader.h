@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "chunk_snapshot.h"
 #include "pg_session.h"
 #include "side_session.h"
 #include "status.h"
@@ -33,18 +34,6 @@ struct ChunkRequest {
 	std::string before_key;  // … and before this one ("" = to the last)
 	int rows = 0;            // at most this many
 };
-
-// The snapshot a chunk was read in (pg_current_snapshot()), for telling
-// which transactions' changes the chunk's rows do not hold.
-struct ChunkSnapshot {
-	uint32_t xmax = 0;                 // transactions from here on had not started
-	std::vector<uint32_t> running;     // transactions below xmax that had not ended
-	// True when the rows cannot hold `xid`'s changes. 32-bit xids, compared
-	// as PostgreSQL compares them (modulo 2^32).
-	bool Invisible(uint32_t xid) const;
-};
-// Parses pg_snapshot's text ("xmin:xmax:xip,…"); false when it is not one.
-bool ParseChunkSnapshot(const std::string& text, ChunkSnapshot* snapshot);
 
 class ChunkReader {
  public:
