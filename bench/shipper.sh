@@ -116,7 +116,7 @@ floor() {  # $1 = label, then kcat arguments; prints kcat's CPU per 1,000 messag
 	local label=$1 cpu
 	shift
 	echo "topic floor_$label 64" >"$work/broker.ctl"
-	cpu=$( { TIMEFORMAT='%U %S'; time kcat -P -b "$bootstrap" -t "floor_$label" -K: -X linger.ms=5 -X compression.type=lz4 \
+	cpu=$( { TIMEFORMAT='%U %S'; time kcat -P -b "$bootstrap" -t "floor_$label" -K: -X linger.ms=1 -X compression.type=lz4 \
 		-X enable.idempotence=true -X acks=all -X queue.buffering.max.messages=1000000 "$@" <"$work/floor.txt" >/dev/null 2>&1; } 2>&1 )
 	printf '   librdkafka alone (kcat), %-12s %.1f ms CPU per 1,000 messages of %d bytes\n' "$label:" \
 		"$(echo "($(echo "$cpu" | tr ' ' '+')) * 1000000 / $EVENTS" | bc -l)" "$avg_bytes"

@@ -30,7 +30,10 @@ Status KafkaProducer::Open(const ShipperConfig& config) {
 	const std::pair<const char*, const char*> defaults[] = {
 	    {"partitioner", "murmur2_random"},  // the Java client's partitioner: joins by key line up
 	    {"message.timeout.ms", "0"},        // retry through broker outages until they end
-	    {"linger.ms", "5"},
+	    // Under load batches fill before 1 ms; at 10,000 rows/s it halved
+	    // commit-to-ack latency against 5 ms (p50 11 -> 5.4 ms, p99 17.5 -> 11.4 ms)
+	    // at the same CPU per event (bench/shipper.sh, alternate runs).
+	    {"linger.ms", "1"},
 	    {"compression.type", "lz4"},
 	    {"client.id", "flatwal-shipper"},
 	};
