@@ -1,10 +1,12 @@
 # flatwal — build and test everything.
 #
-#   make              build the extension (PGXS) from plugin/ and format/
-#   make install      install it into the PostgreSQL that pg_config names
+#   make              build the extension (PGXS) from plugin/ and format/, and the programs
+#   make install      install them (the extension into the PostgreSQL that pg_config names)
 #   make unit         build and run the CMocka unit tests (no server needed)
-#   make test         everything: unit tests, pg_regress, differential check
-#                     (scripts/test.sh wraps this and installs dependencies)
+#   make fuzz         build and run the libFuzzer targets (FUZZ_SECONDS each)
+#   make test-suites  pg_regress, the differential check and the server suites
+#   make test         unit, fuzz and test-suites (scripts/test.sh runs everything,
+#                     with -j, the demo and the images, and installs dependencies)
 
 PG_CONFIG ?= pg_config
 BUILD     := build
@@ -41,49 +43,90 @@ $(PY_WIRE): format/flatwal.fbs
 
 $(OBJS): $(WIRE_HEADER) $(wildcard plugin/*.h) $(wildcard format/*.h) $(wildcard common/*.h)
 
-# ---------------------------------------------------------------- shipper and test broker
-# Plain C++ programs (no PostgreSQL server headers), built beside the extension.
-APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon \
-	-I$(shell $(PG_CONFIG) --includedir)
+# ---------------------------------------------------------------- programs, unit tests, fuzzers
+# Everything outside the extension is compiled once per flag set ("flavor"):
+# app (the programs), unit (CMocka under ASan/UBSan) and fuzz (libFuzzer).
+# Each flavor keeps its objects under build/obj/<flavor>/ with header
+# dependencies written by the compiler (-MMD), and packs format/ and the
+# programs' shared runtime code into two static libraries, so format/ is
+# compiled three times in all, not once per binary.
+PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir)
 # cpp-httplib as Debian builds it (a library, with its TLS and compression defines).
-HTTPLIB_CFLAGS = $(shell pkg-config --cflags cpp-httplib)
-HTTPLIB_LIBS = $(shell pkg-config --libs cpp-httplib) -pthread
-FORMAT_CPP = $(addprefix format/,$(addsuffix .cpp,$(FORMAT_SRCS)))
-# Renderers only the programs use (not linked into the extension).
-DEBEZIUM_CPP = format/debezium_types.cpp format/debezium_envelope.cpp
-SHIPPER_SRCS = shipper/config.cpp common/log.cpp shipper/lsn_tracker.cpp shipper/main.cpp shipper/metrics.cpp \
-	shipper/producer.cpp common/pg_session.cpp shipper/snapshot.cpp shipper/snapshot_readers.cpp shipper/on_demand.cpp shipper/chunk_reader.cpp shipper/chunk_snapshot.cpp shipper/heartbeat.cpp shipper/side_session.cpp \
-	shipper/replication.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/shipper.cpp common/http_endpoint.cpp \
-	$(FORMAT_CPP) $(DEBEZIUM_CPP)
+HTTPLIB_CFLAGS := $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
+HTTPLIB_LIBS := $(shell pkg-config --libs cpp-httplib 2>/dev/null) -pthread
+BASE_INCLUDES = -I$(GEN) -Iformat -Icommon -I$(PG_INCLUDEDIR) $(HTTPLIB_CFLAGS)
+APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra
+UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CXX ?= clang++
+FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+APP_OBJ = $(BUILD)/obj/app
+UNIT_OBJ = $(BUILD)/obj/unit
+FUZZ_OBJ = $(BUILD)/obj/fuzz
+
+# A folder's code sees format/, common/ and its own headers. The sink still
+# reads Kafka through consumer/'s client; tests see what they test.
+FOLDER_INCLUDES = $(if $(filter shipper,$(1)),-Ishipper)$(if $(filter sink,$(1)),-Isink -Iconsumer)$(if \
+	$(filter consumer,$(1)),-Iconsumer)$(if $(filter test,$(1)),-Ishipper -Isink -Iconsumer -Iplugin)$(if \
+	$(filter plugin,$(1)),-Iplugin)
+top_folder = $(word 2,$(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
+
+$(APP_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(CXX) $(APP_CXXFLAGS) $(BASE_INCLUDES) $(call FOLDER_INCLUDES,$(call top_folder,$@)) -MMD -MP -c -o $@ $<
+$(UNIT_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(CXX) $(UNIT_CXXFLAGS) $(BASE_INCLUDES) $(call FOLDER_INCLUDES,$(call top_folder,$@)) -MMD -MP -c -o $@ $<
+$(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) $(BASE_INCLUDES) $(call FOLDER_INCLUDES,$(call top_folder,$@)) -MMD -MP -c -o $@ $<
+-include $(wildcard $(BUILD)/obj/*/*/*.d $(BUILD)/obj/*/*/*/*.d)
+
+# format/ for the programs: the extension's files and the renderers only the
+# programs use (Debezium). The runtime: what the programs share beyond it.
+LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope)
+RUNTIME_SRCS = common/log common/pg_session common/http_endpoint
+define flavor_libraries
+$(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(1)/libruntime.a: $(addprefix $(1)/,$(addsuffix .o,$(RUNTIME_SRCS)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach flavor,$(APP_OBJ) $(UNIT_OBJ) $(FUZZ_OBJ),$(eval $(call flavor_libraries,$(flavor))))
+APP_LIBS = $(APP_OBJ)/libruntime.a $(APP_OBJ)/libformat.a
+UNIT_LIBS = $(UNIT_OBJ)/libruntime.a $(UNIT_OBJ)/libformat.a
+FUZZ_LIBS = $(FUZZ_OBJ)/libruntime.a $(FUZZ_OBJ)/libformat.a
+app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
+
+SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
+	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipper)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
+CONSUME_SRCS = consumer/flatwal_consume consumer/kafka_consumer
+CONSUME_BIN = $(BUILD)/bin/flatwal-consume
+SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target clickhouse_target \
+	dead_letters sink_metrics) consumer/kafka_consumer
+SINK_BIN = $(BUILD)/bin/flatwal-sink
+BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
+PREFIX ?= /usr/local
+
 # The shipper allocates with jemalloc: librdkafka frees every message's headers
 # on its own threads, and glibc's malloc spent a quarter of the shipper's CPU
 # on that (bench/shipper.sh: 7.8 -> 5.8 ms per 1,000 events, BENCH_PRELOAD).
-BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
-CONSUME_BIN = $(BUILD)/bin/flatwal-consume
-PREFIX ?= /usr/local
-
-$(SHIPPER_BIN): $(SHIPPER_SRCS) $(wildcard shipper/*.h) $(wildcard common/*.h) $(wildcard format/*.h) $(WIRE_HEADER)
+$(SHIPPER_BIN): $(call app_objs,$(SHIPPER_SRCS)) $(APP_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) $(HTTPLIB_CFLAGS) -Ishipper -o $@ $(SHIPPER_SRCS) -lrdkafka -lpq $(HTTPLIB_LIBS) -ljemalloc
-
-CONSUME_SRCS = consumer/flatwal_consume.cpp consumer/kafka_consumer.cpp $(FORMAT_CPP)
-$(CONSUME_BIN): $(CONSUME_SRCS) consumer/kafka_consumer.h $(wildcard format/*.h) $(wildcard common/*.h) $(WIRE_HEADER)
+	$(CXX) -o $@ $^ -lrdkafka -lpq $(HTTPLIB_LIBS) -ljemalloc
+$(CONSUME_BIN): $(call app_objs,$(CONSUME_SRCS)) $(APP_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -Iconsumer -o $@ $(CONSUME_SRCS) -lrdkafka
-
-SINK_SRCS = sink/main.cpp sink/sink.cpp sink/sink_config.cpp sink/change_set.cpp sink/schema_registry.cpp \
-	sink/pg_target.cpp sink/clickhouse_target.cpp sink/dead_letters.cpp sink/sink_metrics.cpp consumer/kafka_consumer.cpp \
-	common/log.cpp common/pg_session.cpp common/http_endpoint.cpp $(FORMAT_CPP)
-SINK_BIN = $(BUILD)/bin/flatwal-sink
-$(SINK_BIN): $(SINK_SRCS) $(wildcard sink/*.h) consumer/kafka_consumer.h $(wildcard common/*.h) $(wildcard format/*.h) \
-	$(WIRE_HEADER)
+	$(CXX) -o $@ $^ -lrdkafka
+$(SINK_BIN): $(call app_objs,$(SINK_SRCS)) $(APP_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) $(HTTPLIB_CFLAGS) -Isink -Iconsumer -o $@ $(SINK_SRCS) -lrdkafka -lpq -lcurl $(HTTPLIB_LIBS)
-
-$(BROKER_BIN): test/broker/flatwal-test-broker.cpp
+	$(CXX) -o $@ $^ -lrdkafka -lpq -lcurl $(HTTPLIB_LIBS)
+$(BROKER_BIN): $(call app_objs,test/broker/flatwal-test-broker)
 	@mkdir -p $(dir $@)
-	$(CXX) $(APP_CXXFLAGS) -o $@ $< -lrdkafka
+	$(CXX) -o $@ $^ -lrdkafka
 
 # WITH_SHIPPER=no builds and installs the extension alone (the PostgreSQL image).
 ifneq ($(WITH_SHIPPER),no)
@@ -96,77 +139,48 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 	install -D -m 755 $(CONSUME_BIN) $(DESTDIR)$(PREFIX)/bin/flatwal-consume
 
 # ---------------------------------------------------------------- unit tests
-# Unit tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
-UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra -I$(GEN) -Iformat -Icommon -Ishipper \
-	-I$(shell $(PG_CONFIG) --includedir) \
-	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# CMocka units under AddressSanitizer and UndefinedBehaviorSanitizer: each is
+# its test file, the objects it tests, and the unit flavor's libraries.
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
 	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
-
-$(BUILD)/unit/test_options: test/unit/test_options.cpp plugin/options.cpp plugin/options.h common/status.h common/text.h
-$(BUILD)/unit/test_frames: test/unit/test_frames.cpp format/frames.h
-$(BUILD)/unit/test_render_json: test/unit/test_render_json.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-$(BUILD)/unit/test_fuzz_frames: test/unit/test_fuzz_frames.cpp $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-$(BUILD)/unit/test_stored_text: test/unit/test_stored_text.cpp plugin/stored_text.cpp plugin/stored_text.h
-# Only the tests of the extension's pure parts see plugin/.
-$(BUILD)/unit/test_options $(BUILD)/unit/test_stored_text: UNIT_INCLUDES = -Iplugin
-$(BUILD)/unit/test_lsn_tracker: test/unit/test_lsn_tracker.cpp shipper/lsn_tracker.cpp shipper/lsn_tracker.h \
-	common/latency_window.h
-$(BUILD)/unit/test_key_ranges: test/unit/test_key_ranges.cpp shipper/key_ranges.h
-$(BUILD)/unit/test_chunk_snapshot: test/unit/test_chunk_snapshot.cpp shipper/chunk_snapshot.cpp shipper/chunk_snapshot.h
-$(BUILD)/unit/test_pg_session: test/unit/test_pg_session.cpp common/pg_session.cpp common/pg_session.h common/backoff.h
-$(BUILD)/unit/test_pg_session: UNIT_LIBS = -lpq
-$(BUILD)/unit/test_change_set: test/unit/test_change_set.cpp sink/change_set.cpp sink/change_set.h sink/position.h \
-	sink/schema_registry.h $(FORMAT_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-$(BUILD)/unit/test_change_set: UNIT_INCLUDES = -Isink -Iconsumer
-$(BUILD)/unit/test_metrics: test/unit/test_metrics.cpp shipper/metrics.cpp shipper/metrics.h common/http_endpoint.cpp common/log.cpp \
-	common/http_endpoint.h common/health.h common/latency_histogram.h common/prometheus_text.h common/listen_address.h
-$(BUILD)/unit/test_metrics: UNIT_INCLUDES = $(HTTPLIB_CFLAGS)
-$(BUILD)/unit/test_metrics: UNIT_LIBS = $(HTTPLIB_LIBS)
-$(BUILD)/unit/test_config: test/unit/test_config.cpp shipper/config.cpp shipper/config.h common/text.h \
-	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-$(BUILD)/unit/test_config: UNIT_LIBS = -lpq
-$(BUILD)/unit/test_router: test/unit/test_router.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/router.h \
-	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-
-$(BUILD)/unit/test_debezium: test/unit/test_debezium.cpp shipper/router.cpp shipper/debezium_routes.cpp shipper/router.h \
-	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-
-$(UNIT_BINS): test/unit/unit.h common/json_string.h
+unit_objs = $(addprefix $(UNIT_OBJ)/,$(addsuffix .o,$(1)))
+$(BUILD)/unit/test_options: $(call unit_objs,plugin/options)
+$(BUILD)/unit/test_stored_text: $(call unit_objs,plugin/stored_text)
+$(BUILD)/unit/test_lsn_tracker: $(call unit_objs,shipper/lsn_tracker)
+$(BUILD)/unit/test_chunk_snapshot: $(call unit_objs,shipper/chunk_snapshot)
+$(BUILD)/unit/test_config: $(call unit_objs,shipper/config)
+$(BUILD)/unit/test_router $(BUILD)/unit/test_debezium: $(call unit_objs,shipper/router shipper/debezium_routes)
+$(BUILD)/unit/test_change_set: $(call unit_objs,sink/change_set)
+$(BUILD)/unit/test_metrics: $(call unit_objs,shipper/metrics)
+$(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(UNIT_CXXFLAGS) $(UNIT_INCLUDES) -o $@ $(filter %.cpp,$^) -lcmocka $(UNIT_LIBS)
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lcmocka -lpq $(HTTPLIB_LIBS)
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets for everything that reads untrusted bytes, under
 # AddressSanitizer and UndefinedBehaviorSanitizer; `make fuzz` runs each for
 # FUZZ_SECONDS (test/fuzz/run.sh).
-FUZZ_CXX ?= clang++
-FUZZ_CXXFLAGS = -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I$(GEN) -Iformat -Icommon -Ishipper -I$(shell $(PG_CONFIG) --includedir)
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
-
-$(BUILD)/fuzz/fuzz_frames: test/fuzz/fuzz_frames.cpp $(FORMAT_CPP) $(DEBEZIUM_CPP) shipper/router.cpp \
-	shipper/debezium_routes.cpp sink/change_set.cpp \
-	$(wildcard format/*.h) $(wildcard sink/*.h) $(WIRE_HEADER)
-$(BUILD)/fuzz/fuzz_frames: FUZZ_INCLUDES = -Isink -Iconsumer
-$(BUILD)/fuzz/fuzz_plugin_options: test/fuzz/fuzz_plugin_options.cpp plugin/options.cpp plugin/options.h
-$(BUILD)/fuzz/fuzz_plugin_options: FUZZ_INCLUDES = -Iplugin
-$(BUILD)/fuzz/fuzz_shipper_config: test/fuzz/fuzz_shipper_config.cpp shipper/config.cpp shipper/config.h \
-	$(FORMAT_CPP) $(DEBEZIUM_CPP) $(wildcard format/*.h) $(WIRE_HEADER)
-$(BUILD)/fuzz/fuzz_shipper_config: FUZZ_LIBS = -lpq
-
-$(FUZZ_BINS): common/status.h common/text.h
+fuzz_objs = $(addprefix $(FUZZ_OBJ)/,$(addsuffix .o,$(1)))
+$(BUILD)/fuzz/fuzz_frames: $(call fuzz_objs,shipper/router shipper/debezium_routes sink/change_set)
+$(BUILD)/fuzz/fuzz_plugin_options: $(call fuzz_objs,plugin/options)
+$(BUILD)/fuzz/fuzz_shipper_config: $(call fuzz_objs,shipper/config)
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(FUZZ_OBJ)/test/fuzz/%.o $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) $(FUZZ_INCLUDES) -o $@ $(filter %.cpp,$^) $(FUZZ_LIBS)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBS) -lpq
 
-fuzz: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
 	test/fuzz/run.sh
 
-unit: $(UNIT_BINS)
+unit-build: $(UNIT_BINS)
+unit: unit-build
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-test: all unit fuzz $(PY_WIRE)
+test-suites: all $(PY_WIRE)
 	test/run-suites.sh
 
-.PHONY: unit fuzz test install-shipper
+test: unit fuzz test-suites
+
+.PHONY: unit unit-build fuzz fuzz-build test test-suites install-shipper

@@ -14,7 +14,7 @@ COPY format format
 COPY common common
 COPY plugin plugin
 COPY sql sql
-RUN make -s WITH_SHIPPER=no && make -s WITH_SHIPPER=no install DESTDIR=/out
+RUN make -s -j"$(nproc)" WITH_SHIPPER=no && make -s WITH_SHIPPER=no install DESTDIR=/out
 
 FROM ${BASE}
 COPY --from=build /out/usr/ /usr/

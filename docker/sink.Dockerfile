@@ -2,7 +2,8 @@
 # Build from the repository root:  docker build -f docker/sink.Dockerfile -t flatwal-sink .
 # BASE: the Debian 12 image to build on and run from (a locally made one in the tests).
 ARG BASE=debian:12
-# The build stage is the same as shipper.Dockerfile's, so one build cache serves both.
+# The build stage is the same as shipper.Dockerfile's (it builds both programs),
+# so one build cache serves both images.
 FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config postgresql-server-dev-15 \
@@ -10,7 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN make -s build/bin/flatwal-sink
+RUN make -s -j"$(nproc)" build/bin/flatwal-shipper build/bin/flatwal-sink
 
 FROM ${BASE}
 RUN apt-get update \

@@ -7,11 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
+source test/lib/timing.sh
 
 work=$(mktemp -d /tmp/flatwal-test.XXXXXX)
 chmod 755 "$work"  # the server runs as postgres when we are root
 port=$(test/lib/free-port.sh)
-trap 'cluster_stop "$work/pg"; rm -rf "$work"' EXIT
+trap 'cluster_stop "$work/pg"; rm -rf "$work"; timing_table "server suites"; rm -f "$timing_file"' EXIT
 cluster_start "$work/pg" "$port" "logical_decoding_work_mem = '64kB'"
 
 echo "== pg_regress (PostgreSQL on 127.0.0.1:$port)"
@@ -19,15 +20,24 @@ rm -rf build/regress && mkdir -p build/regress
 ln -s ../../test/regress build/regress/sql
 ln -s ../../test/expected build/regress/expected
 status=0
-"$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" \
-	--host=127.0.0.1 --port="$port" --user=postgres --dbname=flatwal_regress \
-	--inputdir=build/regress --outputdir=build/regress --schedule=test/schedule |
-	tee build/regress/summary.txt || status=$?
+regress() {
+	"$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" \
+		--host=127.0.0.1 --port="$port" --user=postgres --dbname=flatwal_regress \
+		--inputdir=build/regress --outputdir=build/regress --schedule=test/schedule |
+		tee build/regress/summary.txt
+}
+timed "pg_regress" regress || status=$?
 if [ "$status" != 0 ] && [ -f build/regress/regression.diffs ]; then
 	head -200 build/regress/regression.diffs
 fi
 passed=$(grep -c '\.\.\. ok' build/regress/summary.txt || true)
 failed=$(grep -c '\.\.\. FAILED' build/regress/summary.txt || true)
+
+run_logged() {  # LOG COMMAND...: runs COMMAND, its output to the terminal and LOG
+	local log=$1
+	shift
+	"$@" 2>&1 | tee "$log"
+}
 
 # suite NAME COMMAND...: runs one suite and adds up the "N passed, M failed"
 # line it prints last; a suite that fails without saying so counts as one failure.
@@ -36,7 +46,7 @@ suite() {
 	shift
 	echo "== $name"
 	log=$(mktemp /tmp/flatwal-suite.XXXXXX)
-	"$@" 2>&1 | tee "$log" || suite_status=$?
+	timed "$name" run_logged "$log" "$@" || suite_status=$?
 	counts=$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)
 	rm -f "$log"
 	suite_passed=$(echo "$counts" | sed -nE 's/^([0-9]+) passed.*/\1/p')

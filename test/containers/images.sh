@@ -42,7 +42,7 @@ build() {  # LOG TAG DOCKERFILE [BASE]
 }
 
 # 1. Images.
-step "debootstrap bookworm (minbase)"
+step "Debian 12 base (debootstrap bookworm minbase, or the cached one)"
 built=""
 # The sources the official debian:12 image has: updates and security too
 # (PostgreSQL 15.19+, which knows output_plugin_libraries, comes from those).
@@ -62,9 +62,21 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
 }
-if debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 &&
-	sources "$work/rootfs" && tar -C "$work/rootfs" -c . | pm import - localhost/debian:12 >/dev/null; then
-	rm -rf "$work/rootfs"
+# The base is kept (FLATWAL_IMAGE_CACHE, a week at most): debootstrap is a
+# minute of every run otherwise. A machine without the cache makes it anew.
+cache=${FLATWAL_IMAGE_CACHE:-/var/cache/flatwal}
+cached_base="$cache/debian-12-minbase.tar"
+base_from_cache() {
+	[ -n "$(find "$cached_base" -mtime -7 2>/dev/null)" ] && pm import "$cached_base" localhost/debian:12 >/dev/null 2>&1 &&
+		step "   (from $cached_base)"
+}
+base_from_debootstrap() {
+	debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 &&
+		sources "$work/rootfs" && tar -C "$work/rootfs" -cf "$work/base.tar" . && rm -rf "$work/rootfs" &&
+		pm import "$work/base.tar" localhost/debian:12 >/dev/null &&
+		{ mkdir -p "$cache" && mv "$work/base.tar" "$cached_base.new" && mv "$cached_base.new" "$cached_base" || true; }
+}
+if base_from_cache || base_from_debootstrap; then
 	step "postgres stand-in base" && build base.log localhost/postgres-standin:15 test/containers/postgres-base.Dockerfile &&
 		step "flatwal-postgres" && build postgres.log localhost/flatwal-postgres docker/postgres.Dockerfile localhost/postgres-standin:15 &&
 		step "flatwal-shipper" && build shipper.log localhost/flatwal-shipper docker/shipper.Dockerfile &&
