@@ -165,13 +165,15 @@ Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::ve
 	PgResult r;
 	Status st = Status::Ok();
 	const std::string qualified = reader_.QuoteIdentifier(t.schema) + "." + reader_.QuoteIdentifier(t.name);
+	// The row goes to read_frame() as `t.*`: a bare `t` would name a column
+	// called t instead of the whole row (qualified names are tables first).
 	const std::string from = std::string(" FROM ") + (t.partitioned ? "" : "ONLY ") + qualified + " t";
 	const std::string order = t.order_by.empty() ? "" : " ORDER BY " + t.order_by;
 	auto unit = [&](uint64_t seq_base, const std::string& where) {
 		SnapshotUnit u;
 		u.table = index;
 		u.relid = t.relid;
-		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t, " + std::to_string(seq_base) +
+		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t.*, " + std::to_string(seq_base) +
 		           " + row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + "), " +
 		           reader_.QuoteLiteral(LsnText(consistent_lsn)) + ")" + from + where + order;
 		units->push_back(std::move(u));

@@ -173,6 +173,14 @@ CREATE FUNCTION flatwal.schema_change_breaks(older jsonb, newer jsonb)
                        THEN 'excluded' ELSE 'dropped' END), 'BACKWARD'
       FROM o WHERE o.attnum NOT IN (SELECT attnum FROM n)
     UNION ALL
+    -- Excluded columns are not in the definitions' columns: one that left the
+    -- list while another came that was no column before was renamed.
+    SELECT format('excluded column %s renamed to %s', gone.name, came.name), 'BOTH'
+      FROM (SELECT e AS name FROM jsonb_array_elements_text(older->'excluded_columns') e
+             WHERE NOT (newer->'excluded_columns') ? e AND e NOT IN (SELECT name FROM n)) gone,
+           (SELECT e AS name FROM jsonb_array_elements_text(newer->'excluded_columns') e
+             WHERE NOT (older->'excluded_columns') ? e AND e NOT IN (SELECT name FROM o)) came
+    UNION ALL
     SELECT format('column %s added as NOT NULL without a default', n.name), 'FORWARD'
       FROM n WHERE n.not_null AND NOT coalesce(n.has_default, false) AND n.attnum NOT IN (SELECT attnum FROM o)
     UNION ALL
@@ -479,44 +487,158 @@ COMMENT ON VIEW flatwal.slot_lag IS
 
 -- New schema versions are registered in the DDL's own transaction, so the
 -- version a change carries is the one current when the row was written.
+
+-- A column policy (excluded_columns, masked_columns) names its columns; when a
+-- protected column is renamed the policy follows it, in the rename's own
+-- transaction, so the decoder never sees the column under a name the policy
+-- lacks. renamed is the column's attnum; the old name is the one name of the
+-- policy that no column has any more (names of dropped columns are pruned at
+-- every DDL, so there is at most one).
+CREATE FUNCTION flatwal.follow_column_rename(tbl regclass, renamed smallint) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    new_name text := (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum = renamed);
+    live text[] := ARRAY(SELECT a.attname::text FROM pg_attribute a
+                          WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped);
+    policy record;
+    vanished text[];
+BEGIN
+    SELECT s.excluded_columns, s.masked_columns INTO policy FROM flatwal.source_tables s WHERE s.relid = tbl;
+    vanished := ARRAY(SELECT n FROM unnest(policy.excluded_columns || policy.masked_columns) n WHERE n <> ALL (live));
+    IF cardinality(vanished) = 0 THEN
+        RETURN;  -- the renamed column is not protected
+    ELSIF cardinality(vanished) > 1 THEN
+        RAISE EXCEPTION 'cannot rename a column of %: its column policy names several columns it no longer has (%)',
+                tbl, array_to_string(vanished, ', ')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'flatwal cannot tell which protected column this rename renames.',
+                  HINT = format('Set the policy again with flatwal.set_columns(%L, …), then rename.', tbl::text);
+    END IF;
+    UPDATE flatwal.source_tables s
+       SET excluded_columns = array_replace(s.excluded_columns, vanished[1], new_name),
+           masked_columns = array_replace(s.masked_columns, vanished[1], new_name)
+     WHERE s.relid = tbl;
+END
+$$;
+
+-- What no DDL may leave a captured table with. An unlogged table (or
+-- partition: its rows are the captured table's) writes no WAL, so every row
+-- written while it is unlogged would be lost to CDC without a trace;
+-- PostgreSQL refuses this for tables in a publication, and flatwal for
+-- captured ones. A key over an excluded or masked column would put the
+-- protected value in every message key, or leave messages without a key.
+-- Names of dropped columns leave the column policy here.
+CREATE FUNCTION flatwal.check_captured_table(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    unlogged regclass;
+    protected_keys text[];
+BEGIN
+    SELECT c.oid INTO unlogged
+      FROM pg_class c
+     WHERE (c.oid = tbl OR c.oid IN (SELECT t.relid FROM pg_partition_tree(tbl) t)) AND c.relpersistence = 'u'
+     ORDER BY c.oid = tbl DESC LIMIT 1;
+    IF unlogged IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot make % unlogged: %', unlogged,
+                CASE WHEN unlogged = tbl THEN 'it is captured' ELSE format('it is a partition of captured table %s', tbl) END
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Changes to an unlogged table are not written to WAL, so flatwal could not capture them.',
+                  HINT = format('Keep it logged, or stop capturing %s first with SELECT flatwal.remove_table(%L).',
+                                tbl, tbl::text);
+    END IF;
+    UPDATE flatwal.source_tables s
+       SET excluded_columns = ARRAY(SELECT n FROM unnest(s.excluded_columns) n WHERE EXISTS (
+                                   SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = n AND NOT a.attisdropped)),
+           masked_columns = ARRAY(SELECT n FROM unnest(s.masked_columns) n WHERE EXISTS (
+                                   SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = n AND NOT a.attisdropped))
+     WHERE s.relid = tbl;
+    SELECT ARRAY(SELECT k FROM unnest(flatwal.key_columns(tbl)) k
+                  WHERE k = ANY (s.excluded_columns || s.masked_columns)) INTO protected_keys
+      FROM flatwal.source_tables s WHERE s.relid = tbl;
+    IF cardinality(protected_keys) > 0 THEN
+        RAISE EXCEPTION 'cannot key % by %: excluded and masked columns may not be part of the key',
+                tbl, array_to_string(protected_keys, ', ')
+            USING ERRCODE = 'invalid_table_definition',
+                  DETAIL = 'Every message of a table carries its key in clear.',
+                  HINT = format('Key the table by other columns, or lift the policy first with flatwal.set_columns(%L, …).',
+                                tbl::text);
+    END IF;
+END
+$$;
+
+-- Everything a DDL command must do for one captured table it changed.
+CREATE FUNCTION flatwal.after_ddl(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM flatwal.check_captured_table(tbl);
+    PERFORM flatwal.check_compatibility(tbl);
+    PERFORM flatwal.register_schema_version(tbl);
+END
+$$;
+
+-- Runs after every DDL command. A command on a relation concerns the captured
+-- table it names, the table an index belongs to, and the captured tables a
+-- partition belongs to. A command on a type, domain, schema or extension can
+-- change a captured table's columns without naming it (a renamed type, a
+-- domain made NOT NULL): every captured table is checked then, a no-op for
+-- those whose definition did not change.
 CREATE FUNCTION flatwal.on_ddl_command_end() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     captured regclass;
+    renamed record;
 BEGIN
-    FOR captured IN
-        SELECT DISTINCT s.relid
+    FOR renamed IN
+        SELECT DISTINCT cmd.objid::regclass AS tbl, cmd.objsubid::smallint AS attnum
           FROM pg_event_trigger_ddl_commands() AS cmd
           JOIN flatwal.source_tables s ON s.relid = cmd.objid
-         WHERE cmd.classid = 'pg_catalog.pg_class'::regclass
+         WHERE cmd.classid = 'pg_catalog.pg_class'::regclass AND cmd.objsubid > 0 AND cmd.command_tag = 'ALTER TABLE'
     LOOP
-        -- An unlogged table writes no WAL: every row written while it is
-        -- unlogged would be lost to CDC without a trace. PostgreSQL refuses
-        -- this for tables in a publication; so does flatwal for captured ones.
-        IF (SELECT relpersistence FROM pg_class WHERE oid = captured) = 'u' THEN
-            RAISE EXCEPTION 'cannot make captured table % unlogged', captured
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                      DETAIL = 'Changes to an unlogged table are not written to WAL, so flatwal could not capture them.',
-                      HINT = format('Keep the table logged, or stop capturing it first with SELECT flatwal.remove_table(%L).',
-                                    captured::text);
-        END IF;
-        PERFORM flatwal.check_compatibility(captured);
-        PERFORM flatwal.register_schema_version(captured);
+        PERFORM flatwal.follow_column_rename(renamed.tbl, renamed.attnum);
+    END LOOP;
+    FOR captured IN
+        WITH cmd AS (SELECT * FROM pg_event_trigger_ddl_commands()),
+             relation AS (SELECT coalesce(i.indrelid, c.objid) AS relid
+                            FROM cmd c LEFT JOIN pg_index i ON i.indexrelid = c.objid
+                           WHERE c.classid = 'pg_catalog.pg_class'::regclass),
+             touched AS (SELECT relid FROM relation
+                         UNION SELECT a.relid FROM relation r, pg_partition_ancestors(r.relid) a
+                         UNION SELECT s.relid FROM flatwal.source_tables s
+                                WHERE EXISTS (SELECT 1 FROM cmd c WHERE c.classid IN (
+                                    'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_namespace'::regclass,
+                                    'pg_catalog.pg_extension'::regclass)))
+        SELECT s.relid FROM flatwal.source_tables s JOIN touched t ON t.relid = s.relid ORDER BY s.relid
+    LOOP
+        PERFORM flatwal.after_ddl(captured);
     END LOOP;
 END
 $$;
 
+-- A dropped captured table leaves the catalog. Anything else dropped (a
+-- column, a default, a type or domain with CASCADE, an index behind a key)
+-- may have changed a captured table without an ALTER TABLE naming it:
+-- every remaining captured table is checked.
 CREATE FUNCTION flatwal.on_sql_drop() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    captured regclass;
 BEGIN
     DELETE FROM flatwal.source_tables s
      USING pg_event_trigger_dropped_objects() AS d
      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0 AND s.relid = d.objid;
+    -- (what a dropped relation takes with it, its row type, indexes and
+    -- constraints, is neither original nor reached by a normal dependency)
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d
+                WHERE (d.original OR d.normal) AND NOT d.is_temporary
+                  AND d.object_type NOT IN ('table', 'view', 'materialized view', 'foreign table', 'sequence')) THEN
+        FOR captured IN SELECT s.relid FROM flatwal.source_tables s ORDER BY s.relid LOOP
+            PERFORM flatwal.after_ddl(captured);
+        END LOOP;
+    END IF;
 END
 $$;
 
 CREATE EVENT TRIGGER flatwal_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE INDEX', 'ALTER INDEX', 'DROP INDEX')
     EXECUTE FUNCTION flatwal.on_ddl_command_end();
 
 CREATE EVENT TRIGGER flatwal_sql_drop ON sql_drop
@@ -622,8 +744,9 @@ BEGIN
                                               FROM unnest(keys) WITH ORDINALITY AS u(k, i)));
     END LOOP;
     -- A partitioned table is read with its partitions (its rows live there); any other without its children.
+    -- The row is passed as t.*: a bare t would be a column of that name, if the table has one.
     RETURN QUERY EXECUTE format(
-        'SELECT flatwal.read_frame(%L::regclass, t, row_number() OVER (ORDER BY %s), %L) FROM %s %s t %s ORDER BY %s LIMIT %s',
+        'SELECT flatwal.read_frame(%L::regclass, t.*, row_number() OVER (ORDER BY %s), %L) FROM %s %s t %s ORDER BY %s LIMIT %s',
         tbl, key_list, low_watermark,
         CASE WHEN (SELECT relkind FROM pg_class WHERE oid = tbl) = 'p' THEN '' ELSE 'ONLY' END,
         tbl, CASE WHEN conditions = '{}' THEN '' ELSE 'WHERE ' || array_to_string(conditions, ' AND ') END,

@@ -256,7 +256,8 @@ def main():
             state[table][key] = [o if a is UNCHANGED else a for a, o in zip(after, old or [None] * len(after))]
     for t, keys in tables.items():
         cols = columns[t]
-        rows = psql(args, f"SELECT {','.join(c + '::text' for c in cols)} FROM {t}").splitlines()
+        quoted = ('"' + c.replace('"', '""') + '"::text' for c in cols)  # column names as the table spells them
+        rows = psql(args, f"SELECT {','.join(quoted)} FROM {t}").splitlines()
         source = sorted(tuple(None if v == NULL_MARK else v for v in r.split("\t")) for r in rows)
         rebuilt = sorted(tuple(r) for r in state[t].values())
         if source != rebuilt:

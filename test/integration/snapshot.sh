@@ -22,9 +22,10 @@ fresh_database "$db" <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION flatwal;
 CREATE TABLE big (id int PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2));
-CREATE TABLE small (code text, n int, note text, PRIMARY KEY (code, n));
+-- Columns named like the snapshot SQL's alias (t) and like keywords must not change its meaning.
+CREATE TABLE small (code text, n int, t text, "Select" int, PRIMARY KEY (code, n));
 INSERT INTO big SELECT g, g % 97, 'row ' || g, g / 4.0 FROM generate_series(1, $rows) g;
-INSERT INTO small SELECT chr(97 + g % 5), g, NULL FROM generate_series(1, 300) g;
+INSERT INTO small SELECT chr(97 + g % 5), g, NULL, g FROM generate_series(1, 300) g;
 -- A partitioned table: captured through its partitions, snapshotted with them, published as one table.
 CREATE TABLE parted (id int, region text, amount int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
 CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
@@ -52,7 +53,7 @@ load() {
 UPDATE big SET label = 'updated $i', amount = amount + 1 WHERE id % 1000 = ($i * 7 + $seed) % 1000;
 DELETE FROM big WHERE id = $(( (i * 1297 + seed) % rows + 1 ));
 INSERT INTO big VALUES ($((rows + seed * 1000 + i)), 1, 'new $i', 0) ON CONFLICT (id) DO UPDATE SET grp = 2;
-UPDATE small SET note = 'n $i' WHERE n = $((i % 300 + 1));
+UPDATE small SET t = 'n $i' WHERE n = $((i % 300 + 1));
 UPDATE parted SET amount = amount + 1 WHERE id % 100 = $((i % 100));
 INSERT INTO parted VALUES ($((3000 + seed * 1000 + i)), 'eu', $i) ON CONFLICT DO NOTHING;
 COMMIT;" >/dev/null 2>&1
@@ -124,7 +125,7 @@ expected_ranges=1
 sql >/dev/null <<SQL
 CREATE TABLE late (id int PRIMARY KEY, v text, n int);
 INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, $late_rows) g;
-CREATE TABLE late_pair (code text, n int, v text, PRIMARY KEY (code, n));
+CREATE TABLE late_pair (code text, n int, t text, "order" int DEFAULT 1, PRIMARY KEY (code, n));
 INSERT INTO late_pair SELECT chr(97 + g % 7), g, 'before capture' FROM generate_series(1, 5000) g;
 ANALYZE late, late_pair;
 SQL
@@ -138,7 +139,7 @@ UPDATE late SET v = 'updated $i', n = n + 1 WHERE id % 997 = $((i % 997));
 UPDATE late SET v = 'tail $i' WHERE id > $((late_rows - 100)) AND id % 50 = $((i % 50));
 DELETE FROM late WHERE id = $(( (i * 577) % late_rows + 1 ));
 INSERT INTO late VALUES ($((late_rows + i)), 'new $i', 0);
-UPDATE late_pair SET v = 'updated $i' WHERE n % 100 = $((i % 100));
+UPDATE late_pair SET t = 'updated $i' WHERE n % 100 = $((i % 100));
 DELETE FROM late_pair WHERE n = $(( (i * 31) % 5000 + 1 ));
 COMMIT;" >/dev/null 2>&1
 		sleep 0.01

@@ -62,6 +62,38 @@ SELECT flatwal.set_columns('regress.customers', mask => '{note}');
 SELECT masked_columns FROM flatwal.source_tables WHERE relid = 'regress.customers'::regclass;
 SELECT flatwal.set_compatibility('regress.customers', 'NONE');
 
+-- A policy follows its column through renames: the renamed columns stay
+-- excluded and masked, in the rename's own transaction.
+SELECT flatwal.set_columns('regress.customers', exclude => '{card_number}', mask => '{email}') AS version;
+SELECT 'init' FROM pg_create_logical_replication_slot('renames', 'flatwal');
+BEGIN;
+ALTER TABLE regress.customers RENAME COLUMN card_number TO card;
+ALTER TABLE regress.customers RENAME COLUMN email TO mail;
+INSERT INTO regress.customers VALUES (5, 'ed@example.com', '6011-7777-7777-7777', 60, 'renamed in the same transaction');
+COMMIT;
+INSERT INTO regress.customers VALUES (6, 'fay@example.com', '6011-8888-8888-8888', 61, 'renamed before');
+SELECT excluded_columns, masked_columns FROM flatwal.source_tables WHERE relid = 'regress.customers'::regclass;
+SELECT count(*) AS frames,
+       count(*) FILTER (WHERE position(convert_to('6011-7777', 'UTF8') IN data) > 0
+                           OR position(convert_to('6011-8888', 'UTF8') IN data) > 0
+                           OR position(convert_to('ed@example.com', 'UTF8') IN data) > 0
+                           OR position(convert_to('fay@example.com', 'UTF8') IN data) > 0) AS frames_with_secrets
+  FROM pg_logical_slot_get_binary_changes('renames', NULL, NULL) AS c;
+SELECT pg_drop_replication_slot('renames');
+-- Renaming an excluded column changes the definition like any rename: FULL refuses it.
+SELECT flatwal.set_compatibility('regress.customers', 'FULL');
+ALTER TABLE regress.customers RENAME COLUMN card TO card_no;
+SELECT flatwal.set_compatibility('regress.customers', 'NONE');
+-- A key over a protected column would put it in every message key: refused.
+CREATE UNIQUE INDEX customers_card ON regress.customers (card);
+ALTER TABLE regress.customers ALTER COLUMN card SET NOT NULL;
+ALTER TABLE regress.customers REPLICA IDENTITY USING INDEX customers_card;
+ALTER TABLE regress.customers DROP CONSTRAINT customers_pkey, ADD PRIMARY KEY (mail);
+SELECT key_columns FROM flatwal.source_tables WHERE relid = 'regress.customers'::regclass;
+-- A dropped protected column leaves the policy (a new column of that name is not protected by it).
+ALTER TABLE regress.customers DROP COLUMN card;
+SELECT excluded_columns, masked_columns FROM flatwal.source_tables WHERE relid = 'regress.customers'::regclass;
+
 -- Bad input.
 SELECT flatwal.set_columns('regress.customers', exclude => '{nope}');
 SELECT flatwal.set_columns('regress.customers', mask => '{id}');

@@ -31,4 +31,11 @@ SELECT regress.mask(flatwal.to_json(f))->'after' AS snapshot_row
 -- A key range (the shipper's readers split large tables so): after [5, March] and before [7, January].
 SELECT regress.mask(flatwal.to_json(f))->'after' AS ranged_row
   FROM flatwal.snapshot_chunk('regress.orders', '[5, "2026-03-03"]', 10, '0/1', '[7, "2026-01-01"]') AS f;
-DROP TABLE regress.orders, regress.orders_jan;
+-- A partition's rows are the captured table's: none may be unlogged, however it comes.
+CREATE UNLOGGED TABLE regress.orders_apr PARTITION OF regress.orders FOR VALUES FROM ('2026-04-01') TO ('2026-05-01');
+ALTER TABLE regress.orders_feb SET UNLOGGED;
+CREATE UNLOGGED TABLE regress.orders_may (id int NOT NULL, month date NOT NULL, note text);
+ALTER TABLE regress.orders ATTACH PARTITION regress.orders_may FOR VALUES FROM ('2026-05-01') TO ('2026-06-01');
+SELECT c.relname, c.relpersistence FROM pg_partition_tree('regress.orders') t JOIN pg_class c ON c.oid = t.relid
+ ORDER BY 1;
+DROP TABLE regress.orders, regress.orders_jan, regress.orders_may;

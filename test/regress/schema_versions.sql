@@ -38,6 +38,25 @@ SELECT c->>'event' AS event, c->>'version' AS version
   FROM regress.changes('versions', 'include_transaction', 'false') AS c;
 SELECT pg_drop_replication_slot('versions');
 
+-- DDL that changes a captured table's columns without naming it records a
+-- version too: a domain dropped with CASCADE drops its column, a renamed type
+-- renames a column's type, a dropped sequence takes its column's default.
+CREATE DOMAIN regress.sv_positive AS int CHECK (VALUE > 0);
+CREATE TYPE regress.sv_mood AS ENUM ('calm', 'busy');
+CREATE SEQUENCE regress.sv_counter;
+ALTER TABLE regress.evolving ADD COLUMN score regress.sv_positive, ADD COLUMN mood regress.sv_mood,
+    ADD COLUMN n bigint DEFAULT nextval('regress.sv_counter');
+SELECT max(version) AS version FROM flatwal.schema_versions WHERE relid = 'regress.evolving'::regclass;
+DROP DOMAIN regress.sv_positive CASCADE;
+ALTER TYPE regress.sv_mood RENAME TO sv_feeling;
+DROP SEQUENCE regress.sv_counter CASCADE;
+SELECT version, compatibility,
+       (SELECT string_agg(format('%s %s%s', c->>'name', c->>'type', CASE WHEN (c->>'has_default')::bool THEN ' default' END), ', ')
+          FROM jsonb_array_elements(definition->'columns') c WHERE (c->>'attnum')::int > 6) AS later_columns
+  FROM flatwal.schema_versions WHERE relid = 'regress.evolving'::regclass ORDER BY version DESC LIMIT 4;
+ALTER TABLE regress.evolving DROP COLUMN mood, DROP COLUMN n;
+DROP TYPE regress.sv_feeling;
+
 -- Dropping a captured table removes it from capture; its versions stay as history.
 DROP TABLE regress.evolving;
 SELECT count(*) AS still_captured FROM flatwal.source_tables WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
