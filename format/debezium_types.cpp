@@ -11,6 +11,7 @@
 #include "array_walk.h"
 #include "base64_text.h"
 #include "datetime_text.h"
+#include "text.h"
 #include "frame_reader.h"
 #include "hex_text.h"
 #include "json_check.h"
@@ -692,6 +693,29 @@ Status ChooseBool(const std::string& name, const std::string& value, bool* out) 
 	                     "Use true or false.");
 }
 
+// A comma-separated list of c, u, d and t, or none (Debezium's spelling).
+Status ChooseOperations(const std::string& name, const std::string& value, std::string* out) {
+	std::string ops;
+	size_t start = 0;
+	while (start <= value.size()) {
+		size_t comma = value.find(',', start);
+		if (comma == std::string::npos) comma = value.size();
+		const std::string item = TrimSpace(value.substr(start, comma - start));
+		if (item == "none" && value.find(',') == std::string::npos) {
+			ops.clear();
+		} else if (item.size() == 1 && std::string("cudt").find(item[0]) != std::string::npos) {
+			if (ops.find(item[0]) == std::string::npos) ops += item[0];
+		} else {
+			return Status::Error(ErrorKind::kInvalidParameter, "invalid value \"" + value + "\" for " + name, "",
+			                     "Use a comma-separated list of c (inserts), u (updates), d (deletes) and "
+			                     "t (truncates), or none.");
+		}
+		start = comma + 1;
+	}
+	*out = ops;
+	return Status::Ok();
+}
+
 }  // namespace
 
 FieldMapping MapColumn(const SchemaColumn& column, const DebeziumOptions& options) {
@@ -736,6 +760,7 @@ Status SetDebeziumOption(const std::string& name, const std::string& value, Debe
 		o->unavailable_placeholder = value;
 		return Status::Ok();
 	}
+	if (name == "skipped.operations") return ChooseOperations(name, value, &o->skipped_operations);
 	if (name == "money.fraction.digits") {
 		int digits = -1;
 		auto r = std::from_chars(value.data(), value.data() + value.size(), digits);
@@ -749,7 +774,7 @@ Status SetDebeziumOption(const std::string& name, const std::string& value, Debe
 	return Status::Error(ErrorKind::kInvalidParameter, "unknown Debezium option \"" + name + "\"", "",
 	                     "Known options: decimal.handling.mode, time.precision.mode, binary.handling.mode, "
 	                     "interval.handling.mode, hstore.handling.mode, schemas.enable, provide.transaction.metadata, "
-	                     "unavailable.value.placeholder, money.fraction.digits.");
+	                     "unavailable.value.placeholder, money.fraction.digits, skipped.operations.");
 }
 
 }  // namespace flatwal

@@ -36,6 +36,12 @@ struct DebeziumOptions {
 	bool transaction_metadata = false;                      // provide.transaction.metadata
 	std::string unavailable_placeholder = "__debezium_unavailable_value";  // unavailable.value.placeholder
 	int money_fraction_digits = 2;                          // money.fraction.digits
+	// skipped.operations: the ops (c, u, d, t) whose events are not written.
+	// Debezium's default skips truncates, which Flink's debezium-json and
+	// most Connect sinks cannot apply; "none" writes every event.
+	std::string skipped_operations = "t";
+
+	bool Skips(char op) const { return skipped_operations.find(op) != std::string::npos; }
 };
 
 // Sets one option by its Debezium name ("decimal.handling.mode", ...).

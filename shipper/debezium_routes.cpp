@@ -50,6 +50,7 @@ Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersio
 		if (!st.ok()) return st;
 	}
 	auto add = [&](char op, bool under_old_key, bool tombstone) {
+		if (debezium_->options().Skips(op)) return Status::Ok();  // skipped.operations (a tombstone goes with its delete)
 		OutMessage& m = out->Add();
 		m.topic = table_topic_;
 		m.has_key = keys_.has_key;
@@ -91,6 +92,7 @@ Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersio
 }
 
 void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessages* out) {
+	if (debezium_->options().Skips('t')) return;  // skipped.operations: Debezium's default
 	const size_t first = out->size();
 	RouteTruncate(truncate, out);  // topics, headers and times as in the flatwal format
 	if (truncate.tables() == nullptr) return;
@@ -99,6 +101,8 @@ void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessage
 		const std::string schema = flatbuffers::GetString(ref->schema_name());
 		const std::string table = flatbuffers::GetString(ref->table_name());
 		OutMessage& m = out->At(i);
+		m.has_key = false;  // as Debezium writes a truncate (skipped by default)
+		m.key.clear();
 		m.rendered = true;
 		debezium_->TruncateValue(schema, table,
 		                         EventContext('t', truncate.xid(), truncate.commit_lsn(), truncate.lsn(), &schema, &table),

@@ -124,6 +124,8 @@ void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 		OutMessage& m = out->Add();
 		m.topic = TableTopic(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()));
 		m.timestamp_ms = commit_time_ms_;
+		m.has_key = true;  // a compacted topic refuses records without a key
+		m.key = kTruncateKey;
 		m.AddHeader("flatwal.op", "truncate");
 		AppendLsn(t.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 		AppendLsn(t.lsn(), &m.AddHeader("flatwal.lsn"));
@@ -147,6 +149,8 @@ void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const {
 	OutMessage& m = out->Add();
 	m.topic = TableTopic(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()));
+	m.has_key = true;
+	m.key = kSnapshotMarkerKey;
 	m.AddHeader("flatwal.op", marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
 	AppendLsn(marker.consistent_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 }
@@ -156,6 +160,9 @@ void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) con
 	const bool heartbeat = flatbuffers::GetString(message.prefix()) == kHeartbeatMessagePrefix;
 	m.topic = heartbeat ? HeartbeatTopic()
 	                    : options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(message.prefix()));
+	m.has_key = true;
+	if (heartbeat) m.key = kHeartbeatKey;
+	else m.key = flatbuffers::GetString(message.prefix());
 	m.AddHeader("flatwal.op", heartbeat ? "heartbeat" : "message");
 	AppendLsn(message.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
 	AppendLsn(message.lsn(), &m.AddHeader("flatwal.lsn"));

@@ -6,12 +6,16 @@
 //                An update that changed the key goes first under the old key
 //                (header flatwal.new_key) followed by a tombstone there, then
 //                under the new key (header flatwal.old_key)
-//   Truncate  -> the topic of every table it names, no key
-//   SnapshotMarker -> the table's topic, no key
+//   Truncate  -> the topic of every table it names, key = {"flatwal":"truncate"}
+//   SnapshotMarker -> the table's topic, key = {"flatwal":"snapshot"}
 //   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>";
 //                the catalog learns it first
-//   Message   -> <prefix>.message.<message prefix>, no key; the shipper's own
-//                heartbeats (prefix flatwal.heartbeat) -> <prefix>.flatwal.heartbeat
+//   Message   -> <prefix>.message.<message prefix>, key = the message prefix;
+//                the shipper's own heartbeats (prefix flatwal.heartbeat) ->
+//                <prefix>.flatwal.heartbeat, key = {"flatwal":"heartbeat"}
+// Every record has a key, so any of these topics may be compacted (Kafka
+// refuses keyless records there); control keys are JSON objects, which no
+// row key (a JSON array) can equal.
 //   Begin, Commit -> <prefix>.flatwal.tx when enabled, key = xid
 // Streamed changes and truncates carry their commit time as the Kafka message time.
 //
@@ -42,6 +46,11 @@ namespace flatwal {
 
 // The logical-message prefix of the shipper's heartbeats (heartbeat.h).
 constexpr char kHeartbeatMessagePrefix[] = "flatwal.heartbeat";
+
+// The keys of records that are not rows.
+constexpr char kTruncateKey[] = "{\"flatwal\":\"truncate\"}";
+constexpr char kSnapshotMarkerKey[] = "{\"flatwal\":\"snapshot\"}";
+constexpr char kHeartbeatKey[] = "{\"flatwal\":\"heartbeat\"}";
 
 struct MessageHeader {
 	const char* name = "";  // a constant: header names are fixed

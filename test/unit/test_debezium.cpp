@@ -185,6 +185,25 @@ void options_are_refused_with_what_is_accepted(void**) {
 	assert_false(flatwal::SetDebeziumOption("schemas.enable", "yes please", &o).ok());
 }
 
+// skipped.operations as Debezium spells it: truncates skipped by default.
+void skipped_operations_parse_as_debezium_spells_them(void**) {
+	DebeziumOptions o;
+	assert_true(o.Skips('t'));
+	assert_false(o.Skips('c') || o.Skips('u') || o.Skips('d') || o.Skips('r'));
+	assert_true(flatwal::SetDebeziumOption("skipped.operations", "none", &o).ok());
+	assert_false(o.Skips('t'));
+	assert_true(flatwal::SetDebeziumOption("skipped.operations", "u, d", &o).ok());
+	assert_true(o.Skips('u') && o.Skips('d'));
+	assert_false(o.Skips('t') || o.Skips('c'));
+	const char* refused[] = {"", "r", "x", "c,,u", "none,t", "create"};
+	for (const char* value : refused) {
+		flatwal::Status st = flatwal::SetDebeziumOption("skipped.operations", value, &o);
+		assert_false(st.ok());
+		assert_non_null(strstr(st.hint().c_str(), "c (inserts)"));
+	}
+	assert_true(o.Skips('u') && o.Skips('d'));  // a refused value changes nothing
+}
+
 // ------------------------------------------------------------ the router's events
 
 struct Built {
@@ -223,8 +242,9 @@ void BuildChange(Built* f, wire::Op op, const Image* after, const Image* before,
 	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union());
 }
 
-flatwal::RouterOptions DebeziumRouting(bool metadata = false) {
+flatwal::RouterOptions DebeziumRouting(bool metadata = false, const char* skipped = "t") {
 	flatwal::RouterOptions options;
+	options.debezium.skipped_operations = skipped;
 	options.topic_prefix = "db1";
 	options.format = flatwal::OutputFormat::kDebeziumJson;
 	options.database = "shop";
@@ -235,7 +255,7 @@ flatwal::RouterOptions DebeziumRouting(bool metadata = false) {
 
 // A Debezium-format router that has routed public.t's Schema frame.
 struct Fixture {
-	explicit Fixture(bool metadata = false) : router(DebeziumRouting(metadata), &catalog) {
+	explicit Fixture(bool metadata = false, const char* skipped = "t") : router(DebeziumRouting(metadata, skipped), &catalog) {
 		Built schema;
 		BuildSchema(&schema);
 		assert_true(router.Route(schema.event(), &out).ok());
@@ -292,6 +312,34 @@ void a_key_change_is_a_delete_a_tombstone_and_a_create(void**) {
 	assert_string_eq(Header(out[2], "__debezium.oldkey"), "{\"id\":1}");
 	assert_non_null(strstr(out[2].value.c_str(), "\"before\":null,\"after\":{\"id\":2,\"note\":\"__debezium_unavailable_value\"}"));
 	assert_non_null(strstr(out[2].value.c_str(), "\"op\":\"c\""));
+}
+
+// Skipped operations write nothing (a delete's tombstone goes with it);
+// truncates are written only when asked for.
+void skipped_operations_write_no_event(void**) {
+	Built truncate;
+	std::vector<fb::Offset<wire::TableRef>> refs = {
+	    wire::CreateTableRef(truncate.b, 16384, truncate.b.CreateString("public"), truncate.b.CreateString("t"))};
+	flatwal::FinishEvent(&truncate.b, wire::Body::Truncate,
+	                     wire::CreateTruncate(truncate.b, 700, 0x1000, 0x2000, truncate.b.CreateVector(refs)).Union());
+	Built del, insert;
+	const Image row{1, "x"};
+	BuildChange(&del, wire::Op::Delete, nullptr, &row, wire::OldImage::Key);
+	BuildChange(&insert, wire::Op::Insert, &row, nullptr, wire::OldImage::None);
+
+	Fixture by_default;
+	assert_true(by_default.router.Route(truncate.event(), &by_default.out).ok());
+	assert_int_equal(by_default.out.size(), 0);
+	Fixture every(false, "none");
+	assert_true(every.router.Route(truncate.event(), &every.out).ok());
+	assert_int_equal(every.out.size(), 1);
+	assert_non_null(strstr(every.out[0].value.c_str(), "\"op\":\"t\""));
+
+	Fixture no_deletes(false, "d");
+	assert_true(no_deletes.router.Route(del.event(), &no_deletes.out).ok());
+	assert_int_equal(no_deletes.out.size(), 0);
+	assert_true(no_deletes.router.Route(insert.event(), &no_deletes.out).ok());
+	assert_int_equal(no_deletes.out.size(), 1);
 }
 
 void transactions_are_counted_on_the_transaction_topic(void**) {
@@ -376,6 +424,8 @@ int main() {
 	    cmocka_unit_test(unchanged_toast_values_are_the_placeholder_in_the_fields_form),
 	    cmocka_unit_test(malformed_values_are_refused),
 	    cmocka_unit_test(options_are_refused_with_what_is_accepted),
+	    cmocka_unit_test(skipped_operations_parse_as_debezium_spells_them),
+	    cmocka_unit_test(skipped_operations_write_no_event),
 	    cmocka_unit_test(an_insert_is_a_create_event_with_source_and_times),
 	    cmocka_unit_test(a_key_change_is_a_delete_a_tombstone_and_a_create),
 	    cmocka_unit_test(transactions_are_counted_on_the_transaction_topic),

@@ -215,6 +215,7 @@ void heartbeats_go_to_the_heartbeat_topic(void**) {
 	assert_true(router.Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "p.flatwal.heartbeat");
+	assert_string_eq(out[0].key, "{\"flatwal\":\"heartbeat\"}");
 	assert_string_eq(Header(out[0], "flatwal.op"), "heartbeat");
 }
 
@@ -253,9 +254,13 @@ void schema_truncate_message_and_transactions(void**) {
 	assert_string_eq(out[0].key, "public.t:4");
 	assert_string_eq(out[1].topic, "p.public.a");
 	assert_string_eq(out[2].topic, "p.public.b");
-	assert_false(out[1].has_key);
+	// Every record has a key: Kafka refuses keyless records on a compacted topic.
+	for (const flatwal::OutMessage& m : out) assert_true(m.has_key);
+	assert_string_eq(out[1].key, "{\"flatwal\":\"truncate\"}");
+	assert_string_eq(out[2].key, "{\"flatwal\":\"truncate\"}");
 	assert_string_eq(Header(out[1], "flatwal.op"), "truncate");
 	assert_string_eq(out[3].topic, "p.message.outbox.orders");
+	assert_string_eq(out[3].key, "outbox.orders");
 	assert_string_eq(out[4].topic, "p.flatwal.tx");
 	assert_string_eq(out[4].key, "9");
 	assert_string_eq(Header(out[4], "flatwal.op"), "commit");
@@ -277,7 +282,8 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	assert_true(flatwal::Router(Options("p", true, false), &catalog).Route(f.event(), &out).ok());
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "p.public.big");
-	assert_false(out[0].has_key);
+	assert_true(out[0].has_key);
+	assert_string_eq(out[0].key, "{\"flatwal\":\"snapshot\"}");
 	assert_string_eq(Header(out[0], "flatwal.op"), "snapshot_end");
 	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/3000");
 }
