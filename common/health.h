@@ -33,6 +33,13 @@ class HealthMonitor {
 		if (limits_.max_lag == 0 || lag <= limits_.max_lag) lagging_since_ = Clock::time_point::max();
 		else if (lagging_since_ == Clock::time_point::max()) lagging_since_ = now;
 	}
+	// Work that fails and is retried (e.g. a target that refuses every batch
+	// for now): unhealthy once it has failed for longer than the grace period.
+	void Stalled(Clock::time_point now, std::string why) {
+		if (stalled_since_ == Clock::time_point::max()) stalled_since_ = now;
+		stalled_by_ = std::move(why);
+	}
+	void Progressed() { stalled_since_ = Clock::time_point::max(); }
 	// A failure that stays until the process restarts (e.g. Kafka refused a message for good).
 	void Fail(std::string why) {
 		if (failure_.empty()) failure_ = std::move(why);
@@ -43,6 +50,8 @@ class HealthMonitor {
 		if (!failure_.empty()) return failure_;
 		if (Exceeded(disconnected_since_, now))
 			return connection_ + " disconnected for " + Seconds(now - disconnected_since_) + " s";
+		if (Exceeded(stalled_since_, now))
+			return "failing for " + Seconds(now - stalled_since_) + " s, retrying: " + stalled_by_;
 		if (Exceeded(lagging_since_, now))
 			return "lag " + std::to_string(lag_) + " " + lag_unit_ + " above the limit " + std::to_string(limits_.max_lag) +
 			       " for " + Seconds(now - lagging_since_) + " s";
@@ -61,6 +70,8 @@ class HealthMonitor {
 	std::string connection_, lag_unit_;
 	Clock::time_point disconnected_since_;
 	Clock::time_point lagging_since_ = Clock::time_point::max();
+	Clock::time_point stalled_since_ = Clock::time_point::max();
+	std::string stalled_by_;
 	uint64_t lag_ = 0;
 	std::string failure_;
 };

@@ -40,9 +40,16 @@ bool CertificateRefused(PGconn* conn) {
 }  // namespace
 
 bool SqlStateIsTransient(const std::string& sqlstate) {
-	if (sqlstate == "08P01") return false;  // a protocol violation: the same request fails again
-	return sqlstate.compare(0, 2, "08") == 0 || sqlstate.compare(0, 3, "57P") == 0 || sqlstate == "53300" ||
-	       sqlstate == "55006" || sqlstate == "40001" || sqlstate == "40P01";
+	// 08P01: a protocol violation fails again; 57P04: the database was dropped.
+	if (sqlstate.size() != 5 || sqlstate == "08P01" || sqlstate == "57P04") return false;
+	const std::string category = sqlstate.substr(0, 2);
+	return category == "08" || category == "57" || category == "53" || category == "58" || sqlstate == "55006" ||
+	       sqlstate == "55P03" || sqlstate == "25006" || sqlstate == "25P03" || sqlstate == "40001" ||
+	       sqlstate == "40P01";
+}
+
+bool SqlStateBlamesTheData(const std::string& sqlstate) {
+	return sqlstate.size() == 5 && (sqlstate.compare(0, 2, "22") == 0 || sqlstate.compare(0, 2, "23") == 0);
 }
 
 Status PgSession::Connect(const std::string& conninfo, Kind kind, const std::string& purpose) {
@@ -124,7 +131,10 @@ Status PgSession::ResultError(const std::string& what, const PGresult* result) c
 	if (message.empty()) message = Trimmed(PQerrorMessage(conn_));
 	// No SQLSTATE: libpq itself failed, which means the connection did.
 	bool transient = sqlstate.empty() || SqlStateIsTransient(sqlstate) || PQstatus(conn_) != CONNECTION_OK;
-	return Status::Error(transient ? ErrorKind::kUnavailable : ErrorKind::kRefused,
+	ErrorKind kind = transient                              ? ErrorKind::kUnavailable
+	                 : SqlStateBlamesTheData(sqlstate) ? ErrorKind::kInvalidData
+	                                                   : ErrorKind::kRefused;
+	return Status::Error(kind,
 	                     what + ": " + message + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"),
 	                     Field(result, PG_DIAG_MESSAGE_DETAIL), Field(result, PG_DIAG_MESSAGE_HINT));
 }

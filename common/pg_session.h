@@ -1,7 +1,8 @@
 // pg_session.h — flatwal's one way to talk to PostgreSQL through libpq:
 // connect, run a statement, quote, and turn every failure into a Status that
 // keeps PostgreSQL's message, detail and hint and says whether trying again
-// can help (ErrorKind::kUnavailable) or not (kRefused, kInvalidParameter, ...).
+// can help (ErrorKind::kUnavailable), whether the statement's data was refused
+// (kInvalidData), or neither (kRefused).
 //
 // Used by the shipper (replication, snapshots, side connections) and by
 // flatwal-sink's PostgreSQL target, so all classify errors the same way.
@@ -17,10 +18,21 @@
 namespace flatwal {
 
 // Whether an error with this SQLSTATE can pass with time: lost connections
-// (class 08, but not 08P01, a protocol violation), server shutdown or restart (57P), too many connections (53300),
-// an object still in use (55006: a slot held by a walsender that is going
-// away), serialization failures and deadlocks (40001, 40P01).
+// (class 08, but not 08P01, a protocol violation), operator intervention
+// (class 57: shutdown, restart, a statement_timeout or cancel, 57014; not
+// 57P04, a dropped database),
+// insufficient resources (class 53: disk full, out of memory, too many
+// connections), system errors (class 58: I/O), an object in use or a lock
+// not granted in time (55006, 55P03: lock_timeout), a read-only transaction
+// (25006: a server that is a standby for now), an idle-in-transaction
+// timeout (25P03), serialization failures and deadlocks (40001, 40P01).
 bool SqlStateIsTransient(const std::string& sqlstate);
+
+// Whether an error with this SQLSTATE is about the data a statement carried:
+// a value the target refuses (class 22, data exception) or a constraint a
+// row violates (class 23). Such errors come back as ErrorKind::kInvalidData;
+// everything else is about the server or the session, never one row.
+bool SqlStateBlamesTheData(const std::string& sqlstate);
 
 // A query result, freed with the object.
 class PgResult {

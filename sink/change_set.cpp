@@ -107,7 +107,7 @@ Status ChangeSet::RenderDocument(const wire::Row* row, const wire::Row* fallback
 	return Status::Ok();
 }
 
-Status ChangeSet::Record(const wire::Change& change, bool under_old_key, int64_t message_time_ms) {
+Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
 	if (!keep_history_ || under_old_key) return Status::Ok();
 	const wire::ChangeHeader* h = change.header();
 	HistoryEntry entry;
@@ -116,6 +116,7 @@ Status ChangeSet::Record(const wire::Change& change, bool under_old_key, int64_t
 	entry.xid = h->xid();
 	entry.op = OpName(h->op());
 	entry.message_time_ms = message_time_ms;
+	entry.message = message;
 	Status st = Status::Ok();
 	if (change.before() != nullptr) st = RenderDocument(change.before(), nullptr, &entry.before);
 	if (st.ok() && change.after() != nullptr) {
@@ -180,7 +181,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		return why;
 	};
 	st = Render(deletes ? change.before() : change.after());
-	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message_time_ms);
+	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms);
 	if (!st.ok()) return undo(st);
 	const size_t n = table_->columns.size();
 	auto fill_from = [&](size_t first) {  // columns this row lacks, from another run of spans

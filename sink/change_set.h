@@ -58,6 +58,7 @@ struct HistoryEntry {
 	const char* op = "";
 	std::string before, after;  // JSON objects of the carried columns; empty: no image
 	int64_t message_time_ms = -1;   // the Kafka message time: the source commit time (a snapshot row: when it was read)
+	size_t message = 0;             // the batch index of the message it came from
 };
 
 class ChangeSet {
@@ -106,7 +107,7 @@ class ChangeSet {
 	Status RenderDocument(const wire::Row* row, const wire::Row* fallback, std::string* out) const;
 	// Records the change for the history table; the old-key copy of a key
 	// change is not a change of its own and is not recorded.
-	Status Record(const wire::Change& change, bool under_old_key, int64_t message_time_ms);
+	Status Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms);
 	// The key's place in rows_ (a new one at the end), and *earlier its
 	// action so far (nullptr when none), taken out of the counts; Store
 	// then puts the new action there.

@@ -23,6 +23,17 @@ bool TransientClickHouseError(const std::string& body) {
 	return false;
 }
 
+// ClickHouse error codes about the data a statement carried: a value that
+// does not parse as or convert to its column's type, or is out of its range.
+bool ClickHouseBlamesTheData(const std::string& body) {
+	static const char* const kCodes[] = {
+	    "Code: 6,",   "Code: 26,",  "Code: 27,",  "Code: 32,",  "Code: 38,",  "Code: 41,", "Code: 53,",
+	    "Code: 69,",  "Code: 70,",  "Code: 72,",  "Code: 117,", "Code: 131,", "Code: 321,"};
+	for (const char* code : kCodes)
+		if (body.find(code) != std::string::npos) return true;
+	return false;
+}
+
 size_t Collect(char* data, size_t size, size_t count, void* out) {
 	static_cast<std::string*>(out)->append(data, size * count);
 	return size * count;
@@ -109,7 +120,10 @@ Status ClickHouseTarget::Query(const std::string& sql, const std::string& data, 
 	curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &http);
 	if (http != 200) {
 		while (!response.empty() && (response.back() == '\n' || response.back() == ' ')) response.pop_back();
-		return Status::Error(TransientClickHouseError(response) ? ErrorKind::kUnavailable : ErrorKind::kRefused,
+		const ErrorKind kind = TransientClickHouseError(response)   ? ErrorKind::kUnavailable
+		                       : ClickHouseBlamesTheData(response) ? ErrorKind::kInvalidData
+		                                                           : ErrorKind::kRefused;
+		return Status::Error(kind,
 		                     "ClickHouse refused " + sql.substr(0, sql.find(' ')) + ": " + response.substr(0, 2000));
 	}
 	if (result != nullptr) *result = std::move(response);
@@ -321,13 +335,14 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		*applied += rows.size();
 		return st;
 	}
-	if (st.retriable()) return st;
-	// ClickHouse refused the block: find the rows it refuses one by one.
+	// As for PostgreSQL: only a refused value can be one row's fault.
+	if (st.kind() != ErrorKind::kInvalidData) return st;
+	// ClickHouse refused the block's data: find the rows it refuses one by one.
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const size_t start = i == 0 ? 0 : ends[i - 1];
 		Status one = Insert(table, data.substr(start, ends[i] - start));
 		if (one.ok()) ++*applied;
-		else if (one.retriable()) return one;
+		else if (one.kind() != ErrorKind::kInvalidData) return one;
 		else rejected->push_back({rows[i]->message, one.message()});
 	}
 	return Status::Ok();

@@ -58,7 +58,9 @@ class ClickHouseTarget : public Target {
 	bool in_transaction() const override { return in_batch_; }
 	Status PrepareTable(const SinkTable& table) override;
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
-	Status AppendHistory(const ChangeSet&) override { return Status::Ok(); }  // refused at start (--history)
+	Status AppendHistory(const ChangeSet&, const std::vector<RejectedRow>&) override {
+		return Status::Ok();  // refused at start (--history)
+	}
 	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,
 	                  uint64_t lsn) override;
 	// No fencing: two sinks applying the same partition write the same rows.

@@ -138,6 +138,9 @@ void PgTarget::Rollback() {
 	if (in_transaction_ && session_.connected()) (void)Exec("ROLLBACK");  // a failure leaves the transaction to die with the connection
 	in_transaction_ = false;
 	prepared_in_transaction_.clear();
+	// A batch fails for a reason: the target tables are looked at again (one
+	// dropped or altered meanwhile is created or checked anew).
+	prepared_.clear();
 }
 
 Status PgTarget::ColumnType(const SinkColumn& column, std::string* type) {
@@ -354,7 +357,11 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 		*applied += rows.size() - missing.size();
 		return Exec("RELEASE SAVEPOINT flatwal_table");
 	}
-	if (st.kind() == ErrorKind::kUnavailable || !session_.connected()) return st;
+	// Only an error about the data (a value the target's type refuses, a
+	// constraint a row violates) can be one row's fault. Anything else, a
+	// timeout, a lock, a full disk, a missing grant or table, is a condition
+	// of the target: the batch is read again later, nothing dead-lettered.
+	if (st.kind() != ErrorKind::kInvalidData || !session_.connected()) return st;
 	// A change the target refuses: find it by applying the rows one by one.
 	st = Exec("ROLLBACK TO SAVEPOINT flatwal_table");
 	for (size_t i = 0; st.ok() && i < rows.size(); ++i) {
@@ -367,7 +374,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 			reject_missing(one_missing, one);
 			*applied += 1 - one_missing.size();
 			st = Exec("RELEASE SAVEPOINT flatwal_row");
-		} else if (row_st.kind() == ErrorKind::kUnavailable || !session_.connected()) {
+		} else if (row_st.kind() != ErrorKind::kInvalidData || !session_.connected()) {
 			return row_st;
 		} else {
 			rejected->push_back({rows[i]->message, row_st.message() + (row_st.detail().empty() ? "" : " " + row_st.detail())});
@@ -383,8 +390,11 @@ std::string PgTarget::HistoryName(const SinkTable& table) const {
 	       session_.QuoteIdentifier(table.table + "_history");
 }
 
-Status PgTarget::AppendHistory(const ChangeSet& set) {
+Status PgTarget::AppendHistory(const ChangeSet& set, const std::vector<RejectedRow>& rejected) {
 	if (!history_ || set.history().empty()) return Status::Ok();
+	std::vector<size_t> not_applied;
+	for (const RejectedRow& r : rejected) not_applied.push_back(r.message);
+	std::sort(not_applied.begin(), not_applied.end());
 	Status st = Exec("DELETE FROM pg_temp.flatwal_history_stage");
 	if (!st.ok()) return st;
 	std::string data;
@@ -393,6 +403,7 @@ Status PgTarget::AppendHistory(const ChangeSet& set) {
 		else AppendCopyText(doc, &data);
 	};
 	for (const HistoryEntry& e : set.history()) {
+		if (std::binary_search(not_applied.begin(), not_applied.end(), e.message)) continue;
 		AppendLsn(e.pos.commit_lsn, &data);
 		data += '\t' + std::to_string(e.pos.seq) + '\t';
 		AppendLsn(e.lsn, &data);

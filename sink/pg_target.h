@@ -71,7 +71,7 @@ class PgTarget : public Target {
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
 	// Appends the set's changes to the table's history table, each once: a
 	// change already there (same commit_lsn and seq) is not added again.
-	Status AppendHistory(const ChangeSet& set) override;
+	Status AppendHistory(const ChangeSet& set, const std::vector<RejectedRow>& rejected) override;
 	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
 	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) override;

@@ -262,7 +262,11 @@ Status Sink::FindSet(const SinkTable* table, size_t index) {
 	if (!set) {
 		st = EnsureTransaction();
 		if (st.ok()) st = target_->PrepareTable(*table);
-		if (!st.ok() && st.retriable()) return st;
+		// A table the target cannot hold as this version says (a column whose
+		// type changed) is the table's problem: its changes are dead-lettered.
+		// Any other failure is the target's: the batch is read again later.
+		const bool table_problem = st.kind() == ErrorKind::kNotSupported || st.kind() == ErrorKind::kInvalidData;
+		if (!st.ok() && !table_problem) return st;
 		if (!st.ok()) {
 			batch_.sets.erase(name);  // no empty entry left behind for the flush
 			DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
@@ -298,8 +302,8 @@ Status Sink::ApplySet(ChangeSet* set) {
 	{
 		ApplyTimer timer(&counters_.apply_seconds);
 		st = EnsureTransaction();
-		if (st.ok()) st = target_->AppendHistory(*set);
 		if (st.ok()) st = target_->Apply(*set, &rejected, &applied, &skipped);
+		if (st.ok()) st = target_->AppendHistory(*set, rejected);
 	}
 	if (!st.ok()) return st;
 	for (const RejectedRow& r : rejected) DeadLetter(r.message, r.reason);
@@ -368,6 +372,9 @@ Status Sink::Flush() {
 	counters_.behind_truncate += batch_skipped_;
 	counters_.dead_letters += batch_.dead.size();
 	++counters_.batches;
+	counters_.retrying = false;
+	retry_.Succeeded();
+	health_.Progressed();
 	ClearBatch();
 	return Status::Ok();
 }
@@ -387,8 +394,11 @@ void Sink::ClearBatch() {
 }
 
 void Sink::Rewind(const Status& why) {
+	const std::chrono::milliseconds wait = retry_.Failed(Clock::now());
 	Log(LogLevel::kWarning, "batch not committed; reading again from the stored checkpoints",
-	    {{"error", why.message()}, {"detail", why.detail()}});
+	    {{"error", why.message()}, {"detail", why.detail()}, {"retry_in_ms", std::to_string(wait.count())}});
+	health_.Stalled(Clock::now(), why.message());
+	counters_.retrying = true;
 	target_->Rollback();
 	ClearBatch();
 	++counters_.rewinds;
@@ -447,6 +457,11 @@ int Sink::Run() {
 	// Waiting for the first assignment is bounded too: ten times the idle time.
 	last_activity_ = last_report_ + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
 	while (!*stop_ && !failed_) {
+		if (!retry_.Ready(Clock::now())) {  // a batch failed: wait before reading it again
+			if (Clock::now() - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			continue;
+		}
 		rd_kafka_message_t* m = consumer_.Poll(batch_.messages.empty() ? 100 : 10);
 		const Clock::time_point now = Clock::now();  // read once per message: it is not free
 		if (m == nullptr && batch_.messages.empty()) last_lag_ms_ = 0;  // caught up: nothing waits

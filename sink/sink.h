@@ -23,6 +23,7 @@
 #include "change_set.h"
 #include "dead_letters.h"
 #include "kafka_consumer.h"
+#include "backoff.h"
 #include "health.h"
 #include "http_endpoint.h"
 #include "target.h"
@@ -105,6 +106,8 @@ class Sink {
 	uint64_t batch_applied_ = 0, batch_skipped_ = 0;
 	std::unique_ptr<HttpEndpoint> http_;  // with --http
 	HealthMonitor health_;
+	// After a batch that could not be committed: when to read it again.
+	Backoff retry_{std::chrono::milliseconds(200), std::chrono::seconds(30)};
 	int64_t start_time_seconds_;
 	int64_t last_lag_ms_ = 0;           // the largest of the last committed batch; 0 when caught up
 	Clock::time_point last_publish_;

@@ -23,6 +23,9 @@ std::string SinkMetricsText(const SinkMetricsSample& s) {
 	out.Single("flatwal_sink_batches_total", "counter", "Batches committed to the target.", N::Number(c.batches));
 	out.Single("flatwal_sink_rewinds_total", "counter", "Batches abandoned after a failure and read again from the checkpoints.",
 	           N::Number(c.rewinds));
+	out.Single("flatwal_sink_retrying", "gauge",
+	           "1 while the last batch could not be committed (the target refused it for now) and waits to be read again.",
+	           c.retrying ? "1" : "0");
 	out.Single("flatwal_sink_apply_seconds_total", "counter",
 	           "Time spent writing batches to the target (rows, checkpoints, commits); applied rows over it is the load rate.",
 	           N::Number(c.apply_seconds));

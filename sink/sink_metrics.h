@@ -18,6 +18,7 @@ struct SinkCounters {
 	uint64_t dead_letters = 0;
 	uint64_t batches = 0;              // committed
 	uint64_t rewinds = 0;              // batches abandoned and read again after a failure
+	bool retrying = false;             // the last batch failed: waiting to read it again
 	double apply_seconds = 0;          // spent writing to the target: rows, checkpoints, commits
 	std::map<std::string, uint64_t> topic_messages;  // committed, per source topic
 	LatencyWindow lag_ms{size_t{1} << 16};  // commit-to-applied, recent messages

@@ -60,7 +60,9 @@ class Target {
 	// behind the table's floor (its last truncate) are skipped and counted.
 	virtual Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,
 	                     uint64_t* skipped) = 0;
-	virtual Status AppendHistory(const ChangeSet& set) = 0;
+	// Appends the set's changes that were applied, all but `rejected`, to the
+	// table's history: the history is the log of what the target applied.
+	virtual Status AppendHistory(const ChangeSet& set, const std::vector<RejectedRow>& rejected) = 0;
 	// Removes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
 	virtual Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,

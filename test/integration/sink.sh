@@ -5,8 +5,10 @@
 # update that changes the key, ADD COLUMN mid-stream, the initial snapshot);
 # then faults under load — the shipper and the sink killed with SIGKILL, the
 # target restarted with -m immediate — and afterwards every target table
-# equals its source, value for value; a poison change goes to the dead-letter
-# topic while the other tables keep flowing.
+# equals its source, value for value; a lock held past the sink's
+# lock_timeout and statement_timeout is retried, never dead-lettered; a
+# poison change goes to the dead-letter topic while the other tables keep
+# flowing, and the history holds only what was applied.
 #
 #   sink.sh PORT      (the source cluster, started by run-suites.sh)
 # Prints "N passed, M failed".
@@ -52,7 +54,7 @@ history_from=$(sql -c "SELECT lsn FROM pg_create_logical_replication_slot('sink_
 # Short group timeouts: a killed sink's partitions move on after seconds, not
 # after the 45 s session timeout (the test broker waits that long for a dead member).
 start_sink() {
-	build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --batch-ms 100 --stats-interval 2000 \
+	build/bin/flatwal-sink -b "$bootstrap" -d "${sink_target:-$target}" --topic-prefix src --batch-ms 100 --stats-interval 2000 \
 		--history -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=20000 \
 		"$@" >>"$work/sink.log" 2>&1 &
 	sink_pid=$!
@@ -180,6 +182,57 @@ else
 	failed "the target does not equal the source after one of two sinks was killed"
 	grep -E 'level=(error|warning)|partitions assigned' "$work/sink.log" | tail -5
 fi
+
+# Conditions of the target, not of any row: a lock held past the sink's
+# lock_timeout (55P03), then past its statement_timeout (57014), while rows
+# arrive; the sink is SIGKILLed once it retried and restarted while the lock
+# is still held. It retries with backoff and dead-letters nothing; the target
+# converges.
+dead_letters() { timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+retries() { grep -c "msg=\"batch not committed.*SQLSTATE $1" "$work/sink.log"; }
+wait_retry() {  # SQLSTATE COUNT: until more than COUNT retries for SQLSTATE were logged (20 s at most)
+	for _ in $(seq 1 200); do [ "$(retries "$1")" -gt "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+letters_before=$(dead_letters)
+phase=0
+for timeout_setting in "lock_timeout=1000 55P03" "statement_timeout=1000 57014"; do
+	set -- $timeout_setting
+	phase=$((phase + 1))
+	kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
+	sink_target="$target options='-c $1'"
+	start_sink
+	tsql -c "BEGIN; LOCK TABLE public.orders IN SHARE MODE; SELECT pg_sleep(20); COMMIT" >/dev/null &
+	locker=$!
+	sleep 0.5
+	(
+		for round in $(seq 1 20); do
+			sql -c "UPDATE orders SET amount = amount + 1, customer = 'locked $round' WHERE id % 50 = $round" \
+			    -c "INSERT INTO items VALUES ($phase * 1000 + $round, 1, 'during the lock', $round)" >/dev/null
+			sleep 0.2
+		done
+	) &
+	writer=$!
+	before=$(retries "$2")
+	wait_retry "$2" "$before"
+	kill -KILL "$sink_pid"; wait "$sink_pid" 2>/dev/null
+	start_sink
+	killed_at=$(retries "$2")
+	wait_retry "$2" "$killed_at"
+	after_restart=$(( $(retries "$2") - killed_at ))
+	wait "$writer" "$locker"
+	wait_confirmed sink_test
+	if converged 90 && [ "$(dead_letters)" = "$letters_before" ] && [ "$((killed_at - before))" -gt 0 ] &&
+		[ "$after_restart" -gt 0 ]; then
+		ok "a lock held past the sink's $1 (ms), the sink killed meanwhile: retried ($2) $((killed_at - before)) times, then $after_restart times after the restart; 0 dead letters; the target equals the source"
+	else
+		failed "$1: dead letters $letters_before -> $(dead_letters); retries ($2): $((killed_at - before)) before the kill, $after_restart after"
+		grep -E 'level=(error|warning)' "$work/sink.log" | tail -3
+	fi
+done
+kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
+sink_target=""
+start_sink
 
 # The history tables against test_decoding: the same changes (LSN, xid, table, operation), each exactly once.
 sql -c "SELECT lsn || ' ' || xid || ' ' || substring(data from '^table ([^:]+):') || ' ' ||

@@ -11,10 +11,22 @@ using flatwal::Backoff;
 using std::chrono::milliseconds;
 
 void transient_sqlstates(void**) {
-	for (const char* code : {"08006", "08001", "57P01", "57P03", "53300", "55006", "40001", "40P01"})
+	// Conditions of the server or session: lost connections, shutdown, statement_timeout and lock_timeout,
+	// disk full, out of memory, too many connections, I/O errors, read-only, idle-in-transaction timeout.
+	for (const char* code : {"08006", "08001", "57P01", "57P03", "57014", "55P03", "53100", "53200", "53300", "58030",
+	                         "25006", "25P03", "55006", "40001", "40P01"})
 		assert_true(flatwal::SqlStateIsTransient(code));
-	for (const char* code : {"42P01", "42501", "28P01", "28000", "55000", "3D000", "22023", "0A000", "08P01", ""})
+	for (const char* code : {"42P01", "42501", "28P01", "28000", "55000", "3D000", "22023", "0A000", "08P01", "57P04", "23505", "",
+	                         "57", "5"})
 		assert_false(flatwal::SqlStateIsTransient(code));
+}
+
+// Only data exceptions and constraint violations are the data's fault.
+void sqlstates_that_blame_the_data(void**) {
+	for (const char* code : {"22P02", "22003", "22001", "22008", "22021", "23505", "23502", "23503", "23514"})
+		assert_true(flatwal::SqlStateBlamesTheData(code));
+	for (const char* code : {"55P03", "57014", "53100", "42501", "42P01", "40001", "XX000", "", "22"})
+		assert_false(flatwal::SqlStateBlamesTheData(code));
 }
 
 // Nothing listens on port 1: a failure that passes with time, not a refusal.
@@ -51,6 +63,7 @@ void backoff_doubles_to_a_limit_and_resets(void**) {
 int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(transient_sqlstates),
+	    cmocka_unit_test(sqlstates_that_blame_the_data),
 	    cmocka_unit_test(unreachable_server_is_retriable),
 	    cmocka_unit_test(backoff_doubles_to_a_limit_and_resets),
 	};
