@@ -54,7 +54,10 @@ PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir)
 # cpp-httplib as Debian builds it (a library, with its TLS and compression defines).
 HTTPLIB_CFLAGS := $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
 HTTPLIB_LIBS := $(shell pkg-config --libs cpp-httplib 2>/dev/null) -pthread
-BASE_INCLUDES = -I$(GEN) -Iformat -Icommon -I$(PG_INCLUDEDIR) $(HTTPLIB_CFLAGS)
+# Layers: common/ (pure helpers, all the extension sees), format/ (frames),
+# runtime/ (what the programs share: PostgreSQL session, Kafka client, HTTP
+# endpoint, log, health, metrics text, backoff). Programs are peers on them.
+BASE_INCLUDES = -I$(GEN) -Iformat -Icommon -Iruntime -I$(PG_INCLUDEDIR) $(HTTPLIB_CFLAGS)
 APP_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra
 UNIT_CXXFLAGS = -std=c++17 -O1 -g -Wall -Wextra \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -65,9 +68,9 @@ APP_OBJ = $(BUILD)/obj/app
 UNIT_OBJ = $(BUILD)/obj/unit
 FUZZ_OBJ = $(BUILD)/obj/fuzz
 
-# A folder's code sees format/, common/ and its own headers. The sink still
-# reads Kafka through consumer/'s client; tests see what they test.
-FOLDER_INCLUDES = $(if $(filter shipper,$(1)),-Ishipper)$(if $(filter sink,$(1)),-Isink -Iconsumer)$(if \
+# A program's code sees the layers and its own folder, never another
+# program's; tests see what they test.
+FOLDER_INCLUDES = $(if $(filter shipper,$(1)),-Ishipper)$(if $(filter sink,$(1)),-Isink)$(if \
 	$(filter consumer,$(1)),-Iconsumer)$(if $(filter test,$(1)),-Ishipper -Isink -Iconsumer -Iplugin)$(if \
 	$(filter plugin,$(1)),-Iplugin)
 top_folder = $(word 2,$(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
@@ -86,7 +89,7 @@ $(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
 # format/ for the programs: the extension's files and the renderers only the
 # programs use (Debezium). The runtime: what the programs share beyond it.
 LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope)
-RUNTIME_SRCS = common/log common/pg_session common/http_endpoint
+RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client
 define flavor_libraries
 $(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))
 	@rm -f $$@
@@ -104,10 +107,10 @@ app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
 	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipper)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
-CONSUME_SRCS = consumer/flatwal_consume consumer/kafka_consumer
+CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
 SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target clickhouse_target \
-	dead_letters sink_metrics) consumer/kafka_consumer
+	dead_letters sink_metrics)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
 PREFIX ?= /usr/local

@@ -148,7 +148,7 @@ SQL
 for rate in $RATES; do
 	echo "== 2. latency: pgbench offering $rate rows/s (10 per transaction) for $SECONDS_LOAD s"
 	run_shipper "$work/latency-$rate.log"
-	for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/latency-$rate.log" && break; sleep 0.1; done
+	wait_streaming "$work/latency-$rate.log"
 	# Warm up (topic metadata, connections) before the load; its own latency still
 	# counts as a sample.
 	sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0) ON CONFLICT DO NOTHING"
@@ -194,7 +194,7 @@ for readers in 1 2; do
 	echo "topic demand$readers.public.snapshot_bench 64" >"$work/broker.ctl"
 	start_shipper "$work/demand-$readers.log" --slot "demand_$readers" --topic-prefix "demand$readers" \
 		--table-set snapshot_bench --snapshot never --snapshot-workers "$readers" -X queue.buffering.max.messages=1000000
-	wait_for_log "$work/demand-$readers.log" 'msg=streaming'
+	wait_streaming "$work/demand-$readers.log"
 	sql -c "SELECT flatwal.request_snapshot('snapshot_bench')" >/dev/null
 	wait_for_log "$work/demand-$readers.log" 'msg="on-demand snapshot done"' 600
 	kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""

@@ -41,7 +41,7 @@ echo "topic bench.public.orders 64" >"$work/broker.ctl"
 
 sql >/dev/null <bench/orders.sql
 start_shipper "$work/shipper.log" --slot bench --topic-prefix bench -s 100 -X queue.buffering.max.messages=1000000
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 metrics_port=$(test/lib/free-port.sh)
 start_sink() {  # LOG [args]
 	local log=$1

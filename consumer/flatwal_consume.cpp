@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "frame_reader.h"
-#include "kafka_consumer.h"
+#include "kafka_client.h"
 #include "json_string.h"
 #include "render_json.h"
 

@@ -266,6 +266,14 @@ void RenderTables(ObjectWriter& w, const flatbuffers::Vector<flatbuffers::Offset
 			tw.Unsigned("relid", t->relid());
 			tw.Str("schema", t->schema_name());
 			tw.Str("table", t->table_name());
+			if (const TableRef* parent = t->partition_of()) {
+				std::string* p = tw.Key("partition_of");
+				ObjectWriter pw(p);
+				pw.Unsigned("relid", parent->relid());
+				pw.Str("schema", parent->schema_name());
+				pw.Str("table", parent->table_name());
+				pw.Close();
+			}
 			tw.Close();
 		}
 	}

@@ -191,6 +191,23 @@ Relation OpenPublishingAncestor(const RelInfo& partition) {
 	return ancestor;
 }
 
+// Whether a TRUNCATE's relations hold every leaf partition of `table` (as
+// the catalog was when it ran: decoding reads it under the historic snapshot).
+bool AllPartitionsTruncated(Oid table, int nrelations, Relation relations[]) {
+	List* members = find_all_inheritors(table, NoLock, nullptr);
+	bool all = true;
+	ListCell* cell;
+	foreach (cell, members) {
+		const Oid member = lfirst_oid(cell);
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE) continue;  // no rows of its own
+		bool truncated = false;
+		for (int i = 0; i < nrelations && !truncated; ++i) truncated = RelationGetRelid(relations[i]) == member;
+		all = all && truncated;
+	}
+	list_free(members);
+	return all;
+}
+
 // A partition's row in the partitioned table's column order (they may differ:
 // dropped columns, partitions attached with another layout). Allocated in the
 // per-change memory context.
@@ -242,20 +259,30 @@ void Truncate(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, int nrelations
 			const RelInfo& info = st.relations.Get(relations[i], st.options);
 			if (!info.captured) continue;
 			if (!OidIsValid(info.publish_as)) {
-				st.truncated.push_back(relations[i]);
+				st.truncated.push_back({relations[i], nullptr});
 				continue;
 			}
-			// A partition's truncate is its partitioned table's, named once.
+			// A partition's truncate is its partitioned table's, named once,
+			// when every partition of the table was truncated (TRUNCATE of
+			// the table). A partition truncated on its own is named itself,
+			// as a partition of it: consumers must not empty the whole table.
 			bool named = false;
-			for (Relation r : st.truncated) named |= RelationGetRelid(r) == info.publish_as;
+			for (const TruncatedTable& t : st.truncated) named |= RelationGetRelid(t.relation) == info.publish_as;
 			if (named) continue;
-			st.opened.push_back(OpenPublishingAncestor(info));
-			st.truncated.push_back(st.opened.back());
+			if (AllPartitionsTruncated(info.publish_as, nrelations, relations)) {
+				st.opened.push_back(OpenPublishingAncestor(info));
+				st.truncated.push_back({st.opened.back(), nullptr});
+				continue;
+			}
+			Relation ancestor = nullptr;
+			for (Relation r : st.opened) ancestor = RelationGetRelid(r) == info.publish_as ? r : ancestor;
+			if (ancestor == nullptr) st.opened.push_back(ancestor = OpenPublishingAncestor(info));
+			st.truncated.push_back({relations[i], ancestor});
 		}
 		if (!st.truncated.empty()) {
 			OpenTransaction(ctx, st, txn);
-			st.encoder.Truncate(txn->xid, change->lsn, CommitLsnOf(st, txn), static_cast<int>(st.truncated.size()),
-			                    st.truncated.data(), change->data.truncate.cascade, change->data.truncate.restart_seqs);
+			st.encoder.Truncate(txn->xid, change->lsn, CommitLsnOf(st, txn), st.truncated, change->data.truncate.cascade,
+			                    change->data.truncate.restart_seqs);
 			Emit(ctx, st);
 		}
 		for (Relation r : st.opened) RelationClose(r);

@@ -173,20 +173,21 @@ void FrameEncoder::Message(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_
 	                                .Union());
 }
 
-void FrameEncoder::Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, int nrelations,
-                            Relation relations[], bool cascade, bool restart_identity) {
+void FrameEncoder::Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn,
+                            const std::vector<TruncatedTable>& tables, bool cascade, bool restart_identity) {
 	StartFrame();
 	std::vector<fb::Offset<wire::TableRef>>& refs = table_refs_;
 	refs.clear();
-	for (int i = 0; i < nrelations; ++i) {
-		Relation rel = relations[i];
+	auto ref = [this](Relation rel, fb::Offset<wire::TableRef> partition_of) {
 		auto schema = builder_.CreateString(get_namespace_name(RelationGetNamespace(rel)));
 		auto table = builder_.CreateString(RelationGetRelationName(rel));
-		refs.push_back(wire::CreateTableRef(builder_, RelationGetRelid(rel), schema, table));
-	}
-	auto tables = builder_.CreateVector(refs);
+		return wire::CreateTableRef(builder_, RelationGetRelid(rel), schema, table, partition_of);
+	};
+	for (const TruncatedTable& t : tables)
+		refs.push_back(ref(t.relation, t.partition_of != nullptr ? ref(t.partition_of, 0) : 0));
+	auto refs_offset = builder_.CreateVector(refs);
 	Finish(wire::Body::Truncate,
-	       wire::CreateTruncate(builder_, xid, lsn, commit_lsn, tables, cascade, restart_identity).Union());
+	       wire::CreateTruncate(builder_, xid, lsn, commit_lsn, refs_offset, cascade, restart_identity).Union());
 }
 
 void FrameEncoder::Schema(Oid relid, const RelInfo& rel) {

@@ -27,6 +27,13 @@ struct ChangeMeta {
 	uint32 seq;
 };
 
+// A table a TRUNCATE names: a captured table, or a partition of one that was
+// truncated on its own (partition_of: the partitioned table it is published as).
+struct TruncatedTable {
+	Relation relation;
+	Relation partition_of;  // NULL unless a partition truncated without the rest of its table
+};
+
 // Microseconds since the Unix epoch for a PostgreSQL timestamp (±infinity kept).
 int64 UnixMicros(TimestampTz pg_micros);
 
@@ -40,7 +47,7 @@ class FrameEncoder {
 	// old_tuple and new_tuple may be NULL where the op or the WAL has none.
 	void Change(Relation relation, const RelInfo& rel, const ChangeMeta& meta, HeapTuple old_tuple,
 	            HeapTuple new_tuple);
-	void Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, int nrelations, Relation relations[],
+	void Truncate(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, const std::vector<TruncatedTable>& tables,
 	              bool cascade, bool restart_identity);
 	void Message(TransactionId xid, XLogRecPtr lsn, XLogRecPtr commit_lsn, bool transactional, const char* prefix,
 	             const char* content, Size content_size);

@@ -35,8 +35,8 @@ struct PluginState {
 	bool stream_block_open = false;
 	std::unordered_map<TransactionId, uint32> stream_seq;
 
-	std::vector<Relation> truncated;  // scratch: captured relations of one TRUNCATE (as published)
-	std::vector<Relation> opened;     // scratch: partitioned tables opened to publish a TRUNCATE as theirs
+	std::vector<TruncatedTable> truncated;  // scratch: captured relations of one TRUNCATE (as published)
+	std::vector<Relation> opened;           // scratch: partitioned tables opened to publish a TRUNCATE as theirs
 };
 
 }  // namespace flatwal

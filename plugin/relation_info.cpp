@@ -5,13 +5,6 @@
 
 #include <algorithm>
 
-extern "C" {
-#include "access/skey.h"
-#include "access/stratnum.h"
-#include "catalog/pg_index.h"
-#include "utils/fmgroids.h"
-}
-
 namespace flatwal {
 namespace {
 

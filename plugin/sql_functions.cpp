@@ -76,28 +76,27 @@ Datum flatwal_frames(PG_FUNCTION_ARGS) {
 	size_t size = VARSIZE_ANY_EXHDR(data);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-
-	auto put = [&](const uint8_t* frame, size_t length) {
-		bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + length));
-		SET_VARSIZE(out, VARHDRSZ + length);
-		memcpy(VARDATA(out), frame, length);
-		Datum value = PointerGetDatum(out);
-		bool isnull = false;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-	};
-	if (flatwal::LooksLikeBareFrame(bytes, size)) {
-		put(bytes, size);
-		return (Datum)0;
-	}
-	flatwal::FrameReader reader(bytes, size);
-	const uint8_t* frame;
-	size_t length;
-	while (reader.Next(&frame, &length)) put(frame, length);
-	if (reader.malformed())
-		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed flatwal message"),
-		                errdetail("A frame length at byte %zu runs past the end of the %zu bytes given.",
-		                          reader.offset(), size),
-		                errhint("%s", flatwal::kPassFramesHint)));
+	flatwal::Guarded([&] {
+		auto put = [&](const uint8_t* frame, size_t length) {
+			bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + length));
+			SET_VARSIZE(out, VARHDRSZ + length);
+			memcpy(VARDATA(out), frame, length);
+			Datum value = PointerGetDatum(out);
+			bool isnull = false;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		};
+		if (flatwal::LooksLikeBareFrame(bytes, size)) return put(bytes, size);
+		flatwal::FrameReader reader(bytes, size);
+		const uint8_t* frame;
+		size_t length;
+		while (reader.Next(&frame, &length)) put(frame, length);
+		if (reader.malformed())
+			flatwal::Check(flatwal::Status::Error(
+			    flatwal::ErrorKind::kInvalidData, "malformed flatwal message",
+			    "A frame length at byte " + std::to_string(reader.offset()) + " runs past the end of the " +
+			        std::to_string(size) + " bytes given.",
+			    flatwal::kPassFramesHint));
+	});
 	return (Datum)0;
 }
 
@@ -109,17 +108,19 @@ Datum flatwal_catalog_changed(PG_FUNCTION_ARGS) {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("flatwal.catalog_changed() must be called as a trigger")));
-	TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
-	TupleDesc desc = RelationGetDescr(trigger->tg_relation);
-	int attnum = SPI_fnumber(desc, "relid");
-	if (attnum <= 0) elog(ERROR, "flatwal.catalog_changed(): table %s has no relid column",
-	                      RelationGetRelationName(trigger->tg_relation));
-	HeapTuple tuples[2] = {trigger->tg_trigtuple, trigger->tg_newtuple};
-	for (HeapTuple tuple : tuples) {
-		if (tuple == nullptr) continue;
-		bool isnull;
-		Oid relid = DatumGetObjectId(heap_getattr(tuple, attnum, desc, &isnull));
-		if (!isnull && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) CacheInvalidateRelcacheByRelid(relid);
-	}
+	flatwal::Guarded([&] {
+		TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+		TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+		int attnum = SPI_fnumber(desc, "relid");
+		if (attnum <= 0) elog(ERROR, "flatwal.catalog_changed(): table %s has no relid column",
+		                      RelationGetRelationName(trigger->tg_relation));
+		HeapTuple tuples[2] = {trigger->tg_trigtuple, trigger->tg_newtuple};
+		for (HeapTuple tuple : tuples) {
+			if (tuple == nullptr) continue;
+			bool isnull;
+			Oid relid = DatumGetObjectId(heap_getattr(tuple, attnum, desc, &isnull));
+			if (!isnull && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))) CacheInvalidateRelcacheByRelid(relid);
+		}
+	});
 	return PointerGetDatum(nullptr);
 }

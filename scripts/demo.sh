@@ -39,13 +39,13 @@ SQL
 
 echo "== flatwal-shipper: initial snapshot of the 3 existing orders, then streaming; topics demo.*"
 start_shipper "$work/shipper.log" --topic-prefix demo -s 200
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 sed 's/^/   shipper | /' "$work/shipper.log"
 # A second shipper, slot and prefix writing the same changes in Debezium's format.
 build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" --slot flatwal_dbz --topic-prefix dbz -s 200 \
 	--format debezium-json --debezium decimal.handling.mode=string >"$work/dbz.log" 2>&1 &
 dbz_pid=$!
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/dbz.log" && break; sleep 0.1; done
+wait_streaming "$work/dbz.log"
 
 echo "== workload: inserts, an update with an outbox message, a delete, a schema change"
 sql >/dev/null <<'SQL'

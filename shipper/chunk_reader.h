@@ -18,14 +18,12 @@
 #include <vector>
 
 #include "chunk_snapshot.h"
+#include "kafka_contract.h"
 #include "pg_session.h"
 #include "side_session.h"
 #include "status.h"
 
 namespace flatwal {
-
-// The prefix of the logical messages that carry a chunk's watermarks.
-inline constexpr char kWatermarkPrefix[] = "flatwal.watermark";
 
 struct ChunkRequest {
 	uint32_t relid = 0;

@@ -92,17 +92,17 @@ Status Router::RouteDebeziumChange(const wire::Change& change, const TableVersio
 }
 
 void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessages* out) {
-	if (debezium_->options().Skips('t')) return;  // skipped.operations: Debezium's default
-	const size_t first = out->size();
-	RouteTruncate(truncate, out);  // topics, headers and times as in the flatwal format
-	if (truncate.tables() == nullptr) return;
-	for (size_t i = first; i < out->size(); ++i) {
-		const wire::TableRef* ref = truncate.tables()->Get(static_cast<flatbuffers::uoffset_t>(i - first));
+	if (debezium_->options().Skips('t') || truncate.tables() == nullptr) return;  // skipped.operations: Debezium's default
+	for (const wire::TableRef* ref : *truncate.tables()) {
+		// A Debezium truncate empties its whole table: a partition truncated
+		// on its own has no Debezium event (docs/debezium.md).
+		if (ref->partition_of() != nullptr) continue;
 		const std::string schema = flatbuffers::GetString(ref->schema_name());
 		const std::string table = flatbuffers::GetString(ref->table_name());
-		OutMessage& m = out->At(i);
-		m.has_key = false;  // as Debezium writes a truncate (skipped by default)
-		m.key.clear();
+		OutMessage& m = out->Add();
+		m.topic = TableTopic(schema, table);
+		m.timestamp_ms = commit_time_ms_;
+		AddTruncateHeaders(truncate, "truncate", &m);  // as in the flatwal format; no key, as Debezium writes it
 		m.rendered = true;
 		debezium_->TruncateValue(schema, table,
 		                         EventContext('t', truncate.xid(), truncate.commit_lsn(), truncate.lsn(), &schema, &table),
@@ -199,8 +199,8 @@ void Router::BeginDebeziumTransaction(const wire::Begin& begin, RoutedMessages* 
 	m.has_key = true;
 	debezium_->TransactionKey(transaction_id_, &m.key);
 	m.timestamp_ms = commit_time_ms_;
-	m.AddHeader("flatwal.op", "begin");
-	AppendDecimal(begin.xid(), &m.AddHeader("flatwal.xid"));
+	m.AddHeader(kHeaderOp, "begin");
+	AppendDecimal(begin.xid(), &m.AddHeader(kHeaderXid));
 	m.rendered = true;
 	debezium_->TransactionValue(true, transaction_id_, begin.commit_time_micros(), 0, collection_events_, &m.value);
 }
@@ -214,7 +214,7 @@ void Router::EndDebeziumTransaction(RoutedMessages* out) {
 	m.has_key = true;
 	debezium_->TransactionKey(transaction_id_, &m.key);
 	m.timestamp_ms = commit_time_micros_ / 1000;
-	m.AddHeader("flatwal.op", "commit");
+	m.AddHeader(kHeaderOp, "commit");
 	m.rendered = true;
 	debezium_->TransactionValue(false, transaction_id_, commit_time_micros_, transaction_events_, collection_events_,
 	                            &m.value);

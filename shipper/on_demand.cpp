@@ -14,7 +14,6 @@
 namespace flatwal {
 namespace {
 
-constexpr char kRequestPrefix[] = "flatwal.snapshot_request";
 constexpr char kPurpose[] = "flatwal-shipper on-demand snapshot";
 constexpr auto kReadRetryDelay = std::chrono::milliseconds(500);
 // How often a request that cannot start yet asks again.
@@ -77,7 +76,7 @@ bool OnDemandSnapshots::Observe(const wire::Event& event) {
 	if (event.body_type() == wire::Body::Message) {
 		const wire::Message* m = event.body_as_Message();
 		std::string prefix = m->prefix() ? m->prefix()->str() : "";
-		if (prefix == kRequestPrefix) {
+		if (prefix == kSnapshotRequestPrefix) {
 			long long id = 0;
 			unsigned long relid = 0;
 			if (sscanf(Bytes(m->content()).c_str(), "%lld %lu", &id, &relid) == 2) Enqueue(id, static_cast<uint32_t>(relid));

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "kafka_client.h"
 #include "log.h"
 
 namespace flatwal {
@@ -22,8 +23,6 @@ KafkaProducer::~KafkaProducer() {
 }
 
 Status KafkaProducer::Open(const ShipperConfig& config) {
-	rd_kafka_conf_t* conf = rd_kafka_conf_new();
-	char err[512];
 	// The delivery contract needs these; the user may not weaken them.
 	const std::pair<const char*, const char*> required[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
 	// Sensible defaults that the user may override.
@@ -37,39 +36,29 @@ Status KafkaProducer::Open(const ShipperConfig& config) {
 	    {"compression.type", "lz4"},
 	    {"client.id", "flatwal-shipper"},
 	};
-	for (const auto& kv : defaults)
-		if (!UserSet(config, kv.first) && rd_kafka_conf_set(conf, kv.first, kv.second, err, sizeof err) != RD_KAFKA_CONF_OK) {
-			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, std::string("librdkafka: ") + err);
-		}
-	for (const auto& kv : config.kafka) {
-		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, "invalid Kafka setting " + kv.first, err,
-			                     "Settings under [kafka] and -X are librdkafka properties (see its CONFIGURATION.md).");
-		}
-	}
 	for (const auto& kv : required) {
 		for (const auto& user : config.kafka) {
 			bool same = user.second == kv.second || (user.first == "acks" && user.second == "-1");
-			if (user.first == kv.first && !same) {
-				rd_kafka_conf_destroy(conf);
+			if (user.first == kv.first && !same)
 				return Status::Error(ErrorKind::kInvalidParameter,
 				                     "Kafka setting " + user.first + " = " + user.second + " is not allowed",
 				                     "flatwal-shipper confirms WAL only after Kafka acknowledged it, which needs " +
 				                         std::string(kv.first) + " = " + kv.second + ".",
 				                     "Remove the setting.");
-			}
 		}
-		rd_kafka_conf_set(conf, kv.first, kv.second, err, sizeof err);
 	}
-	rd_kafka_conf_set_log_cb(conf, &KafkaProducer::OnLog);
-	rd_kafka_conf_set_dr_msg_cb(conf, &KafkaProducer::OnDelivery);
-	rd_kafka_conf_set_error_cb(conf, &KafkaProducer::OnError);
-	rd_kafka_conf_set_opaque(conf, this);
-	rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-	if (rk_ == nullptr) return Status::Error(ErrorKind::kInvalidParameter, std::string("cannot create Kafka producer: ") + err);
-	return Status::Ok();
+	KafkaSettings settings;  // later entries win: defaults, then the user's, then the contract
+	for (const auto& kv : defaults)
+		if (!UserSet(config, kv.first)) settings.emplace_back(kv.first, kv.second);
+	settings.insert(settings.end(), config.kafka.begin(), config.kafka.end());
+	for (const auto& kv : required) settings.emplace_back(kv.first, kv.second);
+	return NewKafkaHandle(RD_KAFKA_PRODUCER, settings,
+	                      [this](rd_kafka_conf_t* conf) {
+		                      rd_kafka_conf_set_dr_msg_cb(conf, &KafkaProducer::OnDelivery);
+		                      rd_kafka_conf_set_error_cb(conf, &KafkaProducer::OnError);
+		                      rd_kafka_conf_set_opaque(conf, this);
+	                      },
+	                      &rk_);
 }
 
 void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
@@ -94,11 +83,6 @@ void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, v
 // librdkafka's own lines (syslog levels) go through the shipper's logger, so
 // stderr holds one format. Called from librdkafka's threads: Log writes each
 // line with one write().
-void KafkaProducer::OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-	LogLevel ours = level <= 3 ? LogLevel::kError : level == 4 ? LogLevel::kWarning : level <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
-	Log(ours, message, {{"source", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
-}
-
 void KafkaProducer::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
 	auto* self = static_cast<KafkaProducer*>(opaque);
 	++self->broker_errors_[rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))];

@@ -51,7 +51,6 @@ class KafkaProducer {
  private:
 	static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
 	static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
-	static void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message);
 	// The topic's handle, made (and its metadata asked for) on first use.
 	rd_kafka_topic_t* Topic(const std::string& topic);
 	LsnTracker* tracker_;

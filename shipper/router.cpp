@@ -106,31 +106,38 @@ Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 
 void Router::AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& table, bool under_old_key,
                               bool key_moved, const ChangeKeys& keys, OutMessage* m) const {
-	m->AddHeader("flatwal.op") = OpName(h.op());
-	m->AddHeader("flatwal.schema", table.schema);
-	m->AddHeader("flatwal.table", table.table);
-	AppendLsn(h.commit_lsn(), &m->AddHeader("flatwal.commit_lsn"));
-	AppendLsn(h.lsn(), &m->AddHeader("flatwal.lsn"));
-	AppendDecimal(h.seq(), &m->AddHeader("flatwal.seq"));
-	AppendDecimal(h.xid(), &m->AddHeader("flatwal.xid"));
-	AppendDecimal(h.version(), &m->AddHeader("flatwal.version"));
-	if (under_old_key) m->AddHeader("flatwal.new_key", keys.key);
-	else if (key_moved) m->AddHeader("flatwal.old_key", keys.old_key);
+	m->AddHeader(kHeaderOp) = OpName(h.op());
+	m->AddHeader(kHeaderSchema, table.schema);
+	m->AddHeader(kHeaderTable, table.table);
+	AppendLsn(h.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
+	AppendLsn(h.lsn(), &m->AddHeader(kHeaderLsn));
+	AppendDecimal(h.seq(), &m->AddHeader(kHeaderSeq));
+	AppendDecimal(h.xid(), &m->AddHeader(kHeaderXid));
+	AppendDecimal(h.version(), &m->AddHeader(kHeaderVersion));
+	if (under_old_key) m->AddHeader(kHeaderNewKey, keys.key);
+	else if (key_moved) m->AddHeader(kHeaderOldKey, keys.old_key);
 }
 
 void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 	if (t.tables() == nullptr) return;
 	for (const wire::TableRef* ref : *t.tables()) {
+		// A partition truncated on its own goes where its rows went: to its
+		// partitioned table's topic, under an op that says only its rows are gone.
+		const wire::TableRef* published = ref->partition_of() != nullptr ? ref->partition_of() : ref;
 		OutMessage& m = out->Add();
-		m.topic = TableTopic(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()));
+		m.topic = TableTopic(flatbuffers::GetString(published->schema_name()), flatbuffers::GetString(published->table_name()));
 		m.timestamp_ms = commit_time_ms_;
 		m.has_key = true;  // a compacted topic refuses records without a key
 		m.key = kTruncateKey;
-		m.AddHeader("flatwal.op", "truncate");
-		AppendLsn(t.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
-		AppendLsn(t.lsn(), &m.AddHeader("flatwal.lsn"));
-		AppendDecimal(t.xid(), &m.AddHeader("flatwal.xid"));
+		AddTruncateHeaders(t, ref->partition_of() != nullptr ? "partition_truncate" : "truncate", &m);
 	}
+}
+
+void Router::AddTruncateHeaders(const wire::Truncate& t, const char* op, OutMessage* m) const {
+	m->AddHeader(kHeaderOp, op);
+	AppendLsn(t.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
+	AppendLsn(t.lsn(), &m->AddHeader(kHeaderLsn));
+	AppendDecimal(t.xid(), &m->AddHeader(kHeaderXid));
 }
 
 void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
@@ -142,8 +149,8 @@ void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 	m.has_key = true;
 	m.key = flatbuffers::GetString(s.schema_name()) + "." + flatbuffers::GetString(s.table_name()) + ":" +
 	        std::to_string(s.version());
-	m.AddHeader("flatwal.op", "schema");
-	AppendDecimal(s.version(), &m.AddHeader("flatwal.version"));
+	m.AddHeader(kHeaderOp, "schema");
+	AppendDecimal(s.version(), &m.AddHeader(kHeaderVersion));
 }
 
 void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const {
@@ -151,22 +158,22 @@ void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessa
 	m.topic = TableTopic(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()));
 	m.has_key = true;
 	m.key = kSnapshotMarkerKey;
-	m.AddHeader("flatwal.op", marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
-	AppendLsn(marker.consistent_lsn(), &m.AddHeader("flatwal.commit_lsn"));
+	m.AddHeader(kHeaderOp, marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
+	AppendLsn(marker.consistent_lsn(), &m.AddHeader(kHeaderCommitLsn));
 }
 
 void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) const {
 	OutMessage& m = out->Add();
 	const bool heartbeat = flatbuffers::GetString(message.prefix()) == kHeartbeatMessagePrefix;
 	m.topic = heartbeat ? HeartbeatTopic()
-	                    : options_.topic_prefix + ".message." + SafeTopicPart(flatbuffers::GetString(message.prefix()));
+	                    : options_.topic_prefix + kMessageTopicInfix + SafeTopicPart(flatbuffers::GetString(message.prefix()));
 	m.has_key = true;
 	if (heartbeat) m.key = kHeartbeatKey;
 	else m.key = flatbuffers::GetString(message.prefix());
-	m.AddHeader("flatwal.op", heartbeat ? "heartbeat" : "message");
-	AppendLsn(message.commit_lsn(), &m.AddHeader("flatwal.commit_lsn"));
-	AppendLsn(message.lsn(), &m.AddHeader("flatwal.lsn"));
-	AppendDecimal(message.xid(), &m.AddHeader("flatwal.xid"));
+	m.AddHeader(kHeaderOp, heartbeat ? "heartbeat" : "message");
+	AppendLsn(message.commit_lsn(), &m.AddHeader(kHeaderCommitLsn));
+	AppendLsn(message.lsn(), &m.AddHeader(kHeaderLsn));
+	AppendDecimal(message.xid(), &m.AddHeader(kHeaderXid));
 }
 
 void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const {
@@ -175,8 +182,8 @@ void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) con
 	m.topic = TransactionsTopic();
 	m.has_key = true;
 	AppendDecimal(xid, &m.key);
-	m.AddHeader("flatwal.op", begin ? "begin" : "commit");
-	m.AddHeader("flatwal.xid", m.key);
+	m.AddHeader(kHeaderOp, begin ? "begin" : "commit");
+	m.AddHeader(kHeaderXid, m.key);
 }
 
 Status Router::Route(const wire::Event& event, RoutedMessages* out) {

@@ -6,7 +6,9 @@
 //                An update that changed the key goes first under the old key
 //                (header flatwal.new_key) followed by a tombstone there, then
 //                under the new key (header flatwal.old_key)
-//   Truncate  -> the topic of every table it names, key = {"flatwal":"truncate"}
+//   Truncate  -> the topic of every table it names, key = {"flatwal":"truncate"};
+//                a partition truncated on its own (TableRef.partition_of) goes
+//                to its partitioned table's topic with op partition_truncate
 //   SnapshotMarker -> the table's topic, key = {"flatwal":"snapshot"}
 //   Schema    -> <prefix>.flatwal.schemas (compacted), key = "<schema>.<table>:<version>";
 //                the catalog learns it first
@@ -38,19 +40,13 @@
 #include <vector>
 
 #include "debezium_envelope.h"
+#include "kafka_contract.h"
 #include "status.h"
 #include "table_catalog.h"
 #include "wire.h"
 
 namespace flatwal {
 
-// The logical-message prefix of the shipper's heartbeats (heartbeat.h).
-constexpr char kHeartbeatMessagePrefix[] = "flatwal.heartbeat";
-
-// The keys of records that are not rows.
-constexpr char kTruncateKey[] = "{\"flatwal\":\"truncate\"}";
-constexpr char kSnapshotMarkerKey[] = "{\"flatwal\":\"snapshot\"}";
-constexpr char kHeartbeatKey[] = "{\"flatwal\":\"heartbeat\"}";
 
 struct MessageHeader {
 	const char* name = "";  // a constant: header names are fixed
@@ -125,15 +121,16 @@ class Router {
 	Status Route(const wire::Event& event, RoutedMessages* out);
 
 	std::string TableTopic(const std::string& schema, const std::string& table) const;
-	std::string SchemasTopic() const { return options_.topic_prefix + ".flatwal.schemas"; }
-	std::string TransactionsTopic() const { return options_.topic_prefix + ".flatwal.tx"; }
-	std::string HeartbeatTopic() const { return options_.topic_prefix + ".flatwal.heartbeat"; }
+	std::string SchemasTopic() const { return options_.topic_prefix + kSchemasTopicSuffix; }
+	std::string TransactionsTopic() const { return options_.topic_prefix + kTransactionsTopicSuffix; }
+	std::string HeartbeatTopic() const { return options_.topic_prefix + kHeartbeatTopicSuffix; }
 	std::string DebeziumMessageTopic() const { return options_.topic_prefix + ".message"; }
 	std::string DebeziumTransactionTopic() const { return options_.topic_prefix + ".transaction"; }
 
  private:
 	Status RouteChange(const wire::Change& change, RoutedMessages* out);
 	void RouteTruncate(const wire::Truncate& truncate, RoutedMessages* out) const;
+	void AddTruncateHeaders(const wire::Truncate& truncate, const char* op, OutMessage* m) const;
 	void RouteSchema(const wire::Schema& schema, RoutedMessages* out);
 	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const;
 	void RouteMessage(const wire::Message& message, RoutedMessages* out) const;

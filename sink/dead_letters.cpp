@@ -1,6 +1,8 @@
 // dead_letters.cpp — see dead_letters.h.
 #include "dead_letters.h"
 
+#include "kafka_contract.h"
+
 namespace flatwal {
 namespace {
 
@@ -53,10 +55,10 @@ Status DeadLetters::Add(const rd_kafka_message_t* m, const std::string& reason) 
 	                                                                              : rd_kafka_headers_new(4);
 	const std::string partition = std::to_string(m->partition), offset = std::to_string(m->offset);
 	const char* source = rd_kafka_topic_name(m->rkt);
-	rd_kafka_header_add(headers, "flatwal.dlq.reason", -1, reason.data(), static_cast<ssize_t>(reason.size()));
-	rd_kafka_header_add(headers, "flatwal.dlq.topic", -1, source, -1);
-	rd_kafka_header_add(headers, "flatwal.dlq.partition", -1, partition.data(), static_cast<ssize_t>(partition.size()));
-	rd_kafka_header_add(headers, "flatwal.dlq.offset", -1, offset.data(), static_cast<ssize_t>(offset.size()));
+	rd_kafka_header_add(headers, kHeaderDeadLetterReason, -1, reason.data(), static_cast<ssize_t>(reason.size()));
+	rd_kafka_header_add(headers, kHeaderDeadLetterTopic, -1, source, -1);
+	rd_kafka_header_add(headers, kHeaderDeadLetterPartition, -1, partition.data(), static_cast<ssize_t>(partition.size()));
+	rd_kafka_header_add(headers, kHeaderDeadLetterOffset, -1, offset.data(), static_cast<ssize_t>(offset.size()));
 	rd_kafka_resp_err_t rc = rd_kafka_producev(
 	    producer_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	    RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_HEADERS(headers),

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kafka_consumer.h"
+#include "kafka_client.h"
 #include "status.h"
 
 namespace flatwal {

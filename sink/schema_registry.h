@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "kafka_consumer.h"
+#include "kafka_client.h"
 #include "status.h"
 #include "table_catalog.h"
 #include "wire.h"

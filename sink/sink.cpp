@@ -6,6 +6,7 @@
 #include "backoff.h"
 #include "clickhouse_target.h"
 #include "frame_reader.h"
+#include "kafka_contract.h"
 #include "log.h"
 #include "pg_target.h"
 
@@ -68,8 +69,8 @@ Status Sink::Start() {
 	}
 	KafkaSettings base = {{"bootstrap.servers", config_.brokers}};
 	base.insert(base.end(), config_.kafka.begin(), config_.kafka.end());
-	Status st = schemas_.Open(base, config_.topic_prefix + ".flatwal.schemas");
-	if (st.ok()) st = dead_letters_.Open(base, config_.topic_prefix + ".flatwal.dlq");
+	Status st = schemas_.Open(base, config_.topic_prefix + kSchemasTopicSuffix);
+	if (st.ok()) st = dead_letters_.Open(base, config_.topic_prefix + kDeadLetterTopicSuffix);
 	if (!st.ok()) return st;
 	KafkaSettings settings = {{"bootstrap.servers", config_.brokers},
 	                          {"group.id", config_.group},
@@ -162,8 +163,8 @@ void Sink::EnterPartition(const rd_kafka_message_t* m) {
 	if (next == batch_.next.end()) next = batch_.next.emplace(tp, owned->second).first;
 	run_.next = &next->second;
 	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are not tables.
-	run_.tables = tp.topic.rfind(config_.topic_prefix + ".flatwal.", 0) != 0 &&
-	              tp.topic.rfind(config_.topic_prefix + ".message.", 0) != 0;
+	run_.tables = tp.topic.rfind(config_.topic_prefix + kReservedTopicInfix, 0) != 0 &&
+	              tp.topic.rfind(config_.topic_prefix + kMessageTopicInfix, 0) != 0;
 }
 
 Status Sink::Handle(rd_kafka_message_t* m) {
@@ -192,8 +193,19 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 			const wire::Truncate& t = *event->body_as_Truncate();
 			if (t.tables() == nullptr) return Status::Ok();
 			for (const wire::TableRef* ref : *t.tables()) {
-				st = DropTableBefore(flatbuffers::GetString(ref->schema_name()), flatbuffers::GetString(ref->table_name()),
-				                     t.commit_lsn(), t.lsn());
+				const std::string schema = flatbuffers::GetString(ref->schema_name());
+				const std::string table = flatbuffers::GetString(ref->table_name());
+				if (const wire::TableRef* parent = ref->partition_of()) {
+					// The target holds the partitioned table's rows without their
+					// partition: the truncated ones cannot be told apart. Said, not guessed.
+					const std::string published =
+					    flatbuffers::GetString(parent->schema_name()) + "." + flatbuffers::GetString(parent->table_name());
+					DeadLetter(index, "TRUNCATE of partition " + schema + "." + table + " of " + published +
+					                      " not applied: the target cannot tell that partition's rows from the others, "
+					                      "so they stay. Delete them in the target by the partition's bounds.");
+					continue;
+				}
+				st = DropTableBefore(schema, table, t.commit_lsn(), t.lsn());
 				if (!st.ok()) return st;
 			}
 			return Status::Ok();
@@ -220,12 +232,12 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	}
 	if (table == nullptr) {
 		DeadLetter(index, "no Schema frame for relid " + std::to_string(h->relid()) + " version " +
-		                      std::to_string(h->version()) + " in " + config_.topic_prefix + ".flatwal.schemas");
+		                      std::to_string(h->version()) + " in " + config_.topic_prefix + kSchemasTopicSuffix);
 		return Status::Ok();
 	}
 	// Only an update that changed its key comes twice (the old-key copy with this header).
 	const bool key_image = h->old_image() == wire::OldImage::Key || h->old_image() == wire::OldImage::Full;
-	const bool under_old_key = h->op() == wire::Op::Update && key_image && HasHeader(m, "flatwal.new_key");
+	const bool under_old_key = h->op() == wire::Op::Update && key_image && HasHeader(m, kHeaderNewKey);
 	if (h->op() != wire::Op::Read) {
 		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 		if (pos <= next->applied) {

@@ -22,7 +22,7 @@
 
 #include "change_set.h"
 #include "dead_letters.h"
-#include "kafka_consumer.h"
+#include "kafka_client.h"
 #include "backoff.h"
 #include "health.h"
 #include "http_endpoint.h"

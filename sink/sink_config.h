@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kafka_consumer.h"
+#include "kafka_client.h"
 #include "listen_address.h"
 #include "log.h"
 #include "status.h"

@@ -61,6 +61,10 @@ suite() {
 }
 suite "operator files: alert rules and dashboard name the metrics the shipper and the sink write" \
 	/usr/bin/python3 test/ops/check_ops_files.py
+suite "layout: the README's folders and the include graph (programs are peers on the layers)" \
+	/usr/bin/python3 test/ops/check_layout.py
+suite "the Kafka contract written once (format/kafka_contract.h), the SQL's prefix equal to it" \
+	/usr/bin/python3 test/ops/check_contract.py
 suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
 suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh

@@ -48,7 +48,7 @@ wait_status() {
 # 1. Streaming.
 start_shipper "$work/shipper.log" --slot http --topic-prefix http -s 200 --http "127.0.0.1:$http_port" \
 	--health-max-lag-mb 1 --health-grace 2000
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 sql -c "INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 500) g" >/dev/null
 wait_confirmed http >/dev/null
 sleep 11  # the slot status is read every 10 s
@@ -143,11 +143,16 @@ kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
 refusals=""
 build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" --http nonsense >"$work/bad.log" 2>&1
 [ $? = 1 ] && grep -q "HOST:PORT" "$work/bad.log" || refusals+=" bad-value"
-python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', $http_port)); s.listen(); time.sleep(20)" &
+# SO_REUSEADDR: the port may still be in TIME_WAIT from the endpoints above,
+# which a plain bind refuses (and then nothing would hold it).
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $http_port)); s.listen(); print('held', flush=True); time.sleep(20)" >"$work/holder.log" 2>&1 &
 holder=$!
 others+=("$holder")
-sleep 0.5
-build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" --slot http --http "$http_port" >"$work/taken.log" 2>&1
+for _ in $(seq 1 50); do grep -q held "$work/holder.log" && break; sleep 0.1; done
+grep -q held "$work/holder.log" || refusals+=" (the port could not be held: $(tail -1 "$work/holder.log"))"
+# Bounded: were the port free after all, the shipper would stream on.
+timeout 20 build/bin/flatwal-shipper -d "$(conninfo)" -b "$bootstrap" --slot http --http "$http_port" >"$work/taken.log" 2>&1
 [ $? = 1 ] && grep -q "cannot listen" "$work/taken.log" || refusals+=" taken-port"
 kill "$holder" 2>/dev/null
 if [ -z "$refusals" ]; then

@@ -41,7 +41,7 @@ peak_kb() {
 			hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
 			[ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
 		fi
-		[ "$(stat -c %s "$work/$slot.out" 2>/dev/null || echo 0)" -ge 100000000 ] && break
+		[ "$(stat -c %s "$work/$slot.out" 2>/dev/null || echo 0)" -ge 102400000 ] && break  # the value alone is 102,400,000 bytes
 		sleep 0.1
 	done
 	hwm=$([ -n "$pid" ] && sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
@@ -53,6 +53,17 @@ peak_kb() {
 td=$(peak_kb large_test_decoding)
 fw=$(peak_kb large_flatwal -o batch_bytes=65536)
 echo "walsender peak RSS decoding a 100 MB row: test_decoding $((td / 1024)) MiB, flatwal $((fw / 1024)) MiB"
+# The row must have arrived whole through both slots: its last 64 characters
+# (the value is stored as text in either output), after 100 MB of output.
+tail_text=$(sql -c "SELECT md5('1600000') || md5('11200000')")
+for slot in large_test_decoding large_flatwal; do
+	size=$(stat -c %s "$work/$slot.out" 2>/dev/null || echo 0)
+	if [ "$size" -ge 102400000 ] && grep -qF "$tail_text" "$work/$slot.out"; then
+		ok "$slot: the 100 MB row arrived whole ($size bytes)"
+	else
+		failed "$slot: the 100 MB row did not arrive whole ($size bytes; its end $(grep -qF "$tail_text" "$work/$slot.out" 2>/dev/null && echo present || echo missing))"
+	fi
+done
 if [ "$td" -gt 0 ] && [ "$(echo "$fw <= $td * $ratio_limit" | bc -l)" = 1 ]; then
 	ok "flatwal's walsender peak is within ${ratio_limit}x test_decoding's ($(echo "scale=2; $fw / $td" | bc -l)x)"
 else

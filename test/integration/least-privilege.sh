@@ -33,7 +33,7 @@ start_test_broker
 build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=$role dbname=$db" -b "$bootstrap" --slot least \
 	--topic-prefix least -s 200 --heartbeat-interval 300 >"$work/shipper.log" 2>&1 &
 shipper_pid=$!
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 sql -c "INSERT INTO orders SELECT g, 'new' FROM generate_series(101, 105) g" -c "SELECT flatwal.request_snapshot('orders')" >/dev/null
 for _ in $(seq 1 300); do grep -q 'msg="on-demand snapshot done"' "$work/shipper.log" && break; sleep 0.1; done
 wait_confirmed least >/dev/null

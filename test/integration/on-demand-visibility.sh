@@ -44,7 +44,7 @@ SQL
 
 start_test_broker
 start_shipper "$work/shipper.log" --slot vis --topic-prefix vis -s 200
-wait_for_log "$work/shipper.log" 'msg=streaming' || failed "the shipper did not start streaming"
+wait_streaming "$work/shipper.log" || failed "the shipper did not start streaming"
 
 # stall SQL: runs SQL in the background, committing with synchronous_commit =
 # on unless it sets otherwise; returns once one more backend waits for the

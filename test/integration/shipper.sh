@@ -87,7 +87,7 @@ start_test_broker
 run_shipper -X queue.buffering.max.messages=20
 # The workload starts once the slot exists: changes before its consistent
 # point are not the stream's (the oracle slot would count them).
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 {
 	for i in $(seq 1 150); do txn "$i"; done
 	echo "TRUNCATE events;"

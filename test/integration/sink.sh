@@ -48,7 +48,7 @@ SELECT flatwal.add_table('orders'), flatwal.add_table('items'), flatwal.add_tabl
 SQL
 start_test_broker
 start_shipper "$work/shipper.log" --slot sink_test --topic-prefix src -s 100
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 # Every change from here on, as test_decoding sees it: what the history tables must hold, once each.
 history_from=$(sql -c "SELECT lsn FROM pg_create_logical_replication_slot('sink_reference', 'test_decoding')")
 # Short group timeouts: a killed sink's partitions move on after seconds, not
@@ -258,18 +258,47 @@ else
 	failed "no checkpoints in flatwal_sink.checkpoints"
 fi
 
+# A partition truncated on its own: the target keeps the other partitions'
+# rows, and the truncated partition's stay with a dead letter saying so
+# (the target cannot tell them apart); a TRUNCATE of the table empties it.
+sql >/dev/null <<'SQL'
+CREATE TABLE parted (id int, region text, v int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
+SELECT flatwal.add_table('parted');
+INSERT INTO parted SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g FROM generate_series(1, 40) g;
+SQL
+for _ in $(seq 1 150); do [ "$(tsql -c "SELECT count(*) FROM public.parted" 2>/dev/null)" = 40 ] && break; sleep 0.2; done
+sql -c "TRUNCATE parted_eu" -c "INSERT INTO parted VALUES (100, 'us', 100)" >/dev/null
+for _ in $(seq 1 150); do [ "$(tsql -c "SELECT count(*) FROM public.parted WHERE id = 100")" = 1 ] && break; sleep 0.2; done
+letters=$(timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
+kept=$(tsql -c "SELECT count(*) FILTER (WHERE region = 'us') || '/' || count(*) FILTER (WHERE region = 'eu') FROM public.parted")
+if [ "$kept" = "21/20" ] && echo "$letters" | grep -q 'TRUNCATE of partition public.parted_eu of public.parted not applied'; then
+	ok "TRUNCATE of one partition: the other partition's rows stay in the target, a dead letter says the truncated ones were not removed"
+else
+	failed "TRUNCATE of one partition: target us/eu rows $kept (want 21/20); dead letter: $(echo "$letters" | grep -c 'TRUNCATE of partition')"
+fi
+sql -c "TRUNCATE parted" >/dev/null
+for _ in $(seq 1 150); do [ "$(tsql -c "SELECT count(*) FROM public.parted")" = 0 ] && break; sleep 0.2; done
+if [ "$(tsql -c "SELECT count(*) FROM public.parted")" = 0 ]; then
+	ok "TRUNCATE of the partitioned table empties its target table"
+else
+	failed "TRUNCATE of the partitioned table left $(tsql -c "SELECT count(*) FROM public.parted") rows in the target"
+fi
+
 # A poison change: the target's column made NOT NULL by hand. Its change is a
 # dead letter with the reason; the other tables keep flowing.
 tsql -c "UPDATE public.items SET sku = 'x' WHERE sku IS NULL" -c "ALTER TABLE public.items ALTER COLUMN sku SET NOT NULL"
 sql -c "INSERT INTO items VALUES (500, 1, NULL, 1)" -c "INSERT INTO scratch VALUES (999, 'still flowing')" >/dev/null
 for _ in $(seq 1 100); do [ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")" = 1 ] && break; sleep 0.2; done
 letters=$(timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
-if echo "$letters" | grep -q 'flatwal.dlq.reason=.*null value in column "sku"' &&
+applied_history=$(tsql -c "SELECT count(*) FROM public.items_history WHERE after->>'order_id' = '500'")
+if echo "$letters" | grep -q 'flatwal.dlq.reason=.*null value in column "sku"' && [ "$applied_history" = 0 ] &&
 	echo "$letters" | grep -q 'flatwal.dlq.topic=src.public.items' &&
 	[ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")" = 1 ]; then
-	ok "a change the target refuses goes to src.flatwal.dlq with its reason and source; other tables keep flowing"
+	ok "a change the target refuses goes to src.flatwal.dlq with its reason and source, and not to the history; other tables keep flowing"
 else
-	failed "poison change: dead letters: ${letters:-none}; scratch 999 in target: $(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")"
+	failed "poison change: in the history $applied_history times; dead letters: ${letters:-none}; scratch 999 in target: $(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 999")"
 fi
 
 # A type change the sink cannot follow stops that table (its changes are dead
@@ -298,11 +327,22 @@ usage_rc=$?
 refused=$(timeout 20 build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src \
 	-d "host=127.0.0.1 port=$target_port user=nobody dbname=postgres" 2>&1)
 refused_rc=$?
+no_database=$(timeout 20 build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src \
+	-d "host=127.0.0.1 port=$target_port user=postgres dbname=no_such_target" 2>&1)
+no_database_rc=$?
 if [ "$usage_rc" = 1 ] && echo "$usage" | grep -q 'unknown argument --bogus' &&
-	[ "$refused_rc" = 3 ] && echo "$refused" | grep -q 'level=error msg="PostgreSQL refused'; then
-	ok "an unknown option (exit 1) and a refused target login (exit 3) are clear errors"
+	[ "$refused_rc" = 3 ] && echo "$refused" | grep -q 'level=error msg="PostgreSQL refused' &&
+	[ "$no_database_rc" = 3 ] && echo "$no_database" | grep -q 'level=error msg="PostgreSQL refused.*no_such_target.*does not exist'; then
+	ok "an unknown option (exit 1), a refused target login and a target database that does not exist (exit 3, at once) are clear errors"
 else
-	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused"
+	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused / exit $no_database_rc: $no_database"
+fi
+# A broker that does not answer: librdkafka's complaints are structured log lines, not raw ones.
+no_broker=$(timeout 6 build/bin/flatwal-sink -b 127.0.0.1:1 --topic-prefix src -d "$target" 2>&1)
+if echo "$no_broker" | grep -q 'level=error .*source=librdkafka' && ! echo "$no_broker" | grep -qE '^%[0-9]\|'; then
+	ok "an unreachable broker is reported in the structured log (source=librdkafka)"
+else
+	failed "unreachable broker: $(echo "$no_broker" | tail -3)"
 fi
 kill -TERM "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
 sql -c "SELECT pg_drop_replication_slot('sink_reference')" >/dev/null

@@ -27,7 +27,7 @@ start_test_broker
 run_shipper() {  # extra arguments go to the shipper; waits until it streams
 	: >"$work/shipper.log"
 	start_shipper "$work/shipper.log" --slot safety --topic-prefix safety -s 200 "$@"
-	for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+	wait_streaming "$work/shipper.log"
 }
 
 # 1. WAL from an uncaptured table only, and no heartbeats: keepalives alone move the slot.

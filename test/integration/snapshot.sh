@@ -131,7 +131,7 @@ ANALYZE late, late_pair;
 SQL
 echo "topic snap.public.late 16" >"$work/broker.ctl"
 run_shipper snap --snapshot-workers "$readers"
-wait_for_log "$work/snap.log" 'msg=streaming'
+wait_streaming "$work/snap.log"
 late_load() {
 	for i in $(seq 1 200); do
 		sql -c "BEGIN;

@@ -31,7 +31,7 @@ start_shipper "$work/second.log" --slot set_second --topic-prefix second --table
 second_pid=$shipper_pid
 shipper_pid=$first_pid
 for log in first second; do
-	for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/$log.log" && break; sleep 0.1; done
+	wait_streaming "$work/$log.log"
 done
 sql -c "INSERT INTO first_t SELECT generate_series(11, 15)" -c "INSERT INTO second_t SELECT generate_series(21, 30)" >/dev/null
 wait_confirmed set_first && wait_confirmed set_second

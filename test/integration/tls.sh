@@ -39,7 +39,7 @@ tls="host=localhost port=$port user=postgres dbname=postgres sslmode=verify-full
 
 start_test_broker
 start_shipper "$work/shipper.log" --slot tls_slot --topic-prefix tls -s 200 -d "$tls sslrootcert=$work/ca.crt"
-for _ in $(seq 1 100); do grep -q 'msg=streaming' "$work/shipper.log" && break; sleep 0.1; done
+wait_streaming "$work/shipper.log"
 psql -X -q -d "$tls sslrootcert=$work/ca.crt" -c "INSERT INTO t SELECT generate_series(1, 3)"
 encrypted=$(psql -X -q -At -d "$tls sslrootcert=$work/ca.crt" -c "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_replication r ON r.pid = s.pid WHERE s.ssl")
 for _ in $(seq 1 100); do

@@ -15,6 +15,8 @@
 #   fault_rounds START [AFTER]    SIGKILLs the shipper three times (restarted by START; AFTER runs
 #                                 after each kill), the broker down 3 s, then PostgreSQL -m immediate
 #   wait_for_log FILE PATTERN [S] until FILE has a line matching PATTERN, at most S seconds (60)
+#   wait_streaming LOG [S]        until the shipper logging to LOG streams, at most S seconds (30);
+#                                 says so and fails when it does not
 #   ok NAME / failed NAME         counts a check and says so
 #   finish_suite NAME             prints "NAME: N passed, M failed"; fails if any failed
 
@@ -79,6 +81,8 @@ wait_for_log() {
 	for _ in $(seq 1 $((${3:-60} * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
 	echo "timed out waiting for '$2' in $1"; tail -5 "$1"; return 1
 }
+
+wait_streaming() { wait_for_log "$1" 'msg=streaming' "${2:-30}"; }
 
 stop_started() {
 	[ -n "$shipper_pid" ] && kill -KILL "$shipper_pid" 2>/dev/null

@@ -12,17 +12,7 @@ import sys
 
 import yaml
 
-root = pathlib.Path(__file__).resolve().parents[2]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    print(("ok: " if ok else "FAILED: ") + what)
-    if ok:
-        passed += 1
-    else:
-        failed += 1
+from checks import check, finish, root
 
 
 sources = [(root / f).read_text() for f in ("shipper/metrics.cpp", "sink/sink_metrics.cpp")]
@@ -51,5 +41,4 @@ unknown = used(exprs) - exported
 check(bool(exprs) and not unknown, f"dashboard panels name only exported metrics {sorted(unknown) or ''}")
 check("flatwal_shipper_slot_lag_bytes" in used(exprs), "the dashboard shows the slot lag")
 
-print(f"ops files: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("ops files")

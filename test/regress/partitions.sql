@@ -22,6 +22,17 @@ TRUNCATE regress.orders;
 SELECT c->>'event' AS event, c->>'table' AS "table", c->>'op' AS op, c->'version' AS version,
        c->'after' AS after, c->'before' AS before, c->'tables' AS tables
   FROM regress.changes('parts') AS c WHERE c->>'event' IN ('schema', 'change', 'truncate');
+
+-- A partition truncated on its own names itself, as a partition of the
+-- captured table: a consumer must not empty the whole table for it. Every
+-- partition truncated (named one by one) is the table's truncate again.
+INSERT INTO regress.orders VALUES (8, '2026-02-08', 'feb'), (9, '2026-03-09', 'mar');
+TRUNCATE regress.orders_feb;
+TRUNCATE regress.orders_feb, regress.orders_mar;
+SELECT jsonb_path_query_array(c->'tables', '$[*] ? (@.partition_of != null)') <> '[]' AS names_partitions,
+       (SELECT jsonb_agg(jsonb_build_object('table', t->>'table', 'partition_of', t->'partition_of'->>'table'))
+          FROM jsonb_array_elements(c->'tables') t) AS tables
+  FROM regress.changes('parts') AS c WHERE c->>'event' = 'truncate';
 SELECT pg_drop_replication_slot('parts');
 
 -- Snapshots read the parent with its partitions, in key order.

@@ -1,6 +1,6 @@
 // Unit tests for what /metrics and /health are made of: the Prometheus text
-// (common/prometheus_text.h, shipper/metrics.cpp), the latency histogram, the
-// health verdict (common/health.h), --http parsing and the endpoint itself.
+// (runtime/prometheus_text.h, shipper/metrics.cpp), the latency histogram, the
+// health verdict (runtime/health.h), --http parsing and the endpoint itself.
 // httplib.h (with <iostream>) comes before unit.h: cmocka's fail() macro would
 // rewrite std::ios::fail().
 #include <arpa/inet.h>

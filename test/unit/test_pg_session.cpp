@@ -1,5 +1,5 @@
 // Unit tests for how the shipper classifies PostgreSQL failures
-// (shipper/pg_session.cpp) and backs off between attempts (common/backoff.h).
+// (runtime/pg_session.cpp) and backs off between attempts (runtime/backoff.h).
 #include "unit.h"
 
 #include "backoff.h"

@@ -272,6 +272,25 @@ void schema_truncate_message_and_transactions(void**) {
 	assert_int_equal(out.size(), 0);  // transactions topic off by default
 }
 
+// A partition truncated on its own goes to its partitioned table's topic,
+// under an op that cannot be taken for the whole table's truncate.
+void a_partition_truncate_goes_to_its_table_topic_as_a_partition_truncate(void**) {
+	Built f;
+	auto parent = wire::CreateTableRef(f.b, 1, f.b.CreateString("public"), f.b.CreateString("parted"));
+	std::vector<fb::Offset<wire::TableRef>> refs{
+	    wire::CreateTableRef(f.b, 2, f.b.CreateString("public"), f.b.CreateString("parted_eu"), parent),
+	    wire::CreateTableRef(f.b, 3, f.b.CreateString("public"), f.b.CreateString("plain"))};
+	flatwal::FinishEvent(&f.b, wire::Body::Truncate, wire::CreateTruncate(f.b, 9, 1, 2, f.b.CreateVector(refs)).Union());
+	flatwal::RoutedMessages out;
+	flatwal::TableCatalog catalog;
+	assert_true(flatwal::Router(Options("p", true, false), &catalog).Route(f.event(), &out).ok());
+	assert_int_equal(out.size(), 2);
+	assert_string_eq(out[0].topic, "p.public.parted");
+	assert_string_eq(Header(out[0], "flatwal.op"), "partition_truncate");
+	assert_string_eq(out[1].topic, "p.public.plain");
+	assert_string_eq(Header(out[1], "flatwal.op"), "truncate");
+}
+
 void snapshot_markers_go_to_the_table_topic(void**) {
 	Built f;
 	auto mk = wire::CreateSnapshotMarker(f.b, 1, f.b.CreateString("public"), f.b.CreateString("big"),
@@ -348,6 +367,7 @@ int main() {
 	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
 	    cmocka_unit_test(heartbeats_go_to_the_heartbeat_topic),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
+	    cmocka_unit_test(a_partition_truncate_goes_to_its_table_topic_as_a_partition_truncate),
 	    cmocka_unit_test(snapshot_markers_go_to_the_table_topic),
 	};
 	return cmocka_run_group_tests_name("router", tests, nullptr, nullptr);

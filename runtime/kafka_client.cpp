@@ -1,7 +1,18 @@
-// kafka_consumer.cpp — see kafka_consumer.h.
-#include "kafka_consumer.h"
+// kafka_client.cpp — see kafka_client.h.
+#include "kafka_client.h"
+
+#include "log.h"
 
 namespace flatwal {
+namespace {
+
+void LogKafka(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+	// syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information, 7 debugging.
+	LogLevel ours = level <= 3 ? LogLevel::kError : level == 4 ? LogLevel::kWarning : level <= 6 ? LogLevel::kInfo : LogLevel::kDebug;
+	Log(ours, message, {{"source", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
+}
+
+}  // namespace
 
 Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings) {
 	size_t eq = text.find('=');
@@ -18,9 +29,12 @@ Status NewKafkaHandle(rd_kafka_type_t type, const KafkaSettings& settings,
 	for (const auto& kv : settings) {
 		if (rd_kafka_conf_set(conf, kv.first.c_str(), kv.second.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
 			rd_kafka_conf_destroy(conf);
-			return Status::Error(ErrorKind::kInvalidParameter, err);
+			return Status::Error(ErrorKind::kInvalidParameter, "invalid Kafka setting " + kv.first, err,
+			                     "Kafka settings (-X, the config file's [kafka]) are librdkafka properties "
+			                     "(see its CONFIGURATION.md).");
 		}
 	}
+	rd_kafka_conf_set_log_cb(conf, LogKafka);
 	if (prepare) prepare(conf);
 	*handle = rd_kafka_new(type, conf, err, sizeof err);  // owns conf only on success
 	if (*handle == nullptr) {

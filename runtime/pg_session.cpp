@@ -29,6 +29,12 @@ bool AuthenticationFailed(PGconn* conn) {
 	       (message.find("role \"") != std::string::npos && message.find("does not exist") != std::string::npos);
 }
 
+// A database that does not exist stays so until someone creates it.
+bool DatabaseMissing(PGconn* conn) {
+	std::string message = PQerrorMessage(conn);
+	return message.find("database \"") != std::string::npos && message.find("does not exist") != std::string::npos;
+}
+
 // A server certificate the client does not trust, or issued for another host
 // name: it stays so until someone changes the certificates or the conninfo.
 bool CertificateRefused(PGconn* conn) {
@@ -62,8 +68,12 @@ Status PgSession::Connect(const std::string& conninfo, Kind kind, const std::str
 	conn_ = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
 	std::string message = Trimmed(PQerrorMessage(conn_));
-	const bool authentication = AuthenticationFailed(conn_), certificate = CertificateRefused(conn_);
+	const bool authentication = AuthenticationFailed(conn_), certificate = CertificateRefused(conn_),
+	           no_database = DatabaseMissing(conn_);
 	Close();
+	if (no_database)
+		return Status::Error(ErrorKind::kRefused, "PostgreSQL refused the " + purpose + " connection: " + message, "",
+		                     "Create the database, or name an existing one in the conninfo (dbname=...).");
 	if (authentication)
 		return Status::Error(ErrorKind::kRefused, "PostgreSQL refused the " + purpose + " connection: " + message, "",
 		                     "Check the user and password: put the password in PGPASSWORD, ~/.pgpass or the "

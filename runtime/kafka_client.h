@@ -1,10 +1,12 @@
-// kafka_consumer.h — a librdkafka consumer in a group, subscribed to topics
-// (a name, or a regular expression starting with '^'), shared by
+// kafka_client.h — the programs' one way to make a librdkafka handle
+// (NewKafkaHandle: settings, and librdkafka's own log lines as structured
+// log lines), the -X KEY=VALUE parser, and a consumer in a group subscribed
+// to topics (a name, or a regular expression starting with '^'), shared by
 // flatwal-consume and flatwal-sink. The caller decides what an assignment
 // means: flatwal-consume takes the group's committed offsets, flatwal-sink
 // the offsets stored with its checkpoints in the target.
-#ifndef FLATWAL_KAFKA_CONSUMER_H
-#define FLATWAL_KAFKA_CONSUMER_H
+#ifndef FLATWAL_KAFKA_CLIENT_H
+#define FLATWAL_KAFKA_CLIENT_H
 
 #include <librdkafka/rdkafka.h>
 
@@ -22,9 +24,10 @@ using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 // Parses "KEY=VALUE" (the -X option of both programs).
 Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings);
 
-// Makes a librdkafka handle of `type` from `settings` (later entries win).
-// `prepare`, if given, sets callbacks and the opaque on the configuration
-// before the handle takes it. The one place a handle is built.
+// Makes a librdkafka handle of `type` from `settings` (later entries win),
+// whose log lines go to the structured log (source=librdkafka). `prepare`,
+// if given, sets callbacks and the opaque on the configuration before the
+// handle takes it. The one place a handle is built.
 Status NewKafkaHandle(rd_kafka_type_t type, const KafkaSettings& settings,
                       const std::function<void(rd_kafka_conf_t*)>& prepare, rd_kafka_t** handle);
 // Leaves the group and frees a consumer handle; a null handle is left alone.
@@ -58,4 +61,4 @@ class KafkaConsumer {
 
 }  // namespace flatwal
 
-#endif  // FLATWAL_KAFKA_CONSUMER_H
+#endif  // FLATWAL_KAFKA_CLIENT_H
