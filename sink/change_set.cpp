@@ -44,7 +44,7 @@ void ChangeSet::Clear() {
 	rows_.clear();
 	index_.clear();
 	history_.clear();
-	deletes_ = incomplete_ = 0;
+	deletes_ = incomplete_ = moves_count_ = 0;
 }
 
 Status ChangeSet::Render(const wire::Row* row) {
@@ -137,6 +137,7 @@ size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
 	} else {
 		const RowAction& old = rows_[it->second];
 		if (old.op == RowAction::Op::kDelete) --deletes_;
+		else if (old.op == RowAction::Op::kMove) --moves_count_;
 		else if (!old.complete) --incomplete_;
 		*earlier = &old;
 	}
@@ -145,6 +146,7 @@ size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
 
 void ChangeSet::Store(size_t slot, const RowAction& action) {
 	if (action.op == RowAction::Op::kDelete) ++deletes_;
+	else if (action.op == RowAction::Op::kMove) ++moves_count_;
 	else if (!action.complete) ++incomplete_;
 	rows_[slot] = action;
 }
@@ -180,7 +182,11 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		history_.resize(history_mark);
 		return why;
 	};
-	st = Render(deletes ? change.before() : change.after());
+	// The old-key copy of a key move may have to carry the new row (KeyMoves::kMoveRow).
+	// (REPLICA IDENTITY FULL needs none: the new-key copy has the whole old row.)
+	const bool may_move = under_old_key && moves_ == KeyMoves::kMoveRow && change.after() != nullptr &&
+	                      h->old_image() != wire::OldImage::Full;
+	st = Render(deletes && !may_move ? change.before() : change.after());
 	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms);
 	if (!st.ok()) return undo(st);
 	const size_t n = table_->columns.size();
@@ -196,8 +202,30 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			if (spans_[action.first_value + i].state == ValueSpan::State::kNotCarried) return true;
 		return false;
 	};
+	auto add_old_key = [&] {  // the old key's columns, for a target that moves the row
+		action.has_old_key = true;
+		action.old_key_first = spans_.size();
+		return Render(change.before());
+	};
 	const RowAction* earlier = nullptr;
 	if (deletes) {
+		if (may_move && lacks_any()) {
+			st = add_old_key();
+			if (!st.ok()) return undo(st);
+			const size_t slot = Slot(keys.old_key, &earlier);
+			// Written earlier in this batch, the old key's row is not in the
+			// target yet: the values the move lacks are that change's.
+			if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) fill_from(earlier->first_value);
+			action.op = RowAction::Op::kMove;
+			action.complete = !lacks_any();
+			Store(slot, action);
+			return Status::Ok();
+		}
+		if (may_move) {  // the new row is whole: the old key is only deleted
+			spans_.resize(action.first_value);
+			st = Render(change.before());
+			if (!st.ok()) return undo(st);
+		}
 		Store(Slot(under_old_key ? keys.old_key : keys.key, &earlier), action);
 		return Status::Ok();
 	}
@@ -216,6 +244,11 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		fill_from(earlier->first_value);
 	}
 	action.complete = !lacks_any();
+	if (!action.complete && !keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) {
+		// The key moved: the values this change lacks are the old key's row's.
+		st = add_old_key();
+		if (!st.ok()) return undo(st);
+	}
 	Store(slot, action);
 	return Status::Ok();
 }

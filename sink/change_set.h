@@ -25,6 +25,15 @@
 
 namespace flatwal {
 
+// What the old-key copy of an update that moved its key does.
+enum class KeyMoves {
+	kDeleteOldKey,  // deletes the old key's row
+	// When the new row left values unchanged (TOAST), moves the old key's row
+	// to the new key keeping those values, whichever copy comes first (the
+	// new-key copy then fills them from the old key's row): PostgreSQL targets.
+	kMoveRow,
+};
+
 // How a target reads values.
 enum class ValueForm {
 	kPgText,  // PostgreSQL's text input of the column's type (render_pg_text.h)
@@ -40,9 +49,15 @@ struct ValueSpan {
 };
 
 struct RowAction {
-	enum class Op : uint8_t { kUpsert, kDelete };
+	// kMove: the old-key copy of a key move that left values unchanged; its
+	// values are the new row's, old_key_first the old key's (KeyMoves::kMoveRow).
+	enum class Op : uint8_t { kUpsert, kDelete, kMove };
 	Op op = Op::kUpsert;
 	bool complete = true;  // every column carried (else the target keeps the values it lacks)
+	// An incomplete upsert or a move of a row whose key changed: a run of
+	// spans at old_key_first holds the old key's columns (the others not carried).
+	bool has_old_key = false;
+	size_t old_key_first = 0;
 	Position pos;
 	uint64_t lsn = 0;      // the change record's LSN (0 for snapshot reads), ordered against truncates
 	size_t message = 0;    // the batch's index of the Kafka message it came from (for the dead-letter topic)
@@ -64,8 +79,8 @@ struct HistoryEntry {
 class ChangeSet {
  public:
 	// `history`: also keep every change, unfolded, for the history table.
-	ChangeSet(const SinkTable* table, ValueForm form, bool history = false)
-	    : table_(table), form_(form), keep_history_(history) {}
+	ChangeSet(const SinkTable* table, ValueForm form, bool history = false, KeyMoves moves = KeyMoves::kDeleteOldKey)
+	    : table_(table), form_(form), keep_history_(history), moves_(moves) {}
 
 	const SinkTable& table() const { return *table_; }
 	// Folds a change in. An update that changed its key comes twice: under
@@ -84,10 +99,17 @@ class ChangeSet {
 		const ValueSpan& s = span(row, column);
 		return std::string_view(text_.data() + s.offset, s.size);
 	}
+	// The old key's value of a column (has_old_key rows; key columns only).
+	const ValueSpan& old_key_span(const RowAction& row, size_t column) const { return spans_[row.old_key_first + column]; }
+	std::string_view old_key_value(const RowAction& row, size_t column) const {
+		const ValueSpan& s = old_key_span(row, column);
+		return std::string_view(text_.data() + s.offset, s.size);
+	}
 	// {"col": value, ...} of the carried columns (ValueForm::kJson sets).
 	std::string Document(const RowAction& row) const;
 	size_t deletes() const { return deletes_; }
-	size_t incomplete() const { return incomplete_; }
+	size_t incomplete() const { return incomplete_; }  // upserts that lack values
+	size_t moves() const { return moves_count_; }
 
 	const std::vector<HistoryEntry>& history() const { return history_; }
 	bool empty() const { return rows_.empty() && history_.empty(); }
@@ -117,11 +139,12 @@ class ChangeSet {
 	const SinkTable* table_;
 	ValueForm form_;
 	bool keep_history_;
+	KeyMoves moves_;
 	std::string text_;                // every rendered value of the set
 	std::vector<ValueSpan> spans_;    // into text_; a row's run of columns.size()
 	std::vector<RowAction> rows_;
 	std::unordered_map<std::string, size_t> index_;  // key as rendered for Kafka -> rows_
-	size_t deletes_ = 0, incomplete_ = 0;
+	size_t deletes_ = 0, incomplete_ = 0, moves_count_ = 0;
 	std::vector<HistoryEntry> history_;
 };
 

@@ -220,6 +220,9 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	                    " (_flatwal_ord integer, _flatwal_op \"char\", _flatwal_carried boolean[], "
 	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn";
 	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].name) + " " + types[i];
+	// The old key of a row whose key moved (KeyMoves::kMoveRow), column by key column.
+	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
+		stage += ", _flatwal_old_" + std::to_string(k) + " " + types[table.keys.key_columns[k]];
 	st = Exec(stage + ") ON COMMIT DELETE ROWS");
 	if (!st.ok()) return st;
 	if (history_) {
@@ -246,7 +249,7 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const RowAction& row = *rows[i];
 		AppendDecimal(i, &data);
-		data += row.op == RowAction::Op::kDelete ? "\td\t" : "\tu\t";
+		data += row.op == RowAction::Op::kDelete ? "\td\t" : row.op == RowAction::Op::kMove ? "\tm\t" : "\tu\t";
 		if (row.complete) {
 			data += "\\N";
 		} else {
@@ -268,6 +271,12 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 			if (set.span(row, c).state == ValueSpan::State::kValue) AppendCopyText(set.value(row, c), &data);
 			else data += "\\N";
 		}
+		for (size_t key : set.table().keys.key_columns) {
+			data += '\t';
+			if (row.has_old_key && set.old_key_span(row, key).state == ValueSpan::State::kValue)
+				AppendCopyText(set.old_key_value(row, key), &data);
+			else data += "\\N";
+		}
 		data += '\n';
 	}
 	return session_.CopyIn("COPY " + stage + " FROM STDIN", data);
@@ -276,35 +285,54 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
                              std::vector<size_t>* missing) {
 	const SinkTable& table = set.table();
-	size_t deletes = 0, incomplete = 0;
+	size_t deletes = 0, incomplete = 0, complete = 0, moves = 0, moved = 0;
 	for (const RowAction* row : rows) {
 		if (row->op == RowAction::Op::kDelete) ++deletes;
+		else if (row->op == RowAction::Op::kMove) ++moves;
 		else if (!row->complete) ++incomplete;
+		if (row->op != RowAction::Op::kDelete && row->complete) ++complete;
+		if (row->has_old_key) ++moved;
 	}
-	std::string keys_match, columns, from_stage, set_all, set_carried, key_list;
+	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, key_list;
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k) {
 		std::string name = session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
 		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
+		old_keys_match += (k ? " AND o." : "o.") + name + " = s._flatwal_old_" + std::to_string(k);
 		key_list += (k ? ", " : "") + name;
 	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].name);
+		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";
+		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
 		set_all += name + " = EXCLUDED." + name + ", ";
-		set_carried += name + " = CASE WHEN s._flatwal_carried[" + std::to_string(i + 1) + "] THEN s." + name +
-		               " ELSE t." + name + " END, ";
+		set_carried += name + " = CASE WHEN " + carried + " THEN s." + name + " ELSE t." + name + " END, ";
 	}
 	const std::string stage = " FROM " + StageName(table) + " s ";
 	const std::string newer = "(t._flatwal_commit_lsn, t._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq)";
 	Status st = Status::Ok();
-	if (deletes > 0)
+	// A key moved and the new row left values unchanged (TOAST): they are
+	// the old key's row's. Whichever copy of the change comes first (the
+	// move under the old key, or the new row under the new key) writes the
+	// new key's row from the old one, before any delete here removes it; the
+	// other copy then finds it written at the same position.
+	if (moved > 0)
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
+		          from_old + "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn" + stage + "JOIN " + target +
+		          " o ON " + old_keys_match + " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL "
+		          "AND (o._flatwal_commit_lsn, o._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq) "
+		          "ON CONFLICT (" + key_list + ") DO NOTHING");
+	if (st.ok() && moves > 0)
+		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
+		          old_keys_match + " AND (o._flatwal_commit_lsn, o._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq)");
+	if (st.ok() && deletes > 0)
 		st = Exec("DELETE FROM " + target + " t USING " + StageName(table) + " s WHERE s._flatwal_op = 'd' AND " +
 		          keys_match + " AND " + newer);
-	if (st.ok() && deletes + incomplete < rows.size())
+	if (st.ok() && complete > 0)
 		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
 		          from_stage + "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn" + stage +
-		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NULL ON CONFLICT (" + key_list + ") DO UPDATE SET " +
+		          "WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NULL ON CONFLICT (" + key_list + ") DO UPDATE SET " +
 		          set_all +
 		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
 		          "_flatwal_lsn = EXCLUDED._flatwal_lsn WHERE (t._flatwal_commit_lsn, t._flatwal_seq) < "

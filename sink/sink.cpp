@@ -285,7 +285,7 @@ Status Sink::FindSet(const SinkTable* table, size_t index) {
 			return Status::Ok();
 		}
 		if (spare_sets_.empty()) {
-			set.reset(new ChangeSet(table, target_->value_form(), config_.history));
+			set.reset(new ChangeSet(table, target_->value_form(), config_.history, target_->key_moves()));
 		} else {
 			set = std::move(spare_sets_.back());
 			spare_sets_.pop_back();

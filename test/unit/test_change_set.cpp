@@ -125,6 +125,59 @@ void a_key_change_deletes_under_the_old_key_and_writes_the_new(void**) {
 	assert_false(set.Add(same.change(), true, 2).ok());
 }
 
+// A key move that left a value unchanged (TOAST), for a target that moves
+// rows: the old-key copy moves the row (the new row's values and the old
+// key), the new-key copy is an incomplete upsert that knows the old key; a
+// move whose new row is whole stays a delete. Other targets delete as before.
+void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+	Built update;
+	Values after{2, nullptr, false}, before{1, nullptr, true};
+	BuildChange(&update, wire::Op::Update, 1, &after, &before, wire::OldImage::Key);
+	assert_true(set.Add(update.change(), true, 0).ok());
+	assert_true(set.Add(update.change(), false, 1).ok());
+	const flatwal::RowAction* moved = set.Find("[1]");
+	assert_true(moved->op == flatwal::RowAction::Op::kMove);
+	assert_false(moved->complete);
+	assert_true(moved->has_old_key);
+	assert_string_eq(std::string(set.value(*moved, 0)), "2");          // the new key
+	assert_string_eq(std::string(set.old_key_value(*moved, 0)), "1");  // the old key
+	assert_true(set.span(*moved, 1).state == flatwal::ValueSpan::State::kNotCarried);
+	const flatwal::RowAction* written = set.Find("[2]");
+	assert_true(written->op == flatwal::RowAction::Op::kUpsert);
+	assert_false(written->complete);
+	assert_true(written->has_old_key);
+	assert_string_eq(std::string(set.old_key_value(*written, 0)), "1");
+	assert_int_equal(set.moves(), 1);
+	assert_int_equal(set.incomplete(), 1);
+
+	Built whole;
+	Values whole_after{4, "all here", false}, whole_before{3, nullptr, true};
+	BuildChange(&whole, wire::Op::Update, 2, &whole_after, &whole_before, wire::OldImage::Key);
+	assert_true(set.Add(whole.change(), true, 2).ok());
+	assert_true(set.Find("[3]")->op == flatwal::RowAction::Op::kDelete);
+	assert_false(set.Find("[3]")->has_old_key);
+
+	// Inserted earlier in the batch (not in the target yet): the move takes the insert's values, whole.
+	flatwal::ChangeSet fresh(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+	Built insert;
+	Values inserted{1, "long text", false};
+	BuildChange(&insert, wire::Op::Insert, 0, &inserted, nullptr);
+	assert_true(fresh.Add(insert.change(), false, 0).ok());
+	assert_true(fresh.Add(update.change(), true, 1).ok());
+	assert_true(fresh.Find("[1]")->op == flatwal::RowAction::Op::kMove);
+	assert_true(fresh.Find("[1]")->complete);
+	assert_string_eq(std::string(fresh.value(*fresh.Find("[1]"), 1)), "long text");
+	assert_string_eq(std::string(fresh.value(*fresh.Find("[1]"), 0)), "2");
+
+	flatwal::ChangeSet deleting(&table, flatwal::ValueForm::kJson);
+	assert_true(deleting.Add(update.change(), true, 0).ok());
+	assert_true(deleting.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
+	assert_true(deleting.Add(update.change(), false, 1).ok());
+	assert_false(deleting.Find("[2]")->has_old_key);
+}
+
 void a_delete_replaces_an_earlier_write_of_its_key(void**) {
 	flatwal::SinkTable table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
@@ -211,6 +264,7 @@ int main() {
 	    cmocka_unit_test(an_unchanged_value_alone_is_left_out_of_the_row),
 	    cmocka_unit_test(a_full_old_row_fills_what_the_new_row_left_unchanged),
 	    cmocka_unit_test(a_key_change_deletes_under_the_old_key_and_writes_the_new),
+	    cmocka_unit_test(a_key_move_that_left_values_unchanged_moves_the_row),
 	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
 	    cmocka_unit_test(changes_it_cannot_apply_are_refused),
 	    cmocka_unit_test(postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert),
