@@ -89,7 +89,7 @@ $(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
 # format/ for the programs: the extension's files and the renderers only the
 # programs use (Debezium). The runtime: what the programs share beyond it.
 LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope)
-RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client
+RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client runtime/secrets
 define flavor_libraries
 $(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))
 	@rm -f $$@
@@ -123,7 +123,7 @@ $(SHIPPER_BIN): $(call app_objs,$(SHIPPER_SRCS)) $(APP_LIBS)
 	$(CXX) -o $@ $^ -lrdkafka -lpq $(HTTPLIB_LIBS) -ljemalloc
 $(CONSUME_BIN): $(call app_objs,$(CONSUME_SRCS)) $(APP_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) -o $@ $^ -lrdkafka
+	$(CXX) -o $@ $^ -lrdkafka -lpq
 $(SINK_BIN): $(call app_objs,$(SINK_SRCS)) $(APP_LIBS)
 	@mkdir -p $(dir $@)
 	$(CXX) -o $@ $^ -lrdkafka -lpq -lcurl $(HTTPLIB_LIBS)
@@ -158,7 +158,7 @@ $(BUILD)/unit/test_change_set: $(call unit_objs,sink/change_set)
 $(BUILD)/unit/test_metrics: $(call unit_objs,shipper/metrics)
 $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lcmocka -lpq $(HTTPLIB_LIBS)
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lcmocka -lrdkafka -lpq $(HTTPLIB_LIBS)
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets for everything that reads untrusted bytes, under
@@ -171,7 +171,7 @@ $(BUILD)/fuzz/fuzz_plugin_options: $(call fuzz_objs,plugin/options)
 $(BUILD)/fuzz/fuzz_shipper_config: $(call fuzz_objs,shipper/config)
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(FUZZ_OBJ)/test/fuzz/%.o $(FUZZ_LIBS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBS) -lpq
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBS) -lrdkafka -lpq
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build

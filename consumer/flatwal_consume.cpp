@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <getopt.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -21,6 +22,7 @@
 #include "kafka_client.h"
 #include "json_string.h"
 #include "render_json.h"
+#include "secrets.h"
 
 namespace {
 
@@ -49,7 +51,9 @@ int Usage(const char* message) {
 	             "                       [--exit-when-idle MS] [-X key=value]...\n"
 	             "  -t TOPIC             a topic, or a regular expression starting with ^ (default: ^.*)\n"
 	             "  --from-beginning     start at the oldest message when the group has no offsets\n"
-	             "  --exit-when-idle MS  stop after MS without a message once partitions are assigned\n");
+	             "  --exit-when-idle MS  stop after MS without a message once partitions are assigned\n"
+	             "  -X key=value         a librdkafka setting; secrets (sasl.password, ...) in FLATWAL_KAFKA_<PROPERTY>\n"
+	             "                       variables instead, e.g. FLATWAL_KAFKA_SASL_PASSWORD\n");
 	return message ? 1 : 0;
 }
 
@@ -88,7 +92,7 @@ int main(int argc, char** argv) {
 	std::string brokers, group = "flatwal-consume";
 	bool from_beginning = false;
 	long idle_ms = -1;
-	flatwal::KafkaSettings extra;
+	flatwal::KafkaSettings extra = flatwal::KafkaSettingsFromEnvironment(environ);  // -X settings come after, and win
 	enum { kFromBeginning = 256, kExitWhenIdle };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},
@@ -115,7 +119,7 @@ int main(int argc, char** argv) {
 			}
 			case 'X': {
 				flatwal::Status st = flatwal::ParseKafkaSetting(optarg, &extra);
-				if (!st.ok()) return Usage(st.message().c_str());
+				if (!st.ok()) return Usage((st.message() + (st.hint().empty() ? "" : "\n" + st.hint())).c_str());
 				break;
 			}
 			case 'h': return Usage(nullptr);

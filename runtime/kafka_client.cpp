@@ -2,6 +2,7 @@
 #include "kafka_client.h"
 
 #include "log.h"
+#include "secrets.h"
 
 namespace flatwal {
 namespace {
@@ -17,7 +18,10 @@ void LogKafka(const rd_kafka_t* rk, int level, const char* facility, const char*
 Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings) {
 	size_t eq = text.find('=');
 	if (eq == std::string::npos || eq == 0)
-		return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE, got \"" + text + "\"");
+		return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE", "The argument was \"" + text + "\".",
+		                     "For example: -X security.protocol=ssl");
+	Status st = RefuseSecretOnCommandLine(text.substr(0, eq));
+	if (!st.ok()) return st;
 	settings->emplace_back(text.substr(0, eq), text.substr(eq + 1));
 	return Status::Ok();
 }

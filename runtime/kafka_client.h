@@ -21,7 +21,8 @@ namespace flatwal {
 
 using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 
-// Parses "KEY=VALUE" (the -X option of both programs).
+// Parses "KEY=VALUE", the -X option of every program; a secret property
+// (secrets.h) is refused there, with the environment variable to use.
 Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings);
 
 // Makes a librdkafka handle of `type` from `settings` (later entries win),

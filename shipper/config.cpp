@@ -8,6 +8,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "kafka_client.h"
+#include "secrets.h"
 #include "text.h"
 
 namespace flatwal {
@@ -181,24 +183,6 @@ std::string KnownKeys() {
 
 }  // namespace
 
-bool ConninfoHasPassword(const std::string& conninfo) {
-	char* error = nullptr;
-	PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
-	if (error != nullptr) PQfreemem(error);
-	if (options == nullptr) return false;  // unparsable: connecting reports it
-	bool found = false;
-	for (PQconninfoOption* o = options; o->keyword != nullptr; ++o)
-		if (std::string(o->keyword) == "password" && o->val != nullptr && o->val[0] != '\0') found = true;
-	PQconninfoFree(options);
-	return found;
-}
-
-bool IsSecret(const std::string& key) {
-	std::string k = LowerCase(key);
-	return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
-	       k.find(".key") != std::string::npos || k.find("token") != std::string::npos;
-}
-
 Status ApplySetting(const std::string& key, const std::string& value, ShipperConfig* config) {
 	if (key.rfind("kafka.", 0) == 0 && key.size() > 6) {
 		SetKafka(key.substr(6), value, config);
@@ -304,18 +288,12 @@ const Flag kFlags[] = {
 constexpr int kFlagCount = sizeof kFlags / sizeof kFlags[0];
 constexpr int kLongOnly = 256;  // getopt_long's value for kFlags[i] without a short name: kLongOnly + i
 
-// -X KEY=VALUE: a librdkafka property, never a secret (command lines are visible to every user).
+// -X KEY=VALUE: a librdkafka property, parsed (and secrets refused) as every program does.
 Status ApplyKafkaFlag(const std::string& value, ShipperConfig* config) {
-	size_t eq = value.find('=');
-	if (eq == std::string::npos || eq == 0)
-		return Status::Error(ErrorKind::kInvalidParameter, "-X needs KEY=VALUE", "The argument was \"" + value + "\".",
-		                     "For example: -X acks=all");
-	std::string key = "kafka." + value.substr(0, eq);
-	if (IsSecret(key))
-		return Status::Error(ErrorKind::kInvalidParameter, "secret setting " + key + " given on the command line",
-		                     "Command lines are visible to every user of the machine.",
-		                     "Put it in the config file or in FLATWAL_KAFKA_... environment variables.");
-	return ApplySetting(key, value.substr(eq + 1), config);
+	KafkaSettings parsed;
+	Status st = ParseKafkaSetting(value, &parsed);
+	if (!st.ok()) return st;
+	return ApplySetting("kafka." + parsed.front().first, parsed.front().second, config);
 }
 
 // --debezium NAME=VALUE: a Debezium format option.
@@ -327,18 +305,10 @@ Status ApplyDebeziumFlag(const std::string& value, ShipperConfig* config) {
 	return ApplySetting("debezium." + value.substr(0, eq), value.substr(eq + 1), config);
 }
 
-// -d CONNINFO: like -X secrets, a password there is visible to every user in ps.
-Status CheckConninfoFlag(const std::string& conninfo) {
-	if (!ConninfoHasPassword(conninfo)) return Status::Ok();
-	return Status::Error(ErrorKind::kInvalidParameter, "password given in the command-line conninfo (-d)",
-	                     "Command lines are visible to every user of the machine.",
-	                     "Use PGPASSWORD, ~/.pgpass, or conninfo under [postgres] in the config file.");
-}
-
 Status ApplyFlag(const Flag& flag, const char* value, CommandLine* command, ShipperConfig* config) {
 	const std::string name = flag.longname;
 	if (name == "dbname") {
-		Status st = CheckConninfoFlag(value);
+		Status st = RefusePasswordOnCommandLine(value, "-d");
 		if (!st.ok()) return st;
 	}
 	if (name == "help") command->help = true;

@@ -79,12 +79,6 @@ Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* comma
 // Checks that the settings make sense together.
 Status Validate(const ShipperConfig& config);
 
-// True when a setting's value must never be printed (passwords, keys, secrets).
-bool IsSecret(const std::string& key);
-
-// True when a libpq conninfo (key=value or URI) carries a password.
-bool ConninfoHasPassword(const std::string& conninfo);
-
 extern const char kUsage[];
 
 }  // namespace flatwal

@@ -1,5 +1,7 @@
 // flatwal-sink — applies flatwal topics to a PostgreSQL target with
 // exactly-once effect (checkpoints stored with the rows). See sink.h.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -15,13 +17,14 @@ void OnSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
 	flatwal::SinkConfig config;
 	bool help = false;
-	flatwal::Status st = flatwal::ParseSinkArgs(argc, argv, &config, &help);
+	flatwal::Status st = flatwal::ParseSinkArgs(argc, argv, environ, &config, &help);
 	if (help) {
 		std::fputs(flatwal::SinkUsage(), stdout);
 		return 0;
 	}
 	if (!st.ok()) {
-		std::fprintf(stderr, "flatwal-sink: %s\n%s", st.message().c_str(), flatwal::SinkUsage());
+		std::fprintf(stderr, "flatwal-sink: %s\n%s%s%s", st.message().c_str(), st.hint().c_str(), st.hint().empty() ? "" : "\n",
+		             flatwal::SinkUsage());
 		return 1;
 	}
 	flatwal::SetLogLevel(config.log_level);

@@ -1,6 +1,8 @@
 // sink_config.cpp — see sink_config.h.
 #include "sink_config.h"
 
+#include "secrets.h"
+
 #include <getopt.h>
 
 #include <cstdlib>
@@ -42,10 +44,12 @@ const char* SinkUsage() {
 	       "      --http [HOST:]PORT     serve /metrics (Prometheus) and /health there (host: 127.0.0.1)\n"
 	       "      --health-max-lag-ms MS /health fails when commit-to-applied lag stays above MS ... (default 0: off)\n"
 	       "      --health-grace MS      ... or the target is unreachable, for longer than MS (default 60000)\n"
-	       "  -X KEY=VALUE               a librdkafka setting (TLS, SASL, ...)\n";
+	       "  -X KEY=VALUE               a librdkafka setting (TLS, SASL, ...); secrets (sasl.password, ...) in\n"
+	       "                             FLATWAL_KAFKA_<PROPERTY> variables instead, e.g. FLATWAL_KAFKA_SASL_PASSWORD\n";
 }
 
-Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
+Status ParseSinkArgs(int argc, char** argv, const char* const* environment, SinkConfig* config, bool* help) {
+	config->kafka = KafkaSettingsFromEnvironment(environment);  // -X settings come after, and win
 	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory, kClickHouse, kHttp,
 	       kHealthLag, kHealthGrace };
 	static const option kLongOptions[] = {
@@ -70,7 +74,10 @@ Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help) {
 	for (int c; (c = getopt_long(argc, argv, ":b:d:t:g:X:h", kLongOptions, nullptr)) != -1 && st.ok();) {
 		switch (c) {
 			case 'b': config->brokers = optarg; break;
-			case 'd': config->target = optarg; break;
+			case 'd':
+				st = RefusePasswordOnCommandLine(optarg, "-d");
+				config->target = optarg;
+				break;
 			case kPrefix: config->topic_prefix = optarg; break;
 			case 't': config->topics.push_back(optarg); break;
 			case 'g': config->group = optarg; break;

@@ -34,7 +34,9 @@ struct SinkConfig {
 };
 
 // Fills *config from argv. *help: --help was asked (usage printed, exit 0).
-Status ParseSinkArgs(int argc, char** argv, SinkConfig* config, bool* help);
+// Kafka settings come from FLATWAL_KAFKA_<PROPERTY> variables of `environment`
+// (secrets go there) and -X; passwords and secrets on the command line are refused.
+Status ParseSinkArgs(int argc, char** argv, const char* const* environment, SinkConfig* config, bool* help);
 const char* SinkUsage();
 
 }  // namespace flatwal

@@ -38,7 +38,7 @@ start_test_broker
 
 expect "no settings" 1 "no source database given" --
 expect "weakened acks refused" 1 "Kafka setting acks = 0 is not allowed" -- -d "$conn" -b "$bootstrap" -X acks=0
-expect "password on the command line refused" 1 "secret setting kafka.sasl.password" -- -d "$conn" -b "$bootstrap" -X sasl.password=x
+expect "password on the command line refused" 1 "secret setting sasl.password given on the command line" -- -d "$conn" -b "$bootstrap" -X sasl.password=x
 expect "password in the command-line conninfo refused" 1 "password given in the command-line conninfo (-d)" -- \
 	-d "$conn password=x" -b "$bootstrap"
 expect "missing slot with --no-create-slot" 3 "does not exist; create it with SELECT pg_create_logical_replication_slot('nope', 'flatwal')" -- \

@@ -371,6 +371,21 @@ if [ "$usage_rc" = 1 ] && echo "$usage" | grep -q 'unknown argument --bogus' &&
 else
 	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused / exit $no_database_rc: $no_database"
 fi
+# Secrets on the command line are refused, as by every program, saying where they go instead.
+secret_d=$(build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src -d "$target password=hunter2" 2>&1)
+secret_d_rc=$?
+secret_x=$(build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src -d "$target" -X sasl.password=hunter2 2>&1)
+secret_x_rc=$?
+secret_consume=$(build/bin/flatwal-consume -b "$bootstrap" -X sasl.password=hunter2 2>&1)
+secret_consume_rc=$?
+if [ "$secret_d_rc" = 1 ] && echo "$secret_d" | grep -q 'PGPASSWORD' && [ "$secret_x_rc" = 1 ] &&
+	echo "$secret_x" | grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' && [ "$secret_consume_rc" = 1 ] &&
+	echo "$secret_consume" | grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' && ! echo "$secret_d$secret_x$secret_consume" | grep -q hunter2; then
+	ok "a password in -d and a secret in -X are refused by flatwal-sink and flatwal-consume (exit 1, where to put them instead)"
+else
+	failed "secrets on the command line: exit $secret_d_rc: $secret_d / exit $secret_x_rc: $secret_x / exit $secret_consume_rc: $secret_consume"
+fi
+
 # A broker that does not answer: librdkafka's complaints are structured log lines, not raw ones.
 no_broker=$(timeout 6 build/bin/flatwal-sink -b 127.0.0.1:1 --topic-prefix src -d "$target" 2>&1)
 if echo "$no_broker" | grep -q 'level=error .*source=librdkafka' && ! echo "$no_broker" | grep -qE '^%[0-9]\|'; then

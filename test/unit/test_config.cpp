@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "config.h"
+#include "kafka_client.h"
+#include "secrets.h"
 
 using flatwal::ShipperConfig;
 using flatwal::Status;
@@ -149,7 +151,7 @@ void secrets_stay_off_the_command_line_and_out_of_messages(void**) {
 	flatwal::CommandLine cmd;
 	Status st = flatwal::ParseCommandLine({"-X", "sasl.password=hunter2"}, &cmd, &c);
 	assert_false(st.ok());
-	assert_string_eq(st.message(), "secret setting kafka.sasl.password given on the command line");
+	assert_string_eq(st.message(), "secret setting sasl.password given on the command line");
 	assert_null(strstr((st.message() + st.detail() + st.hint()).c_str(), "hunter2"));
 	for (const char* conninfo : {"host=db password=hunter2", "postgresql://cdc:hunter2@db/shop"}) {
 		st = flatwal::ParseCommandLine({"-d", conninfo}, &cmd, &c);
@@ -161,6 +163,20 @@ void secrets_stay_off_the_command_line_and_out_of_messages(void**) {
 	assert_true(flatwal::IsSecret("kafka.ssl.key.password"));
 	assert_true(flatwal::IsSecret("kafka.sasl.oauthbearer.client.secret"));
 	assert_false(flatwal::IsSecret("kafka.bootstrap.servers"));
+	// Every program's -X refuses secrets the same way, and names the variable to use instead.
+	flatwal::KafkaSettings settings;
+	st = flatwal::ParseKafkaSetting("ssl.key.password=hunter2", &settings);
+	assert_false(st.ok());
+	assert_non_null(strstr(st.hint().c_str(), "FLATWAL_KAFKA_SSL_KEY_PASSWORD"));
+	assert_true(settings.empty());
+	assert_true(flatwal::ParseKafkaSetting("security.protocol=ssl", &settings).ok());
+	const char* environment[] = {"PATH=/bin", "FLATWAL_KAFKA_SASL_PASSWORD=hunter2", "FLATWAL_KAFKA_=x", nullptr};
+	settings = flatwal::KafkaSettingsFromEnvironment(environment);
+	assert_int_equal(settings.size(), 1);
+	assert_string_eq(settings[0].first, "sasl.password");
+	assert_string_eq(settings[0].second, "hunter2");
+	assert_true(flatwal::RefusePasswordOnCommandLine("host=db password=x", "-d").hint().find("PGPASSWORD") !=
+	            std::string::npos);
 }
 
 void validation_says_what_is_missing(void**) {
