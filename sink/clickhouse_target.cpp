@@ -23,6 +23,28 @@ bool TransientClickHouseError(const std::string& body) {
 	return false;
 }
 
+// ClickHouse's TabSeparated escapes undone.
+std::string TsvUnescape(const std::string& field) {
+	std::string out;
+	for (size_t i = 0; i < field.size(); ++i) {
+		if (field[i] != '\\' || i + 1 == field.size()) {
+			out.push_back(field[i]);
+			continue;
+		}
+		const char c = field[++i];
+		switch (c) {
+			case 'b': out.push_back('\b'); break;
+			case 'f': out.push_back('\f'); break;
+			case 'n': out.push_back('\n'); break;
+			case 'r': out.push_back('\r'); break;
+			case 't': out.push_back('\t'); break;
+			case '0': out.push_back('\0'); break;
+			default: out.push_back(c); break;  // \\, \', and anything else as itself
+		}
+	}
+	return out;
+}
+
 // ClickHouse error codes about the data a statement carried: a value that
 // does not parse as or convert to its column's type, or is out of its range.
 bool ClickHouseBlamesTheData(const std::string& body) {
@@ -239,17 +261,23 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 }
 
 Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
-                                       std::string* line) const {
+                                       const std::vector<std::string>& current, std::string* line) const {
 	const SinkTable& table = set.table();
 	line->push_back('{');
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SinkColumn& column = table.columns[i];
 		const bool deleted = row.op == RowAction::Op::kDelete;
 		const ValueSpan::State state = set.span(row, i).state;
+		if (state == ValueSpan::State::kNotCarried && !deleted && !current.empty()) {
+			line->append(columns.names[i]);
+			line->append(current[i]);
+			line->push_back(',');
+			continue;
+		}
 		if (state == ValueSpan::State::kNotCarried && !(deleted && !column.key)) {
 			return Status::Error(ErrorKind::kNotSupported,
-			                     "column " + column.name + " was left unchanged (TOAST) by an update, and ClickHouse rows "
-			                     "are written whole",
+			                     "column " + column.name + " was left unchanged (TOAST) by an update, and the table holds "
+			                     "no row of this key to take it from (ClickHouse rows are written whole)",
 			                     "", "Set REPLICA IDENTITY FULL on the source table, so the old row carries the value.");
 		}
 		line->append(columns.names[i]);
@@ -285,6 +313,72 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& 
 	return Status::Ok();
 }
 
+// A key column's value of a row as a ClickHouse expression of the column's
+// type (indexOf compares tuples of identical types only), from the JSON form
+// the row holds: String columns store JSON strings' text and other JSON as
+// its text (see AppendRowJson), UInt8 columns booleans as 0 and 1.
+std::string KeyLiteral(const ChangeSet& set, const RowAction& row, size_t column) {
+	const std::string_view json = set.value(row, column);
+	if (set.span(row, column).state != ValueSpan::State::kValue) return "NULL";
+	const std::string type = ColumnType(set.table().columns[column]);
+	if (IsString(type)) {
+		if (!json.empty() && json[0] == '"')
+			return "visitParamExtractString(" + ClickHouseString("{\"v\":" + std::string(json) + "}") + ", 'v')";
+		return ClickHouseString(std::string(json));
+	}
+	std::string literal = json == "true" ? "1" : json == "false" ? "0" : std::string(json);
+	if (!literal.empty() && literal[0] == '"') literal = ClickHouseString(literal.substr(1, literal.size() - 2));
+	return "CAST(" + literal + " AS " + type + ")";
+}
+
+Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns,
+                                         const std::vector<const RowAction*>& rows,
+                                         std::vector<std::vector<std::string>>* current) {
+	current->assign(rows.size(), {});
+	const SinkTable& table = set.table();
+	const auto& keys = table.keys.key_columns;
+	std::string key_tuple, selected;
+	for (size_t k = 0; k < keys.size(); ++k) key_tuple += (k ? ", " : "") + ClickHouseIdentifier(table.columns[keys[k]].name);
+	if (keys.size() > 1) key_tuple = "(" + key_tuple + ")";
+	for (const SinkColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
+	constexpr size_t kKeysPerQuery = 1000;  // a query's text stays far below ClickHouse's max_query_size
+	for (size_t first = 0; first < rows.size(); first += kKeysPerQuery) {
+		const size_t count = std::min(kKeysPerQuery, rows.size() - first);
+		std::string literals;
+		for (size_t i = 0; i < count; ++i) {
+			std::string literal;
+			for (size_t k = 0; k < keys.size(); ++k) literal += (k ? ", " : "") + KeyLiteral(set, *rows[first + i], keys[k]);
+			literals += (i ? ", " : "") + (keys.size() > 1 ? "(" + literal + ")" : literal);
+		}
+		std::string result;
+		Status st = Query("SELECT indexOf([" + literals + "], " + key_tuple + "), _deleted" + selected + " FROM " +
+		                      TargetName(table.schema, table.table) + " FINAL WHERE " + key_tuple + " IN (" + literals +
+		                      ") FORMAT TabSeparated",
+		                  "", &result);
+		if (!st.ok()) return st;
+		std::istringstream in(result);
+		for (std::string line; std::getline(in, line);) {
+			const std::vector<std::string> f = SplitTsvLine(line);
+			const size_t ordinal = f.size() == table.columns.size() + 2 ? std::strtoul(f[0].c_str(), nullptr, 10) : 0;
+			if (ordinal == 0 || ordinal > count || f[1] != "0") continue;  // not ours, or deleted
+			std::vector<std::string>& values = (*current)[first + ordinal - 1];
+			values.assign(table.columns.size(), "null");
+			for (size_t c = 0; c < table.columns.size(); ++c) {
+				const std::string& field = f[c + 2];
+				if (field == "\\N") continue;
+				values[c].clear();
+				if (columns.is_string[c]) {
+					const std::string text = TsvUnescape(field);
+					AppendJsonString(text.data(), text.size(), &values[c]);
+				}
+				else if (field == "nan" || field == "inf" || field == "-inf") values[c] = "\"" + field + "\"";
+				else values[c] = field;
+			}
+		}
+	}
+	return Status::Ok();
+}
+
 Status ClickHouseTarget::Insert(const SinkTable& table, const std::string& data) {
 	std::string columns;
 	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
@@ -312,6 +406,21 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		columns.names.push_back(name + ":");
 		columns.is_string.push_back(IsString(ColumnType(column)));
 	}
+	// Updates that left values unchanged (TOAST) and that no earlier change of
+	// the batch completed: every change of their keys before this batch is in
+	// the table, so its current row holds those values, whatever the batch
+	// boundaries were. Read once per batch (in chunks of keys).
+	auto behind_floor = [&](const RowAction& row) {
+		return std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn);
+	};
+	std::vector<const RowAction*> incomplete;
+	for (const RowAction& row : set.rows())
+		if (row.op == RowAction::Op::kUpsert && !row.complete && !behind_floor(row)) incomplete.push_back(&row);
+	std::vector<std::vector<std::string>> current;
+	st = ReadCurrentRows(set, columns, incomplete, &current);
+	if (!st.ok()) return st;
+	static const std::vector<std::string> kNone;
+	size_t next_incomplete = 0;
 	// Every row rendered once into one block; `ends` finds each row's line again.
 	std::vector<const RowAction*> rows;
 	std::vector<size_t> ends;
@@ -319,9 +428,11 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	data.clear();
 	for (const RowAction& row : set.rows()) {
 		const size_t start = data.size();
-		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) {
+		const bool completed = next_incomplete < incomplete.size() && incomplete[next_incomplete] == &row;
+		const std::vector<std::string>& row_current = completed ? current[next_incomplete++] : kNone;
+		if (behind_floor(row)) {
 			++*skipped;
-		} else if (!(st = AppendRowJson(set, columns, row, &data)).ok()) {
+		} else if (!(st = AppendRowJson(set, columns, row, row_current, &data)).ok()) {
 			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {

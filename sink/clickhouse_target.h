@@ -81,8 +81,15 @@ class ClickHouseTarget : public Target {
 		std::vector<std::string> names;
 		std::vector<bool> is_string;
 	};
-	// Appends one JSONEachRow line.
-	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row, std::string* line) const;
+	// Appends one JSONEachRow line. A column the row does not carry (an
+	// unchanged TOAST value) is taken from `current` (the table's current
+	// row, as JSON values; none when empty), or refused.
+	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
+	                     const std::vector<std::string>& current, std::string* line) const;
+	// The current rows of `rows`' keys, read from the table (FINAL), as JSON
+	// values per column; empty for a key the table has no live row for.
+	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<const RowAction*>& rows,
+	                       std::vector<std::vector<std::string>>* current);
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const SinkTable& table, const std::string& data);
 
