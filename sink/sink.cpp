@@ -162,9 +162,10 @@ void Sink::EnterPartition(const rd_kafka_message_t* m) {
 	auto next = batch_.next.find(tp);
 	if (next == batch_.next.end()) next = batch_.next.emplace(tp, owned->second).first;
 	run_.next = &next->second;
-	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are not tables.
-	run_.tables = tp.topic.rfind(config_.topic_prefix + kReservedTopicInfix, 0) != 0 &&
-	              tp.topic.rfind(config_.topic_prefix + kMessageTopicInfix, 0) != 0;
+	// The shipper's own topics (schemas, heartbeats, transactions, dead letters) and logical messages are
+	// not tables; a replay reads nothing but the dead letters, which are table records.
+	run_.tables = config_.replay_dead_letters || (tp.topic.rfind(config_.topic_prefix + kReservedTopicInfix, 0) != 0 &&
+	                                              tp.topic.rfind(config_.topic_prefix + kMessageTopicInfix, 0) != 0);
 }
 
 Status Sink::Handle(rd_kafka_message_t* m) {
@@ -238,7 +239,9 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	// Only an update that changed its key comes twice (the old-key copy with this header).
 	const bool key_image = h->old_image() == wire::OldImage::Key || h->old_image() == wire::OldImage::Full;
 	const bool under_old_key = h->op() == wire::Op::Update && key_image && HasHeader(m, kHeaderNewKey);
-	if (h->op() != wire::Op::Read) {
+	// Dead letters come from many partitions in no order: a replay relies on the
+	// targets' rule that a row is only overwritten by a change at a later position.
+	if (h->op() != wire::Op::Read && !config_.replay_dead_letters) {
 		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 		if (pos <= next->applied) {
 			++counters_.duplicates;
@@ -339,12 +342,20 @@ Status Sink::Flush() {
 			return Status::Error(ErrorKind::kRefused, "stopping (--on-error=stop): a message cannot be applied",
 			                     "Nothing of this batch was committed; the sink starts from it again.");
 		}
-		for (const auto& letter : batch_.dead) {
-			st = dead_letters_.Add(batch_.messages[letter.first], letter.second);
+		if (config_.replay_dead_letters) {
+			// Written again, they would be read again: they stay where they are, said here.
+			for (const auto& letter : batch_.dead)
+				Log(LogLevel::kWarning, "a replayed dead letter failed again; it stays in the dead-letter topic",
+				    {{"offset", std::to_string(batch_.messages[letter.first]->offset)},
+				     {"partition", std::to_string(batch_.messages[letter.first]->partition)}, {"reason", letter.second}});
+		} else {
+			for (const auto& letter : batch_.dead) {
+				st = dead_letters_.Add(batch_.messages[letter.first], letter.second);
+				if (!st.ok()) return st;
+			}
+			st = dead_letters_.Flush(10000);
 			if (!st.ok()) return st;
 		}
-		st = dead_letters_.Flush(10000);
-		if (!st.ok()) return st;
 	}
 	{
 		ApplyTimer timer(&counters_.apply_seconds);

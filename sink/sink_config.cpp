@@ -1,6 +1,7 @@
 // sink_config.cpp — see sink_config.h.
 #include "sink_config.h"
 
+#include "kafka_contract.h"
 #include "secrets.h"
 
 #include <getopt.h>
@@ -38,6 +39,9 @@ const char* SinkUsage() {
 	       "      --batch-ms MS          or MS after its first message (default 200)\n"
 	       "      --on-error dlq|stop    a change that cannot be applied goes to the dead-letter topic (default),\n"
 	       "                             or stops the sink without committing it\n"
+	       "      --replay-dlq           apply the changes of PREFIX.flatwal.dlq again, once their cause is fixed\n"
+	       "                             (group GROUP-replay; a change older than the target's row does not\n"
+	       "                             overwrite it; one that fails again is logged and stays a dead letter)\n"
 	       "      --stats-interval MS    log throughput and lag every MS (default 10000; 0: never)\n"
 	       "      --exit-when-idle MS    stop after MS without a message once partitions are assigned\n"
 	       "      --log-level LEVEL      error, warning, info (default) or debug\n"
@@ -51,7 +55,7 @@ const char* SinkUsage() {
 Status ParseSinkArgs(int argc, char** argv, const char* const* environment, SinkConfig* config, bool* help) {
 	config->kafka = KafkaSettingsFromEnvironment(environment);  // -X settings come after, and win
 	enum { kPrefix = 256, kTargetSchema, kBatchRows, kBatchMs, kOnError, kStats, kIdle, kLogLevel, kHistory, kClickHouse, kHttp,
-	       kHealthLag, kHealthGrace };
+	       kHealthLag, kHealthGrace, kReplay };
 	static const option kLongOptions[] = {
 	    {"brokers", required_argument, nullptr, 'b'},        {"target", required_argument, nullptr, 'd'},
 	    {"topic-prefix", required_argument, nullptr, kPrefix}, {"topic", required_argument, nullptr, 't'},
@@ -62,14 +66,14 @@ Status ParseSinkArgs(int argc, char** argv, const char* const* environment, Sink
 	    {"kafka", required_argument, nullptr, 'X'},          {"help", no_argument, nullptr, 'h'},
 	    {"history", no_argument, nullptr, kHistory},        {"clickhouse", required_argument, nullptr, kClickHouse},
 	    {"http", required_argument, nullptr, kHttp},        {"health-max-lag-ms", required_argument, nullptr, kHealthLag},
-	    {"health-grace", required_argument, nullptr, kHealthGrace},
+	    {"health-grace", required_argument, nullptr, kHealthGrace}, {"replay-dlq", no_argument, nullptr, kReplay},
 	    {nullptr, 0, nullptr, 0},
 	};
 	*help = false;
 	opterr = 0;
 	optind = 1;
 	long n = 0;
-	bool batch_rows_given = false, batch_ms_given = false;
+	bool batch_rows_given = false, batch_ms_given = false, group_given = false;
 	Status st = Status::Ok();
 	for (int c; (c = getopt_long(argc, argv, ":b:d:t:g:X:h", kLongOptions, nullptr)) != -1 && st.ok();) {
 		switch (c) {
@@ -80,7 +84,7 @@ Status ParseSinkArgs(int argc, char** argv, const char* const* environment, Sink
 				break;
 			case kPrefix: config->topic_prefix = optarg; break;
 			case 't': config->topics.push_back(optarg); break;
-			case 'g': config->group = optarg; break;
+			case 'g': config->group = optarg, group_given = true; break;
 			case kTargetSchema: config->target_schema = optarg; break;
 			case kHistory: config->history = true; break;
 			case kClickHouse: config->clickhouse_url = optarg; break;
@@ -111,6 +115,7 @@ Status ParseSinkArgs(int argc, char** argv, const char* const* environment, Sink
 			case kHttp: st = ParseListenAddress(optarg, &config->http); break;
 			case kHealthLag: st = Number("--health-max-lag-ms", optarg, 0, &config->health_max_lag_ms); break;
 			case kHealthGrace: st = Number("--health-grace", optarg, 0, &config->health_grace_ms); break;
+			case kReplay: config->replay_dead_letters = true; break;
 			case 'h': *help = true; return Status::Ok();
 			case ':': st = Status::Error(ErrorKind::kInvalidParameter, std::string("option ") + argv[optind - 1] + " needs a value"); break;
 			default: st = Status::Error(ErrorKind::kInvalidParameter, std::string("unknown argument ") + argv[optind - 1]); break;
@@ -132,6 +137,14 @@ Status ParseSinkArgs(int argc, char** argv, const char* const* environment, Sink
 	}
 	if (config->topic_prefix.empty())
 		return Status::Error(ErrorKind::kInvalidParameter, "no --topic-prefix given (the shipper's; its schemas topic is PREFIX.flatwal.schemas)");
+	if (config->replay_dead_letters) {
+		if (!config->topics.empty())
+			return Status::Error(ErrorKind::kInvalidParameter, "--replay-dlq reads PREFIX.flatwal.dlq; -t does not go with it");
+		config->topics.push_back(config->topic_prefix + kDeadLetterTopicSuffix);
+		// Its own group: its checkpoints (in the target) are those of the dead-letter topic's partitions.
+		if (!group_given) config->group += "-replay";
+		return Status::Ok();
+	}
 	if (config->topics.empty()) {
 		std::string escaped;
 		for (char c : config->topic_prefix) {

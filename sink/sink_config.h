@@ -23,7 +23,9 @@ struct SinkConfig {
 	int batch_rows = 20000;           // a batch commits at this many messages ...
 	int batch_ms = 200;               // ... or this long after its first one
 	bool stop_on_error = false;
-	bool history = false;             // --history: <table>_history tables of every change       // --on-error=stop: a dead letter stops the sink instead
+	bool history = false;             // --history: <table>_history tables of every change
+	// --replay-dlq: read PREFIX.flatwal.dlq (group GROUP-replay unless -g) and apply its changes again.
+	bool replay_dead_letters = false;
 	long exit_when_idle_ms = -1;
 	int stats_interval_ms = 10000;
 	ListenAddress http;               // --http: /metrics and /health (port 0: off)
