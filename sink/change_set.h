@@ -30,7 +30,7 @@ enum class KeyMoves {
 	kDeleteOldKey,  // deletes the old key's row
 	// When the new row left values unchanged (TOAST), moves the old key's row
 	// to the new key keeping those values, whichever copy comes first (the
-	// new-key copy then fills them from the old key's row): PostgreSQL targets.
+	// new-key copy then fills them from the old key's row): both targets.
 	kMoveRow,
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "json_string.h"
 #include "number_text.h"
@@ -21,6 +22,36 @@ bool TransientClickHouseError(const std::string& body) {
 	for (const char* code : kCodes)
 		if (body.find(code) != std::string::npos) return true;
 	return false;
+}
+
+// One column's value of a JSONEachRow line, from the JSON form a row holds.
+void AppendValueJson(std::string_view value, bool is_string, std::string* line) {
+	if (is_string) {
+		// Quoted text goes as it is; JSON values (json, arrays) become their text.
+		if (!value.empty() && value[0] == '"') line->append(value);
+		else AppendJsonString(value.data(), value.size(), line);
+	} else if (value == "true" || value == "false") {
+		line->append(value == "true" ? "1" : "0");
+	} else if (value == "\"NaN\"") {
+		line->append("\"nan\"");
+	} else if (value == "\"Infinity\"" || value == "\"-Infinity\"") {
+		line->append(value == "\"Infinity\"" ? "\"inf\"" : "\"-inf\"");
+	} else {
+		line->append(value);
+	}
+}
+
+// The columns every line ends with: the row's position, commit time, deleted flag.
+void AppendPositionJson(const RowAction& row, bool deleted, std::string* line) {
+	auto append_number = [&](const char* name, auto v) {
+		line->append(name);
+		AppendDecimal(v, line);
+	};
+	append_number("\"_commit_lsn\":", row.pos.commit_lsn);
+	append_number(",\"_seq\":", row.pos.seq);
+	append_number(",\"_lsn\":", row.lsn);
+	append_number(",\"_commit_time_ms\":", row.message_time_ms);
+	line->append(deleted ? ",\"_deleted\":1}\n" : ",\"_deleted\":0}\n");
 }
 
 // ClickHouse's TabSeparated escapes undone.
@@ -285,41 +316,34 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& 
 			line->append("null,");
 			continue;
 		}
-		const std::string_view value = set.value(row, i);
-		if (columns.is_string[i]) {
-			// Quoted text goes as it is; JSON values (json, arrays) become their text.
-			if (!value.empty() && value[0] == '"') line->append(value);
-			else AppendJsonString(value.data(), value.size(), line);
-		} else if (value == "true" || value == "false") {
-			line->append(value == "true" ? "1" : "0");
-		} else if (value == "\"NaN\"") {
-			line->append("\"nan\"");
-		} else if (value == "\"Infinity\"" || value == "\"-Infinity\"") {
-			line->append(value == "\"Infinity\"" ? "\"inf\"" : "\"-inf\"");
-		} else {
-			line->append(value);
-		}
+		AppendValueJson(set.value(row, i), columns.is_string[i], line);
 		line->push_back(',');
 	}
-	auto append_number = [&](const char* name, auto v) {
-		line->append(name);
-		AppendDecimal(v, line);
-	};
-	append_number("\"_commit_lsn\":", row.pos.commit_lsn);
-	append_number(",\"_seq\":", row.pos.seq);
-	append_number(",\"_lsn\":", row.lsn);
-	append_number(",\"_commit_time_ms\":", row.message_time_ms);
-	line->append(row.op == RowAction::Op::kDelete ? ",\"_deleted\":1}\n" : ",\"_deleted\":0}\n");
+	AppendPositionJson(row, row.op == RowAction::Op::kDelete, line);
 	return Status::Ok();
+}
+
+void ClickHouseTarget::AppendOldKeyDeleteJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
+                                              std::string* line) const {
+	line->push_back('{');
+	for (size_t i = 0; i < set.table().columns.size(); ++i) {
+		line->append(columns.names[i]);
+		if (set.table().columns[i].key && set.old_key_span(row, i).state == ValueSpan::State::kValue)
+			AppendValueJson(set.old_key_value(row, i), columns.is_string[i], line);
+		else
+			line->append("null");
+		line->push_back(',');
+	}
+	AppendPositionJson(row, true, line);
 }
 
 // A key column's value of a row as a ClickHouse expression of the column's
 // type (indexOf compares tuples of identical types only), from the JSON form
 // the row holds: String columns store JSON strings' text and other JSON as
 // its text (see AppendRowJson), UInt8 columns booleans as 0 and 1.
-std::string KeyLiteral(const ChangeSet& set, const RowAction& row, size_t column) {
-	const std::string_view json = set.value(row, column);
-	if (set.span(row, column).state != ValueSpan::State::kValue) return "NULL";
+std::string KeyLiteral(const ChangeSet& set, const RowAction& row, bool old_key, size_t column) {
+	const std::string_view json = old_key ? set.old_key_value(row, column) : set.value(row, column);
+	if ((old_key ? set.old_key_span(row, column) : set.span(row, column)).state != ValueSpan::State::kValue) return "NULL";
 	const std::string type = ColumnType(set.table().columns[column]);
 	if (IsString(type)) {
 		if (!json.empty() && json[0] == '"')
@@ -332,9 +356,9 @@ std::string KeyLiteral(const ChangeSet& set, const RowAction& row, size_t column
 }
 
 Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns,
-                                         const std::vector<const RowAction*>& rows,
+                                         const std::vector<KeyLookup>& lookups,
                                          std::vector<std::vector<std::string>>* current) {
-	current->assign(rows.size(), {});
+	current->assign(lookups.size(), {});
 	const SinkTable& table = set.table();
 	const auto& keys = table.keys.key_columns;
 	std::string key_tuple, selected;
@@ -342,17 +366,30 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 	if (keys.size() > 1) key_tuple = "(" + key_tuple + ")";
 	for (const SinkColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
 	constexpr size_t kKeysPerQuery = 1000;  // a query's text stays far below ClickHouse's max_query_size
-	for (size_t first = 0; first < rows.size(); first += kKeysPerQuery) {
-		const size_t count = std::min(kKeysPerQuery, rows.size() - first);
-		std::string literals;
-		for (size_t i = 0; i < count; ++i) {
-			std::string literal;
-			for (size_t k = 0; k < keys.size(); ++k) literal += (k ? ", " : "") + KeyLiteral(set, *rows[first + i], keys[k]);
-			literals += (i ? ", " : "") + (keys.size() > 1 ? "(" + literal + ")" : literal);
+	// One literal per distinct key: a key looked up twice (both copies of a
+	// key move in one batch) is one literal, whose row goes to every lookup of it.
+	std::vector<std::string> literals;
+	std::vector<std::vector<size_t>> lookups_of;
+	std::unordered_map<std::string, size_t> literal_index;
+	for (size_t i = 0; i < lookups.size(); ++i) {
+		std::string literal;
+		for (size_t k = 0; k < keys.size(); ++k)
+			literal += (k ? ", " : "") + KeyLiteral(set, *lookups[i].row, lookups[i].old_key, keys[k]);
+		if (keys.size() > 1) literal = "(" + literal + ")";
+		auto [it, added] = literal_index.try_emplace(literal, literals.size());
+		if (added) {
+			literals.push_back(literal);
+			lookups_of.emplace_back();
 		}
+		lookups_of[it->second].push_back(i);
+	}
+	for (size_t first = 0; first < literals.size(); first += kKeysPerQuery) {
+		const size_t count = std::min(kKeysPerQuery, literals.size() - first);
+		std::string list;
+		for (size_t i = 0; i < count; ++i) list += (i ? ", " : "") + literals[first + i];
 		std::string result;
-		Status st = Query("SELECT indexOf([" + literals + "], " + key_tuple + "), _deleted" + selected + " FROM " +
-		                      TargetName(table.schema, table.table) + " FINAL WHERE " + key_tuple + " IN (" + literals +
+		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted" + selected + " FROM " +
+		                      TargetName(table.schema, table.table) + " FINAL WHERE " + key_tuple + " IN (" + list +
 		                      ") FORMAT TabSeparated",
 		                  "", &result);
 		if (!st.ok()) return st;
@@ -361,8 +398,7 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 			const std::vector<std::string> f = SplitTsvLine(line);
 			const size_t ordinal = f.size() == table.columns.size() + 2 ? std::strtoul(f[0].c_str(), nullptr, 10) : 0;
 			if (ordinal == 0 || ordinal > count || f[1] != "0") continue;  // not ours, or deleted
-			std::vector<std::string>& values = (*current)[first + ordinal - 1];
-			values.assign(table.columns.size(), "null");
+			std::vector<std::string> values(table.columns.size(), "null");
 			for (size_t c = 0; c < table.columns.size(); ++c) {
 				const std::string& field = f[c + 2];
 				if (field == "\\N") continue;
@@ -370,10 +406,13 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 				if (columns.is_string[c]) {
 					const std::string text = TsvUnescape(field);
 					AppendJsonString(text.data(), text.size(), &values[c]);
+				} else if (field == "nan" || field == "inf" || field == "-inf") {
+					values[c] = "\"" + field + "\"";
+				} else {
+					values[c] = field;
 				}
-				else if (field == "nan" || field == "inf" || field == "-inf") values[c] = "\"" + field + "\"";
-				else values[c] = field;
 			}
+			for (size_t lookup : lookups_of[first + ordinal - 1]) (*current)[lookup] = values;
 		}
 	}
 	return Status::Ok();
@@ -413,26 +452,35 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	auto behind_floor = [&](const RowAction& row) {
 		return std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn);
 	};
-	std::vector<const RowAction*> incomplete;
-	for (const RowAction& row : set.rows())
-		if (row.op == RowAction::Op::kUpsert && !row.complete && !behind_floor(row)) incomplete.push_back(&row);
+	// A key move's values are the old key's row's: looked up after the row's
+	// own key (which a copy of the move applied earlier may have written).
+	std::vector<KeyLookup> lookups;
+	for (const RowAction& row : set.rows()) {
+		if (behind_floor(row) || row.complete || row.op == RowAction::Op::kDelete) continue;
+		if (row.op == RowAction::Op::kUpsert) lookups.push_back({&row, false});
+		if (row.has_old_key) lookups.push_back({&row, true});
+	}
 	std::vector<std::vector<std::string>> current;
-	st = ReadCurrentRows(set, columns, incomplete, &current);
+	st = ReadCurrentRows(set, columns, lookups, &current);
 	if (!st.ok()) return st;
+	std::unordered_map<const RowAction*, const std::vector<std::string>*> found;  // the first lookup that found a row
+	for (size_t i = 0; i < lookups.size(); ++i)
+		if (!current[i].empty()) found.emplace(lookups[i].row, &current[i]);
 	static const std::vector<std::string> kNone;
-	size_t next_incomplete = 0;
-	// Every row rendered once into one block; `ends` finds each row's line again.
+	// Every row rendered once into one block; `ends` finds each row's line(s) again.
 	std::vector<const RowAction*> rows;
 	std::vector<size_t> ends;
 	std::string& data = body_;
 	data.clear();
 	for (const RowAction& row : set.rows()) {
 		const size_t start = data.size();
-		const bool completed = next_incomplete < incomplete.size() && incomplete[next_incomplete] == &row;
-		const std::vector<std::string>& row_current = completed ? current[next_incomplete++] : kNone;
 		if (behind_floor(row)) {
 			++*skipped;
-		} else if (!(st = AppendRowJson(set, columns, row, row_current, &data)).ok()) {
+			continue;
+		}
+		auto it = found.find(&row);
+		if (row.op == RowAction::Op::kMove) AppendOldKeyDeleteJson(set, columns, row, &data);
+		if (!(st = AppendRowJson(set, columns, row, it != found.end() ? *it->second : kNone, &data)).ok()) {
 			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {

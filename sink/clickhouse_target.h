@@ -41,6 +41,8 @@ class ClickHouseTarget : public Target {
 	bool connected() const override { return connected_; }
 	// Rows go as JSONEachRow.
 	ValueForm value_form() const override { return ValueForm::kJson; }
+	// A key move that left TOAST values unchanged is completed from the old key's current row.
+	KeyMoves key_moves() const override { return KeyMoves::kMoveRow; }
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
 	                       std::map<TopicPartition, Checkpoint>* out) override;
 	Status Begin() override {
@@ -86,9 +88,17 @@ class ClickHouseTarget : public Target {
 	// row, as JSON values; none when empty), or refused.
 	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
 	                     const std::vector<std::string>& current, std::string* line) const;
-	// The current rows of `rows`' keys, read from the table (FINAL), as JSON
-	// values per column; empty for a key the table has no live row for.
-	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<const RowAction*>& rows,
+	// Appends the line that deletes a moved row's old key.
+	void AppendOldKeyDeleteJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
+	                            std::string* line) const;
+	// A key whose current row is wanted: a row's own, or the old key of a row whose key moved.
+	struct KeyLookup {
+		const RowAction* row;
+		bool old_key;
+	};
+	// The current rows of the lookups' keys, read from the table (FINAL), as
+	// JSON values per column; empty for a key the table has no live row for.
+	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<KeyLookup>& lookups,
 	                       std::vector<std::vector<std::string>>* current);
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const SinkTable& table, const std::string& data);
