@@ -347,7 +347,7 @@ sql -c "UPDATE items SET sku = 'later' WHERE order_id = 501" >/dev/null  # a new
 for _ in $(seq 1 100); do [ "$(tsql -c "SELECT sku FROM public.items WHERE order_id = 501")" = later ] && break; sleep 0.2; done
 tsql -c "ALTER TABLE public.items ALTER COLUMN sku DROP NOT NULL"
 replay() {  # GROUP
-	timeout 60 build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --replay-dlq -g "$1" \
+	timeout 60 build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix src --history --replay-dlq -g "$1" \
 		--exit-when-idle 3000 -X session.timeout.ms=6000 >>"$work/replay.log" 2>&1
 }
 replay replay-1
@@ -357,11 +357,13 @@ compare items order_id,line && first_equal=yes || first_equal=no
 replay replay-2
 second_rc=$?
 compare items order_id,line && second_equal=yes || second_equal=no
+replayed_history=$(tsql -c "SELECT count(*) FROM public.items_history WHERE after->>'order_id' IN ('500', '501')")
 if [ "$replay_rc" = 0 ] && [ "$second_rc" = 0 ] && [ "$first" = 1/1 ] && [ "$first_equal" = yes ] && [ "$second_equal" = yes ] &&
+	[ "$replayed_history" = 3 ] &&
 	grep -q 'a replayed dead letter failed again.*TRUNCATE of partition' "$work/replay.log"; then
-	ok "dead letters replayed after the cause was fixed: target equals source, an older replayed change did not overwrite a newer row, a second replay changed nothing, a letter that fails again is logged"
+	ok "dead letters replayed after the cause was fixed: target equals source, history holds each replayed change once, an older replayed change did not overwrite a newer row, a second replay changed nothing, a letter that fails again is logged"
 else
-	failed "replay: exit $replay_rc/$second_rc, rows $first (want 1/1), equal after first $first_equal, after second $second_equal"
+	failed "replay: exit $replay_rc/$second_rc, rows $first (want 1/1), equal after first $first_equal, after second $second_equal, history rows of 500/501: $replayed_history (want 3)"
 	tail -5 "$work/replay.log"
 fi
 
