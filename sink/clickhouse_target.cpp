@@ -14,14 +14,20 @@
 namespace flatwal {
 namespace {
 
+// Whether ClickHouse's error text ("Code: N, e.displayText() = ...") has one of `codes`.
+template <size_t N>
+bool HasErrorCode(const std::string& body, const char* const (&codes)[N]) {
+	for (const char* code : codes)
+		if (body.find(code) != std::string::npos) return true;
+	return false;
+}
+
 // ClickHouse error codes that pass with time: memory or part limits,
 // too many queries, timeouts, a table being altered.
 bool TransientClickHouseError(const std::string& body) {
 	static const char* const kCodes[] = {"Code: 241,", "Code: 252,", "Code: 202,", "Code: 159,", "Code: 209,",
 	                                     "Code: 210,", "Code: 473,"};
-	for (const char* code : kCodes)
-		if (body.find(code) != std::string::npos) return true;
-	return false;
+	return HasErrorCode(body, kCodes);
 }
 
 // One column's value of a JSONEachRow line, from the JSON form a row holds.
@@ -82,9 +88,7 @@ bool ClickHouseBlamesTheData(const std::string& body) {
 	static const char* const kCodes[] = {
 	    "Code: 6,",   "Code: 26,",  "Code: 27,",  "Code: 32,",  "Code: 38,",  "Code: 41,", "Code: 53,",
 	    "Code: 69,",  "Code: 70,",  "Code: 72,",  "Code: 117,", "Code: 131,", "Code: 321,"};
-	for (const char* code : kCodes)
-		if (body.find(code) != std::string::npos) return true;
-	return false;
+	return HasErrorCode(body, kCodes);
 }
 
 size_t Collect(char* data, size_t size, size_t count, void* out) {
