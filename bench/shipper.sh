@@ -2,14 +2,15 @@
 # Shipper benchmark: PostgreSQL -> flatwal-shipper -> Kafka-protocol test broker.
 #
 #  1. throughput: BENCH_EVENTS changes (half inserts, half updates, 1,000 rows
-#     per transaction) wait in three slots. pg_recvlogical drains one with the
+#     per transaction) wait in four slots. pg_recvlogical drains one with the
 #     shipper's plugin options into /dev/null (the walsender alone); the
-#     shipper drains the others in each output format (FlatBuffers frames,
-#     Debezium JSON). Prints events/s, MB/s, shipper CPU per 1,000 events and
-#     peak RSS, and the ratios shipper / walsender and JSON / FlatBuffers;
+#     shipper drains the others: FlatBuffers frames with the default headers
+#     (minimal: 2 a change) and with --headers full (8), and Debezium JSON.
+#     Prints events/s, MB/s, shipper CPU per 1,000 events and peak RSS, and
+#     the ratios shipper / walsender, minimal / full and JSON / FlatBuffers;
 #     then kcat sends as many messages of the same size with the shipper's
-#     producer settings, without and with the 8 headers of a change: the CPU
-#     librdkafka alone spends per message.
+#     producer settings, with 0, 2 and 8 headers: the CPU librdkafka alone
+#     spends per message, and the shipper's CPU beside it.
 #  2. latency: pgbench offers each of BENCH_RATES rows/s (10 rows per
 #     transaction) for BENCH_SECONDS; the shipper measures commit-to-ack
 #     latency (commit time in the frame to the delivery report of the
@@ -40,7 +41,7 @@ cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB
 start_test_broker --brokers 1 --max-seconds 3600
 
 sql >/dev/null <bench/orders.sql
-for slot in bench bench_json bench_walsender; do
+for slot in bench bench_full bench_json bench_walsender; do
 	sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('$slot', 'flatwal')" >/dev/null
 done
 
@@ -90,19 +91,23 @@ drain() {
 	cpu_ms=$(field "$work/$name.log" cpu_ms)
 	rss=$(field "$work/$name.log" max_rss_kb)
 	rate=$(echo "$messages / $elapsed" | bc -l)
+	cpu_per_1000=$(echo "$cpu_ms * 1000 / $messages" | bc -l)
 	printf '   %-12s %d messages in %.2f s: %.0f events/s, %.1f MB/s, shipper CPU %.1f ms per 1,000 events, peak RSS %.1f MiB\n' \
 		"$name" "$messages" "$elapsed" "$rate" "$(echo "$bytes / $elapsed / 1000000" | bc -l)" \
-		"$(echo "$cpu_ms * 1000 / $messages" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+		"$cpu_per_1000" "$(echo "$rss / 1024" | bc -l)"
 }
 drain flatbuffers bench
-flatbuffers_rate=$rate
+flatbuffers_rate=$rate minimal_cpu=$cpu_per_1000
+drain headers-full bench_full --headers full
+full_rate=$rate full_cpu=$cpu_per_1000
 drain debezium-json bench_json --format debezium-json
 json_rate=$rate
-echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers)," \
-	"$(ratio "$json_rate" "$walsender_rate") (Debezium JSON); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"
+echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers, default headers)," \
+	"$(ratio "$full_rate" "$walsender_rate") (--headers full), $(ratio "$json_rate" "$walsender_rate") (Debezium JSON);" \
+	"CPU per event default / full $(ratio "$minimal_cpu" "$full_cpu"); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"
 # The floor: librdkafka alone, driven by kcat with the shipper's producer
 # settings, sends as many messages of the same average size to the same
-# broker, without headers and with the 8 headers of a change. No producer of
+# broker, with the headers of each set on a change. No producer of
 # one Kafka message per event on librdkafka goes below these figures.
 avg_bytes=$(( $(field "$work/flatbuffers.log" bytes) / $(field "$work/flatbuffers.log" messages) ))
 /usr/bin/python3 - "$EVENTS" "$avg_bytes" >"$work/floor.txt" <<'PY'
@@ -112,18 +117,21 @@ rnd = random.Random(1)
 values = ["".join(rnd.choice(string.ascii_letters) for _ in range(size)) for _ in range(1000)]
 sys.stdout.writelines("[%d]:%s\n" % (i, values[i % 1000]) for i in range(count))
 PY
-floor() {  # $1 = label, then kcat arguments; prints kcat's CPU per 1,000 messages
+floor() {  # $1 = label, then kcat arguments; prints kcat's CPU per 1,000 messages, sets $floor_cpu
 	local label=$1 cpu
 	shift
 	echo "topic floor_$label 64" >"$work/broker.ctl"
 	cpu=$( { TIMEFORMAT='%U %S'; time kcat -P -b "$bootstrap" -t "floor_$label" -K: -X linger.ms=1 -X compression.type=lz4 \
 		-X enable.idempotence=true -X acks=all -X queue.buffering.max.messages=1000000 "$@" <"$work/floor.txt" >/dev/null 2>&1; } 2>&1 )
-	printf '   librdkafka alone (kcat), %-12s %.1f ms CPU per 1,000 messages of %d bytes\n' "$label:" \
-		"$(echo "($(echo "$cpu" | tr ' ' '+')) * 1000000 / $EVENTS" | bc -l)" "$avg_bytes"
+	floor_cpu=$(echo "($(echo "$cpu" | tr ' ' '+')) * 1000000 / $EVENTS" | bc -l)
+	printf '   librdkafka alone (kcat), %-12s %.1f ms CPU per 1,000 messages of %d bytes\n' "$label:" "$floor_cpu" "$avg_bytes"
 }
 floor no_headers
+floor 2_headers -H flatwal.op=insert -H flatwal.relation=public.orders
+echo "   shipper CPU / librdkafka alone, default headers (2): $(ratio "$minimal_cpu" "$floor_cpu")"
 floor 8_headers -H flatwal.op=insert -H flatwal.schema=public -H flatwal.table=orders -H flatwal.commit_lsn=0/1A2B3C4D \
 	-H flatwal.lsn=0/1A2B3C5E -H flatwal.seq=123 -H flatwal.xid=7654 -H flatwal.version=1
+echo "   shipper CPU / librdkafka alone, --headers full (8): $(ratio "$full_cpu" "$floor_cpu")"
 rm -f "$work/floor.txt"
 # Move the slot's restart point past the backlog before step 2: decoding
 # restarts from a running-transactions record, which a checkpoint writes, and
@@ -135,7 +143,7 @@ sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-2, 0, 'res
 run_shipper "$work/restart.log"
 wait_confirmed bench
 kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
-for slot in bench_json bench_walsender; do
+for slot in bench_full bench_json bench_walsender; do
 	sql -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null
 done
 

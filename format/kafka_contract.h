@@ -18,8 +18,11 @@ inline constexpr char kDeadLetterTopicSuffix[] = ".flatwal.dlq";       // flatwa
 inline constexpr char kReservedTopicInfix[] = ".flatwal.";             // <prefix>.flatwal.*: none is a table's
 inline constexpr char kMessageTopicInfix[] = ".message.";              // <prefix>.message.<message prefix>
 
-// Headers of the records the shipper writes.
+// Headers of the records the shipper writes (--headers: docs/format.md says
+// which set carries which). minimal, the default: op and relation.
 inline constexpr char kHeaderOp[] = "flatwal.op";
+inline constexpr char kHeaderRelation[] = "flatwal.relation";  // "<schema>.<table>", as the source spells them
+// full: op and these (today's eight on a change).
 inline constexpr char kHeaderSchema[] = "flatwal.schema";
 inline constexpr char kHeaderTable[] = "flatwal.table";
 inline constexpr char kHeaderCommitLsn[] = "flatwal.commit_lsn";
@@ -27,6 +30,7 @@ inline constexpr char kHeaderLsn[] = "flatwal.lsn";
 inline constexpr char kHeaderSeq[] = "flatwal.seq";
 inline constexpr char kHeaderXid[] = "flatwal.xid";
 inline constexpr char kHeaderVersion[] = "flatwal.version";
+// Every set, none included: a key change's other key, which no payload of that record holds.
 inline constexpr char kHeaderNewKey[] = "flatwal.new_key";  // on the old-key copy of an update that moved its key
 inline constexpr char kHeaderOldKey[] = "flatwal.old_key";  // on the new-key record of such an update
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <sstream>
 
 #include "kafka_client.h"
@@ -46,6 +47,10 @@ const char kUsage[] =
     "                               events as Debezium's PostgreSQL connector writes them\n"
     "      --debezium NAME=VALUE    a Debezium format option by its Debezium name, e.g.\n"
     "                               decimal.handling.mode=string (docs/debezium.md lists them)\n"
+    "      --headers=SET            the flatwal.* headers of each record: minimal (the default\n"
+    "                               for flatbuffers: flatwal.op, flatwal.relation), full (every\n"
+    "                               position field too) or none (the default for debezium-json);\n"
+    "                               a key change's records always name the other key\n"
     "      --no-tombstones          no null-value message after a delete\n"
     "      --transactions-topic     Begin/Commit frames to PREFIX.flatwal.tx\n"
     "      --heartbeat-interval=MS  write a heartbeat through the slot every MS (default: 0, off);\n"
@@ -89,14 +94,30 @@ Status SetInt(const std::string& key, const std::string& value, int min, int max
 	return Status::Ok();
 }
 
+// A setting that names one of a few choices (case and surrounding spaces ignored).
+template <typename Choice>
+Status SetChoice(const std::string& key, const std::string& value,
+                 std::initializer_list<std::pair<const char*, Choice>> choices, Choice* out) {
+	const std::string v = LowerCase(TrimSpace(value));
+	std::string expected;
+	size_t i = 0;
+	for (const auto& choice : choices) {
+		if (v == choice.first) {
+			*out = choice.second;
+			return Status::Ok();
+		}
+		if (i > 0) expected += i + 1 == choices.size() ? " or " : ", ";
+		expected += choice.first;
+		++i;
+	}
+	return Invalid(key, value, expected);
+}
+
 Status SetLogLevel(const std::string& key, const std::string& value, LogLevel* out) {
-	std::string v = LowerCase(TrimSpace(value));
-	if (v == "error") *out = LogLevel::kError;
-	else if (v == "warning") *out = LogLevel::kWarning;
-	else if (v == "info") *out = LogLevel::kInfo;
-	else if (v == "debug") *out = LogLevel::kDebug;
-	else return Invalid(key, value, "error, warning, info or debug");
-	return Status::Ok();
+	return SetChoice(key, value,
+	                 {{"error", LogLevel::kError}, {"warning", LogLevel::kWarning}, {"info", LogLevel::kInfo},
+	                  {"debug", LogLevel::kDebug}},
+	                 out);
 }
 
 struct SettingSpec {
@@ -140,11 +161,12 @@ const SettingSpec kSettings[] = {
     {"shipper.tombstones", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->tombstones); }},
     {"shipper.transactions_topic", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->transactions_topic); }},
     {"shipper.format", [](const std::string& k, const std::string& v, ShipperConfig* c) {
-	     std::string format = LowerCase(TrimSpace(v));
-	     if (format == "flatbuffers") c->format = OutputFormat::kFlatbuffers;
-	     else if (format == "debezium-json") c->format = OutputFormat::kDebeziumJson;
-	     else return Invalid(k, v, "flatbuffers or debezium-json");
-	     return Status::Ok();
+	     return SetChoice(k, v, {{"flatbuffers", OutputFormat::kFlatbuffers}, {"debezium-json", OutputFormat::kDebeziumJson}},
+	                      &c->format);
+     }},
+    {"shipper.headers", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     return SetChoice(k, v, {{"minimal", HeaderSet::kMinimal}, {"full", HeaderSet::kFull}, {"none", HeaderSet::kNone}},
+	                      &c->headers);
      }},
     {"shipper.heartbeat_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 3600000, &c->heartbeat_interval_ms); }},
     {"shipper.http", [](const std::string&, const std::string& v, ShipperConfig* c) {
@@ -156,12 +178,10 @@ const SettingSpec kSettings[] = {
     {"shipper.log_level", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetLogLevel(k, v, &c->log_level); }},
     {"shipper.snapshot_workers", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 1, 16, &c->snapshot_workers); }},
     {"shipper.snapshot", [](const std::string& k, const std::string& v, ShipperConfig* c) {
-	     std::string mode = LowerCase(TrimSpace(v));
-	     if (mode == "initial") c->snapshot_mode = SnapshotMode::kInitial;
-	     else if (mode == "never") c->snapshot_mode = SnapshotMode::kNever;
-	     else if (mode == "initial_only") c->snapshot_mode = SnapshotMode::kInitialOnly;
-	     else return Invalid(k, v, "initial, never or initial_only");
-	     return Status::Ok();
+	     return SetChoice(k, v,
+	                      {{"initial", SnapshotMode::kInitial}, {"never", SnapshotMode::kNever},
+	                       {"initial_only", SnapshotMode::kInitialOnly}},
+	                      &c->snapshot_mode);
      }},
 };
 
@@ -268,6 +288,7 @@ const Flag kFlags[] = {
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "format", "shipper.format", nullptr},
     {0, "debezium", nullptr, nullptr},
+    {0, "headers", "shipper.headers", nullptr},
     {0, "no-tombstones", "shipper.tombstones", "false"},
     {0, "transactions-topic", "shipper.transactions_topic", "true"},
     {0, "heartbeat-interval", "shipper.heartbeat_interval_ms", nullptr},

@@ -42,6 +42,7 @@ struct ShipperConfig {
 	bool tombstones = true;          // a delete is followed by a null-value message
 	bool transactions_topic = false; // Begin/Commit frames to <prefix>.flatwal.tx
 	OutputFormat format = OutputFormat::kFlatbuffers;  // what the table topics carry
+	HeaderSet headers = HeaderSet::kFormatDefault;     // which flatwal.* headers records carry
 
 	// [debezium]: the Debezium format's options, by Debezium's names
 	DebeziumOptions debezium;

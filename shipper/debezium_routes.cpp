@@ -102,7 +102,7 @@ void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessage
 		OutMessage& m = out->Add();
 		m.topic = TableTopic(schema, table);
 		m.timestamp_ms = commit_time_ms_;
-		AddTruncateHeaders(truncate, "truncate", &m);  // as in the flatwal format; no key, as Debezium writes it
+		AddTruncateHeaders(truncate, "truncate", schema, table, &m);  // no key, as Debezium writes it
 		m.rendered = true;
 		debezium_->TruncateValue(schema, table,
 		                         EventContext('t', truncate.xid(), truncate.commit_lsn(), truncate.lsn(), &schema, &table),
@@ -112,7 +112,7 @@ void Router::RouteDebeziumTruncate(const wire::Truncate& truncate, RoutedMessage
 
 void Router::RouteDebeziumMessage(const wire::Message& message, RoutedMessages* out) {
 	const size_t first = out->size();
-	RouteMessage(message, out);  // headers as in the flatwal format
+	RouteMessage(message, out);  // the headers of the flatwal format
 	OutMessage& m = out->At(first);
 	m.topic = DebeziumMessageTopic();
 	m.has_key = true;
@@ -199,8 +199,7 @@ void Router::BeginDebeziumTransaction(const wire::Begin& begin, RoutedMessages* 
 	m.has_key = true;
 	debezium_->TransactionKey(transaction_id_, &m.key);
 	m.timestamp_ms = commit_time_ms_;
-	m.AddHeader(kHeaderOp, "begin");
-	AppendDecimal(begin.xid(), &m.AddHeader(kHeaderXid));
+	if (AddLeadHeaders("begin", nullptr, nullptr, &m)) AppendDecimal(begin.xid(), &m.AddHeader(kHeaderXid));
 	m.rendered = true;
 	debezium_->TransactionValue(true, transaction_id_, begin.commit_time_micros(), 0, collection_events_, &m.value);
 }
@@ -214,7 +213,7 @@ void Router::EndDebeziumTransaction(RoutedMessages* out) {
 	m.has_key = true;
 	debezium_->TransactionKey(transaction_id_, &m.key);
 	m.timestamp_ms = commit_time_micros_ / 1000;
-	m.AddHeader(kHeaderOp, "commit");
+	AddLeadHeaders("commit", nullptr, nullptr, &m);
 	m.rendered = true;
 	debezium_->TransactionValue(false, transaction_id_, commit_time_micros_, transaction_events_, collection_events_,
 	                            &m.value);

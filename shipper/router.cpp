@@ -20,7 +20,18 @@ std::string SafeTopicPart(const std::string& name) {
 	return out;
 }
 
-Router::Router(RouterOptions options, TableCatalog* catalog) : options_(std::move(options)), catalog_(catalog) {
+const char* HeaderSetName(HeaderSet set) {
+	switch (set) {
+		case HeaderSet::kFormatDefault: return "default";
+		case HeaderSet::kMinimal: return "minimal";
+		case HeaderSet::kFull: return "full";
+		case HeaderSet::kNone: return "none";
+	}
+	return "?";
+}
+
+Router::Router(RouterOptions options, TableCatalog* catalog)
+    : options_(std::move(options)), headers_(EffectiveHeaders(options_.format, options_.headers)), catalog_(catalog) {
 	if (options_.format == OutputFormat::kDebeziumJson)
 		debezium_.reset(new DebeziumEncoder(options_.debezium, options_.topic_prefix, options_.database));
 }
@@ -104,16 +115,32 @@ Status Router::RouteChange(const wire::Change& c, RoutedMessages* out) {
 	return Status::Ok();
 }
 
+bool Router::AddLeadHeaders(const char* op, const std::string* schema, const std::string* table,
+                            OutMessage* m) const {
+	if (headers_ == HeaderSet::kNone) return false;
+	m->AddHeader(kHeaderOp, op);
+	if (headers_ == HeaderSet::kMinimal && schema != nullptr) {
+		std::string& relation = m->AddHeader(kHeaderRelation);
+		relation.append(*schema).push_back('.');
+		relation.append(*table);
+	}
+	return headers_ == HeaderSet::kFull;
+}
+
 void Router::AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& table, bool under_old_key,
                               bool key_moved, const ChangeKeys& keys, OutMessage* m) const {
-	m->AddHeader(kHeaderOp) = OpName(h.op());
-	m->AddHeader(kHeaderSchema, table.schema);
-	m->AddHeader(kHeaderTable, table.table);
-	AppendLsn(h.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
-	AppendLsn(h.lsn(), &m->AddHeader(kHeaderLsn));
-	AppendDecimal(h.seq(), &m->AddHeader(kHeaderSeq));
-	AppendDecimal(h.xid(), &m->AddHeader(kHeaderXid));
-	AppendDecimal(h.version(), &m->AddHeader(kHeaderVersion));
+	if (AddLeadHeaders(OpName(h.op()), &table.schema, &table.table, m)) {
+		m->AddHeader(kHeaderSchema, table.schema);
+		m->AddHeader(kHeaderTable, table.table);
+		AppendLsn(h.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
+		AppendLsn(h.lsn(), &m->AddHeader(kHeaderLsn));
+		AppendDecimal(h.seq(), &m->AddHeader(kHeaderSeq));
+		AppendDecimal(h.xid(), &m->AddHeader(kHeaderXid));
+		AppendDecimal(h.version(), &m->AddHeader(kHeaderVersion));
+	}
+	// The sink needs to tell the old-key copy from the new-key record: the
+	// flatbuffers format carries these under every set.
+	if (debezium_ && headers_ == HeaderSet::kNone) return;
 	if (under_old_key) m->AddHeader(kHeaderNewKey, keys.key);
 	else if (key_moved) m->AddHeader(kHeaderOldKey, keys.old_key);
 }
@@ -124,17 +151,20 @@ void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 		// A partition truncated on its own goes where its rows went: to its
 		// partitioned table's topic, under an op that says only its rows are gone.
 		const wire::TableRef* published = ref->partition_of() != nullptr ? ref->partition_of() : ref;
+		const std::string schema = flatbuffers::GetString(published->schema_name());
+		const std::string table = flatbuffers::GetString(published->table_name());
 		OutMessage& m = out->Add();
-		m.topic = TableTopic(flatbuffers::GetString(published->schema_name()), flatbuffers::GetString(published->table_name()));
+		m.topic = TableTopic(schema, table);
 		m.timestamp_ms = commit_time_ms_;
 		m.has_key = true;  // a compacted topic refuses records without a key
 		m.key = kTruncateKey;
-		AddTruncateHeaders(t, ref->partition_of() != nullptr ? "partition_truncate" : "truncate", &m);
+		AddTruncateHeaders(t, ref->partition_of() != nullptr ? "partition_truncate" : "truncate", schema, table, &m);
 	}
 }
 
-void Router::AddTruncateHeaders(const wire::Truncate& t, const char* op, OutMessage* m) const {
-	m->AddHeader(kHeaderOp, op);
+void Router::AddTruncateHeaders(const wire::Truncate& t, const char* op, const std::string& schema,
+                                const std::string& table, OutMessage* m) const {
+	if (!AddLeadHeaders(op, &schema, &table, m)) return;
 	AppendLsn(t.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
 	AppendLsn(t.lsn(), &m->AddHeader(kHeaderLsn));
 	AppendDecimal(t.xid(), &m->AddHeader(kHeaderXid));
@@ -147,19 +177,21 @@ void Router::RouteSchema(const wire::Schema& s, RoutedMessages* out) {
 	OutMessage& m = out->Add();
 	m.topic = SchemasTopic();
 	m.has_key = true;
-	m.key = flatbuffers::GetString(s.schema_name()) + "." + flatbuffers::GetString(s.table_name()) + ":" +
-	        std::to_string(s.version());
-	m.AddHeader(kHeaderOp, "schema");
-	AppendDecimal(s.version(), &m.AddHeader(kHeaderVersion));
+	const std::string schema = flatbuffers::GetString(s.schema_name());
+	const std::string table = flatbuffers::GetString(s.table_name());
+	m.key = schema + "." + table + ":" + std::to_string(s.version());
+	if (AddLeadHeaders("schema", &schema, &table, &m)) AppendDecimal(s.version(), &m.AddHeader(kHeaderVersion));
 }
 
 void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const {
+	const std::string schema = flatbuffers::GetString(marker.schema_name());
+	const std::string table = flatbuffers::GetString(marker.table_name());
 	OutMessage& m = out->Add();
-	m.topic = TableTopic(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()));
+	m.topic = TableTopic(schema, table);
 	m.has_key = true;
 	m.key = kSnapshotMarkerKey;
-	m.AddHeader(kHeaderOp, marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end");
-	AppendLsn(marker.consistent_lsn(), &m.AddHeader(kHeaderCommitLsn));
+	const char* op = marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end";
+	if (AddLeadHeaders(op, &schema, &table, &m)) AppendLsn(marker.consistent_lsn(), &m.AddHeader(kHeaderCommitLsn));
 }
 
 void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) const {
@@ -170,7 +202,7 @@ void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) con
 	m.has_key = true;
 	if (heartbeat) m.key = kHeartbeatKey;
 	else m.key = flatbuffers::GetString(message.prefix());
-	m.AddHeader(kHeaderOp, heartbeat ? "heartbeat" : "message");
+	if (!AddLeadHeaders(heartbeat ? "heartbeat" : "message", nullptr, nullptr, &m)) return;
 	AppendLsn(message.commit_lsn(), &m.AddHeader(kHeaderCommitLsn));
 	AppendLsn(message.lsn(), &m.AddHeader(kHeaderLsn));
 	AppendDecimal(message.xid(), &m.AddHeader(kHeaderXid));
@@ -182,8 +214,7 @@ void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) con
 	m.topic = TransactionsTopic();
 	m.has_key = true;
 	AppendDecimal(xid, &m.key);
-	m.AddHeader(kHeaderOp, begin ? "begin" : "commit");
-	m.AddHeader(kHeaderXid, m.key);
+	if (AddLeadHeaders(begin ? "begin" : "commit", nullptr, nullptr, &m)) m.AddHeader(kHeaderXid, m.key);
 }
 
 Status Router::Route(const wire::Event& event, RoutedMessages* out) {

@@ -26,8 +26,10 @@
 // a delete under the old key (header __debezium.newkey) and a create under the
 // new one (__debezium.oldkey), logical messages go to <prefix>.message, and
 // transaction metadata to <prefix>.transaction. Snapshot markers have no
-// Debezium event (source.snapshot marks the rows); Schema frames and the
-// flatwal.* headers are the same in both formats.
+// Debezium event (source.snapshot marks the rows); Schema frames are the same
+// in both formats.
+// Headers (HeaderSet): the flatwal.* headers a record carries besides the
+// key-change ones; the same rule for every kind of record and both formats.
 // Names are made safe for Kafka: characters outside [A-Za-z0-9._-] become '_'.
 #ifndef FLATWAL_ROUTER_H
 #define FLATWAL_ROUTER_H
@@ -101,11 +103,28 @@ class RoutedMessages {
 
 enum class OutputFormat { kFlatbuffers, kDebeziumJson };
 
+// Which flatwal.* headers records carry (--headers; docs/format.md lists them).
+// Whatever the set, a key change's records carry the other key: flatwal's
+// headers in the flatbuffers format, Debezium's (__debezium.*) in Debezium's.
+enum class HeaderSet {
+	kFormatDefault,  // minimal for flatbuffers; none for debezium-json (what Debezium itself sends)
+	kMinimal,        // the operation and the qualified table name: enough to filter without decoding
+	kFull,           // minimal's operation and every position field (the eight of contract version 1)
+	kNone,
+};
+// The set a format uses when `chosen` is kFormatDefault, else `chosen`.
+inline HeaderSet EffectiveHeaders(OutputFormat format, HeaderSet chosen) {
+	if (chosen != HeaderSet::kFormatDefault) return chosen;
+	return format == OutputFormat::kDebeziumJson ? HeaderSet::kNone : HeaderSet::kMinimal;
+}
+const char* HeaderSetName(HeaderSet set);
+
 struct RouterOptions {
 	std::string topic_prefix;
 	bool tombstones = true;
 	bool transactions_topic = false;
 	OutputFormat format = OutputFormat::kFlatbuffers;
+	HeaderSet headers = HeaderSet::kFormatDefault;
 	DebeziumOptions debezium;
 	std::string database;  // source.db of Debezium events
 	// The envelope's ts_ms clock (microseconds since the epoch); tests fix it.
@@ -130,12 +149,18 @@ class Router {
  private:
 	Status RouteChange(const wire::Change& change, RoutedMessages* out);
 	void RouteTruncate(const wire::Truncate& truncate, RoutedMessages* out) const;
-	void AddTruncateHeaders(const wire::Truncate& truncate, const char* op, OutMessage* m) const;
+	void AddTruncateHeaders(const wire::Truncate& truncate, const char* op, const std::string& schema,
+	                        const std::string& table, OutMessage* m) const;
+	// The headers every set but none begins with: the operation, and under
+	// minimal the table's qualified name (when the record is a table's).
+	// True when the set is full: the caller adds the position fields.
+	bool AddLeadHeaders(const char* op, const std::string* schema, const std::string* table, OutMessage* m) const;
 	void RouteSchema(const wire::Schema& schema, RoutedMessages* out);
 	void RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessages* out) const;
 	void RouteMessage(const wire::Message& message, RoutedMessages* out) const;
 	void RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) const;
-	// The flatwal.* headers of a change; the key headers name keys as `keys` spells them.
+	// The flatwal.* headers of a change; the key headers name keys as `keys` spells them
+	// (added under every set in the flatbuffers format, only with flatwal's headers chosen in Debezium's).
 	void AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& table, bool under_old_key, bool key_moved,
 	                      const ChangeKeys& keys, OutMessage* m) const;
 
@@ -156,6 +181,7 @@ class Router {
 	                                  const std::string* table);
 
 	RouterOptions options_;
+	HeaderSet headers_;  // options_.headers resolved for the format
 	TableCatalog* catalog_;
 	// The topic of the table version the last change belonged to: built once
 	// per run of changes to one table, not per change.

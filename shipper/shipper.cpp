@@ -314,12 +314,14 @@ void Shipper::SetUpRouter(const std::string& database) {
 	options.tombstones = config_.tombstones;
 	options.transactions_topic = config_.transactions_topic;
 	options.format = config_.format;
+	options.headers = config_.headers;
 	options.debezium = config_.debezium;
 	options.database = database;
 	router_.reset(new Router(std::move(options), &catalog_));
 	Log(LogLevel::kInfo, "routing",
 	    {{"topic_prefix", prefix},
 	     {"format", config_.format == OutputFormat::kDebeziumJson ? "debezium-json" : "flatbuffers"},
+	     {"headers", HeaderSetName(EffectiveHeaders(config_.format, config_.headers))},
 	     {"schemas_topic", router_->SchemasTopic()}});
 }
 

@@ -172,6 +172,7 @@ if [ -n "$same" ] && [ "$letters" = 0 ]; then
 	ok "2,000 updates and 200 key changes that left a TOASTed column unchanged (default identity), small and large batches, a sink SIGKILL: ClickHouse (FINAL) equals the source, 0 dead letters"
 else
 	failed "unchanged TOAST in ClickHouse: $letters dead letters; $(diff <(docs_pg) <(docs_ch) | grep -c '^>') rows differ"
+	timeout 20 kcat -b "$bootstrap" -C -t wh.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | head -2
 	diff <(docs_pg) <(docs_ch) | head -4
 fi
 

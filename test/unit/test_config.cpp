@@ -186,11 +186,36 @@ void validation_says_what_is_missing(void**) {
 	assert_string_eq(flatwal::Validate(c).message(), "no Kafka brokers given");
 }
 
+// --headers, shipper.headers and FLATWAL_SHIPPER_HEADERS name one set; the
+// default depends on the format (minimal for frames, none for Debezium's).
+void header_sets(void**) {
+	using flatwal::EffectiveHeaders;
+	using flatwal::HeaderSet;
+	using flatwal::OutputFormat;
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_true(EffectiveHeaders(c.format, c.headers) == HeaderSet::kMinimal);
+	assert_true(flatwal::ParseCommandLine({"--format=debezium-json"}, &cmd, &c).ok());
+	assert_true(EffectiveHeaders(c.format, c.headers) == HeaderSet::kNone);
+	assert_true(flatwal::ParseCommandLine({"--headers=full"}, &cmd, &c).ok());
+	assert_true(EffectiveHeaders(c.format, c.headers) == HeaderSet::kFull);
+	assert_true(flatwal::ParseConfigText("[shipper]\nheaders = None\n", "f", &c).ok());
+	assert_true(c.headers == HeaderSet::kNone);
+	assert_true(flatwal::ApplyEnvironment({{"FLATWAL_SHIPPER_HEADERS", "minimal"}}, &c).ok());
+	assert_true(EffectiveHeaders(OutputFormat::kDebeziumJson, c.headers) == HeaderSet::kMinimal);
+	flatwal::Status st = flatwal::ParseCommandLine({"--headers=all"}, &cmd, &c);
+	assert_string_eq(st.message(), "invalid value for shipper.headers");
+	assert_string_eq(st.hint(), "Use minimal, full or none.");
+	st = flatwal::ParseCommandLine({"--snapshot=sometimes"}, &cmd, &c);
+	assert_string_eq(st.hint(), "Use initial, never or initial_only.");
+}
+
 }  // namespace
 
 int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(file_sections_and_passthrough),
+	    cmocka_unit_test(header_sets),
 	    cmocka_unit_test(file_errors_name_the_line),
 	    cmocka_unit_test(environment_overrides_file),
 	    cmocka_unit_test(command_line_flags),

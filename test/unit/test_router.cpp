@@ -21,8 +21,11 @@ struct Built {
 // A Schema frame: relid 16384, two columns (id bigint, region text).
 void BuildSchema(Built* f, const char* schema, const char* table, uint32_t version, std::vector<uint16_t> key) {
 	fb::FlatBufferBuilder& b = f->b;
+	std::vector<fb::Offset<wire::Column>> columns = {
+	    wire::CreateColumn(b, b.CreateString("id"), 20, b.CreateString("bigint"), 20, -1, true, true),
+	    wire::CreateColumn(b, b.CreateString("region"), 25, b.CreateString("text"), 25, -1, false, false)};
 	auto s = wire::CreateSchema(b, 16384, b.CreateString(schema), b.CreateString(table), version,
-	                            wire::ReplicaIdentity::Default, 0, b.CreateVector(key));
+	                            wire::ReplicaIdentity::Default, b.CreateVector(columns), b.CreateVector(key));
 	flatwal::FinishEvent(&b, wire::Body::Schema, s.Union());
 }
 
@@ -80,7 +83,9 @@ const RowValues kOldRow{41, "us"};
 void change_goes_to_its_table_topic_keyed_by_row(void**) {
 	Built f;
 	BuildChange(&f, wire::Op::Update, 2, &kRow, nullptr, wire::OldImage::KeyUnchanged);
-	auto out = RouteAfterSchema(Options("shop", true, false), "public", "orders", {0}, &f);
+	flatwal::RouterOptions options = Options("shop", true, false);
+	options.headers = flatwal::HeaderSet::kFull;
+	auto out = RouteAfterSchema(std::move(options), "public", "orders", {0}, &f);
 	assert_int_equal(out.size(), 1);
 	assert_string_eq(out[0].topic, "shop.public.orders");
 	assert_true(out[0].has_key);
@@ -304,7 +309,7 @@ void snapshot_markers_go_to_the_table_topic(void**) {
 	assert_true(out[0].has_key);
 	assert_string_eq(out[0].key, "{\"flatwal\":\"snapshot\"}");
 	assert_string_eq(Header(out[0], "flatwal.op"), "snapshot_end");
-	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/3000");
+	assert_string_eq(Header(out[0], "flatwal.relation"), "public.big");
 }
 
 void changes_carry_their_commit_time_as_the_message_time(void**) {
@@ -344,10 +349,177 @@ void reused_slots_carry_nothing_over(void**) {
 	assert_int_equal(out.size(), 1);
 	assert_false(out[0].tombstone);
 	assert_string_eq(out[0].key, "[42]");
-	assert_int_equal(out[0].header_count, 8);
+	assert_int_equal(out[0].header_count, 2);
 	assert_string_eq(Header(out[0], "flatwal.new_key"), "<none>");
 	assert_string_eq(Header(out[0], "flatwal.old_key"), "<none>");
 	assert_string_eq(Header(out[0], "flatwal.op"), "insert");
+}
+
+// Every kind of record, routed under one header set: each record's header
+// names (and the values of the ones whose meaning is fixed), in order.
+std::vector<std::string> HeadersOfEveryKind(flatwal::OutputFormat format, flatwal::HeaderSet set) {
+	flatwal::RouterOptions options = Options("p", true, true);
+	options.format = format;
+	options.headers = set;
+	options.now_micros = [] { return int64_t{1700000000000000}; };
+	flatwal::TableCatalog catalog;
+	flatwal::Router router(std::move(options), &catalog);
+	std::vector<Built> frames(10);
+	BuildSchema(&frames[0], "public", "orders", 2, {0});
+	flatwal::FinishEvent(&frames[1].b, wire::Body::Begin, wire::CreateBegin(frames[1].b, 700, 0x2000, 1).Union());
+	BuildChange(&frames[2], wire::Op::Insert, 2, &kRow, nullptr);
+	BuildChange(&frames[3], wire::Op::Update, 2, &kRow, &kOldRow, wire::OldImage::Key);
+	BuildChange(&frames[4], wire::Op::Delete, 2, nullptr, &kRow, wire::OldImage::Key);
+	{
+		fb::FlatBufferBuilder& b = frames[5].b;
+		auto parent = wire::CreateTableRef(b, 16384, b.CreateString("public"), b.CreateString("orders"));
+		std::vector<fb::Offset<wire::TableRef>> refs{
+		    wire::CreateTableRef(b, 16384, b.CreateString("public"), b.CreateString("orders")),
+		    wire::CreateTableRef(b, 16390, b.CreateString("public"), b.CreateString("orders_eu"), parent)};
+		flatwal::FinishEvent(&b, wire::Body::Truncate, wire::CreateTruncate(b, 700, 0x2000, 0x1800, b.CreateVector(refs)).Union());
+	}
+	{
+		fb::FlatBufferBuilder& b = frames[6].b;
+		auto mk = wire::CreateSnapshotMarker(b, 16384, b.CreateString("public"), b.CreateString("orders"),
+		                                     wire::SnapshotPhase::Start, 0x3000, 0);
+		flatwal::FinishEvent(&b, wire::Body::SnapshotMarker, mk.Union());
+	}
+	{
+		fb::FlatBufferBuilder& b = frames[7].b;
+		flatwal::FinishEvent(&b, wire::Body::Message,
+		                     wire::CreateMessage(b, 700, 0x2000, 0x1900, true, b.CreateString("outbox")).Union());
+	}
+	{
+		fb::FlatBufferBuilder& b = frames[8].b;
+		auto m = wire::CreateMessage(b, 0, 1, 0, false, b.CreateString(flatwal::kHeartbeatMessagePrefix));
+		flatwal::FinishEvent(&b, wire::Body::Message, m.Union());
+	}
+	flatwal::FinishEvent(&frames[9].b, wire::Body::Commit, wire::CreateCommit(frames[9].b, 700, 0x2000, 0x2100, 2).Union());
+	std::vector<std::string> records;
+	for (Built& frame : frames) {
+		flatwal::RoutedMessages out;
+		assert_true(router.Route(frame.event(), &out).ok());
+		for (const flatwal::OutMessage& m : out) {
+			std::string names;
+			for (size_t i = 0; i < m.header_count; ++i) {
+				const flatwal::MessageHeader& h = m.headers[i];
+				names += names.empty() ? "" : " ";
+				names += h.name;
+				// op and relation have fixed values; the positions are checked elsewhere.
+				if (!strcmp(h.name, "flatwal.op") || !strcmp(h.name, "flatwal.relation") || strstr(h.name, "key"))
+					names += "=" + h.value;
+			}
+			records.push_back(m.topic + (m.tombstone ? " (tombstone)" : "") + ": " + names);
+		}
+	}
+	return records;
+}
+
+void AssertRecords(const std::vector<std::string>& got, const std::vector<std::string>& expected) {
+	for (size_t i = 0; i < got.size() && i < expected.size(); ++i) assert_string_eq(got[i], expected[i]);
+	assert_int_equal(got.size(), expected.size());
+}
+
+const char kFull[] = " flatwal.schema flatwal.table flatwal.commit_lsn flatwal.lsn flatwal.seq flatwal.xid flatwal.version";
+
+void each_header_set_carries_exactly_its_headers(void**) {
+	using flatwal::HeaderSet;
+	using flatwal::OutputFormat;
+	const std::vector<std::string> minimal = {
+	    "p.flatwal.schemas: flatwal.op=schema flatwal.relation=public.orders",
+	    "p.flatwal.tx: flatwal.op=begin",
+	    "p.public.orders: flatwal.op=insert flatwal.relation=public.orders",
+	    "p.public.orders: flatwal.op=update flatwal.relation=public.orders flatwal.new_key=[42]",
+	    "p.public.orders (tombstone): flatwal.op=update flatwal.relation=public.orders flatwal.new_key=[42]",
+	    "p.public.orders: flatwal.op=update flatwal.relation=public.orders flatwal.old_key=[41]",
+	    "p.public.orders: flatwal.op=delete flatwal.relation=public.orders",
+	    "p.public.orders (tombstone): flatwal.op=delete flatwal.relation=public.orders",
+	    "p.public.orders: flatwal.op=truncate flatwal.relation=public.orders",
+	    "p.public.orders: flatwal.op=partition_truncate flatwal.relation=public.orders",
+	    "p.public.orders: flatwal.op=snapshot_start flatwal.relation=public.orders",
+	    "p.message.outbox: flatwal.op=message",
+	    "p.flatwal.heartbeat: flatwal.op=heartbeat",
+	    "p.flatwal.tx: flatwal.op=commit",
+	};
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kFlatbuffers, HeaderSet::kFormatDefault), minimal);
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kFlatbuffers, HeaderSet::kMinimal), minimal);
+	const std::string change = kFull;
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kFlatbuffers, HeaderSet::kFull),
+	              {
+	                  "p.flatwal.schemas: flatwal.op=schema flatwal.version",
+	                  "p.flatwal.tx: flatwal.op=begin flatwal.xid",
+	                  "p.public.orders: flatwal.op=insert" + change,
+	                  "p.public.orders: flatwal.op=update" + change + " flatwal.new_key=[42]",
+	                  "p.public.orders (tombstone): flatwal.op=update" + change + " flatwal.new_key=[42]",
+	                  "p.public.orders: flatwal.op=update" + change + " flatwal.old_key=[41]",
+	                  "p.public.orders: flatwal.op=delete" + change,
+	                  "p.public.orders (tombstone): flatwal.op=delete" + change,
+	                  "p.public.orders: flatwal.op=truncate flatwal.commit_lsn flatwal.lsn flatwal.xid",
+	                  "p.public.orders: flatwal.op=partition_truncate flatwal.commit_lsn flatwal.lsn flatwal.xid",
+	                  "p.public.orders: flatwal.op=snapshot_start flatwal.commit_lsn",
+	                  "p.message.outbox: flatwal.op=message flatwal.commit_lsn flatwal.lsn flatwal.xid",
+	                  "p.flatwal.heartbeat: flatwal.op=heartbeat flatwal.commit_lsn flatwal.lsn flatwal.xid",
+	                  "p.flatwal.tx: flatwal.op=commit flatwal.xid",
+	              });
+	// none: a key change still names the other key, which flatwal-sink needs.
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kFlatbuffers, HeaderSet::kNone),
+	              {
+	                  "p.flatwal.schemas: ",
+	                  "p.flatwal.tx: ",
+	                  "p.public.orders: ",
+	                  "p.public.orders: flatwal.new_key=[42]",
+	                  "p.public.orders (tombstone): flatwal.new_key=[42]",
+	                  "p.public.orders: flatwal.old_key=[41]",
+	                  "p.public.orders: ",
+	                  "p.public.orders (tombstone): ",
+	                  "p.public.orders: ",
+	                  "p.public.orders: ",
+	                  "p.public.orders: ",
+	                  "p.message.outbox: ",
+	                  "p.flatwal.heartbeat: ",
+	                  "p.flatwal.tx: ",
+	              });
+}
+
+// The Debezium format sends what Debezium sends (a key change's __debezium.*
+// headers) unless flatwal's are asked for. Its records: no truncate event
+// (skipped by default) and no marker record; messages on <prefix>.message;
+// Begin/Commit on <prefix>.flatwal.tx with --transactions-topic, as in flatwal's format.
+void debezium_records_carry_debezium_headers_and_flatwal_ones_on_request(void**) {
+	using flatwal::HeaderSet;
+	using flatwal::OutputFormat;
+	const std::vector<std::string> none = {
+	    "p.flatwal.schemas: ",
+	    "p.flatwal.tx: ",
+	    "p.public.orders: ",
+	    "p.public.orders: __debezium.newkey={\"id\":42}",
+	    "p.public.orders (tombstone): __debezium.newkey={\"id\":42}",
+	    "p.public.orders: __debezium.oldkey={\"id\":41}",
+	    "p.public.orders: ",
+	    "p.public.orders (tombstone): ",
+	    "p.message: ",
+	    "p.flatwal.heartbeat: ",
+	    "p.flatwal.tx: ",
+	};
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kDebeziumJson, HeaderSet::kFormatDefault), none);
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kDebeziumJson, HeaderSet::kNone), none);
+	AssertRecords(HeadersOfEveryKind(OutputFormat::kDebeziumJson, HeaderSet::kMinimal),
+	              {
+	                  "p.flatwal.schemas: flatwal.op=schema flatwal.relation=public.orders",
+	                  "p.flatwal.tx: flatwal.op=begin",
+	                  "p.public.orders: flatwal.op=insert flatwal.relation=public.orders",
+	                  "p.public.orders: flatwal.op=update flatwal.relation=public.orders flatwal.new_key=[42] "
+	                  "__debezium.newkey={\"id\":42}",
+	                  "p.public.orders (tombstone): flatwal.op=update flatwal.relation=public.orders flatwal.new_key=[42] "
+	                  "__debezium.newkey={\"id\":42}",
+	                  "p.public.orders: flatwal.op=update flatwal.relation=public.orders flatwal.old_key=[41] "
+	                  "__debezium.oldkey={\"id\":41}",
+	                  "p.public.orders: flatwal.op=delete flatwal.relation=public.orders",
+	                  "p.public.orders (tombstone): flatwal.op=delete flatwal.relation=public.orders",
+	                  "p.message: flatwal.op=message",
+	                  "p.flatwal.heartbeat: flatwal.op=heartbeat",
+	                  "p.flatwal.tx: flatwal.op=commit",
+	              });
 }
 
 }  // namespace
@@ -355,6 +527,8 @@ void reused_slots_carry_nothing_over(void**) {
 int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reused_slots_carry_nothing_over),
+	    cmocka_unit_test(each_header_set_carries_exactly_its_headers),
+	    cmocka_unit_test(debezium_records_carry_debezium_headers_and_flatwal_ones_on_request),
 	    cmocka_unit_test(changes_carry_their_commit_time_as_the_message_time),
 	    cmocka_unit_test(change_goes_to_its_table_topic_keyed_by_row),
 	    cmocka_unit_test(composite_keys_follow_key_order),
