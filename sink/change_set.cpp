@@ -243,9 +243,19 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		// Values this change left unchanged are the ones the earlier change of the batch wrote.
 		fill_from(earlier->first_value);
 	}
+	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow && lacks_any()) {
+		// The key moved: the values this change lacks are the old key's row's.
+		// Written earlier in this batch (or carried by this move's old-key
+		// copy, already completed), that row is not in the target yet. Only
+		// an earlier position counts: a later change of the old key (the key
+		// used again) is not this row's past.
+		const RowAction* old_row = Find(keys.old_key);
+		if (old_row != nullptr && old_row->op != RowAction::Op::kDelete && old_row->pos < action.pos)
+			fill_from(old_row->first_value);
+	}
 	action.complete = !lacks_any();
 	if (!action.complete && !keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) {
-		// The key moved: the values this change lacks are the old key's row's.
+		// Still lacking: the old key's row in the target has them.
 		st = add_old_key();
 		if (!st.ok()) return undo(st);
 	}

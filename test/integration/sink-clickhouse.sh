@@ -172,7 +172,11 @@ if [ -n "$same" ] && [ "$letters" = 0 ]; then
 	ok "2,000 updates and 200 key changes that left a TOASTed column unchanged (default identity), small and large batches, a sink SIGKILL: ClickHouse (FINAL) equals the source, 0 dead letters"
 else
 	failed "unchanged TOAST in ClickHouse: $letters dead letters; $(diff <(docs_pg) <(docs_ch) | grep -c '^>') rows differ"
-	timeout 20 kcat -b "$bootstrap" -C -t wh.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | head -2
+	first=$(timeout 20 kcat -b "$bootstrap" -C -t wh.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | head -1)
+	echo "$first"
+	key=$(echo "$first" | sed -nE 's/.*flatwal.old_key=\[([0-9]+)\].*/\1/p')
+	[ -n "$key" ] && chq "SELECT id, title, _commit_lsn, _seq, _lsn, _deleted FROM public.docs WHERE id IN ($key, $key + 100000) FORMAT TabSeparated"
+	grep -E 'level=(error|warning)' "$work/sink.log" | tail -3
 	diff <(docs_pg) <(docs_ch) | head -4
 fi
 

@@ -171,6 +171,26 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 	assert_string_eq(std::string(fresh.value(*fresh.Find("[1]"), 1)), "long text");
 	assert_string_eq(std::string(fresh.value(*fresh.Find("[1]"), 0)), "2");
 
+	// Both copies of the move in the batch that inserted the row, the new-key
+	// record first (another partition): it takes the insert's values too.
+	flatwal::ChangeSet one_batch(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+	assert_true(one_batch.Add(insert.change(), false, 0).ok());
+	assert_true(one_batch.Add(update.change(), false, 1).ok());
+	assert_true(one_batch.Find("[2]")->complete);
+	assert_string_eq(std::string(one_batch.value(*one_batch.Find("[2]"), 1)), "long text");
+	assert_true(one_batch.Add(update.change(), true, 2).ok());
+	assert_true(one_batch.Find("[1]")->complete);
+	assert_int_equal(one_batch.incomplete(), 0);
+	// The old key used again later in the batch is not the moved row's past.
+	flatwal::ChangeSet reused(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+	Built again;
+	Values again_row{1, "a later row", false};
+	BuildChange(&again, wire::Op::Insert, 5, &again_row, nullptr);
+	assert_true(reused.Add(again.change(), false, 0).ok());
+	assert_true(reused.Add(update.change(), false, 1).ok());
+	assert_false(reused.Find("[2]")->complete);
+	assert_true(reused.Find("[2]")->has_old_key);
+
 	flatwal::ChangeSet deleting(&table, flatwal::ValueForm::kJson);
 	assert_true(deleting.Add(update.change(), true, 0).ok());
 	assert_true(deleting.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
