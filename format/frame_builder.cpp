@@ -13,7 +13,7 @@ void BuildSnapshotMarker(const SnapshotMarkerFields& fields, flatbuffers::FlatBu
 	auto schema = builder->CreateString(fields.schema);
 	auto table = builder->CreateString(fields.table);
 	auto marker = wire::CreateSnapshotMarker(*builder, fields.relid, schema, table, fields.phase,
-	                                         fields.consistent_lsn, fields.rows);
+	                                         fields.consistent_lsn, fields.rows, fields.resync);
 	FinishEvent(builder, wire::Body::SnapshotMarker, marker.Union());
 }
 

@@ -24,6 +24,7 @@ struct SnapshotMarkerFields {
 	wire::SnapshotPhase phase = wire::SnapshotPhase::Start;
 	uint64_t consistent_lsn = 0;
 	uint64_t rows = 0;
+	bool resync = false;
 };
 void BuildSnapshotMarker(const SnapshotMarkerFields& fields, flatbuffers::FlatBufferBuilder* builder);
 

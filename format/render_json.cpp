@@ -351,6 +351,7 @@ void RenderSnapshotMarker(ObjectWriter& w, const SnapshotMarker* m) {
 	w.Str("table", m->table_name());
 	w.Lsn("consistent_lsn", m->consistent_lsn());
 	if (m->phase() == SnapshotPhase::End) w.Unsigned("rows", m->rows());
+	if (m->resync()) w.Bool("resync", true);
 }
 
 void RenderBody(ObjectWriter& w, const Event& e) {

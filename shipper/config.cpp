@@ -28,6 +28,9 @@ const char kUsage[] =
     "Replication:\n"
     "  -S, --slot=NAME              logical replication slot (default: flatwal)\n"
     "      --no-create-slot         fail instead of creating a missing slot\n"
+    "      --no-resync              fail instead of resynchronising when the slot was lost (a\n"
+    "                               failover, or invalidated): by default a new slot and a new\n"
+    "                               snapshot of every captured table bring consumers level\n"
     "      --snapshot=MODE          initial (default): snapshot the captured tables when the\n"
     "                               slot is new, then stream; never; initial_only: snapshot, exit\n"
     "      --snapshot-workers=N     read snapshots (initial and on demand) on N connections at\n"
@@ -146,6 +149,7 @@ const SettingSpec kSettings[] = {
 	     return Status::Ok();
      }},
     {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
+    {"postgres.resync", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->resync); }},
     {"postgres.status_interval_ms", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 10, 600000, &c->status_interval_ms); }},
     {"postgres.batch_bytes", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetInt(k, v, 0, 64 << 20, &c->batch_bytes); }},
     {"shipper.topic_prefix", [](const std::string& k, const std::string& v, ShipperConfig* c) {
@@ -281,6 +285,7 @@ const Flag kFlags[] = {
     {'d', "dbname", "postgres.conninfo", nullptr},
     {'S', "slot", "postgres.slot", nullptr},
     {0, "no-create-slot", "postgres.create_slot", "false"},
+    {0, "no-resync", "postgres.resync", "false"},
     {'s', "status-interval", "postgres.status_interval_ms", nullptr},
     {0, "batch-bytes", "postgres.batch_bytes", nullptr},
     {0, "table-set", "postgres.table_set", nullptr},

@@ -30,6 +30,7 @@ struct ShipperConfig {
 	std::string conninfo;            // libpq conninfo; replication=database is added
 	std::string slot = "flatwal";
 	bool create_slot = true;         // create the slot when it does not exist
+	bool resync = true;              // a lost slot (failover, invalidation): a new one and a new snapshot
 	int status_interval_ms = 1000;   // standby status updates at least this often
 	int batch_bytes = 65536;         // plugin frames per replication message
 	std::string table_set = "default";  // the tables of flatwal.source_tables this slot carries

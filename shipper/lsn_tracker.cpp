@@ -26,6 +26,12 @@ void LsnTracker::Failed(Seq seq) {
 	if (seq >= acked_prefix_ && seq < next_) failed_ = true;
 }
 
+void LsnTracker::Rebase() {
+	boundaries_.clear();
+	last_boundary_ = next_;
+	confirmed_ = 0;
+}
+
 void LsnTracker::Boundary(uint64_t lsn, int64_t commit_time_micros) {
 	if (!boundaries_.empty() && boundaries_.back().messages_before == next_) {
 		if (lsn > boundaries_.back().lsn) boundaries_.back().lsn = lsn;

@@ -35,6 +35,10 @@ class LsnTracker {
 	// recorded when the boundary's last message is acknowledged.
 	void Boundary(uint64_t lsn, int64_t commit_time_micros = 0);
 
+	// The stream's positions start again (a new slot): forgets the boundaries
+	// and the confirmed LSN. Call it when every message was acknowledged.
+	void Rebase();
+
 	// Highest LSN that is safe to confirm (0 until the first one is).
 	uint64_t Confirmable() const { return confirmed_; }
 	// Commit-to-acknowledgement latencies of the most recent commits, in microseconds.

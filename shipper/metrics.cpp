@@ -72,6 +72,9 @@ std::string MetricsText(const MetricsSample& s) {
 	           N::Number(s.snapshot.tables_done));
 	out.Single("flatwal_shipper_restarts_total", "counter", "Replication sessions started again after PostgreSQL failed.",
 	           N::Number(c.restarts));
+	out.Single("flatwal_shipper_resyncs_total", "counter",
+	           "Resynchronisations: a new slot and snapshot after the slot was lost (failover, invalidation).",
+	           N::Number(c.resyncs));
 	out.Single("flatwal_shipper_start_time_seconds", "gauge", "When the shipper started (Unix time).",
 	           N::Number(static_cast<uint64_t>(s.start_time_seconds)));
 	return out.text();

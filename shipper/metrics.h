@@ -28,6 +28,7 @@ struct ShipperCounters {
 	uint64_t snapshot_rows = 0;   // read rows (initial and on-demand snapshots)
 	uint64_t server_wal_end = 0;  // the server's end of WAL, from its messages
 	uint64_t restarts = 0;        // replication sessions started again after a failure
+	uint64_t resyncs = 0;         // new slots and snapshots after the slot was lost
 	std::map<std::string, TopicCounters> topics;
 };
 

@@ -61,15 +61,16 @@ Status ReplicationStream::CurrentDatabase(std::string* name) {
 	return Status::Ok();
 }
 
-Status ReplicationStream::InspectSlot(const std::string& slot, bool* exists) {
+Status ReplicationStream::InspectSlot(const std::string& slot, SlotState* state) {
 	PgResult r;
 	Status st = session_.Exec(
 	    "SELECT plugin, database, coalesce(wal_status, ''), slot_type FROM pg_catalog.pg_replication_slots "
 	    "WHERE slot_name = " + session_.QuoteLiteral(slot),
 	    &r);
 	if (!st.ok()) return st;
-	*exists = r.rows() > 0;
-	if (!*exists) return Status::Ok();
+	*state = SlotState{};
+	state->exists = r.rows() > 0;
+	if (!state->exists) return Status::Ok();
 	std::string plugin = r.text(0, 0), database = r.text(0, 1), wal_status = r.text(0, 2), type = r.text(0, 3);
 	if (type != "logical" || plugin != "flatwal")
 		return Status::Error(ErrorKind::kRefused,
@@ -84,12 +85,7 @@ Status ReplicationStream::InspectSlot(const std::string& slot, bool* exists) {
 		                     "replication slot \"" + slot + "\" belongs to database \"" + database + "\", not \"" +
 		                         current + "\"",
 		                     "", "Connect to that database or choose another --slot.");
-	if (wal_status == "lost")
-		return Status::Error(ErrorKind::kRefused,
-		                     "replication slot \"" + slot + "\" was invalidated (wal_status = lost)",
-		                     "PostgreSQL removed WAL the slot still needed, so changes were lost to this slot.",
-		                     "Drop it with SELECT pg_drop_replication_slot('" + slot + "'), restart the shipper to "
-		                     "create it again, and take a new snapshot; raise max_slot_wal_keep_size to avoid this.");
+	state->lost = wal_status == "lost";
 	return Status::Ok();
 }
 

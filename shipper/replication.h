@@ -23,9 +23,13 @@ class ReplicationStream {
 	Status Connect(const std::string& conninfo);
 	// The database the connection is on.
 	Status CurrentDatabase(std::string* name);
-	// Whether the slot exists; if it does, checks that it is a flatwal slot of
-	// this database that PostgreSQL has not invalidated.
-	Status InspectSlot(const std::string& slot, bool* exists);
+	// Whether the slot exists and PostgreSQL invalidated it; checks that an
+	// existing slot is a flatwal slot of this database.
+	struct SlotState {
+		bool exists = false;
+		bool lost = false;  // wal_status = lost: WAL it needed is gone
+	};
+	Status InspectSlot(const std::string& slot, SlotState* state);
 	// Creates the slot. With export_snapshot, *snapshot names a snapshot that
 	// stays usable (SET TRANSACTION SNAPSHOT) until this connection runs its
 	// next command.

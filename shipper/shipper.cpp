@@ -123,23 +123,44 @@ Status Shipper::WaitAcknowledged(const char* what) {
 
 Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	*finished = false;
-	bool exists = false;
-	Status st = stream.InspectSlot(config_.slot, &exists);
+	ReplicationStream::SlotState slot;
+	InitialSnapshot::Record record;
+	Status st = stream.InspectSlot(config_.slot, &slot);
+	if (st.ok()) st = InitialSnapshot::Recorded(config_.conninfo, config_.slot, &record);
 	if (!st.ok()) return st;
-	if (exists && config_.snapshot_mode != SnapshotMode::kNever) {
-		bool interrupted = false;
-		st = InitialSnapshot::Interrupted(config_.conninfo, config_.slot, &interrupted);
+	// A lost slot: what was committed since the consumers' last change may
+	// never reach them, and what they hold may be more than the source has
+	// (changes of an old primary a standby never received). Only a new slot
+	// and a snapshot of every captured table bring them level.
+	std::string lost;
+	if (slot.exists && slot.lost)
+		lost = "replication slot \"" + config_.slot + "\" was invalidated (wal_status = lost): PostgreSQL removed WAL "
+		       "it still needed";
+	else if (!slot.exists && record.taken && !record.interrupted)
+		lost = "replication slot \"" + config_.slot + "\" does not exist, but this database records its creation: it "
+		       "was lost (a failover to a standby, which has no slots before PostgreSQL 17, or a drop)";
+	if (!lost.empty()) {
+		if (!config_.resync)
+			return Status::Error(ErrorKind::kRefused, lost, "Changes since the slot was lost are not in Kafka.",
+			                     "Run without --no-resync (postgres.resync) to create the slot again and resynchronise "
+			                     "with a new snapshot, or drop the slot (if it exists), DELETE FROM "
+			                     "flatwal.snapshot_progress WHERE slot_name = '" + config_.slot +
+			                         "' and restart to stream from now on without one.");
+		Log(LogLevel::kWarning, "resynchronising: a new slot and a snapshot of every captured table",
+		    {{"slot", config_.slot}, {"reason", lost}});
+		if (slot.exists) st = stream.DropSlot(config_.slot);
 		if (!st.ok()) return st;
-		if (interrupted) {
-			Log(LogLevel::kWarning, "the initial snapshot of this slot did not finish; dropping the slot and taking "
-			                        "the snapshot again (consumers receive its rows again)",
-			    {{"slot", config_.slot}});
-			st = stream.DropSlot(config_.slot);
-			if (!st.ok()) return st;
-			exists = false;
-		}
+		return CreateSlotWithSnapshot(stream, SlotStart::kResync, finished);
 	}
-	if (exists) {
+	if (slot.exists && record.interrupted && config_.snapshot_mode != SnapshotMode::kNever) {
+		Log(LogLevel::kWarning, "the initial snapshot of this slot did not finish; dropping the slot and taking "
+		                        "the snapshot again (consumers receive its rows again)",
+		    {{"slot", config_.slot}});
+		st = stream.DropSlot(config_.slot);
+		if (!st.ok()) return st;
+		slot.exists = false;
+	}
+	if (slot.exists) {
 		*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
 		if (*finished) Log(LogLevel::kInfo, "the slot exists and its snapshot is complete; nothing to do", {{"slot", config_.slot}});
 		return Status::Ok();
@@ -149,18 +170,25 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 		                     "replication slot \"" + config_.slot + "\" does not exist; create it with SELECT "
 		                     "pg_create_logical_replication_slot('" + config_.slot + "', 'flatwal'), or run without "
 		                     "--no-create-slot");
-	st = CreateSlotWithSnapshot(stream);
-	*finished = st.ok() && config_.snapshot_mode == SnapshotMode::kInitialOnly;
-	return st;
+	return CreateSlotWithSnapshot(stream, SlotStart::kNew, finished);
 }
 
-Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
-	const bool snapshot = config_.snapshot_mode != SnapshotMode::kNever;
+Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart start, bool* finished) {
+	const bool resync = start == SlotStart::kResync;
+	const bool snapshot = resync || config_.snapshot_mode != SnapshotMode::kNever;
+	// The new slot's positions have nothing to do with the old one's (a new
+	// primary's WAL may even be behind it): what this process produced is
+	// acknowledged first, then confirmations start again from the new slot.
+	Status st = WaitAcknowledged("the messages of the previous slot");
+	if (!st.ok()) return st;
+	tracker_.Rebase();
+	received_lsn_ = reported_lsn_ = 0;
 	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, [this](const uint8_t* frame, size_t size) {
 		Status st = HandleFrame(frame, size, false);
 		if (counters_.snapshot_rows % 5000 == 0) ReportMetrics(true);  // a long snapshot keeps its metrics current
 		return st;
 	});
+	initial.set_resync(resync);
 	snapshot_ = &initial;
 	struct Forget {  // the snapshot's progress outlives it; the pointer does not
 		Shipper* self;
@@ -170,20 +198,24 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream) {
 			self->snapshot_ = nullptr;
 		}
 	} forget{this};
-	Status st = snapshot ? initial.Prepare() : Status::Ok();
+	// Recorded before the slot exists, so that a crash from here on is seen
+	// as an interrupted snapshot, and a slot lost later as lost.
+	st = initial.Prepare();
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
 	if (st.ok()) st = stream.CreateSlot(config_.slot, snapshot, &snapshot_name, &consistent_lsn);
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}, {"consistent_lsn", LsnText(consistent_lsn)}});
-	if (!snapshot) return Status::Ok();
+	if (resync) ++counters_.resyncs;
+	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
+	if (!snapshot) return initial.MarkDone();  // no snapshot: the slot's creation alone is recorded
 	auto started = Clock::now();
 	st = initial.Run(snapshot_name, consistent_lsn);
 	// The snapshot counts only once Kafka holds all of it.
 	if (st.ok()) st = WaitAcknowledged("the whole snapshot");
 	if (st.ok()) st = initial.MarkDone();
 	if (!st.ok()) return st;
-	Log(LogLevel::kInfo, "snapshot complete",
+	Log(LogLevel::kInfo, resync ? "resynchronised" : "snapshot complete",
 	    {{"rows", std::to_string(initial.rows())},
 	     {"seconds", std::to_string(std::chrono::duration<double>(Clock::now() - started).count())},
 	     {"streaming_from", LsnText(consistent_lsn)}});

@@ -48,9 +48,13 @@ class Shipper {
 	// to do (*finished, snapshot mode initial_only).
 	Status RunSession(ReplicationStream& stream, bool* finished);
 	void SetUpRouter(const std::string& database);
-	// Makes sure the slot exists, taking the initial snapshot when it is new.
+	// Makes sure the slot exists, taking the initial snapshot when it is new,
+	// and resynchronising when it was lost.
 	Status PrepareSlot(ReplicationStream& stream, bool* finished);
-	Status CreateSlotWithSnapshot(ReplicationStream& stream);
+	enum class SlotStart { kNew, kResync };
+	// Creates the slot and takes its snapshot (a resync takes one whatever
+	// the snapshot mode); *finished: snapshot mode initial_only.
+	Status CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart start, bool* finished);
 	Status StartOnDemandSnapshots();
 	// Streams until a stop is asked for (Ok) or the stream fails.
 	Status Stream(ReplicationStream& stream);

@@ -43,19 +43,20 @@ std::vector<std::string> ParseTextArray(const std::string& text) {
 
 }  // namespace
 
-Status InitialSnapshot::Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted) {
+Status InitialSnapshot::Recorded(const std::string& conninfo, const std::string& slot, Record* record) {
 	PgSession session;
 	Status st = session.Connect(conninfo, PgSession::Kind::kSql, kPurpose);
 	if (!st.ok()) return st;
 	PgResult r;
-	st = session.Exec("SELECT count(*) FILTER (WHERE state <> 'done') FROM flatwal.snapshot_progress WHERE slot_name = " +
-	                      session.QuoteLiteral(slot),
+	st = session.Exec("SELECT count(*), count(*) FILTER (WHERE state <> 'done') FROM flatwal.snapshot_progress "
+	                  "WHERE slot_name = " + session.QuoteLiteral(slot),
 	                  &r);
 	if (!st.ok())
 		return st.retriable() ? st
 		                      : Status::Error(ErrorKind::kRefused, "cannot read flatwal.snapshot_progress: " + st.message(),
 		                                      st.detail(), "Is the flatwal extension installed and up to date in this database?");
-	*interrupted = std::string(r.text(0, 0)) != "0";
+	record->taken = std::string(r.text(0, 0)) != "0";
+	record->interrupted = std::string(r.text(0, 1)) != "0";
 	return Status::Ok();
 }
 
@@ -74,7 +75,7 @@ Status InitialSnapshot::Prepare() {
 Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows) {
 	flatbuffers::FlatBufferBuilder b(256);
 	BuildSnapshotMarker({table.relid, table.schema, table.name,
-	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, consistent_lsn, rows},
+	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, consistent_lsn, rows, resync_},
 	                    &b);
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }

@@ -36,8 +36,16 @@ class InitialSnapshot {
 	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), table_set_(std::move(table_set)), workers_(workers),
 	      stop_(stop), emit_(std::move(emit)) {}
 
-	// *interrupted: a snapshot for `slot` was started and did not finish.
-	static Status Interrupted(const std::string& conninfo, const std::string& slot, bool* interrupted);
+	// What this database records of the slot's start (flatwal.snapshot_progress,
+	// which a physical standby has too): a slot the database records but
+	// PostgreSQL does not have was lost, e.g. in a failover.
+	struct Record {
+		bool taken = false;        // the slot was created here (with or without a snapshot)
+		bool interrupted = false;  // its snapshot was started and did not finish
+	};
+	static Status Recorded(const std::string& conninfo, const std::string& slot, Record* record);
+	// The snapshot resynchronises after a lost slot: its markers say so.
+	void set_resync(bool resync) { resync_ = resync; }
 	// Before the slot is created: records the snapshot as pending, so that a
 	// crash from here on is recognised as an interrupted snapshot.
 	Status Prepare();
@@ -74,6 +82,7 @@ class InitialSnapshot {
 
 	std::string conninfo_, slot_, table_set_;
 	int workers_;
+	bool resync_ = false;
 	std::vector<Table> tables_;
 	const std::atomic<int>* stop_;
 	Emit emit_;

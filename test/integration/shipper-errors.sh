@@ -123,7 +123,13 @@ for _ in $(seq 1 20); do
 	[ "$(sql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'lost_slot'")" = lost ] && break
 done
 sql -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" >/dev/null
-expect "invalidated slot" 3 "was invalidated (wal_status = lost)" -- -d "$conn" -b "$bootstrap" --slot lost_slot
+# Without resync (the default takes a new slot and snapshot: failover.sh), a lost slot is an error that says what to do.
+expect "invalidated slot, --no-resync" 3 "was invalidated (wal_status = lost)" -- -d "$conn" -b "$bootstrap" --slot lost_slot --no-resync
+expect "an initial_only snapshot records its slot" 0 "snapshot complete" -- \
+	-d "$conn" -b "$bootstrap" --slot recorded_slot --snapshot initial_only
+sql -c "SELECT pg_drop_replication_slot('recorded_slot')" >/dev/null
+expect "a slot the database records but PostgreSQL does not have, --no-resync" 3 "does not exist, but this database records its creation" -- \
+	-d "$conn" -b "$bootstrap" --slot recorded_slot --no-resync
 
 drop_database "$db"
 finish_suite "shipper errors"

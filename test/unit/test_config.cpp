@@ -210,12 +210,24 @@ void header_sets(void**) {
 	assert_string_eq(st.hint(), "Use initial, never or initial_only.");
 }
 
+// A lost slot is resynchronised unless --no-resync (postgres.resync) says not to.
+void resync_is_the_default(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_true(c.resync);
+	assert_true(flatwal::ParseCommandLine({"--no-resync"}, &cmd, &c).ok());
+	assert_false(c.resync);
+	assert_true(flatwal::ApplyEnvironment({{"FLATWAL_POSTGRES_RESYNC", "true"}}, &c).ok());
+	assert_true(c.resync);
+}
+
 }  // namespace
 
 int main() {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(file_sections_and_passthrough),
 	    cmocka_unit_test(header_sets),
+	    cmocka_unit_test(resync_is_the_default),
 	    cmocka_unit_test(file_errors_name_the_line),
 	    cmocka_unit_test(environment_overrides_file),
 	    cmocka_unit_test(command_line_flags),

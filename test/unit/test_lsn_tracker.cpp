@@ -84,6 +84,22 @@ void confirmed_never_moves_backwards(void**) {
 	assert_int_equal(t.Confirmable(), 500);
 }
 
+// A new slot (a resync after failover): its WAL may be behind the old
+// primary's, so the old confirmed LSN must not be confirmed on it.
+void a_rebase_confirms_only_the_new_slots_positions(void**) {
+	LsnTracker t;
+	t.Delivered(t.Produced());
+	t.Boundary(0x9000);
+	assert_int_equal(t.Confirmable(), 0x9000);
+	t.Rebase();
+	assert_int_equal(t.Confirmable(), 0);
+	auto a = t.Produced();
+	t.Boundary(0x5000);
+	assert_int_equal(t.Confirmable(), 0);
+	t.Delivered(a);
+	assert_int_equal(t.Confirmable(), 0x5000);
+}
+
 void duplicate_and_unknown_reports_are_ignored(void**) {
 	LsnTracker t;
 	auto a = t.Produced();
@@ -224,6 +240,7 @@ int main() {
 	    cmocka_unit_test(failure_holds_the_position_forever),
 	    cmocka_unit_test(boundary_without_messages_confirms_once_earlier_ones_are_acked),
 	    cmocka_unit_test(confirmed_never_moves_backwards),
+	    cmocka_unit_test(a_rebase_confirms_only_the_new_slots_positions),
 	    cmocka_unit_test(duplicate_and_unknown_reports_are_ignored),
 	    cmocka_unit_test(latency_recorded_at_the_last_ack),
 	    cmocka_unit_test(latency_quantiles_move_after_millions_of_commits),

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Lost slots and failovers, on servers of its own: a primary, its physical
+# standby (pg_basebackup -R) and a PostgreSQL target fed by flatwal-sink.
+# The shipper is given both hosts (target_session_attrs=read-write), as in
+# production.
+#   1. initial snapshot and streaming: the target equals the primary;
+#   2. the slot invalidated (max_slot_wal_keep_size) while the shipper is
+#      down, with deletes, updates and inserts it never saw: started again,
+#      the shipper resynchronises (a new slot and snapshot, markers that say
+#      so) and the target equals the primary, the missed deletes included;
+#   3. the primary killed and its caught-up standby promoted while the
+#      shipper runs: it follows the new primary, finds no slot there but the
+#      record of one, resynchronises in the same process (confirming nothing
+#      of the old primary's positions on the new slot) and the target equals
+#      the new primary after writes to it.
+# Not covered here (see the README): an asynchronous standby promoted
+# without changes the old primary had shipped ("ghosts").
+#
+#   failover.sh     (starts its own servers)
+# Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+source test/lib/itest.sh
+db=flatwal_failover
+work=$(mktemp -d /tmp/flatwal-failover.XXXXXX)
+chmod 755 "$work"  # the servers run as postgres when we are root
+port=$(test/lib/free-port.sh)
+primary_port=$port
+standby_port=$(test/lib/free-port.sh)
+target_port=$(test/lib/free-port.sh)
+sink_pid=""
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/standby"; cluster_stop "$work/primary"; cluster_stop "$work/target"; rm -rf "$work"' EXIT
+
+if ! cluster_start "$work/primary" "$primary_port" "max_slot_wal_keep_size = '48MB'" ||
+	! cluster_start "$work/target" "$target_port"; then
+	failed "start the primary and the target"; finish_suite "failover and lost slots"; exit 1
+fi
+fresh_database "$db" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION flatwal;
+CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, note text);
+CREATE TABLE ledger (id bigint PRIMARY KEY, account int NOT NULL, amount int NOT NULL);
+INSERT INTO accounts SELECT g, g * 10, 'opened' FROM generate_series(1, 3000) g;
+INSERT INTO ledger SELECT g, g % 3000 + 1, g FROM generate_series(1, 5000) g;
+SELECT flatwal.add_table('accounts'), flatwal.add_table('ledger');
+SQL
+
+# The standby: a base backup of the primary with its own port and socket directory.
+mkdir -p "$work/standby"
+[ "$(id -u)" = 0 ] && chown postgres: "$work/standby"
+cluster_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$work/standby/data" -R -X stream \
+	>"$work/basebackup.log" 2>&1 || { cat "$work/basebackup.log"; failed "pg_basebackup"; finish_suite "failover and lost slots"; exit 1; }
+cat >>"$work/standby/data/postgresql.conf" <<CONF
+port = $standby_port
+unix_socket_directories = '$work/standby'
+CONF
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -l "$work/standby/server.log" -w -t 60 start >/dev/null ||
+	{ cat "$work/standby/server.log"; failed "start the standby"; finish_suite "failover and lost slots"; exit 1; }
+
+both="host=127.0.0.1,127.0.0.1 port=$primary_port,$standby_port user=postgres dbname=$db target_session_attrs=read-write"
+start_test_broker
+start_failover_shipper() {
+	build/bin/flatwal-shipper -d "$both" -b "$bootstrap" --slot failover --topic-prefix fo -s 100 \
+		--metrics-file "$work/metrics.prom" ${FAILOVER_SHIPPER_ARGS:-} >>"$work/shipper.log" 2>&1 &
+	shipper_pid=$!
+}
+target="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"
+tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
+build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo >>"$work/sink.log" 2>&1 &
+sink_pid=$!
+
+# The rows of both tables as text, on the source ($port) and in the target.
+rows() {
+	echo "accounts $($1 -c "SELECT count(*) || ':' || coalesce(md5(string_agg(id || ',' || balance || ',' || coalesce(note, ''), ';' ORDER BY id)), '') FROM public.accounts" 2>&1)"
+	echo "ledger $($1 -c "SELECT count(*) || ':' || coalesce(md5(string_agg(id || ',' || account || ',' || amount, ';' ORDER BY id)), '') FROM public.ledger" 2>&1)"
+}
+converged() {  # [SECONDS]: until the target equals the source
+	for _ in $(seq 1 $((${1:-90} * 2))); do [ "$(rows sql)" = "$(rows tsql)" ] && return 0; sleep 0.5; done
+	echo "   source: $(rows sql | tr '\n' ' ')"
+	echo "   target: $(rows tsql | tr '\n' ' ')"
+	return 1
+}
+writes() {  # TAG: inserts, updates and deletes in both tables
+	sql >/dev/null <<SQL
+INSERT INTO accounts SELECT max(id) + g, g, '$1' FROM accounts, generate_series(1, 50) g GROUP BY g;
+UPDATE accounts SET balance = balance + 1, note = '$1' WHERE id % 17 = (SELECT count(*) FROM accounts) % 17;
+DELETE FROM accounts WHERE id IN (SELECT id FROM accounts ORDER BY id LIMIT 40 OFFSET 100);
+INSERT INTO ledger SELECT max(id) + g, g % 50 + 1, g FROM ledger, generate_series(1, 80) g GROUP BY g;
+DELETE FROM ledger WHERE id % 97 = (SELECT count(*) FROM ledger) % 97;
+SQL
+}
+
+# 1. Initial snapshot and streaming.
+start_failover_shipper
+wait_streaming "$work/shipper.log" 60
+writes first
+if converged; then ok "initial snapshot and streaming: the target equals the primary"
+else failed "the target does not equal the primary after the initial snapshot"; fi
+
+# 2. The slot invalidated while the shipper is down.
+kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
+writes missed
+sql -c "DELETE FROM ledger WHERE id <= 300" >/dev/null
+for _ in $(seq 1 12); do
+	sql -c "INSERT INTO ledger VALUES (-1, 1, 1) ON CONFLICT (id) DO UPDATE SET amount = ledger.amount + 1" \
+		-c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null
+	[ "$(sql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'failover'")" = lost ] && break
+done
+status=$(sql -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'failover'")
+start_failover_shipper
+wait_streaming "$work/shipper.log" 60
+writes after_lost
+if [ "$status" = lost ] && grep -q 'msg="resynchronising: a new slot' "$work/shipper.log" && converged; then
+	ok "an invalidated slot (wal_status $status) is resynchronised: the target equals the primary, the 300 deletes it never saw included"
+else
+	failed "after the slot was lost (wal_status $status) the target does not equal the primary"
+	grep -E 'level=(error|warning)' "$work/shipper.log" | tail -3
+fi
+markers=$(timeout 20 kcat -b "$bootstrap" -C -t fo.public.ledger -o beginning -e -q -f '%k %h\n' 2>/dev/null |
+	grep -c '^{"flatwal":"snapshot"} flatwal.op=snapshot_end')
+resync_markers=$(/usr/bin/python3 - "$bootstrap" <<'PY'
+import sys
+sys.path.insert(0, "build/gen/python")
+from confluent_kafka import Consumer, TopicPartition
+from flatwal.wire import Body, Event, SnapshotMarker, SnapshotPhase
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "fo-markers", "enable.auto.commit": False})
+md = c.list_topics("fo.public.ledger", timeout=10)
+c.assign([TopicPartition("fo.public.ledger", p, 0) for p in md.topics["fo.public.ledger"].partitions])
+count, idle = 0, 0
+while idle < 20:
+    m = c.poll(0.2)
+    if m is None or m.error() or m.value() is None:
+        idle += 1
+        continue
+    idle = 0
+    e = Event.Event.GetRootAs(bytearray(m.value()), 0)
+    if e.BodyType() == Body.Body.SnapshotMarker:
+        marker = SnapshotMarker.SnapshotMarker()
+        marker.Init(e.Body().Bytes, e.Body().Pos)
+        count += marker.Phase() == SnapshotPhase.SnapshotPhase.End and marker.Resync()
+print(count)
+PY
+)
+if [ "$markers" = 2 ] && [ "$resync_markers" = 1 ]; then
+	ok "the resync is announced: a second pair of snapshot markers, whose frames say resync"
+else
+	failed "snapshot_end markers: $markers (want 2), with resync: $resync_markers (want 1)"
+fi
+
+# 3. The primary killed, its caught-up standby promoted, the shipper running.
+writes before_failover
+wait_confirmed failover
+primary_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 300); do
+	[ "$(psql -X -At -h 127.0.0.1 -p "$standby_port" -U postgres -d "$db" -c "SELECT pg_last_wal_replay_lsn() >= '$primary_lsn'")" = t ] && break
+	sleep 0.1
+done
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/primary/data" -m immediate -w stop >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -w promote >/dev/null
+port=$standby_port
+for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+writes new_primary
+for _ in $(seq 1 900); do [ "$(grep -c 'msg=resynchronised' "$work/shipper.log")" -ge 2 ] && break; sleep 0.1; done
+writes after_resync
+resyncs=$(grep -c 'msg="resynchronising: a new slot' "$work/shipper.log")
+if kill -0 "$shipper_pid" 2>/dev/null && [ "$resyncs" = 2 ] && converged 120; then
+	ok "the standby promoted: the shipper followed it, resynchronised by itself (no slot there, the record of one) and the target equals the new primary"
+else
+	failed "after the promotion ($resyncs resyncs, shipper $(kill -0 "$shipper_pid" 2>/dev/null && echo running || echo gone)) the target does not equal the new primary"
+	tail -4 "$work/shipper.log"
+fi
+if grep -q '^flatwal_shipper_resyncs_total 2$' "$work/metrics.prom"; then
+	ok "the metrics count both resyncs of this process: flatwal_shipper_resyncs_total 2"
+else
+	failed "metrics: $(grep resyncs "$work/metrics.prom")"
+fi
+finish_suite "failover and lost slots"
