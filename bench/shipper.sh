@@ -11,10 +11,13 @@
 #     then kcat sends as many messages of the same size with the shipper's
 #     producer settings, with 0, 2 and 8 headers: the CPU librdkafka alone
 #     spends per message, and the shipper's CPU beside it.
+#     Then the same drain with compression none and zstd (lz4 is the default),
+#     and with batches a tenth and ten times librdkafka's default size.
 #  2. latency: pgbench offers each of BENCH_RATES rows/s (10 rows per
 #     transaction) for BENCH_SECONDS; the shipper measures commit-to-ack
 #     latency (commit time in the frame to the delivery report of the
-#     transaction's last message) and prints p50/p99/max.
+#     transaction's last message) and prints p50/p99/max and its CPU; at the
+#     first rate also with linger.ms 0 and 5 (the default is 1).
 #  3. snapshot: a table of BENCH_SNAPSHOT_ROWS rows (bigint key) read by the
 #     initial snapshot with 1 and with 2 workers (--snapshot-workers); prints
 #     rows/s of each.
@@ -37,11 +40,13 @@ work=$(mktemp -d /tmp/flatwal-shipper-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/lib/free-port.sh)
 trap 'stop_started; cluster_stop "$work/pg"; rm -rf "$work"' EXIT
-cluster_start "$work/pg" "$port" "shared_buffers = '512MB'" "max_wal_size = '8GB'"
+# The server settings of bench/plugins.sh, so that both report the walsender-alone floor alike.
+cluster_start "$work/pg" "$port" "shared_buffers = '1GB'" "logical_decoding_work_mem = '256MB'" "wal_sender_timeout = 0" \
+	"max_wal_size = '8GB'"
 start_test_broker --brokers 1 --max-seconds 3600
 
 sql >/dev/null <bench/orders.sql
-for slot in bench bench_full bench_json bench_walsender; do
+for slot in bench bench_full bench_json bench_walsender bench_none bench_zstd bench_batch_small bench_batch_large; do
 	sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('$slot', 'flatwal')" >/dev/null
 done
 
@@ -60,10 +65,11 @@ half=$((EVENTS / 2))
 sql -c "CALL orders_workload($half, false)" >/dev/null
 end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 
-# The walsender alone: pg_recvlogical with the shipper's START_REPLICATION options.
+# The walsender alone: pg_recvlogical with the shipper's START_REPLICATION options,
+# measured as bench/plugins.sh measures its "recv" column (-F 0: no fsync of /dev/null).
 t0=$(date +%s.%N)
 "$PG_BIN/pg_recvlogical" -h 127.0.0.1 -p "$port" -U postgres -d postgres --slot bench_walsender --start \
-	--endpos "$end_lsn" -o batch_bytes=65536 -o include_transaction=true -o table_set=default -f /dev/null
+	--endpos "$end_lsn" -o batch_bytes=65536 -o include_transaction=true -o table_set=default -f /dev/null -F 0
 walsender_rate=$(echo "$EVENTS / ($(date +%s.%N) - $t0)" | bc -l)
 printf '   walsender alone (pg_recvlogical, batch_bytes 65536): %.0f events/s\n' "$walsender_rate"
 
@@ -102,6 +108,15 @@ drain headers-full bench_full --headers full
 full_rate=$rate full_cpu=$cpu_per_1000
 drain debezium-json bench_json --format debezium-json
 json_rate=$rate
+# Compression: the default (lz4) beside none and zstd, same frames and headers.
+drain compress-none bench_none -X compression.type=none
+none_cpu=$cpu_per_1000
+drain compress-zstd bench_zstd -X compression.type=zstd
+echo "   CPU per event, compression none / lz4 (default) / zstd: $(printf '%.1f' "$none_cpu") /" \
+	"$(printf '%.1f' "$minimal_cpu") / $(printf '%.1f' "$cpu_per_1000") ms per 1,000 events"
+# Batch sizes: a tenth and ten times librdkafka's defaults (10,000 messages, 1 MB).
+drain batch-small bench_batch_small -X batch.num.messages=1000 -X batch.size=100000
+drain batch-large bench_batch_large -X batch.num.messages=100000 -X batch.size=10000000
 echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers, default headers)," \
 	"$(ratio "$full_rate" "$walsender_rate") (--headers full), $(ratio "$json_rate" "$walsender_rate") (Debezium JSON);" \
 	"CPU per event default / full $(ratio "$minimal_cpu" "$full_cpu"); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"
@@ -143,7 +158,7 @@ sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-2, 0, 'res
 run_shipper "$work/restart.log"
 wait_confirmed bench
 kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
-for slot in bench_full bench_json bench_walsender; do
+for slot in bench_full bench_json bench_walsender bench_none bench_zstd bench_batch_small bench_batch_large; do
 	sql -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null
 done
 
@@ -153,10 +168,13 @@ INSERT INTO orders (id, customer_id, status, amount, note, attrs)
 SELECT :base * 16 + g, g, 'new', 9.99, 'pgbench order', '{"src": "pgbench"}' FROM generate_series(1, 10) g
     ON CONFLICT (id) DO UPDATE SET status = 'again';
 SQL
-for rate in $RATES; do
-	echo "== 2. latency: pgbench offering $rate rows/s (10 per transaction) for $SECONDS_LOAD s"
-	run_shipper "$work/latency-$rate.log"
-	wait_streaming "$work/latency-$rate.log"
+# latency RATE LABEL [shipper args]: pgbench offers RATE rows/s for SECONDS_LOAD s; prints the shipper's latencies.
+latency() {
+	local rate=$1 label=$2
+	shift 2
+	echo "== 2. latency: pgbench offering $rate rows/s (10 per transaction) for $SECONDS_LOAD s, $label"
+	run_shipper "$work/latency-$rate-$label.log" "$@"
+	wait_streaming "$work/latency-$rate-$label.log"
 	# Warm up (topic metadata, connections) before the load; its own latency still
 	# counts as a sample.
 	sql -c "INSERT INTO orders (id, customer_id, status, amount) VALUES (-1, 0, 'warm-up', 0) ON CONFLICT DO NOTHING"
@@ -166,11 +184,17 @@ for rate in $RATES; do
 	end_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 	wait_confirmed bench "$end_lsn" 300
 	kill -TERM "$shipper_pid"; wait "$shipper_pid" || true; shipper_pid=""
+	local log="$work/latency-$rate-$label.log" tps
 	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.log" | head -1)
-	printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms\n' \
-		"$rate" "$(echo "$tps * 10" | bc -l)" "$(field "$work/latency-$rate.log" commit_to_ack_ms_p50)" \
-		"$(field "$work/latency-$rate.log" commit_to_ack_ms_p99)" "$(field "$work/latency-$rate.log" commit_to_ack_ms_max)"
-done
+	printf '   offered %d rows/s, committed %.0f rows/s; commit-to-ack latency p50 %s ms, p99 %s ms, max %s ms; shipper CPU %s ms\n' \
+		"$rate" "$(echo "$tps * 10" | bc -l)" "$(field "$log" commit_to_ack_ms_p50)" \
+		"$(field "$log" commit_to_ack_ms_p99)" "$(field "$log" commit_to_ack_ms_max)" "$(field "$log" cpu_ms)"
+}
+for rate in $RATES; do latency "$rate" default; done
+# The producer's batching at the lowest rate: linger.ms 0 and 5 beside the default 1.
+first_rate=${RATES%% *}
+latency "$first_rate" linger-0 -X linger.ms=0
+latency "$first_rate" linger-5 -X linger.ms=5
 echo "== 3. snapshot: a table of $SNAPSHOT_ROWS rows, read by 1 and by 2 workers"
 sql >/dev/null <<SQL
 CREATE TABLE snapshot_bench (id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL,
