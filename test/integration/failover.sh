@@ -12,7 +12,10 @@
 #      shipper runs: it follows the new primary, finds no slot there but the
 #      record of one, resynchronises in the same process (confirming nothing
 #      of the old primary's positions on the new slot) and the target equals
-#      the new primary after writes to it.
+#      the new primary after writes to it;
+#   4. the target's own standby promoted under load: flatwal-sink, given
+#      both target hosts, follows it and resumes from the checkpoints it
+#      stored with the rows; the target equals the source.
 # Not covered here (see the README): an asynchronous standby promoted
 # without changes the old primary had shipped ("ghosts").
 #
@@ -29,8 +32,9 @@ port=$(test/lib/free-port.sh)
 primary_port=$port
 standby_port=$(test/lib/free-port.sh)
 target_port=$(test/lib/free-port.sh)
+target_standby_port=$(test/lib/free-port.sh)
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/standby"; cluster_stop "$work/primary"; cluster_stop "$work/target"; rm -rf "$work"' EXIT
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; for c in standby primary target_standby target; do cluster_stop "$work/$c"; done; rm -rf "$work"' EXIT
 
 if ! cluster_start "$work/primary" "$primary_port" "max_slot_wal_keep_size = '48MB'" ||
 	! cluster_start "$work/target" "$target_port"; then
@@ -46,17 +50,21 @@ INSERT INTO ledger SELECT g, g % 3000 + 1, g FROM generate_series(1, 5000) g;
 SELECT flatwal.add_table('accounts'), flatwal.add_table('ledger');
 SQL
 
-# The standby: a base backup of the primary with its own port and socket directory.
-mkdir -p "$work/standby"
-[ "$(id -u)" = 0 ] && chown postgres: "$work/standby"
-cluster_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$work/standby/data" -R -X stream \
-	>"$work/basebackup.log" 2>&1 || { cat "$work/basebackup.log"; failed "pg_basebackup"; finish_suite "failover and lost slots"; exit 1; }
-cat >>"$work/standby/data/postgresql.conf" <<CONF
-port = $standby_port
-unix_socket_directories = '$work/standby'
-CONF
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -l "$work/standby/server.log" -w -t 60 start >/dev/null ||
-	{ cat "$work/standby/server.log"; failed "start the standby"; finish_suite "failover and lost slots"; exit 1; }
+# start_standby NAME OF_PORT PORT: a base backup of the server on OF_PORT, started
+# as a streaming standby with its own port and socket directory.
+start_standby() {
+	local name=$1 of_port=$2 standby=$3
+	mkdir -p "$work/$name"
+	[ "$(id -u)" = 0 ] && chown postgres: "$work/$name"
+	cluster_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$of_port" -U postgres -D "$work/$name/data" -R -X stream \
+		>"$work/$name.basebackup.log" 2>&1 || { cat "$work/$name.basebackup.log"; return 1; }
+	printf "port = %s\nunix_socket_directories = '%s'\n" "$standby" "$work/$name" >>"$work/$name/data/postgresql.conf"
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$name/data" -l "$work/$name/server.log" -w -t 60 start >/dev/null ||
+		{ cat "$work/$name/server.log"; return 1; }
+}
+if ! start_standby standby "$primary_port" "$standby_port" || ! start_standby target_standby "$target_port" "$target_standby_port"; then
+	failed "start the standbys"; finish_suite "failover and lost slots"; exit 1
+fi
 
 both="host=127.0.0.1,127.0.0.1 port=$primary_port,$standby_port user=postgres dbname=$db target_session_attrs=read-write"
 start_test_broker
@@ -65,8 +73,9 @@ start_failover_shipper() {
 		--metrics-file "$work/metrics.prom" ${FAILOVER_SHIPPER_ARGS:-} >>"$work/shipper.log" 2>&1 &
 	shipper_pid=$!
 }
-target="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"
-tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
+# The sink and the checks are given both target hosts: whichever takes writes.
+target="host=127.0.0.1,127.0.0.1 port=$target_port,$target_standby_port user=postgres dbname=postgres target_session_attrs=read-write"
+tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$target" "$@"; }
 build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo >>"$work/sink.log" 2>&1 &
 sink_pid=$!
 
@@ -170,6 +179,21 @@ else
 	failed "after the promotion ($resyncs resyncs, shipper $(kill -0 "$shipper_pid" 2>/dev/null && echo running || echo gone)) the target does not equal the new primary"
 	tail -4 "$work/shipper.log"
 fi
+
+# 4. The target's standby promoted while changes flow.
+( for i in $(seq 1 30); do writes "load_$i"; sleep 0.2; done ) &
+writer=$!
+sleep 2
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target/data" -m immediate -w stop >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target_standby/data" -w promote >/dev/null
+wait "$writer"
+if kill -0 "$sink_pid" 2>/dev/null && converged 120; then
+	ok "the target's standby promoted under load: flatwal-sink followed it (both hosts in -d), resumed from its checkpoints, and the target equals the source"
+else
+	failed "after the target's promotion the target does not equal the source (sink $(kill -0 "$sink_pid" 2>/dev/null && echo running || echo gone))"
+	tail -3 "$work/sink.log"
+fi
+
 if grep -q '^flatwal_shipper_resyncs_total 2$' "$work/metrics.prom"; then
 	ok "the metrics count both resyncs of this process: flatwal_shipper_resyncs_total 2"
 else
