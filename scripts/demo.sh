@@ -64,14 +64,16 @@ SQL
 # Wait (bounded) until the shipper has confirmed all of it, i.e. Kafka acknowledged it.
 wait_confirmed flatwal
 echo "== events read back from Kafka by flatwal-consume (decoded from FlatBuffers)"
-timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^demo\..*' -g demo --from-beginning --exit-when-idle 5000 \
-	>"$work/events.jsonl" 2>"$work/consume.log" || true
+# session.timeout.ms=6000: the test broker can hold a first JoinGroup for the
+# session timeout less a second (44 s with the default), longer than a demo waits.
+timeout 90 build/bin/flatwal-consume -b "$bootstrap" -t '^demo\..*' -g demo --from-beginning --exit-when-idle 5000 \
+	-X session.timeout.ms=6000 >"$work/events.jsonl" 2>"$work/consume.log" || true
 /usr/bin/python3 scripts/demo_events.py "$work/events.jsonl"
 echo "== flatwal-sink: the topics applied to a second database, flatwal_demo_target"
 psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE flatwal_demo_target"
 echo "   flatwal-sink -b $bootstrap -d 'host=127.0.0.1 port=$port dbname=flatwal_demo_target' --topic-prefix demo"
 timeout 120 build/bin/flatwal-sink -b "$bootstrap" -d "host=127.0.0.1 port=$port user=postgres dbname=flatwal_demo_target" \
-	--topic-prefix demo --exit-when-idle 5000 >"$work/sink.log" 2>&1 || true
+	--topic-prefix demo --exit-when-idle 5000 -X session.timeout.ms=6000 >"$work/sink.log" 2>&1 || true
 grep -E 'msg="(sink progress|flatwal-sink stopped)"|level=(error|warning)' "$work/sink.log" | sed 's/^/   sink | /'
 columns="id, customer_id, status, amount, note, created_at, attrs, shipped_at"
 rows() { psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d "$1" -c "SELECT $columns FROM public.orders ORDER BY id"; }

@@ -138,8 +138,10 @@ for _ in $(seq 1 600); do pm logs flatwal-images-shipper 2>&1 | grep -q 'msg=str
 sql -c "INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 1000) g" \
 	-c "UPDATE orders SET status = 'paid' WHERE id <= 100" >/dev/null
 wait_confirmed images "" 120 >/dev/null
-timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t images.public.orders -g images --from-beginning \
-	--exit-when-idle 3000 >"$work/consumed.jsonl" 2>"$work/consume.err"
+# A short session timeout: the test broker can hold a first JoinGroup for the
+# session timeout less a second (44 s by default), longer than the wait below.
+timeout 90 build/bin/flatwal-consume -b "$bootstrap" -t images.public.orders -g images --from-beginning \
+	--exit-when-idle 3000 -X session.timeout.ms=6000 >"$work/consumed.jsonl" 2>"$work/consume.err"
 arrived=$(grep -c '"op":"insert"' "$work/consumed.jsonl")
 updated=$(grep -c '"op":"update"' "$work/consumed.jsonl")
 health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/health")
@@ -155,7 +157,7 @@ fi
 containers+=(flatwal-images-sink)
 pm run -d --name flatwal-images-sink --network host -e PGPASSWORD localhost/flatwal-sink \
 	-b "$bootstrap" -d "host=127.0.0.1 port=$port dbname=shop_target user=postgres" --topic-prefix images \
-	--stats-interval 0 >/dev/null
+	--stats-interval 0 -X session.timeout.ms=6000 >/dev/null
 applied=""
 for _ in $(seq 1 600); do
 	applied=$(db=shop_target sql -c "SELECT count(*) FILTER (WHERE status = 'paid') || '/' || count(*) FROM public.orders" 2>/dev/null)

@@ -45,7 +45,7 @@ start_test_broker
 if crafted produce "$bootstrap" crafted.frames; then
 	status=0
 	timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t crafted.frames -g crafted --from-beginning \
-		--exit-when-idle 2000 >"$work/consume.jsonl" 2>"$work/consume.err" || status=$?
+		--exit-when-idle 2000 -X session.timeout.ms=6000 >"$work/consume.jsonl" 2>"$work/consume.err" || status=$?
 	errors=$(grep -c '"event":{"error":"corrupt flatwal frame"}' "$work/consume.jsonl")
 	if [ "$status" = 0 ] && [ "$errors" = 3 ] && grep -q '"key":"valid","event":{"format_version":1,"event":"change"' "$work/consume.jsonl"; then
 		ok "flatwal-consume shows the 3 crafted frames as errors and reads on to the valid one"
