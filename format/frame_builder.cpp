@@ -5,8 +5,9 @@
 
 namespace flatwal {
 
-void FinishEvent(flatbuffers::FlatBufferBuilder* builder, wire::Body type, flatbuffers::Offset<void> body) {
-	builder->Finish(wire::CreateEvent(*builder, kFormatVersion, type, body), wire::EventIdentifier());
+void FinishEvent(flatbuffers::FlatBufferBuilder* builder, wire::Body type, flatbuffers::Offset<void> body,
+                 uint32_t timeline) {
+	builder->Finish(wire::CreateEvent(*builder, kFormatVersion, type, body, timeline), wire::EventIdentifier());
 }
 
 void BuildSnapshotMarker(const SnapshotMarkerFields& fields, flatbuffers::FlatBufferBuilder* builder) {
@@ -14,7 +15,7 @@ void BuildSnapshotMarker(const SnapshotMarkerFields& fields, flatbuffers::FlatBu
 	auto table = builder->CreateString(fields.table);
 	auto marker = wire::CreateSnapshotMarker(*builder, fields.relid, schema, table, fields.phase,
 	                                         fields.consistent_lsn, fields.rows, fields.resync);
-	FinishEvent(builder, wire::Body::SnapshotMarker, marker.Union());
+	FinishEvent(builder, wire::Body::SnapshotMarker, marker.Union(), fields.timeline);
 }
 
 }  // namespace flatwal

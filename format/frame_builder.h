@@ -12,8 +12,10 @@
 
 namespace flatwal {
 
-// Finishes `builder` as one frame whose body is `body` of type `type`.
-void FinishEvent(flatbuffers::FlatBufferBuilder* builder, wire::Body type, flatbuffers::Offset<void> body);
+// Finishes `builder` as one frame whose body is `body` of type `type`, on
+// the source's `timeline` (0: not known, as in frames tests make by hand).
+void FinishEvent(flatbuffers::FlatBufferBuilder* builder, wire::Body type, flatbuffers::Offset<void> body,
+                 uint32_t timeline = 0);
 
 // A SnapshotMarker frame. consistent_lsn: the initial snapshot's point in the
 // stream, 0 for an on-demand snapshot (stitched in chunk by chunk, so it
@@ -25,6 +27,7 @@ struct SnapshotMarkerFields {
 	uint64_t consistent_lsn = 0;
 	uint64_t rows = 0;
 	bool resync = false;
+	uint32_t timeline = 0;  // of consistent_lsn
 };
 void BuildSnapshotMarker(const SnapshotMarkerFields& fields, flatbuffers::FlatBufferBuilder* builder);
 

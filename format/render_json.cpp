@@ -431,6 +431,7 @@ bool RenderRowKey(const Row* row, const uint16_t* key_columns, size_t count, std
 void RenderEventJson(const Event& event, std::string* out) {
 	ObjectWriter w(out);
 	w.Unsigned("format_version", event.format_version());
+	if (event.timeline() != 0) w.Unsigned("timeline", event.timeline());
 	if (event.body() == nullptr)
 		w.Literal("event", "malformed");
 	else

@@ -20,7 +20,13 @@ namespace {
 // The session whose relation cache the relcache callback invalidates.
 PluginState* g_active_state = nullptr;
 
-PluginState& StateOf(LogicalDecodingContext* ctx) { return *static_cast<PluginState*>(ctx->output_plugin_private); }
+// Every callback comes through here: the encoder learns the timeline of the
+// WAL page being decoded (the reader follows the timeline history).
+PluginState& StateOf(LogicalDecodingContext* ctx) {
+	PluginState& st = *static_cast<PluginState*>(ctx->output_plugin_private);
+	st.encoder.set_timeline(ctx->reader->currTLI);
+	return st;
+}
 
 void OnRelcacheInvalidation(Datum, Oid relid) {
 	if (g_active_state == nullptr) return;

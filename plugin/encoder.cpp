@@ -127,7 +127,7 @@ void FrameEncoder::StartFrame() {
 }
 
 void FrameEncoder::Finish(wire::Body type, fb::Offset<void> body) {
-	FinishEvent(&builder_, type, body);
+	FinishEvent(&builder_, type, body, timeline_);
 }
 
 void FrameEncoder::Begin(TransactionId xid, XLogRecPtr final_lsn, TimestampTz commit_time) {

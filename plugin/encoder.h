@@ -41,6 +41,10 @@ class FrameEncoder {
  public:
 	FrameEncoder();
 
+	// The source timeline stamped on every frame from now on: the timeline of
+	// the WAL being decoded, or the server's own for snapshot rows.
+	void set_timeline(TimeLineID timeline) { timeline_ = timeline; }
+
 	void Begin(TransactionId xid, XLogRecPtr final_lsn, TimestampTz commit_time);
 	void Commit(TransactionId xid, XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time);
 	void Schema(Oid relid, const RelInfo& rel);
@@ -77,6 +81,7 @@ class FrameEncoder {
 	void Finish(wire::Body type, flatbuffers::Offset<void> body);
 
 	flatbuffers::FlatBufferBuilder builder_;
+	TimeLineID timeline_ = 0;
 	RowPacker row_;          // scratch: the row being encoded
 	RowPacker element_row_;  // scratch: the elements of one array value
 	std::vector<flatbuffers::Offset<wire::Column>> columns_;        // scratch: one schema

@@ -24,6 +24,8 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tupconvert.h"
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"

@@ -41,6 +41,15 @@ QueryState& StateFor(FunctionCallInfo fcinfo) {
 	return *static_cast<QueryState*>(flinfo->fn_extra);
 }
 
+// The timeline this server writes (or, on a standby, replays): the one a
+// snapshot's consistent point and rows belong to.
+TimeLineID CurrentTimeline() {
+	if (!RecoveryInProgress()) return GetWALInsertionTimeLine();
+	TimeLineID replayed = 0;
+	(void)GetXLogReplayRecPtr(&replayed);
+	return replayed;
+}
+
 bytea* CopyFrame(const FrameEncoder& encoder) {
 	bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + encoder.size()));
 	SET_VARSIZE(out, VARHDRSZ + encoder.size());
@@ -77,6 +86,7 @@ Datum flatwal_read_frame(PG_FUNCTION_ARGS) {
 		meta.lsn = InvalidXLogRecPtr;
 		meta.commit_lsn = snapshot_lsn;  // with seq, unique per snapshot; sorts before the stream
 		meta.seq = static_cast<uint32>(seq);
+		state.encoder.set_timeline(flatwal::CurrentTimeline());
 		state.encoder.Change(rel, state.relations.Get(rel, state.options), meta, nullptr, &tuple);
 		frame = flatwal::CopyFrame(state.encoder);
 		table_close(rel, AccessShareLock);
@@ -90,6 +100,7 @@ Datum flatwal_schema_frame(PG_FUNCTION_ARGS) {
 	flatwal::Guarded([&] {
 		flatwal::QueryState& state = flatwal::StateFor(fcinfo);
 		Relation rel = table_open(relid, AccessShareLock);
+		state.encoder.set_timeline(flatwal::CurrentTimeline());
 		state.encoder.Schema(relid, state.relations.Get(rel, state.options));
 		frame = flatwal::CopyFrame(state.encoder);
 		table_close(rel, AccessShareLock);

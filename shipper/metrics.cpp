@@ -32,6 +32,9 @@ std::string MetricsText(const MetricsSample& s) {
 	out.Single("flatwal_shipper_in_flight_messages", "gauge", "Messages Kafka has not acknowledged yet.", N::Number(s.in_flight));
 	out.Single("flatwal_shipper_delivery_failed", "gauge", "1 once Kafka refused a message for good.", s.delivery_failed ? "1" : "0");
 	out.Single("flatwal_shipper_confirmed_lsn", "gauge", "WAL position confirmed to PostgreSQL.", N::Number(s.confirmed_lsn));
+	out.Single("flatwal_shipper_source_timeline", "gauge",
+	           "The source's PostgreSQL timeline; it rises with each promotion (positions order by it first).",
+	           N::Number(static_cast<uint64_t>(s.timeline)));
 	out.Single("flatwal_shipper_slot_lag_bytes", "gauge", "WAL written by the server and not yet confirmed.", N::Number(SlotLagBytes(s)));
 	out.Single("flatwal_shipper_replication_connected", "gauge", "1 while the replication connection streams.", s.connected ? "1" : "0");
 	out.Single("flatwal_shipper_commit_to_ack_seconds_p50", "gauge", "Median commit-to-acknowledgement latency, last 10,000 commits.",

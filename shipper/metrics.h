@@ -52,6 +52,7 @@ struct MetricsSample {
 	uint64_t in_flight = 0;
 	bool delivery_failed = false;
 	uint64_t confirmed_lsn = 0;
+	uint32_t timeline = 0;  // the source's, from the replication connection
 	bool connected = false;
 	const LatencyWindow* latencies = nullptr;
 	const LatencyHistogram* histogram = nullptr;

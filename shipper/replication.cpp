@@ -5,6 +5,7 @@
 #include <sys/select.h>
 #include <sys/time.h>
 
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -50,14 +51,15 @@ void ReplicationStream::Close() {
 	session_.Close();
 }
 
-Status ReplicationStream::CurrentDatabase(std::string* name) {
+Status ReplicationStream::IdentifySystem(std::string* database, uint32_t* timeline) {
 	PgResult r;
 	Status st = session_.Exec("IDENTIFY_SYSTEM", &r);
 	if (!st.ok()) return st;
 	if (r.rows() != 1 || r.columns() < 4 || r.is_null(0, 3))
 		return Status::Error(ErrorKind::kRefused, "the connection is not a logical replication connection to one database",
 		                     "", "Name a database in the conninfo (dbname=...).");
-	*name = r.text(0, 3);
+	*database = r.text(0, 3);
+	*timeline = static_cast<uint32_t>(std::strtoul(r.text(0, 1), nullptr, 10));
 	return Status::Ok();
 }
 
@@ -78,7 +80,8 @@ Status ReplicationStream::InspectSlot(const std::string& slot, SlotState* state)
 		                         (plugin.empty() ? "" : " for plugin \"" + plugin + "\"") + ", not a flatwal slot",
 		                     "", "Choose another --slot name, or drop it with SELECT pg_drop_replication_slot('" + slot + "').");
 	std::string current;
-	st = CurrentDatabase(&current);
+	uint32_t timeline = 0;
+	st = IdentifySystem(&current, &timeline);
 	if (!st.ok()) return st;
 	if (database != current)
 		return Status::Error(ErrorKind::kRefused,

@@ -21,8 +21,9 @@ class ReplicationStream {
 	ReplicationStream& operator=(const ReplicationStream&) = delete;
 
 	Status Connect(const std::string& conninfo);
-	// The database the connection is on.
-	Status CurrentDatabase(std::string* name);
+	// The database the connection is on and the server's timeline (which a
+	// primary keeps while it runs: only a promotion, on another server, starts one).
+	Status IdentifySystem(std::string* database, uint32_t* timeline);
 	// Whether the slot exists and PostgreSQL invalidated it; checks that an
 	// existing slot is a flatwal slot of this database.
 	struct SlotState {

@@ -189,6 +189,7 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 		return st;
 	});
 	initial.set_resync(resync);
+	initial.set_timeline(timeline_);
 	snapshot_ = &initial;
 	struct Forget {  // the snapshot's progress outlives it; the pointer does not
 		Shipper* self;
@@ -257,6 +258,7 @@ void Shipper::ReportMetrics(bool connected) {
 	sample.in_flight = tracker_.InFlight();
 	sample.delivery_failed = tracker_.failed();
 	sample.confirmed_lsn = tracker_.Confirmable();
+	sample.timeline = timeline_;
 	sample.connected = connected;
 	sample.latencies = &tracker_.latencies();
 	sample.histogram = &tracker_.histogram();
@@ -360,7 +362,7 @@ void Shipper::SetUpRouter(const std::string& database) {
 Status Shipper::RunSession(ReplicationStream& stream, bool* finished) {
 	std::string database;
 	Status st = stream.Connect(config_.conninfo);
-	if (st.ok()) st = stream.CurrentDatabase(&database);
+	if (st.ok()) st = stream.IdentifySystem(&database, &timeline_);
 	if (!st.ok()) return st;
 	SetUpRouter(database);
 	st = PrepareSlot(stream, finished);

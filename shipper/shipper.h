@@ -104,6 +104,7 @@ class Shipper {
 	bool in_transaction_ = false;
 	uint64_t received_lsn_ = 0;
 	uint64_t reported_lsn_ = 0;
+	uint32_t timeline_ = 0;                // the source's, from the connection (IDENTIFY_SYSTEM)
 };
 
 }  // namespace flatwal

@@ -75,7 +75,8 @@ Status InitialSnapshot::Prepare() {
 Status InitialSnapshot::EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows) {
 	flatbuffers::FlatBufferBuilder b(256);
 	BuildSnapshotMarker({table.relid, table.schema, table.name,
-	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, consistent_lsn, rows, resync_},
+	                     start ? wire::SnapshotPhase::Start : wire::SnapshotPhase::End, consistent_lsn, rows, resync_,
+	                     timeline_},
 	                    &b);
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }

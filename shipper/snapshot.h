@@ -46,6 +46,8 @@ class InitialSnapshot {
 	static Status Recorded(const std::string& conninfo, const std::string& slot, Record* record);
 	// The snapshot resynchronises after a lost slot: its markers say so.
 	void set_resync(bool resync) { resync_ = resync; }
+	// The source's timeline, stamped on the markers with their consistent point.
+	void set_timeline(uint32_t timeline) { timeline_ = timeline; }
 	// Before the slot is created: records the snapshot as pending, so that a
 	// crash from here on is recognised as an interrupted snapshot.
 	Status Prepare();
@@ -83,6 +85,7 @@ class InitialSnapshot {
 	std::string conninfo_, slot_, table_set_;
 	int workers_;
 	bool resync_ = false;
+	uint32_t timeline_ = 0;
 	std::vector<Table> tables_;
 	const std::atomic<int>* stop_;
 	Emit emit_;

@@ -107,11 +107,12 @@ Status ChangeSet::RenderDocument(const wire::Row* row, const wire::Row* fallback
 	return Status::Ok();
 }
 
-Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
+Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
+                         uint32_t timeline) {
 	if (!keep_history_ || under_old_key) return Status::Ok();
 	const wire::ChangeHeader* h = change.header();
 	HistoryEntry entry;
-	entry.pos = Position{h->commit_lsn(), h->seq(), 1};
+	entry.pos = Position{timeline, h->commit_lsn(), h->seq(), 1};
 	entry.lsn = h->lsn();
 	entry.xid = h->xid();
 	entry.op = OpName(h->op());
@@ -151,7 +152,8 @@ void ChangeSet::Store(size_t slot, const RowAction& action) {
 	rows_[slot] = action;
 }
 
-Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms) {
+Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
+                      uint32_t timeline) {
 	const wire::ChangeHeader* h = change.header();
 	if (table_->keys.key_columns.empty())
 		return Status::Error(ErrorKind::kNotSupported, "table " + table_->schema + "." + table_->table + " has no key",
@@ -169,7 +171,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		                     "Set REPLICA IDENTITY DEFAULT (with a primary key) or FULL on the source table.");
 	RowAction action;
 	action.op = deletes ? RowAction::Op::kDelete : RowAction::Op::kUpsert;
-	action.pos = Position{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
+	action.pos = Position{timeline, h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 	action.lsn = h->lsn();
 	action.message = message;
 	action.message_time_ms = message_time_ms;
@@ -187,7 +189,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	const bool may_move = under_old_key && moves_ == KeyMoves::kMoveRow && change.after() != nullptr &&
 	                      h->old_image() != wire::OldImage::Full;
 	st = Render(deletes && !may_move ? change.before() : change.after());
-	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms);
+	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms, timeline);
 	if (!st.ok()) return undo(st);
 	const size_t n = table_->columns.size();
 	auto fill_from = [&](size_t first) {  // columns this row lacks, from another run of spans

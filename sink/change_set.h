@@ -88,7 +88,9 @@ class ChangeSet {
 	// deletes the old key) and under the new one (which writes the row).
 	// Fails (the change is a dead letter) when a value is malformed or the
 	// change has no key to apply it by; the set is then as it was.
-	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms = -1);
+	// `timeline`: the frame's (Event.timeline), the first part of the position.
+	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms = -1,
+	           uint32_t timeline = 0);
 
 	// One action per key, in the order the keys first came.
 	const std::vector<RowAction>& rows() const { return rows_; }
@@ -129,7 +131,8 @@ class ChangeSet {
 	Status RenderDocument(const wire::Row* row, const wire::Row* fallback, std::string* out) const;
 	// Records the change for the history table; the old-key copy of a key
 	// change is not a change of its own and is not recorded.
-	Status Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms);
+	Status Record(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
+	              uint32_t timeline);
 	// The key's place in rows_ (a new one at the end), and *earlier its
 	// action so far (nullptr when none), taken out of the counts; Store
 	// then puts the new action there.

@@ -53,7 +53,8 @@ void AppendPositionJson(const RowAction& row, bool deleted, std::string* line) {
 		line->append(name);
 		AppendDecimal(v, line);
 	};
-	append_number("\"_commit_lsn\":", row.pos.commit_lsn);
+	append_number("\"_timeline\":", row.pos.timeline);
+	append_number(",\"_commit_lsn\":", row.pos.commit_lsn);
 	append_number(",\"_seq\":", row.pos.seq);
 	append_number(",\"_lsn\":", row.lsn);
 	append_number(",\"_commit_time_ms\":", row.message_time_ms);
@@ -198,27 +199,56 @@ Status ClickHouseTarget::Connect() {
 	}
 	while (!version.empty() && version.back() == '\n') version.pop_back();
 	version_ = version;
+	// Floors are appended, never replaced: a replacing engine keeps one row
+	// by a single version column, and a floor's order is (timeline, commit
+	// LSN, LSN). The latest is the greatest (Apply).
 	for (const char* ddl : {
 	         "CREATE DATABASE IF NOT EXISTS flatwal_sink",
 	         "CREATE TABLE IF NOT EXISTS flatwal_sink.checkpoints (consumer_group String, topic String, "
-	         "kafka_partition Int32, next_offset Int64, commit_lsn UInt64, seq UInt32, step UInt8, applied_at DateTime) "
-	         "ENGINE = ReplacingMergeTree(next_offset) ORDER BY (consumer_group, topic, kafka_partition)",
-	         "CREATE TABLE IF NOT EXISTS flatwal_sink.tables (database String, table String, floor_commit_lsn UInt64, "
-	         "floor_lsn UInt64) ENGINE = ReplacingMergeTree(floor_commit_lsn) ORDER BY (database, table)"}) {
+	         "kafka_partition Int32, next_offset Int64, commit_lsn UInt64, seq UInt32, step UInt8, applied_at DateTime, "
+	         "timeline UInt32) ENGINE = ReplacingMergeTree(next_offset) ORDER BY (consumer_group, topic, kafka_partition)",
+	         "CREATE TABLE IF NOT EXISTS flatwal_sink.floors (database String, table String, floor_timeline UInt32, "
+	         "floor_commit_lsn UInt64, floor_lsn UInt64) ENGINE = MergeTree ORDER BY (database, table)"}) {
 		st = Query(ddl);
-		if (!st.ok()) {
-			connected_ = false;
-			return st;
-		}
+		if (!st.ok()) break;
 	}
-	return Status::Ok();
+	if (st.ok()) st = MigrateStateTables();
+	if (!st.ok()) connected_ = false;
+	return st;
+}
+
+Status ClickHouseTarget::ColumnExists(const std::string& database, const std::string& table, const std::string& column,
+                                      bool* exists) {
+	std::string count;
+	Status st = Query("SELECT count() FROM system.columns WHERE database = " + ClickHouseString(database) +
+	                      " AND table = " + ClickHouseString(table) + " AND name = " + ClickHouseString(column) +
+	                      " FORMAT TabSeparated",
+	                  "", &count);
+	*exists = st.ok() && count.rfind("0", 0) != 0;
+	return st;
+}
+
+Status ClickHouseTarget::MigrateStateTables() {
+	// Sinks before positions had a timeline: their checkpoints get 0.
+	bool exists = false;
+	Status st = ColumnExists("flatwal_sink", "checkpoints", "timeline", &exists);
+	if (st.ok() && !exists) st = Query("ALTER TABLE flatwal_sink.checkpoints ADD COLUMN timeline UInt32");
+	// ... and kept their floors in flatwal_sink.tables (one per table, by commit LSN).
+	std::string old_floors;
+	if (st.ok()) st = Query("EXISTS TABLE flatwal_sink.tables FORMAT TabSeparated", "", &old_floors);
+	if (!st.ok() || old_floors.rfind("1", 0) != 0) return st;
+	st = Query("INSERT INTO flatwal_sink.floors SELECT database, table, 0, floor_commit_lsn, floor_lsn "
+	           "FROM flatwal_sink.tables FINAL");
+	if (st.ok()) st = Query("DROP TABLE flatwal_sink.tables");  // copied twice after a crash here: the greatest wins
+	return st;
 }
 
 Status ClickHouseTarget::LoadCheckpoints(const std::vector<TopicPartition>& partitions,
                                          std::map<TopicPartition, Checkpoint>* out) {
 	std::string rows;
 	Status st = Query("SELECT topic, kafka_partition, max(next_offset), argMax(commit_lsn, next_offset), "
-	                  "argMax(seq, next_offset), argMax(step, next_offset) FROM flatwal_sink.checkpoints WHERE "
+	                  "argMax(seq, next_offset), argMax(step, next_offset), argMax(timeline, next_offset) "
+	                  "FROM flatwal_sink.checkpoints WHERE "
 	                  "consumer_group = " + ClickHouseString(group_) + " GROUP BY topic, kafka_partition FORMAT TabSeparated",
 	                  "", &rows);
 	if (!st.ok()) return st;
@@ -226,10 +256,11 @@ Status ClickHouseTarget::LoadCheckpoints(const std::vector<TopicPartition>& part
 	std::istringstream in(rows);
 	for (std::string line; std::getline(in, line);) {
 		std::vector<std::string> f = SplitTsvLine(line);
-		if (f.size() != 6) continue;
+		if (f.size() != 7) continue;
 		Checkpoint c;
 		c.next_offset = std::strtoll(f[2].c_str(), nullptr, 10);
-		c.applied = Position{std::strtoull(f[3].c_str(), nullptr, 10), static_cast<uint32_t>(std::strtoul(f[4].c_str(), nullptr, 10)),
+		c.applied = Position{static_cast<uint32_t>(std::strtoul(f[6].c_str(), nullptr, 10)),
+		                     std::strtoull(f[3].c_str(), nullptr, 10), static_cast<uint32_t>(std::strtoul(f[4].c_str(), nullptr, 10)),
 		                     static_cast<uint8_t>(std::strtoul(f[5].c_str(), nullptr, 10))};
 		stored[TopicPartition{f[0], std::atoi(f[1].c_str())}] = c;
 	}
@@ -259,7 +290,8 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	for (const SinkColumn& column : table.columns)
 		create += ClickHouseIdentifier(column.name) + " " +
 		          (column.key ? ColumnType(column) : "Nullable(" + ColumnType(column) + ")") + ", ";
-	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8) ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
+	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8, _timeline UInt32) "
+	          "ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
 		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.keys.key_columns[k]].name);
 	create += ")";
@@ -275,6 +307,11 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 	for (std::string line; std::getline(in, line);) {
 		std::vector<std::string> f = SplitTsvLine(line);
 		if (f.size() == 2) existing[f[0]] = f[1];
+	}
+	// A table made before positions had a timeline: its rows read 0.
+	if (existing.count("_timeline") == 0) {
+		st = Query("ALTER TABLE " + target + " ADD COLUMN _timeline UInt32");
+		if (!st.ok()) return st;
 	}
 	for (const SinkColumn& column : table.columns) {
 		std::string type = ColumnType(column);
@@ -392,9 +429,13 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 		std::string list;
 		for (size_t i = 0; i < count; ++i) list += (i ? ", " : "") + literals[first + i];
 		std::string result;
+		// The latest version of each key by position, timeline first: FINAL
+		// would take the greatest _commit_lsn, which until a resynchronisation
+		// ends may be a ghost's (a change of an old primary on an older timeline).
 		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted" + selected + " FROM " +
-		                      TargetName(table.schema, table.table) + " FINAL WHERE " + key_tuple + " IN (" + list +
-		                      ") FORMAT TabSeparated",
+		                      TargetName(table.schema, table.table) + " WHERE " + key_tuple + " IN (" + list +
+		                      ") ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC LIMIT 1 BY " +
+		                      key_tuple + " FORMAT TabSeparated",
 		                  "", &result);
 		if (!st.ok()) return st;
 		std::istringstream in(result);
@@ -426,22 +467,24 @@ Status ClickHouseTarget::Insert(const SinkTable& table, const std::string& data)
 	std::string columns;
 	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
 	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
-	                 "_commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
+	                 "_timeline, _commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
 	             data);
 }
 
 Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,
                                uint64_t* skipped) {
 	const SinkTable& table = set.table();
-	std::string floor;
-	Status st = Query("SELECT max(floor_commit_lsn), argMax(floor_lsn, floor_commit_lsn) FROM flatwal_sink.tables "
-	                  "WHERE database = " + ClickHouseString(Database(table.schema)) + " AND table = " +
-	                      ClickHouseString(table.table) + " FORMAT TabSeparated",
-	                  "", &floor);
+	std::string floor_row;
+	Status st = Query("SELECT floor_timeline, floor_commit_lsn, floor_lsn FROM flatwal_sink.floors WHERE database = " +
+	                      ClickHouseString(Database(table.schema)) + " AND table = " + ClickHouseString(table.table) +
+	                      " ORDER BY floor_timeline DESC, floor_commit_lsn DESC, floor_lsn DESC LIMIT 1 FORMAT TabSeparated",
+	                  "", &floor_row);
 	if (!st.ok()) return st;
-	std::vector<std::string> f = SplitTsvLine(floor.substr(0, floor.find('\n')));
-	uint64_t floor_commit = f.size() == 2 ? std::strtoull(f[0].c_str(), nullptr, 10) : 0;
-	uint64_t floor_lsn = f.size() == 2 ? std::strtoull(f[1].c_str(), nullptr, 10) : 0;
+	std::vector<std::string> f = SplitTsvLine(floor_row.substr(0, floor_row.find('\n')));
+	Floor floor;
+	if (f.size() == 3)
+		floor = Floor{static_cast<uint32_t>(std::strtoul(f[0].c_str(), nullptr, 10)), std::strtoull(f[1].c_str(), nullptr, 10),
+		              std::strtoull(f[2].c_str(), nullptr, 10)};
 	JsonColumns columns;
 	for (const SinkColumn& column : table.columns) {
 		std::string name;
@@ -453,9 +496,7 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	// the batch completed: every change of their keys before this batch is in
 	// the table, so its current row holds those values, whatever the batch
 	// boundaries were. Read once per batch (in chunks of keys).
-	auto behind_floor = [&](const RowAction& row) {
-		return std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn);
-	};
+	auto behind_floor = [&](const RowAction& row) { return floor.Above(row.pos, row.lsn); };
 	// A key move's values are the old key's row's: looked up after the row's
 	// own key (which a copy of the move applied earlier may have written).
 	std::vector<KeyLookup> lookups;
@@ -511,19 +552,23 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std::string& source_table,
-                                    uint64_t commit_lsn, uint64_t lsn) {
+Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) {
 	const std::string database = Database(source_schema);
-	Status st = Query("INSERT INTO flatwal_sink.tables VALUES (" + ClickHouseString(database) + ", " +
-	                  ClickHouseString(source_table) + ", " + std::to_string(commit_lsn) + ", " + std::to_string(lsn) + ")");
+	const std::string timeline = std::to_string(floor.timeline), commit_lsn = std::to_string(floor.commit_lsn),
+	                  lsn = std::to_string(floor.lsn);
+	Status st = Query("INSERT INTO flatwal_sink.floors (database, table, floor_timeline, floor_commit_lsn, floor_lsn) VALUES (" +
+	                  ClickHouseString(database) + ", " + ClickHouseString(source_table) + ", " + timeline + ", " +
+	                  commit_lsn + ", " + lsn + ")");
 	if (!st.ok()) return st;
 	std::string exists;
 	st = Query("EXISTS TABLE " + TargetName(source_schema, source_table) + " FORMAT TabSeparated", "", &exists);
 	if (!st.ok() || exists.rfind("1", 0) != 0) return st;
 	// A mutation: it rewrites the parts holding older rows, in the background.
-	return Query("ALTER TABLE " + TargetName(source_schema, source_table) + " DELETE WHERE _commit_lsn < " +
-	             std::to_string(commit_lsn) + " OR (_commit_lsn = " + std::to_string(commit_lsn) + " AND _lsn < " +
-	             std::to_string(lsn) + ")");
+	// Rows of an older timeline go too: after a failover, the old primary's
+	// changes the new one never had (ghosts) are not read again.
+	return Query("ALTER TABLE " + TargetName(source_schema, source_table) + " DELETE WHERE _timeline < " + timeline +
+	             " OR (_timeline = " + timeline + " AND (_commit_lsn < " + commit_lsn + " OR (_commit_lsn = " + commit_lsn +
+	             " AND _lsn < " + lsn + ")))");
 }
 
 Status ClickHouseTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint&, const Checkpoint& next,
@@ -532,13 +577,16 @@ Status ClickHouseTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpo
 	checkpoint_rows_ += (checkpoint_rows_.empty() ? "(" : ", (") + ClickHouseString(group_) + ", " +
 	                    ClickHouseString(tp.topic) + ", " + std::to_string(tp.partition) + ", " +
 	                    std::to_string(next.next_offset) + ", " + std::to_string(next.applied.commit_lsn) + ", " +
-	                    std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step) + ", now())";
+	                    std::to_string(next.applied.seq) + ", " + std::to_string(next.applied.step) + ", now(), " +
+	                    std::to_string(next.applied.timeline) + ")";
 	return Status::Ok();
 }
 
 Status ClickHouseTarget::Commit() {
 	Status st = checkpoint_rows_.empty() ? Status::Ok()
-	                                     : Query("INSERT INTO flatwal_sink.checkpoints VALUES " + checkpoint_rows_);
+	                                     : Query("INSERT INTO flatwal_sink.checkpoints (consumer_group, topic, "
+	                                             "kafka_partition, next_offset, commit_lsn, seq, step, applied_at, timeline) "
+	                                             "VALUES " + checkpoint_rows_);
 	checkpoint_rows_.clear();
 	in_batch_ = false;
 	return st;

@@ -3,7 +3,9 @@
 //
 // Each source table becomes <schema>.<table> with engine
 // ReplacingMergeTree(_commit_lsn) ordered by the source key, plus columns
-//   _commit_lsn UInt64, _seq UInt32   the change's source position (the version)
+//   _timeline UInt32, _commit_lsn UInt64, _seq UInt32   the change's source position
+//                                     (_commit_lsn the version: rows of an older
+//                                     timeline are deleted when a resync's snapshot ends)
 //   _lsn UInt64                       its record's LSN (ordered against truncates)
 //   _commit_time_ms Int64             the source commit time, ms since 1970 (snapshot rows: when read)
 //   _deleted UInt8                    1 for a delete (query with FINAL ... WHERE _deleted = 0)
@@ -63,8 +65,7 @@ class ClickHouseTarget : public Target {
 	Status AppendHistory(const ChangeSet&, const std::vector<RejectedRow>&) override {
 		return Status::Ok();  // refused at start (--history)
 	}
-	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,
-	                  uint64_t lsn) override;
+	Status DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) override;
 	// No fencing: two sinks applying the same partition write the same rows.
 	Status StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next,
 	                       bool* conflict) override;
@@ -75,6 +76,9 @@ class ClickHouseTarget : public Target {
  private:
 	// Runs one statement; `data` is the body after it (INSERT ... FORMAT).
 	Status Query(const std::string& sql, const std::string& data = "", std::string* result = nullptr);
+	Status ColumnExists(const std::string& database, const std::string& table, const std::string& column, bool* exists);
+	// Brings flatwal_sink's tables of an older sink to this one's shape.
+	Status MigrateStateTables();
 	// The database a source schema's tables go to (--target-schema, or the same name).
 	std::string Database(const std::string& source_schema) const;
 	// How a table version's columns are written: each one's "name": prefix,
@@ -96,7 +100,7 @@ class ClickHouseTarget : public Target {
 		const RowAction* row;
 		bool old_key;
 	};
-	// The current rows of the lookups' keys, read from the table (FINAL), as
+	// The current rows of the lookups' keys, read from the table (latest by position), as
 	// JSON values per column; empty for a key the table has no live row for.
 	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<KeyLookup>& lookups,
 	                       std::vector<std::vector<std::string>>* current);

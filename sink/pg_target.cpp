@@ -25,15 +25,19 @@ CREATE TABLE IF NOT EXISTS flatwal_sink.checkpoints (
     seq bigint NOT NULL,
     step smallint NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
+    timeline bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (consumer_group, topic, kafka_partition));
+ALTER TABLE flatwal_sink.checkpoints ADD COLUMN IF NOT EXISTS timeline bigint NOT NULL DEFAULT 0;
 COMMENT ON TABLE flatwal_sink.checkpoints IS
-    'flatwal-sink: per Kafka partition, the next offset to read and the last applied change (commit_lsn, seq), stored with the rows';
+    'flatwal-sink: per Kafka partition, the next offset to read and the last applied change (timeline, commit_lsn, seq), stored with the rows';
 CREATE TABLE IF NOT EXISTS flatwal_sink.tables (
     target_schema text NOT NULL,
     target_table text NOT NULL,
     floor_commit_lsn pg_lsn NOT NULL,
     floor_lsn pg_lsn NOT NULL,
+    floor_timeline bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (target_schema, target_table));
+ALTER TABLE flatwal_sink.tables ADD COLUMN IF NOT EXISTS floor_timeline bigint NOT NULL DEFAULT 0;
 COMMENT ON TABLE flatwal_sink.tables IS
     'flatwal-sink: per target table, the position of its latest truncate; changes before it are not applied';
 )sql";
@@ -65,6 +69,12 @@ std::string StageName(const SinkTable& table) {
 
 uint64_t ParseUnsigned(const char* text) { return std::strtoull(text, nullptr, 10); }
 
+// A row's position as a row value, which PostgreSQL compares element by
+// element: the timeline first (see position.h), then commit LSN and ordinal.
+std::string PositionOf(const std::string& alias) {
+	return "(" + alias + "._flatwal_timeline, " + alias + "._flatwal_commit_lsn, " + alias + "._flatwal_seq)";
+}
+
 }  // namespace
 
 std::string PgTarget::TargetSchema(const std::string& source_schema) const {
@@ -88,22 +98,22 @@ Status PgTarget::Connect() {
 	if (!st.ok()) return st;
 	// Each table version stages its rows in a table of its own (PrepareTableDdl).
 	if (history_)
-		st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_history_stage (commit_lsn pg_lsn, seq bigint, lsn pg_lsn, "
+		st = Exec("CREATE TEMP TABLE IF NOT EXISTS flatwal_history_stage (timeline bigint, commit_lsn pg_lsn, seq bigint, lsn pg_lsn, "
 		          "xid bigint, op text, before jsonb, after jsonb, message_time_ms bigint) ON COMMIT DELETE ROWS");
 	return st;
 }
 
 Status PgTarget::LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) {
 	PgResult r;
-	Status st = Exec("SELECT topic, kafka_partition, next_offset, (commit_lsn - '0/0')::text, seq, step "
+	Status st = Exec("SELECT topic, kafka_partition, next_offset, timeline, (commit_lsn - '0/0')::text, seq, step "
 	                 "FROM flatwal_sink.checkpoints WHERE consumer_group = " + session_.QuoteLiteral(group_), &r);
 	if (!st.ok()) return st;
 	std::map<TopicPartition, Checkpoint> stored;
 	for (int i = 0; i < r.rows(); ++i) {
 		Checkpoint c;
 		c.next_offset = std::strtoll(r.text(i, 2), nullptr, 10);
-		c.applied = Position{ParseUnsigned(r.text(i, 3)), static_cast<uint32_t>(ParseUnsigned(r.text(i, 4))),
-		                     static_cast<uint8_t>(ParseUnsigned(r.text(i, 5)))};
+		c.applied = Position{static_cast<uint32_t>(ParseUnsigned(r.text(i, 3))), ParseUnsigned(r.text(i, 4)),
+		                     static_cast<uint32_t>(ParseUnsigned(r.text(i, 5))), static_cast<uint8_t>(ParseUnsigned(r.text(i, 6)))};
 		stored[TopicPartition{r.text(i, 0), std::atoi(r.text(i, 1))}] = c;
 	}
 	for (const TopicPartition& tp : partitions) {
@@ -184,7 +194,8 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
 	for (size_t i = 0; i < table.columns.size(); ++i)
 		create += session_.QuoteIdentifier(table.columns[i].name) + " " + types[i] + ", ";
-	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, PRIMARY KEY (";
+	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, "
+	          "_flatwal_timeline bigint NOT NULL, PRIMARY KEY (";
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
 		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
 	create += "))";
@@ -197,6 +208,13 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	if (!st.ok()) return st;
 	std::map<std::string, std::string> existing;
 	for (int i = 0; i < r.rows(); ++i) existing[r.text(i, 0)] = r.text(i, 1);
+	// A table made before positions had a timeline: its rows get 0, below
+	// every real timeline (the default goes again; they keep their 0).
+	if (existing.count("_flatwal_timeline") == 0) {
+		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_timeline bigint NOT NULL DEFAULT 0; ALTER TABLE " + target +
+		          " ALTER COLUMN _flatwal_timeline DROP DEFAULT");
+		if (!st.ok()) return st;
+	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SinkColumn& column = table.columns[i];
 		auto it = existing.find(column.name);
@@ -218,7 +236,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	// COPY parses each value once, by its type.
 	std::string stage = "DROP TABLE IF EXISTS " + StageName(table) + "; CREATE TEMP TABLE " + StageName(table) +
 	                    " (_flatwal_ord integer, _flatwal_op \"char\", _flatwal_carried boolean[], "
-	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn";
+	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn, _flatwal_timeline bigint";
 	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].name) + " " + types[i];
 	// The old key of a row whose key moved (KeyMoves::kMoveRow), column by key column.
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
@@ -226,15 +244,19 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	st = Exec(stage + ") ON COMMIT DELETE ROWS");
 	if (!st.ok()) return st;
 	if (history_) {
+		// A history made before positions had a timeline keeps its key
+		// (commit_lsn, seq); its rows get timeline 0 (docs/sink.md).
 		st = Exec("CREATE TABLE IF NOT EXISTS " + HistoryName(table) +
 		          " (commit_lsn pg_lsn NOT NULL, seq bigint NOT NULL, lsn pg_lsn NOT NULL, xid bigint NOT NULL, "
 		          "op text NOT NULL, before jsonb, after jsonb, schema_version integer NOT NULL, commit_time timestamptz, "
-		          "applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (commit_lsn, seq))");
+		          "applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), timeline bigint NOT NULL DEFAULT 0, "
+		          "PRIMARY KEY (timeline, commit_lsn, seq)); ALTER TABLE " + HistoryName(table) +
+		          " ADD COLUMN IF NOT EXISTS timeline bigint NOT NULL DEFAULT 0");
 		if (!st.ok()) return st;
 	}
-	st = Exec("INSERT INTO flatwal_sink.tables VALUES (" +
-	          session_.QuoteLiteral(TargetSchema(table.schema)) + ", " +
-	          session_.QuoteLiteral(table.table) + ", '0/0', '0/0') ON CONFLICT DO NOTHING");
+	st = Exec("INSERT INTO flatwal_sink.tables (target_schema, target_table, floor_commit_lsn, floor_lsn, floor_timeline) "
+	          "VALUES (" + session_.QuoteLiteral(TargetSchema(table.schema)) + ", " +
+	          session_.QuoteLiteral(table.table) + ", '0/0', '0/0', 0) ON CONFLICT DO NOTHING");
 	if (st.ok()) prepared_in_transaction_.insert(id);
 	return st;
 }
@@ -266,6 +288,8 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 		AppendDecimal(row.pos.seq, &data);
 		data += '\t';
 		AppendLsn(row.lsn, &data);
+		data += '\t';
+		AppendDecimal(row.pos.timeline, &data);
 		for (size_t c = 0; c < columns; ++c) {
 			data += '\t';
 			if (set.span(row, c).state == ValueSpan::State::kValue) AppendCopyText(set.value(row, c), &data);
@@ -310,7 +334,9 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		set_carried += name + " = CASE WHEN " + carried + " THEN s." + name + " ELSE t." + name + " END, ";
 	}
 	const std::string stage = " FROM " + StageName(table) + " s ";
-	const std::string newer = "(t._flatwal_commit_lsn, t._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq)";
+	const std::string newer = PositionOf("t") + " < " + PositionOf("s");
+	const std::string position_columns = "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn, _flatwal_timeline";
+	const std::string position_values = "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn, s._flatwal_timeline";
 	Status st = Status::Ok();
 	// A key moved and the new row left values unchanged (TOAST): they are
 	// the old key's row's. Whichever copy of the change comes first (the
@@ -318,29 +344,28 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	// new key's row from the old one, before any delete here removes it; the
 	// other copy then finds it written at the same position.
 	if (moved > 0)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
-		          from_old + "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn" + stage + "JOIN " + target +
-		          " o ON " + old_keys_match + " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL "
-		          "AND (o._flatwal_commit_lsn, o._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq) "
-		          "ON CONFLICT (" + key_list + ") DO NOTHING");
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ") SELECT " + from_old +
+		          position_values + stage + "JOIN " + target + " o ON " + old_keys_match +
+		          " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL AND " + PositionOf("o") + " < " +
+		          PositionOf("s") + " ON CONFLICT (" + key_list + ") DO NOTHING");
 	if (st.ok() && moves > 0)
 		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
-		          old_keys_match + " AND (o._flatwal_commit_lsn, o._flatwal_seq) < (s._flatwal_commit_lsn, s._flatwal_seq)");
+		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s"));
 	if (st.ok() && deletes > 0)
 		st = Exec("DELETE FROM " + target + " t USING " + StageName(table) + " s WHERE s._flatwal_op = 'd' AND " +
 		          keys_match + " AND " + newer);
 	if (st.ok() && complete > 0)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn) SELECT " +
-		          from_stage + "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn" + stage +
-		          "WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NULL ON CONFLICT (" + key_list + ") DO UPDATE SET " +
-		          set_all +
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ") SELECT " + from_stage +
+		          position_values + stage + "WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NULL ON CONFLICT (" +
+		          key_list + ") DO UPDATE SET " + set_all +
 		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
-		          "_flatwal_lsn = EXCLUDED._flatwal_lsn WHERE (t._flatwal_commit_lsn, t._flatwal_seq) < "
-		          "(EXCLUDED._flatwal_commit_lsn, EXCLUDED._flatwal_seq)");
+		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline WHERE " +
+		          PositionOf("t") + " < " + PositionOf("EXCLUDED"));
 	if (!st.ok() || incomplete == 0) return st;
 	// Updates that left TOAST values unchanged write only what they carry.
 	st = Exec("UPDATE " + target + " AS t SET " + set_carried +
-	          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn" +
+	          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn, "
+	          "_flatwal_timeline = s._flatwal_timeline" +
 	          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
 	if (!st.ok()) return st;
 	PgResult r;
@@ -358,15 +383,17 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	// The floor, share-locked: a concurrent truncate by another sink waits for
 	// this transaction, and then removes what it wrote before the truncate.
 	PgResult r;
-	Status st = Exec("SELECT (floor_commit_lsn - '0/0')::text, (floor_lsn - '0/0')::text FROM flatwal_sink.tables "
+	Status st = Exec("SELECT floor_timeline, (floor_commit_lsn - '0/0')::text, (floor_lsn - '0/0')::text FROM flatwal_sink.tables "
 	                 "WHERE target_schema = " + session_.QuoteLiteral(TargetSchema(table.schema)) +
 	                     " AND target_table = " + session_.QuoteLiteral(table.table) + " FOR SHARE",
 	                 &r);
 	if (!st.ok()) return st;
-	uint64_t floor_commit = r.rows() ? ParseUnsigned(r.text(0, 0)) : 0, floor_lsn = r.rows() ? ParseUnsigned(r.text(0, 1)) : 0;
+	Floor floor;
+	if (r.rows())
+		floor = Floor{static_cast<uint32_t>(ParseUnsigned(r.text(0, 0))), ParseUnsigned(r.text(0, 1)), ParseUnsigned(r.text(0, 2))};
 	std::vector<const RowAction*> rows;
 	for (const RowAction& row : set.rows()) {
-		if (std::tie(row.pos.commit_lsn, row.lsn) < std::tie(floor_commit, floor_lsn)) ++*skipped;
+		if (floor.Above(row.pos, row.lsn)) ++*skipped;
 		else rows.push_back(&row);
 	}
 	if (rows.empty()) return Status::Ok();
@@ -432,6 +459,7 @@ Status PgTarget::AppendHistory(const ChangeSet& set, const std::vector<RejectedR
 	};
 	for (const HistoryEntry& e : set.history()) {
 		if (std::binary_search(not_applied.begin(), not_applied.end(), e.message)) continue;
+		data += std::to_string(e.pos.timeline) + '\t';
 		AppendLsn(e.pos.commit_lsn, &data);
 		data += '\t' + std::to_string(e.pos.seq) + '\t';
 		AppendLsn(e.lsn, &data);
@@ -444,34 +472,38 @@ Status PgTarget::AppendHistory(const ChangeSet& set, const std::vector<RejectedR
 	st = session_.CopyIn("COPY pg_temp.flatwal_history_stage FROM STDIN", data);
 	if (!st.ok()) return st;
 	return Exec("INSERT INTO " + HistoryName(set.table()) +
-	            " (commit_lsn, seq, lsn, xid, op, before, after, schema_version, commit_time) "
-	            "SELECT commit_lsn, seq, lsn, xid, op, before, after, " + std::to_string(set.table().version) +
+	            " (timeline, commit_lsn, seq, lsn, xid, op, before, after, schema_version, commit_time) "
+	            "SELECT timeline, commit_lsn, seq, lsn, xid, op, before, after, " + std::to_string(set.table().version) +
 	            ", to_timestamp(message_time_ms / 1000.0) FROM pg_temp.flatwal_history_stage ON CONFLICT DO NOTHING");
 }
 
-Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) {
+Status PgTarget::DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) {
 	const std::string schema = TargetSchema(source_schema);
 	const std::string target = TargetName(source_schema, source_table);
 	// The floor first: its row lock orders this against sinks applying rows of the table.
-	Status st = Exec("INSERT INTO flatwal_sink.tables AS f VALUES (" + session_.QuoteLiteral(schema) + ", " +
-	                 session_.QuoteLiteral(source_table) + ", " + Lsn(commit_lsn) + ", " + Lsn(lsn) +
+	const std::string timeline = std::to_string(floor.timeline);
+	Status st = Exec("INSERT INTO flatwal_sink.tables AS f (target_schema, target_table, floor_commit_lsn, floor_lsn, "
+	                 "floor_timeline) VALUES (" + session_.QuoteLiteral(schema) + ", " + session_.QuoteLiteral(source_table) +
+	                 ", " + Lsn(floor.commit_lsn) + ", " + Lsn(floor.lsn) + ", " + timeline +
 	                 ") ON CONFLICT (target_schema, target_table) DO UPDATE SET floor_commit_lsn = EXCLUDED.floor_commit_lsn, "
-	                 "floor_lsn = EXCLUDED.floor_lsn WHERE (f.floor_commit_lsn, f.floor_lsn) < "
-	                 "(EXCLUDED.floor_commit_lsn, EXCLUDED.floor_lsn)");
+	                 "floor_lsn = EXCLUDED.floor_lsn, floor_timeline = EXCLUDED.floor_timeline WHERE "
+	                 "(f.floor_timeline, f.floor_commit_lsn, f.floor_lsn) < "
+	                 "(EXCLUDED.floor_timeline, EXCLUDED.floor_commit_lsn, EXCLUDED.floor_lsn)");
 	if (!st.ok()) return st;
 	PgResult r;
 	st = Exec("SELECT to_regclass(" + session_.QuoteLiteral(target) + ") IS NOT NULL", &r);
 	if (!st.ok() || std::string(r.text(0, 0)) != "t") return st;
-	return Exec("DELETE FROM " + target + " WHERE (_flatwal_commit_lsn, _flatwal_lsn) < (" + Lsn(commit_lsn) + ", " +
-	            Lsn(lsn) + ")");
+	return Exec("DELETE FROM " + target + " WHERE (_flatwal_timeline, _flatwal_commit_lsn, _flatwal_lsn) < (" + timeline +
+	            ", " + Lsn(floor.commit_lsn) + ", " + Lsn(floor.lsn) + ")");
 }
 
 Status PgTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) {
 	*conflict = false;  // found at Commit, for every partition of the batch in one statement
 	checkpoint_rows_ += (checkpoint_rows_.empty() ? "(" : ", (") + session_.QuoteLiteral(tp.topic) + ", " +
 	                    std::to_string(tp.partition) + ", " + std::to_string(expected.next_offset) + "::bigint, " +
-	                    std::to_string(next.next_offset) + "::bigint, " + Lsn(next.applied.commit_lsn) + ", " +
-	                    std::to_string(next.applied.seq) + "::bigint, " + std::to_string(next.applied.step) + "::smallint)";
+	                    std::to_string(next.next_offset) + "::bigint, " + std::to_string(next.applied.timeline) + "::bigint, " +
+	                    Lsn(next.applied.commit_lsn) + ", " + std::to_string(next.applied.seq) + "::bigint, " +
+	                    std::to_string(next.applied.step) + "::smallint)";
 	++checkpoint_count_;
 	return Status::Ok();
 }
@@ -482,14 +514,16 @@ Status PgTarget::StoreCheckpoints() {
 	// Each row moves only from the checkpoint this sink read (or is new): a
 	// row another sink of the group moved is not counted, and the batch fails.
 	PgResult r;
-	Status st = Exec("WITH v (topic, kafka_partition, expected, next_offset, commit_lsn, seq, step) AS (VALUES " +
+	Status st = Exec("WITH v (topic, kafka_partition, expected, next_offset, timeline, commit_lsn, seq, step) AS (VALUES " +
 	                     checkpoint_rows_ +
-	                     "), moved AS (UPDATE flatwal_sink.checkpoints c SET (next_offset, commit_lsn, seq, step, applied_at) = "
-	                     "(v.next_offset, v.commit_lsn, v.seq, v.step, now()) FROM v WHERE c.consumer_group = " + group +
+	                     "), moved AS (UPDATE flatwal_sink.checkpoints c SET (next_offset, timeline, commit_lsn, seq, step, "
+	                     "applied_at) = (v.next_offset, v.timeline, v.commit_lsn, v.seq, v.step, now()) FROM v "
+	                     "WHERE c.consumer_group = " + group +
 	                     " AND c.topic = v.topic AND c.kafka_partition = v.kafka_partition AND v.expected >= 0 "
 	                     "AND c.next_offset = v.expected RETURNING 1), "
-	                     "added AS (INSERT INTO flatwal_sink.checkpoints SELECT " + group +
-	                     ", topic, kafka_partition, next_offset, commit_lsn, seq, step, now() FROM v WHERE expected < 0 "
+	                     "added AS (INSERT INTO flatwal_sink.checkpoints (consumer_group, topic, kafka_partition, next_offset, "
+	                     "timeline, commit_lsn, seq, step) SELECT " + group +
+	                     ", topic, kafka_partition, next_offset, timeline, commit_lsn, seq, step FROM v WHERE expected < 0 "
 	                     "ON CONFLICT DO NOTHING RETURNING 1) "
 	                     "SELECT (SELECT count(*) FROM moved) + (SELECT count(*) FROM added)",
 	                 &r);

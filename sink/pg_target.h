@@ -3,16 +3,16 @@
 // and the checkpoints stored in the same transaction as the rows.
 //
 // Target tables have the source's columns and key, plus
-//   _flatwal_commit_lsn, _flatwal_seq  the source position of the row's last change
+//   _flatwal_timeline, _flatwal_commit_lsn, _flatwal_seq  the source position of the row's last change
 //   _flatwal_lsn                       its change record's LSN (ordered against truncates)
 // A row is written only by a change at a later position than the one it
 // holds, so replaying a change (or an older snapshot row) never undoes a
 // newer one. State lives in schema flatwal_sink:
 //   checkpoints(consumer_group, topic, kafka_partition, next_offset,
-//               commit_lsn, seq, step, applied_at)
-//   tables(target_schema, target_table, floor_commit_lsn, floor_lsn)
+//               commit_lsn, seq, step, applied_at, timeline)
+//   tables(target_schema, target_table, floor_commit_lsn, floor_lsn, floor_timeline)
 // With --history, <table>_history beside each table holds every change once:
-//   (commit_lsn, seq) primary key, lsn, xid, op, before, after (jsonb),
+//   (timeline, commit_lsn, seq) primary key, lsn, xid, op, before, after (jsonb),
 //   schema_version, commit_time (the source commit; for snapshot rows, when read), applied_at
 // where a table's floor is the position of its latest truncate (or the
 // consistent point of a completed initial snapshot): changes before it are
@@ -75,7 +75,7 @@ class PgTarget : public Target {
 	Status AppendHistory(const ChangeSet& set, const std::vector<RejectedRow>& rejected) override;
 	// Deletes the rows last changed before (commit_lsn, lsn) and raises the
 	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
-	Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn, uint64_t lsn) override;
+	Status DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) override;
 	// Queues a partition's checkpoint; Commit stores every queued one in one
 	// statement, each only if the stored one is still `expected`, and fails
 	// (kUnavailable, the batch rolled back) when another sink moved one.

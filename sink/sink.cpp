@@ -189,7 +189,7 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 		return Status::Ok();
 	}
 	switch (event->body_type()) {
-		case wire::Body::Change: return HandleChange(*event->body_as_Change(), index, m, &next);
+		case wire::Body::Change: return HandleChange(*event->body_as_Change(), event->timeline(), index, m, &next);
 		case wire::Body::Truncate: {
 			const wire::Truncate& t = *event->body_as_Truncate();
 			if (t.tables() == nullptr) return Status::Ok();
@@ -206,7 +206,7 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 					                      "so they stay. Delete them in the target by the partition's bounds.");
 					continue;
 				}
-				st = DropTableBefore(schema, table, t.commit_lsn(), t.lsn());
+				st = DropTableBefore(schema, table, Floor{event->timeline(), t.commit_lsn(), t.lsn()});
 				if (!st.ok()) return st;
 			}
 			return Status::Ok();
@@ -214,16 +214,19 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 		case wire::Body::SnapshotMarker: {
 			// A completed initial snapshot is the whole table as of its consistent
 			// point: rows older than that and not read again are gone at the source.
+			// After a failover, that includes the old primary's changes the new one
+			// never had (ghosts): they are on an older timeline.
 			const wire::SnapshotMarker& marker = *event->body_as_SnapshotMarker();
 			if (marker.phase() != wire::SnapshotPhase::End || marker.consistent_lsn() == 0) return Status::Ok();
 			return DropTableBefore(flatbuffers::GetString(marker.schema_name()), flatbuffers::GetString(marker.table_name()),
-			                       marker.consistent_lsn(), 0);
+			                       Floor{event->timeline(), marker.consistent_lsn(), 0});
 		}
 		default: return Status::Ok();
 	}
 }
 
-Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next) {
+Status Sink::HandleChange(const wire::Change& change, uint32_t timeline, size_t index, const rd_kafka_message_t* m,
+                          Checkpoint* next) {
 	const wire::ChangeHeader* h = change.header();
 	const SinkTable* table = schemas_.Find(h->relid(), h->version());
 	if (table == nullptr) {
@@ -242,7 +245,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 	// Dead letters come from many partitions in no order: a replay relies on the
 	// targets' rule that a row is only overwritten by a change at a later position.
 	if (h->op() != wire::Op::Read && !config_.replay_dead_letters) {
-		Position pos{h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
+		Position pos{timeline, h->commit_lsn(), h->seq(), static_cast<uint8_t>(under_old_key ? 0 : 1)};
 		if (pos <= next->applied) {
 			++counters_.duplicates;
 			return Status::Ok();
@@ -257,7 +260,7 @@ Status Sink::HandleChange(const wire::Change& change, size_t index, const rd_kaf
 		Status st = FindSet(table, index);
 		if (!st.ok() || last_set_ == nullptr) return st;
 	}
-	Status st = last_set_->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr));
+	Status st = last_set_->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr), timeline);
 	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 	return Status::Ok();
 }
@@ -300,12 +303,12 @@ Status Sink::FindSet(const SinkTable* table, size_t index) {
 	return Status::Ok();
 }
 
-Status Sink::DropTableBefore(const std::string& schema, const std::string& table, uint64_t commit_lsn, uint64_t lsn) {
+Status Sink::DropTableBefore(const std::string& schema, const std::string& table, const Floor& floor) {
 	Status st = Status::Ok();
 	auto set = batch_.sets.find(target_->TargetName(schema, table));
 	if (set != batch_.sets.end()) st = ApplySet(set->second.get());  // the table's pending rows come first
 	if (st.ok()) st = EnsureTransaction();
-	if (st.ok()) st = target_->DropBefore(schema, table, commit_lsn, lsn);
+	if (st.ok()) st = target_->DropBefore(schema, table, floor);
 	return st;
 }
 

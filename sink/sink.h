@@ -65,12 +65,13 @@ class Sink {
 	Status FindSet(const SinkTable* table, size_t index);
 	void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 	Status Handle(rd_kafka_message_t* m);
-	Status HandleChange(const wire::Change& change, size_t index, const rd_kafka_message_t* m, Checkpoint* next);
+	Status HandleChange(const wire::Change& change, uint32_t timeline, size_t index, const rd_kafka_message_t* m,
+	                    Checkpoint* next);
 	// Applies one table's pending rows inside the open transaction.
 	Status ApplySet(ChangeSet* set);
 	// Removes a table's rows older than (commit_lsn, lsn) — a truncate or a
 	// completed initial snapshot — after the table's pending rows.
-	Status DropTableBefore(const std::string& schema, const std::string& table, uint64_t commit_lsn, uint64_t lsn);
+	Status DropTableBefore(const std::string& schema, const std::string& table, const Floor& floor);
 	Status Flush();
 	// Drops the batch and rereads every assigned partition from its stored checkpoint.
 	void Rewind(const Status& why);

@@ -65,10 +65,9 @@ class Target {
 	// Appends the set's changes that were applied, all but `rejected`, to the
 	// table's history: the history is the log of what the target applied.
 	virtual Status AppendHistory(const ChangeSet& set, const std::vector<RejectedRow>& rejected) = 0;
-	// Removes the rows last changed before (commit_lsn, lsn) and raises the
-	// table's floor there: a truncate, or (lsn 0) a completed initial snapshot.
-	virtual Status DropBefore(const std::string& source_schema, const std::string& source_table, uint64_t commit_lsn,
-	                          uint64_t lsn) = 0;
+	// Removes the rows last changed before `floor` and raises the table's
+	// floor there: a truncate, or (lsn 0) a completed initial snapshot.
+	virtual Status DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) = 0;
 	// Stores a partition's checkpoint, or queues it for Commit; *conflict (or
 	// Commit failing) when another sink moved it since `expected` (the batch
 	// must then be read again).

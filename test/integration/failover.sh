@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lost slots and failovers, on servers of its own: a primary, its physical
-# standby (pg_basebackup -R) and a PostgreSQL target fed by flatwal-sink.
+# standby (pg_basebackup -R), a PostgreSQL target and a ClickHouse server,
+# each fed by a flatwal-sink (ClickHouse is compared at the end).
 # The shipper is given both hosts (target_session_attrs=read-write), as in
 # production.
 #   1. initial snapshot and streaming: the target equals the primary;
@@ -15,9 +16,12 @@
 #      the new primary after writes to it;
 #   4. the target's own standby promoted under load: flatwal-sink, given
 #      both target hosts, follows it and resumes from the checkpoints it
-#      stored with the rows; the target equals the source.
-# Not covered here (see the README): an asynchronous standby promoted
-# without changes the old primary had shipped ("ghosts").
+#      stored with the rows; the target equals the source;
+#   5. ghosts: a second standby stopped (replication lost) while the primary
+#      commits changes the shipper ships and the sink applies; the primary
+#      killed, that standby started and promoted (timeline 3), new writes to
+#      it at LSNs below the ghosts' and to the ghosts' keys: the shipper
+#      resynchronises and the target equals the new primary, without a ghost.
 #
 #   failover.sh     (starts its own servers)
 # Prints "N passed, M failed".
@@ -25,6 +29,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/cluster.sh
 source test/lib/itest.sh
+source test/lib/clickhouse.sh
 db=flatwal_failover
 work=$(mktemp -d /tmp/flatwal-failover.XXXXXX)
 chmod 755 "$work"  # the servers run as postgres when we are root
@@ -33,12 +38,15 @@ primary_port=$port
 standby_port=$(test/lib/free-port.sh)
 target_port=$(test/lib/free-port.sh)
 target_standby_port=$(test/lib/free-port.sh)
+standby2_port=$(test/lib/free-port.sh)
+ch_port=$(test/lib/free-port.sh)
+ch_sink_pid=""
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; for c in standby primary target_standby target; do cluster_stop "$work/$c"; done; rm -rf "$work"' EXIT
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; rm -rf "$work"' EXIT
 
 if ! cluster_start "$work/primary" "$primary_port" "max_slot_wal_keep_size = '48MB'" ||
-	! cluster_start "$work/target" "$target_port"; then
-	failed "start the primary and the target"; finish_suite "failover and lost slots"; exit 1
+	! cluster_start "$work/target" "$target_port" || ! clickhouse_start "$work/ch" "$ch_port"; then
+	failed "start the primary, the target and ClickHouse"; finish_suite "failover and lost slots"; exit 1
 fi
 fresh_database "$db" <<'SQL'
 SET client_min_messages = warning;
@@ -68,7 +76,7 @@ fi
 
 both="host=127.0.0.1,127.0.0.1 port=$primary_port,$standby_port user=postgres dbname=$db target_session_attrs=read-write"
 start_test_broker
-start_failover_shipper() {
+start_failover_shipper() {  # the shipper on the hosts in $both
 	build/bin/flatwal-shipper -d "$both" -b "$bootstrap" --slot failover --topic-prefix fo -s 100 \
 		--metrics-file "$work/metrics.prom" ${FAILOVER_SHIPPER_ARGS:-} >>"$work/shipper.log" 2>&1 &
 	shipper_pid=$!
@@ -78,6 +86,9 @@ target="host=127.0.0.1,127.0.0.1 port=$target_port,$target_standby_port user=pos
 tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$target" "$@"; }
 build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo >>"$work/sink.log" 2>&1 &
 sink_pid=$!
+build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix fo --batch-ms 300 --group fo-ch \
+	>>"$work/ch-sink.log" 2>&1 &
+ch_sink_pid=$!
 
 # The rows of both tables as text, on the source ($port) and in the target.
 rows() {
@@ -90,6 +101,22 @@ converged() {  # [SECONDS]: until the target equals the source
 	echo "   target: $(rows tsql | tr '\n' ' ')"
 	return 1
 }
+# The same rows, one per line, from the source and from ClickHouse (FINAL, deletes left out).
+source_lines() {
+	sql -c "SELECT 'a,' || id || ',' || balance || ',' || coalesce(note, '') FROM public.accounts" \
+		-c "SELECT 'l,' || id || ',' || account || ',' || amount FROM public.ledger" | LC_ALL=C sort
+}
+clickhouse_lines() {
+	{ chq "SELECT concat('a,', toString(id), ',', toString(balance), ',', ifNull(note, '')) FROM public.accounts FINAL WHERE _deleted = 0 FORMAT TabSeparatedRaw"
+	  chq "SELECT concat('l,', toString(id), ',', toString(account), ',', toString(amount)) FROM public.ledger FINAL WHERE _deleted = 0 FORMAT TabSeparatedRaw"
+	} 2>/dev/null | LC_ALL=C sort
+}
+clickhouse_converged() {  # [SECONDS]: until ClickHouse equals the source (a resync's deletions are mutations)
+	for _ in $(seq 1 $((${1:-120} * 2))); do [ "$(source_lines | md5sum)" = "$(clickhouse_lines | md5sum)" ] && return 0; sleep 0.5; done
+	echo "   source $(source_lines | wc -l) rows, ClickHouse $(clickhouse_lines | wc -l); first differences:"
+	diff <(source_lines) <(clickhouse_lines) | head -4 | cut -c1-120
+	return 1
+}
 writes() {  # TAG: inserts, updates and deletes in both tables
 	sql >/dev/null <<SQL
 INSERT INTO accounts SELECT max(id) + g, g, '$1' FROM accounts, generate_series(1, 50) g GROUP BY g;
@@ -98,6 +125,16 @@ DELETE FROM accounts WHERE id IN (SELECT id FROM accounts ORDER BY id LIMIT 40 O
 INSERT INTO ledger SELECT max(id) + g, g % 50 + 1, g FROM ledger, generate_series(1, 80) g GROUP BY g;
 DELETE FROM ledger WHERE id % 97 = (SELECT count(*) FROM ledger) % 97;
 SQL
+}
+
+replayed() {  # STANDBY_PORT: until that standby replayed all the primary wrote (at most 30 s)
+	local primary_lsn
+	primary_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+	for _ in $(seq 1 300); do
+		[ "$(psql -X -At -h 127.0.0.1 -p "$1" -U postgres -d "$db" -c "SELECT pg_last_wal_replay_lsn() >= '$primary_lsn'")" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # 1. Initial snapshot and streaming.
@@ -160,11 +197,7 @@ fi
 # 3. The primary killed, its caught-up standby promoted, the shipper running.
 writes before_failover
 wait_confirmed failover
-primary_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 300); do
-	[ "$(psql -X -At -h 127.0.0.1 -p "$standby_port" -U postgres -d "$db" -c "SELECT pg_last_wal_replay_lsn() >= '$primary_lsn'")" = t ] && break
-	sleep 0.1
-done
+replayed "$standby_port"
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/primary/data" -m immediate -w stop >/dev/null
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -w promote >/dev/null
 port=$standby_port
@@ -198,5 +231,67 @@ if grep -q '^flatwal_shipper_resyncs_total 2$' "$work/metrics.prom"; then
 	ok "the metrics count both resyncs of this process: flatwal_shipper_resyncs_total 2"
 else
 	failed "metrics: $(grep resyncs "$work/metrics.prom")"
+fi
+
+# 5. Ghosts. A second standby of the new primary, stopped so that it misses
+# what follows; the shipper restarted with the primary and that standby.
+timeline() { psql -X -At -h 127.0.0.1 -p "$1" -U postgres -d "$db" -c "SELECT timeline_id FROM pg_control_checkpoint()"; }
+if ! start_standby standby2 "$standby_port" "$standby2_port"; then
+	failed "start the second standby"; finish_suite "failover and lost slots"; exit 1
+fi
+writes before_ghosts
+replayed "$standby2_port"
+kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
+both="host=127.0.0.1,127.0.0.1 port=$standby_port,$standby2_port user=postgres dbname=$db target_session_attrs=read-write"
+start_failover_shipper
+wait_streaming "$work/shipper.log" 60
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -m fast -w stop >/dev/null
+# What the standby never receives: inserts (new keys), updates (a TOASTed
+# note too) and deletes, shipped and applied; then more WAL, so that the new
+# primary's writes land below the ghosts' LSNs.
+writes ghost
+sql >/dev/null <<'SQL'
+UPDATE accounts SET note = repeat('ghost ', 2000) WHERE id % 5 = 0;
+DELETE FROM accounts WHERE id % 7 = 0;
+UPDATE accounts SET id = id + 100000 WHERE id % 11 = 1;
+UPDATE ledger SET amount = amount + 1000;
+SQL
+wait_confirmed failover
+ghosts_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
+if converged 60; then ghosts_applied=yes; else ghosts_applied=no; fi
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -m immediate -w stop >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -l "$work/standby2/server.log" -w -t 60 start >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -w promote >/dev/null
+port=$standby2_port
+for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+sql -c "CHECKPOINT" >/dev/null  # pg_control then names the new timeline
+# The same formulas as before the failover: the inserts reuse the ghost inserts' keys.
+writes after_ghosts
+below=$(sql -c "SELECT pg_current_wal_lsn() < '$ghosts_lsn'")
+for _ in $(seq 1 900); do [ "$(grep -c 'msg=resynchronised' "$work/shipper.log")" -ge 3 ] && break; sleep 0.1; done
+writes after_ghost_resync
+if [ "$ghosts_applied" = yes ] && [ "$below" = t ] && [ "$(timeline "$standby2_port")" = 3 ] && converged 120; then
+	ok "ghosts: changes the promoted standby never had (applied before, at LSNs above its new writes on timeline 3) are gone; the target equals the new primary row for row"
+else
+	failed "ghosts: applied before the failover $ghosts_applied, new writes below the ghosts' LSN $below, timeline $(timeline "$standby2_port")"
+	tail -4 "$work/shipper.log"
+fi
+for _ in $(seq 1 100); do grep -q '^flatwal_shipper_source_timeline 3$' "$work/metrics.prom" && break; sleep 0.1; done
+if grep -q '^flatwal_shipper_source_timeline 3$' "$work/metrics.prom"; then
+	ok "the metrics show the new primary's timeline: flatwal_shipper_source_timeline 3"
+else
+	failed "metrics: $(grep timeline "$work/metrics.prom")"
+fi
+if clickhouse_converged 120; then
+	ok "ClickHouse after all three resyncs (an invalidated slot, a promotion, ghosts): equal to the new primary, FINAL"
+else
+	failed "ClickHouse does not equal the new primary"
+	grep -E 'level=(error|warning)' "$work/ch-sink.log" | tail -3
+fi
+stale=$(tsql -c "SELECT count(*) FROM public.accounts WHERE _flatwal_timeline < 3" 2>&1)
+if [ "$stale" = 0 ]; then
+	ok "every target row is on timeline 3 or was read again there (_flatwal_timeline)"
+else
+	failed "target rows of older timelines after the resync: $stale"
 fi
 finish_suite "failover and lost slots"

@@ -269,11 +269,41 @@ void postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert(void
 	assert_string_eq(set.value(*set.Find("[2]"), 1), "now whole");
 }
 
-void positions_order_by_commit_then_seq_then_step(void**) {
-	flatwal::Position a{0x2000, 5, 1}, b{0x2000, 6, 0}, c{0x2001, 1, 0};
+void positions_order_by_timeline_then_commit_then_seq_then_step(void**) {
+	flatwal::Position a{1, 0x2000, 5, 1}, b{1, 0x2000, 6, 0}, c{1, 0x2001, 1, 0};
 	assert_true(a < b && b < c && a <= a && !(b <= a));
-	flatwal::Position old_key{0x2000, 6, 0}, new_key{0x2000, 6, 1};
+	flatwal::Position old_key{1, 0x2000, 6, 0}, new_key{1, 0x2000, 6, 1};
 	assert_true(old_key < new_key);  // both copies of a key change apply, once each
+	// A promoted standby's change on timeline 2 is newer than a change the old
+	// primary shipped on timeline 1 at a higher LSN (a ghost the new one never had).
+	flatwal::Position ghost{1, 0x9000, 1, 1}, after_failover{2, 0x5000, 1, 1};
+	assert_true(ghost < after_failover && !(after_failover <= ghost));
+}
+
+void floors_hide_older_timelines_whatever_their_lsn(void**) {
+	// A resynchronisation's snapshot ended at 0x5000 on timeline 2.
+	flatwal::Floor floor{2, 0x5000, 0};
+	assert_true(floor.Above({1, 0x9000, 1, 1}, 0x8ff0));   // a ghost: gone
+	assert_true(floor.Above({2, 0x4000, 1, 1}, 0x3ff0));   // before the snapshot's point
+	assert_false(floor.Above({2, 0x5000, 7, 1}, 0));       // a row the snapshot read
+	assert_false(floor.Above({2, 0x5100, 1, 1}, 0x50f0));  // streamed after it
+	flatwal::Floor truncate{2, 0x6000, 0x5ff0};            // a truncate inside its transaction
+	assert_true(truncate.Above({2, 0x6000, 1, 1}, 0x5fe0));
+	assert_false(truncate.Above({2, 0x6000, 3, 1}, 0x5ff8));
+}
+
+void a_change_is_placed_on_its_frames_timeline(void**) {
+	flatwal::SinkTable table = Table();
+	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson, /*history=*/true);
+	Built insert;
+	Values v1{1, "text", false};
+	BuildChange(&insert, wire::Op::Insert, 1, &v1, nullptr);
+	assert_true(set.Add(insert.change(), false, 0, -1, /*timeline=*/3).ok());
+	assert_int_equal(set.rows().size(), 1);
+	assert_int_equal(set.rows()[0].pos.timeline, 3);
+	assert_int_equal(set.rows()[0].pos.commit_lsn, 0x2000);
+	assert_int_equal(set.history().size(), 1);
+	assert_int_equal(set.history()[0].pos.timeline, 3);
 }
 
 }  // namespace
@@ -288,7 +318,9 @@ int main() {
 	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
 	    cmocka_unit_test(changes_it_cannot_apply_are_refused),
 	    cmocka_unit_test(postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert),
-	    cmocka_unit_test(positions_order_by_commit_then_seq_then_step),
+	    cmocka_unit_test(positions_order_by_timeline_then_commit_then_seq_then_step),
+	    cmocka_unit_test(floors_hide_older_timelines_whatever_their_lsn),
+	    cmocka_unit_test(a_change_is_placed_on_its_frames_timeline),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

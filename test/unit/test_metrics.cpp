@@ -109,6 +109,7 @@ void shipper_metrics_name_every_family(void**) {
 	MetricsSample s;
 	s.counters = &counters;
 	s.confirmed_lsn = 4000;
+	s.timeline = 3;
 	s.latencies = &window;
 	s.histogram = &histogram;
 	s.delivery_errors = &delivery;
@@ -117,6 +118,7 @@ void shipper_metrics_name_every_family(void**) {
 	s.snapshot = {true, 4, 1};
 	const std::string t = MetricsText(s);
 	assert_true(Contains(t, "flatwal_shipper_slot_lag_bytes 1000\n"));
+	assert_true(Contains(t, "flatwal_shipper_source_timeline 3\n"));
 	assert_true(Contains(t, "flatwal_shipper_topic_messages_total{topic=\"db.public.orders\"} 3\n"));
 	assert_true(Contains(t, "flatwal_shipper_topic_bytes_total{topic=\"db.public.orders\"} 300\n"));
 	assert_true(Contains(t, "flatwal_shipper_kafka_errors_total{kind=\"delivery\",class=\"_MSG_TIMED_OUT\"} 2\n"));

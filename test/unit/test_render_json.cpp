@@ -256,6 +256,20 @@ void array_dimensions_are_bounded(void**) {
 	assert_false(ReadArrayFrame(1, true).ok());
 }
 
+// The timeline is shown when the frame carries one (frames made by hand do not).
+void the_timeline_is_rendered_when_known(void**) {
+	fb::FlatBufferBuilder b;
+	flatwal::FinishEvent(&b, wire::Body::Begin, wire::CreateBegin(b, 7, 8, 9).Union(), /*timeline=*/4);
+	std::string json;
+	assert_true(flatwal::RenderFrameJson(b.GetBufferPointer(), b.GetSize(), &json).ok());
+	assert_non_null(strstr(json.c_str(), "{\"format_version\":1,\"timeline\":4,"));
+	fb::FlatBufferBuilder unknown;
+	flatwal::FinishEvent(&unknown, wire::Body::Begin, wire::CreateBegin(unknown, 7, 8, 9).Union());
+	json.clear();
+	assert_true(flatwal::RenderFrameJson(unknown.GetBufferPointer(), unknown.GetSize(), &json).ok());
+	assert_null(strstr(json.c_str(), "timeline"));
+}
+
 // ReadFrame verifies aligned bytes in place and copies misaligned ones.
 void frames_read_at_any_alignment(void**) {
 	fb::FlatBufferBuilder b;
@@ -538,6 +552,7 @@ int main() {
 	    cmocka_unit_test(pg_text_scalars),
 	    cmocka_unit_test(pg_text_dates_times_and_intervals),
 	    cmocka_unit_test(pg_text_arrays),
+	    cmocka_unit_test(the_timeline_is_rendered_when_known),
 	};
 	return cmocka_run_group_tests_name("render_json", tests, nullptr, nullptr);
 }
