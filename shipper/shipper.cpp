@@ -136,6 +136,9 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	if (slot.exists && slot.lost)
 		lost = "replication slot \"" + config_.slot + "\" was invalidated (wal_status = lost): PostgreSQL removed WAL "
 		       "it still needed";
+	else if (record.interrupted && record.resync)
+		lost = "the resynchronisation of replication slot \"" + config_.slot + "\" did not finish (the shipper stopped "
+		       "during its snapshot)";
 	else if (!slot.exists && record.taken && !record.interrupted)
 		lost = "replication slot \"" + config_.slot + "\" does not exist, but this database records its creation: it "
 		       "was lost (a failover to a standby, which has no slots before PostgreSQL 17, or a drop)";

@@ -48,7 +48,8 @@ Status InitialSnapshot::Recorded(const std::string& conninfo, const std::string&
 	Status st = session.Connect(conninfo, PgSession::Kind::kSql, kPurpose);
 	if (!st.ok()) return st;
 	PgResult r;
-	st = session.Exec("SELECT count(*), count(*) FILTER (WHERE state <> 'done') FROM flatwal.snapshot_progress "
+	st = session.Exec("SELECT count(*), count(*) FILTER (WHERE state <> 'done'), coalesce(bool_or(resync), false) "
+	                  "FROM flatwal.snapshot_progress "
 	                  "WHERE slot_name = " + session.QuoteLiteral(slot),
 	                  &r);
 	if (!st.ok())
@@ -57,6 +58,7 @@ Status InitialSnapshot::Recorded(const std::string& conninfo, const std::string&
 		                                      st.detail(), "Is the flatwal extension installed and up to date in this database?");
 	record->taken = std::string(r.text(0, 0)) != "0";
 	record->interrupted = std::string(r.text(0, 1)) != "0";
+	record->resync = std::string(r.text(0, 2)) == "t";
 	return Status::Ok();
 }
 
@@ -67,8 +69,9 @@ Status InitialSnapshot::Prepare() {
 	st = progress_.Exec("DELETE FROM flatwal.snapshot_progress WHERE slot_name = " + slot);
 	if (!st.ok()) return st;
 	return progress_.Exec(
-	    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state) "
-	    "SELECT " + slot + ", s.relid, s.relid::regclass::text, 'pending' FROM flatwal.source_tables s "
+	    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state, resync) "
+	    "SELECT " + slot + ", s.relid, s.relid::regclass::text, 'pending', " + (resync_ ? "true" : "false") +
+	    " FROM flatwal.source_tables s "
 	    "WHERE s.capture_enabled AND s.table_set = " + progress_.QuoteLiteral(table_set_));
 }
 
@@ -120,8 +123,9 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 		const Table& t = tables_[i];
 		st = progress_.Exec(
 		    "INSERT INTO flatwal.snapshot_progress (slot_name, relid, table_name, state, rows_estimated, "
-		    "consistent_lsn) VALUES (" + slot + ", " + std::to_string(t.relid) + ", " +
-		    progress_.QuoteLiteral(t.schema + "." + t.name) + ", 'pending', " + std::to_string(t.estimate) + ", " + lsn + ")");
+		    "consistent_lsn, resync) VALUES (" + slot + ", " + std::to_string(t.relid) + ", " +
+		    progress_.QuoteLiteral(t.schema + "." + t.name) + ", 'pending', " + std::to_string(t.estimate) + ", " + lsn +
+		    ", " + (resync_ ? "true" : "false") + ")");
 	}
 	std::vector<SnapshotUnit> units;
 	for (size_t i = 0; st.ok() && i < tables_.size(); ++i) st = PlanUnits(i, consistent_lsn, &units);

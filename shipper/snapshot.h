@@ -42,6 +42,7 @@ class InitialSnapshot {
 	struct Record {
 		bool taken = false;        // the slot was created here (with or without a snapshot)
 		bool interrupted = false;  // its snapshot was started and did not finish
+		bool resync = false;       // that snapshot was a resynchronisation (it must be taken again)
 	};
 	static Status Recorded(const std::string& conninfo, const std::string& slot, Record* record);
 	// The snapshot resynchronises after a lost slot: its markers say so.

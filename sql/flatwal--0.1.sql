@@ -667,6 +667,7 @@ CREATE TABLE flatwal.snapshot_progress (
     started_at     timestamptz,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     finished_at    timestamptz,
+    resync         boolean     NOT NULL DEFAULT false,  -- a resynchronisation after the slot was lost
     PRIMARY KEY (slot_name, relid)
 );
 

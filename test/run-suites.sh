@@ -84,7 +84,9 @@ suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target 
 	test/integration/sink.sh "$port"
 suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway ClickHouse)" \
 	test/integration/sink-clickhouse.sh "$port"
-suite "failover and lost slots: an invalidated slot, a standby promoted, the target's standby promoted (its own servers)" test/integration/failover.sh
+suite "flatwal-sink on targets of an older sink (PostgreSQL and ClickHouse, migrated in place)" \
+	test/integration/sink-upgrade.sh "$port"
+suite "failover and lost slots: an invalidated slot, killed mid-resync, standbys promoted with and without ghosts, the target's standby promoted (its own servers)" test/integration/failover.sh
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"
