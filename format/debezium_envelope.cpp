@@ -31,7 +31,8 @@ constexpr char kSourceSchema[] =
     "{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
     "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
-    "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"timeline\"}],"
     "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"field\":\"source\"}";
 
 constexpr char kTransactionBlockSchema[] =
@@ -214,7 +215,9 @@ void DebeziumEncoder::AppendSource(const std::string& schema, const std::string&
 	else out->append("null");
 	out->append(",\"lsn\":");
 	AppendDecimal(static_cast<int64_t>(c.lsn), out);
-	out->append(",\"xmin\":null}");
+	out->append(",\"xmin\":null,\"timeline\":");
+	AppendDecimal(c.timeline, out);
+	out->push_back('}');
 }
 
 void DebeziumEncoder::AppendTail(const DebeziumEventContext& c, std::string* out) const {

@@ -30,6 +30,7 @@ struct DebeziumEventContext {
 	uint32_t xid = 0;
 	uint64_t commit_lsn = 0;
 	uint64_t lsn = 0;
+	uint32_t timeline = 0;           // source.timeline, flatwal's addition: the source's PostgreSQL timeline
 	int64_t commit_time_micros = 0;  // source.ts_*; 0: not known (snapshot rows use now)
 	int64_t now_micros = 0;          // ts_* of the envelope: when the event was written
 	const char* snapshot = "false";  // source.snapshot

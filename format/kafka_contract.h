@@ -26,6 +26,7 @@ inline constexpr char kHeaderRelation[] = "flatwal.relation";  // "<schema>.<tab
 inline constexpr char kHeaderSchema[] = "flatwal.schema";
 inline constexpr char kHeaderTable[] = "flatwal.table";
 inline constexpr char kHeaderCommitLsn[] = "flatwal.commit_lsn";
+inline constexpr char kHeaderTimeline[] = "flatwal.timeline";  // the source's timeline of that position (Event.timeline)
 inline constexpr char kHeaderLsn[] = "flatwal.lsn";
 inline constexpr char kHeaderSeq[] = "flatwal.seq";
 inline constexpr char kHeaderXid[] = "flatwal.xid";

@@ -13,6 +13,7 @@ DebeziumEventContext Router::EventContext(char op, uint32_t xid, uint64_t commit
 	c.xid = xid;
 	c.commit_lsn = commit_lsn;
 	c.lsn = lsn;
+	c.timeline = timeline_;
 	c.commit_time_micros = commit_time_micros_;
 	c.now_micros = now_micros_;
 	if (!in_transaction_ || !options_.debezium.transaction_metadata) return c;

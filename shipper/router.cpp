@@ -132,7 +132,7 @@ void Router::AddChangeHeaders(const wire::ChangeHeader& h, const TableVersion& t
 	if (AddLeadHeaders(OpName(h.op()), &table.schema, &table.table, m)) {
 		m->AddHeader(kHeaderSchema, table.schema);
 		m->AddHeader(kHeaderTable, table.table);
-		AppendLsn(h.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
+		AddCommitHeaders(h.commit_lsn(), m);
 		AppendLsn(h.lsn(), &m->AddHeader(kHeaderLsn));
 		AppendDecimal(h.seq(), &m->AddHeader(kHeaderSeq));
 		AppendDecimal(h.xid(), &m->AddHeader(kHeaderXid));
@@ -162,10 +162,15 @@ void Router::RouteTruncate(const wire::Truncate& t, RoutedMessages* out) const {
 	}
 }
 
+void Router::AddCommitHeaders(uint64_t commit_lsn, OutMessage* m) const {
+	AppendLsn(commit_lsn, &m->AddHeader(kHeaderCommitLsn));
+	AppendDecimal(timeline_, &m->AddHeader(kHeaderTimeline));
+}
+
 void Router::AddTruncateHeaders(const wire::Truncate& t, const char* op, const std::string& schema,
                                 const std::string& table, OutMessage* m) const {
 	if (!AddLeadHeaders(op, &schema, &table, m)) return;
-	AppendLsn(t.commit_lsn(), &m->AddHeader(kHeaderCommitLsn));
+	AddCommitHeaders(t.commit_lsn(), m);
 	AppendLsn(t.lsn(), &m->AddHeader(kHeaderLsn));
 	AppendDecimal(t.xid(), &m->AddHeader(kHeaderXid));
 }
@@ -191,7 +196,7 @@ void Router::RouteSnapshotMarker(const wire::SnapshotMarker& marker, RoutedMessa
 	m.has_key = true;
 	m.key = kSnapshotMarkerKey;
 	const char* op = marker.phase() == wire::SnapshotPhase::Start ? "snapshot_start" : "snapshot_end";
-	if (AddLeadHeaders(op, &schema, &table, &m)) AppendLsn(marker.consistent_lsn(), &m.AddHeader(kHeaderCommitLsn));
+	if (AddLeadHeaders(op, &schema, &table, &m)) AddCommitHeaders(marker.consistent_lsn(), &m);
 }
 
 void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) const {
@@ -203,7 +208,7 @@ void Router::RouteMessage(const wire::Message& message, RoutedMessages* out) con
 	if (heartbeat) m.key = kHeartbeatKey;
 	else m.key = flatbuffers::GetString(message.prefix());
 	if (!AddLeadHeaders(heartbeat ? "heartbeat" : "message", nullptr, nullptr, &m)) return;
-	AppendLsn(message.commit_lsn(), &m.AddHeader(kHeaderCommitLsn));
+	AddCommitHeaders(message.commit_lsn(), &m);
 	AppendLsn(message.lsn(), &m.AddHeader(kHeaderLsn));
 	AppendDecimal(message.xid(), &m.AddHeader(kHeaderXid));
 }
@@ -218,6 +223,7 @@ void Router::RouteTransaction(bool begin, uint32_t xid, RoutedMessages* out) con
 }
 
 Status Router::Route(const wire::Event& event, RoutedMessages* out) {
+	timeline_ = event.timeline();
 	if (debezium_) now_micros_ = options_.now_micros ? options_.now_micros() : WallClockMicros();
 	switch (event.body_type()) {
 		case wire::Body::Change: return RouteChange(*event.body_as_Change(), out);

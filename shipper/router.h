@@ -149,6 +149,8 @@ class Router {
  private:
 	Status RouteChange(const wire::Change& change, RoutedMessages* out);
 	void RouteTruncate(const wire::Truncate& truncate, RoutedMessages* out) const;
+	// The full set's flatwal.commit_lsn and flatwal.timeline.
+	void AddCommitHeaders(uint64_t commit_lsn, OutMessage* m) const;
 	void AddTruncateHeaders(const wire::Truncate& truncate, const char* op, const std::string& schema,
 	                        const std::string& table, OutMessage* m) const;
 	// The headers every set but none begins with: the operation, and under
@@ -195,6 +197,7 @@ class Router {
 	ChangeKeys debezium_keys_;       // scratch: the Debezium keys of a change
 	int64_t now_micros_ = 0;         // read once per frame
 	int64_t commit_time_micros_ = 0;
+	uint32_t timeline_ = 0;  // the routed event's (Event.timeline)
 	struct SnapshotRun {
 		bool initial = false;  // the initial snapshot; else an on-demand (incremental) one
 		bool first_sent = false;

@@ -239,7 +239,8 @@ void BuildChange(Built* f, wire::Op op, const Image* after, const Image* before,
 	};
 	auto after_row = pack(after), before_row = pack(before);
 	wire::ChangeHeader header(/*lsn=*/0x1000, /*commit_lsn=*/0x2000, /*xid=*/700, 0, /*seq=*/3, 16384, 1, op, old_image);
-	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union());
+	flatwal::FinishEvent(&b, wire::Body::Change, wire::CreateChange(b, &header, after_row, before_row).Union(),
+	                     /*timeline=*/2);
 }
 
 flatwal::RouterOptions DebeziumRouting(bool metadata = false, const char* skipped = "t") {
@@ -288,7 +289,7 @@ void an_insert_is_a_create_event_with_source_and_times(void**) {
 	                 "\"connector\":\"postgresql\",\"name\":\"db1\",\"ts_ms\":1700000000123,\"snapshot\":\"false\","
 	                 "\"db\":\"shop\",\"sequence\":\"[\\\"8192\\\",\\\"4096\\\"]\",\"ts_us\":1700000000123456,"
 	                 "\"ts_ns\":1700000000123456000,\"schema\":\"public\",\"table\":\"t\",\"txId\":700,\"lsn\":4096,"
-	                 "\"xmin\":null},\"transaction\":null,\"op\":\"c\",\"ts_ms\":1700000000123,"
+	                 "\"xmin\":null,\"timeline\":2},\"transaction\":null,\"op\":\"c\",\"ts_ms\":1700000000123,"
 	                 "\"ts_us\":1700000000123456,\"ts_ns\":1700000000123456000}");
 	assert_int_equal(out[0].header_count, 0);  // Debezium sends no headers but a key change's
 }

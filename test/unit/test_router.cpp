@@ -95,6 +95,7 @@ void change_goes_to_its_table_topic_keyed_by_row(void**) {
 	assert_string_eq(Header(out[0], "flatwal.schema"), "public");
 	assert_string_eq(Header(out[0], "flatwal.table"), "orders");
 	assert_string_eq(Header(out[0], "flatwal.commit_lsn"), "0/2000");
+	assert_string_eq(Header(out[0], "flatwal.timeline"), "0");  // frames made by hand carry none
 	assert_string_eq(Header(out[0], "flatwal.lsn"), "0/1000");
 	assert_string_eq(Header(out[0], "flatwal.seq"), "3");
 	assert_string_eq(Header(out[0], "flatwal.xid"), "700");
@@ -420,7 +421,8 @@ void AssertRecords(const std::vector<std::string>& got, const std::vector<std::s
 	assert_int_equal(got.size(), expected.size());
 }
 
-const char kFull[] = " flatwal.schema flatwal.table flatwal.commit_lsn flatwal.lsn flatwal.seq flatwal.xid flatwal.version";
+const char kFull[] =
+    " flatwal.schema flatwal.table flatwal.commit_lsn flatwal.timeline flatwal.lsn flatwal.seq flatwal.xid flatwal.version";
 
 void each_header_set_carries_exactly_its_headers(void**) {
 	using flatwal::HeaderSet;
@@ -454,11 +456,11 @@ void each_header_set_carries_exactly_its_headers(void**) {
 	                  "p.public.orders: flatwal.op=update" + change + " flatwal.old_key=[41]",
 	                  "p.public.orders: flatwal.op=delete" + change,
 	                  "p.public.orders (tombstone): flatwal.op=delete" + change,
-	                  "p.public.orders: flatwal.op=truncate flatwal.commit_lsn flatwal.lsn flatwal.xid",
-	                  "p.public.orders: flatwal.op=partition_truncate flatwal.commit_lsn flatwal.lsn flatwal.xid",
-	                  "p.public.orders: flatwal.op=snapshot_start flatwal.commit_lsn",
-	                  "p.message.outbox: flatwal.op=message flatwal.commit_lsn flatwal.lsn flatwal.xid",
-	                  "p.flatwal.heartbeat: flatwal.op=heartbeat flatwal.commit_lsn flatwal.lsn flatwal.xid",
+	                  "p.public.orders: flatwal.op=truncate flatwal.commit_lsn flatwal.timeline flatwal.lsn flatwal.xid",
+	                  "p.public.orders: flatwal.op=partition_truncate flatwal.commit_lsn flatwal.timeline flatwal.lsn flatwal.xid",
+	                  "p.public.orders: flatwal.op=snapshot_start flatwal.commit_lsn flatwal.timeline",
+	                  "p.message.outbox: flatwal.op=message flatwal.commit_lsn flatwal.timeline flatwal.lsn flatwal.xid",
+	                  "p.flatwal.heartbeat: flatwal.op=heartbeat flatwal.commit_lsn flatwal.timeline flatwal.lsn flatwal.xid",
 	                  "p.flatwal.tx: flatwal.op=commit flatwal.xid",
 	              });
 	// none: a key change still names the other key, which flatwal-sink needs.
