@@ -279,8 +279,11 @@ void Shipper::ReportMetrics(bool connected) {
 	// Replication counts as connected while the initial snapshot reads (its slot is being made).
 	health_.Observe(Clock::now(), connected || snapshot_ != nullptr, SlotLagBytes(sample) >> 20);
 	if (sample.delivery_failed) health_.Fail("Kafka refused a message for good; the shipper stops (see its log)");
-	if (slot_.wal_status == "lost")
-		health_.Fail("replication slot " + config_.slot + " was lost (wal_status lost): take a new snapshot (docs/runbook.md)");
+	// A lost slot is resynchronised by this process (healthy: it is making
+	// progress); with --no-resync it stops, and says so here until then.
+	if (slot_.wal_status == "lost" && !config_.resync)
+		health_.Fail("replication slot " + config_.slot + " was lost (wal_status lost) and --no-resync is set: "
+		             "see docs/runbook.md");
 	http_->Publish(text, health_.Problem(Clock::now()));
 }
 

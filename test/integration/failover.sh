@@ -42,6 +42,7 @@ target_port=$(test/lib/free-port.sh)
 target_standby_port=$(test/lib/free-port.sh)
 standby2_port=$(test/lib/free-port.sh)
 ch_port=$(test/lib/free-port.sh)
+http_port=$(test/lib/free-port.sh)
 ch_sink_pid=""
 sink_pid=""
 trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
@@ -80,13 +81,13 @@ both="host=127.0.0.1,127.0.0.1 port=$primary_port,$standby_port user=postgres db
 start_test_broker
 start_failover_shipper() {  # the shipper on the hosts in $both
 	build/bin/flatwal-shipper -d "$both" -b "$bootstrap" --slot failover --topic-prefix fo -s 100 \
-		--metrics-file "$work/metrics.prom" ${FAILOVER_SHIPPER_ARGS:-} >>"$work/shipper.log" 2>&1 &
+		--metrics-file "$work/metrics.prom" --http "127.0.0.1:$http_port" ${FAILOVER_SHIPPER_ARGS:-} >>"$work/shipper.log" 2>&1 &
 	shipper_pid=$!
 }
 # The sink and the checks are given both target hosts: whichever takes writes.
 target="host=127.0.0.1,127.0.0.1 port=$target_port,$target_standby_port user=postgres dbname=postgres target_session_attrs=read-write"
 tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$target" "$@"; }
-build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo >>"$work/sink.log" 2>&1 &
+build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo --history >>"$work/sink.log" 2>&1 &
 sink_pid=$!
 build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix fo --batch-ms 300 --group fo-ch \
 	>>"$work/ch-sink.log" 2>&1 &
@@ -170,10 +171,11 @@ else
 	failed "killed mid-resync: killed before its end $killed_before_end"
 	grep -E 'resynchronis|snapshot started|did not finish|created replication slot|level=error' "$work/shipper.log" | cut -c1-250
 fi
-if [ "$status" = lost ] && grep -q 'msg="resynchronising: a new slot' "$work/shipper.log" && converged; then
-	ok "an invalidated slot (wal_status $status) is resynchronised: the target equals the primary, the 300 deletes it never saw included"
+health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/health")
+if [ "$status" = lost ] && grep -q 'msg="resynchronising: a new slot' "$work/shipper.log" && converged && [ "$health" = 200 ]; then
+	ok "an invalidated slot (wal_status $status) is resynchronised: the target equals the primary, the 300 deletes it never saw included; /health 200"
 else
-	failed "after the slot was lost (wal_status $status) the target does not equal the primary"
+	failed "after the slot was lost (wal_status $status) the target does not equal the primary, or /health $health"
 	grep -E 'level=(error|warning)' "$work/shipper.log" | tail -3
 fi
 markers=$(timeout 20 kcat -b "$bootstrap" -C -t fo.public.ledger -o beginning -e -q -f '%k %h\n' 2>/dev/null |
@@ -254,6 +256,7 @@ if ! start_standby standby2 "$standby_port" "$standby2_port"; then
 fi
 writes before_ghosts
 replayed "$standby2_port"
+caught_up_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
 both="host=127.0.0.1,127.0.0.1 port=$standby_port,$standby2_port user=postgres dbname=$db target_session_attrs=read-write"
 start_failover_shipper
@@ -302,9 +305,13 @@ else
 	grep -E 'level=(error|warning)' "$work/ch-sink.log" | tail -3
 fi
 stale=$(tsql -c "SELECT count(*) FROM public.accounts WHERE _flatwal_timeline < 3" 2>&1)
-if [ "$stale" = 0 ]; then
-	ok "every target row is on timeline 3 or was read again there (_flatwal_timeline)"
+# Each row's last change is in the history at the row's position, once; the ghosts' changes stay there, on timeline 2.
+unlogged=$(tsql -c "SELECT count(*) FROM public.accounts t WHERE (SELECT count(*) FROM public.accounts_history h
+                    WHERE (h.timeline, h.commit_lsn, h.seq) = (t._flatwal_timeline, t._flatwal_commit_lsn, t._flatwal_seq)) <> 1" 2>&1)
+ghost_history=$(tsql -c "SELECT count(*) > 0 FROM public.accounts_history WHERE timeline = 2 AND op <> 'read' AND commit_lsn > '$caught_up_lsn'" 2>&1)
+if [ "$stale" = 0 ] && [ "$unlogged" = 0 ] && [ "$ghost_history" = t ]; then
+	ok "every target row is on timeline 3 or was read again there, its last change once in the history; the ghosts' changes stay in the history on timeline 2"
 else
-	failed "target rows of older timelines after the resync: $stale"
+	failed "after the ghosts: rows of older timelines $stale, rows whose change is not once in the history $unlogged, ghosts in the history $ghost_history"
 fi
 finish_suite "failover and lost slots"
