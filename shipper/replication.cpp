@@ -108,6 +108,30 @@ Status ReplicationStream::CreateSlot(const std::string& slot, bool export_snapsh
 	return Status::Ok();
 }
 
+Status ReplicationStream::TimelineEnd(uint32_t timeline, uint32_t ancestor, uint64_t* end_lsn, bool* found) {
+	*found = false;
+	PgResult r;
+	Status st = session_.Exec("TIMELINE_HISTORY " + std::to_string(timeline), &r);
+	if (!st.ok()) return st;
+	if (r.rows() != 1 || r.columns() < 2)
+		return Status::Error(ErrorKind::kInvalidData, "TIMELINE_HISTORY answered without a history file");
+	// One line per ancestor: "<timeline>\t<switch point>\t<reason>"; comments start with #.
+	const std::string content(r.text(0, 1), r.length(0, 1));
+	size_t start = 0;
+	while (start < content.size()) {
+		size_t end = content.find('\n', start);
+		if (end == std::string::npos) end = content.size();
+		unsigned tli = 0, hi = 0, lo = 0;
+		const std::string line = content.substr(start, end - start);
+		if (sscanf(line.c_str(), "%u %X/%X", &tli, &hi, &lo) == 3 && tli == ancestor) {
+			*end_lsn = (uint64_t(hi) << 32) | lo;
+			*found = true;
+		}
+		start = end + 1;
+	}
+	return Status::Ok();
+}
+
 Status ReplicationStream::DropSlot(const std::string& slot) {
 	return session_.Exec("DROP_REPLICATION_SLOT " + session_.QuoteIdentifier(slot) + " WAIT");
 }

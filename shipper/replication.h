@@ -36,6 +36,10 @@ class ReplicationStream {
 	// next command.
 	Status CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn);
 	Status DropSlot(const std::string& slot);
+	// Where `ancestor` ended in the history of the server's `timeline`
+	// (TIMELINE_HISTORY): the LSN at which the server switched away from it.
+	// *found is false when `ancestor` is not in that history.
+	Status TimelineEnd(uint32_t timeline, uint32_t ancestor, uint64_t* end_lsn, bool* found);
 	// Streams the slot with the plugin options the shipper needs; table_set is validated by the config.
 	Status Start(const std::string& slot, int batch_bytes, const std::string& table_set);
 

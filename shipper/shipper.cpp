@@ -66,6 +66,7 @@ Status Shipper::TrackBoundaries(const wire::Event& event) {
 		case wire::Body::Commit:
 			in_transaction_ = false;
 			tracker_.Boundary(event.body_as_Commit()->end_lsn(), event.body_as_Commit()->commit_time_micros());
+			shipped_ = ShippedEnd{event.timeline(), event.body_as_Commit()->end_lsn()};
 			break;
 		case wire::Body::StreamStart:
 			return Status::Error(ErrorKind::kNotSupported, "the slot streams in-progress transactions",
@@ -121,6 +122,20 @@ Status Shipper::WaitAcknowledged(const char* what) {
 	return Status::Error(ErrorKind::kUnavailable, std::string("stopped before Kafka acknowledged ") + what);
 }
 
+Status Shipper::ShippedPastTimeline(ReplicationStream& stream, std::string* why) {
+	if (shipped_.timeline == 0 || timeline_ <= shipped_.timeline) return Status::Ok();
+	uint64_t switch_lsn = 0;
+	bool found = false;
+	Status st = stream.TimelineEnd(timeline_, shipped_.timeline, &switch_lsn, &found);
+	if (!st.ok() || (found && shipped_.end_lsn <= switch_lsn)) return st;
+	*why = "replication slot \"" + config_.slot + "\" exists on a server promoted to timeline " + std::to_string(timeline_) +
+	       ", but changes up to " + LsnText(shipped_.end_lsn) + " of timeline " + std::to_string(shipped_.timeline) +
+	       " were shipped, " + (found ? "past the point where this server left that timeline (" + LsnText(switch_lsn) + ")"
+	                                   : std::string("a timeline not in this server's history")) +
+	       ": the consumers hold changes this server never had";
+	return Status::Ok();
+}
+
 Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	*finished = false;
 	ReplicationStream::SlotState slot;
@@ -142,6 +157,9 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	else if (!slot.exists && record.taken && !record.interrupted)
 		lost = "replication slot \"" + config_.slot + "\" does not exist, but this database records its creation: it "
 		       "was lost (a failover to a standby, which has no slots before PostgreSQL 17, or a drop)";
+	else if (slot.exists)  // on a promoted server (a synchronized failover slot, one made by hand) ...
+		st = ShippedPastTimeline(stream, &lost);  // ... behind what this process shipped of the old timeline
+	if (!st.ok()) return st;
 	if (!lost.empty()) {
 		if (!config_.resync)
 			return Status::Error(ErrorKind::kRefused, lost, "Changes since the slot was lost are not in Kafka.",
@@ -210,6 +228,7 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 	if (st.ok()) st = stream.CreateSlot(config_.slot, snapshot, &snapshot_name, &consistent_lsn);
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	shipped_ = ShippedEnd{timeline_, consistent_lsn};  // what the old slot shipped is behind the new one
 	if (resync) ++counters_.resyncs;
 	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
 	if (!snapshot) return initial.MarkDone();  // no snapshot: the slot's creation alone is recorded

@@ -51,6 +51,9 @@ class Shipper {
 	// Makes sure the slot exists, taking the initial snapshot when it is new,
 	// and resynchronising when it was lost.
 	Status PrepareSlot(ReplicationStream& stream, bool* finished);
+	// *why says so when the server's timeline is newer than the one this
+	// process last shipped from and left it before the shipped end (ghosts).
+	Status ShippedPastTimeline(ReplicationStream& stream, std::string* why);
 	enum class SlotStart { kNew, kResync };
 	// Creates the slot and takes its snapshot (a resync takes one whatever
 	// the snapshot mode); *finished: snapshot mode initial_only.
@@ -105,6 +108,13 @@ class Shipper {
 	uint64_t received_lsn_ = 0;
 	uint64_t reported_lsn_ = 0;
 	uint32_t timeline_ = 0;                // the source's, from the connection (IDENTIFY_SYSTEM)
+	// The end of the last transaction handed to Kafka, and its timeline: a slot
+	// found on a promoted server after it is behind what consumers hold.
+	struct ShippedEnd {
+		uint32_t timeline = 0;
+		uint64_t end_lsn = 0;
+	};
+	ShippedEnd shipped_;
 };
 
 }  // namespace flatwal

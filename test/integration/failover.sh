@@ -23,7 +23,11 @@
 #      commits changes the shipper ships and the sink applies; the primary
 #      killed, that standby started and promoted (timeline 3), new writes to
 #      it at LSNs below the ghosts' and to the ghosts' keys: the shipper
-#      resynchronises and the target equals the new primary, without a ghost.
+#      resynchronises and the target equals the new primary, without a ghost;
+#   6. ghosts again, but the promoted server has a slot of that name (a
+#      failover slot synchronized late, or one made by hand): the running
+#      shipper sees that it shipped past the point where the server left the
+#      old timeline (TIMELINE_HISTORY) and resynchronises all the same.
 #
 #   failover.sh     (starts its own servers)
 # Prints "N passed, M failed".
@@ -41,11 +45,12 @@ standby_port=$(test/lib/free-port.sh)
 target_port=$(test/lib/free-port.sh)
 target_standby_port=$(test/lib/free-port.sh)
 standby2_port=$(test/lib/free-port.sh)
+standby3_port=$(test/lib/free-port.sh)
 ch_port=$(test/lib/free-port.sh)
 http_port=$(test/lib/free-port.sh)
 ch_sink_pid=""
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby3 standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 if ! cluster_start "$work/primary" "$primary_port" "max_slot_wal_keep_size = '48MB'" ||
 	! cluster_start "$work/target" "$target_port" || ! clickhouse_start "$work/ch" "$ch_port"; then
@@ -87,9 +92,15 @@ start_failover_shipper() {  # the shipper on the hosts in $both
 # The sink and the checks are given both target hosts: whichever takes writes.
 target="host=127.0.0.1,127.0.0.1 port=$target_port,$target_standby_port user=postgres dbname=postgres target_session_attrs=read-write"
 tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$target" "$@"; }
-build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo --history >>"$work/sink.log" 2>&1 &
+# A short session timeout: the test broker can hold a rejoin (each new topic
+# the subscription matches) for the session timeout less a second.
+quick_group="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500"
+# shellcheck disable=SC2086  # $quick_group is words
+build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix fo --batch-ms 100 --group fo --history $quick_group \
+	>>"$work/sink.log" 2>&1 &
 sink_pid=$!
-build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix fo --batch-ms 300 --group fo-ch \
+# shellcheck disable=SC2086
+build/bin/flatwal-sink -b "$bootstrap" --clickhouse "$clickhouse_url" --topic-prefix fo --batch-ms 300 --group fo-ch $quick_group \
 	>>"$work/ch-sink.log" 2>&1 &
 ch_sink_pid=$!
 
@@ -130,6 +141,10 @@ DELETE FROM ledger WHERE id % 97 = (SELECT count(*) FROM ledger) % 97;
 SQL
 }
 
+wait_count() {  # PATTERN N: until the shipper's log has N lines matching PATTERN (at most 90 s)
+	for _ in $(seq 1 900); do [ "$(grep -c "$1" "$work/shipper.log")" -ge "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
 replayed() {  # STANDBY_PORT: until that standby replayed all the primary wrote (at most 30 s)
 	local primary_lsn
 	primary_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
@@ -302,7 +317,7 @@ if clickhouse_converged 120; then
 	ok "ClickHouse after all three resyncs (an invalidated slot, a promotion, ghosts): equal to the new primary, FINAL"
 else
 	failed "ClickHouse does not equal the new primary"
-	grep -E 'level=(error|warning)' "$work/ch-sink.log" | tail -3
+	grep -E 'level=(error|warning)|partitions (assigned|revoked)' "$work/ch-sink.log" | tail -6 | cut -c1-250
 fi
 stale=$(tsql -c "SELECT count(*) FROM public.accounts WHERE _flatwal_timeline < 3" 2>&1)
 # Each row's last change is in the history at the row's position, once; the ghosts' changes stay there, on timeline 2.
@@ -313,5 +328,40 @@ if [ "$stale" = 0 ] && [ "$unlogged" = 0 ] && [ "$ghost_history" = t ]; then
 	ok "every target row is on timeline 3 or was read again there, its last change once in the history; the ghosts' changes stay in the history on timeline 2"
 else
 	failed "after the ghosts: rows of older timelines $stale, rows whose change is not once in the history $unlogged, ghosts in the history $ghost_history"
+fi
+# 6. Ghosts, and a slot of that name on the promoted server. The shipper is
+# restarted on the primary and a third standby first, so that this process
+# ships the ghosts itself; it is paused while the slot is made by hand.
+if ! start_standby standby3 "$standby2_port" "$standby3_port"; then
+	failed "start the third standby"; finish_suite "failover and lost slots"; exit 1
+fi
+writes before_late_slot
+replayed "$standby3_port"
+kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
+both="host=127.0.0.1,127.0.0.1 port=$standby2_port,$standby3_port user=postgres dbname=$db target_session_attrs=read-write"
+streams=$(grep -c 'msg=streaming' "$work/shipper.log")
+start_failover_shipper
+wait_count 'msg=streaming' $((streams + 1))
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -m fast -w stop >/dev/null
+writes late_slot_ghost
+sql -c "UPDATE accounts SET note = 'late ghost' WHERE id % 3 = 0" -c "UPDATE ledger SET amount = amount + 1" >/dev/null
+wait_confirmed failover
+converged 60 >/dev/null
+kill -STOP "$shipper_pid"
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -m immediate -w stop >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -l "$work/standby3/server.log" -w -t 60 start >/dev/null
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -w promote >/dev/null
+port=$standby3_port
+for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+made=$(sql -c "SELECT slot_name FROM pg_create_logical_replication_slot('failover', 'flatwal')" 2>&1)
+kill -CONT "$shipper_pid"
+writes after_late_slot
+wait_count 'msg=resynchronised' 4
+writes after_late_resync
+if [ "$made" = failover ] && grep -q 'exists on a server promoted to timeline 4, but changes up to' "$work/shipper.log" &&
+	converged 120 && clickhouse_converged 120; then
+	ok "a slot on the promoted server behind what was shipped: the shipper resynchronised (TIMELINE_HISTORY), the PostgreSQL target and ClickHouse equal the new primary"
+else
+	failed "a slot on the promoted server (made: $made): $(grep -o 'reason="[^"]*' "$work/shipper.log" | tail -1)"
 fi
 finish_suite "failover and lost slots"
