@@ -32,12 +32,16 @@ void OnSignal(int) { g_stop = 1; }
 // The idle clock starts when partitions are assigned: joining a group takes
 // seconds, and "idle" before that says nothing about the topics.
 std::chrono::steady_clock::time_point g_last_activity;
+bool g_assigned = false;  // partitions were assigned at least once
 
 void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		rd_kafka_assign(rk, partitions);
 		// An empty assignment (no matching topic yet) starts nothing.
-		if (partitions->cnt > 0) g_last_activity = std::chrono::steady_clock::now();
+		if (partitions->cnt > 0) {
+			g_last_activity = std::chrono::steady_clock::now();
+			g_assigned = true;
+		}
 	} else {
 		rd_kafka_assign(rk, nullptr);
 	}
@@ -52,6 +56,7 @@ int Usage(const char* message) {
 	             "  -t TOPIC             a topic, or a regular expression starting with ^ (default: ^.*)\n"
 	             "  --from-beginning     start at the oldest message when the group has no offsets\n"
 	             "  --exit-when-idle MS  stop after MS without a message once partitions are assigned\n"
+	             "                       (exit 1 when none were within ten times MS)\n"
 	             "  -X key=value         a librdkafka setting; secrets (sasl.password, ...) in FLATWAL_KAFKA_<PROPERTY>\n"
 	             "                       variables instead, e.g. FLATWAL_KAFKA_SASL_PASSWORD\n");
 	return message ? 1 : 0;
@@ -162,5 +167,15 @@ int main(int argc, char** argv) {
 		rd_kafka_message_destroy(m);
 	}
 	consumer.Close();
+	// Stopping idle before any partition was assigned read nothing of the
+	// topics: said, so that an empty output is not taken for empty topics.
+	if (!g_stop && !g_assigned) {
+		std::fprintf(stderr,
+		             "flatwal-consume: no partition was assigned within %ld ms, nothing was read: no topic matches, or "
+		             "the group is still joining (a member that left without leaving holds it up to its "
+		             "session.timeout.ms); wait longer with a larger --exit-when-idle\n",
+		             10 * idle_ms);
+		return 1;
+	}
 	return 0;
 }

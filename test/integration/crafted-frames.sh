@@ -55,6 +55,15 @@ if crafted produce "$bootstrap" crafted.frames; then
 else
 	failed "could not produce the crafted frames"
 fi
+# Stopping idle before any partition was assigned is an error, not an empty topic.
+status=0
+timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^nothing\..*' -g nothing --exit-when-idle 300 \
+	>"$work/none.jsonl" 2>"$work/none.err" || status=$?
+if [ "$status" = 1 ] && grep -q 'no partition was assigned within 3000 ms, nothing was read' "$work/none.err"; then
+	ok "flatwal-consume that was never assigned a partition exits 1 and says why, instead of an empty output"
+else
+	failed "flatwal-consume without an assignment: exit $status, $(cat "$work/none.err")"
+fi
 
 drop_database "$db"
 finish_suite "crafted frames"
