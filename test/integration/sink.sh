@@ -187,12 +187,18 @@ fi
 # lock_timeout (55P03), then past its statement_timeout (57014), while rows
 # arrive; the sink is SIGKILLed once it retried and restarted while the lock
 # is still held. It retries with backoff and dead-letters nothing; the target
-# converges.
+# converges. The lock is held until the test has seen a retry after the
+# restart, then released by cancelling its session: the restarted sink may
+# wait up to the test broker's rejoin delay (tens of seconds) for partitions,
+# so a lock of fixed length could end before the sink meets it again.
 dead_letters() { timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
 retries() { grep -c "msg=\"batch not committed.*SQLSTATE $1" "$work/sink.log"; }
-wait_retry() {  # SQLSTATE COUNT: until more than COUNT retries for SQLSTATE were logged (20 s at most)
-	for _ in $(seq 1 200); do [ "$(retries "$1")" -gt "$2" ] && return 0; sleep 0.1; done
+wait_retry() {  # SQLSTATE COUNT: until more than COUNT retries for SQLSTATE were logged (60 s at most)
+	for _ in $(seq 1 600); do [ "$(retries "$1")" -gt "$2" ] && return 0; sleep 0.1; done
 	return 1
+}
+release_lock() {
+	tsql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'sink-test-lock'" >/dev/null
 }
 letters_before=$(dead_letters)
 phase=0
@@ -202,7 +208,8 @@ for timeout_setting in "lock_timeout=1000 55P03" "statement_timeout=1000 57014";
 	kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
 	sink_target="$target options='-c $1'"
 	start_sink
-	tsql -c "BEGIN; LOCK TABLE public.orders IN SHARE MODE; SELECT pg_sleep(20); COMMIT" >/dev/null &
+	PGAPPNAME=sink-test-lock tsql -c "BEGIN; LOCK TABLE public.orders IN SHARE MODE; SELECT pg_sleep(150); COMMIT" \
+		>/dev/null 2>&1 &
 	locker=$!
 	sleep 0.5
 	(
@@ -220,7 +227,9 @@ for timeout_setting in "lock_timeout=1000 55P03" "statement_timeout=1000 57014";
 	killed_at=$(retries "$2")
 	wait_retry "$2" "$killed_at"
 	after_restart=$(( $(retries "$2") - killed_at ))
-	wait "$writer" "$locker"
+	wait "$writer"
+	release_lock
+	wait "$locker"
 	wait_confirmed sink_test
 	if converged 90 && [ "$(dead_letters)" = "$letters_before" ] && [ "$((killed_at - before))" -gt 0 ] &&
 		[ "$after_restart" -gt 0 ]; then
