@@ -2,13 +2,16 @@
 #include "clickhouse_target.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 #include "json_string.h"
+#include "log.h"
 #include "number_text.h"
 
 namespace flatwal {
@@ -492,16 +495,32 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		columns.names.push_back(name + ":");
 		columns.is_string.push_back(IsString(ColumnType(column)));
 	}
+	// Rows of an older timeline past a newer one's start never happened on the
+	// new primary (ghosts): skipped like rows behind the floor. Before rows go
+	// in below what their timeline had, the ghosts above them are deleted.
+	TimelineStarts* known = nullptr;
+	if (!(st = TimelineStartsOf(table, &known)).ok()) return st;
+	TimelineStarts with_set = *known;
+	for (const RowAction& row : set.rows())
+		if (!floor.Above(row.pos, row.lsn)) with_set.Learn(row.pos.timeline, row.pos.commit_lsn);
+	auto skipped_row = [&](const RowAction& row) { return floor.Above(row.pos, row.lsn) || with_set.Ghost(row.pos); };
+	TimelineStarts lowest;  // of the rows that go in
+	for (const RowAction& row : set.rows())
+		if (!skipped_row(row)) lowest.Learn(row.pos.timeline, row.pos.commit_lsn);
+	for (const auto& [timeline, lsn] : lowest.starts()) {
+		const bool older_timelines = timeline > 1;  // 0: not known, 1: the first
+		if (older_timelines && known->Lowers(timeline, lsn) && !(st = DeleteGhosts(table, timeline, lsn)).ok()) return st;
+		known->Learn(timeline, lsn);
+	}
 	// Updates that left values unchanged (TOAST) and that no earlier change of
 	// the batch completed: every change of their keys before this batch is in
 	// the table, so its current row holds those values, whatever the batch
 	// boundaries were. Read once per batch (in chunks of keys).
-	auto behind_floor = [&](const RowAction& row) { return floor.Above(row.pos, row.lsn); };
 	// A key move's values are the old key's row's: looked up after the row's
 	// own key (which a copy of the move applied earlier may have written).
 	std::vector<KeyLookup> lookups;
 	for (const RowAction& row : set.rows()) {
-		if (behind_floor(row) || row.complete || row.op == RowAction::Op::kDelete) continue;
+		if (skipped_row(row) || row.complete || row.op == RowAction::Op::kDelete) continue;
 		if (row.op == RowAction::Op::kUpsert) lookups.push_back({&row, false});
 		if (row.has_old_key) lookups.push_back({&row, true});
 	}
@@ -519,7 +538,7 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	data.clear();
 	for (const RowAction& row : set.rows()) {
 		const size_t start = data.size();
-		if (behind_floor(row)) {
+		if (skipped_row(row)) {
 			++*skipped;
 			continue;
 		}
@@ -550,6 +569,50 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		else rejected->push_back({rows[i]->message, one.message()});
 	}
 	return Status::Ok();
+}
+
+Status ClickHouseTarget::TimelineStartsOf(const SinkTable& table, TimelineStarts** starts) {
+	const std::string target = TargetName(table.schema, table.table);
+	auto it = timeline_starts_.find(target);
+	if (it == timeline_starts_.end()) {
+		std::string rows;
+		Status st = Query("SELECT _timeline, min(_commit_lsn) FROM " + target + " GROUP BY _timeline FORMAT TabSeparated",
+		                  "", &rows);
+		if (!st.ok()) return st;
+		TimelineStarts loaded;
+		std::istringstream in(rows);
+		for (std::string line; std::getline(in, line);) {
+			const std::vector<std::string> f = SplitTsvLine(line);
+			if (f.size() == 2)
+				loaded.Learn(static_cast<uint32_t>(std::strtoul(f[0].c_str(), nullptr, 10)), std::strtoull(f[1].c_str(), nullptr, 10));
+		}
+		it = timeline_starts_.emplace(target, loaded).first;
+	}
+	*starts = &it->second;
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::DeleteGhosts(const SinkTable& table, uint32_t timeline, uint64_t from_lsn) {
+	const std::string target = TargetName(table.schema, table.table);
+	const std::string ghosts =
+	    " WHERE _timeline BETWEEN 1 AND " + std::to_string(timeline - 1) + " AND _commit_lsn >= " + std::to_string(from_lsn);
+	std::string count;
+	Status st = Query("SELECT count() FROM " + target + ghosts + " FORMAT TabSeparated", "", &count);
+	if (!st.ok() || std::strtoull(count.c_str(), nullptr, 10) == 0) return st;
+	Log(LogLevel::kInfo, "deleting rows of an older timeline the new primary never had (ghosts)",
+	    {{"table", target}, {"row_versions", count.substr(0, count.find('\n'))}, {"timeline", std::to_string(timeline)}});
+	if (!(st = Query("ALTER TABLE " + target + " DELETE" + ghosts)).ok()) return st;
+	// A mutation runs in the background; the rows that follow must not meet a ghost in a merge.
+	const std::string pending = "SELECT count() FROM system.mutations WHERE database = " +
+	                            ClickHouseString(Database(table.schema)) + " AND table = " + ClickHouseString(table.table) +
+	                            " AND is_done = 0 FORMAT TabSeparated";
+	for (int i = 0; i < 600; ++i) {
+		if (!(st = Query(pending, "", &count)).ok()) return st;
+		if (std::strtoull(count.c_str(), nullptr, 10) == 0) return Status::Ok();
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	return Status::Error(ErrorKind::kUnavailable, "ClickHouse did not finish deleting the ghost rows of " + target + " in 60 s",
+	                     "", "The batch is read again; see system.mutations for what holds the mutation up.");
 }
 
 Status ClickHouseTarget::DropBefore(const std::string& source_schema, const std::string& source_table, const Floor& floor) {

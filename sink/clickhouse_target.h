@@ -4,8 +4,11 @@
 // Each source table becomes <schema>.<table> with engine
 // ReplacingMergeTree(_commit_lsn) ordered by the source key, plus columns
 //   _timeline UInt32, _commit_lsn UInt64, _seq UInt32   the change's source position
-//                                     (_commit_lsn the version: rows of an older
-//                                     timeline are deleted when a resync's snapshot ends)
+//                                     (_commit_lsn the version: before the first rows
+//                                     of a newer timeline go in, the older timelines'
+//                                     rows at or above them, ghosts, are deleted; the
+//                                     rest of the older timelines' rows not read again
+//                                     when a resync's snapshot ends)
 //   _lsn UInt64                       its record's LSN (ordered against truncates)
 //   _commit_time_ms Int64             the source commit time, ms since 1970 (snapshot rows: when read)
 //   _deleted UInt8                    1 for a delete (query with FINAL ... WHERE _deleted = 0)
@@ -25,12 +28,14 @@
 
 #include <curl/curl.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "target.h"
+#include "timeline_starts.h"
 
 namespace flatwal {
 
@@ -106,6 +111,13 @@ class ClickHouseTarget : public Target {
 	                       std::vector<std::vector<std::string>>* current);
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const SinkTable& table, const std::string& data);
+	// The table's timelines as its rows tell them, read once per process.
+	Status TimelineStartsOf(const SinkTable& table, TimelineStarts** starts);
+	// Deletes the rows of timelines older than `timeline` at or above
+	// `from_lsn` (ghosts) and waits until ClickHouse has: rows of `timeline`
+	// from `from_lsn` on may then go in without a merge keeping a ghost's
+	// higher _commit_lsn over them.
+	Status DeleteGhosts(const SinkTable& table, uint32_t timeline, uint64_t from_lsn);
 
 	std::string url_, group_, target_database_;
 	CURL* curl_ = nullptr;
@@ -113,6 +125,7 @@ class ClickHouseTarget : public Target {
 	bool in_batch_ = false;
 	std::string version_;
 	std::set<std::pair<uint32_t, uint32_t>> prepared_;
+	std::map<std::string, TimelineStarts> timeline_starts_;  // by target table name
 	std::string body_;  // the INSERT's rows, reused from batch to batch (a batch can be tens of MB)
 	std::string checkpoint_rows_;  // VALUES of the batch's checkpoints, written at Commit
 };

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Lost slots and failovers, on servers of its own: a primary, its physical
 # standby (pg_basebackup -R), a PostgreSQL target and a ClickHouse server,
-# each fed by a flatwal-sink. ClickHouse is not compared: after a resync it
-# lacked most ledger rows for minutes in 2 of 7 runs (open, see the README);
-# clickhouse_converged is kept for the investigation.
+# each fed by a flatwal-sink; after each phase both targets are compared
+# with the source, every column of every row.
 # The shipper is given both hosts (target_session_attrs=read-write), as in
 # production.
 #   1. initial snapshot and streaming: the target equals the primary;
@@ -133,6 +132,10 @@ clickhouse_converged() {  # [SECONDS]: until ClickHouse equals the source (a res
 	diff <(source_lines) <(clickhouse_lines) | head -4 | cut -c1-120
 	return 1
 }
+clickhouse_check() {  # WHAT: a check that ClickHouse equals the source after WHAT
+	if clickhouse_converged 120; then ok "ClickHouse equals the source after $1"
+	else failed "ClickHouse does not equal the source after $1"; tail -3 "$work/ch-sink.log"; fi
+}
 writes() {  # TAG: inserts, updates and deletes in both tables
 	sql >/dev/null <<SQL
 INSERT INTO accounts SELECT max(id) + g, g, '$1' FROM accounts, generate_series(1, 50) g GROUP BY g;
@@ -163,6 +166,7 @@ wait_streaming "$work/shipper.log" 60
 writes first
 if converged; then ok "initial snapshot and streaming: the target equals the primary"
 else failed "the target does not equal the primary after the initial snapshot"; fi
+clickhouse_check "the initial snapshot and streaming"
 
 # 2. The slot invalidated while the shipper is down.
 kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
@@ -195,6 +199,7 @@ else
 	failed "after the slot was lost (wal_status $status) the target does not equal the primary, or /health $health"
 	grep -E 'level=(error|warning)' "$work/shipper.log" | tail -3
 fi
+clickhouse_check "the lost slot's resync"
 markers=$(timeout 20 kcat -b "$bootstrap" -C -t fo.public.ledger -o beginning -e -q -f '%k %h\n' 2>/dev/null |
 	grep -c '^{"flatwal":"snapshot"} flatwal.op=snapshot_end' | awk '{ print ($1 >= 2) ? 2 : $1 }')
 resync_markers=$(/usr/bin/python3 - "$bootstrap" <<'PY'
@@ -244,6 +249,7 @@ else
 	failed "after the promotion ($resyncs resyncs, shipper $(kill -0 "$shipper_pid" 2>/dev/null && echo running || echo gone)) the target does not equal the new primary"
 	tail -4 "$work/shipper.log"
 fi
+clickhouse_check "the promotion's resync"
 
 # 4. The target's standby promoted while changes flow.
 ( for i in $(seq 1 30); do writes "load_$i"; sleep 0.2; done ) &
@@ -309,6 +315,7 @@ else
 	failed "ghosts: applied before the failover $ghosts_applied, new writes below the ghosts' LSN $below, timeline $(timeline "$standby2_port")"
 	tail -4 "$work/shipper.log"
 fi
+clickhouse_check "the ghosts' resync"
 for _ in $(seq 1 100); do grep -q '^flatwal_shipper_source_timeline 3$' "$work/metrics.prom" && break; sleep 0.1; done
 if grep -q '^flatwal_shipper_source_timeline 3$' "$work/metrics.prom"; then
 	ok "the metrics show the new primary's timeline: flatwal_shipper_source_timeline 3"
@@ -360,4 +367,5 @@ if [ "$made" = failover ] && grep -q 'exists on a server promoted to timeline 4,
 else
 	failed "a slot on the promoted server (made: $made): $(grep -o 'reason="[^"]*' "$work/shipper.log" | tail -1)"
 fi
+clickhouse_check "the resync on a slot made late"
 finish_suite "failover and lost slots"

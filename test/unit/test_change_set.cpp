@@ -7,6 +7,7 @@
 #include "change_set.h"
 #include "frame_builder.h"
 #include "row_packer.h"
+#include "timeline_starts.h"
 
 namespace {
 
@@ -292,6 +293,26 @@ void floors_hide_older_timelines_whatever_their_lsn(void**) {
 	assert_false(truncate.Above({2, 0x6000, 3, 1}, 0x5ff8));
 }
 
+void timeline_starts_tell_ghosts_from_the_old_timelines_history(void**) {
+	flatwal::TimelineStarts starts;
+	assert_false(starts.Ghost({1, 0x9000, 1, 1}));  // nothing known of a newer timeline
+	assert_true(starts.Lowers(2, 0x6000));          // a timeline not seen yet
+	starts.Learn(2, 0x6000);                        // a row of timeline 2 at 0x6000: it began at or below
+	assert_true(starts.Ghost({1, 0x9000, 1, 1}));   // shipped from the old primary past that point
+	assert_true(starts.Ghost({1, 0x6000, 1, 1}));
+	assert_false(starts.Ghost({1, 0x5fff, 1, 1}));  // may be history the new primary shares
+	assert_false(starts.Ghost({2, 0x9000, 1, 1}));  // the same timeline's rows are never ghosts
+	assert_false(starts.Lowers(2, 0x7000));         // above what was looked for already
+	assert_true(starts.Lowers(2, 0x5000));
+	starts.Learn(2, 0x5000);
+	starts.Learn(2, 0x8000);  // the start only falls
+	assert_true(starts.Ghost({1, 0x5000, 1, 1}));
+	assert_false(starts.Lowers(2, 0x5000));
+	starts.Learn(3, 0x9500);  // a second failover: a ghost of timeline 1 is one for timeline 3 too
+	assert_true(starts.Ghost({2, 0x9600, 1, 1}) && !starts.Ghost({2, 0x9400, 1, 1}));
+	assert_false(starts.Ghost({0, 0x9600, 1, 1}));  // written before positions had a timeline: not known
+}
+
 void a_change_is_placed_on_its_frames_timeline(void**) {
 	flatwal::SinkTable table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson, /*history=*/true);
@@ -320,6 +341,7 @@ int main() {
 	    cmocka_unit_test(postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert),
 	    cmocka_unit_test(positions_order_by_timeline_then_commit_then_seq_then_step),
 	    cmocka_unit_test(floors_hide_older_timelines_whatever_their_lsn),
+	    cmocka_unit_test(timeline_starts_tell_ghosts_from_the_old_timelines_history),
 	    cmocka_unit_test(a_change_is_placed_on_its_frames_timeline),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
