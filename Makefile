@@ -105,7 +105,7 @@ FUZZ_LIBS = $(FUZZ_OBJ)/libruntime.a $(FUZZ_OBJ)/libformat.a
 app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 
 SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
-	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipper)
+	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipped_record shipper)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -145,7 +145,8 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 # CMocka units under AddressSanitizer and UndefinedBehaviorSanitizer: each is
 # its test file, the objects it tests, and the unit flavor's libraries.
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot
+	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot \
+	test_shipped_record
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(addsuffix .o,$(1)))
 $(BUILD)/unit/test_options: $(call unit_objs,plugin/options)
@@ -156,6 +157,7 @@ $(BUILD)/unit/test_config: $(call unit_objs,shipper/config)
 $(BUILD)/unit/test_router $(BUILD)/unit/test_debezium: $(call unit_objs,shipper/router shipper/debezium_routes)
 $(BUILD)/unit/test_change_set: $(call unit_objs,sink/change_set)
 $(BUILD)/unit/test_metrics: $(call unit_objs,shipper/metrics)
+$(BUILD)/unit/test_shipped_record: $(call unit_objs,shipper/shipped_record)
 $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lcmocka -lrdkafka -lpq $(HTTPLIB_LIBS)

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "frame_reader.h"
-#include "kafka_client.h"
+#include "json_check.h"
 #include "json_string.h"
+#include "kafka_client.h"
+#include "kafka_contract.h"
 #include "render_json.h"
 #include "secrets.h"
 
@@ -70,8 +72,16 @@ void PrintMessage(const rd_kafka_message_t* m) {
 	if (m->key) flatwal::AppendJsonString(static_cast<const char*>(m->key), m->key_len, &line);
 	else line += "null";
 	line += ",\"event\":";
+	const size_t topic_length = std::strlen(topic), suffix_length = std::strlen(flatwal::kShippedTopicSuffix);
+	const bool shipped_record = topic_length > suffix_length &&
+	                            std::strcmp(topic + topic_length - suffix_length, flatwal::kShippedTopicSuffix) == 0;
 	if (m->payload == nullptr) {
 		line += "\"tombstone\"";
+	} else if (shipped_record && flatwal::IsJsonValue(static_cast<const char*>(m->payload), m->len)) {
+		// The shipper's record of how far a slot was shipped: JSON, not a frame.
+		line += "{\"shipped\":";
+		line.append(static_cast<const char*>(m->payload), m->len);
+		line += "}";
 	} else {
 		// Message values are a frame each; a value that is not (or is corrupt) is shown as an error line.
 		static flatwal::FrameScratch scratch;

@@ -14,6 +14,7 @@ namespace flatwal {
 inline constexpr char kSchemasTopicSuffix[] = ".flatwal.schemas";      // Schema frames, key <schema>.<table>:<version>
 inline constexpr char kTransactionsTopicSuffix[] = ".flatwal.tx";      // Begin/Commit, with --transactions-topic
 inline constexpr char kHeartbeatTopicSuffix[] = ".flatwal.heartbeat";  // the shipper's heartbeats
+inline constexpr char kShippedTopicSuffix[] = ".flatwal.shipped";      // how far each slot shipped, key the slot's name
 inline constexpr char kDeadLetterTopicSuffix[] = ".flatwal.dlq";       // flatwal-sink's dead letters
 inline constexpr char kReservedTopicInfix[] = ".flatwal.";             // <prefix>.flatwal.*: none is a table's
 inline constexpr char kMessageTopicInfix[] = ".message.";              // <prefix>.message.<message prefix>

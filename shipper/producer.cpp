@@ -9,6 +9,9 @@
 namespace flatwal {
 namespace {
 
+// The delivery-report number of a message the LsnTracker does not follow.
+constexpr LsnTracker::Seq kUntracked = ~LsnTracker::Seq{0};
+
 bool UserSet(const ShipperConfig& config, const char* property) {
 	for (const auto& kv : config.kafka)
 		if (kv.first == property) return true;
@@ -64,6 +67,15 @@ Status KafkaProducer::Open(const ShipperConfig& config) {
 void KafkaProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
 	auto* self = static_cast<KafkaProducer*>(opaque);
 	auto seq = static_cast<LsnTracker::Seq>(reinterpret_cast<uintptr_t>(message->_private));
+	if (seq == kUntracked) {
+		if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+		++self->delivery_errors_[rd_kafka_err2name(message->err)];
+		Log(LogLevel::kWarning, "Kafka refused the record of how far the slot was shipped",
+		    {{"topic", message->rkt ? rd_kafka_topic_name(message->rkt) : "?"}, {"error", rd_kafka_err2str(message->err)},
+		     {"hint", "a shipper started after a failover cannot tell what was shipped: let the shipper create the topic, "
+		              "or create it (compacted)"}});
+		return;
+	}
 	if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		self->tracker_->Delivered(seq);
 		return;
@@ -121,7 +133,7 @@ rd_kafka_topic_t* KafkaProducer::Topic(const std::string& topic) {
 }
 
 Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, size_t size,
-                              const std::atomic<int>& stop) {
+                              const std::atomic<int>& stop, bool tracked) {
 	rd_kafka_topic_t* topic = Topic(message.topic);
 	if (topic == nullptr) {
 		if (fatal_.ok())
@@ -135,7 +147,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 	              : message.rendered ? const_cast<char*>(message.value.data())
 	                                 : static_cast<void*>(const_cast<uint8_t*>(frame));
 	const size_t value_size = message.tombstone ? 0 : message.rendered ? message.value.size() : size;
-	LsnTracker::Seq seq = tracker_->Produced();
+	const LsnTracker::Seq seq = tracked ? tracker_->Produced() : kUntracked;
 	for (;;) {
 		rd_kafka_headers_t* headers = rd_kafka_headers_new(message.header_count);
 		for (size_t i = 0; i < message.header_count; ++i) {
@@ -152,7 +164,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 		rd_kafka_headers_destroy(headers);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			// Refused before it left the process (too large, bad topic name): as fatal as a failed delivery.
-			tracker_->Failed(seq);
+			if (tracked) tracker_->Failed(seq);
 			if (fatal_.ok())
 				fatal_ = Status::Error(ErrorKind::kInternal,
 				                       "Kafka refused a message for topic " + message.topic + ": " + rd_kafka_err2str(err),
@@ -164,7 +176,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 		// Back pressure: stop reading WAL until librdkafka has room.
 		++queue_full_waits_;
 		if (stop.load() != 0) {
-			tracker_->Failed(seq);
+			if (tracked) tracker_->Failed(seq);
 			return Status::Error(ErrorKind::kInternal, "stopped while waiting for room in the Kafka queue");
 		}
 		rd_kafka_poll(rk_, 50);

@@ -32,8 +32,11 @@ class KafkaProducer {
 
 	Status Open(const ShipperConfig& config);
 	// Produces one message (value = frame, or null for a tombstone). Waits
-	// while librdkafka's queue is full, unless `stop` is raised.
-	Status Produce(const OutMessage& message, const uint8_t* frame, size_t size, const std::atomic<int>& stop);
+	// while librdkafka's queue is full, unless `stop` is raised. An untracked
+	// message (not WAL: the record of how far a slot was shipped) holds no
+	// confirmation back, and its failed delivery is logged, not fatal.
+	Status Produce(const OutMessage& message, const uint8_t* frame, size_t size, const std::atomic<int>& stop,
+	               bool tracked = true);
 	void Poll(int timeout_ms) { rd_kafka_poll(rk_, timeout_ms); }
 	int OutQueue() const { return rd_kafka_outq_len(rk_); }
 	// Polls until Kafka has acknowledged (or failed) every message produced so

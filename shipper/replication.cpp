@@ -6,8 +6,10 @@
 #include <sys/time.h>
 
 #include <cstdlib>
-#include <cstdio>
 #include <cstring>
+#include <sstream>
+
+#include "lsn.h"
 
 namespace flatwal {
 namespace {
@@ -100,10 +102,8 @@ Status ReplicationStream::CreateSlot(const std::string& slot, bool export_snapsh
 	                          &r);
 	if (!st.ok())
 		return Status::Error(st.kind(), st.message() + " (creating slot \"" + slot + "\")", st.detail(), st.hint());
-	unsigned hi = 0, lo = 0;
-	if (r.rows() != 1 || r.columns() < 3 || sscanf(r.text(0, 1), "%X/%X", &hi, &lo) != 2)
+	if (r.rows() != 1 || r.columns() < 3 || !ParseLsn(r.text(0, 1), consistent_lsn))
 		return Status::Error(ErrorKind::kInvalidData, "CREATE_REPLICATION_SLOT answered without a consistent point");
-	*consistent_lsn = (uint64_t(hi) << 32) | lo;
 	*snapshot = r.is_null(0, 2) ? "" : r.text(0, 2);
 	return Status::Ok();
 }
@@ -121,12 +121,9 @@ Status ReplicationStream::TimelineEnd(uint32_t timeline, uint32_t ancestor, uint
 	while (start < content.size()) {
 		size_t end = content.find('\n', start);
 		if (end == std::string::npos) end = content.size();
-		unsigned tli = 0, hi = 0, lo = 0;
-		const std::string line = content.substr(start, end - start);
-		if (sscanf(line.c_str(), "%u %X/%X", &tli, &hi, &lo) == 3 && tli == ancestor) {
-			*end_lsn = (uint64_t(hi) << 32) | lo;
-			*found = true;
-		}
+		std::istringstream line(content.substr(start, end - start));
+		std::string tli, switch_point;
+		if (line >> tli >> switch_point && tli == std::to_string(ancestor) && ParseLsn(switch_point, end_lsn)) *found = true;
 		start = end + 1;
 	}
 	return Status::Ok();

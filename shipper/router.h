@@ -143,6 +143,7 @@ class Router {
 	std::string SchemasTopic() const { return options_.topic_prefix + kSchemasTopicSuffix; }
 	std::string TransactionsTopic() const { return options_.topic_prefix + kTransactionsTopicSuffix; }
 	std::string HeartbeatTopic() const { return options_.topic_prefix + kHeartbeatTopicSuffix; }
+	std::string ShippedTopic() const { return options_.topic_prefix + kShippedTopicSuffix; }
 	std::string DebeziumMessageTopic() const { return options_.topic_prefix + ".message"; }
 	std::string DebeziumTransactionTopic() const { return options_.topic_prefix + ".transaction"; }
 

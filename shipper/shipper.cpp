@@ -136,6 +136,22 @@ Status Shipper::ShippedPastTimeline(ReplicationStream& stream, std::string* why)
 	return Status::Ok();
 }
 
+Status Shipper::RecordShipped(bool now) {
+	if (!router_ || shipped_.timeline == 0 || shipped_ == recorded_) return Status::Ok();
+	if (!now && Clock::now() < next_record_) return Status::Ok();
+	OutMessage record;
+	record.topic = router_->ShippedTopic();
+	record.has_key = true;
+	record.key = config_.slot;
+	record.rendered = true;
+	record.value = ShippedRecordValue(config_.slot, shipped_);
+	Status st = producer_->Produce(record, nullptr, 0, *stop_, /*tracked=*/false);
+	if (!st.ok()) return st;
+	recorded_ = shipped_;
+	next_record_ = Clock::now() + std::chrono::seconds(1);
+	return Status::Ok();
+}
+
 Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	*finished = false;
 	ReplicationStream::SlotState slot;
@@ -157,8 +173,19 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	else if (!slot.exists && record.taken && !record.interrupted)
 		lost = "replication slot \"" + config_.slot + "\" does not exist, but this database records its creation: it "
 		       "was lost (a failover to a standby, which has no slots before PostgreSQL 17, or a drop)";
-	else if (slot.exists)  // on a promoted server (a synchronized failover slot, one made by hand) ...
-		st = ShippedPastTimeline(stream, &lost);  // ... behind what this process shipped of the old timeline
+	else if (slot.exists) {  // on a promoted server (a synchronized failover slot, one made by hand) ...
+		if (shipped_.timeline == 0 && timeline_ > 1) {  // started after a failover: what did the last process ship?
+			bool found = false;
+			st = ReadShippedRecord(config_, router_->ShippedTopic(), config_.slot, &shipped_, &found);
+			if (st.ok() && found) {
+				recorded_ = shipped_;
+				Log(LogLevel::kInfo, "read how far this slot was shipped",
+				    {{"slot", config_.slot}, {"timeline", std::to_string(shipped_.timeline)},
+				     {"end_lsn", LsnText(shipped_.end_lsn)}, {"topic", router_->ShippedTopic()}});
+			}
+		}
+		if (st.ok()) st = ShippedPastTimeline(stream, &lost);  // ... behind what was shipped of the old timeline
+	}
 	if (!st.ok()) return st;
 	if (!lost.empty()) {
 		if (!config_.resync)
@@ -229,6 +256,8 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}, {"consistent_lsn", LsnText(consistent_lsn)}});
 	shipped_ = ShippedEnd{timeline_, consistent_lsn};  // what the old slot shipped is behind the new one
+	st = RecordShipped(true);
+	if (!st.ok()) return st;
 	if (resync) ++counters_.resyncs;
 	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
 	if (!snapshot) return initial.MarkDone();  // no snapshot: the slot's creation alone is recorded
@@ -356,6 +385,8 @@ Status Shipper::Stream(ReplicationStream& stream) {
 			return Stopping() ? Status::Ok() : st;
 		}
 		producer_->Poll(0);
+		st = RecordShipped(false);
+		if (!st.ok()) return st;
 		if (heartbeat_) heartbeat_->Tick(Clock::now());
 		if (Clock::now() >= next_status) {
 			SendStatus(stream);
@@ -443,6 +474,10 @@ int Shipper::Run() {
 }
 
 int Shipper::Shutdown(ReplicationStream& stream, StopReason reason, int exit_code) {
+	if (exit_code == kExitOk) {
+		Status st = RecordShipped(true);
+		if (!st.ok()) LogStatus(LogLevel::kWarning, st);
+	}
 	bool drained = producer_->WaitAcknowledged(exit_code == kExitOk ? config_.shutdown_timeout_ms : 0);
 	uint64_t confirmed = tracker_.Confirmable();
 	if (streaming_) (void)stream.SendStatus(std::max(received_lsn_, confirmed), confirmed, false);

@@ -22,6 +22,7 @@
 #include "producer.h"
 #include "replication.h"
 #include "router.h"
+#include "shipped_record.h"
 #include "side_session.h"
 
 namespace flatwal {
@@ -54,6 +55,9 @@ class Shipper {
 	// *why says so when the server's timeline is newer than the one this
 	// process last shipped from and left it before the shipped end (ghosts).
 	Status ShippedPastTimeline(ReplicationStream& stream, std::string* why);
+	// Writes how far this slot was shipped to Kafka when it changed: at once
+	// with `now`, else at most once a second.
+	Status RecordShipped(bool now);
 	enum class SlotStart { kNew, kResync };
 	// Creates the slot and takes its snapshot (a resync takes one whatever
 	// the snapshot mode); *finished: snapshot mode initial_only.
@@ -109,12 +113,11 @@ class Shipper {
 	uint64_t reported_lsn_ = 0;
 	uint32_t timeline_ = 0;                // the source's, from the connection (IDENTIFY_SYSTEM)
 	// The end of the last transaction handed to Kafka, and its timeline: a slot
-	// found on a promoted server after it is behind what consumers hold.
-	struct ShippedEnd {
-		uint32_t timeline = 0;
-		uint64_t end_lsn = 0;
-	};
+	// found on a promoted server after it is behind what consumers hold. Kept
+	// in Kafka too (shipped_record.h), for a shipper started after a failover.
 	ShippedEnd shipped_;
+	ShippedEnd recorded_;                  // what the last record written says
+	std::chrono::steady_clock::time_point next_record_;
 };
 
 }  // namespace flatwal

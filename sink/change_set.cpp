@@ -152,6 +152,46 @@ void ChangeSet::Store(size_t slot, const RowAction& action) {
 	rows_[slot] = action;
 }
 
+namespace {
+bool SameChange(const Position& a, const Position& b) {
+	return a.timeline == b.timeline && a.commit_lsn == b.commit_lsn && a.seq == b.seq;
+}
+}  // namespace
+
+bool ChangeSet::MergeMoveIntoNewRow(const std::string& new_key, const RowAction& move) {
+	auto it = index_.find(new_key);
+	if (it == index_.end()) return false;
+	RowAction& row = rows_[it->second];
+	if (row.op != RowAction::Op::kUpsert || !SameChange(row.pos, move.pos)) return false;
+	bool complete = true;
+	for (size_t i = 0; i < table_->columns.size(); ++i) {
+		ValueSpan& mine = spans_[row.first_value + i];
+		const ValueSpan& theirs = spans_[move.first_value + i];
+		if (mine.state == ValueSpan::State::kNotCarried) mine = theirs;
+		complete = complete && mine.state != ValueSpan::State::kNotCarried;
+	}
+	if (complete && !row.complete) {
+		--incomplete_;
+		row.complete = true;
+		row.has_old_key = false;  // nothing left to read from the old key's row
+	}
+	return true;
+}
+
+void ChangeSet::MakeMoveADelete(const std::string& old_key, const Position& pos) {
+	auto it = index_.find(old_key);
+	if (it == index_.end() || rows_[it->second].op != RowAction::Op::kMove || !SameChange(rows_[it->second].pos, pos))
+		return;
+	const RowAction* earlier = nullptr;
+	RowAction deletion = rows_[it->second];
+	const size_t slot = Slot(old_key, &earlier);
+	deletion.op = RowAction::Op::kDelete;
+	deletion.first_value = deletion.old_key_first;  // the old row's run: its key
+	deletion.has_old_key = false;
+	deletion.complete = true;
+	Store(slot, deletion);
+}
+
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
                       uint32_t timeline) {
 	const wire::ChangeHeader* h = change.header();
@@ -218,6 +258,13 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			// Written earlier in this batch, the old key's row is not in the
 			// target yet: the values the move lacks are that change's.
 			if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) fill_from(earlier->first_value);
+			if (MergeMoveIntoNewRow(keys.key, action)) {  // the new key's copy came first
+				action.op = RowAction::Op::kDelete;
+				action.first_value = action.old_key_first;
+				action.has_old_key = false;
+				Store(slot, action);
+				return Status::Ok();
+			}
 			action.op = RowAction::Op::kMove;
 			action.complete = !lacks_any();
 			Store(slot, action);
@@ -262,6 +309,8 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		if (!st.ok()) return undo(st);
 	}
 	Store(slot, action);
+	// This row, filled from its move's copy above, writes the new key: that copy only deletes the old one.
+	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) MakeMoveADelete(keys.old_key, action.pos);
 	return Status::Ok();
 }
 

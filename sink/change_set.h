@@ -138,6 +138,14 @@ class ChangeSet {
 	// then puts the new action there.
 	size_t Slot(const std::string& key, const RowAction** earlier);
 	void Store(size_t slot, const RowAction& action);
+	// Both copies of one key move in the set: the new key's row writes the
+	// row (the move's values fill what it lacks) and the old key's copy only
+	// deletes the old key. Two rows for the new key would make one upsert
+	// write it twice (PostgreSQL refuses that) or, one of them incomplete,
+	// keep values older than the move's. True when `move` was merged so.
+	bool MergeMoveIntoNewRow(const std::string& new_key, const RowAction& move);
+	// The old key's copy, a move of the change at `pos`, made a plain delete.
+	void MakeMoveADelete(const std::string& old_key, const Position& pos);
 
 	const SinkTable* table_;
 	ValueForm form_;

@@ -12,8 +12,8 @@
 #      so) and the target equals the primary, the missed deletes included;
 #      the shipper is SIGKILLed in the middle of that resync's snapshot
 #      first, and finishes it when started again;
-#   3. the primary killed and its caught-up standby promoted while the
-#      shipper runs: it follows the new primary, finds no slot there but the
+#   3. the primary killed under load (writes go on, to whichever server
+#      takes them) and its standby promoted while the shipper runs: it follows the new primary, finds no slot there but the
 #      record of one, resynchronises in the same process (confirming nothing
 #      of the old primary's positions on the new slot) and the target equals
 #      the new primary after writes to it;
@@ -28,7 +28,10 @@
 #   6. ghosts again, but the promoted server has a slot of that name (a
 #      failover slot synchronized late, or one made by hand): the running
 #      shipper sees that it shipped past the point where the server left the
-#      old timeline (TIMELINE_HISTORY) and resynchronises all the same.
+#      old timeline (TIMELINE_HISTORY) and resynchronises all the same;
+#   7. as 6, but the shipper is killed after shipping the ghosts and started
+#      after the failover: it reads what was shipped from Kafka
+#      (<prefix>.flatwal.shipped) and resynchronises.
 #
 #   failover.sh     (starts its own servers)
 # Prints "N passed, M failed".
@@ -47,11 +50,12 @@ target_port=$(test/lib/free-port.sh)
 target_standby_port=$(test/lib/free-port.sh)
 standby2_port=$(test/lib/free-port.sh)
 standby3_port=$(test/lib/free-port.sh)
+standby4_port=$(test/lib/free-port.sh)
 ch_port=$(test/lib/free-port.sh)
 http_port=$(test/lib/free-port.sh)
 ch_sink_pid=""
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby3 standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; [ -n "$ch_sink_pid" ] && kill -KILL "$ch_sink_pid" 2>/dev/null; stop_started; clickhouse_stop "$work/ch"; for c in standby4 standby3 standby2 standby primary target_standby target; do cluster_stop "$work/$c"; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 if ! cluster_start "$work/primary" "$primary_port" "max_slot_wal_keep_size = '48MB'" ||
 	! cluster_start "$work/target" "$target_port" || ! clickhouse_start "$work/ch" "$ch_port"; then
@@ -61,6 +65,7 @@ fresh_database "$db" <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION flatwal;
 CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, note text);
+ALTER TABLE accounts ALTER COLUMN note SET STORAGE EXTERNAL;  -- long notes are TOASTed, uncompressed
 CREATE TABLE ledger (id bigint PRIMARY KEY, account int NOT NULL, amount int NOT NULL);
 INSERT INTO accounts SELECT g, g * 10, 'opened' FROM generate_series(1, 3000) g;
 INSERT INTO ledger SELECT g, g % 3000 + 1, g FROM generate_series(1, 60000) g;
@@ -136,10 +141,13 @@ clickhouse_check() {  # WHAT: a check that ClickHouse equals the source after WH
 	if clickhouse_converged 120; then ok "ClickHouse equals the source after $1"
 	else failed "ClickHouse does not equal the source after $1"; tail -3 "$work/ch-sink.log"; fi
 }
-writes() {  # TAG: inserts, updates and deletes in both tables
+writes() {  # TAG: inserts, updates (TOASTed notes, some left unchanged), key changes and deletes
 	sql >/dev/null <<SQL
 INSERT INTO accounts SELECT max(id) + g, g, '$1' FROM accounts, generate_series(1, 50) g GROUP BY g;
 UPDATE accounts SET balance = balance + 1, note = '$1' WHERE id % 17 = (SELECT count(*) FROM accounts) % 17;
+UPDATE accounts SET note = repeat('$1 ', 400) WHERE id % 29 = (SELECT count(*) FROM accounts) % 29;
+UPDATE accounts SET balance = balance + 2 WHERE id % 31 = (SELECT count(*) FROM accounts) % 31;
+UPDATE accounts SET id = -id WHERE id IN (SELECT id FROM accounts WHERE id > 0 ORDER BY id LIMIT 3);
 DELETE FROM accounts WHERE id IN (SELECT id FROM accounts ORDER BY id LIMIT 40 OFFSET 100);
 INSERT INTO ledger SELECT max(id) + g, g % 50 + 1, g FROM ledger, generate_series(1, 80) g GROUP BY g;
 DELETE FROM ledger WHERE id % 97 = (SELECT count(*) FROM ledger) % 97;
@@ -160,6 +168,15 @@ replayed() {  # STANDBY_PORT: until that standby replayed all the primary wrote 
 	return 1
 }
 
+# promote_stopped PRIMARY STANDBY PORT: the primary killed, the stopped
+# standby started and promoted; the checks' source is then it (on PORT).
+promote_stopped() {
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$1/data" -m immediate -w stop >/dev/null
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$2/data" -l "$work/$2/server.log" -w -t 60 start >/dev/null
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$2/data" -w promote >/dev/null
+	port=$3
+	for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+}
 # 1. Initial snapshot and streaming.
 start_failover_shipper
 wait_streaming "$work/shipper.log" 60
@@ -231,20 +248,26 @@ else
 	failed "snapshot_end markers: $markers (want 2), with resync: $resync_markers (want 1)"
 fi
 
-# 3. The primary killed, its caught-up standby promoted, the shipper running.
+# 3. The primary killed under load, its standby promoted, the shipper running.
 writes before_failover
 wait_confirmed failover
 replayed "$standby_port"
+# The workload runs on through the failover, on whichever server takes writes.
+( sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$both" "$@"; }
+  for i in $(seq 1 40); do writes "through_failover_$i" 2>/dev/null || sleep 0.2; sleep 0.1; done ) &
+load=$!
+sleep 1
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/primary/data" -m immediate -w stop >/dev/null
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -w promote >/dev/null
 port=$standby_port
 for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+wait "$load"
 writes new_primary
 for _ in $(seq 1 900); do [ "$(grep -c 'msg=resynchronised' "$work/shipper.log")" -ge 2 ] && break; sleep 0.1; done
 writes after_resync
 resyncs=$(grep -c 'msg="resynchronising: a new slot' "$work/shipper.log")
 if kill -0 "$shipper_pid" 2>/dev/null && [ "$resyncs" = 3 ] && converged 120; then
-	ok "the standby promoted: the shipper followed it, resynchronised by itself (no slot there, the record of one) and the target equals the new primary"
+	ok "the standby promoted under load: the shipper followed it, resynchronised by itself (no slot there, the record of one) and the target equals the new primary"
 else
 	failed "after the promotion ($resyncs resyncs, shipper $(kill -0 "$shipper_pid" 2>/dev/null && echo running || echo gone)) the target does not equal the new primary"
 	tail -4 "$work/shipper.log"
@@ -298,11 +321,7 @@ SQL
 wait_confirmed failover
 ghosts_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 if converged 60; then ghosts_applied=yes; else ghosts_applied=no; fi
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -m immediate -w stop >/dev/null
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -l "$work/standby2/server.log" -w -t 60 start >/dev/null
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -w promote >/dev/null
-port=$standby2_port
-for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+promote_stopped standby standby2 "$standby2_port"
 sql -c "CHECKPOINT" >/dev/null  # pg_control then names the new timeline
 # The same formulas as before the failover: the inserts reuse the ghost inserts' keys.
 writes after_ghosts
@@ -332,30 +351,34 @@ if [ "$stale" = 0 ] && [ "$unlogged" = 0 ] && [ "$ghost_history" = t ]; then
 else
 	failed "after the ghosts: rows of older timelines $stale, rows whose change is not once in the history $unlogged, ghosts in the history $ghost_history"
 fi
+# ship_ghosts NAME PRIMARY_PORT PORT TAG N: a standby NAME of the primary,
+# caught up; the shipper restarted on both; the standby stopped, then
+# changes it never gets shipped and applied (inserts, updates of every Nth
+# account's note and of every ledger row).
+ship_ghosts() {
+	local name=$1 primary=$2 standby=$3 tag=$4 every=$5 streams
+	if ! start_standby "$name" "$primary" "$standby"; then
+		failed "start $name"; finish_suite "failover and lost slots"; exit 1
+	fi
+	writes "before_$tag"
+	replayed "$standby"
+	kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
+	both="host=127.0.0.1,127.0.0.1 port=$primary,$standby user=postgres dbname=$db target_session_attrs=read-write"
+	streams=$(grep -c 'msg=streaming' "$work/shipper.log")
+	start_failover_shipper
+	wait_count 'msg=streaming' $((streams + 1))
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$name/data" -m fast -w stop >/dev/null
+	writes "${tag}_ghost"
+	sql -c "UPDATE accounts SET note = '$tag ghost' WHERE id % $every = 0" -c "UPDATE ledger SET amount = amount + $every" >/dev/null
+	wait_confirmed failover
+	converged 60 >/dev/null
+}
 # 6. Ghosts, and a slot of that name on the promoted server. The shipper is
 # restarted on the primary and a third standby first, so that this process
 # ships the ghosts itself; it is paused while the slot is made by hand.
-if ! start_standby standby3 "$standby2_port" "$standby3_port"; then
-	failed "start the third standby"; finish_suite "failover and lost slots"; exit 1
-fi
-writes before_late_slot
-replayed "$standby3_port"
-kill -TERM "$shipper_pid"; wait "$shipper_pid"; shipper_pid=""
-both="host=127.0.0.1,127.0.0.1 port=$standby2_port,$standby3_port user=postgres dbname=$db target_session_attrs=read-write"
-streams=$(grep -c 'msg=streaming' "$work/shipper.log")
-start_failover_shipper
-wait_count 'msg=streaming' $((streams + 1))
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -m fast -w stop >/dev/null
-writes late_slot_ghost
-sql -c "UPDATE accounts SET note = 'late ghost' WHERE id % 3 = 0" -c "UPDATE ledger SET amount = amount + 1" >/dev/null
-wait_confirmed failover
-converged 60 >/dev/null
+ship_ghosts standby3 "$standby2_port" "$standby3_port" late_slot 3
 kill -STOP "$shipper_pid"
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby2/data" -m immediate -w stop >/dev/null
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -l "$work/standby3/server.log" -w -t 60 start >/dev/null
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby3/data" -w promote >/dev/null
-port=$standby3_port
-for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+promote_stopped standby2 standby3 "$standby3_port"
 made=$(sql -c "SELECT slot_name FROM pg_create_logical_replication_slot('failover', 'flatwal')" 2>&1)
 kill -CONT "$shipper_pid"
 writes after_late_slot
@@ -368,4 +391,28 @@ else
 	failed "a slot on the promoted server (made: $made): $(grep -o 'reason="[^"]*' "$work/shipper.log" | tail -1)"
 fi
 clickhouse_check "the resync on a slot made late"
+# 7. As 6, but the shipper is down during the failover (SIGKILLed after
+# shipping the ghosts): the process started afterwards has no memory of what
+# was shipped and reads it from Kafka (<prefix>.flatwal.shipped).
+ship_ghosts standby4 "$standby3_port" "$standby4_port" restart 4
+sleep 2  # the shipper records how far it shipped at most once a second
+kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
+promote_stopped standby3 standby4 "$standby4_port"
+made=$(sql -c "SELECT slot_name FROM pg_create_logical_replication_slot('failover', 'flatwal')" 2>&1)
+writes after_restart_slot
+start_failover_shipper
+wait_count 'msg=resynchronised' 5
+writes after_restart_resync
+record=$(timeout 20 kcat -b "$bootstrap" -C -t fo.flatwal.shipped -o beginning -e -q -f '%k %s\n' 2>/dev/null | grep '^failover ' | tail -1)
+if [ "$made" = failover ] && grep -q 'msg="read how far this slot was shipped"' "$work/shipper.log" &&
+	grep -q 'exists on a server promoted to timeline 5, but changes up to' "$work/shipper.log" && converged 120; then
+	ok "the shipper started after a failover to a slot made late: it read what was shipped from Kafka, resynchronised, and the target equals the new primary"
+else
+	failed "started after a failover to a slot made late (made: $made): $(grep -o 'reason="[^"]*' "$work/shipper.log" | tail -1)"
+fi
+clickhouse_check "the resync of a shipper started after the failover"
+case "$record" in
+	'failover {"slot":"failover","timeline":5,"end_lsn":"'*) ok "fo.flatwal.shipped holds the slot's record on the new timeline: ${record#failover }" ;;
+	*) failed "the last record of fo.flatwal.shipped: $record" ;;
+esac
 finish_suite "failover and lost slots"

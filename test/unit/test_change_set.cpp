@@ -137,7 +137,6 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 	Values after{2, nullptr, false}, before{1, nullptr, true};
 	BuildChange(&update, wire::Op::Update, 1, &after, &before, wire::OldImage::Key);
 	assert_true(set.Add(update.change(), true, 0).ok());
-	assert_true(set.Add(update.change(), false, 1).ok());
 	const flatwal::RowAction* moved = set.Find("[1]");
 	assert_true(moved->op == flatwal::RowAction::Op::kMove);
 	assert_false(moved->complete);
@@ -145,12 +144,18 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 	assert_string_eq(std::string(set.value(*moved, 0)), "2");          // the new key
 	assert_string_eq(std::string(set.old_key_value(*moved, 0)), "1");  // the old key
 	assert_true(set.span(*moved, 1).state == flatwal::ValueSpan::State::kNotCarried);
+	assert_int_equal(set.moves(), 1);
+	// The new key's copy arrives: it writes the row (from the old key's row
+	// in the target), and the move's copy only deletes the old key.
+	assert_true(set.Add(update.change(), false, 1).ok());
 	const flatwal::RowAction* written = set.Find("[2]");
 	assert_true(written->op == flatwal::RowAction::Op::kUpsert);
 	assert_false(written->complete);
 	assert_true(written->has_old_key);
 	assert_string_eq(std::string(set.old_key_value(*written, 0)), "1");
-	assert_int_equal(set.moves(), 1);
+	assert_true(set.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
+	assert_string_eq(std::string(set.value(*set.Find("[1]"), 0)), "1");
+	assert_int_equal(set.moves(), 0);
 	assert_int_equal(set.incomplete(), 1);
 
 	Built whole;
@@ -182,6 +187,29 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 	assert_true(one_batch.Add(update.change(), true, 2).ok());
 	assert_true(one_batch.Find("[1]")->complete);
 	assert_int_equal(one_batch.incomplete(), 0);
+	// Updated earlier in the batch, then moved, both copies in either order:
+	// one row writes the new key, whole, and the old key is deleted (two rows
+	// for one key would make PostgreSQL refuse the batch's upsert).
+	Built touched;
+	Values touched_after{1, "new text", false}, touched_before{1, nullptr, true};
+	BuildChange(&touched, wire::Op::Update, 0, &touched_after, &touched_before, wire::OldImage::Key);
+	for (bool new_key_first : {false, true}) {
+		flatwal::ChangeSet both(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+		assert_true(both.Add(touched.change(), false, 0).ok());
+		assert_true(both.Add(update.change(), !new_key_first, 1).ok());
+		assert_true(both.Add(update.change(), new_key_first, 2).ok());
+		size_t writers = 0;
+		for (const flatwal::RowAction& row : both.rows())
+			if (row.op != flatwal::RowAction::Op::kDelete && both.value(row, 0) == "2") ++writers;
+		assert_int_equal(writers, 1);
+		assert_true(both.Find("[2]")->complete && !both.Find("[2]")->has_old_key);
+		assert_string_eq(std::string(both.value(*both.Find("[2]"), 1)), "new text");
+		assert_true(both.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
+		assert_string_eq(std::string(both.value(*both.Find("[1]"), 0)), "1");
+		assert_int_equal(both.moves(), 0);
+		assert_int_equal(both.incomplete(), 0);
+		assert_int_equal(both.deletes(), 1);
+	}
 	// The old key used again later in the batch is not the moved row's past.
 	flatwal::ChangeSet reused(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
 	Built again;
