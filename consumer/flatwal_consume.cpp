@@ -79,7 +79,7 @@ void PrintMessage(const rd_kafka_message_t* m) {
 		line += "\"tombstone\"";
 	} else if (shipped_record && flatwal::IsJsonValue(static_cast<const char*>(m->payload), m->len)) {
 		// The shipper's record of how far a slot was shipped: JSON, not a frame.
-		line += "{\"shipped\":";
+		line += "{\"event\":\"shipped\",\"record\":";
 		line.append(static_cast<const char*>(m->payload), m->len);
 		line += "}";
 	} else {

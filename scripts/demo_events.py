@@ -59,6 +59,9 @@ for _, m in sorted(entries, key=lambda x: x[0]):
     elif kind in ("snapshot_start", "snapshot_end"):
         rows = f", {e['rows']} rows" if kind == "snapshot_end" else ""
         print(f"{where} {kind.replace('_', ' ')} of {e['schema']}.{e['table']} at {e['consistent_lsn']}{rows}")
+    elif kind == "shipped":
+        print(f"{where} how far slot {e['record'].get('slot')} was shipped: "
+              f"{e['record'].get('end_lsn')} on timeline {e['record'].get('timeline')}")
     elif kind == "message":
         print(f"{where} message {e['prefix']}: {bytes.fromhex(e['content'][2:]).decode()}")
     else:
