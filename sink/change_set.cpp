@@ -156,21 +156,38 @@ namespace {
 bool SameChange(const Position& a, const Position& b) {
 	return a.timeline == b.timeline && a.commit_lsn == b.commit_lsn && a.seq == b.seq;
 }
+
+// The old-key copy of a key move, left to delete the old key only: its
+// values become the old row's run (which holds the old key).
+void DeleteOldKeyOnly(RowAction* copy) {
+	copy->op = RowAction::Op::kDelete;
+	copy->first_value = copy->old_key_first;
+	copy->has_old_key = false;
+	copy->complete = true;
+}
 }  // namespace
+
+void ChangeSet::FillMissing(size_t into, size_t from) {
+	for (size_t i = 0; i < table_->columns.size(); ++i) {
+		ValueSpan& mine = spans_[into + i];
+		const ValueSpan& theirs = spans_[from + i];
+		if (mine.state == ValueSpan::State::kNotCarried && theirs.state != ValueSpan::State::kNotCarried) mine = theirs;
+	}
+}
+
+bool ChangeSet::Lacks(size_t first) const {
+	for (size_t i = 0; i < table_->columns.size(); ++i)
+		if (spans_[first + i].state == ValueSpan::State::kNotCarried) return true;
+	return false;
+}
 
 bool ChangeSet::MergeMoveIntoNewRow(const std::string& new_key, const RowAction& move) {
 	auto it = index_.find(new_key);
 	if (it == index_.end()) return false;
 	RowAction& row = rows_[it->second];
 	if (row.op != RowAction::Op::kUpsert || !SameChange(row.pos, move.pos)) return false;
-	bool complete = true;
-	for (size_t i = 0; i < table_->columns.size(); ++i) {
-		ValueSpan& mine = spans_[row.first_value + i];
-		const ValueSpan& theirs = spans_[move.first_value + i];
-		if (mine.state == ValueSpan::State::kNotCarried) mine = theirs;
-		complete = complete && mine.state != ValueSpan::State::kNotCarried;
-	}
-	if (complete && !row.complete) {
+	FillMissing(row.first_value, move.first_value);
+	if (!row.complete && !Lacks(row.first_value)) {
 		--incomplete_;
 		row.complete = true;
 		row.has_old_key = false;  // nothing left to read from the old key's row
@@ -185,10 +202,7 @@ void ChangeSet::MakeMoveADelete(const std::string& old_key, const Position& pos)
 	const RowAction* earlier = nullptr;
 	RowAction deletion = rows_[it->second];
 	const size_t slot = Slot(old_key, &earlier);
-	deletion.op = RowAction::Op::kDelete;
-	deletion.first_value = deletion.old_key_first;  // the old row's run: its key
-	deletion.has_old_key = false;
-	deletion.complete = true;
+	DeleteOldKeyOnly(&deletion);
 	Store(slot, deletion);
 }
 
@@ -231,19 +245,8 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	st = Render(deletes && !may_move ? change.before() : change.after());
 	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms, timeline);
 	if (!st.ok()) return undo(st);
-	const size_t n = table_->columns.size();
-	auto fill_from = [&](size_t first) {  // columns this row lacks, from another run of spans
-		for (size_t i = 0; i < n; ++i) {
-			ValueSpan& mine = spans_[action.first_value + i];
-			const ValueSpan& theirs = spans_[first + i];
-			if (mine.state == ValueSpan::State::kNotCarried && theirs.state != ValueSpan::State::kNotCarried) mine = theirs;
-		}
-	};
-	auto lacks_any = [&] {
-		for (size_t i = 0; i < n; ++i)
-			if (spans_[action.first_value + i].state == ValueSpan::State::kNotCarried) return true;
-		return false;
-	};
+	auto fill_from = [&](size_t first) { FillMissing(action.first_value, first); };
+	auto lacks_any = [&] { return Lacks(action.first_value); };
 	auto add_old_key = [&] {  // the old key's columns, for a target that moves the row
 		action.has_old_key = true;
 		action.old_key_first = spans_.size();
@@ -259,9 +262,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			// target yet: the values the move lacks are that change's.
 			if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) fill_from(earlier->first_value);
 			if (MergeMoveIntoNewRow(keys.key, action)) {  // the new key's copy came first
-				action.op = RowAction::Op::kDelete;
-				action.first_value = action.old_key_first;
-				action.has_old_key = false;
+				DeleteOldKeyOnly(&action);
 				Store(slot, action);
 				return Status::Ok();
 			}

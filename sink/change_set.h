@@ -144,6 +144,10 @@ class ChangeSet {
 	// write it twice (PostgreSQL refuses that) or, one of them incomplete,
 	// keep values older than the move's. True when `move` was merged so.
 	bool MergeMoveIntoNewRow(const std::string& new_key, const RowAction& move);
+	// Fills the columns the run at `into` does not carry from the run at `from`.
+	void FillMissing(size_t into, size_t from);
+	// Whether the run at `first` lacks a column (an unchanged TOAST value).
+	bool Lacks(size_t first) const;
 	// The old key's copy, a move of the change at `pos`, made a plain delete.
 	void MakeMoveADelete(const std::string& old_key, const Position& pos);
 
