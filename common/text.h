@@ -1,10 +1,12 @@
-// text.h — small text helpers shared by the plugin's option parser and the
-// shipper's configuration, so both read a boolean the same way.
+// text.h — small text helpers shared by the plugin's option parser, the
+// shipper's configuration (so both read a boolean the same way) and the
+// programs.
 #ifndef FLATWAL_TEXT_H
 #define FLATWAL_TEXT_H
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <string>
 
 namespace flatwal {
@@ -19,6 +21,11 @@ inline std::string TrimSpace(const std::string& s) {
 inline std::string LowerCase(std::string s) {
 	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
 	return s;
+}
+
+inline bool EndsWith(const std::string& s, const char* suffix) {
+	const size_t n = std::strlen(suffix);
+	return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
 // PostgreSQL's spellings of a boolean: true/false, on/off, yes/no, 1/0, any case.

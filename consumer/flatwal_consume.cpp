@@ -25,6 +25,7 @@
 #include "kafka_contract.h"
 #include "render_json.h"
 #include "secrets.h"
+#include "text.h"
 
 namespace {
 
@@ -72,9 +73,7 @@ void PrintMessage(const rd_kafka_message_t* m) {
 	if (m->key) flatwal::AppendJsonString(static_cast<const char*>(m->key), m->key_len, &line);
 	else line += "null";
 	line += ",\"event\":";
-	const size_t topic_length = std::strlen(topic), suffix_length = std::strlen(flatwal::kShippedTopicSuffix);
-	const bool shipped_record = topic_length > suffix_length &&
-	                            std::strcmp(topic + topic_length - suffix_length, flatwal::kShippedTopicSuffix) == 0;
+	const bool shipped_record = flatwal::EndsWith(topic, flatwal::kShippedTopicSuffix);
 	if (m->payload == nullptr) {
 		line += "\"tombstone\"";
 	} else if (shipped_record && flatwal::IsJsonValue(static_cast<const char*>(m->payload), m->len)) {

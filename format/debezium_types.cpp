@@ -61,11 +61,6 @@ uint32_t ArrayElementOid(uint32_t oid) {
 	}
 }
 
-bool EndsWith(const std::string& s, const char* suffix) {
-	size_t n = std::strlen(suffix);
-	return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
 // PostgreSQL keeps numeric's precision and scale in its typmod, offset by
 // the varlena header size; the scale is an 11-bit signed field since 15.
 void NumericTypmod(int32_t typmod, FieldMapping* f) {
