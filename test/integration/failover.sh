@@ -13,10 +13,11 @@
 #      the shipper is SIGKILLed in the middle of that resync's snapshot
 #      first, and finishes it when started again;
 #   3. the primary killed under load (writes go on, to whichever server
-#      takes them) and its standby promoted while the shipper runs: it follows the new primary, finds no slot there but the
-#      record of one, resynchronises in the same process (confirming nothing
-#      of the old primary's positions on the new slot) and the target equals
-#      the new primary after writes to it;
+#      takes them) and its standby promoted while the shipper runs: it
+#      follows the new primary, finds no slot there but the record of one,
+#      resynchronises in the same process (confirming nothing of the old
+#      primary's positions on the new slot) and the target equals the new
+#      primary after writes to it;
 #   4. the target's own standby promoted under load: flatwal-sink, given
 #      both target hosts, follows it and resumes from the checkpoints it
 #      stored with the rows; the target equals the source;
@@ -168,14 +169,19 @@ replayed() {  # STANDBY_PORT: until that standby replayed all the primary wrote 
 	return 1
 }
 
+# promoted STANDBY PORT: promotes the running standby; the checks' source is
+# then it (on PORT), once it takes writes (10 s at most).
+promoted() {
+	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$1/data" -w promote >/dev/null
+	port=$2
+	for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+}
 # promote_stopped PRIMARY STANDBY PORT: the primary killed, the stopped
-# standby started and promoted; the checks' source is then it (on PORT).
+# standby started and promoted.
 promote_stopped() {
 	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$1/data" -m immediate -w stop >/dev/null
 	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$2/data" -l "$work/$2/server.log" -w -t 60 start >/dev/null
-	cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/$2/data" -w promote >/dev/null
-	port=$3
-	for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+	promoted "$2" "$3"
 }
 # 1. Initial snapshot and streaming.
 start_failover_shipper
@@ -258,9 +264,7 @@ replayed "$standby_port"
 load=$!
 sleep 1
 cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/primary/data" -m immediate -w stop >/dev/null
-cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/standby/data" -w promote >/dev/null
-port=$standby_port
-for _ in $(seq 1 100); do [ "$(sql -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] && break; sleep 0.1; done
+promoted standby "$standby_port"
 wait "$load"
 writes new_primary
 for _ in $(seq 1 900); do [ "$(grep -c 'msg=resynchronised' "$work/shipper.log")" -ge 2 ] && break; sleep 0.1; done

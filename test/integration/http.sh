@@ -109,12 +109,14 @@ kill -TERM "$shipper_pid"; wait "$shipper_pid" 2>/dev/null; shipper_pid=""
 fresh_database flatwal_http_target </dev/null
 target="host=127.0.0.1 port=$port user=postgres dbname=flatwal_http_target"
 http3=$(test/lib/free-port.sh)
+# A short session timeout: the test broker can hold a group's first join for the
+# session timeout less a second (44 s by default).
 build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix http --group http-sink --http "$http3" \
-	--stats-interval 0 >"$work/sink.log" 2>&1 &
+	--stats-interval 0 -X session.timeout.ms=6000 >"$work/sink.log" 2>&1 &
 sink_pid=$!
 others+=("$sink_pid")
 applied=""
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
 	[ "$(get "$http3" /metrics)" = 200 ] && applied=$(metric flatwal_sink_applied_rows_total) && [ "${applied:-0}" -ge 3500 ] && break
 	sleep 0.1
 done
@@ -123,7 +125,7 @@ topic=$(metric 'flatwal_sink_topic_messages_total\{topic="http.public.orders"\}'
 if [ "${applied:-0}" -ge 3500 ] && [ "${lagged:-0}" -ge 3500 ] && [ "${topic:-0}" -ge 3500 ] && [ "$(get "$http3" /health)" = 200 ]; then
 	ok "sink: /metrics counts applied rows ($applied), the commit-to-applied histogram ($lagged) and topics; /health 200"
 else
-	failed "sink: applied=$applied lagged=$lagged topic=$topic health=$(get "$http3" /health) $(cat "$work/body")"
+	failed "sink: applied=$applied lagged=$lagged topic=$topic health=$(get "$http3" /health) $(cat "$work/body"); its log: $(tail -5 "$work/sink.log")"
 fi
 kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null
 http4=$(test/lib/free-port.sh)

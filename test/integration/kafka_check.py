@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "build" / "gen" / "python"))
-from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition  # noqa: E402
 from flatwal.wire import Event, Body, Change, Truncate, Kind, Op, SnapshotMarker, SnapshotPhase  # noqa: E402
 
 
@@ -123,9 +123,13 @@ def psql(args, sql):
 
 def consume(args, topics):
     """Every message of the topics, with partition and offset, read until idle."""
+    # Partitions assigned, not a group subscription: the test broker can hold a
+    # group's first join for up to the session timeout, longer than the idle wait.
     consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": f"checker-{time.time()}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe(topics)
+                         "enable.auto.commit": False})
+    metadata = consumer.list_topics(timeout=10).topics
+    present = [t for t in topics if t in metadata and metadata[t].error is None]  # a topic never written is empty
+    consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in present for p in metadata[t].partitions])
     messages, idle_since, deadline = [], time.time(), time.time() + args.timeout
     while time.time() < deadline and time.time() - idle_since < args.idle_seconds:
         m = consumer.poll(0.5)
