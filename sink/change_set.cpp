@@ -43,6 +43,7 @@ void ChangeSet::Clear() {
 	spans_.clear();
 	rows_.clear();
 	index_.clear();
+	awaiting_.clear();
 	history_.clear();
 	deletes_ = incomplete_ = moves_count_ = 0;
 }
@@ -206,6 +207,36 @@ void ChangeSet::MakeMoveADelete(const std::string& old_key, const Position& pos)
 	Store(slot, deletion);
 }
 
+void ChangeSet::AwaitOldRow(const std::string& old_key, size_t slot) {
+	const RowAction& row = rows_[slot];
+	const size_t own_first = spans_.size();
+	for (size_t i = 0; i < table_->columns.size(); ++i) spans_.push_back(spans_[row.first_value + i]);
+	awaiting_[old_key] = AwaitedOldRow{slot, row.pos, own_first};
+}
+
+void ChangeSet::CompleteFromOldRow(const std::string& key, size_t slot) {
+	auto it = awaiting_.find(key);
+	if (it == awaiting_.end()) return;
+	const RowAction& old_row = rows_[slot];
+	RowAction& moved = rows_[it->second.slot];
+	if (moved.op != RowAction::Op::kUpsert || !SameChange(moved.pos, it->second.pos)) {  // replaced by a later change
+		awaiting_.erase(it);
+		return;
+	}
+	// Only the old key's past counts: a later change of it is the key used again.
+	if (old_row.op != RowAction::Op::kUpsert || !(old_row.pos < moved.pos)) return;
+	// Its own values, then what the old key's row holds now (the batch's
+	// latest change of it, which kept what that change left unchanged). It
+	// stays awaited: a later change of the old key may still precede the move.
+	std::copy(spans_.begin() + it->second.own_first, spans_.begin() + it->second.own_first + table_->columns.size(),
+	          spans_.begin() + moved.first_value);
+	FillMissing(moved.first_value, old_row.first_value);
+	if (moved.complete || Lacks(moved.first_value)) return;
+	--incomplete_;
+	moved.complete = true;
+	moved.has_old_key = false;  // nothing left to read from the old key's row
+}
+
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
                       uint32_t timeline) {
 	const wire::ChangeHeader* h = change.header();
@@ -310,6 +341,8 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		if (!st.ok()) return undo(st);
 	}
 	Store(slot, action);
+	if (!action.complete && action.has_old_key) AwaitOldRow(keys.old_key, slot);
+	if (!awaiting_.empty()) CompleteFromOldRow(keys.key, slot);
 	// This row, filled from its move's copy above, writes the new key: that copy only deletes the old one.
 	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) MakeMoveADelete(keys.old_key, action.pos);
 	return Status::Ok();

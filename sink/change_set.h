@@ -150,6 +150,11 @@ class ChangeSet {
 	bool Lacks(size_t first) const;
 	// The old key's copy, a move of the change at `pos`, made a plain delete.
 	void MakeMoveADelete(const std::string& old_key, const Position& pos);
+	// A moved row that still lacks values waits for its old key's changes
+	// that come later in the batch but earlier at the source (they were in
+	// another partition): `key`'s action, just stored at `slot`, fills it.
+	void AwaitOldRow(const std::string& old_key, size_t slot);
+	void CompleteFromOldRow(const std::string& key, size_t slot);
 
 	const SinkTable* table_;
 	ValueForm form_;
@@ -159,6 +164,12 @@ class ChangeSet {
 	std::vector<ValueSpan> spans_;    // into text_; a row's run of columns.size()
 	std::vector<RowAction> rows_;
 	std::unordered_map<std::string, size_t> index_;  // key as rendered for Kafka -> rows_
+	struct AwaitedOldRow {
+		size_t slot;       // the moved row in rows_
+		Position pos;      // its change (the slot may be taken by a later one)
+		size_t own_first;  // a copy of the values it carried itself
+	};
+	std::unordered_map<std::string, AwaitedOldRow> awaiting_;  // old key -> the row moved from it
 	size_t deletes_ = 0, incomplete_ = 0, moves_count_ = 0;
 	std::vector<HistoryEntry> history_;
 };

@@ -124,6 +124,11 @@ std::vector<std::string> SplitTsvLine(const std::string& line) {
 	return fields;
 }
 
+// Orders rows of a MergeTree table by the insert that wrote them, latest
+// first: a part is named <partition>_<min block>_<max block>_<level>[_<mutation>]
+// and the tables here have one partition, "all".
+constexpr char kLastWrittenFirst[] = "toUInt64(splitByChar('_', _part)[3]) DESC";
+
 }  // namespace
 
 std::string ClickHouseIdentifier(const std::string& name) {
@@ -435,10 +440,13 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 		// The latest version of each key by position, timeline first: FINAL
 		// would take the greatest _commit_lsn, which until a resynchronisation
 		// ends may be a ghost's (a change of an old primary on an older timeline).
+		// Two rows at one position are the two copies of a key move; the one
+		// written last (the part with the higher block number) is the one
+		// FINAL keeps, and the right one (see Apply).
 		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted" + selected + " FROM " +
 		                      TargetName(table.schema, table.table) + " WHERE " + key_tuple + " IN (" + list +
-		                      ") ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC LIMIT 1 BY " +
-		                      key_tuple + " FORMAT TabSeparated",
+		                      ") ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC, " +
+		                      kLastWrittenFirst + " LIMIT 1 BY " + key_tuple + " FORMAT TabSeparated",
 		                  "", &result);
 		if (!st.ok()) return st;
 		std::istringstream in(result);
@@ -518,6 +526,11 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	// boundaries were. Read once per batch (in chunks of keys).
 	// A key move's values are the old key's row's: looked up after the row's
 	// own key (which a copy of the move applied earlier may have written).
+	// The old key's copy of a move (kMove) writes the new key's row again,
+	// at the same position: the new key's copy, written first, may have read
+	// the old key's row before earlier changes of it (another partition)
+	// were applied; the old key's copy comes after them, and FINAL, merges
+	// and ReadCurrentRows keep the row written last.
 	std::vector<KeyLookup> lookups;
 	for (const RowAction& row : set.rows()) {
 		if (skipped_row(row) || row.complete || row.op == RowAction::Op::kDelete) continue;
@@ -543,6 +556,13 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 			continue;
 		}
 		auto it = found.find(&row);
+		if (it == found.end() && row.op == RowAction::Op::kUpsert && row.has_old_key && !row.complete) {
+			// The new key's copy of a move, before the old key's row is in
+			// the table (its insert is in a partition read later): the move's
+			// old-key copy, which comes after that insert, writes the row.
+			++*skipped;
+			continue;
+		}
 		if (row.op == RowAction::Op::kMove) AppendOldKeyDeleteJson(set, columns, row, &data);
 		if (!(st = AppendRowJson(set, columns, row, it != found.end() ? *it->second : kNone, &data)).ok()) {
 			data.resize(start);

@@ -317,7 +317,7 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		if (row->op != RowAction::Op::kDelete && row->complete) ++complete;
 		if (row->has_old_key) ++moved;
 	}
-	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, key_list;
+	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, set_moved, key_list;
 	for (size_t k = 0; k < table.keys.key_columns.size(); ++k) {
 		std::string name = session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
 		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
@@ -332,6 +332,8 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
 		set_all += name + " = EXCLUDED." + name + ", ";
 		set_carried += name + " = CASE WHEN " + carried + " THEN s." + name + " ELSE t." + name + " END, ";
+		set_moved += std::string(i ? ", " : "") + name + " = CASE WHEN s._flatwal_carried IS NULL OR " + carried +
+		             " THEN s." + name + " ELSE o." + name + " END";
 	}
 	const std::string stage = " FROM " + StageName(table) + " s ";
 	const std::string newer = PositionOf("t") + " < " + PositionOf("s");
@@ -348,6 +350,16 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		          position_values + stage + "JOIN " + target + " o ON " + old_keys_match +
 		          " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL AND " + PositionOf("o") + " < " +
 		          PositionOf("s") + " ON CONFLICT (" + key_list + ") DO NOTHING");
+	// The new key's copy, applied in an earlier batch, took the values it
+	// lacked from the old key's row as it was then — maybe before earlier
+	// changes of the old key (another partition) had been applied. The old
+	// key's copy comes after all of them, so where the new key's row is still
+	// at this change's position, the move's values are the right ones.
+	if (st.ok() && moves > 0)
+		st = Exec("UPDATE " + target + " AS t SET " + set_moved + stage + "LEFT JOIN " + target + " o ON " +
+		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
+		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND " + PositionOf("t") + " = " + PositionOf("s") +
+		          " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
 	if (st.ok() && moves > 0)
 		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
 		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s"));
@@ -361,16 +373,21 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
 		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline WHERE " +
 		          PositionOf("t") + " < " + PositionOf("EXCLUDED"));
-	if (!st.ok() || incomplete == 0) return st;
 	// Updates that left TOAST values unchanged write only what they carry.
-	st = Exec("UPDATE " + target + " AS t SET " + set_carried +
-	          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn, "
-	          "_flatwal_timeline = s._flatwal_timeline" +
-	          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
-	if (!st.ok()) return st;
+	if (st.ok() && incomplete > 0)
+		st = Exec("UPDATE " + target + " AS t SET " + set_carried +
+		          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn, "
+		          "_flatwal_timeline = s._flatwal_timeline" +
+		          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
+	if (!st.ok() || incomplete + moves == 0) return st;
+	// An update with nothing to keep its values from. Not the new key's copy
+	// of a move, though: the old key's row may not be there yet (its insert
+	// is in a partition read later); the move's old-key copy, which comes
+	// after that insert, writes the row — or is the one refused.
 	PgResult r;
-	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND "
-	          "NOT EXISTS (SELECT 1 FROM " + target + " t WHERE " + keys_match + ")",
+	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_carried IS NOT NULL AND ((s._flatwal_op = 'u' AND "
+	          "s._flatwal_old_0 IS NULL) OR s._flatwal_op = 'm') AND NOT EXISTS (SELECT 1 FROM " + target + " t WHERE " +
+	          keys_match + ")",
 	          &r);
 	if (!st.ok()) return st;
 	for (int i = 0; i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));

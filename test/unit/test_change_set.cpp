@@ -3,6 +3,8 @@
 #include "unit.h"
 
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include "change_set.h"
 #include "frame_builder.h"
@@ -210,6 +212,30 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 		assert_int_equal(both.incomplete(), 0);
 		assert_int_equal(both.deletes(), 1);
 	}
+	// The new key's copy first (its partition was read first), then the
+	// update of the old key it follows at the source, with or without the
+	// old key's copy: the new row takes the update's value, not the target's
+	// row of the old key (which the update has not reached yet).
+	Built touched_again;
+	Values again_after{1, "newest text", false};
+	BuildChange(&touched_again, wire::Op::Update, 3, &again_after, &touched_before, wire::OldImage::Key);
+	Built late_move;
+	BuildChange(&late_move, wire::Op::Update, 5, &after, &before, wire::OldImage::Key);
+	for (bool with_old_key_copy : {false, true}) {
+		flatwal::ChangeSet late(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+		assert_true(late.Add(late_move.change(), false, 0).ok());
+		assert_false(late.Find("[2]")->complete);
+		assert_true(late.Add(touched.change(), false, 1).ok());
+		assert_true(late.Add(touched_again.change(), false, 2).ok());  // the latest change of the old key counts
+		if (with_old_key_copy) assert_true(late.Add(late_move.change(), true, 3).ok());
+		const flatwal::RowAction* written = late.Find("[2]");
+		assert_true(written->complete && !written->has_old_key);
+		assert_string_eq(std::string(late.value(*written, 1)), "newest text");
+		assert_string_eq(std::string(late.value(*written, 0)), "2");
+		assert_int_equal(late.incomplete(), 0);
+		assert_true(late.Find("[1]")->op == (with_old_key_copy ? flatwal::RowAction::Op::kDelete
+		                                                       : flatwal::RowAction::Op::kUpsert));
+	}
 	// The old key used again later in the batch is not the moved row's past.
 	flatwal::ChangeSet reused(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
 	Built again;
@@ -225,6 +251,64 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 	assert_true(deleting.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
 	assert_true(deleting.Add(update.change(), false, 1).ok());
 	assert_false(deleting.Find("[2]")->has_old_key);
+}
+
+// A row moved (4 -> 100004), updated (its TOAST value rewritten) and moved
+// again leaving it unchanged (100004 -> 200004), all in one batch: the
+// messages of each key's partition keep their order, the partitions
+// interleave in any way. Every interleaving must write 200004 once, whole,
+// with the update's value (the target has neither 100004 nor that value).
+void a_row_moved_updated_and_moved_again_folds_alike_in_every_partition_order(void**) {
+	flatwal::SinkTable table = Table();
+	Built first_move, update, second_move;
+	Values first_after{100004, nullptr, false}, first_before{4, nullptr, true};
+	Values updated{100004, "again", false};
+	Values second_after{200004, nullptr, false}, second_before{100004, nullptr, true};
+	BuildChange(&first_move, wire::Op::Update, 1, &first_after, &first_before, wire::OldImage::Key);
+	BuildChange(&update, wire::Op::Update, 2, &updated, nullptr);
+	BuildChange(&second_move, wire::Op::Update, 3, &second_after, &second_before, wire::OldImage::Key);
+	struct Message {
+		const wire::Change* change;
+		bool under_old_key;
+	};
+	const std::vector<std::vector<Message>> partitions = {
+	    {{&first_move.change(), true}},                                                             // key [4]
+	    {{&first_move.change(), false}, {&update.change(), false}, {&second_move.change(), true}},  // key [100004]
+	    {{&second_move.change(), false}},                                                           // key [200004]
+	};
+	size_t orders = 0;
+	std::vector<size_t> next(partitions.size(), 0);
+	std::vector<size_t> order;
+	std::function<void()> each_order = [&] {
+		bool done = true;
+		for (size_t p = 0; p < partitions.size(); ++p) {
+			if (next[p] == partitions[p].size()) continue;
+			done = false;
+			order.push_back(p);
+			++next[p];
+			each_order();
+			--next[p];
+			order.pop_back();
+		}
+		if (!done) return;
+		++orders;
+		flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+		std::vector<size_t> read(partitions.size(), 0);
+		for (size_t i = 0; i < order.size(); ++i) {
+			const Message& m = partitions[order[i]][read[order[i]]++];
+			assert_true(set.Add(*m.change, m.under_old_key, i).ok());
+		}
+		size_t writers = 0;
+		for (const flatwal::RowAction& row : set.rows()) {
+			if (row.op == flatwal::RowAction::Op::kDelete || set.value(row, 0) != "200004") continue;
+			++writers;
+			assert_true(row.complete);
+			assert_string_eq(std::string(set.value(row, 1)), "again");
+		}
+		assert_int_equal(writers, 1);
+	};
+	each_order();
+	assert_int_equal(orders, 20);  // 5! / 3!
 }
 
 void a_delete_replaces_an_earlier_write_of_its_key(void**) {
@@ -364,6 +448,7 @@ int main() {
 	    cmocka_unit_test(a_full_old_row_fills_what_the_new_row_left_unchanged),
 	    cmocka_unit_test(a_key_change_deletes_under_the_old_key_and_writes_the_new),
 	    cmocka_unit_test(a_key_move_that_left_values_unchanged_moves_the_row),
+	    cmocka_unit_test(a_row_moved_updated_and_moved_again_folds_alike_in_every_partition_order),
 	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
 	    cmocka_unit_test(changes_it_cannot_apply_are_refused),
 	    cmocka_unit_test(postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert),
