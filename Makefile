@@ -88,7 +88,7 @@ $(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
 
 # format/ for the programs: the extension's files and the renderers only the
 # programs use (Debezium). The runtime: what the programs share beyond it.
-LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope)
+LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope pgoutput_messages text_values)
 RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client runtime/secrets
 define flavor_libraries
 $(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))
@@ -146,7 +146,7 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 # its test file, the objects it tests, and the unit flavor's libraries.
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
 	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot \
-	test_shipped_record
+	test_shipped_record test_pgoutput
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(addsuffix .o,$(1)))
 $(BUILD)/unit/test_options: $(call unit_objs,plugin/options)
@@ -166,7 +166,7 @@ $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 # libFuzzer targets for everything that reads untrusted bytes, under
 # AddressSanitizer and UndefinedBehaviorSanitizer; `make fuzz` runs each for
 # FUZZ_SECONDS (test/fuzz/run.sh).
-FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config)
+FUZZ_BINS = $(addprefix $(BUILD)/fuzz/fuzz_,frames plugin_options shipper_config pgoutput)
 fuzz_objs = $(addprefix $(FUZZ_OBJ)/,$(addsuffix .o,$(1)))
 $(BUILD)/fuzz/fuzz_frames: $(call fuzz_objs,shipper/router shipper/debezium_routes sink/change_set)
 $(BUILD)/fuzz/fuzz_plugin_options: $(call fuzz_objs,plugin/options)

@@ -1,6 +1,10 @@
 // kafka_client.cpp — see kafka_client.h.
 #include "kafka_client.h"
 
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
 #include "log.h"
 #include "secrets.h"
 
@@ -82,5 +86,58 @@ Status KafkaConsumer::Open(const KafkaSettings& settings, const std::vector<std:
 }
 
 void KafkaConsumer::Close() { CloseKafkaConsumer(&handle_); }
+
+Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic, int64_t tail, int timeout_ms,
+                      const TopicRecord& record) {
+	KafkaSettings reader = settings;
+	reader.emplace_back("enable.auto.commit", "false");
+	reader.emplace_back("enable.partition.eof", "true");
+	reader.emplace_back("group.id", "flatwal-topic-reader");  // never joined: partitions are assigned
+	rd_kafka_t* raw = nullptr;
+	Status st = NewKafkaHandle(RD_KAFKA_CONSUMER, reader, nullptr, &raw);
+	if (!st.ok()) return st;
+	std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(raw, &rd_kafka_destroy);
+	const rd_kafka_metadata_t* metadata = nullptr;
+	std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> handle(
+	    rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+	rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, handle.get(), &metadata, timeout_ms);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return Status::Error(ErrorKind::kUnavailable, "cannot read the metadata of " + topic + ": " + rd_kafka_err2str(err));
+	std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> md(metadata, &rd_kafka_metadata_destroy);
+	if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // no topic
+	std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> assignment(
+	    rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt), &rd_kafka_topic_partition_list_destroy);
+	int waiting = 0;
+	for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+		const int32_t partition = md->topics[0].partitions[i].id;
+		int64_t low = 0, high = 0;
+		err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), partition, &low, &high, timeout_ms);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			return Status::Error(ErrorKind::kUnavailable, "cannot read the offsets of " + topic + ": " + rd_kafka_err2str(err));
+		if (high <= low) continue;
+		rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset =
+		    tail > 0 ? std::max(low, high - tail) : low;
+		++waiting;
+	}
+	if (waiting == 0) return Status::Ok();
+	if ((err = rd_kafka_assign(rk.get(), assignment.get())) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return Status::Error(ErrorKind::kUnavailable, "cannot read " + topic + ": " + rd_kafka_err2str(err));
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+	while (waiting > 0) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return Status::Error(ErrorKind::kUnavailable,
+			                     "reading " + topic + " took more than " + std::to_string(timeout_ms / 1000) + " s");
+		rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 100);
+		if (m == nullptr) continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			--waiting;
+		else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			record(std::string_view(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0),
+			       std::string_view(static_cast<const char*>(m->payload), m->payload != nullptr ? m->len : 0));
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk.get());
+	return Status::Ok();
+}
 
 }  // namespace flatwal

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,15 @@ Status ParseKafkaSetting(const std::string& text, KafkaSettings* settings);
 // handle takes it. The one place a handle is built.
 Status NewKafkaHandle(rd_kafka_type_t type, const KafkaSettings& settings,
                       const std::function<void(rd_kafka_conf_t*)>& prepare, rd_kafka_t** handle);
+// Reads `topic` to its end without joining a group: each partition from its
+// oldest record, or from its last `tail` records when tail > 0, calling
+// `record` with every record's key and value (empty for a tombstone), in
+// offset order within a partition. A topic that does not exist reads as
+// empty. kUnavailable when the brokers do not answer or the end is not
+// reached within timeout_ms. `settings` must include bootstrap.servers.
+using TopicRecord = std::function<void(std::string_view key, std::string_view value)>;
+Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic, int64_t tail, int timeout_ms,
+                      const TopicRecord& record);
 // Leaves the group and frees a consumer handle; a null handle is left alone.
 void CloseKafkaConsumer(rd_kafka_t** handle);
 

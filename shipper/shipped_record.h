@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "config.h"
+#include "kafka_client.h"
 #include "status.h"
 
 namespace flatwal {
@@ -42,6 +43,10 @@ bool ParseShippedRecord(std::string_view value, const std::string& slot, Shipped
 // about 30 s without an answer from the brokers.
 Status ReadShippedRecord(const ShipperConfig& config, const std::string& topic, const std::string& slot,
                          ShippedEnd* end, bool* found);
+
+// The shipper's Kafka settings a reader of its own topics needs: where the
+// brokers are and how to reach them.
+KafkaSettings ReaderSettings(const ShipperConfig& config);
 
 }  // namespace flatwal
 

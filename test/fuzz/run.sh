@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
 passed=0 failed=0
 mkdir -p build/fuzz/crashes
-for target in frames plugin_options shipper_config; do
+for target in frames plugin_options shipper_config pgoutput; do
 	bin=build/fuzz/fuzz_$target
 	work=$(mktemp -d /tmp/flatwal-fuzz.XXXXXX)
 	cp -r "test/fuzz/corpus/$target/." "$work/"  # the repository's corpus stays as committed

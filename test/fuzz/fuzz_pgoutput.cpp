@@ -1,0 +1,33 @@
+// libFuzzer target: what the pgoutput source reads from the network — one
+// pgoutput message (format/pgoutput_messages.cpp), read outside and inside a
+// streamed transaction, and a value's text (format/text_values.cpp) read as
+// every type, and as an array of every element type with either delimiter.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "pgoutput_messages.h"
+#include "text_values.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+	static flatwal::pgoutput::Decoded decoded;
+	(void)flatwal::pgoutput::Decode(data, size, false, &decoded);
+	(void)flatwal::pgoutput::Decode(data, size, true, &decoded);
+
+	const std::string_view text(reinterpret_cast<const char*>(data), size);
+	flatbuffers::FlatBufferBuilder builder;
+	flatwal::RowPacker row(&builder), elements(&builder);
+	for (int t = 0; t <= static_cast<int>(flatwal::TextType::kTextOutput); ++t) {
+		flatwal::TextColumnType type;
+		type.type = static_cast<flatwal::TextType>(t);
+		(void)flatwal::AddTextValue(type, text, &row, &elements);
+		if (type.type == flatwal::TextType::kArray) continue;
+		flatwal::TextColumnType array;
+		array.type = flatwal::TextType::kArray;
+		array.element = type.type;
+		array.delimiter = (size & 1) ? ';' : ',';
+		(void)flatwal::AddTextValue(array, text, &row, &elements);
+	}
+	builder.Finish(row.Finish());
+	return 0;
+}

@@ -1,0 +1,255 @@
+// Unit tests for reading PostgreSQL's pgoutput protocol
+// (format/pgoutput_messages.cpp) and values in PostgreSQL's text form
+// (format/text_values.cpp): messages as the server writes them are read
+// field by field, a message cut anywhere or of an unknown type is refused,
+// and each text value becomes the wire value the plugin writes from the Datum.
+#include "unit.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "frames.h"
+#include "pgoutput_messages.h"
+#include "text_values.h"
+
+namespace {
+
+using flatwal::pgoutput::Decode;
+using flatwal::pgoutput::Decoded;
+using flatwal::pgoutput::Type;
+
+// Builds a message as the server writes it: big-endian integers, NUL-ended strings.
+struct Bytes {
+	std::string b;
+	Bytes& U8(uint8_t v) { b.push_back(static_cast<char>(v)); return *this; }
+	Bytes& Int(uint64_t v, int n) {
+		for (int i = n - 1; i >= 0; --i) b.push_back(static_cast<char>(v >> (8 * i)));
+		return *this;
+	}
+	Bytes& Str(const std::string& s) { b += s; b.push_back('\0'); return *this; }
+	Bytes& Raw(const std::string& s) { b += s; return *this; }
+	const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(b.data()); }
+};
+
+Bytes RelationMessage() {
+	Bytes m;
+	m.U8('R').Int(16384, 4).Str("public").Str("orders").U8('d').Int(2, 2);
+	m.U8(1).Str("id").Int(23, 4).Int(0xFFFFFFFF, 4);
+	m.U8(0).Str("note").Int(25, 4).Int(0xFFFFFFFF, 4);
+	return m;
+}
+
+Bytes UpdateMessage() {
+	Bytes m;
+	m.U8('U').Int(16384, 4);
+	m.U8('K').Int(2, 2).U8('t').Int(1, 4).Raw("7").U8('n');
+	m.U8('N').Int(2, 2).U8('t').Int(1, 4).Raw("8").U8('u');
+	return m;
+}
+
+void messages_read_field_by_field(void**) {
+	Decoded d;
+	Bytes begin;
+	begin.U8('B').Int(0x16B374D848ULL, 8).Int(123456, 8).Int(742, 4);
+	assert_true(Decode(begin.data(), begin.b.size(), false, &d).ok());
+	assert_true(d.type == Type::kBegin && d.begin.final_lsn == 0x16B374D848ULL && d.begin.xid == 742 &&
+	            d.begin.commit_time_pg == 123456);
+
+	Bytes rel = RelationMessage();
+	assert_true(Decode(rel.data(), rel.b.size(), false, &d).ok());
+	assert_true(d.relation.relid == 16384 && d.relation.schema == "public" && d.relation.table == "orders");
+	assert_int_equal(d.relation.columns.size(), 2);
+	assert_true(d.relation.columns[0].key && d.relation.columns[0].name == "id" && d.relation.columns[0].type_oid == 23 &&
+	            d.relation.columns[0].typmod == -1);
+	assert_false(d.relation.columns[1].key);
+
+	Bytes upd = UpdateMessage();
+	assert_true(Decode(upd.data(), upd.b.size(), false, &d).ok());
+	assert_true(d.change.type == Type::kUpdate && d.change.old_kind == 'K');
+	assert_true(d.change.old_values[0].format == 't' && d.change.old_values[0].data == "7");
+	assert_true(d.change.old_values[1].format == 'n');
+	assert_true(d.change.new_values[1].format == 'u');
+
+	Bytes msg;
+	msg.U8('M').U8(1).Int(99, 8).Str("flatwal.heartbeat").Int(3, 4).Raw("abc");
+	assert_true(Decode(msg.data(), msg.b.size(), false, &d).ok());
+	assert_true(d.message.transactional && d.message.lsn == 99 && d.message.prefix == "flatwal.heartbeat" &&
+	            d.message.content == "abc");
+
+	Bytes trunc;
+	trunc.U8('T').Int(2, 4).U8(3).Int(16384, 4).Int(16390, 4);
+	assert_true(Decode(trunc.data(), trunc.b.size(), false, &d).ok());
+	assert_true(d.truncate.cascade && d.truncate.restart_identity && d.truncate.relids.size() == 2);
+
+	// Inside a streamed transaction data messages carry an xid first.
+	Bytes streamed;
+	streamed.U8('I').Int(555, 4).Int(16384, 4).U8('N').Int(1, 2).U8('n');
+	assert_true(Decode(streamed.data(), streamed.b.size(), true, &d).ok());
+	assert_true(d.change.relid == 16384 && d.change.new_values.size() == 1);
+}
+
+// Every proper prefix of a valid message is refused, and so is a byte too many.
+void cut_or_padded_messages_are_refused(void**) {
+	Decoded d;
+	for (const Bytes& whole : {RelationMessage(), UpdateMessage()}) {
+		for (size_t n = 0; n < whole.b.size(); ++n) {
+			flatwal::Status st = Decode(whole.data(), n, false, &d);
+			assert_false(st.ok());
+			assert_true(st.kind() == flatwal::ErrorKind::kInvalidData);
+		}
+		Bytes padded = whole;
+		padded.U8(0);
+		assert_false(Decode(padded.data(), padded.b.size(), false, &d).ok());
+	}
+	// A length that claims more than the message holds.
+	Bytes liar;
+	liar.U8('I').Int(16384, 4).U8('N').Int(1, 2).U8('t').Int(0xFFFFFFF0u, 4).Raw("x");
+	assert_false(Decode(liar.data(), liar.b.size(), false, &d).ok());
+}
+
+void unknown_and_unrequested_messages_are_refused(void**) {
+	Decoded d;
+	Bytes unknown;
+	unknown.U8('Z').Int(1, 4);
+	flatwal::Status st = Decode(unknown.data(), unknown.b.size(), false, &d);
+	assert_true(!st.ok() && st.kind() == flatwal::ErrorKind::kInvalidData);
+	Bytes stream_start;
+	stream_start.U8('S').Int(1, 4).U8(1);
+	st = Decode(stream_start.data(), stream_start.b.size(), false, &d);
+	assert_true(!st.ok() && st.kind() == flatwal::ErrorKind::kNotSupported);
+	Bytes bad_value_kind;
+	bad_value_kind.U8('I').Int(1, 4).U8('N').Int(1, 2).U8('x');
+	assert_false(Decode(bad_value_kind.data(), bad_value_kind.b.size(), false, &d).ok());
+	Bytes insert_with_old;
+	insert_with_old.U8('I').Int(1, 4).U8('K').Int(0, 2).U8('N').Int(0, 2);
+	assert_false(Decode(insert_with_old.data(), insert_with_old.b.size(), false, &d).ok());
+	Bytes odd_identity = RelationMessage();
+	odd_identity.b[1 + 4 + 7 + 7] = 'q';
+	assert_false(Decode(odd_identity.data(), odd_identity.b.size(), false, &d).ok());
+	assert_false(Decode(nullptr, 0, false, &d).ok());
+}
+
+// Reads one value into a one-column row and hands back the frame's row.
+struct OneValue {
+	flatbuffers::FlatBufferBuilder builder;
+	flatwal::RowPacker row{&builder};
+	flatwal::RowPacker elements{&builder};
+	const flatwal::wire::Row* read = nullptr;
+
+	flatwal::Status Add(flatwal::TextColumnType type, const std::string& text) {
+		builder.Clear();
+		row.Clear();
+		flatwal::Status st = flatwal::AddTextValue(type, text, &row, &elements);
+		if (!st.ok()) return st;
+		builder.Finish(row.Finish());
+		read = flatbuffers::GetRoot<flatwal::wire::Row>(builder.GetBufferPointer());
+		return st;
+	}
+	flatwal::wire::Kind kind() const { return static_cast<flatwal::wire::Kind>(read->kinds()->Get(0)); }
+	int64_t int_value() const { return read->ints()->Get(0); }
+	std::string data() const {
+		return std::string(reinterpret_cast<const char*>(read->data()->data()), read->data_ends()->Get(0));
+	}
+};
+
+flatwal::TextColumnType Of(flatwal::TextType t) {
+	flatwal::TextColumnType type;
+	type.type = t;
+	return type;
+}
+
+void text_values_become_the_plugins_wire_values(void**) {
+	using flatwal::TextType;
+	using flatwal::wire::Kind;
+	OneValue v;
+	assert_true(v.Add(Of(TextType::kInt), "-9223372036854775808").ok() && v.int_value() == INT64_MIN);
+	assert_false(v.Add(Of(TextType::kInt), "12x").ok());
+	assert_false(v.Add(Of(TextType::kInt), "99999999999999999999").ok());
+	assert_true(v.Add(Of(TextType::kBool), "t").ok() && v.read->bools()->Get(0));
+	assert_false(v.Add(Of(TextType::kBool), "true").ok());
+	// float4 is read as a float, then widened, as the plugin widens the Datum.
+	assert_true(v.Add(Of(TextType::kFloat4), "1.1").ok() && v.read->floats()->Get(0) == static_cast<double>(1.1f));
+	assert_true(v.Add(Of(TextType::kFloat8), "-Infinity").ok() && std::isinf(v.read->floats()->Get(0)));
+	assert_true(v.Add(Of(TextType::kFloat8), "NaN").ok() && std::isnan(v.read->floats()->Get(0)));
+	// Dates: days since 1970, BC as astronomical years, infinities as the int32 ends.
+	assert_true(v.Add(Of(TextType::kDate), "1970-01-02").ok() && v.kind() == Kind::Date && v.int_value() == 1);
+	assert_true(v.Add(Of(TextType::kDate), "2000-01-01").ok() && v.int_value() == 10957);
+	assert_true(v.Add(Of(TextType::kDate), "0001-01-01 BC").ok() && v.int_value() == -719528);
+	assert_true(v.Add(Of(TextType::kDate), "infinity").ok() && v.int_value() == INT32_MAX);
+	assert_false(v.Add(Of(TextType::kDate), "2024-13-01").ok());
+	// Timestamps: micros since 1970; a zone offset is applied; infinity as INT64_MAX.
+	assert_true(v.Add(Of(TextType::kTimestamp), "1970-01-01 00:00:01.5").ok() && v.int_value() == 1500000);
+	assert_true(v.Add(Of(TextType::kTimestampTz), "1970-01-01 01:00:00+01").ok() && v.kind() == Kind::TimestampTz &&
+	            v.int_value() == 0);
+	assert_true(v.Add(Of(TextType::kTimestampTz), "1969-12-31 23:59:59.999999+00").ok() && v.int_value() == -1);
+	assert_true(v.Add(Of(TextType::kTimestamp), "-infinity").ok() && v.int_value() == INT64_MIN);
+	assert_true(v.Add(Of(TextType::kTimestamp), "4714-11-24 00:00:00 BC").ok() && v.int_value() == -210866803200000000LL);
+	// Past what int64 micros since 1970 hold: ISO text, as the plugin writes it.
+	assert_true(v.Add(Of(TextType::kTimestamp), "294276-12-31 23:59:59.999999").ok());
+	assert_true(v.kind() == Kind::TextOutput && v.data() == "294276-12-31T23:59:59.999999");
+	assert_false(v.Add(Of(TextType::kTimestamp), "2024-01-01T00:00:00").ok());
+	assert_true(v.Add(Of(TextType::kTime), "24:00:00").ok() && v.int_value() == 86400000000LL);
+	assert_true(v.Add(Of(TextType::kTimeTz), "04:05:06.789-08:30").ok());
+	assert_true(v.read->timetzs()->Get(0)->micros() == 14706789000LL && v.read->timetzs()->Get(0)->offset_seconds() == -30600);
+	// Intervals as IntervalStyle iso_8601 writes them.
+	assert_true(v.Add(Of(TextType::kInterval), "P1Y-2M3DT-4H5M-6.000007S").ok());
+	const auto* iv = v.read->intervals()->Get(0);
+	assert_true(iv->months() == 10 && iv->days() == 3 && iv->micros() == -4 * 3600000000LL + 5 * 60000000LL - 6000007);
+	assert_true(v.Add(Of(TextType::kInterval), "PT0S").ok() && v.read->intervals()->Get(0)->micros() == 0);
+	assert_false(v.Add(Of(TextType::kInterval), "1 year").ok());
+	assert_false(v.Add(Of(TextType::kInterval), "P99999999999Y").ok());
+	assert_true(v.Add(Of(TextType::kBytea), "\\x00ff").ok() && v.read->data_ends()->Get(0) == 2);
+	assert_false(v.Add(Of(TextType::kBytea), "\\000").ok());
+	assert_true(v.Add(Of(TextType::kUuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").ok());
+	assert_true(v.read->uuids()->Get(0)->bytes()->Get(0) == 0xa0 && v.read->uuids()->Get(0)->bytes()->Get(15) == 0x11);
+	assert_false(v.Add(Of(TextType::kUuid), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1").ok());
+	assert_true(v.Add(Of(TextType::kNumeric), "-12.3400").ok() && v.kind() == Kind::Numeric && v.data() == "-12.3400");
+}
+
+void arrays_keep_shape_bounds_and_nulls(void**) {
+	using flatwal::TextType;
+	flatwal::TextColumnType ints = Of(TextType::kArray);
+	ints.element = TextType::kInt;
+	ints.element_oid = 23;
+	OneValue v;
+	assert_true(v.Add(ints, "[0:1][1:3]={{1,2,NULL},{4,5,6}}").ok());
+	const auto* a = v.read->arrays()->Get(0);
+	assert_true(a->element_type_oid() == 23 && a->dimensions()->size() == 2 && a->dimensions()->Get(0) == 2 &&
+	            a->dimensions()->Get(1) == 3 && a->lower_bounds()->Get(0) == 0 && a->lower_bounds()->Get(1) == 1);
+	assert_int_equal(a->elements()->kinds()->size(), 6);
+	assert_true(static_cast<flatwal::wire::Kind>(a->elements()->kinds()->Get(2)) == flatwal::wire::Kind::Null);
+	assert_true(v.Add(ints, "{}").ok() && v.read->arrays()->Get(0)->dimensions()->size() == 0);
+	assert_false(v.Add(ints, "{{1,2},{3}}").ok());  // not rectangular
+	assert_false(v.Add(ints, "{1,{2}}").ok());
+	assert_false(v.Add(ints, "{1,2").ok());
+
+	flatwal::TextColumnType texts = Of(TextType::kArray);
+	texts.element = TextType::kText;
+	texts.element_oid = 25;
+	assert_true(v.Add(texts, "{\"a \\\"b\\\\\",NULL,\"NULL\",plain}").ok());
+	const auto* e = v.read->arrays()->Get(0)->elements();
+	assert_true(static_cast<flatwal::wire::Kind>(e->kinds()->Get(1)) == flatwal::wire::Kind::Null);
+	const std::string data(reinterpret_cast<const char*>(e->data()->data()), e->data()->size());
+	assert_string_equal(data.c_str(), "a \"b\\NULLplain");
+
+	flatwal::TextColumnType boxes = Of(TextType::kArray);
+	boxes.element = TextType::kTextOutput;
+	boxes.delimiter = ';';
+	assert_true(v.Add(boxes, "{(1,1),(0,0);(2,2),(1,1)}").ok());
+	assert_int_equal(v.read->arrays()->Get(0)->elements()->kinds()->size(), 2);
+}
+
+}  // namespace
+
+int main() {
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(messages_read_field_by_field),
+	    cmocka_unit_test(cut_or_padded_messages_are_refused),
+	    cmocka_unit_test(unknown_and_unrequested_messages_are_refused),
+	    cmocka_unit_test(text_values_become_the_plugins_wire_values),
+	    cmocka_unit_test(arrays_keep_shape_bounds_and_nulls),
+	};
+	return cmocka_run_group_tests_name("pgoutput", tests, nullptr, nullptr);
+}
