@@ -42,6 +42,14 @@ void AppendValue(std::string* line, const std::string& value) {
 
 }  // namespace
 
+bool ParseLogLevel(std::string_view name, LogLevel* level) {
+	static const std::pair<std::string_view, LogLevel> kLevels[] = {
+	    {"error", LogLevel::kError}, {"warning", LogLevel::kWarning}, {"info", LogLevel::kInfo}, {"debug", LogLevel::kDebug}};
+	for (const auto& entry : kLevels)
+		if (entry.first == name) return *level = entry.second, true;
+	return false;
+}
+
 void SetLogLevel(LogLevel level) { g_level = level; }
 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) <= static_cast<int>(g_level); }

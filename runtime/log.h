@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "status.h"
@@ -13,6 +14,10 @@ namespace flatwal {
 enum class LogLevel { kError, kWarning, kInfo, kDebug };
 
 using LogField = std::pair<const char*, std::string>;
+
+// The names every program's log-level setting takes, and reading one.
+inline constexpr char kLogLevelNames[] = "error, warning, info or debug";
+bool ParseLogLevel(std::string_view name, LogLevel* level);
 
 void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);

@@ -117,10 +117,7 @@ Status SetChoice(const std::string& key, const std::string& value,
 }
 
 Status SetLogLevel(const std::string& key, const std::string& value, LogLevel* out) {
-	return SetChoice(key, value,
-	                 {{"error", LogLevel::kError}, {"warning", LogLevel::kWarning}, {"info", LogLevel::kInfo},
-	                  {"debug", LogLevel::kDebug}},
-	                 out);
+	return ParseLogLevel(LowerCase(TrimSpace(value)), out) ? Status::Ok() : Invalid(key, value, kLogLevelNames);
 }
 
 struct SettingSpec {

@@ -102,15 +102,10 @@ Status ParseSinkArgs(int argc, char** argv, const char* const* environment, Sink
 				else st = Status::Error(ErrorKind::kInvalidParameter, "--on-error is dlq or stop, got \"" + v + "\"");
 				break;
 			}
-			case kLogLevel: {
-				std::string v = optarg;
-				if (v == "error") config->log_level = LogLevel::kError;
-				else if (v == "warning") config->log_level = LogLevel::kWarning;
-				else if (v == "info") config->log_level = LogLevel::kInfo;
-				else if (v == "debug") config->log_level = LogLevel::kDebug;
-				else st = Status::Error(ErrorKind::kInvalidParameter, "--log-level is error, warning, info or debug");
+			case kLogLevel:
+				if (!ParseLogLevel(optarg, &config->log_level))
+					st = Status::Error(ErrorKind::kInvalidParameter, std::string("--log-level is ") + kLogLevelNames);
 				break;
-			}
 			case 'X': st = ParseKafkaSetting(optarg, &config->kafka); break;
 			case kHttp: st = ParseListenAddress(optarg, &config->http); break;
 			case kHealthLag: st = Number("--health-max-lag-ms", optarg, 0, &config->health_max_lag_ms); break;
