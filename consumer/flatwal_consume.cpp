@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "exit_codes.h"
 #include "frame_reader.h"
 #include "json_check.h"
 #include "json_string.h"
@@ -62,7 +63,7 @@ int Usage(const char* message) {
 	             "                       (exit 1 when none were within ten times MS)\n"
 	             "  -X key=value         a librdkafka setting; secrets (sasl.password, ...) in FLATWAL_KAFKA_<PROPERTY>\n"
 	             "                       variables instead, e.g. FLATWAL_KAFKA_SASL_PASSWORD\n");
-	return message ? 1 : 0;
+	return message ? flatwal::kExitConfig : flatwal::kExitOk;
 }
 
 void PrintMessage(const rd_kafka_message_t* m) {
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
 	flatwal::Status st = consumer.Open(settings, topics, OnRebalance);
 	if (!st.ok()) {
 		std::fprintf(stderr, "flatwal-consume: %s\n", st.message().c_str());
-		return 1;
+		return flatwal::kExitConfig;
 	}
 	std::signal(SIGINT, OnSignal);
 	std::signal(SIGTERM, OnSignal);
@@ -184,7 +185,7 @@ int main(int argc, char** argv) {
 		             "the group is still joining (a member that left without leaving holds it up to its "
 		             "session.timeout.ms); wait longer with a larger --exit-when-idle\n",
 		             10 * idle_ms);
-		return 1;
+		return flatwal::kExitConfig;  // no topic matches: the settings name none
 	}
 	return 0;
 }

@@ -459,7 +459,7 @@ int Shipper::Run() {
 		if (st.ok() && finished) return Shutdown(stream, StopReason::kSnapshotDone, kExitOk);
 		if (!st.retriable()) {
 			LogStatus(LogLevel::kError, st);
-			return Shutdown(stream, StopReason::kPostgresError, kExitPostgres);
+			return Shutdown(stream, StopReason::kPostgresError, kExitRefused);
 		}
 		++counters_.restarts;
 		ReportMetrics(false);

@@ -12,6 +12,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "exit_codes.h"
 #include "frame_reader.h"
 #include "health.h"
 #include "heartbeat.h"
@@ -29,9 +30,6 @@ namespace flatwal {
 
 class HttpEndpoint;
 class InitialSnapshot;
-
-// Exit codes, also documented in the README.
-enum ExitCode { kExitOk = 0, kExitConfig = 1, kExitKafka = 2, kExitPostgres = 3 };
 
 // Why the shipper stopped, as its last log line says.
 enum class StopReason { kSignal, kSnapshotDone, kKafkaError, kPostgresError };

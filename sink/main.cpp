@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "exit_codes.h"
 #include "log.h"
 #include "sink.h"
 #include "sink_config.h"
@@ -20,12 +21,12 @@ int main(int argc, char** argv) {
 	flatwal::Status st = flatwal::ParseSinkArgs(argc, argv, environ, &config, &help);
 	if (help) {
 		std::fputs(flatwal::SinkUsage(), stdout);
-		return 0;
+		return flatwal::kExitOk;
 	}
 	if (!st.ok()) {
 		std::fprintf(stderr, "flatwal-sink: %s\n%s%s%s", st.message().c_str(), st.hint().c_str(), st.hint().empty() ? "" : "\n",
 		             flatwal::SinkUsage());
-		return 1;
+		return flatwal::kExitConfig;
 	}
 	flatwal::SetLogLevel(config.log_level);
 	std::signal(SIGINT, OnSignal);

@@ -5,6 +5,7 @@
 
 #include "backoff.h"
 #include "clickhouse_target.h"
+#include "exit_codes.h"
 #include "frame_reader.h"
 #include "kafka_contract.h"
 #include "log.h"
@@ -341,7 +342,7 @@ Status Sink::Flush() {
 	if (!batch_.dead.empty()) {
 		if (config_.stop_on_error) {
 			failed_ = true;
-			exit_code_ = 4;
+			exit_code_ = kExitStoppedOnError;
 			return Status::Error(ErrorKind::kRefused, "stopping (--on-error=stop): a message cannot be applied",
 			                     "Nothing of this batch was committed; the sink starts from it again.");
 		}
@@ -471,12 +472,12 @@ int Sink::Run() {
 	Status st = HttpEndpoint::Open(config_.http, std::chrono::milliseconds(config_.health_grace_ms), &http_);
 	if (!st.ok()) {
 		LogStatus(LogLevel::kError, st);
-		return 1;
+		return kExitConfig;
 	}
 	st = Start();
 	if (!st.ok()) {
 		LogStatus(LogLevel::kError, st);
-		return st.kind() == ErrorKind::kInvalidParameter ? 1 : 3;
+		return st.kind() == ErrorKind::kInvalidParameter ? kExitConfig : kExitRefused;
 	}
 	Log(LogLevel::kInfo, "flatwal-sink started", {{"group", config_.group}, {"topics", config_.topics[0]}});
 	last_report_ = Clock::now();

@@ -100,7 +100,7 @@ class Sink {
 	const SinkTable* last_table_ = nullptr;  // the table of the last change, and its set
 	ChangeSet* last_set_ = nullptr;
 	bool failed_ = false;  // a permanent error: stop
-	int exit_code_ = 0;
+	int exit_code_ = 0;  // an ExitCode (exit_codes.h)
 
 	// Figures for the stats line and /metrics.
 	SinkCounters counters_;
