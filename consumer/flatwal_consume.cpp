@@ -26,12 +26,11 @@
 #include "kafka_contract.h"
 #include "render_json.h"
 #include "secrets.h"
+#include "stop_signal.h"
 #include "text.h"
 
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
 
 // The idle clock starts when partitions are assigned: joining a group takes
 // seconds, and "idle" before that says nothing about the topics.
@@ -157,11 +156,10 @@ int main(int argc, char** argv) {
 		std::fprintf(stderr, "flatwal-consume: %s\n", st.message().c_str());
 		return flatwal::kExitConfig;
 	}
-	std::signal(SIGINT, OnSignal);
-	std::signal(SIGTERM, OnSignal);
+	const flatwal::StopFlag* stop = flatwal::InstallStopSignals("flatwal-consume");
 	// Waiting for the first assignment is bounded too: ten times the idle time.
 	g_last_activity = std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_ms > 0 ? 9 * idle_ms : 0);
-	while (!g_stop) {
+	while (!*stop) {
 		rd_kafka_message_t* m = consumer.Poll(200);
 		if (m == nullptr) {
 			auto idle = std::chrono::steady_clock::now() - g_last_activity;
@@ -179,7 +177,7 @@ int main(int argc, char** argv) {
 	consumer.Close();
 	// Stopping idle before any partition was assigned read nothing of the
 	// topics: said, so that an empty output is not taken for empty topics.
-	if (!g_stop && !g_assigned) {
+	if (!*stop && !g_assigned) {
 		std::fprintf(stderr,
 		             "flatwal-consume: no partition was assigned within %ld ms, nothing was read: no topic matches, or "
 		             "the group is still joining (a member that left without leaving holds it up to its "

@@ -8,22 +8,11 @@
 
 #include "config.h"
 #include "shipper.h"
+#include "stop_signal.h"
 
 extern char** environ;
 
 namespace {
-
-std::atomic<int> g_stop{0};
-
-// First SIGTERM/SIGINT: stop reading WAL and flush. Second: leave at once.
-void OnSignal(int) {
-	if (g_stop.fetch_add(1) >= 1) {
-		const char msg[] = "flatwal-shipper: second signal, exiting without flushing\n";
-		ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-		(void)ignored;
-		_exit(1);
-	}
-}
 
 int Fail(const flatwal::Status& st) {
 	std::cerr << "flatwal-shipper: " << st.message() << "\n";
@@ -70,11 +59,7 @@ int main(int argc, char** argv) {
 	if (st.ok()) st = flatwal::Validate(config);
 	if (!st.ok()) return Fail(st);
 
-	struct sigaction action;
-	std::memset(&action, 0, sizeof action);
-	action.sa_handler = OnSignal;
-	sigaction(SIGTERM, &action, nullptr);
-	sigaction(SIGINT, &action, nullptr);
+	const flatwal::StopFlag* stop = flatwal::InstallStopSignals("flatwal-shipper");
 	signal(SIGPIPE, SIG_IGN);
-	return flatwal::Shipper(config, &g_stop).Run();
+	return flatwal::Shipper(config, stop).Run();
 }

@@ -184,7 +184,7 @@ Status KafkaProducer::Produce(const OutMessage& message, const uint8_t* frame, s
 	}
 }
 
-bool KafkaProducer::WaitAcknowledged(int timeout_ms, const std::atomic<int>* stop) {
+bool KafkaProducer::WaitAcknowledged(int timeout_ms, const StopFlag* stop) {
 	using Clock = std::chrono::steady_clock;
 	const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
 	while (rd_kafka_outq_len(rk_) > 0 && fatal_.ok() && (stop == nullptr || stop->load() == 0) &&

@@ -20,6 +20,7 @@
 #include "last_lookup.h"
 #include "lsn_tracker.h"
 #include "router.h"
+#include "stop_signal.h"
 
 namespace flatwal {
 
@@ -42,7 +43,7 @@ class KafkaProducer {
 	// Polls until Kafka has acknowledged (or failed) every message produced so
 	// far; gives up early on a fatal error, when `stop` is raised (if given), or
 	// after timeout_ms (negative: no limit). True when none is left in flight.
-	bool WaitAcknowledged(int timeout_ms, const std::atomic<int>* stop = nullptr);
+	bool WaitAcknowledged(int timeout_ms, const StopFlag* stop = nullptr);
 	// Non-ok once a fatal error was seen.
 	const Status& FatalError() const { return fatal_; }
 	// Times Produce had to wait for room in librdkafka's queue (back pressure).

@@ -36,7 +36,7 @@ const char* StopReasonName(StopReason reason) {
 	return "unknown";
 }
 
-Shipper::Shipper(ShipperConfig config, const std::atomic<int>* stop)
+Shipper::Shipper(ShipperConfig config, const StopFlag* stop)
     : config_(std::move(config)),
       stop_(stop),
       health_({static_cast<uint64_t>(config_.health_max_lag_mb), std::chrono::milliseconds(config_.health_grace_ms)},

@@ -25,6 +25,7 @@
 #include "router.h"
 #include "shipped_record.h"
 #include "side_session.h"
+#include "stop_signal.h"
 
 namespace flatwal {
 
@@ -37,7 +38,7 @@ const char* StopReasonName(StopReason reason);
 
 class Shipper {
  public:
-	Shipper(ShipperConfig config, const std::atomic<int>* stop);
+	Shipper(ShipperConfig config, const StopFlag* stop);
 	~Shipper();
 	int Run();
 
@@ -85,7 +86,7 @@ class Shipper {
 	SnapshotProgress SnapshotNow() const;
 
 	ShipperConfig config_;
-	const std::atomic<int>* stop_;
+	const StopFlag* stop_;
 	LsnTracker tracker_;
 	std::unique_ptr<KafkaProducer> producer_;
 	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed

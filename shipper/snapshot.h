@@ -23,6 +23,7 @@
 #include "pg_session.h"
 #include "snapshot_readers.h"
 #include "status.h"
+#include "stop_signal.h"
 
 namespace flatwal {
 
@@ -32,7 +33,7 @@ class InitialSnapshot {
 
 	// Reads the captured tables of `table_set` with `workers` connections.
 	InitialSnapshot(std::string conninfo, std::string slot, std::string table_set, int workers,
-	                const std::atomic<int>* stop, Emit emit)
+	                const StopFlag* stop, Emit emit)
 	    : conninfo_(std::move(conninfo)), slot_(std::move(slot)), table_set_(std::move(table_set)), workers_(workers),
 	      stop_(stop), emit_(std::move(emit)) {}
 
@@ -88,7 +89,7 @@ class InitialSnapshot {
 	bool resync_ = false;
 	uint32_t timeline_ = 0;
 	std::vector<Table> tables_;
-	const std::atomic<int>* stop_;
+	const StopFlag* stop_;
 	Emit emit_;
 	PgSession reader_;    // inside the exported snapshot
 	PgSession progress_;  // writes progress as it goes

@@ -10,7 +10,7 @@ constexpr char kPurpose[] = "flatwal-shipper snapshot";
 }  // namespace
 
 SnapshotReaders::SnapshotReaders(std::string conninfo, std::string snapshot_name, std::vector<SnapshotUnit> units,
-                                 int workers, const std::atomic<int>* stop)
+                                 int workers, const StopFlag* stop)
     : conninfo_(std::move(conninfo)),
       snapshot_name_(std::move(snapshot_name)),
       units_(std::move(units)),

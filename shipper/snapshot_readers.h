@@ -22,6 +22,7 @@
 
 #include "pg_session.h"
 #include "status.h"
+#include "stop_signal.h"
 
 namespace flatwal {
 
@@ -47,7 +48,7 @@ class SnapshotReaders {
  public:
 	// Starts `workers` connections inside `snapshot_name`, reading `units`.
 	SnapshotReaders(std::string conninfo, std::string snapshot_name, std::vector<SnapshotUnit> units, int workers,
-	                const std::atomic<int>* stop);
+	                const StopFlag* stop);
 	~SnapshotReaders();  // stops and joins the workers
 
 	// The next batch; Ok with *done set once every unit was read. A worker's
@@ -62,7 +63,7 @@ class SnapshotReaders {
 
 	const std::string conninfo_, snapshot_name_;
 	const std::vector<SnapshotUnit> units_;
-	const std::atomic<int>* stop_;
+	const StopFlag* stop_;
 	std::atomic<size_t> next_unit_{0};
 	std::mutex mutex_;
 	std::condition_variable changed_;

@@ -9,10 +9,9 @@
 #include "log.h"
 #include "sink.h"
 #include "sink_config.h"
+#include "stop_signal.h"
 
 namespace {
-volatile sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,8 +28,6 @@ int main(int argc, char** argv) {
 		return flatwal::kExitConfig;
 	}
 	flatwal::SetLogLevel(config.log_level);
-	std::signal(SIGINT, OnSignal);
-	std::signal(SIGTERM, OnSignal);
-	flatwal::Sink sink(std::move(config), &g_stop);
+	flatwal::Sink sink(std::move(config), flatwal::InstallStopSignals("flatwal-sink"));
 	return sink.Run();
 }

@@ -44,7 +44,7 @@ class ApplyTimer {
 
 }  // namespace
 
-Sink::Sink(SinkConfig config, const volatile sig_atomic_t* stop)
+Sink::Sink(SinkConfig config, const StopFlag* stop)
     : config_(std::move(config)),
       stop_(stop),
       health_({static_cast<uint64_t>(config_.health_max_lag_ms), std::chrono::milliseconds(config_.health_grace_ms)},

@@ -14,7 +14,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
-#include <csignal>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -30,12 +30,13 @@
 #include "schema_registry.h"
 #include "sink_config.h"
 #include "sink_metrics.h"
+#include "stop_signal.h"
 
 namespace flatwal {
 
 class Sink {
  public:
-	Sink(SinkConfig config, const volatile sig_atomic_t* stop);
+	Sink(SinkConfig config, const StopFlag* stop);
 	// Runs until stopped, idle (--exit-when-idle) or a permanent error. Exit code.
 	int Run();
 
@@ -87,7 +88,7 @@ class Sink {
 	void ClearBatch();
 
 	SinkConfig config_;
-	const volatile sig_atomic_t* stop_;
+	const StopFlag* stop_;
 	KafkaConsumer consumer_;
 	SchemaRegistry schemas_;
 	DeadLetters dead_letters_;
