@@ -1,11 +1,15 @@
 // libFuzzer target: what the pgoutput source reads from the network — one
 // pgoutput message (format/pgoutput_messages.cpp), read outside and inside a
-// streamed transaction, and a value's text (format/text_values.cpp) read as
-// every type, and as an array of every element type with either delimiter.
+// streamed transaction and turned into frames (format/pgoutput_frames.cpp,
+// whose state carries over from input to input, as a stream's does), and a
+// value's text (format/text_values.cpp) read as every type, and as an array
+// of every element type with either delimiter.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
+#include "pgoutput_frames.h"
 #include "pgoutput_messages.h"
 #include "text_values.h"
 
@@ -13,6 +17,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 	static flatwal::pgoutput::Decoded decoded;
 	(void)flatwal::pgoutput::Decode(data, size, false, &decoded);
 	(void)flatwal::pgoutput::Decode(data, size, true, &decoded);
+	// Every column read by its type OID's built-in kind (the catalog stands aside).
+	static flatwal::PgoutputFrames frames(
+	    [](const flatwal::pgoutput::Relation& relation, std::vector<flatwal::ColumnFacts>* facts) {
+		    facts->clear();
+		    for (const auto& c : relation.columns) {
+			    flatwal::ColumnFacts f;
+			    f.base_type_oid = c.type_oid;
+			    f.text.type = flatwal::TextTypeOfBuiltin(c.type_oid);
+			    f.primary_key = c.key;
+			    facts->push_back(f);
+		    }
+		    return flatwal::Status::Ok();
+	    },
+	    [](const uint8_t*, size_t) { return flatwal::Status::Ok(); });
+	(void)frames.OnMessage(size, data, size);
 
 	const std::string_view text(reinterpret_cast<const char*>(data), size);
 	flatbuffers::FlatBufferBuilder builder;

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "frame_reader.h"
 #include "frames.h"
+#include "pgoutput_frames.h"
 #include "pgoutput_messages.h"
 #include "text_values.h"
 
@@ -241,6 +243,133 @@ void arrays_keep_shape_bounds_and_nulls(void**) {
 	assert_int_equal(v.read->arrays()->Get(0)->elements()->kinds()->size(), 2);
 }
 
+// The catalog as the test states it: int4 and text columns; `pk` names the primary key's column.
+flatwal::RelationFacts FactsWithPrimaryKey(const std::string& pk) {
+	return [pk](const flatwal::pgoutput::Relation& relation, std::vector<flatwal::ColumnFacts>* facts) {
+		facts->clear();
+		for (const auto& c : relation.columns) {
+			flatwal::ColumnFacts f;
+			f.base_type_oid = c.type_oid;
+			f.type_name = c.type_oid == 23 ? "integer" : "text";
+			f.text.type = flatwal::TextTypeOfBuiltin(c.type_oid);
+			f.primary_key = c.name == pk;
+			f.not_null = f.primary_key;
+			facts->push_back(f);
+		}
+		return flatwal::Status::Ok();
+	};
+}
+
+struct Captured {
+	std::vector<std::string> frames;
+	const flatwal::wire::Event* Event(size_t i) {
+		static flatwal::FrameScratch scratch;
+		const flatwal::wire::Event* event = nullptr;
+		assert_true(flatwal::ReadFrame(reinterpret_cast<const uint8_t*>(frames[i].data()), frames[i].size(), &scratch, &event).ok());
+		return event;
+	}
+};
+
+flatwal::PgoutputFrames::Emit Into(Captured* captured) {
+	return [captured](const uint8_t* frame, size_t size) {
+		captured->frames.emplace_back(reinterpret_cast<const char*>(frame), size);
+		return flatwal::Status::Ok();
+	};
+}
+
+flatwal::Status Feed(flatwal::PgoutputFrames* frames, uint64_t lsn, const Bytes& m) {
+	return frames->OnMessage(lsn, m.data(), m.b.size());
+}
+
+void messages_become_the_plugins_frames(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	frames.set_timeline(2);
+	Bytes begin;
+	begin.U8('B').Int(0x5000, 8).Int(0, 8).Int(742, 4);
+	assert_true(Feed(&frames, 0x4000, begin).ok());
+	assert_true(Feed(&frames, 0x4000, RelationMessage()).ok());
+	Bytes insert;
+	insert.U8('I').Int(16384, 4).U8('N').Int(2, 2).U8('t').Int(1, 4).Raw("7").U8('t').Int(2, 4).Raw("hi");
+	assert_true(Feed(&frames, 0x4100, insert).ok());
+	assert_true(Feed(&frames, 0x4200, UpdateMessage()).ok());
+	Bytes commit;
+	commit.U8('C').U8(0).Int(0x5000, 8).Int(0x5030, 8).Int(1000000, 8);
+	assert_true(Feed(&frames, 0x5000, commit).ok());
+	assert_int_equal(out.frames.size(), 5);
+
+	const auto* b = out.Event(0);
+	assert_true(b->body_type() == flatwal::wire::Body::Begin && b->body_as_Begin()->xid() == 742 &&
+	            b->body_as_Begin()->final_lsn() == 0x5000 && b->timeline() == 2);
+	assert_true(b->body_as_Begin()->commit_time_micros() == 946684800000000LL);
+	const auto* schema = out.Event(1)->body_as_Schema();
+	assert_true(schema != nullptr && schema->version() == 1 && schema->table_name()->str() == "orders");
+	assert_true(schema->columns()->Get(0)->key() && !schema->columns()->Get(1)->key() &&
+	            schema->columns()->Get(0)->not_null() && schema->key_columns()->size() == 1);
+	const auto* ins = out.Event(2)->body_as_Change();
+	assert_true(ins->header()->op() == flatwal::wire::Op::Insert && ins->header()->seq() == 1 &&
+	            ins->header()->lsn() == 0x4100 && ins->header()->commit_lsn() == 0x5000 && ins->header()->xid() == 742 &&
+	            ins->header()->version() == 1 && ins->before() == nullptr);
+	const auto* upd = out.Event(3)->body_as_Change();
+	assert_true(upd->header()->op() == flatwal::wire::Op::Update && upd->header()->seq() == 2 &&
+	            upd->header()->old_image() == flatwal::wire::OldImage::Key);
+	// The key image: the identity's column, the others Absent; the new row's unchanged TOAST value stays Unchanged.
+	assert_true(static_cast<flatwal::wire::Kind>(upd->before()->kinds()->Get(1)) == flatwal::wire::Kind::Absent);
+	assert_true(static_cast<flatwal::wire::Kind>(upd->after()->kinds()->Get(1)) == flatwal::wire::Kind::Unchanged);
+	assert_true(upd->after()->ints()->Get(0) == 8);
+	const auto* c = out.Event(4)->body_as_Commit();
+	assert_true(c->commit_lsn() == 0x5000 && c->end_lsn() == 0x5030 && c->xid() == 742);
+}
+
+void versions_follow_shapes_across_restarts(void**) {
+	Captured out;
+	flatwal::PgoutputFrames first(FactsWithPrimaryKey("id"), Into(&out));
+	assert_true(Feed(&first, 1, RelationMessage()).ok());
+	assert_true(Feed(&first, 2, RelationMessage()).ok());  // sent again (an invalidation): the same version
+	Bytes wider = RelationMessage();
+	wider.b[1 + 4 + 7 + 7 + 1 + 1] = 3;  // three columns now
+	wider.U8(0).Str("added").Int(23, 4).Int(0xFFFFFFFF, 4);
+	assert_true(Feed(&first, 3, wider).ok());
+	assert_true(out.Event(0)->body_as_Schema()->version() == 1 && out.Event(1)->body_as_Schema()->version() == 1);
+	assert_true(out.Event(2)->body_as_Schema()->version() == 2);
+
+	// A new process that read both from the schemas topic gives a replayed shape its old number.
+	Captured again;
+	flatwal::PgoutputFrames second(FactsWithPrimaryKey("id"), Into(&again));
+	second.Know(*out.Event(0)->body_as_Schema());
+	second.Know(*out.Event(2)->body_as_Schema());
+	assert_true(Feed(&second, 1, RelationMessage()).ok());
+	assert_true(again.Event(0)->body_as_Schema()->version() == 1);
+	// The key under REPLICA IDENTITY FULL is the primary key, not every column.
+	Bytes full = RelationMessage();
+	full.b[1 + 4 + 7 + 7] = 'f';
+	assert_true(Feed(&second, 2, full).ok());
+	const auto* s = again.Event(1)->body_as_Schema();
+	assert_true(s->version() == 3 && s->replica_identity() == flatwal::wire::ReplicaIdentity::Full &&
+	            s->key_columns()->size() == 1 && s->key_columns()->Get(0) == 0);
+}
+
+void a_stream_out_of_order_is_refused(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	Bytes insert;
+	insert.U8('I').Int(16384, 4).U8('N').Int(2, 2).U8('t').Int(1, 4).Raw("7").U8('n');
+	assert_false(Feed(&frames, 1, insert).ok());  // no Relation yet
+	assert_true(Feed(&frames, 1, RelationMessage()).ok());
+	assert_false(Feed(&frames, 1, insert).ok());  // outside a transaction
+	Bytes begin;
+	begin.U8('B').Int(9, 8).Int(0, 8).Int(1, 4);
+	assert_true(Feed(&frames, 1, begin).ok());
+	assert_false(Feed(&frames, 1, begin).ok());  // Begin inside a transaction
+	Bytes bad_value;
+	bad_value.U8('I').Int(16384, 4).U8('N').Int(2, 2).U8('t').Int(2, 4).Raw("x7").U8('n');
+	flatwal::Status st = Feed(&frames, 1, bad_value);
+	assert_true(!st.ok() && st.message().find("column \"id\"") != std::string::npos);
+	Bytes short_row;
+	short_row.U8('I').Int(16384, 4).U8('N').Int(1, 2).U8('n');
+	assert_false(Feed(&frames, 1, short_row).ok());
+}
+
 }  // namespace
 
 int main() {
@@ -250,6 +379,9 @@ int main() {
 	    cmocka_unit_test(unknown_and_unrequested_messages_are_refused),
 	    cmocka_unit_test(text_values_become_the_plugins_wire_values),
 	    cmocka_unit_test(arrays_keep_shape_bounds_and_nulls),
+	    cmocka_unit_test(messages_become_the_plugins_frames),
+	    cmocka_unit_test(versions_follow_shapes_across_restarts),
+	    cmocka_unit_test(a_stream_out_of_order_is_refused),
 	};
 	return cmocka_run_group_tests_name("pgoutput", tests, nullptr, nullptr);
 }
