@@ -76,7 +76,10 @@ Status Sink::Start() {
 	KafkaSettings settings = {{"bootstrap.servers", config_.brokers},
 	                          {"group.id", config_.group},
 	                          {"enable.auto.commit", "false"},  // offsets live in the target, with the rows
-	                          {"auto.offset.reset", "earliest"},
+	                          // A partition starts at its checkpoint, or at the beginning when it has none;
+	                          // a checkpoint Kafka no longer holds (retention deleted messages this sink
+	                          // never applied) is an error, never a silent jump to what is left.
+	                          {"auto.offset.reset", "error"},
 	                          {"topic.metadata.refresh.interval.ms", "1000"},
 	                          // A fetch that finds nothing waits this long before asking again: librdkafka's
 	                          // 500 ms default is most of a streaming sink's latency where the broker does not
@@ -341,8 +344,7 @@ Status Sink::Flush() {
 	}
 	if (!batch_.dead.empty()) {
 		if (config_.stop_on_error) {
-			failed_ = true;
-			exit_code_ = kExitStoppedOnError;
+			Fail("stopped on a message it cannot apply (--on-error=stop); see the log");
 			return Status::Error(ErrorKind::kRefused, "stopping (--on-error=stop): a message cannot be applied",
 			                     "Nothing of this batch was committed; the sink starts from it again.");
 		}
@@ -464,8 +466,29 @@ void Sink::PublishHealth() {
 	sample.assigned_partitions = stored_.size();
 	sample.start_time_seconds = start_time_seconds_;
 	health_.Observe(last_publish_, target_->connected(), static_cast<uint64_t>(last_lag_ms_));
-	if (failed_) health_.Fail("stopped on a message it cannot apply (--on-error=stop); see the log");
+	if (failed_) health_.Fail(failure_);
 	http_->Publish(SinkMetricsText(sample), health_.Problem(last_publish_));
+}
+
+void Sink::Fail(const std::string& why) {
+	failed_ = true;
+	failure_ = why;
+	exit_code_ = kExitStoppedOnError;
+}
+
+void Sink::StopOnLostMessages(const rd_kafka_message_t* m) {
+	const std::string topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "?";
+	const std::string where = topic + " [" + std::to_string(m->partition) + "]";
+	LogStatus(LogLevel::kError,
+	          Status::Error(ErrorKind::kRefused,
+	                        "stopping: Kafka no longer holds the messages of " + where + " from this sink's checkpoint on",
+	                        std::string(rd_kafka_message_errstr(m)) + " (offset " + std::to_string(m->offset) +
+	                            "): retention deleted changes the target never received, or the topic was made again; "
+	                            "the target misses them and nothing was skipped.",
+	                        "See docs/runbook.md (\"Kafka deleted messages the sink had not applied\"): bring the "
+	                        "table level with a new snapshot, then start the sink once with -X "
+	                        "auto.offset.reset=earliest to go on from the oldest message Kafka holds."));
+	Fail("Kafka deleted messages of " + where + " before they were applied; see the log");
 }
 
 int Sink::Run() {
@@ -499,6 +522,10 @@ int Sink::Run() {
 				if (batch_.messages.empty()) batch_.opened = now;
 				st = Handle(m);
 				if (!st.ok()) Rewind(st);
+			} else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+				StopOnLostMessages(m);
+				rd_kafka_message_destroy(m);
+				break;
 			} else {
 				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					Log(LogLevel::kWarning, "Kafka", {{"error", rd_kafka_message_errstr(m)}});

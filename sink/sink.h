@@ -82,6 +82,10 @@ class Sink {
 	// Reads the stored checkpoints, reconnecting with backoff; false when stopped first.
 	bool LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out);
 	void DeadLetter(size_t index, const std::string& reason);
+	// Stops for good (exit kExitStoppedOnError); /health says `why` until then.
+	void Fail(const std::string& why);
+	// A partition's checkpoint is gone from Kafka (ERR__AUTO_OFFSET_RESET): stops, saying what to do.
+	void StopOnLostMessages(const rd_kafka_message_t* m);
 	void ReportStats(bool force, Clock::time_point now);
 	// Renders /metrics and the /health verdict for --http.
 	void PublishHealth();
@@ -101,6 +105,7 @@ class Sink {
 	const SinkTable* last_table_ = nullptr;  // the table of the last change, and its set
 	ChangeSet* last_set_ = nullptr;
 	bool failed_ = false;  // a permanent error: stop
+	std::string failure_;  // ... and what /health says of it
 	int exit_code_ = 0;  // an ExitCode (exit_codes.h)
 
 	// Figures for the stats line and /metrics.

@@ -120,6 +120,9 @@ converged() {  # [SECONDS]: until the target equals the source
 	for _ in $(seq 1 $((${1:-90} * 2))); do [ "$(rows sql)" = "$(rows tsql)" ] && return 0; sleep 0.5; done
 	echo "   source: $(rows sql | tr '\n' ' ')"
 	echo "   target: $(rows tsql | tr '\n' ' ')"
+	echo "   first differing accounts (source <, target >; notes as md5):"
+	local each="SELECT id || ',' || balance || ',' || md5(coalesce(note, '')) FROM public.accounts ORDER BY id"
+	diff <(sql -c "$each" 2>&1) <(tsql -c "$each" 2>&1) | grep '^[<>]' | head -8
 	return 1
 }
 # The same rows, one per line, from the source and from ClickHouse (FINAL, deletes left out).
