@@ -105,7 +105,8 @@ FUZZ_LIBS = $(FUZZ_OBJ)/libruntime.a $(FUZZ_OBJ)/libformat.a
 app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 
 SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
-	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipped_record shipper)
+	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipped_record shipper \
+	pgoutput_source pgoutput_snapshot)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume

@@ -15,12 +15,13 @@ namespace flatwal {
 // Appends the elements of a non-empty array whose dimensions
 // ArrayDimensionsMatchElements() accepted, in one pass without recursion:
 // before element i `open` is written for every dimension whose block starts
-// at i, after it `close` for every block that ends there, and ',' between
-// elements. `append(element)` writes one element; false stops the walk, and
+// at i, after it `close` for every block that ends there, and `separator`
+// between elements. `append(element)` writes one element; false stops the walk, and
 // so does an element that is itself an array (arrays do not nest). Returns
 // false when stopped.
 template <typename AppendElement>
-bool AppendNestedElements(const wire::Array* array, char open, char close, std::string* out, AppendElement&& append) {
+bool AppendNestedElements(const wire::Array* array, char open, char close, char separator, std::string* out,
+                          AppendElement&& append) {
 	const auto* dims = array->dimensions();
 	const size_t rank = dims->size();
 	uint64_t block[kMaxArrayDimensions];  // elements in one block of dimension d and all after it
@@ -30,7 +31,7 @@ bool AppendNestedElements(const wire::Array* array, char open, char close, std::
 	RowReader elements(array->elements());
 	ValueRef element;
 	for (uint64_t i = 0; elements.Next(&element); ++i) {
-		if (i > 0) out->push_back(',');
+		if (i > 0) out->push_back(separator);
 		for (size_t d = 0; d < rank; ++d)
 			if (i % block[d] == 0) out->push_back(open);
 		if (element.kind == wire::Kind::Array || !append(element)) return false;

@@ -555,7 +555,7 @@ bool AppendArray(const wire::Array* array, const FieldMapping& field, const Debe
 	if (!ArrayDimensionsMatchElements(array)) return false;
 	FieldMapping element = field;
 	element.type = field.element;
-	return AppendNestedElements(array, '[', ']', out,
+	return AppendNestedElements(array, '[', ']', ',', out,
 	                            [&](const ValueRef& v) { return AppendValue(v, element, options, out); });
 }
 

@@ -102,8 +102,19 @@ Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
 		table.any_identity |= column.identity;
 		table.columns.push_back(std::move(column));
 	}
+	// Sent before the table's first change: pgoutput also describes a
+	// partition whose changes it publishes as its root's, and that one never
+	// has a change of its own.
 	auto schema = build(table.version);
-	return Finish(wire::Body::Schema, schema.Union());
+	// A root's Relation comes again before each partition's first change: the
+	// same frame is not sent twice.
+	FinishEvent(&builder_, wire::Body::Schema, schema.Union(), timeline_);
+	const uint8_t* frame = builder_.GetBufferPointer();
+	const std::vector<uint8_t> same(frame, frame + builder_.GetSize());
+	if (table.schema_shipped && same == table.schema_frame) return Status::Ok();
+	table.schema_frame = same;
+	table.schema_shipped = false;
+	return Status::Ok();
 }
 
 Status PgoutputFrames::PackRow(const Table& table, const std::vector<pgoutput::Value>& values, bool identity_only,
@@ -136,18 +147,42 @@ Status PgoutputFrames::PackRow(const Table& table, const std::vector<pgoutput::V
 	return Status::Ok();
 }
 
-Status PgoutputFrames::OnChange(uint64_t lsn, const pgoutput::Change& change) {
-	auto it = tables_.find(change.relid);
+Status PgoutputFrames::TableForChange(uint32_t relid, Table** table) {
+	auto it = tables_.find(relid);
 	if (it == tables_.end())
 		return Status::Error(ErrorKind::kInvalidData,
-		                     "a pgoutput change of relation " + std::to_string(change.relid) + " before its Relation message");
-	if (!in_transaction_) return Status::Error(ErrorKind::kInvalidData, "a pgoutput change outside a transaction");
-	const Table& table = it->second;
+		                     "a pgoutput change of relation " + std::to_string(relid) + " before its Relation message");
+	*table = &it->second;
+	if ((*table)->schema_shipped) return Status::Ok();
+	Status st = emit_((*table)->schema_frame.data(), (*table)->schema_frame.size());
+	if (st.ok()) (*table)->schema_shipped = true;
+	return st;
+}
+
+Status PgoutputFrames::OnSnapshotRow(uint32_t relid, uint64_t consistent_lsn, uint32_t seq,
+                                     const std::vector<pgoutput::Value>& values) {
+	Table* table = nullptr;
+	Status st = TableForChange(relid, &table);
+	if (!st.ok()) return st;
+	builder_.Clear();
+	flatbuffers::Offset<wire::Row> row = 0;
+	st = PackRow(*table, values, false, &row);
+	if (!st.ok()) return st;
+	wire::ChangeHeader header(0, consistent_lsn, 0, 0, seq, relid, table->version, wire::Op::Read, wire::OldImage::None);
+	return Finish(wire::Body::Change, wire::CreateChange(builder_, &header, row, 0).Union());
+}
+
+Status PgoutputFrames::OnChange(uint64_t lsn, const pgoutput::Change& change) {
+	if (!in_transaction_ && tables_.count(change.relid) > 0)
+		return Status::Error(ErrorKind::kInvalidData, "a pgoutput change outside a transaction");
+	Table* found = nullptr;
+	Status st = TableForChange(change.relid, &found);
+	if (!st.ok()) return st;
+	const Table& table = *found;
 	builder_.Clear();
 	flatbuffers::Offset<wire::Row> before = 0, after = 0;
 	wire::Op op = wire::Op::Insert;
 	wire::OldImage old_image = wire::OldImage::None;
-	Status st = Status::Ok();
 	if (change.type != pgoutput::Type::kDelete) st = PackRow(table, change.new_values, false, &after);
 	if (!st.ok()) return st;
 	if (change.type != pgoutput::Type::kInsert) {

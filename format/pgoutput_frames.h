@@ -56,12 +56,26 @@ class PgoutputFrames {
 	void Know(const wire::Schema& schema);
 	// The timeline stamped on every frame (the server's).
 	void set_timeline(uint32_t timeline) { timeline_ = timeline; }
+	// A new replication connection: the server sends its Relation messages
+	// again, and a transaction cut by the old one starts over with its Begin.
+	// Versions stay.
+	void Restart() {
+		tables_.clear();
+		in_transaction_ = false;
+	}
 
 	// One pgoutput message, which the server sent at `wal_start` (the LSN of
 	// the change, the commit's for Commit). Emits zero or more frames.
 	Status OnMessage(uint64_t wal_start, const uint8_t* data, size_t size);
 
 	bool in_transaction() const { return in_transaction_; }
+
+	// A snapshot read outside the stream, as the plugin's flatwal.read_frame()
+	// writes it: `relation` describes a table as its Relation message would
+	// (its Schema frame goes before its first row), then each row as text,
+	// a Change of op Read at (consistent_lsn, seq) with no xid and no LSN.
+	Status OnSnapshotTable(const pgoutput::Relation& relation) { return OnRelation(relation); }
+	Status OnSnapshotRow(uint32_t relid, uint64_t consistent_lsn, uint32_t seq, const std::vector<pgoutput::Value>& values);
 
  private:
 	struct Column {
@@ -76,10 +90,14 @@ class PgoutputFrames {
 		uint32_t version = 0;
 		std::vector<Column> columns;
 		bool any_identity = false;
+		std::vector<uint8_t> schema_frame;  // the Schema frame of the last Relation message ...
+		bool schema_shipped = false;        // ... emitted before the first change after it
 	};
 
 	Status OnRelation(const pgoutput::Relation& relation);
 	Status OnChange(uint64_t lsn, const pgoutput::Change& change);
+	// The table a change names, its Schema frame emitted first if it is not yet.
+	Status TableForChange(uint32_t relid, Table** table);
 	Status OnTruncate(uint64_t lsn, const pgoutput::Truncate& truncate);
 	// Packs `values` into a Row; `identity_only`: columns outside the replica identity are Absent.
 	Status PackRow(const Table& table, const std::vector<pgoutput::Value>& values, bool identity_only,

@@ -79,7 +79,7 @@ void AppendArray(std::string* out, const wire::Array* array, ValueStyle style) {
 	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return AppendRaw(out, "[]");
 	const size_t start = out->size();
 	if (!ArrayDimensionsMatchElements(array) ||
-	    !AppendNestedElements(array, '[', ']', out, [&](const ValueRef& element) {
+	    !AppendNestedElements(array, '[', ']', ',', out, [&](const ValueRef& element) {
 		    RenderValue(element, style, out);
 		    return true;
 	    })) {

@@ -51,6 +51,23 @@ void AppendQuotedElement(const std::string& text, std::string* out) {
 	out->push_back('"');
 }
 
+constexpr uint32_t kBoxTypeOid = 603;
+
+// PostgreSQL reads no sign before a year: a date or timestamp written from
+// `start` with an astronomical year at or below 0 (0 = 1 BC) is rewritten as
+// its year before Christ, "YYYY-MM-DD... BC".
+void WriteEra(size_t start, std::string* out) {
+	const bool negative = (*out)[start] == '-';
+	if (!negative && out->compare(start, 5, "0000-") != 0) return;
+	const size_t year_end = out->find('-', start + 1);
+	if (year_end == std::string::npos) return;
+	const int64_t year = std::strtoll(out->c_str() + start, nullptr, 10);
+	std::string bc = std::to_string(1 - year);
+	if (bc.size() < 4) bc.insert(0, 4 - bc.size(), '0');
+	out->replace(start, year_end - start, bc);
+	out->append(" BC");
+}
+
 // {…} nested by dimension, as render_json nests JSON arrays.
 PgText AppendArray(const wire::Array* array, std::string* out) {
 	if (array->dimensions() == nullptr || array->dimensions()->size() == 0) return out->append("{}"), PgText::kValue;
@@ -73,7 +90,10 @@ PgText AppendArray(const wire::Array* array, std::string* out) {
 		out->push_back('=');
 	}
 	std::string text;
-	const bool complete = AppendNestedElements(array, '{', '}', out, [&](const ValueRef& element) {
+	// array_in splits elements at the element type's delimiter: ';' for box
+	// (the one built-in type whose text has commas), ',' for every other.
+	const char separator = array->element_type_oid() == kBoxTypeOid ? ';' : ',';
+	const bool complete = AppendNestedElements(array, '{', '}', separator, out, [&](const ValueRef& element) {
 		text.clear();
 		switch (AppendPgText(element, &text)) {
 			case PgText::kValue: AppendQuotedElement(text, out); return true;
@@ -110,15 +130,24 @@ PgText AppendPgText(const ValueRef& value, std::string* out) {
 		case Kind::Date:
 			if (value.integer == INT32_MIN) out->append("-infinity");
 			else if (value.integer == INT32_MAX) out->append("infinity");
-			else AppendIsoDate(value.integer, out);
+			else {
+				const size_t start = out->size();
+				AppendIsoDate(value.integer, out);
+				WriteEra(start, out);
+			}
 			break;
 		case Kind::Time: AppendTimeOfDay(value.integer, out); break;
 		case Kind::TimeTz:
 			AppendTimeOfDay(value.timetz.micros(), out);
 			AppendZoneOffset(value.timetz.offset_seconds(), out);
 			break;
-		case Kind::Timestamp: AppendTimestampText(value.integer, false, out); break;
-		case Kind::TimestampTz: AppendTimestampText(value.integer, true, out); break;
+		case Kind::Timestamp:
+		case Kind::TimestampTz: {
+			const size_t start = out->size();
+			AppendTimestampText(value.integer, value.kind == Kind::TimestampTz, out);
+			if (value.integer != INT64_MIN) WriteEra(start, out);  // not "-infinity"
+			break;
+		}
 		case Kind::Interval: AppendIntervalText(value.interval, out); break;
 		case Kind::Uuid: AppendUuidText(value.uuid.bytes()->data(), out); break;
 		case Kind::Array: return AppendArray(value.array, out);

@@ -1,6 +1,6 @@
 // text_values.cpp — see text_values.h. Each reader takes the whole text and
 // refuses anything but the exact shape the output function writes under
-// kTextSessionOptions.
+// kTextSessionSetup.
 #include "text_values.h"
 
 #include <cerrno>
@@ -13,8 +13,9 @@
 
 namespace flatwal {
 
-const char kTextSessionOptions[] =
-    "-c DateStyle=ISO,MDY -c IntervalStyle=iso_8601 -c TimeZone=UTC -c bytea_output=hex -c extra_float_digits=1";
+const char kTextSessionSetup[] =
+    "SET DateStyle = 'ISO, MDY'; SET IntervalStyle = iso_8601; SET TimeZone = 'UTC'; SET bytea_output = hex; "
+    "SET extra_float_digits = 1";
 
 namespace {
 

@@ -3,7 +3,7 @@
 // flatwal reads values without the extension: the pgoutput source's changes
 // and its snapshot rows (both text, from one session's output functions).
 //
-// Exact only under the output settings TextSessionOptions names (ISO dates,
+// Exact only under the output settings kTextSessionSetup makes (ISO dates,
 // ISO 8601 intervals, UTC, hex bytea, shortest-exact floats): the pgoutput
 // connection and the snapshot sessions set them. A text that does not parse
 // is refused (kInvalidData), never guessed at.
@@ -20,8 +20,9 @@
 
 namespace flatwal {
 
-// libpq `options` that make every output function write what ParseTextValue reads.
-extern const char kTextSessionOptions[];
+// SQL that makes every output function of a session write what
+// AddTextValue reads (a replication connection answers it too).
+extern const char kTextSessionSetup[];
 
 // How a type's text is read: the plugin's value kinds.
 enum class TextType : uint8_t {

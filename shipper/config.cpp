@@ -16,7 +16,8 @@
 namespace flatwal {
 
 const char kUsage[] =
-    "flatwal-shipper streams a PostgreSQL logical replication slot (flatwal plugin) to Kafka.\n"
+    "flatwal-shipper streams a PostgreSQL logical replication slot (the flatwal plugin, or\n"
+    "pgoutput with --source pgoutput) to Kafka.\n"
     "\n"
     "Usage:\n"
     "  flatwal-shipper [OPTION]...\n"
@@ -39,6 +40,10 @@ const char kUsage[] =
     "      --batch-bytes=N          frames per replication message (default: 65536)\n"
     "      --table-set=NAME         carry the captured tables of this set (default: default);\n"
     "                               one slot and shipper per set (flatwal.set_table_set())\n"
+    "      --source=PLUGIN          flatwal (default): the flatwal plugin and extension;\n"
+    "                               pgoutput: PostgreSQL's built-in plugin, where no other can\n"
+    "                               be loaded (managed services); tables from --publication\n"
+    "      --publication=NAME       with --source pgoutput: the publication (default: flatwal)\n"
     "\n"
     "Kafka:\n"
     "  -b, --brokers=HOST:PORT,...  bootstrap servers (kafka.bootstrap.servers)\n"
@@ -143,6 +148,16 @@ const SettingSpec kSettings[] = {
 	     });
 	     if (!ok) return Invalid(k, v, "letters, digits, '_', '-' and '.'");
 	     c->table_set = s;
+	     return Status::Ok();
+     }},
+    {"postgres.source", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     return SetChoice(k, v, {{"flatwal", SourcePlugin::kFlatwal}, {"pgoutput", SourcePlugin::kPgoutput}}, &c->source);
+     }},
+    {"postgres.publication", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string s = TrimSpace(v);
+	     if (s.empty() || s.size() >= 64 || s.find('\0') != std::string::npos)
+		     return Invalid(k, v, "a publication name of 1 to 63 bytes");
+	     c->publication = s;
 	     return Status::Ok();
      }},
     {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
@@ -286,6 +301,8 @@ const Flag kFlags[] = {
     {'s', "status-interval", "postgres.status_interval_ms", nullptr},
     {0, "batch-bytes", "postgres.batch_bytes", nullptr},
     {0, "table-set", "postgres.table_set", nullptr},
+    {0, "source", "postgres.source", nullptr},
+    {0, "publication", "postgres.publication", nullptr},
     {'b', "brokers", "kafka.bootstrap.servers", nullptr},
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "format", "shipper.format", nullptr},

@@ -25,6 +25,12 @@ enum class SnapshotMode {
 	kInitialOnly,  // snapshot when the slot is new, then exit
 };
 
+// Where the changes come from.
+enum class SourcePlugin {
+	kFlatwal,   // the flatwal output plugin and extension (typed frames from the server)
+	kPgoutput,  // PostgreSQL's built-in pgoutput and a publication: what managed services offer
+};
+
 struct ShipperConfig {
 	// [postgres]
 	std::string conninfo;            // libpq conninfo; replication=database is added
@@ -34,6 +40,8 @@ struct ShipperConfig {
 	int status_interval_ms = 1000;   // standby status updates at least this often
 	int batch_bytes = 65536;         // plugin frames per replication message
 	std::string table_set = "default";  // the tables of flatwal.source_tables this slot carries
+	SourcePlugin source = SourcePlugin::kFlatwal;
+	std::string publication = "flatwal";  // --source pgoutput: the publication that names the tables
 
 	// [kafka]: librdkafka properties, in the order given
 	std::vector<std::pair<std::string, std::string>> kafka;

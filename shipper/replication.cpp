@@ -65,7 +65,7 @@ Status ReplicationStream::IdentifySystem(std::string* database, uint32_t* timeli
 	return Status::Ok();
 }
 
-Status ReplicationStream::InspectSlot(const std::string& slot, SlotState* state) {
+Status ReplicationStream::InspectSlot(const std::string& slot, const std::string& plugin_wanted, SlotState* state) {
 	PgResult r;
 	Status st = session_.Exec(
 	    "SELECT plugin, database, coalesce(wal_status, ''), slot_type FROM pg_catalog.pg_replication_slots "
@@ -76,10 +76,11 @@ Status ReplicationStream::InspectSlot(const std::string& slot, SlotState* state)
 	state->exists = r.rows() > 0;
 	if (!state->exists) return Status::Ok();
 	std::string plugin = r.text(0, 0), database = r.text(0, 1), wal_status = r.text(0, 2), type = r.text(0, 3);
-	if (type != "logical" || plugin != "flatwal")
+	if (type != "logical" || plugin != plugin_wanted)
 		return Status::Error(ErrorKind::kRefused,
 		                     "replication slot \"" + slot + "\" is a " + type + " slot" +
-		                         (plugin.empty() ? "" : " for plugin \"" + plugin + "\"") + ", not a flatwal slot",
+		                         (plugin.empty() ? "" : " for plugin \"" + plugin + "\"") + ", not a " + plugin_wanted +
+		                         " slot",
 		                     "", "Choose another --slot name, or drop it with SELECT pg_drop_replication_slot('" + slot + "').");
 	std::string current;
 	uint32_t timeline = 0;
@@ -94,10 +95,11 @@ Status ReplicationStream::InspectSlot(const std::string& slot, SlotState* state)
 	return Status::Ok();
 }
 
-Status ReplicationStream::CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot,
-                                     uint64_t* consistent_lsn) {
+Status ReplicationStream::CreateSlot(const std::string& slot, const std::string& plugin, bool export_snapshot,
+                                     std::string* snapshot, uint64_t* consistent_lsn) {
 	PgResult r;
-	Status st = session_.Exec("CREATE_REPLICATION_SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL flatwal " +
+	Status st = session_.Exec("CREATE_REPLICATION_SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL " +
+	                              session_.QuoteIdentifier(plugin) + " " +
 	                              (export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT"),
 	                          &r);
 	if (!st.ok())
@@ -133,7 +135,18 @@ Status ReplicationStream::DropSlot(const std::string& slot) {
 	return session_.Exec("DROP_REPLICATION_SLOT " + session_.QuoteIdentifier(slot) + " WAIT");
 }
 
-Status ReplicationStream::Start(const std::string& slot, int batch_bytes, const std::string& table_set) {
+int ReplicationStream::ServerVersion() const {
+	return session_.conn() != nullptr ? PQserverVersion(session_.conn()) : 0;
+}
+
+Status ReplicationStream::StartPgoutput(const std::string& slot, const std::string& publication) {
+	// publication_names is a list of identifiers: the name is quoted as one.
+	std::string options = "proto_version '1', publication_names " + session_.QuoteLiteral(session_.QuoteIdentifier(publication));
+	if (ServerVersion() >= 140000) options += ", messages 'true'";
+	return session_.Exec("START_REPLICATION SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL 0/0 (" + options + ")");
+}
+
+Status ReplicationStream::StartFlatwal(const std::string& slot, int batch_bytes, const std::string& table_set) {
 	return session_.Exec("START_REPLICATION SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL 0/0 (\"batch_bytes\" '" +
 	                     std::to_string(batch_bytes) + "', \"include_transaction\" 'true', \"table_set\" " +
 	                     session_.QuoteLiteral(table_set) + ")");

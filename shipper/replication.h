@@ -25,23 +25,34 @@ class ReplicationStream {
 	// primary keeps while it runs: only a promotion, on another server, starts one).
 	Status IdentifySystem(std::string* database, uint32_t* timeline);
 	// Whether the slot exists and PostgreSQL invalidated it; checks that an
-	// existing slot is a flatwal slot of this database.
+	// existing slot is a logical slot of `plugin` in this database.
 	struct SlotState {
 		bool exists = false;
 		bool lost = false;  // wal_status = lost: WAL it needed is gone
 	};
-	Status InspectSlot(const std::string& slot, SlotState* state);
-	// Creates the slot. With export_snapshot, *snapshot names a snapshot that
+	Status InspectSlot(const std::string& slot, const std::string& plugin, SlotState* state);
+	// Creates a logical slot of `plugin`. With export_snapshot, *snapshot names a snapshot that
 	// stays usable (SET TRANSACTION SNAPSHOT) until this connection runs its
 	// next command.
-	Status CreateSlot(const std::string& slot, bool export_snapshot, std::string* snapshot, uint64_t* consistent_lsn);
+	Status CreateSlot(const std::string& slot, const std::string& plugin, bool export_snapshot, std::string* snapshot,
+	                  uint64_t* consistent_lsn);
 	Status DropSlot(const std::string& slot);
 	// Where `ancestor` ended in the history of the server's `timeline`
 	// (TIMELINE_HISTORY): the LSN at which the server switched away from it.
 	// *found is false when `ancestor` is not in that history.
 	Status TimelineEnd(uint32_t timeline, uint32_t ancestor, uint64_t* end_lsn, bool* found);
-	// Streams the slot with the plugin options the shipper needs; table_set is validated by the config.
-	Status Start(const std::string& slot, int batch_bytes, const std::string& table_set);
+	// Streams a flatwal slot with the plugin options the shipper needs; table_set is validated by the config.
+	Status StartFlatwal(const std::string& slot, int batch_bytes, const std::string& table_set);
+	// Streams a pgoutput slot: protocol version 1 (no in-progress transactions),
+	// the publication's tables, and logical messages (heartbeats) where the
+	// server sends them (PostgreSQL 14 and later).
+	Status StartPgoutput(const std::string& slot, const std::string& publication);
+	// Runs one SQL statement on the replication connection (a walsender of a
+	// database answers SQL too); the session settings it makes hold for the
+	// output functions of the stream.
+	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
+	// The server's version number (PQserverVersion), 0 when not connected.
+	int ServerVersion() const;
 
 	enum class Event { kNone, kData, kKeepalive, kClosed };
 	struct Message {

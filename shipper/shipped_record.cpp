@@ -64,7 +64,11 @@ Status ReadShippedRecord(const ShipperConfig& config, const std::string& topic, 
 	constexpr int64_t kTail = 10000;
 	return ReadTopicToEnd(ReaderSettings(config), topic, kTail, 30000, [&](std::string_view key, std::string_view value) {
 		ShippedEnd record;
-		if (key == slot && ParseShippedRecord(value, slot, &record)) {
+		if (key != slot) return;
+		if (value.empty()) {  // a tombstone: the record was deleted on purpose
+			*end = ShippedEnd{};
+			*found = false;
+		} else if (ParseShippedRecord(value, slot, &record)) {
 			*end = record;  // later records of the partition replace earlier ones
 			*found = true;
 		}

@@ -12,6 +12,7 @@
 #include "http_endpoint.h"
 #include "log.h"
 #include "lsn.h"
+#include "pgoutput_snapshot.h"
 #include "snapshot.h"
 
 namespace flatwal {
@@ -156,8 +157,8 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	*finished = false;
 	ReplicationStream::SlotState slot;
 	InitialSnapshot::Record record;
-	Status st = stream.InspectSlot(config_.slot, &slot);
-	if (st.ok()) st = InitialSnapshot::Recorded(config_.conninfo, config_.slot, &record);
+	Status st = stream.InspectSlot(config_.slot, SlotPlugin(), &slot);
+	if (st.ok()) st = SlotRecord(slot, &record);
 	if (!st.ok()) return st;
 	// A lost slot: what was committed since the consumers' last change may
 	// never reach them, and what they hold may be more than the source has
@@ -171,8 +172,10 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 		lost = "the resynchronisation of replication slot \"" + config_.slot + "\" did not finish (the shipper stopped "
 		       "during its snapshot)";
 	else if (!slot.exists && record.taken && !record.interrupted)
-		lost = "replication slot \"" + config_.slot + "\" does not exist, but this database records its creation: it "
-		       "was lost (a failover to a standby, which has no slots before PostgreSQL 17, or a drop)";
+		lost = "replication slot \"" + config_.slot + "\" does not exist, but " +
+		       (config_.source == SourcePlugin::kPgoutput ? router_->ShippedTopic() : std::string("this database")) +
+		       " records its creation: it was lost (a failover to a standby, which has no slots before PostgreSQL 17, "
+		       "or a drop)";
 	else if (slot.exists) {  // on a promoted server (a synchronized failover slot, one made by hand) ...
 		if (shipped_.timeline == 0 && timeline_ > 1) {  // started after a failover: what did the last process ship?
 			bool found = false;
@@ -189,11 +192,15 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	if (!st.ok()) return st;
 	if (!lost.empty()) {
 		if (!config_.resync)
-			return Status::Error(ErrorKind::kRefused, lost, "Changes since the slot was lost are not in Kafka.",
-			                     "Run without --no-resync (postgres.resync) to create the slot again and resynchronise "
-			                     "with a new snapshot, or drop the slot (if it exists), DELETE FROM "
-			                     "flatwal.snapshot_progress WHERE slot_name = '" + config_.slot +
-			                         "' and restart to stream from now on without one.");
+			return Status::Error(
+			    ErrorKind::kRefused, lost, "Changes since the slot was lost are not in Kafka.",
+			    "Run without --no-resync (postgres.resync) to create the slot again and resynchronise with a new "
+			    "snapshot, or drop the slot (if it exists), " +
+			        (config_.source == SourcePlugin::kPgoutput
+			             ? "delete its record (printf '" + config_.slot + ":\\n' | kcat -b BROKERS -P -Z -K: -t " +
+			                   router_->ShippedTopic() + ")"
+			             : "DELETE FROM flatwal.snapshot_progress WHERE slot_name = '" + config_.slot + "'") +
+			        " and restart to stream from now on without one.");
 		Log(LogLevel::kWarning, "resynchronising: a new slot and a snapshot of every captured table",
 		    {{"slot", config_.slot}, {"reason", lost}});
 		if (slot.exists) st = stream.DropSlot(config_.slot);
@@ -216,8 +223,8 @@ Status Shipper::PrepareSlot(ReplicationStream& stream, bool* finished) {
 	if (!config_.create_slot)
 		return Status::Error(ErrorKind::kRefused,
 		                     "replication slot \"" + config_.slot + "\" does not exist; create it with SELECT "
-		                     "pg_create_logical_replication_slot('" + config_.slot + "', 'flatwal'), or run without "
-		                     "--no-create-slot");
+		                     "pg_create_logical_replication_slot('" + config_.slot + "', '" + SlotPlugin() +
+		                         "'), or run without --no-create-slot");
 	return CreateSlotWithSnapshot(stream, SlotStart::kNew, finished);
 }
 
@@ -231,11 +238,12 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 	if (!st.ok()) return st;
 	tracker_.Rebase();
 	received_lsn_ = reported_lsn_ = 0;
-	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, [this](const uint8_t* frame, size_t size) {
+	auto emit = [this](const uint8_t* frame, size_t size) {
 		Status st = HandleFrame(frame, size, false);
 		if (counters_.snapshot_rows % 5000 == 0) ReportMetrics(true);  // a long snapshot keeps its metrics current
 		return st;
-	});
+	};
+	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, emit);
 	initial.set_resync(resync);
 	initial.set_timeline(timeline_);
 	snapshot_ = &initial;
@@ -248,30 +256,81 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 		}
 	} forget{this};
 	// Recorded before the slot exists, so that a crash from here on is seen
-	// as an interrupted snapshot, and a slot lost later as lost.
-	st = initial.Prepare();
+	// as an interrupted snapshot, and a slot lost later as lost. A pgoutput
+	// source records the slot in Kafka alone (the shipped record), and only
+	// once its snapshot is complete: a slot without a record is one whose
+	// snapshot did not finish.
+	const bool pgoutput = config_.source == SourcePlugin::kPgoutput;
+	if (!pgoutput) st = initial.Prepare();
+	else if (snapshot) st = ForgetShipped();
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
-	if (st.ok()) st = stream.CreateSlot(config_.slot, snapshot, &snapshot_name, &consistent_lsn);
+	if (st.ok()) st = stream.CreateSlot(config_.slot, SlotPlugin(), snapshot, &snapshot_name, &consistent_lsn);
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, "created replication slot", {{"slot", config_.slot}, {"consistent_lsn", LsnText(consistent_lsn)}});
 	shipped_ = ShippedEnd{timeline_, consistent_lsn};  // what the old slot shipped is behind the new one
-	st = RecordShipped(true);
+	if (!(pgoutput && snapshot)) st = RecordShipped(true);
 	if (!st.ok()) return st;
 	if (resync) ++counters_.resyncs;
 	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
-	if (!snapshot) return initial.MarkDone();  // no snapshot: the slot's creation alone is recorded
+	if (!snapshot) return pgoutput ? Status::Ok() : initial.MarkDone();  // the slot's creation alone is recorded
 	auto started = Clock::now();
-	st = initial.Run(snapshot_name, consistent_lsn);
+	uint64_t rows = 0;
+	if (pgoutput) {
+		PgoutputSnapshot read(config_, pgoutput_->frames(), emit, stop_);
+		read.set_resync(resync);
+		read.set_timeline(timeline_);
+		st = read.Run(snapshot_name, consistent_lsn);
+		rows = read.rows();
+	} else {
+		st = initial.Run(snapshot_name, consistent_lsn);
+		rows = initial.rows();
+	}
 	// The snapshot counts only once Kafka holds all of it.
 	if (st.ok()) st = WaitAcknowledged("the whole snapshot");
-	if (st.ok()) st = initial.MarkDone();
+	if (st.ok() && pgoutput) st = RecordShipped(true);
+	if (st.ok()) st = pgoutput ? WaitAcknowledged("the slot's record") : initial.MarkDone();
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, resync ? "resynchronised" : "snapshot complete",
-	    {{"rows", std::to_string(initial.rows())},
+	    {{"rows", std::to_string(rows)},
 	     {"seconds", std::to_string(std::chrono::duration<double>(Clock::now() - started).count())},
 	     {"streaming_from", LsnText(consistent_lsn)}});
 	return Status::Ok();
+}
+
+Status Shipper::ForgetShipped() {
+	OutMessage tombstone;
+	tombstone.topic = router_->ShippedTopic();
+	tombstone.has_key = true;
+	tombstone.key = config_.slot;
+	tombstone.tombstone = true;
+	Status st = producer_->Produce(tombstone, nullptr, 0, *stop_, /*tracked=*/false);
+	if (st.ok()) st = WaitAcknowledged("the removal of the slot's record");
+	if (st.ok()) recorded_ = ShippedEnd{};
+	return st;
+}
+
+Status Shipper::SlotRecord(const ReplicationStream::SlotState& slot, InitialSnapshot::Record* record) {
+	if (config_.source == SourcePlugin::kFlatwal) return InitialSnapshot::Recorded(config_.conninfo, config_.slot, record);
+	*record = InitialSnapshot::Record{};
+	ShippedEnd shipped;
+	Status st = ReadShippedRecord(config_, router_->ShippedTopic(), config_.slot, &shipped, &record->taken);
+	// A slot this shipper made but never recorded: its snapshot did not finish
+	// (a slot made by hand, with --no-create-slot, is streamed as it is).
+	record->interrupted = st.ok() && slot.exists && !record->taken && config_.create_slot &&
+	                      config_.snapshot_mode != SnapshotMode::kNever;
+	return st;
+}
+
+Status Shipper::PreparePgoutput(ReplicationStream& stream) {
+	if (!pgoutput_) {
+		std::unique_ptr<PgoutputSource> source(
+		    new PgoutputSource(config_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, true); }));
+		Status st = source->LearnVersions(router_->SchemasTopic());
+		if (!st.ok()) return st;
+		pgoutput_ = std::move(source);
+	}
+	return pgoutput_->Prepare(stream, timeline_);
 }
 
 Status Shipper::StartOnDemandSnapshots() {
@@ -347,6 +406,7 @@ void Shipper::SendStatus(ReplicationStream& stream) {
 Status Shipper::OnData(const ReplicationStream::Message& message) {
 	received_lsn_ = std::max(received_lsn_, message.wal_start);
 	counters_.server_wal_end = std::max(counters_.server_wal_end, message.wal_end);
+	if (pgoutput_) return pgoutput_->OnMessage(message.wal_start, message.data, message.size);
 	return HandleMessage(message.data, message.size);
 }
 
@@ -376,7 +436,7 @@ Status Shipper::Stream(ReplicationStream& stream) {
 			case ReplicationStream::Event::kClosed: return closed;
 			case ReplicationStream::Event::kNone: break;
 		}
-		if (st.ok() && !in_transaction_) {
+		if (st.ok() && !in_transaction_ && on_demand_) {
 			st = on_demand_->Step();
 			if (!st.ok()) st = Status::Error(st.kind(), "on-demand snapshot: " + st.message(), st.detail(), st.hint());
 		}
@@ -421,10 +481,16 @@ Status Shipper::RunSession(ReplicationStream& stream, bool* finished) {
 	if (st.ok()) st = stream.IdentifySystem(&database, &timeline_);
 	if (!st.ok()) return st;
 	SetUpRouter(database);
-	st = PrepareSlot(stream, finished);
+	const bool pgoutput = config_.source == SourcePlugin::kPgoutput;
+	if (pgoutput) st = PreparePgoutput(stream);
+	if (st.ok()) st = PrepareSlot(stream, finished);
 	if (!st.ok() || *finished) return st;
-	if (!on_demand_) st = StartOnDemandSnapshots();
-	if (st.ok()) st = stream.Start(config_.slot, config_.batch_bytes, config_.table_set);
+	if (pgoutput) {
+		st = stream.StartPgoutput(config_.slot, config_.publication);
+	} else {
+		if (!on_demand_) st = StartOnDemandSnapshots();
+		if (st.ok()) st = stream.StartFlatwal(config_.slot, config_.batch_bytes, config_.table_set);
+	}
 	if (!st.ok()) return st;
 	streaming_ = true;
 	reconnect_.Succeeded();

@@ -20,17 +20,18 @@
 #include "lsn_tracker.h"
 #include "metrics.h"
 #include "on_demand.h"
+#include "pgoutput_source.h"
 #include "producer.h"
 #include "replication.h"
 #include "router.h"
 #include "shipped_record.h"
 #include "side_session.h"
+#include "snapshot.h"
 #include "stop_signal.h"
 
 namespace flatwal {
 
 class HttpEndpoint;
-class InitialSnapshot;
 
 // Why the shipper stopped, as its last log line says.
 enum class StopReason { kSignal, kSnapshotDone, kKafkaError, kPostgresError };
@@ -62,6 +63,15 @@ class Shipper {
 	// the snapshot mode); *finished: snapshot mode initial_only.
 	Status CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart start, bool* finished);
 	Status StartOnDemandSnapshots();
+	// --source pgoutput: the source set up for this connection (once per process, the versions shipped before).
+	Status PreparePgoutput(ReplicationStream& stream);
+	// Whether this database records the slot's creation (and its snapshot):
+	// flatwal.snapshot_progress, or for pgoutput the shipped record in Kafka.
+	Status SlotRecord(const ReplicationStream::SlotState& slot, InitialSnapshot::Record* record);
+	// Deletes the slot's shipped record (a tombstone), acknowledged: a pgoutput
+	// slot made from here on is recorded once its snapshot is complete.
+	Status ForgetShipped();
+	const char* SlotPlugin() const { return config_.source == SourcePlugin::kPgoutput ? "pgoutput" : "flatwal"; }
 	// Streams until a stop is asked for (Ok) or the stream fails.
 	Status Stream(ReplicationStream& stream);
 	Status OnData(const ReplicationStream::Message& message);
@@ -91,7 +101,8 @@ class Shipper {
 	std::unique_ptr<KafkaProducer> producer_;
 	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed
 	std::unique_ptr<Router> router_;
-	std::unique_ptr<OnDemandSnapshots> on_demand_;
+	std::unique_ptr<OnDemandSnapshots> on_demand_;  // flatwal source only
+	std::unique_ptr<PgoutputSource> pgoutput_;      // --source pgoutput
 	std::unique_ptr<Heartbeat> heartbeat_;  // with --heartbeat-interval
 	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
 	RoutedMessages routes_;                // scratch: messages for one frame, reused

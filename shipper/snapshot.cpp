@@ -55,7 +55,9 @@ Status InitialSnapshot::Recorded(const std::string& conninfo, const std::string&
 	if (!st.ok())
 		return st.retriable() ? st
 		                      : Status::Error(ErrorKind::kRefused, "cannot read flatwal.snapshot_progress: " + st.message(),
-		                                      st.detail(), "Is the flatwal extension installed and up to date in this database?");
+		                                      st.detail(),
+		                                      "Is the flatwal extension installed and up to date in this database? Where it "
+		                                      "cannot be (a managed service), run with --source pgoutput.");
 	record->taken = std::string(r.text(0, 0)) != "0";
 	record->interrupted = std::string(r.text(0, 1)) != "0";
 	record->resync = std::string(r.text(0, 2)) == "t";

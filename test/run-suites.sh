@@ -80,6 +80,8 @@ suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integ
 suite "on-demand snapshots beside transactions a synchronous standby keeps invisible (its own cluster)" \
 	test/integration/on-demand-visibility.sh
 suite "Debezium format: golden events for every type and option" test/integration/debezium.sh "$port"
+suite "pgoutput source: the same events as the plugin; a managed-like server as a non-superuser (its own cluster)" \
+	test/integration/pgoutput.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"
 suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway ClickHouse)" \

@@ -221,6 +221,23 @@ void resync_is_the_default(void**) {
 	assert_true(c.resync);
 }
 
+// --source pgoutput names a publication; the flatwal plugin stays the default.
+void pgoutput_source_settings(void**) {
+	ShipperConfig c;
+	flatwal::CommandLine cmd;
+	assert_true(c.source == flatwal::SourcePlugin::kFlatwal && c.publication == "flatwal");
+	assert_true(flatwal::ParseCommandLine({"-d", "dbname=x", "-b", "k:9092", "--source=pgoutput", "--publication", "Shop Pub"},
+	                                      &cmd, &c).ok());
+	assert_true(c.source == flatwal::SourcePlugin::kPgoutput && c.publication == "Shop Pub");
+	assert_true(flatwal::Validate(c).ok());
+	assert_true(flatwal::ParseConfigText("[postgres]\nsource = flatwal\npublication = other\n", "f", &c).ok());
+	assert_true(c.source == flatwal::SourcePlugin::kFlatwal && c.publication == "other");
+	Status st = flatwal::ParseCommandLine({"--source=wal2json"}, &cmd, &c);
+	assert_string_eq(st.hint(), "Use flatwal or pgoutput.");
+	assert_false(flatwal::ParseCommandLine({"--publication="}, &cmd, &c).ok());
+	assert_false(flatwal::ApplyEnvironment({{"FLATWAL_POSTGRES_PUBLICATION", std::string(64, 'p')}}, &c).ok());
+}
+
 }  // namespace
 
 int main() {
@@ -228,6 +245,7 @@ int main() {
 	    cmocka_unit_test(file_sections_and_passthrough),
 	    cmocka_unit_test(header_sets),
 	    cmocka_unit_test(resync_is_the_default),
+	    cmocka_unit_test(pgoutput_source_settings),
 	    cmocka_unit_test(file_errors_name_the_line),
 	    cmocka_unit_test(environment_overrides_file),
 	    cmocka_unit_test(command_line_flags),

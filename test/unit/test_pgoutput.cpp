@@ -321,32 +321,69 @@ void messages_become_the_plugins_frames(void**) {
 	assert_true(c->commit_lsn() == 0x5000 && c->end_lsn() == 0x5030 && c->xid() == 742);
 }
 
+// A transaction of its own with `relation` and an insert of `columns` ints, at `lsn`.
+flatwal::Status RelationAndInsert(flatwal::PgoutputFrames* frames, uint64_t lsn, const Bytes& relation, int columns) {
+	Bytes begin, insert, commit;
+	begin.U8('B').Int(lsn + 10, 8).Int(0, 8).Int(7, 4);
+	insert.U8('I').Int(16384, 4).U8('N').Int(columns, 2);
+	for (int i = 0; i < columns; ++i) insert.U8('t').Int(1, 4).Raw("1");
+	commit.U8('C').U8(0).Int(lsn + 10, 8).Int(lsn + 20, 8).Int(0, 8);
+	flatwal::Status st = Feed(frames, lsn, begin);
+	if (st.ok()) st = Feed(frames, lsn, relation);
+	if (st.ok()) st = Feed(frames, lsn, insert);
+	if (st.ok()) st = Feed(frames, lsn + 10, commit);
+	return st;
+}
+
+std::vector<const flatwal::wire::Schema*> Schemas(Captured* out) {
+	std::vector<const flatwal::wire::Schema*> schemas;
+	for (size_t i = 0; i < out->frames.size(); ++i)
+		if (out->Event(i)->body_type() == flatwal::wire::Body::Schema) schemas.push_back(out->Event(i)->body_as_Schema());
+	return schemas;
+}
+
 void versions_follow_shapes_across_restarts(void**) {
 	Captured out;
 	flatwal::PgoutputFrames first(FactsWithPrimaryKey("id"), Into(&out));
-	assert_true(Feed(&first, 1, RelationMessage()).ok());
-	assert_true(Feed(&first, 2, RelationMessage()).ok());  // sent again (an invalidation): the same version
+	assert_true(RelationAndInsert(&first, 100, RelationMessage(), 2).ok());
+	assert_true(RelationAndInsert(&first, 200, RelationMessage(), 2).ok());  // sent again (an invalidation): not shipped again
 	Bytes wider = RelationMessage();
 	wider.b[1 + 4 + 7 + 7 + 1 + 1] = 3;  // three columns now
 	wider.U8(0).Str("added").Int(23, 4).Int(0xFFFFFFFF, 4);
-	assert_true(Feed(&first, 3, wider).ok());
-	assert_true(out.Event(0)->body_as_Schema()->version() == 1 && out.Event(1)->body_as_Schema()->version() == 1);
-	assert_true(out.Event(2)->body_as_Schema()->version() == 2);
+	assert_true(RelationAndInsert(&first, 300, wider, 3).ok());
+	std::vector<const flatwal::wire::Schema*> shipped = Schemas(&out);
+	assert_int_equal(shipped.size(), 2);
+	assert_true(shipped[0]->version() == 1 && shipped[1]->version() == 2);
 
 	// A new process that read both from the schemas topic gives a replayed shape its old number.
 	Captured again;
 	flatwal::PgoutputFrames second(FactsWithPrimaryKey("id"), Into(&again));
-	second.Know(*out.Event(0)->body_as_Schema());
-	second.Know(*out.Event(2)->body_as_Schema());
-	assert_true(Feed(&second, 1, RelationMessage()).ok());
-	assert_true(again.Event(0)->body_as_Schema()->version() == 1);
+	second.Know(*shipped[0]);
+	second.Know(*shipped[1]);
+	assert_true(RelationAndInsert(&second, 100, RelationMessage(), 2).ok());
+	assert_true(Schemas(&again).at(0)->version() == 1);
 	// The key under REPLICA IDENTITY FULL is the primary key, not every column.
 	Bytes full = RelationMessage();
 	full.b[1 + 4 + 7 + 7] = 'f';
-	assert_true(Feed(&second, 2, full).ok());
-	const auto* s = again.Event(1)->body_as_Schema();
+	assert_true(RelationAndInsert(&second, 200, full, 2).ok());
+	const auto* s = Schemas(&again).at(1);
 	assert_true(s->version() == 3 && s->replica_identity() == flatwal::wire::ReplicaIdentity::Full &&
 	            s->key_columns()->size() == 1 && s->key_columns()->Get(0) == 0);
+}
+
+// pgoutput describes a partition whose changes it publishes as its root's
+// (publish_via_partition_root): a Relation with no change of its own ships no Schema.
+void a_relation_without_changes_ships_no_schema(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	Bytes begin, commit;
+	begin.U8('B').Int(90, 8).Int(0, 8).Int(7, 4);
+	commit.U8('C').U8(0).Int(90, 8).Int(99, 8).Int(0, 8);
+	assert_true(Feed(&frames, 10, begin).ok());
+	assert_true(Feed(&frames, 10, RelationMessage()).ok());
+	assert_true(Feed(&frames, 90, commit).ok());
+	assert_int_equal(out.frames.size(), 2);  // Begin and Commit
+	assert_true(Schemas(&out).empty());
 }
 
 void a_stream_out_of_order_is_refused(void**) {
@@ -381,6 +418,7 @@ int main() {
 	    cmocka_unit_test(arrays_keep_shape_bounds_and_nulls),
 	    cmocka_unit_test(messages_become_the_plugins_frames),
 	    cmocka_unit_test(versions_follow_shapes_across_restarts),
+	    cmocka_unit_test(a_relation_without_changes_ships_no_schema),
 	    cmocka_unit_test(a_stream_out_of_order_is_refused),
 	};
 	return cmocka_run_group_tests_name("pgoutput", tests, nullptr, nullptr);

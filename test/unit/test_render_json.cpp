@@ -472,7 +472,10 @@ void pg_text_scalars(void**) {
 void pg_text_dates_times_and_intervals(void**) {
 	auto one = [](wire::Kind kind, int64_t v) { return PgTextOne([=](RowPacker& r) { r.AddInt(kind, v); }); };
 	assert_string_eq(one(wire::Kind::Date, 11016), "2000-02-29");
-	assert_string_eq(one(wire::Kind::Date, -719529), "-0001-12-31");
+	assert_string_eq(one(wire::Kind::Date, -719529), "0002-12-31 BC");  // year -1: PostgreSQL reads no sign
+	assert_string_eq(one(wire::Kind::Date, -719162), "0001-01-01");
+	assert_string_eq(one(wire::Kind::Date, -719163), "0001-12-31 BC");  // year 0
+	assert_string_eq(one(wire::Kind::TimestampTz, -210863520000000000), "4713-01-01T00:00:00Z BC");
 	assert_string_eq(one(wire::Kind::Date, INT_MAX), "infinity");
 	assert_string_eq(one(wire::Kind::Date, INT32_MAX + int64_t{1}), "MALFORMED");
 	assert_string_eq(one(wire::Kind::TimestampTz, 1704067200123400), "2024-01-01T00:00:00.1234Z");
@@ -513,6 +516,15 @@ void pg_text_arrays(void**) {
 		                 r.AddArray(23, nullptr, nullptr, 0, RowPacker(&b).Finish());
 	                 }),
 	                 "{}");
+	// box[] (element type 603) is the one built-in array whose elements array_in splits at ';'.
+	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
+		                 RowPacker elements(&b);
+		                 elements.AddText(wire::Kind::TextOutput, "(3,4),(1,2)", 11);
+		                 elements.AddText(wire::Kind::TextOutput, "(1,1),(0,0)", 11);
+		                 const int32_t dims[] = {2}, lbs[] = {1};
+		                 r.AddArray(603, dims, lbs, 1, elements.Finish());
+	                 }),
+	                 "{\"(3,4),(1,2)\";\"(1,1),(0,0)\"}");
 	// Dimensions that do not match the elements: refused, not guessed at.
 	assert_string_eq(PgText([](RowPacker& r, fb::FlatBufferBuilder& b) {
 		                 RowPacker elements(&b);

@@ -1,0 +1,190 @@
+// pgoutput_source.cpp — see pgoutput_source.h.
+#include "pgoutput_source.h"
+
+#include <cstdlib>
+
+#include "frame_reader.h"
+#include "log.h"
+#include "shipped_record.h"
+#include "text_values.h"
+
+namespace flatwal {
+namespace {
+
+constexpr char kCatalogPurpose[] = "flatwal-shipper catalog";
+// Domains over domains, arrays of domains: a few rounds reach every base type.
+constexpr int kTypeRounds = 8;
+
+// An SQL array literal of numbers: '{1,2,3}'.
+template <typename Number>
+std::string ArrayLiteral(const std::vector<Number>& values) {
+	std::string out = "'{";
+	for (size_t i = 0; i < values.size(); ++i) out += (i > 0 ? "," : "") + std::to_string(values[i]);
+	return out + "}'";
+}
+
+uint32_t ToOid(const char* text) { return static_cast<uint32_t>(std::strtoul(text, nullptr, 10)); }
+
+}  // namespace
+
+PgoutputSource::PgoutputSource(const ShipperConfig& config, PgoutputFrames::Emit emit)
+    : config_(config),
+      frames_([this](const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts) {
+	      return Describe(relation, facts);
+      },
+              std::move(emit)) {}
+
+Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
+	frames_.Restart();
+	frames_.set_timeline(timeline);
+	types_.clear();  // a type dropped and made again may reuse an OID
+	Status st = catalog_.Connect(config_.conninfo, PgSession::Kind::kSql, kCatalogPurpose);
+	if (!st.ok()) return st;
+	PgResult r;
+	st = catalog_.Exec("SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = " +
+	                       catalog_.QuoteLiteral(config_.publication),
+	                   &r);
+	if (!st.ok()) return st;
+	if (r.rows() == 0)
+		return Status::Error(ErrorKind::kRefused, "publication \"" + config_.publication + "\" does not exist",
+		                     "--source pgoutput ships the tables of one publication.",
+		                     "Create it as the tables' owner, e.g. CREATE PUBLICATION " + config_.publication +
+		                         " FOR TABLE public.orders, public.customers WITH (publish_via_partition_root = true); "
+		                         "or name another with --publication.");
+	if (std::string(r.text(0, 0)) != "t")
+		Log(LogLevel::kWarning, "the publication does not publish via the partition root: changes of a partitioned "
+		                        "table arrive under each partition's name",
+		    {{"publication", config_.publication},
+		     {"fix", "ALTER PUBLICATION " + config_.publication + " SET (publish_via_partition_root = true)"}});
+	// The values of the stream are written by this session's output functions.
+	return stream.Exec(kTextSessionSetup);
+}
+
+Status PgoutputSource::LearnVersions(const std::string& schemas_topic) {
+	FrameScratch scratch;
+	size_t learned = 0;
+	Status st = ReadTopicToEnd(ReaderSettings(config_), schemas_topic, 0, 30000,
+	                           [&](std::string_view, std::string_view value) {
+		                           const wire::Event* event = nullptr;
+		                           if (!ReadFrame(reinterpret_cast<const uint8_t*>(value.data()), value.size(), &scratch,
+		                                          &event).ok() ||
+		                               event->body_type() != wire::Body::Schema)
+			                           return;  // not one of ours: the numbering does not need it
+		                           frames_.Know(*event->body_as_Schema());
+		                           ++learned;
+	                           });
+	if (!st.ok()) return Status::Error(st.kind(), "reading the schema versions shipped before: " + st.message(), st.detail(), st.hint());
+	Log(LogLevel::kInfo, "read the schema versions shipped before", {{"topic", schemas_topic}, {"frames", std::to_string(learned)}});
+	return Status::Ok();
+}
+
+Status PgoutputSource::LoadTypes(std::vector<uint32_t> oids) {
+	for (int round = 0; round < kTypeRounds; ++round) {
+		std::vector<uint32_t> missing;
+		for (uint32_t oid : oids)
+			if (oid != 0 && types_.count(oid) == 0) missing.push_back(oid);
+		if (missing.empty()) return Status::Ok();
+		PgResult r;
+		Status st = catalog_.Exec(
+		    "SELECT oid, typtype, typbasetype, "
+		    "CASE WHEN typlen = -1 AND typelem <> 0 AND typsubscript = 'pg_catalog.array_subscript_handler'::regproc "
+		    "THEN typelem ELSE 0 END, typdelim FROM pg_catalog.pg_type WHERE oid = ANY (" + ArrayLiteral(missing) + "::oid[])",
+		    &r);
+		if (!st.ok()) return st;
+		oids.clear();
+		for (int i = 0; i < r.rows(); ++i) {
+			TypeFacts& t = types_[ToOid(r.text(i, 0))];
+			t.typtype = r.text(i, 1)[0];
+			t.base = ToOid(r.text(i, 2));
+			t.element = ToOid(r.text(i, 3));
+			t.delimiter = r.text(i, 4)[0];
+			oids.push_back(t.base);
+			oids.push_back(t.element);
+		}
+		for (uint32_t oid : missing)
+			if (types_.count(oid) == 0)
+				return Status::Error(ErrorKind::kUnavailable, "type " + std::to_string(oid) + " of a published column is "
+				                     "not in pg_type (dropped meanwhile?)");
+	}
+	return Status::Error(ErrorKind::kRefused, "a column's type nests domains or arrays deeper than " +
+	                                              std::to_string(kTypeRounds) + " levels");
+}
+
+uint32_t PgoutputSource::BaseOf(uint32_t oid) const {
+	for (int depth = 0; depth < kTypeRounds; ++depth) {
+		auto t = types_.find(oid);
+		if (t == types_.end() || t->second.typtype != 'd') break;
+		oid = t->second.base;
+	}
+	return oid;
+}
+
+TextColumnType PgoutputSource::TextTypeOf(uint32_t declared) const {
+	// As the plugin chooses a value's codec: by the base type; enums are
+	// text, true arrays by their elements' base type.
+	TextColumnType out;
+	const uint32_t base = BaseOf(declared);
+	auto b = types_.find(base);
+	if (b == types_.end()) return out;
+	if (b->second.typtype == 'e') {
+		out.type = TextType::kText;
+	} else if (b->second.element != 0) {
+		out.type = TextType::kArray;
+		out.element_oid = BaseOf(b->second.element);
+		auto e = types_.find(out.element_oid);
+		out.element = e != types_.end() && e->second.typtype == 'e' ? TextType::kText : TextTypeOfBuiltin(out.element_oid);
+		auto declared_element = types_.find(b->second.element);
+		if (declared_element != types_.end()) out.delimiter = declared_element->second.delimiter;
+	} else {
+		out.type = TextTypeOfBuiltin(base);
+	}
+	return out;
+}
+
+Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts) {
+	std::vector<uint32_t> types;
+	std::vector<int32_t> typmods;
+	for (const pgoutput::RelationColumn& c : relation.columns) {
+		types.push_back(c.type_oid);
+		typmods.push_back(c.typmod);
+	}
+	Status st = LoadTypes(types);
+	if (!st.ok()) return st;
+	// Type names as the plugin writes them (format_type with the typmod given, -1 included).
+	PgResult names;
+	st = catalog_.Exec("SELECT pg_catalog.format_type(t, m) FROM unnest(" + ArrayLiteral(types) + "::oid[], " +
+	                       ArrayLiteral(typmods) + "::int4[]) WITH ORDINALITY AS u(t, m, i) ORDER BY i",
+	                   &names);
+	if (!st.ok()) return st;
+	// NOT NULL and the primary key, by column name, as the table is now.
+	PgResult columns;
+	st = catalog_.Exec("SELECT a.attname, a.attnotnull, coalesce(a.attnum = ANY (i.indkey), false) "
+	                   "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_index i "
+	                   "ON i.indrelid = a.attrelid AND i.indisprimary "
+	                   "WHERE a.attrelid = " + std::to_string(relation.relid) + " AND a.attnum > 0 AND NOT a.attisdropped",
+	                   &columns);
+	if (!st.ok()) return st;
+	if (names.rows() != static_cast<int>(relation.columns.size()))
+		return Status::Error(ErrorKind::kInternal, "format_type answered " + std::to_string(names.rows()) + " rows for " +
+		                                               std::to_string(relation.columns.size()) + " columns");
+	std::map<std::string, std::pair<bool, bool>> now;  // name -> (not null, in the primary key)
+	for (int i = 0; i < columns.rows(); ++i)
+		now[columns.text(i, 0)] = {std::string(columns.text(i, 1)) == "t", std::string(columns.text(i, 2)) == "t"};
+	facts->clear();
+	for (size_t i = 0; i < relation.columns.size(); ++i) {
+		const pgoutput::RelationColumn& c = relation.columns[i];
+		ColumnFacts f;
+		f.type_name = names.text(static_cast<int>(i), 0);
+		f.base_type_oid = BaseOf(c.type_oid);
+		auto found = now.find(std::string(c.name));
+		if (found != now.end()) {
+			f.not_null = found->second.first;
+			f.primary_key = found->second.second;
+		}
+		f.text = TextTypeOf(c.type_oid);
+		facts->push_back(std::move(f));
+	}
+	return Status::Ok();
+}
+
+}  // namespace flatwal
