@@ -24,7 +24,12 @@ wire::ReplicaIdentity IdentityOf(char replica_identity) {
 }  // namespace
 
 std::string SchemaShape(const wire::Schema& schema) {
+	// The table's name too: a rename is a new version, as the plugin numbers it.
 	std::string shape(1, static_cast<char>(schema.replica_identity()));
+	for (const flatbuffers::String* name : {schema.schema_name(), schema.table_name()}) {
+		if (name != nullptr) shape += name->str();
+		shape.push_back('\0');
+	}
 	if (schema.columns() == nullptr) return shape;
 	for (const wire::Column* c : *schema.columns()) {
 		shape += c->name() != nullptr ? c->name()->str() : std::string();

@@ -8,8 +8,8 @@
 // key of a table whose replica identity is FULL or NOTHING) comes from the
 // catalog through RelationFacts, asked once per Relation message.
 //
-// Versions: the shipper numbers each table's shapes (columns, types, keys,
-// NOT NULL, replica identity). A shape seen before keeps its number (also one
+// Versions: the shipper numbers each table's shapes (its name, columns,
+// types, keys, NOT NULL, replica identity). A shape seen before keeps its number (also one
 // read back from the schemas topic with Know()), a new one takes the next; so
 // one (relid, version) always names one column set, and a replay after a
 // restart finds the numbers it gave before.
