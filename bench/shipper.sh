@@ -13,6 +13,10 @@
 #     spends per message, and the shipper's CPU beside it.
 #     Then the same drain with compression none and zstd (lz4 is the default),
 #     and with batches a tenth and ten times librdkafka's default size.
+#     Then the pgoutput source (--source pgoutput) beside the plugin, on the
+#     same changes: pgoutput's walsender alone (pg_recvlogical with the
+#     shipper's options) and the shipper draining a pgoutput slot; prints the
+#     ratios pgoutput / plugin end to end and pgoutput shipper / its walsender.
 #  2. latency: pgbench offers each of BENCH_RATES rows/s (10 rows per
 #     transaction) for BENCH_SECONDS; the shipper measures commit-to-ack
 #     latency (commit time in the frame to the delivery report of the
@@ -48,6 +52,10 @@ start_test_broker --brokers 1 --max-seconds 3600
 sql >/dev/null <bench/orders.sql
 for slot in bench bench_full bench_json bench_walsender bench_none bench_zstd bench_batch_small bench_batch_large; do
 	sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('$slot', 'flatwal')" >/dev/null
+done
+sql -c "CREATE PUBLICATION bench FOR TABLE orders" >/dev/null
+for slot in bench_pgoutput bench_pgoutput_walsender; do
+	sql -c "SELECT 'x' FROM pg_create_logical_replication_slot('$slot', 'pgoutput')" >/dev/null
 done
 
 field() { grep 'msg=stopped' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -117,6 +125,15 @@ echo "   CPU per event, compression none / lz4 (default) / zstd: $(printf '%.1f'
 # Batch sizes: a tenth and ten times librdkafka's defaults (10,000 messages, 1 MB).
 drain batch-small bench_batch_small -X batch.num.messages=1000 -X batch.size=100000
 drain batch-large bench_batch_large -X batch.num.messages=100000 -X batch.size=10000000
+# The pgoutput source: its walsender alone with the shipper's options, then the shipper.
+t0=$(date +%s.%N)
+"$PG_BIN/pg_recvlogical" -h 127.0.0.1 -p "$port" -U postgres -d postgres --slot bench_pgoutput_walsender --start \
+	--endpos "$end_lsn" -o proto_version=1 -o publication_names=bench -o messages=true -f /dev/null -F 0
+pgoutput_walsender_rate=$(echo "$EVENTS / ($(date +%s.%N) - $t0)" | bc -l)
+printf '   pgoutput walsender alone (pg_recvlogical, proto_version 1): %.0f events/s\n' "$pgoutput_walsender_rate"
+drain pgoutput bench_pgoutput --source pgoutput --publication bench --snapshot never
+echo "   pgoutput source: end to end / plugin's $(ratio "$rate" "$flatbuffers_rate"), shipper / pgoutput's walsender" \
+	"$(ratio "$rate" "$pgoutput_walsender_rate"), pgoutput's walsender / the plugin's $(ratio "$pgoutput_walsender_rate" "$walsender_rate")"
 echo "   ratios: shipper / walsender $(ratio "$flatbuffers_rate" "$walsender_rate") (FlatBuffers, default headers)," \
 	"$(ratio "$full_rate" "$walsender_rate") (--headers full), $(ratio "$json_rate" "$walsender_rate") (Debezium JSON);" \
 	"CPU per event default / full $(ratio "$minimal_cpu" "$full_cpu"); Debezium JSON / FlatBuffers $(ratio "$json_rate" "$flatbuffers_rate")"

@@ -16,7 +16,8 @@
 #      target that then equals the source, value for value (the initial
 #      snapshot, then the stream); the shipper killed in the middle of its
 #      snapshot takes it again; restarted, it keeps the schema versions it
-#      gave; a slot dropped while it was down (rows deleted meanwhile) is
+#      gave; the shipper SIGKILLed and PostgreSQL restarted -m immediate
+#      under load, with heartbeats through the slot; a slot dropped while it was down (rows deleted meanwhile) is
 #      resynchronised and the target loses the deleted rows; and the
 #      refusals: a missing publication, the flatwal source without its
 #      extension, an unknown source.
@@ -102,8 +103,15 @@ TRUNCATE full_t;
 SQL
 }
 # consumed PREFIX FILE: every record of PREFIX.*, as flatwal-consume prints them, the prefix as X.
+# The topics are named one by one: a subscription by pattern may start on some before it sees the rest.
 consumed() {
-	build/bin/flatwal-consume -b "$bootstrap" -t "^$1\\..*" -g "read_$1" --from-beginning --exit-when-idle 3000 2>/dev/null |
+	local topics=()
+	for t in $(kcat -b "$bootstrap" -L -J 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+print("\n".join(t["topic"] for t in json.load(sys.stdin)["topics"] if t["topic"].startswith(sys.argv[1] + ".")))' "$1"); do
+		topics+=(-t "$t")
+	done
+	build/bin/flatwal-consume -b "$bootstrap" "${topics[@]}" -g "read_$1" --from-beginning --exit-when-idle 5000 2>/dev/null |
 		sed "s/\"topic\":\"$1\\./\"topic\":\"X./" >"$2"
 }
 
@@ -146,9 +154,11 @@ fi
   schema_sql
 } | fresh_database "$db"
 app="host=127.0.0.1 port=$port user=app dbname=$db"
-shipper_as_app() {  # LOG: the shipper as the role app, from the pgoutput slot
+shipper_as_app() {  # LOG [ARGS...]: the shipper as the role app, from the pgoutput slot
+	local log=$1
+	shift
 	build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --slot managed --topic-prefix managed --source pgoutput \
-		-s 100 >>"$1" 2>&1 &
+		-s 100 "$@" >>"$log" 2>&1 &
 	shipper_pid=$!
 }
 
@@ -226,6 +236,30 @@ if [ "$killed_mid" = yes ] && grep -q 'msg="the initial snapshot of this slot di
 	ok "killed in the middle of its snapshot, the shipper takes it again when started (the slot had no record yet)"
 else
 	failed "killed mid-snapshot: killed before its end $killed_mid; $(grep -E 'snapshot|slot' "$work/managed.log" | cut -c1-200 | tail -5)"
+fi
+
+# Faults under load: the shipper SIGKILLed and started again (with
+# heartbeats), then PostgreSQL restarted with -m immediate, while rows are
+# written; the target equals the source, and heartbeats arrive.
+( for i in $(seq 1 40); do
+	sql -c "INSERT INTO orders (id, customer) VALUES (200000 + $i, 'under faults')" \
+	    -c "UPDATE orders SET amount = coalesce(amount, 0) + 1 WHERE id % 41 = $i" >/dev/null 2>&1 || sleep 0.3
+	sleep 0.1
+  done ) &
+writer=$!
+sleep 1
+kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null
+shipper_as_app "$work/managed.log" --heartbeat-interval 300
+sleep 1
+cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/managed/data" -m immediate -w restart -l "$work/managed/server.log" >/dev/null
+wait "$writer"
+for _ in $(seq 1 300); do same && break; sleep 0.2; done
+heartbeats=$(timeout 20 kcat -b "$bootstrap" -C -t managed.flatwal.heartbeat -o beginning -e -q -f '%k\n' 2>/dev/null | grep -c heartbeat)
+if same && [ "$heartbeats" -gt 0 ] && [ "$(sql -c "SELECT count(*) FROM orders WHERE customer = 'under faults'")" -gt 0 ]; then
+	ok "the shipper SIGKILLed and PostgreSQL restarted (-m immediate) under load: the target equals the source; $heartbeats heartbeats through the pgoutput slot"
+else
+	failed "faults: orders $(rows "$app" orders id) vs $(rows "$target" orders id); heartbeats $heartbeats"
+	grep -E 'level=(error|warning)' "$work/managed.log" | tail -3 | cut -c1-300
 fi
 
 # A lost slot, with rows deleted and changed while it was gone: the shipper
