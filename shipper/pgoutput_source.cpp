@@ -56,8 +56,32 @@ Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 		                        "table arrive under each partition's name",
 		    {{"publication", config_.publication},
 		     {"fix", "ALTER PUBLICATION " + config_.publication + " SET (publish_via_partition_root = true)"}});
+	st = WarnWithoutIdentity();
+	if (!st.ok()) return st;
 	// The values of the stream are written by this session's output functions.
 	return stream.Exec(kTextSessionSetup);
+}
+
+Status PgoutputSource::WarnWithoutIdentity() {
+	// PostgreSQL refuses UPDATE and DELETE of a table without a replica
+	// identity while a publication publishes them: the application's writes
+	// fail, not the shipper's. Said at every start.
+	PgResult r;
+	Status st = catalog_.Exec(
+	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY 1) "
+	    "FROM pg_catalog.pg_publication_tables p JOIN pg_catalog.pg_publication pub ON pub.pubname = p.pubname "
+	    "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
+	    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+	    "WHERE p.pubname = " + catalog_.QuoteLiteral(config_.publication) + " AND (pub.pubupdate OR pub.pubdelete) "
+	    "AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+	    "WHERE i.indrelid = c.oid AND i.indisprimary)))",
+	    &r);
+	if (!st.ok() || r.rows() == 0 || r.is_null(0, 0)) return st;
+	Log(LogLevel::kWarning, "tables of the publication have no replica identity: PostgreSQL refuses their UPDATE and "
+	                        "DELETE while it publishes them",
+	    {{"publication", config_.publication}, {"tables", r.text(0, 0)},
+	     {"fix", "add a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL (or USING INDEX)"}});
+	return Status::Ok();
 }
 
 Status PgoutputSource::LearnVersions(const std::string& schemas_topic) {

@@ -52,6 +52,8 @@ class PgoutputSource {
 		char delimiter = ',';
 	};
 	Status Describe(const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts);
+	// Logs the publication's tables whose UPDATE and DELETE PostgreSQL refuses (no replica identity).
+	Status WarnWithoutIdentity();
 	// Makes sure types_ holds `oids` and every type they lead to (bases, elements).
 	Status LoadTypes(std::vector<uint32_t> oids);
 	uint32_t BaseOf(uint32_t oid) const;
