@@ -44,6 +44,8 @@ const char kUsage[] =
     "                               pgoutput: PostgreSQL's built-in plugin, where no other can\n"
     "                               be loaded (managed services); tables from --publication\n"
     "      --publication=NAME       with --source pgoutput: the publication (default: flatwal)\n"
+    "      --publication-tables=T,… create the publication for these tables when it does not\n"
+    "                               exist (publish_via_partition_root; you must own them)\n"
     "\n"
     "Kafka:\n"
     "  -b, --brokers=HOST:PORT,...  bootstrap servers (kafka.bootstrap.servers)\n"
@@ -158,6 +160,10 @@ const SettingSpec kSettings[] = {
 	     if (s.empty() || s.size() >= 64 || s.find('\0') != std::string::npos)
 		     return Invalid(k, v, "a publication name of 1 to 63 bytes");
 	     c->publication = s;
+	     return Status::Ok();
+     }},
+    {"postgres.publication_tables", [](const std::string&, const std::string& v, ShipperConfig* c) {
+	     c->publication_tables = TrimSpace(v);
 	     return Status::Ok();
      }},
     {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
@@ -303,6 +309,7 @@ const Flag kFlags[] = {
     {0, "table-set", "postgres.table_set", nullptr},
     {0, "source", "postgres.source", nullptr},
     {0, "publication", "postgres.publication", nullptr},
+    {0, "publication-tables", "postgres.publication_tables", nullptr},
     {'b', "brokers", "kafka.bootstrap.servers", nullptr},
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "format", "shipper.format", nullptr},
@@ -430,6 +437,9 @@ Status Validate(const ShipperConfig& config) {
 	if (!has_brokers)
 		return Status::Error(ErrorKind::kInvalidParameter, "no Kafka brokers given", {},
 		                     "Pass -b host:port or set kafka.bootstrap.servers.");
+	if (!config.publication_tables.empty() && config.source != SourcePlugin::kPgoutput)
+		return Status::Error(ErrorKind::kInvalidParameter, "--publication-tables is for --source pgoutput", {},
+		                     "The flatwal plugin's tables are chosen with flatwal.add_table().");
 	return Status::Ok();
 }
 

@@ -42,6 +42,7 @@ struct ShipperConfig {
 	std::string table_set = "default";  // the tables of flatwal.source_tables this slot carries
 	SourcePlugin source = SourcePlugin::kFlatwal;
 	std::string publication = "flatwal";  // --source pgoutput: the publication that names the tables
+	std::string publication_tables;       // ... created for these tables (comma-separated) when it does not exist
 
 	// [kafka]: librdkafka properties, in the order given
 	std::vector<std::pair<std::string, std::string>> kafka;

@@ -5,6 +5,7 @@
 
 #include "frame_reader.h"
 #include "log.h"
+#include "text.h"
 #include "shipped_record.h"
 #include "text_values.h"
 
@@ -45,21 +46,54 @@ Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 	                       catalog_.QuoteLiteral(config_.publication),
 	                   &r);
 	if (!st.ok()) return st;
-	if (r.rows() == 0)
+	if (r.rows() == 0 && !config_.publication_tables.empty()) {
+		st = CreatePublication();  // it publishes via the partition root
+	} else if (r.rows() == 0) {
 		return Status::Error(ErrorKind::kRefused, "publication \"" + config_.publication + "\" does not exist",
 		                     "--source pgoutput ships the tables of one publication.",
 		                     "Create it as the tables' owner, e.g. CREATE PUBLICATION " + config_.publication +
 		                         " FOR TABLE public.orders, public.customers WITH (publish_via_partition_root = true); "
-		                         "or name another with --publication.");
-	if (std::string(r.text(0, 0)) != "t")
+		                         "let the shipper create it with --publication-tables; or name another with --publication.");
+	} else if (std::string(r.text(0, 0)) != "t") {
 		Log(LogLevel::kWarning, "the publication does not publish via the partition root: changes of a partitioned "
 		                        "table arrive under each partition's name",
 		    {{"publication", config_.publication},
 		     {"fix", "ALTER PUBLICATION " + config_.publication + " SET (publish_via_partition_root = true)"}});
-	st = WarnWithoutIdentity();
+	}
+	if (st.ok()) st = WarnWithoutIdentity();
 	if (!st.ok()) return st;
 	// The values of the stream are written by this session's output functions.
 	return stream.Exec(kTextSessionSetup);
+}
+
+Status PgoutputSource::CreatePublication() {
+	// Each name resolved as the server resolves it (search_path, quoting), so a
+	// table that does not exist is named before anything is created.
+	std::string tables;
+	size_t start = 0;
+	while (start <= config_.publication_tables.size()) {
+		size_t comma = config_.publication_tables.find(',', start);
+		if (comma == std::string::npos) comma = config_.publication_tables.size();
+		const std::string name = TrimSpace(config_.publication_tables.substr(start, comma - start));
+		start = comma + 1;
+		if (name.empty()) continue;
+		PgResult r;
+		Status st = catalog_.Exec("SELECT pg_catalog.to_regclass(" + catalog_.QuoteLiteral(name) + ")::text", &r);
+		if (!st.ok()) return st;
+		if (r.rows() == 0 || r.is_null(0, 0))
+			return Status::Error(ErrorKind::kRefused, "table \"" + name + "\" of --publication-tables does not exist",
+			                     "Nothing was created.", "Name existing tables, schema-qualified, separated by commas.");
+		tables += (tables.empty() ? "" : ", ") + std::string(r.text(0, 0));
+	}
+	if (tables.empty())
+		return Status::Error(ErrorKind::kInvalidParameter, "--publication-tables names no table");
+	Status st = catalog_.Exec("CREATE PUBLICATION " + catalog_.QuoteIdentifier(config_.publication) + " FOR TABLE " +
+	                          tables + " WITH (publish_via_partition_root = true)");
+	if (!st.ok())
+		return Status::Error(st.kind(), "cannot create publication \"" + config_.publication + "\": " + st.message(),
+		                     st.detail(), "The role must own the tables (or create the publication as their owner).");
+	Log(LogLevel::kInfo, "created publication", {{"publication", config_.publication}, {"tables", tables}});
+	return Status::Ok();
 }
 
 Status PgoutputSource::WarnWithoutIdentity() {

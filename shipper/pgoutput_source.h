@@ -52,6 +52,8 @@ class PgoutputSource {
 		char delimiter = ',';
 	};
 	Status Describe(const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts);
+	// CREATE PUBLICATION for --publication-tables, after checking every table exists.
+	Status CreatePublication();
 	// Logs the publication's tables whose UPDATE and DELETE PostgreSQL refuses (no replica identity).
 	Status WarnWithoutIdentity();
 	// Makes sure types_ holds `oids` and every type they lead to (bases, elements).

@@ -170,12 +170,23 @@ plugin=$(timeout 30 build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --snapsh
 plugin_rc=$?
 bogus=$(timeout 30 build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --source wal2json 2>&1)
 bogus_rc=$?
+# --publication-tables: a table that does not exist creates nothing; existing ones get their publication.
+no_table=$(timeout 30 build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --source pgoutput --publication made \
+	--publication-tables 'public.orders, public.nope' 2>&1)
+no_table_rc=$?
+made=$(timeout 30 build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --source pgoutput --publication made \
+	--publication-tables 'orders,public.full_t' --slot not_here --no-create-slot 2>&1)
+made_rc=$?
+made_tables=$(sql -c "SELECT string_agg(tablename, ',' ORDER BY tablename) || ' ' || bool_and(p.pubviaroot)
+                      FROM pg_publication_tables t JOIN pg_publication p USING (pubname) WHERE pubname = 'made'")
 if [ "$missing_rc" = 3 ] && echo "$missing" | grep -q 'level=error msg="publication \\"nope\\" does not exist".*hint="Create it as the tables.* owner, e.g. CREATE PUBLICATION nope FOR TABLE' &&
 	[ "$plugin_rc" = 3 ] && echo "$plugin" | grep -q 'level=error msg="cannot read flatwal.snapshot_progress.*run with --source pgoutput' &&
-	[ "$bogus_rc" = 1 ] && echo "$bogus" | grep -q 'invalid value for postgres.source' && echo "$bogus" | grep -q '^HINT: Use flatwal or pgoutput'; then
-	ok "refused with what to do: a missing publication (exit 3), the flatwal source without its extension (exit 3), an unknown source (exit 1)"
+	[ "$bogus_rc" = 1 ] && echo "$bogus" | grep -q 'invalid value for postgres.source' && echo "$bogus" | grep -q '^HINT: Use flatwal or pgoutput' &&
+	[ "$no_table_rc" = 3 ] && echo "$no_table" | grep -q 'msg="table \\"public.nope\\" of --publication-tables does not exist" detail="Nothing was created."' &&
+	[ "$made_rc" = 3 ] && echo "$made" | grep -q 'msg="created publication" publication=made' && [ "$made_tables" = "full_t,orders true" ]; then
+	ok "refused with what to do: a missing publication (exit 3), the flatwal source without its extension (exit 3), an unknown source (exit 1), a missing table of --publication-tables (nothing created); --publication-tables creates the publication"
 else
-	failed "refusals: $missing_rc: $(echo "$missing" | tail -1 | cut -c1-300) / $plugin_rc: $(echo "$plugin" | grep level=error | head -1 | cut -c1-300) / $bogus_rc: $bogus"
+	failed "refusals: $missing_rc: $(echo "$missing" | tail -1 | cut -c1-300) / $plugin_rc: $(echo "$plugin" | grep level=error | head -1 | cut -c1-300) / $bogus_rc: $bogus / $no_table_rc: $(echo "$no_table" | grep level=error | head -1 | cut -c1-200) / $made_rc: $made_tables"
 fi
 
 # cards.number is left out by the publication's column list: it must never reach Kafka.
@@ -213,7 +224,7 @@ same() {
 }
 sql -c "INSERT INTO cards VALUES (21, 'streamed', '4111-1111-1111-0021')" -c "UPDATE cards SET number = '4111-1111-1111-9999', holder = 'moved' WHERE id = 1" >/dev/null
 for _ in $(seq 1 300); do same && break; sleep 0.2; done
-cards=$(timeout 20 kcat -b "$bootstrap" -C -t managed.public.cards -o beginning -e -q 2>/dev/null)
+cards=$(timeout 20 kcat -b "$bootstrap" -C -t managed.public.cards -o beginning -e -q 2>/dev/null | tr -d "\000")
 if same && [ "$(sql -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'app'")" = f ]; then
 	ok "on a server that loads only pgoutput, as a non-superuser: flatwal-sink's target equals the source after the snapshot and the stream ($(rows "$app" orders id | cut -d: -f1) orders, every column)"
 else
@@ -239,7 +250,7 @@ wait_confirmed managed
 version_of() {  # ID: the schema version of the last change of orders row ID
 	grep "\"topic\":\"managed.public.orders\".*\"key\":\"\\[$1\\]\"" "$work/after.txt" | tail -1 | grep -o '"version":[0-9]*' | cut -d: -f2
 }
-build/bin/flatwal-consume -b "$bootstrap" -t '^managed\.public\.orders$' -g read_after --from-beginning --exit-when-idle 3000 >"$work/after.txt" 2>/dev/null
+build/bin/flatwal-consume -b "$bootstrap" -t managed.public.orders -g read_after --from-beginning --exit-when-idle 5000 >"$work/after.txt" 2>/dev/null
 before=$(version_of 7)
 if grep -q 'msg="read the schema versions shipped before".*frames=[1-9]' "$work/managed.log" &&
 	[ -n "$before" ] && [ "$(version_of 8)" = "$before" ] && [ "$(version_of 9)" = "$((before + 1))" ]; then

@@ -235,6 +235,12 @@ void pgoutput_source_settings(void**) {
 	Status st = flatwal::ParseCommandLine({"--source=wal2json"}, &cmd, &c);
 	assert_string_eq(st.hint(), "Use flatwal or pgoutput.");
 	assert_false(flatwal::ParseCommandLine({"--publication="}, &cmd, &c).ok());
+	// --publication-tables only means something to a pgoutput source.
+	assert_true(flatwal::ParseCommandLine({"--publication-tables", " public.a, b "}, &cmd, &c).ok());
+	assert_true(c.publication_tables == "public.a, b");
+	assert_string_eq(flatwal::Validate(c).message(), "--publication-tables is for --source pgoutput");
+	assert_true(flatwal::ParseCommandLine({"--source", "pgoutput"}, &cmd, &c).ok());
+	assert_true(flatwal::Validate(c).ok());
 	assert_false(flatwal::ApplyEnvironment({{"FLATWAL_POSTGRES_PUBLICATION", std::string(64, 'p')}}, &c).ok());
 }
 
