@@ -106,7 +106,7 @@ app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 
 SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
 	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipped_record shipper \
-	pgoutput_source pgoutput_snapshot)
+	pgoutput_source pgoutput_snapshot pgoutput_on_demand published_table extension_on_demand)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume

@@ -50,14 +50,14 @@ Status PgoutputFrames::Finish(wire::Body type, flatbuffers::Offset<void> body) {
 	return emit_(builder_.GetBufferPointer(), builder_.GetSize());
 }
 
-Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
+Status PgoutputFrames::DescribeTable(const pgoutput::Relation& relation, Table* out) {
 	Status st = facts_(relation, &column_facts_);
 	if (!st.ok()) return st;
 	if (column_facts_.size() != relation.columns.size())
 		return Status::Error(ErrorKind::kInternal, "the catalog described " + std::to_string(column_facts_.size()) +
 		                                               " columns of a relation with " +
 		                                               std::to_string(relation.columns.size()));
-	Table& table = tables_[relation.relid];
+	Table& table = *out;
 	table.relid = relation.relid;
 	table.schema = relation.schema.empty() ? "pg_catalog" : std::string(relation.schema);
 	table.name = std::string(relation.table);
@@ -107,18 +107,49 @@ Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
 		table.any_identity |= column.identity;
 		table.columns.push_back(std::move(column));
 	}
+	// Built again with its number: the frame the table's rows go after.
+	FinishEvent(&builder_, wire::Body::Schema, build(table.version).Union(), timeline_);
+	table.schema_frame.assign(builder_.GetBufferPointer(), builder_.GetBufferPointer() + builder_.GetSize());
+	return Status::Ok();
+}
+
+Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
+	Table& table = tables_[relation.relid];
+	const std::vector<uint8_t> shipped = table.schema_shipped ? table.schema_frame : std::vector<uint8_t>();
+	Status st = DescribeTable(relation, &table);
+	if (!st.ok()) return st;
+	table.signal = IsSignalTable(table.schema, table.name);
 	// Sent before the table's first change: pgoutput also describes a
 	// partition whose changes it publishes as its root's, and that one never
-	// has a change of its own.
-	auto schema = build(table.version);
-	// A root's Relation comes again before each partition's first change: the
-	// same frame is not sent twice.
-	FinishEvent(&builder_, wire::Body::Schema, schema.Union(), timeline_);
-	const uint8_t* frame = builder_.GetBufferPointer();
-	const std::vector<uint8_t> same(frame, frame + builder_.GetSize());
-	if (table.schema_shipped && same == table.schema_frame) return Status::Ok();
-	table.schema_frame = same;
-	table.schema_shipped = false;
+	// has a change of its own. A root's Relation comes again before each
+	// partition's first change: the same frame is not sent twice.
+	table.schema_shipped = !shipped.empty() && shipped == table.schema_frame;
+	return Status::Ok();
+}
+
+Status PgoutputFrames::OnDemandTable(const pgoutput::Relation& relation) {
+	Table& table = on_demand_tables_[relation.relid];
+	const std::vector<uint8_t> emitted = table.schema_frame;
+	Status st = DescribeTable(relation, &table);
+	if (!st.ok() || table.schema_frame == emitted) return st;
+	st = emit_(table.schema_frame.data(), table.schema_frame.size());
+	if (!st.ok()) table.schema_frame.clear();  // emitted again with the next chunk
+	return st;
+}
+
+Status PgoutputFrames::OnDemandRow(uint32_t relid, uint64_t commit_lsn, uint32_t seq,
+                                   const std::vector<pgoutput::Value>& values, std::string* frame) {
+	auto it = on_demand_tables_.find(relid);
+	if (it == on_demand_tables_.end())
+		return Status::Error(ErrorKind::kInternal, "an on-demand snapshot row of relation " + std::to_string(relid) +
+		                                               " before its table");
+	builder_.Clear();
+	flatbuffers::Offset<wire::Row> row = 0;
+	Status st = PackRow(it->second, values, false, &row);
+	if (!st.ok()) return st;
+	wire::ChangeHeader header(0, commit_lsn, 0, 0, seq, relid, it->second.version, wire::Op::Read, wire::OldImage::None);
+	FinishEvent(&builder_, wire::Body::Change, wire::CreateChange(builder_, &header, row, 0).Union(), timeline_);
+	frame->assign(reinterpret_cast<const char*>(builder_.GetBufferPointer()), builder_.GetSize());
 	return Status::Ok();
 }
 
@@ -178,8 +209,17 @@ Status PgoutputFrames::OnSnapshotRow(uint32_t relid, uint64_t consistent_lsn, ui
 }
 
 Status PgoutputFrames::OnChange(uint64_t lsn, const pgoutput::Change& change) {
-	if (!in_transaction_ && tables_.count(change.relid) > 0)
+	auto described = tables_.find(change.relid);
+	if (!in_transaction_ && described != tables_.end())
 		return Status::Error(ErrorKind::kInvalidData, "a pgoutput change outside a transaction");
+	if (described != tables_.end() && described->second.signal) {
+		if (change.type != pgoutput::Type::kInsert) return Status::Ok();  // the shipper's own notes on its requests
+		std::vector<std::string> names;
+		for (const Column& c : described->second.columns) names.push_back(c.name);
+		if (names.size() != change.new_values.size())
+			return Status::Error(ErrorKind::kInvalidData, "a pgoutput row of the signal table does not match its Relation message");
+		return on_signal_(names, change.new_values);
+	}
 	Table* found = nullptr;
 	Status st = TableForChange(change.relid, &found);
 	if (!st.ok()) return st;
@@ -216,10 +256,12 @@ Status PgoutputFrames::OnTruncate(uint64_t lsn, const pgoutput::Truncate& trunca
 		if (it == tables_.end())
 			return Status::Error(ErrorKind::kInvalidData,
 			                     "a pgoutput truncate of relation " + std::to_string(relid) + " before its Relation message");
+		if (it->second.signal) continue;
 		auto schema = builder_.CreateString(it->second.schema);
 		auto name = builder_.CreateString(it->second.name);
 		refs.push_back(wire::CreateTableRef(builder_, relid, schema, name, 0));
 	}
+	if (refs.empty()) return Status::Ok();  // the signal table's alone
 	auto refs_off = builder_.CreateVector(refs);
 	return Finish(wire::Body::Truncate, wire::CreateTruncate(builder_, xid_, lsn, commit_lsn_, refs_off,
 	                                                         truncate.cascade, truncate.restart_identity)

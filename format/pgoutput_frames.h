@@ -49,6 +49,8 @@ std::string SchemaShape(const wire::Schema& schema);
 class PgoutputFrames {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
+	// A row inserted into the signal table: its columns' names and text values.
+	using Signal = std::function<Status(const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values)>;
 
 	PgoutputFrames(RelationFacts facts, Emit emit) : facts_(std::move(facts)), emit_(std::move(emit)) {}
 
@@ -56,11 +58,23 @@ class PgoutputFrames {
 	void Know(const wire::Schema& schema);
 	// The timeline stamped on every frame (the server's).
 	void set_timeline(uint32_t timeline) { timeline_ = timeline; }
+	// The table through which users ask the shipper for things (on-demand
+	// snapshots): its inserts go to `on_insert`, and none of its changes
+	// becomes a frame.
+	void set_signal_table(std::string schema, std::string name, Signal on_insert) {
+		signal_schema_ = std::move(schema);
+		signal_name_ = std::move(name);
+		on_signal_ = std::move(on_insert);
+	}
+	bool IsSignalTable(const std::string& schema, const std::string& name) const {
+		return !signal_name_.empty() && schema == signal_schema_ && name == signal_name_;
+	}
 	// A new replication connection: the server sends its Relation messages
 	// again, and a transaction cut by the old one starts over with its Begin.
 	// Versions stay.
 	void Restart() {
 		tables_.clear();
+		on_demand_tables_.clear();
 		in_transaction_ = false;
 	}
 
@@ -77,6 +91,18 @@ class PgoutputFrames {
 	Status OnSnapshotTable(const pgoutput::Relation& relation) { return OnRelation(relation); }
 	Status OnSnapshotRow(uint32_t relid, uint64_t consistent_lsn, uint32_t seq, const std::vector<pgoutput::Value>& values);
 
+	// An on-demand snapshot's table, read while the stream runs. Its shape is
+	// numbered as the stream's are, but kept apart from the stream's own
+	// description, which belongs to the WAL the stream is at (maybe older
+	// than the read). Its Schema frame is emitted unless it was the last one
+	// emitted this way.
+	Status OnDemandTable(const pgoutput::Relation& relation);
+	// One of its rows, a Change of op Read at (commit_lsn, seq), built into
+	// *frame and not emitted: the caller decides whether the stream's newer
+	// value replaces it.
+	Status OnDemandRow(uint32_t relid, uint64_t commit_lsn, uint32_t seq, const std::vector<pgoutput::Value>& values,
+	                   std::string* frame);
+
  private:
 	struct Column {
 		std::string name;
@@ -92,8 +118,11 @@ class PgoutputFrames {
 		bool any_identity = false;
 		std::vector<uint8_t> schema_frame;  // the Schema frame of the last Relation message ...
 		bool schema_shipped = false;        // ... emitted before the first change after it
+		bool signal = false;                // the signal table: no frames
 	};
 
+	// Fills `table` from `relation`: its version, columns and Schema frame.
+	Status DescribeTable(const pgoutput::Relation& relation, Table* table);
 	Status OnRelation(const pgoutput::Relation& relation);
 	Status OnChange(uint64_t lsn, const pgoutput::Change& change);
 	// The table a change names, its Schema frame emitted first if it is not yet.
@@ -108,6 +137,9 @@ class PgoutputFrames {
 	Emit emit_;
 	uint32_t timeline_ = 0;
 	std::map<uint32_t, Table> tables_;
+	std::map<uint32_t, Table> on_demand_tables_;  // as on-demand snapshots read them (OnDemandTable)
+	std::string signal_schema_, signal_name_;
+	Signal on_signal_;
 	std::map<uint32_t, std::map<std::string, uint32_t>> versions_;  // relid -> shape -> version
 	std::vector<ColumnFacts> column_facts_;
 	pgoutput::Decoded decoded_;

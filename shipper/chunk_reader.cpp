@@ -1,10 +1,12 @@
 // chunk_reader.cpp — see chunk_reader.h.
 #include "chunk_reader.h"
 
+#include "on_demand_source.h"
+
 namespace flatwal {
 
-ChunkReader::ChunkReader(std::string conninfo, std::string purpose)
-    : session_(std::move(conninfo), std::move(purpose)), thread_([this] { Work(); }) {}
+ChunkReader::ChunkReader(std::string conninfo, std::string purpose, const OnDemandSource* source)
+    : source_(source), session_(std::move(conninfo), std::move(purpose)), thread_([this] { Work(); }) {}
 
 ChunkReader::~ChunkReader() {
 	{
@@ -26,11 +28,10 @@ void ChunkReader::Start(ChunkRequest chunk) {
 	wake_.notify_all();
 }
 
-bool ChunkReader::Take(std::unique_ptr<PgResult>* frames, ChunkSnapshot* snapshot, Status* status) {
+bool ChunkReader::Take(std::unique_ptr<ChunkRead>* read, Status* status) {
 	std::lock_guard<std::mutex> lock(mutex_);
 	if (!busy_ || !finished_) return false;
-	*frames = std::move(frames_);
-	*snapshot = snapshot_;
+	*read = std::move(read_);
 	*status = status_;
 	finished_ = false;
 	busy_ = false;
@@ -47,12 +48,10 @@ void ChunkReader::Work() {
 			chunk = chunk_;
 			pending_ = false;
 		}
-		std::unique_ptr<PgResult> frames(new PgResult);
-		ChunkSnapshot snapshot;
-		Status st = Read(chunk, frames.get(), &snapshot);
+		std::unique_ptr<ChunkRead> read(new ChunkRead);
+		Status st = Read(chunk, read.get());
 		std::lock_guard<std::mutex> lock(mutex_);
-		frames_ = std::move(frames);
-		snapshot_ = std::move(snapshot);
+		read_ = std::move(read);
 		status_ = st;
 		finished_ = true;
 	}
@@ -80,11 +79,9 @@ Status ChunkReader::EmitWatermark(const std::string& content, std::string* lsn) 
 	return st;
 }
 
-Status ChunkReader::Read(const ChunkRequest& chunk, PgResult* frames, ChunkSnapshot* snapshot) {
-	std::string low;
-	Status st = EmitWatermark("low:" + chunk.token, &low);
+Status ChunkReader::Read(const ChunkRequest& chunk, ChunkRead* read) {
+	Status st = EmitWatermark("low:" + chunk.token, &read->low_lsn);
 	if (!st.ok()) return st;
-	auto key = [this](const std::string& k) { return k.empty() ? std::string("NULL") : session_.QuoteLiteral(k) + "::jsonb"; };
 	// The rows and the list of transactions they do not see, in one snapshot:
 	// a transaction can have committed before LOW in the WAL (so its changes
 	// reach the stream before the window opens) and still be invisible here,
@@ -92,13 +89,9 @@ Status ChunkReader::Read(const ChunkRequest& chunk, PgResult* frames, ChunkSnaps
 	PgResult running;
 	st = session_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	if (st.ok()) st = session_.Exec("SELECT pg_current_snapshot()::text", &running);
-	if (st.ok() && !ParseChunkSnapshot(running.text(0, 0), snapshot))
+	if (st.ok() && !ParseChunkSnapshot(running.text(0, 0), &read->snapshot))
 		st = Status::Error(ErrorKind::kInvalidData, "cannot read pg_current_snapshot()", running.text(0, 0));
-	if (st.ok())
-		st = session_.Exec("SELECT * FROM flatwal.snapshot_chunk(" + std::to_string(chunk.relid) + "::regclass, " +
-		                       key(chunk.after_key) + ", " + std::to_string(chunk.rows) + ", '" + low + "', " +
-		                       key(chunk.before_key) + ")",
-		                   frames, PgSession::Format::kBinary);
+	if (st.ok()) st = source_->ReadChunk(session_, chunk, read);
 	if (st.ok()) st = session_.Exec("COMMIT");
 	else if (session_.connected()) (void)session_.Exec("ROLLBACK");
 	std::string high;

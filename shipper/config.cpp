@@ -46,6 +46,9 @@ const char kUsage[] =
     "      --publication=NAME       with --source pgoutput: the publication (default: flatwal)\n"
     "      --publication-tables=T,… create the publication for these tables when it does not\n"
     "                               exist (publish_via_partition_root; you must own them)\n"
+    "      --signal-table=NAME      with --source pgoutput: the table whose rows request\n"
+    "                               on-demand snapshots (default: flatwal_snapshot_requests;\n"
+    "                               none there: no on-demand snapshots; docs/pgoutput.md)\n"
     "\n"
     "Kafka:\n"
     "  -b, --brokers=HOST:PORT,...  bootstrap servers (kafka.bootstrap.servers)\n"
@@ -164,6 +167,13 @@ const SettingSpec kSettings[] = {
      }},
     {"postgres.publication_tables", [](const std::string&, const std::string& v, ShipperConfig* c) {
 	     c->publication_tables = TrimSpace(v);
+	     return Status::Ok();
+     }},
+    {"postgres.signal_table", [](const std::string& k, const std::string& v, ShipperConfig* c) {
+	     std::string s = TrimSpace(v);
+	     if (s.empty() || s.size() > 200 || s.find('\0') != std::string::npos)
+		     return Invalid(k, v, "a table name, schema-qualified if need be (e.g. ops.snapshot_requests)");
+	     c->signal_table = s;
 	     return Status::Ok();
      }},
     {"postgres.create_slot", [](const std::string& k, const std::string& v, ShipperConfig* c) { return SetBool(k, v, &c->create_slot); }},
@@ -310,6 +320,7 @@ const Flag kFlags[] = {
     {0, "source", "postgres.source", nullptr},
     {0, "publication", "postgres.publication", nullptr},
     {0, "publication-tables", "postgres.publication_tables", nullptr},
+    {0, "signal-table", "postgres.signal_table", nullptr},
     {'b', "brokers", "kafka.bootstrap.servers", nullptr},
     {'t', "topic-prefix", "shipper.topic_prefix", nullptr},
     {0, "format", "shipper.format", nullptr},
@@ -440,6 +451,9 @@ Status Validate(const ShipperConfig& config) {
 	if (!config.publication_tables.empty() && config.source != SourcePlugin::kPgoutput)
 		return Status::Error(ErrorKind::kInvalidParameter, "--publication-tables is for --source pgoutput", {},
 		                     "The flatwal plugin's tables are chosen with flatwal.add_table().");
+	if (config.signal_table != kDefaultSignalTable && config.source != SourcePlugin::kPgoutput)
+		return Status::Error(ErrorKind::kInvalidParameter, "--signal-table is for --source pgoutput", {},
+		                     "With the flatwal plugin, request on-demand snapshots with flatwal.request_snapshot().");
 	return Status::Ok();
 }
 

@@ -31,6 +31,9 @@ enum class SourcePlugin {
 	kPgoutput,  // PostgreSQL's built-in pgoutput and a publication: what managed services offer
 };
 
+// --source pgoutput: the signal table looked for when none is named (search_path applies).
+inline constexpr char kDefaultSignalTable[] = "flatwal_snapshot_requests";
+
 struct ShipperConfig {
 	// [postgres]
 	std::string conninfo;            // libpq conninfo; replication=database is added
@@ -43,6 +46,7 @@ struct ShipperConfig {
 	SourcePlugin source = SourcePlugin::kFlatwal;
 	std::string publication = "flatwal";  // --source pgoutput: the publication that names the tables
 	std::string publication_tables;       // ... created for these tables (comma-separated) when it does not exist
+	std::string signal_table = kDefaultSignalTable;  // ... whose inserted rows request on-demand snapshots
 
 	// [kafka]: librdkafka properties, in the order given
 	std::vector<std::pair<std::string, std::string>> kafka;

@@ -26,17 +26,18 @@ std::string Bytes(const flatbuffers::Vector<uint8_t>* v) {
 
 }  // namespace
 
-OnDemandSnapshots::OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit,
-                                     const LsnTracker* deliveries, int readers, int chunk_rows)
-    : session_(conninfo, kPurpose),
-      table_set_(std::move(table_set)),
+OnDemandSnapshots::OnDemandSnapshots(std::string conninfo, std::unique_ptr<OnDemandSource> source,
+                                     const TableCatalog* catalog, Emit emit, const LsnTracker* deliveries, int readers,
+                                     int chunk_rows)
+    : source_(std::move(source)),
+      session_(conninfo, kPurpose),
       catalog_(catalog),
       emit_(std::move(emit)),
       deliveries_(deliveries),
       chunk_rows_(chunk_rows),
       lanes_(static_cast<size_t>(std::max(readers, 1))) {
 	// Readers connect when they first read, so an idle shipper holds no extra connections.
-	for (Lane& lane : lanes_) lane.reader.reset(new ChunkReader(conninfo, kPurpose));
+	for (Lane& lane : lanes_) lane.reader.reset(new ChunkReader(conninfo, kPurpose, source_.get()));
 }
 
 bool OnDemandSnapshots::Query(const std::string& sql, PgResult* result, PgSession::Format format) {
@@ -65,8 +66,8 @@ OnDemandSnapshots::Request* OnDemandSnapshots::FindRequest(int64_t id) {
 
 Status OnDemandSnapshots::Resume() {
 	PgResult r;
-	if (!Query("SELECT id, relid FROM flatwal.snapshot_requests WHERE state <> 'done' ORDER BY id", &r))
-		return Status::Error(ErrorKind::kUnavailable, "cannot read flatwal.snapshot_requests");
+	if (!Query(source_->UnfinishedRequests(), &r))
+		return Status::Error(ErrorKind::kUnavailable, "cannot read the on-demand snapshot requests");
 	for (int i = 0; i < r.rows(); ++i)
 		Enqueue(std::stoll(r.text(i, 0)), static_cast<uint32_t>(std::stoul(r.text(i, 1))));
 	return Status::Ok();
@@ -143,22 +144,6 @@ Status OnDemandSnapshots::EmitMarker(const Request& request, bool start) {
 	return emit_(b.GetBufferPointer(), b.GetSize());
 }
 
-Status OnDemandSnapshots::EnsureSchema(uint32_t relid, uint32_t version, bool* retry) {
-	*retry = false;
-	if (catalog_->Find(relid, version) != nullptr) return Status::Ok();
-	PgResult r;
-	if (!Query("SELECT flatwal.schema_frame(" + std::to_string(relid) + "::regclass)", &r, PgSession::Format::kBinary)) {
-		*retry = true;  // logged by Query(); the chunk is read again
-		return Status::Ok();
-	}
-	Status st = emit_(r.bytes(0, 0), r.length(0, 0));
-	if (st.ok() && catalog_->Find(relid, version) == nullptr)
-		st = Status::Error(ErrorKind::kInvalidData, "a snapshot row has a schema version its table does not describe",
-		                   "Relation " + std::to_string(relid) + ", version " + std::to_string(version) + ".",
-		                   "The table changed while it was read; request the snapshot again.");
-	return st;
-}
-
 bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	*skip = false;
 	if (Clock::now() < request.activate_at) return false;
@@ -169,13 +154,7 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	// request waits for a synchronous standby (request_snapshot() commits with
 	// remote_apply so that every transaction streamed before it is visible
 	// once it is: a chunk read earlier could miss their changes).
-	if (!Query("SELECT r.state, n.nspname, c.relname, coalesce(s.table_set, ''), pg_current_snapshot()::text FROM pg_class c "
-	           "JOIN pg_namespace n ON n.oid = c.relnamespace "
-	           "LEFT JOIN flatwal.source_tables s ON s.relid = c.oid "
-	           "LEFT JOIN flatwal.snapshot_requests r ON r.id = " + std::to_string(request.id) +
-	               " WHERE c.oid = " + std::to_string(request.relid),
-	           &r))
-		return false;
+	if (!Query(source_->RequestState(request.id, request.relid), &r)) return false;
 	const bool visible = r.rows() == 0 || !r.is_null(0, 0);
 	ChunkSnapshot now;
 	if (r.rows() > 0 && ParseChunkSnapshot(r.text(0, 4), &now)) ForgetSeenTransactions(now);
@@ -190,12 +169,20 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 		}
 		return false;
 	}
-	// Skipped: the table was dropped, the request is done, or another table set's shipper serves it.
-	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done" || r.text(0, 3) != table_set_;
+	// Skipped: the table was dropped, the request is done, or another shipper serves it.
+	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done" || std::string(r.text(0, 3)) != "t";
+	if (r.rows() == 0) {
+		// Done with no rows, so that it is not picked up again at every start.
+		Log(LogLevel::kWarning, "on-demand snapshot request skipped: its table does not exist",
+		    {{"request", std::to_string(request.id)}, {"relid", std::to_string(request.relid)}});
+		(void)Query(source_->MarkDone(request.id, 0));  // failing, it is skipped again at the next start
+	} else if (*skip && std::string(r.text(0, 0)) != "done")
+		Log(LogLevel::kInfo, "on-demand snapshot request skipped: this shipper does not capture its table",
+		    {{"request", std::to_string(request.id)}, {"table", std::string(r.text(0, 1)) + "." + r.text(0, 2)}});
 	if (*skip) return true;
 	request.schema = r.text(0, 1);
 	request.table = r.text(0, 2);
-	return Query("UPDATE flatwal.snapshot_requests SET state = 'running' WHERE id = " + std::to_string(request.id));
+	return Query(source_->MarkRunning(request.id));
 }
 
 bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* ranges) {
@@ -206,13 +193,7 @@ bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* r
 	const int64_t parts = static_cast<int64_t>(lanes_.size());
 	if (parts == 1) return true;
 	PgResult r;
-	if (!Query("SELECT format('SELECT min(%1$I), max(%1$I) FROM ONLY %2$I.%3$I', k[1], n.nspname, c.relname) "
-	           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, flatwal.key_columns(c.oid) k, pg_attribute a "
-	           "WHERE c.oid = " + std::to_string(request.relid) + " AND c.relkind <> 'p' AND c.reltuples >= " +
-	               std::to_string(kSplitMinRows) + " AND cardinality(k) = 1 AND a.attrelid = c.oid "
-	               "AND a.attname = k[1] AND a.atttypid IN (20, 21, 23)",
-	           &r))
-		return false;
+	if (!Query(source_->SplitBounds(request.relid), &r)) return false;
 	if (r.rows() == 0) return true;  // small, partitioned, or not keyed by one integer column
 	const std::string bounds = r.text(0, 0);
 	if (!Query(bounds, &r)) return false;
@@ -264,7 +245,7 @@ void OnDemandSnapshots::StartChunk(Lane& lane) {
 	lane.token = std::to_string(lane.range.request) + ":" + std::to_string(++chunk_number_);
 	lane.window_open = lane.high_seen = lane.discard = false;
 	lane.changed.clear();
-	lane.frames.reset();
+	lane.read.reset();
 	ChunkRequest chunk;
 	chunk.relid = lane.range.relid;
 	chunk.token = lane.token;
@@ -282,21 +263,21 @@ void OnDemandSnapshots::ForgetSeenTransactions(const ChunkSnapshot& snapshot) {
 
 void OnDemandSnapshots::TakeChunk(Lane& lane) {
 	Status st = Status::Ok();
-	if (!lane.reader->Take(&lane.frames, &lane.snapshot, &st)) return;
+	if (!lane.reader->Take(&lane.read, &st)) return;
 	if (st.ok()) {
-		ForgetSeenTransactions(lane.snapshot);
+		ForgetSeenTransactions(lane.read->snapshot);
 		return;
 	}
 	// Without both watermarks in the stream the rows cannot be placed: read it again, under a new token.
 	Log(LogLevel::kWarning, "on-demand snapshot: reading a chunk failed, will retry",
 	    {{"error", st.message()}, {"detail", st.detail()}, {"hint", st.hint()}});
 	lane.token.clear();
-	lane.frames.reset();
+	lane.read.reset();
 	lane.retry_at = Clock::now() + kReadRetryDelay;
 }
 
 Status OnDemandSnapshots::FinishChunk(Lane& lane) {
-	std::unique_ptr<PgResult> frames = std::move(lane.frames);
+	std::unique_ptr<ChunkRead> read = std::move(lane.read);
 	lane.token.clear();
 	Request* request = FindRequest(lane.range.request);
 	if (lane.discard) {
@@ -304,44 +285,44 @@ Status OnDemandSnapshots::FinishChunk(Lane& lane) {
 		lane.after_key = lane.range.first_after;
 		return Status::Ok();
 	}
-	// First every row's schema and key, so that a chunk that cannot be placed is read again whole.
-	std::vector<std::string> keys(static_cast<size_t>(frames->rows()));
+	// First every row's frame and key, so that a chunk that cannot be placed is read again whole.
+	std::vector<std::string> frames;
+	bool retry = false;
+	Status st = source_->Frames(session_, *read, &frames, &retry);
+	if (!st.ok()) return st;
+	if (retry) {
+		lane.retry_at = Clock::now() + kReadRetryDelay;  // the chunk is read again
+		return Status::Ok();
+	}
+	std::vector<std::string> keys(frames.size());
 	FrameScratch scratch;
-	for (int i = 0; i < frames->rows(); ++i) {
+	for (size_t i = 0; i < frames.size(); ++i) {
 		const wire::Event* event = nullptr;
-		Status st = ReadFrame(frames->bytes(i, 0), frames->length(i, 0), &scratch, &event);
-		if (!st.ok()) return st;
-		const wire::Change* row = event->body_as_Change();
-		if (row == nullptr)
-			return Status::Error(ErrorKind::kInvalidData, "flatwal.snapshot_chunk() returned a frame that is not a row",
-			                     "", "Check that the flatwal extension and the shipper are the same version.");
+		st = ReadFrame(reinterpret_cast<const uint8_t*>(frames[i].data()), frames[i].size(), &scratch, &event);
+		const wire::Change* row = st.ok() ? event->body_as_Change() : nullptr;
+		if (st.ok() && row == nullptr)
+			st = Status::Error(ErrorKind::kInternal, "an on-demand snapshot chunk holds a frame that is not a row");
 		const TableVersion* table = nullptr;
 		ChangeKeys row_keys;
-		bool retry = false;
-		st = EnsureSchema(row->header()->relid(), row->header()->version(), &retry);
-		if (st.ok() && !retry) st = catalog_->Describe(*row, &table);
-		if (st.ok() && !retry) st = ChangeKeysOf(*row, *table, &row_keys);
+		if (st.ok()) st = catalog_->Describe(*row, &table);
+		if (st.ok()) st = ChangeKeysOf(*row, *table, &row_keys);
 		if (!st.ok()) return st;
-		if (retry) {
-			lane.retry_at = Clock::now() + kReadRetryDelay;  // the chunk is read again
-			return Status::Ok();
-		}
-		keys[static_cast<size_t>(i)] = std::move(row_keys.key);
+		keys[i] = std::move(row_keys.key);
 	}
 	// Also stale: rows of keys that a transaction the chunk's snapshot did not
 	// see changed, when the stream carried that change before these rows. A
 	// transaction the snapshot saw stays visible to every later chunk.
 	std::unordered_set<std::string> unseen;
 	for (auto it = lane.streamed.begin(); it != lane.streamed.end();) {
-		if (!lane.snapshot.Invisible(it->first)) {
+		if (!read->snapshot.Invisible(it->first)) {
 			it = lane.streamed.erase(it);
 			continue;
 		}
 		unseen.insert(it->second.begin(), it->second.end());
 		++it;
 	}
-	for (int i = 0; i < frames->rows(); ++i) {
-		const std::string& key = keys[static_cast<size_t>(i)];
+	for (size_t i = 0; i < frames.size(); ++i) {
+		const std::string& key = keys[i];
 		// The stream carried a newer value.
 		if (lane.changed.count(key)) {
 			++request->rows_newer_in_window;
@@ -351,12 +332,12 @@ Status OnDemandSnapshots::FinishChunk(Lane& lane) {
 			++request->rows_newer_unseen;
 			continue;
 		}
-		Status st = emit_(frames->bytes(i, 0), frames->length(i, 0));
+		st = emit_(reinterpret_cast<const uint8_t*>(frames[i].data()), frames[i].size());
 		if (!st.ok()) return st;
 		++request->rows_sent;
 	}
 	if (!keys.empty()) lane.after_key = keys.back();
-	if (frames->rows() == chunk_rows_) return Status::Ok();  // more to read
+	if (static_cast<int>(frames.size()) == chunk_rows_) return Status::Ok();  // more to read
 	lane.has_range = false;
 	--request->ranges_left;
 	return Status::Ok();
@@ -379,8 +360,7 @@ void OnDemandSnapshots::CompleteRequests() {
 			continue;
 		}
 		// Tried again at the next step when it fails (Query logged why).
-		if (!Query("UPDATE flatwal.snapshot_requests SET state = 'done', rows_done = " + std::to_string(request.rows_sent) +
-		           ", finished_at = now() WHERE id = " + std::to_string(request.id))) {
+		if (!Query(source_->MarkDone(request.id, request.rows_sent))) {
 			++it;
 			continue;
 		}
@@ -398,7 +378,7 @@ Status OnDemandSnapshots::Step() {
 	Status st = Status::Ok();
 	for (Lane& lane : lanes_) {
 		if (lane.reader->busy()) TakeChunk(lane);
-		if (lane.frames && lane.high_seen) st = FinishChunk(lane);
+		if (lane.read && lane.high_seen) st = FinishChunk(lane);
 		if (!st.ok()) return st;
 	}
 	for (Request& request : requests_) {

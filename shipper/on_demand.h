@@ -1,23 +1,26 @@
 // on_demand.h — on-demand snapshots while streaming goes on (the DBLog
 // method, Andreev & Grinev, Netflix 2019).
 //
-// flatwal.request_snapshot(t) commits a request and a logical message. When
-// the message arrives in the stream, the table is read in key order, chunk by
-// chunk, on a side connection:
+// A request (flatwal.request_snapshot(t) with the extension, a row of the
+// signal table with --source pgoutput: on_demand_source.h) is seen in the
+// stream; from there the table is read in key order, chunk by chunk, on a
+// side connection:
 //
 //   emit LOW watermark -> read the next chunk -> emit HIGH watermark
 //
 // From LOW in the stream on, the keys of every change to the table are noted;
 // once HIGH has passed, the chunk's rows are sent (op = read) except those
 // keys, whose newer values the stream already carried. So no consumer ends with a
-// stale row, and streaming never pauses. Requests live in
-// flatwal.snapshot_requests: after a restart, unfinished ones start over.
+// stale row, and streaming never pauses. Requests live in a table
+// (flatwal.snapshot_requests, or the signal table): after a restart,
+// unfinished ones start over.
 //
 // A transaction is streamed once its commit is in the WAL, which can be before
 // other sessions see it (while its backend ends it, or for as long as it waits
 // for a synchronous standby). So: the table is read only once the request row
 // is visible, and request_snapshot() commits with remote_apply, after which
-// everything streamed before the request is visible too; and keys changed by
+// everything streamed before the request is visible too (a signal row's
+// commit waits as its session's synchronous_commit says); and keys changed by
 // transactions streamed after the request are also left out of any chunk whose
 // snapshot did not see them (Lane::streamed).
 //
@@ -42,6 +45,7 @@
 
 #include "chunk_reader.h"
 #include "lsn_tracker.h"
+#include "on_demand_source.h"
 #include "side_session.h"
 #include "status.h"
 #include "table_catalog.h"
@@ -53,16 +57,18 @@ class OnDemandSnapshots {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
 
-	// `catalog` renders the keys of changes and rows; emit() teaches it the
-	// Schema frames this class sends before a table's rows. `deliveries`
-	// numbers what emit() produces and says when Kafka acknowledged it: a
-	// request is done once its End marker and everything before it are.
-	// Serves the requests for tables of `table_set`; other sets' shippers serve theirs.
-	OnDemandSnapshots(std::string conninfo, std::string table_set, const TableCatalog* catalog, Emit emit,
-	                  const LsnTracker* deliveries, int readers = 1, int chunk_rows = 1000);
+	// `source` keeps the requests and reads the chunks. `catalog` renders the
+	// keys of changes and rows; emit() teaches it the Schema frames sent
+	// before a table's rows. `deliveries` numbers what emit() produces and
+	// says when Kafka acknowledged it: a request is done once its End marker
+	// and everything before it are.
+	OnDemandSnapshots(std::string conninfo, std::unique_ptr<OnDemandSource> source, const TableCatalog* catalog,
+	                  Emit emit, const LsnTracker* deliveries, int readers = 1, int chunk_rows = 1000);
 
 	// Picks up requests left unfinished by an earlier run.
 	Status Resume();
+	// A request seen in the stream (its source's way); a known id is ignored.
+	void Enqueue(int64_t id, uint32_t relid);
 	// Sees every frame of the stream before it is routed; only takes notes.
 	// Returns true for the shipper's own messages (requests, watermarks),
 	// which go to no topic.
@@ -122,15 +128,13 @@ class OnDemandSnapshots {
 		bool discard = false;         // the table was truncated inside the window
 		std::unordered_set<std::string> changed;
 		KeysByTransaction streamed;
-		std::unique_ptr<PgResult> frames;          // the chunk read, waiting for its HIGH
-		ChunkSnapshot snapshot;                    // … and the snapshot it was read in
+		std::unique_ptr<ChunkRead> read;           // the chunk read, waiting for its HIGH
 		Clock::time_point retry_at{};  // after a failed read, not again before this
 	};
 
 	// Runs a statement on the control connection. False when it failed (logged):
 	// the caller tries again at a later step.
 	bool Query(const std::string& sql, PgResult* result = nullptr, PgSession::Format format = PgSession::Format::kText);
-	void Enqueue(int64_t id, uint32_t relid);
 	Request* FindRequest(int64_t id);
 	// Gives `lane` the next range to read, starting the next request when
 	// none is left; false when there is nothing to do now.
@@ -153,12 +157,8 @@ class OnDemandSnapshots {
 	void CompleteRequests();
 	Status EmitMarker(const Request& request, bool start);
 
-	// Sends the table's current Schema frame unless the catalog knows
-	// `version`; *retry when the server could not be asked this time.
-	Status EnsureSchema(uint32_t relid, uint32_t version, bool* retry);
-
+	std::unique_ptr<OnDemandSource> source_;
 	SideSession session_;  // requests, planning and schema frames
-	std::string table_set_;
 	const TableCatalog* catalog_;
 	Emit emit_;
 	const LsnTracker* deliveries_;

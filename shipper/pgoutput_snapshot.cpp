@@ -1,8 +1,10 @@
 // pgoutput_snapshot.cpp — see pgoutput_snapshot.h.
 #include "pgoutput_snapshot.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
-#include <vector>
+#include <thread>
 
 #include "frame_builder.h"
 #include "log.h"
@@ -14,28 +16,37 @@ namespace {
 
 constexpr char kPurpose[] = "flatwal-shipper snapshot";
 constexpr int kFetchRows = 1000;
+constexpr size_t kPiecesPerReader = 4;  // batches of kFetchRows waiting to be framed, per reader
+
+// Opens a transaction in the slot's exported snapshot, writing values as the stream does.
+Status ImportSnapshot(PgSession& session, const std::string& conninfo, const std::string& snapshot_name) {
+	Status st = session.Connect(conninfo, PgSession::Kind::kSql, kPurpose);
+	if (st.ok()) st = session.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (st.ok()) st = session.Exec("SET TRANSACTION SNAPSHOT " + session.QuoteLiteral(snapshot_name));
+	if (st.ok()) st = session.Exec(kTextSessionSetup);  // the text the stream's values come in
+	return st;
+}
 
 }  // namespace
 
-Status PgoutputSnapshot::Run(const std::string& snapshot_name, uint64_t consistent_lsn) {
-	Status st = reader_.Connect(config_.conninfo, PgSession::Kind::kSql, kPurpose);
-	if (st.ok()) st = reader_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (st.ok()) st = reader_.Exec("SET TRANSACTION SNAPSHOT " + reader_.QuoteLiteral(snapshot_name));
-	if (st.ok()) st = reader_.Exec(kTextSessionSetup);  // the text the stream's values come in
-	PgResult r;
+Status PgoutputSnapshot::ListTables(const std::string& snapshot_name) {
+	PgSession session;
+	Status st = ImportSnapshot(session, config_.conninfo, snapshot_name);
+	if (!st.ok()) return st;
+	column_lists_ = PQserverVersion(session.conn()) >= 150000;
 	// The publication's tables as the stream names them (the roots, with
 	// publish_via_partition_root), with their column lists (PostgreSQL 15).
-	const bool column_lists = reader_.conn() != nullptr && PQserverVersion(reader_.conn()) >= 150000;
-	if (st.ok())
-		st = reader_.Exec(std::string("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.relkind = 'p', ") +
-		                      (column_lists ? "p.attnames::text" : "NULL") +
-		                      " FROM pg_catalog.pg_publication_tables p "
-		                      "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
-		                      "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
-		                      "WHERE p.pubname = " + reader_.QuoteLiteral(config_.publication) + " ORDER BY 1",
-		                  &r);
+	PgResult r;
+	st = session.Exec(std::string("SELECT c.oid, n.nspname, c.relname, c.relreplident, c.relkind = 'p', ") +
+	                      (column_lists_ ? "p.attnames::text" : "NULL") +
+	                      " FROM pg_catalog.pg_publication_tables p "
+	                      "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
+	                      "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+	                      "WHERE p.pubname = " + session.QuoteLiteral(config_.publication) + " ORDER BY 1",
+	                  &r);
 	if (!st.ok()) return st;
-	std::vector<Table> tables;
+	tables_.clear();
+	tables_.reserve(static_cast<size_t>(r.rows()));
 	for (int i = 0; i < r.rows(); ++i) {
 		Table t;
 		t.relid = static_cast<uint32_t>(std::strtoul(r.text(i, 0), nullptr, 10));
@@ -44,86 +55,154 @@ Status PgoutputSnapshot::Run(const std::string& snapshot_name, uint64_t consiste
 		t.replica_identity = r.text(i, 3)[0];
 		t.partitioned = r.text(i, 4)[0] == 't';
 		if (!r.is_null(i, 5)) t.column_list = r.text(i, 5);
-		tables.push_back(std::move(t));
+		if (frames_->IsSignalTable(t.schema, t.name)) continue;  // requests, not data
+		tables_.push_back(std::move(t));
 	}
-	Log(LogLevel::kInfo, "snapshot started",
-	    {{"slot", config_.slot}, {"publication", config_.publication}, {"tables", std::to_string(tables.size())},
-	     {"consistent_lsn", LsnText(consistent_lsn)}});
-	for (const Table& t : tables) {
-		st = ReadTable(t, consistent_lsn);
-		if (!st.ok()) return st;
-	}
-	return reader_.Exec("COMMIT");
+	return session.Exec("COMMIT");
 }
 
-Status PgoutputSnapshot::ReadTable(const Table& t, uint64_t consistent_lsn) {
-	// The columns as the table's Relation message lists them: no dropped or
-	// generated ones, those of the column list only; the replica identity's
-	// flagged as pgoutput flags them.
-	PgResult columns;
-	Status st = reader_.Exec(
-	    "SELECT a.attname, a.atttypid, a.atttypmod, "
-	    "CASE c.relreplident WHEN 'f' THEN true WHEN 'n' THEN false ELSE EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
-	    "WHERE i.indrelid = a.attrelid AND a.attnum = ANY (i.indkey) AND "
-	    "CASE c.relreplident WHEN 'd' THEN i.indisprimary ELSE i.indisreplident END) END, "
-	    "EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
-	    "AND a.attnum = ANY (i.indkey)) "
-	    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-	    "WHERE a.attrelid = " + std::to_string(t.relid) + " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''" +
-	        (t.column_list.empty() ? "" : " AND a.attname = ANY (" + reader_.QuoteLiteral(t.column_list) + "::name[])") +
-	        " ORDER BY a.attnum",
-	    &columns);
+Status PgoutputSnapshot::Run(const std::string& snapshot_name, uint64_t consistent_lsn) {
+	Status st = ListTables(snapshot_name);
 	if (!st.ok()) return st;
-	pgoutput::Relation relation;
-	relation.relid = t.relid;
-	relation.schema = t.schema;
-	relation.table = t.name;
-	relation.replica_identity = t.replica_identity;
-	std::string select, order_by;
-	const bool key_is_identity = t.replica_identity == 'd' || t.replica_identity == 'i';
-	for (int i = 0; i < columns.rows(); ++i) {
-		pgoutput::RelationColumn c;
-		c.name = std::string_view(columns.text(i, 0), columns.length(i, 0));
-		c.type_oid = static_cast<uint32_t>(std::strtoul(columns.text(i, 1), nullptr, 10));
-		c.typmod = static_cast<int32_t>(std::strtol(columns.text(i, 2), nullptr, 10));
-		c.key = columns.text(i, 3)[0] == 't';
-		relation.columns.push_back(c);
-		const std::string quoted = reader_.QuoteIdentifier(columns.text(i, 0));
-		select += (select.empty() ? "" : ", ") + quoted;
-		// Rows in the order of the table's key, numbered as the plugin's snapshot numbers them.
-		if (key_is_identity ? c.key : columns.text(i, 4)[0] == 't') order_by += (order_by.empty() ? "" : ", ") + quoted;
-	}
-	if (select.empty()) select = "NULL";  // a table of no columns still has rows
-	st = frames_->OnSnapshotTable(relation);
-	if (st.ok()) st = EmitMarker(t, true, consistent_lsn, 0);
-	const std::string qualified = reader_.QuoteIdentifier(t.schema) + "." + reader_.QuoteIdentifier(t.name);
-	if (st.ok())
-		st = reader_.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
-		                  (t.partitioned ? "" : "ONLY ") + qualified + (order_by.empty() ? "" : " ORDER BY " + order_by));
-	if (!st.ok()) return st;
-	uint64_t rows = 0;
-	std::vector<pgoutput::Value> values(relation.columns.size());
-	for (;;) {
-		if (stop_->load() != 0) return Status::Error(ErrorKind::kUnavailable, "stopped during the snapshot");
-		PgResult batch;
-		st = reader_.Exec("FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", &batch);
-		if (!st.ok()) return st;
-		if (batch.rows() == 0) break;
-		for (int i = 0; i < batch.rows(); ++i) {
-			for (size_t c = 0; c < values.size(); ++c) {
-				const int column = static_cast<int>(c);
-				values[c].format = batch.is_null(i, column) ? 'n' : 't';
-				values[c].data = std::string_view(batch.text(i, column), batch.length(i, column));
+	const size_t readers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(config_.snapshot_workers, 1)),
+	                                                            tables_.size()));
+	Log(LogLevel::kInfo, "snapshot started",
+	    {{"slot", config_.slot}, {"publication", config_.publication}, {"tables", std::to_string(tables_.size())},
+	     {"readers", std::to_string(readers)}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	max_pieces_ = kPiecesPerReader * readers;
+	readers_left_ = readers;
+	std::vector<std::thread> threads;
+	for (size_t i = 0; i < readers; ++i) threads.emplace_back([this, snapshot_name] { Read(snapshot_name); });
+	while (st.ok()) {
+		Piece piece;
+		bool got = false;
+		{
+			std::unique_lock<std::mutex> lock(mutex_);
+			// Woken now and then to see the stop flag.
+			changed_.wait_for(lock, std::chrono::milliseconds(100), [this] { return !pieces_.empty() || readers_left_ == 0; });
+			if (pieces_.empty() && readers_left_ == 0) break;
+			if (!pieces_.empty()) {
+				piece = std::move(pieces_.front());
+				pieces_.pop_front();
+				got = true;
 			}
-			st = frames_->OnSnapshotRow(t.relid, consistent_lsn, static_cast<uint32_t>(++rows), values);
-			if (!st.ok()) return Status::Error(st.kind(), "snapshot of " + qualified + ": " + st.message(), st.detail(), st.hint());
 		}
+		changed_.notify_all();  // room for the readers
+		if (stop_->load() != 0) st = Status::Error(ErrorKind::kUnavailable, "stopped during the snapshot");
+		else if (got) st = Frame(piece, consistent_lsn);
 	}
-	st = reader_.Exec("CLOSE flatwal_snapshot");
-	if (st.ok()) st = EmitMarker(t, false, consistent_lsn, rows);
+	{
+		std::lock_guard<std::mutex> lock(mutex_);
+		abandoned_ = true;  // ends readers still at work when framing failed
+	}
+	changed_.notify_all();
+	for (std::thread& t : threads) t.join();
+	return st;
+}
+
+void PgoutputSnapshot::Read(const std::string& snapshot_name) {
+	PgSession session;
+	Status st = ImportSnapshot(session, config_.conninfo, snapshot_name);
+	for (;;) {
+		size_t table = 0;
+		{
+			std::lock_guard<std::mutex> lock(mutex_);
+			if (!st.ok() || abandoned_ || next_table_ == tables_.size()) break;
+			table = next_table_++;
+		}
+		st = ReadTable(session, table);
+	}
+	if (!st.ok()) {
+		Piece failed;
+		failed.status = st;
+		Push(std::move(failed));
+	} else {
+		(void)session.Exec("COMMIT");
+	}
+	std::lock_guard<std::mutex> lock(mutex_);
+	--readers_left_;
+	changed_.notify_all();
+}
+
+bool PgoutputSnapshot::Push(Piece piece) {
+	std::unique_lock<std::mutex> lock(mutex_);
+	// A failure is queued whatever the room, so that it is always heard.
+	changed_.wait(lock, [this, &piece] {
+		return abandoned_ || pieces_.size() < max_pieces_ || piece.kind == Piece::Kind::kFailed;
+	});
+	if (abandoned_) return false;
+	pieces_.push_back(std::move(piece));
+	changed_.notify_all();
+	return true;
+}
+
+Status PgoutputSnapshot::ReadTable(PgSession& session, size_t index) {
+	const Table& t = tables_[index];  // the list does not change while readers run
+	Piece columns;
+	columns.kind = Piece::Kind::kColumns;
+	columns.table = index;
+	columns.result.reset(new PgResult);
+	Status st = session.Exec(
+	    PublishedColumnsQuery(t.relid, t.column_list.empty() ? "NULL" : session.QuoteLiteral(t.column_list) + "::name[]"),
+	    columns.result.get());
 	if (!st.ok()) return st;
-	rows_ += rows;
-	Log(LogLevel::kInfo, "snapshot of table done", {{"table", t.schema + "." + t.name}, {"rows", std::to_string(rows)}});
+	PublishedColumns published;
+	ReadPublishedColumns(*columns.result, t.relid, t.schema, t.name, t.replica_identity, &published);
+	const std::string select = published.select, order_by = published.quoted_keys;
+	if (!Push(std::move(columns))) return Status::Ok();
+	const std::string qualified = session.QuoteIdentifier(t.schema) + "." + session.QuoteIdentifier(t.name);
+	st = session.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
+	                  (t.partitioned ? "" : "ONLY ") + qualified + (order_by.empty() ? "" : " ORDER BY " + order_by));
+	for (;;) {
+		if (!st.ok()) return st;
+		Piece rows;
+		rows.kind = Piece::Kind::kRows;
+		rows.table = index;
+		rows.result.reset(new PgResult);
+		st = session.Exec("FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", rows.result.get());
+		if (!st.ok()) return st;
+		if (rows.result->rows() == 0) break;
+		if (!Push(std::move(rows))) return Status::Ok();
+	}
+	st = session.Exec("CLOSE flatwal_snapshot");
+	if (!st.ok()) return st;
+	Piece end;
+	end.kind = Piece::Kind::kEnd;
+	end.table = index;
+	Push(std::move(end));
+	return Status::Ok();
+}
+
+Status PgoutputSnapshot::Frame(Piece& piece, uint64_t consistent_lsn) {
+	if (piece.kind == Piece::Kind::kFailed) return piece.status;
+	Table& t = tables_[piece.table];
+	const std::string qualified = t.schema + "." + t.name;
+	if (piece.kind == Piece::Kind::kColumns) {
+		t.columns = std::move(piece.result);
+		ReadPublishedColumns(*t.columns, t.relid, t.schema, t.name, t.replica_identity, &t.published);
+		Status st = frames_->OnSnapshotTable(t.published.relation);
+		return st.ok() ? EmitMarker(t, true, consistent_lsn, 0) : st;
+	}
+	if (piece.kind == Piece::Kind::kEnd) {
+		Status st = EmitMarker(t, false, consistent_lsn, t.rows);
+		if (!st.ok()) return st;
+		rows_ += t.rows;
+		++tables_done_;
+		t.columns.reset();
+		Log(LogLevel::kInfo, "snapshot of table done", {{"table", qualified}, {"rows", std::to_string(t.rows)}});
+		return Status::Ok();
+	}
+	const PgResult& batch = *piece.result;
+	std::vector<pgoutput::Value> values(t.published.relation.columns.size());
+	for (int i = 0; i < batch.rows(); ++i) {
+		for (size_t c = 0; c < values.size(); ++c) {
+			const int column = static_cast<int>(c);
+			values[c].format = batch.is_null(i, column) ? 'n' : 't';
+			values[c].data = std::string_view(batch.text(i, column), batch.length(i, column));
+		}
+		Status st = frames_->OnSnapshotRow(t.relid, consistent_lsn, static_cast<uint32_t>(++t.rows), values);
+		if (!st.ok()) return Status::Error(st.kind(), "snapshot of " + qualified + ": " + st.message(), st.detail(), st.hint());
+	}
 	return Status::Ok();
 }
 

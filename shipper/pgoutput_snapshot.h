@@ -1,20 +1,31 @@
 // pgoutput_snapshot.h — the initial (or resynchronising) snapshot of a
 // pgoutput source, without the extension: the publication's tables read as
-// text inside the slot's exported snapshot, one table after another on one
-// connection, and framed by the stream's own PgoutputFrames (so snapshot and
-// stream share their schema versions). Each table's frames are what the
-// plugin's snapshot writes: a Start marker, the Schema frame, its rows as
-// Changes of op Read at (consistent_lsn, seq = 1, 2, ... in key order), an
-// End marker with the row count.
+// text inside the slot's exported snapshot and framed by the stream's own
+// PgoutputFrames (so snapshot and stream share their schema versions). Each
+// table's frames are what the plugin's snapshot writes: a Start marker, the
+// Schema frame, its rows as Changes of op Read at (consistent_lsn, seq = 1,
+// 2, ... in key order), an End marker with the row count.
+//
+// --snapshot-workers readers, each on its own connection and thread with the
+// snapshot imported, read whole tables at once; this thread frames what they
+// read, each table's pieces in their order (tables interleave; a table's
+// rows never do). A bounded queue between them keeps memory to a few
+// batches per reader.
 #ifndef FLATWAL_PGOUTPUT_SNAPSHOT_H
 #define FLATWAL_PGOUTPUT_SNAPSHOT_H
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "pg_session.h"
 #include "pgoutput_frames.h"
+#include "published_table.h"
 #include "status.h"
 #include "stop_signal.h"
 
@@ -31,6 +42,8 @@ class PgoutputSnapshot {
 	Status Run(const std::string& snapshot_name, uint64_t consistent_lsn);
 
 	uint64_t rows() const { return rows_; }
+	uint64_t tables_total() const { return tables_.size(); }
+	uint64_t tables_done() const { return tables_done_; }
 
  private:
 	struct Table {
@@ -39,8 +52,27 @@ class PgoutputSnapshot {
 		char replica_identity = 'd';
 		bool partitioned = false;
 		std::string column_list;  // the publication's column list (PostgreSQL 15), text[]; empty: every column
+		// Framing's own: the columns as read, and the rows framed so far.
+		std::unique_ptr<PgResult> columns;
+		PublishedColumns published;
+		uint64_t rows = 0;
 	};
-	Status ReadTable(const Table& table, uint64_t consistent_lsn);
+	// What a reader hands this thread, in its table's order.
+	struct Piece {
+		enum class Kind { kColumns, kRows, kEnd, kFailed } kind = Kind::kFailed;
+		size_t table = 0;
+		std::unique_ptr<PgResult> result;  // kColumns, kRows
+		Status status = Status::Ok();      // kFailed
+	};
+
+	Status ListTables(const std::string& snapshot_name);
+	// A reader's thread: imports the snapshot, then reads tables until none is left.
+	void Read(const std::string& snapshot_name);
+	Status ReadTable(PgSession& session, size_t table);
+	// Queues `piece`, waiting for room; false once the snapshot was abandoned.
+	bool Push(Piece piece);
+	// Frames one piece on this thread.
+	Status Frame(Piece& piece, uint64_t consistent_lsn);
 	Status EmitMarker(const Table& table, bool start, uint64_t consistent_lsn, uint64_t rows);
 
 	const ShipperConfig& config_;
@@ -49,8 +81,18 @@ class PgoutputSnapshot {
 	const StopFlag* stop_;
 	bool resync_ = false;
 	uint32_t timeline_ = 0;
-	PgSession reader_;
+	bool column_lists_ = false;
+	std::vector<Table> tables_;  // listed before the readers start; their pieces are this thread's
 	uint64_t rows_ = 0;
+	uint64_t tables_done_ = 0;
+
+	std::mutex mutex_;
+	std::condition_variable changed_;
+	std::deque<Piece> pieces_;  // guarded by mutex_
+	size_t next_table_ = 0;     // the next table a reader takes; guarded by mutex_
+	size_t readers_left_ = 0;   // readers not finished; guarded by mutex_
+	bool abandoned_ = false;    // guarded by mutex_
+	size_t max_pieces_ = 0;
 };
 
 }  // namespace flatwal

@@ -5,6 +5,7 @@
 
 #include "frame_reader.h"
 #include "log.h"
+#include "pgoutput_on_demand.h"
 #include "text.h"
 #include "shipped_record.h"
 #include "text_values.h"
@@ -61,6 +62,7 @@ Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 		     {"fix", "ALTER PUBLICATION " + config_.publication + " SET (publish_via_partition_root = true)"}});
 	}
 	if (st.ok()) st = WarnWithoutIdentity();
+	if (st.ok()) st = FindSignalTable();
 	if (!st.ok()) return st;
 	// The values of the stream are written by this session's output functions.
 	return stream.Exec(kTextSessionSetup);
@@ -94,6 +96,73 @@ Status PgoutputSource::CreatePublication() {
 		                     st.detail(), "The role must own the tables (or create the publication as their owner).");
 	Log(LogLevel::kInfo, "created publication", {{"publication", config_.publication}, {"tables", tables}});
 	return Status::Ok();
+}
+
+Status PgoutputSource::FindSignalTable() {
+	signal_table_.clear();
+	column_lists_ = PQserverVersion(catalog_.conn()) >= 150000;
+	publication_literal_ = catalog_.QuoteLiteral(config_.publication);
+	PgResult r;
+	Status st = catalog_.Exec(
+	    "SELECT n.nspname, c.relname, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
+	    "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p WHERE p.pubname = " + publication_literal_ +
+	        " AND p.schemaname = n.nspname AND p.tablename = c.relname), "
+	        "pg_catalog.has_table_privilege(c.oid, 'SELECT, UPDATE'), "
+	        "(SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped "
+	        "AND a.attname IN ('id', 'table_name', 'state', 'rows_done', 'finished_at')) "
+	        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	        "WHERE c.oid = " + SignalTableOid(catalog_.QuoteLiteral(config_.signal_table)),
+	    &r);
+	if (!st.ok()) return st;
+	std::string off;  // why on-demand snapshots are off, with what to do
+	if (r.rows() == 0)
+		off = "create it (docs/pgoutput.md, \"On-demand snapshots\") and add it to the publication";
+	else if (std::string(r.text(0, 3)) != "t")
+		off = "it is not in the publication: ALTER PUBLICATION " + config_.publication + " ADD TABLE " + r.text(0, 2);
+	else if (std::string(r.text(0, 4)) != "t")
+		off = "the shipper's role may not read and update it: GRANT SELECT, UPDATE ON " + std::string(r.text(0, 2)) + " TO ...";
+	else if (std::string(r.text(0, 5)) != "5")
+		off = "it lacks some of the columns id, table_name, state, rows_done, finished_at (docs/pgoutput.md)";
+	if (!off.empty()) {
+		if (!signal_said_)
+			Log(r.rows() == 0 ? LogLevel::kInfo : LogLevel::kWarning, "on-demand snapshots are off: no usable signal table",
+			    {{"signal_table", config_.signal_table}, {"fix", off}});
+		signal_said_ = true;
+		frames_.set_signal_table("", "", nullptr);
+		return Status::Ok();
+	}
+	signal_table_ = r.text(0, 2);
+	frames_.set_signal_table(r.text(0, 0), r.text(0, 1),
+	                         [this](const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values) {
+		                         return OnSignal(columns, values);
+	                         });
+	return Status::Ok();
+}
+
+Status PgoutputSource::OnSignal(const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values) {
+	std::string id, table;
+	for (size_t i = 0; i < columns.size(); ++i) {
+		if (values[i].format != 't') continue;
+		if (columns[i] == "id") id = std::string(values[i].data);
+		if (columns[i] == "table_name") table = std::string(values[i].data);
+	}
+	char* end = nullptr;
+	const long long request = id.empty() ? 0 : std::strtoll(id.c_str(), &end, 10);
+	if (id.empty() || *end != '\0' || table.empty()) {
+		Log(LogLevel::kWarning, "a row of the signal table is not a request: it needs an id and a table_name",
+		    {{"signal_table", config_.signal_table}, {"id", id}, {"table_name", table}});
+		return Status::Ok();
+	}
+	PgResult r;
+	Status st = catalog_.Exec("SELECT " + SignalTableOid(catalog_.QuoteLiteral(table)), &r);
+	if (!st.ok()) return st;  // the stream starts over from before the request
+	if (on_request_) on_request_(request, ToOid(r.text(0, 0)));
+	return Status::Ok();
+}
+
+std::unique_ptr<OnDemandSource> PgoutputSource::OnDemand() {
+	if (signal_table_.empty()) return nullptr;
+	return std::unique_ptr<OnDemandSource>(new PgoutputOnDemand(signal_table_, publication_literal_, column_lists_, &frames_));
 }
 
 Status PgoutputSource::WarnWithoutIdentity() {

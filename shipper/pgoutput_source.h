@@ -14,11 +14,14 @@
 #define FLATWAL_PGOUTPUT_SOURCE_H
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config.h"
+#include "on_demand_source.h"
 #include "pg_session.h"
 #include "pgoutput_frames.h"
 #include "replication.h"
@@ -38,6 +41,12 @@ class PgoutputSource {
 	Status LearnVersions(const std::string& schemas_topic);
 	// The frames the stream and its snapshots share (their schema versions).
 	PgoutputFrames* frames() { return &frames_; }
+	// On-demand snapshots through the signal table (pgoutput_on_demand.h),
+	// when Prepare() found it usable; null when not (said in the log).
+	std::unique_ptr<OnDemandSource> OnDemand();
+	// Where a request inserted into the signal table goes: its id and its
+	// table (0 when the name resolves to none).
+	void set_on_request(std::function<void(int64_t id, uint32_t relid)> on_request) { on_request_ = std::move(on_request); }
 	// One message of the stream, sent by the server at `wal_start`.
 	Status OnMessage(uint64_t wal_start, const uint8_t* data, size_t size) {
 		return frames_.OnMessage(wal_start, data, size);
@@ -56,6 +65,9 @@ class PgoutputSource {
 	Status CreatePublication();
 	// Logs the publication's tables whose UPDATE and DELETE PostgreSQL refuses (no replica identity).
 	Status WarnWithoutIdentity();
+	// Looks for --signal-table; when it is usable, its inserts become requests.
+	Status FindSignalTable();
+	Status OnSignal(const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values);
 	// Makes sure types_ holds `oids` and every type they lead to (bases, elements).
 	Status LoadTypes(std::vector<uint32_t> oids);
 	uint32_t BaseOf(uint32_t oid) const;
@@ -65,6 +77,11 @@ class PgoutputSource {
 	PgoutputFrames frames_;
 	PgSession catalog_;
 	std::map<uint32_t, TypeFacts> types_;
+	// The signal table, when usable: its quoted name; the publication as an SQL literal.
+	std::string signal_table_, publication_literal_;
+	bool column_lists_ = false;    // the server keeps publication column lists (PostgreSQL 15)
+	bool signal_said_ = false;     // why on-demand snapshots are off was logged
+	std::function<void(int64_t, uint32_t)> on_request_;
 };
 
 }  // namespace flatwal

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "extension_on_demand.h"
 #include "frames.h"
 #include "http_endpoint.h"
 #include "log.h"
@@ -243,11 +244,24 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 		if (counters_.snapshot_rows % 5000 == 0) ReportMetrics(true);  // a long snapshot keeps its metrics current
 		return st;
 	};
-	InitialSnapshot initial(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, emit);
-	initial.set_resync(resync);
-	initial.set_timeline(timeline_);
-	snapshot_ = &initial;
-	struct Forget {  // the snapshot's progress outlives it; the pointer does not
+	// One of the two readers: the extension's, or the pgoutput source's.
+	const bool pgoutput = config_.source == SourcePlugin::kPgoutput;
+	std::unique_ptr<InitialSnapshot> initial;
+	std::unique_ptr<PgoutputSnapshot> published;
+	if (pgoutput) {
+		published.reset(new PgoutputSnapshot(config_, pgoutput_->frames(), emit, stop_));
+		published->set_resync(resync);
+		published->set_timeline(timeline_);
+		snapshot_ = [&published] {
+			return SnapshotProgress{true, published->tables_total(), published->tables_done()};
+		};
+	} else {
+		initial.reset(new InitialSnapshot(config_.conninfo, config_.slot, config_.table_set, config_.snapshot_workers, stop_, emit));
+		initial->set_resync(resync);
+		initial->set_timeline(timeline_);
+		snapshot_ = [&initial] { return SnapshotProgress{true, initial->tables_total(), initial->tables_done()}; };
+	}
+	struct Forget {  // the snapshot's progress outlives it; the readers do not
 		Shipper* self;
 		~Forget() {
 			self->snapshot_done_ = self->SnapshotNow();
@@ -260,8 +274,7 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 	// source records the slot in Kafka alone (the shipped record), and only
 	// once its snapshot is complete: a slot without a record is one whose
 	// snapshot did not finish.
-	const bool pgoutput = config_.source == SourcePlugin::kPgoutput;
-	if (!pgoutput) st = initial.Prepare();
+	if (!pgoutput) st = initial->Prepare();
 	else if (snapshot) st = ForgetShipped();
 	std::string snapshot_name;
 	uint64_t consistent_lsn = 0;
@@ -273,23 +286,14 @@ Status Shipper::CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart star
 	if (!st.ok()) return st;
 	if (resync) ++counters_.resyncs;
 	*finished = config_.snapshot_mode == SnapshotMode::kInitialOnly;
-	if (!snapshot) return pgoutput ? Status::Ok() : initial.MarkDone();  // the slot's creation alone is recorded
+	if (!snapshot) return pgoutput ? Status::Ok() : initial->MarkDone();  // the slot's creation alone is recorded
 	auto started = Clock::now();
-	uint64_t rows = 0;
-	if (pgoutput) {
-		PgoutputSnapshot read(config_, pgoutput_->frames(), emit, stop_);
-		read.set_resync(resync);
-		read.set_timeline(timeline_);
-		st = read.Run(snapshot_name, consistent_lsn);
-		rows = read.rows();
-	} else {
-		st = initial.Run(snapshot_name, consistent_lsn);
-		rows = initial.rows();
-	}
+	st = pgoutput ? published->Run(snapshot_name, consistent_lsn) : initial->Run(snapshot_name, consistent_lsn);
+	const uint64_t rows = pgoutput ? published->rows() : initial->rows();
 	// The snapshot counts only once Kafka holds all of it.
 	if (st.ok()) st = WaitAcknowledged("the whole snapshot");
 	if (st.ok() && pgoutput) st = RecordShipped(true);
-	if (st.ok()) st = pgoutput ? WaitAcknowledged("the slot's record") : initial.MarkDone();
+	if (st.ok()) st = pgoutput ? WaitAcknowledged("the slot's record") : initial->MarkDone();
 	if (!st.ok()) return st;
 	Log(LogLevel::kInfo, resync ? "resynchronised" : "snapshot complete",
 	    {{"rows", std::to_string(rows)},
@@ -328,23 +332,26 @@ Status Shipper::PreparePgoutput(ReplicationStream& stream) {
 		    new PgoutputSource(config_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, true); }));
 		Status st = source->LearnVersions(router_->SchemasTopic());
 		if (!st.ok()) return st;
+		source->set_on_request([this](int64_t id, uint32_t relid) {
+			if (on_demand_) on_demand_->Enqueue(id, relid);
+		});
 		pgoutput_ = std::move(source);
 	}
 	return pgoutput_->Prepare(stream, timeline_);
 }
 
-Status Shipper::StartOnDemandSnapshots() {
-	on_demand_.reset(new OnDemandSnapshots(
-	    config_.conninfo, config_.table_set, &catalog_, [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); },
-	    &tracker_, config_.snapshot_workers));
+Status Shipper::StartOnDemandSnapshots(std::unique_ptr<OnDemandSource> source) {
+	auto emit = [this](const uint8_t* frame, size_t size) { return HandleFrame(frame, size, false); };
+	if (!source) source.reset(new ExtensionOnDemand(config_.table_set, &catalog_, emit));
+	on_demand_.reset(
+	    new OnDemandSnapshots(config_.conninfo, std::move(source), &catalog_, emit, &tracker_, config_.snapshot_workers));
 	Status st = on_demand_->Resume();
 	if (!st.ok()) on_demand_.reset();  // set up again on the next connection
 	return st;
 }
 
 SnapshotProgress Shipper::SnapshotNow() const {
-	if (snapshot_ == nullptr) return snapshot_done_;
-	return SnapshotProgress{true, snapshot_->tables_total(), snapshot_->tables_done()};
+	return snapshot_ ? snapshot_() : snapshot_done_;
 }
 
 void Shipper::ReadSlotStatus() {
@@ -486,7 +493,9 @@ Status Shipper::RunSession(ReplicationStream& stream, bool* finished) {
 	if (st.ok()) st = PrepareSlot(stream, finished);
 	if (!st.ok() || *finished) return st;
 	if (pgoutput) {
-		st = stream.StartPgoutput(config_.slot, config_.publication);
+		std::unique_ptr<OnDemandSource> on_demand = on_demand_ ? nullptr : pgoutput_->OnDemand();
+		if (on_demand) st = StartOnDemandSnapshots(std::move(on_demand));
+		if (st.ok()) st = stream.StartPgoutput(config_.slot, config_.publication);
 	} else {
 		if (!on_demand_) st = StartOnDemandSnapshots();
 		if (st.ok()) st = stream.StartFlatwal(config_.slot, config_.batch_bytes, config_.table_set);

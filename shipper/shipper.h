@@ -6,6 +6,7 @@
 #define FLATWAL_SHIPPER_H
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,7 +63,8 @@ class Shipper {
 	// Creates the slot and takes its snapshot (a resync takes one whatever
 	// the snapshot mode); *finished: snapshot mode initial_only.
 	Status CreateSlotWithSnapshot(ReplicationStream& stream, SlotStart start, bool* finished);
-	Status StartOnDemandSnapshots();
+	// On-demand snapshots from `source`; the extension's when null.
+	Status StartOnDemandSnapshots(std::unique_ptr<OnDemandSource> source = nullptr);
 	// --source pgoutput: the source set up for this connection (once per process, the versions shipped before).
 	Status PreparePgoutput(ReplicationStream& stream);
 	// Whether this database records the slot's creation (and its snapshot):
@@ -101,7 +103,7 @@ class Shipper {
 	std::unique_ptr<KafkaProducer> producer_;
 	TableCatalog catalog_;                 // tables and keys, from the Schema frames routed
 	std::unique_ptr<Router> router_;
-	std::unique_ptr<OnDemandSnapshots> on_demand_;  // flatwal source only
+	std::unique_ptr<OnDemandSnapshots> on_demand_;  // pgoutput: only with a signal table
 	std::unique_ptr<PgoutputSource> pgoutput_;      // --source pgoutput
 	std::unique_ptr<Heartbeat> heartbeat_;  // with --heartbeat-interval
 	Backoff reconnect_{std::chrono::milliseconds(500), std::chrono::seconds(30)};
@@ -114,7 +116,7 @@ class Shipper {
 	SideSession slot_reader_;              // reads pg_replication_slots for the metrics
 	SlotStatus slot_;
 	std::chrono::steady_clock::time_point next_slot_read_;
-	const InitialSnapshot* snapshot_ = nullptr;  // while the initial snapshot runs
+	std::function<SnapshotProgress()> snapshot_;  // while an initial snapshot runs: its progress
 	SnapshotProgress snapshot_done_;       // the last one's, once it ended
 	int64_t start_time_seconds_ = 0;
 	bool streaming_ = false;               // in COPY mode: a status update can be sent

@@ -1,7 +1,8 @@
 // libFuzzer target: what the pgoutput source reads from the network — one
 // pgoutput message (format/pgoutput_messages.cpp), read outside and inside a
 // streamed transaction and turned into frames (format/pgoutput_frames.cpp,
-// whose state carries over from input to input, as a stream's does), and a
+// whose state carries over from input to input, as a stream's does; once
+// more with a signal table), and a
 // value's text (format/text_values.cpp) read as every type, and as an array
 // of every element type with either delimiter.
 #include <cstddef>
@@ -18,20 +19,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 	(void)flatwal::pgoutput::Decode(data, size, false, &decoded);
 	(void)flatwal::pgoutput::Decode(data, size, true, &decoded);
 	// Every column read by its type OID's built-in kind (the catalog stands aside).
-	static flatwal::PgoutputFrames frames(
-	    [](const flatwal::pgoutput::Relation& relation, std::vector<flatwal::ColumnFacts>* facts) {
-		    facts->clear();
-		    for (const auto& c : relation.columns) {
-			    flatwal::ColumnFacts f;
-			    f.base_type_oid = c.type_oid;
-			    f.text.type = flatwal::TextTypeOfBuiltin(c.type_oid);
-			    f.primary_key = c.key;
-			    facts->push_back(f);
-		    }
-		    return flatwal::Status::Ok();
-	    },
-	    [](const uint8_t*, size_t) { return flatwal::Status::Ok(); });
+	static const flatwal::RelationFacts facts = [](const flatwal::pgoutput::Relation& relation,
+	                                               std::vector<flatwal::ColumnFacts>* out) {
+		out->clear();
+		for (const auto& c : relation.columns) {
+			flatwal::ColumnFacts f;
+			f.base_type_oid = c.type_oid;
+			f.text.type = flatwal::TextTypeOfBuiltin(c.type_oid);
+			f.primary_key = c.key;
+			out->push_back(f);
+		}
+		return flatwal::Status::Ok();
+	};
+	static flatwal::PgoutputFrames frames(facts, [](const uint8_t*, size_t) { return flatwal::Status::Ok(); });
 	(void)frames.OnMessage(size, data, size);
+	// The same stream where public.orders is the signal table (its rows become requests).
+	static flatwal::PgoutputFrames signalled(facts, [](const uint8_t*, size_t) { return flatwal::Status::Ok(); });
+	static const bool signal_set = [] {
+		signalled.set_signal_table("public", "orders", [](const std::vector<std::string>& columns,
+		                                                  const std::vector<flatwal::pgoutput::Value>& values) {
+			return columns.size() == values.size() ? flatwal::Status::Ok()
+			                                       : flatwal::Status::Error(flatwal::ErrorKind::kInternal, "columns");
+		});
+		return true;
+	}();
+	(void)signal_set;
+	(void)signalled.OnMessage(size, data, size);
 
 	const std::string_view text(reinterpret_cast<const char*>(data), size);
 	flatbuffers::FlatBufferBuilder builder;

@@ -242,6 +242,15 @@ void pgoutput_source_settings(void**) {
 	assert_true(flatwal::ParseCommandLine({"--source", "pgoutput"}, &cmd, &c).ok());
 	assert_true(flatwal::Validate(c).ok());
 	assert_false(flatwal::ApplyEnvironment({{"FLATWAL_POSTGRES_PUBLICATION", std::string(64, 'p')}}, &c).ok());
+	// So does --signal-table (on-demand snapshots without the extension).
+	flatwal::ShipperConfig plugin;
+	assert_true(plugin.signal_table == "flatwal_snapshot_requests");
+	assert_true(flatwal::ParseCommandLine({"-d", "dbname=x", "-b", "k:9092", "--signal-table", " ops.requests "}, &cmd, &plugin).ok());
+	assert_true(plugin.signal_table == "ops.requests");
+	assert_string_eq(flatwal::Validate(plugin).message(), "--signal-table is for --source pgoutput");
+	assert_true(flatwal::ApplyEnvironment({{"FLATWAL_POSTGRES_SOURCE", "pgoutput"}}, &plugin).ok());
+	assert_true(flatwal::Validate(plugin).ok());
+	assert_false(flatwal::ParseCommandLine({"--signal-table="}, &cmd, &plugin).ok());
 }
 
 }  // namespace

@@ -407,6 +407,76 @@ void a_stream_out_of_order_is_refused(void**) {
 	assert_false(Feed(&frames, 1, short_row).ok());
 }
 
+
+// Rows inserted into the signal table are requests, handed over with their
+// columns' names; none of the signal table's changes becomes a frame.
+void the_signal_tables_rows_are_requests_not_frames(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	std::vector<std::string> seen;
+	frames.set_signal_table("public", "orders", [&seen](const std::vector<std::string>& columns,
+	                                                    const std::vector<flatwal::pgoutput::Value>& values) {
+		for (size_t i = 0; i < columns.size(); ++i) seen.push_back(columns[i] + "=" + std::string(values[i].data));
+		return flatwal::Status::Ok();
+	});
+	assert_true(frames.IsSignalTable("public", "orders") && !frames.IsSignalTable("other", "orders"));
+	assert_true(RelationAndInsert(&frames, 100, RelationMessage(), 2).ok());
+	assert_int_equal(seen.size(), 2);
+	assert_string_equal(seen[0].c_str(), "id=1");
+	assert_string_equal(seen[1].c_str(), "note=1");
+	Bytes begin, truncate, commit;
+	begin.U8('B').Int(290, 8).Int(0, 8).Int(8, 4);
+	truncate.U8('T').Int(1, 4).U8(0).Int(16384, 4);
+	commit.U8('C').U8(0).Int(290, 8).Int(299, 8).Int(0, 8);
+	assert_true(Feed(&frames, 200, begin).ok() && Feed(&frames, 200, UpdateMessage()).ok() &&
+	            Feed(&frames, 210, truncate).ok() && Feed(&frames, 290, commit).ok());
+	assert_int_equal(seen.size(), 2);  // the update (the shipper's own state) is no request
+	assert_true(Schemas(&out).empty());
+	for (size_t i = 0; i < out.frames.size(); ++i)
+		assert_true(out.Event(i)->body_type() == flatwal::wire::Body::Begin ||
+		            out.Event(i)->body_type() == flatwal::wire::Body::Commit);
+}
+
+// An on-demand snapshot's table shares the stream's version numbers but not
+// its description: rows are built, not emitted, and the stream goes on with
+// the shape its own Relation message gave.
+void on_demand_rows_share_versions_not_the_streams_shape(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	assert_true(RelationAndInsert(&frames, 100, RelationMessage(), 2).ok());
+	// Read with a column more than the stream describes (DDL the stream has not reached).
+	flatwal::pgoutput::Relation wider;
+	wider.relid = 16384;
+	wider.schema = "public";
+	wider.table = "orders";
+	wider.columns = {{true, "id", 23, -1}, {false, "note", 25, -1}, {false, "added", 23, -1}};
+	const size_t before = out.frames.size();
+	assert_true(frames.OnDemandTable(wider).ok());
+	assert_true(frames.OnDemandTable(wider).ok());  // the same table again: its Schema is not sent twice
+	assert_int_equal(out.frames.size(), before + 1);
+	assert_true(out.Event(before)->body_as_Schema()->version() == 2);
+	std::vector<flatwal::pgoutput::Value> row(3);
+	row[0] = {'t', "5"};
+	row[1] = {'n', {}};
+	row[2] = {'t', "9"};
+	std::string frame;
+	assert_true(frames.OnDemandRow(16384, 0x7000, 3, row, &frame).ok());
+	assert_int_equal(out.frames.size(), before + 1);  // built, not emitted
+	out.frames.push_back(frame);
+	const auto* read = out.Event(out.frames.size() - 1)->body_as_Change();
+	assert_true(read->header()->op() == flatwal::wire::Op::Read && read->header()->version() == 2 &&
+	            read->header()->commit_lsn() == 0x7000 && read->header()->seq() == 3 && read->header()->xid() == 0);
+	assert_true(read->after()->ints()->Get(1) == 9);
+	// The stream still packs two columns under version 1.
+	out.frames.clear();
+	assert_true(RelationAndInsert(&frames, 300, RelationMessage(), 2).ok());
+	for (size_t i = 0; i < out.frames.size(); ++i)
+		if (out.Event(i)->body_type() == flatwal::wire::Body::Change)
+			assert_true(out.Event(i)->body_as_Change()->header()->version() == 1);
+	// A row of a table no chunk described is an internal error, not a guess.
+	assert_false(frames.OnDemandRow(99, 0x7000, 1, row, &frame).ok());
+}
+
 }  // namespace
 
 int main() {
@@ -420,6 +490,8 @@ int main() {
 	    cmocka_unit_test(versions_follow_shapes_across_restarts),
 	    cmocka_unit_test(a_relation_without_changes_ships_no_schema),
 	    cmocka_unit_test(a_stream_out_of_order_is_refused),
+	    cmocka_unit_test(the_signal_tables_rows_are_requests_not_frames),
+	    cmocka_unit_test(on_demand_rows_share_versions_not_the_streams_shape),
 	};
 	return cmocka_run_group_tests_name("pgoutput", tests, nullptr, nullptr);
 }
