@@ -62,6 +62,7 @@ Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 		     {"fix", "ALTER PUBLICATION " + config_.publication + " SET (publish_via_partition_root = true)"}});
 	}
 	if (st.ok()) st = WarnWithoutIdentity();
+	if (st.ok()) st = CheckReadable();
 	if (st.ok()) st = FindSignalTable();
 	if (!st.ok()) return st;
 	// The values of the stream are written by this session's output functions.
@@ -96,6 +97,30 @@ Status PgoutputSource::CreatePublication() {
 		                     st.detail(), "The role must own the tables (or create the publication as their owner).");
 	Log(LogLevel::kInfo, "created publication", {{"publication", config_.publication}, {"tables", tables}});
 	return Status::Ok();
+}
+
+Status PgoutputSource::CheckReadable() {
+	// Snapshots (initial, resynchronising, on demand) read the tables: found
+	// out before a slot is made, not halfway through the first snapshot.
+	PgResult r;
+	Status st = catalog_.Exec(
+	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY p.schemaname, p.tablename), current_user "
+	    "FROM pg_catalog.pg_publication_tables p JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
+	    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+	    "WHERE p.pubname = " + catalog_.QuoteLiteral(config_.publication) +
+	        " AND NOT pg_catalog.has_any_column_privilege(c.oid, 'SELECT')",  // also true for the whole table
+	    &r);
+	if (!st.ok() || r.rows() == 0 || r.is_null(0, 0)) return st;
+	const std::string tables = r.text(0, 0);
+	const std::string fix = "GRANT SELECT ON " + tables + " TO " + catalog_.QuoteIdentifier(r.text(0, 1));
+	if (config_.snapshot_mode == SnapshotMode::kNever) {
+		Log(LogLevel::kWarning, "the shipper's role may not read tables of the publication: a resynchronisation or an "
+		                        "on-demand snapshot of them will fail",
+		    {{"tables", tables}, {"fix", fix}});
+		return Status::Ok();
+	}
+	return Status::Error(ErrorKind::kRefused, "the shipper's role may not read tables of the publication: " + tables,
+	                     "The snapshot reads them; no slot was created.", fix);
 }
 
 Status PgoutputSource::FindSignalTable() {
@@ -171,7 +196,7 @@ Status PgoutputSource::WarnWithoutIdentity() {
 	// fail, not the shipper's. Said at every start.
 	PgResult r;
 	Status st = catalog_.Exec(
-	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY 1) "
+	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY p.schemaname, p.tablename) "
 	    "FROM pg_catalog.pg_publication_tables p JOIN pg_catalog.pg_publication pub ON pub.pubname = p.pubname "
 	    "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
 	    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "

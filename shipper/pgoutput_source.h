@@ -65,6 +65,8 @@ class PgoutputSource {
 	Status CreatePublication();
 	// Logs the publication's tables whose UPDATE and DELETE PostgreSQL refuses (no replica identity).
 	Status WarnWithoutIdentity();
+	// Refuses (or, with --snapshot never, warns of) tables the role may not read.
+	Status CheckReadable();
 	// Looks for --signal-table; when it is usable, its inserts become requests.
 	Status FindSignalTable();
 	Status OnSignal(const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values);

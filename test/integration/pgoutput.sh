@@ -4,8 +4,8 @@
 #      every type the plugin encodes, then one workload (extremes, NULLs in
 #      arrays, TOAST left unchanged by an update and by a key change, REPLICA
 #      IDENTITY FULL, a partitioned table published via its root and a row
-#      moved between partitions, a table without a key, logical messages, ADD
-#      and RENAME COLUMN, a table renamed, TRUNCATE; a publication whose name
+#      moved between partitions, a table without a key, logical messages, ADD,
+#      RENAME, DROP and ALTER COLUMN ... TYPE, a table renamed, TRUNCATE; a publication whose name
 #      needs quoting) shipped by a flatwal slot and by a
 #      pgoutput slot: per topic and key the same events, positions, schema
 #      versions and all (compare_shipped.py) — in flatwal's frames and in
@@ -153,7 +153,9 @@ wait_streaming "$work/plugin.log" && wait_streaming "$work/pgoutput.log" && wait
 	wait_streaming "$work/dpgo.log"
 workload
 sql -c "UPDATE orders SET span_of = '[1,5)', at_point = '(1.5,-2)' WHERE id = 8" -c "ALTER TABLE nokey RENAME TO nokey_renamed" \
-    -c "INSERT INTO nokey_renamed VALUES ('2025-01-01', 'after the rename')" >/dev/null
+    -c "INSERT INTO nokey_renamed VALUES ('2025-01-01', 'after the rename')" \
+    -c "ALTER TABLE orders DROP COLUMN vc" -c "UPDATE orders SET small = 8 WHERE id = 8" \
+    -c "ALTER TABLE orders ALTER COLUMN small TYPE bigint" -c "UPDATE orders SET small = 9 WHERE id = 9" >/dev/null
 wait_confirmed pgo_plugin && wait_confirmed pgo_pgoutput && wait_confirmed pgo_dplugin && wait_confirmed pgo_dpgo
 consumed plugin "$work/plugin.txt"
 consumed pgo "$work/pgoutput.txt"
@@ -213,14 +215,22 @@ made=$(timeout 30 build/bin/flatwal-shipper -d "$app" -b "$bootstrap" --source p
 made_rc=$?
 made_tables=$(sql -c "SELECT string_agg(tablename, ',' ORDER BY tablename) || ' ' || bool_and(p.pubviaroot)
                       FROM pg_publication_tables t JOIN pg_publication p USING (pubname) WHERE pubname = 'made'")
+# A role that may not read the tables: refused before any slot is made.
+sql -c "CREATE ROLE reader_not LOGIN REPLICATION" >/dev/null
+unreadable=$(timeout 30 build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port user=reader_not dbname=$db" -b "$bootstrap" \
+	--source pgoutput --publication made --slot unreadable 2>&1)
+unreadable_rc=$?
+unreadable_slots=$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'unreadable'")
 if [ "$missing_rc" = 3 ] && echo "$missing" | grep -q 'level=error msg="publication \\"nope\\" does not exist".*hint="Create it as the tables.* owner, e.g. CREATE PUBLICATION nope FOR TABLE' &&
 	[ "$plugin_rc" = 3 ] && echo "$plugin" | grep -q 'level=error msg="cannot read flatwal.snapshot_progress.*run with --source pgoutput' &&
 	[ "$bogus_rc" = 1 ] && echo "$bogus" | grep -q 'invalid value for postgres.source' && echo "$bogus" | grep -q '^HINT: Use flatwal or pgoutput' &&
 	[ "$no_table_rc" = 3 ] && echo "$no_table" | grep -q 'msg="table \\"public.nope\\" of --publication-tables does not exist" detail="Nothing was created."' &&
-	[ "$made_rc" = 3 ] && echo "$made" | grep -q 'msg="created publication" publication=made' && [ "$made_tables" = "full_t,orders true" ]; then
-	ok "refused with what to do: a missing publication (exit 3), the flatwal source without its extension (exit 3), an unknown source (exit 1), a missing table of --publication-tables (nothing created); --publication-tables creates the publication"
+	[ "$made_rc" = 3 ] && echo "$made" | grep -q 'msg="created publication" publication=made' && [ "$made_tables" = "full_t,orders true" ] &&
+	[ "$unreadable_rc" = 3 ] && [ "$unreadable_slots" = 0 ] &&
+	echo "$unreadable" | grep -q 'msg="the shipper.s role may not read tables of the publication: public.full_t, public.orders".*hint="GRANT SELECT ON public.full_t, public.orders TO \\"reader_not\\""'; then
+	ok "refused with what to do: a missing publication (exit 3), the flatwal source without its extension (exit 3), an unknown source (exit 1), a missing table of --publication-tables (nothing created), a role that may not read the tables (no slot made); --publication-tables creates the publication"
 else
-	failed "refusals: $missing_rc: $(echo "$missing" | tail -1 | cut -c1-300) / $plugin_rc: $(echo "$plugin" | grep level=error | head -1 | cut -c1-300) / $bogus_rc: $bogus / $no_table_rc: $(echo "$no_table" | grep level=error | head -1 | cut -c1-200) / $made_rc: $made_tables"
+	failed "refusals: $missing_rc: $(echo "$missing" | tail -1 | cut -c1-300) / $plugin_rc: $(echo "$plugin" | grep level=error | head -1 | cut -c1-300) / $bogus_rc: $bogus / $no_table_rc: $(echo "$no_table" | grep level=error | head -1 | cut -c1-200) / $made_rc: $made_tables / $unreadable_rc, $unreadable_slots slots: $(echo "$unreadable" | grep level=error | head -1 | cut -c1-300)"
 fi
 
 # cards.number is left out by the publication's column list: it must never reach Kafka.
