@@ -125,12 +125,14 @@ echo "   CPU per event, compression none / lz4 (default) / zstd: $(printf '%.1f'
 # Batch sizes: a tenth and ten times librdkafka's defaults (10,000 messages, 1 MB).
 drain batch-small bench_batch_small -X batch.num.messages=1000 -X batch.size=100000
 drain batch-large bench_batch_large -X batch.num.messages=100000 -X batch.size=10000000
-# The pgoutput source: its walsender alone with the shipper's options, then the shipper.
+# The pgoutput source: its walsender alone with the shipper's options (the newest protocol version), then the shipper.
+proto=$(sql -c "SELECT CASE WHEN v >= 160000 THEN 4 WHEN v >= 150000 THEN 3 WHEN v >= 140000 THEN 2 ELSE 1 END
+                FROM (SELECT current_setting('server_version_num')::int AS v) s")
 t0=$(date +%s.%N)
 "$PG_BIN/pg_recvlogical" -h 127.0.0.1 -p "$port" -U postgres -d postgres --slot bench_pgoutput_walsender --start \
-	--endpos "$end_lsn" -o proto_version=1 -o publication_names=bench -o messages=true -f /dev/null -F 0
+	--endpos "$end_lsn" -o proto_version="$proto" -o publication_names=bench -o messages=true -f /dev/null -F 0
 pgoutput_walsender_rate=$(echo "$EVENTS / ($(date +%s.%N) - $t0)" | bc -l)
-printf '   pgoutput walsender alone (pg_recvlogical, proto_version 1): %.0f events/s\n' "$pgoutput_walsender_rate"
+printf '   pgoutput walsender alone (pg_recvlogical, proto_version %s): %.0f events/s\n' "$proto" "$pgoutput_walsender_rate"
 drain pgoutput bench_pgoutput --source pgoutput --publication bench --snapshot never
 echo "   pgoutput source: end to end / plugin's $(ratio "$rate" "$flatbuffers_rate"), shipper / pgoutput's walsender" \
 	"$(ratio "$rate" "$pgoutput_walsender_rate"), pgoutput's walsender / the plugin's $(ratio "$pgoutput_walsender_rate" "$walsender_rate")"

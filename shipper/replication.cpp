@@ -140,9 +140,16 @@ int ReplicationStream::ServerVersion() const {
 }
 
 Status ReplicationStream::StartPgoutput(const std::string& slot, const std::string& publication) {
+	// The newest protocol version the server speaks (4 from PostgreSQL 16, 3
+	// from 15, 2 from 14), without the options that would send transactions
+	// before their commit (streaming, two_phase: docs/pgoutput.md); without
+	// them every version writes the messages of version 1.
+	const int server = ServerVersion();
+	const int proto = server >= 160000 ? 4 : server >= 150000 ? 3 : server >= 140000 ? 2 : 1;
 	// publication_names is a list of identifiers: the name is quoted as one.
-	std::string options = "proto_version '1', publication_names " + session_.QuoteLiteral(session_.QuoteIdentifier(publication));
-	if (ServerVersion() >= 140000) options += ", messages 'true'";
+	std::string options = "proto_version '" + std::to_string(proto) + "', publication_names " +
+	                      session_.QuoteLiteral(session_.QuoteIdentifier(publication));
+	if (server >= 140000) options += ", messages 'true'";
 	return session_.Exec("START_REPLICATION SLOT " + session_.QuoteIdentifier(slot) + " LOGICAL 0/0 (" + options + ")");
 }
 
