@@ -21,24 +21,32 @@ Status RenderKey(const wire::Row* row, const TableVersion& table, std::string* o
 
 void TableCatalog::Learn(const wire::Schema& schema) {
 	TableVersion& t = versions_[{schema.relid(), schema.version()}];
+	t.relid = schema.relid();
+	t.version = schema.version();
 	t.schema = flatbuffers::GetString(schema.schema_name());
 	t.table = flatbuffers::GetString(schema.table_name());
 	t.key_columns.clear();
 	if (schema.key_columns() != nullptr) t.key_columns.assign(schema.key_columns()->begin(), schema.key_columns()->end());
 	t.replica_identity = schema.replica_identity();
 	t.columns.clear();
-	if (schema.columns() == nullptr) return;
-	for (const wire::Column* c : *schema.columns()) {
-		SchemaColumn column;
-		column.name = flatbuffers::GetString(c->name());
-		column.type_name = flatbuffers::GetString(c->type_name());
-		column.type_oid = c->type_oid();
-		column.base_type_oid = c->base_type_oid();
-		column.typmod = c->typmod();
-		column.not_null = c->not_null();
-		column.key = c->key();
-		t.columns.push_back(std::move(column));
+	if (schema.columns() != nullptr) {
+		for (const wire::Column* c : *schema.columns()) {
+			SchemaColumn column;
+			column.name = flatbuffers::GetString(c->name());
+			column.type_name = flatbuffers::GetString(c->type_name());
+			column.type_oid = c->type_oid();
+			column.base_type_oid = c->base_type_oid();
+			column.typmod = c->typmod();
+			column.not_null = c->not_null();
+			column.key = c->key();
+			t.columns.push_back(std::move(column));
+		}
 	}
+	for (uint16_t k : t.key_columns)
+		if (k >= t.columns.size()) {
+			t.key_columns.clear();
+			break;
+		}
 }
 
 const TableVersion* TableCatalog::Find(uint32_t relid, uint32_t version) const {

@@ -35,6 +35,8 @@ struct SchemaColumn {
 };
 
 struct TableVersion {
+	uint32_t relid = 0;
+	uint32_t version = 0;  // 0: a table the extension does not number (the latest frame describes it)
 	std::string schema;
 	std::string table;
 	std::vector<uint16_t> key_columns;  // positions in the row, key order; empty: no key
@@ -51,6 +53,8 @@ struct ChangeKeys {
 
 class TableCatalog {
  public:
+	// A key position past the columns (a corrupt frame) leaves the table
+	// without a key: its changes are refused, never keyed by another column.
 	void Learn(const wire::Schema& schema);
 	// nullptr when no Schema frame described this version.
 	const TableVersion* Find(uint32_t relid, uint32_t version) const;

@@ -240,12 +240,12 @@ void ChangeSet::CompleteFromOldRow(const std::string& key, size_t slot) {
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
                       uint32_t timeline) {
 	const wire::ChangeHeader* h = change.header();
-	if (table_->keys.key_columns.empty())
+	if (table_->key_columns.empty())
 		return Status::Error(ErrorKind::kNotSupported, "table " + table_->schema + "." + table_->table + " has no key",
 		                     "flatwal-sink applies changes by key.",
 		                     "Add a primary key (or a replica identity index) to the source table.");
 	ChangeKeys keys;
-	Status st = ChangeKeysOf(change, table_->keys, &keys);
+	Status st = ChangeKeysOf(change, *table_, &keys);
 	if (!st.ok()) return st;
 	if (under_old_key && keys.old_key.empty())
 		return Status::Error(ErrorKind::kInvalidParameter, "sent under an old key, but the change did not change its key");

@@ -79,10 +79,10 @@ struct HistoryEntry {
 class ChangeSet {
  public:
 	// `history`: also keep every change, unfolded, for the history table.
-	ChangeSet(const SinkTable* table, ValueForm form, bool history = false, KeyMoves moves = KeyMoves::kDeleteOldKey)
+	ChangeSet(const TableVersion* table, ValueForm form, bool history = false, KeyMoves moves = KeyMoves::kDeleteOldKey)
 	    : table_(table), form_(form), keep_history_(history), moves_(moves) {}
 
-	const SinkTable& table() const { return *table_; }
+	const TableVersion& table() const { return *table_; }
 	// Folds a change in. An update that changed its key comes twice: under
 	// the old key (`under_old_key`, header flatwal.new_key: that message
 	// deletes the old key) and under the new one (which writes the row).
@@ -118,7 +118,7 @@ class ChangeSet {
 	void Clear();
 	// Empties the set for another table version; its buffers keep their
 	// capacity, so a sink reusing sets stops allocating once warm.
-	void Restart(const SinkTable* table) {
+	void Restart(const TableVersion* table) {
 		Clear();
 		table_ = table;
 	}
@@ -156,7 +156,7 @@ class ChangeSet {
 	void AwaitOldRow(const std::string& old_key, size_t slot);
 	void CompleteFromOldRow(const std::string& key, size_t slot);
 
-	const SinkTable* table_;
+	const TableVersion* table_;
 	ValueForm form_;
 	bool keep_history_;
 	KeyMoves moves_;

@@ -101,7 +101,7 @@ size_t Collect(char* data, size_t size, size_t count, void* out) {
 }
 
 // The ClickHouse type of a column, from the type it is encoded as.
-std::string ColumnType(const SinkColumn& column) {
+std::string ColumnType(const SchemaColumn& column) {
 	switch (column.base_type_oid) {
 		case 16: return "UInt8";     // bool
 		case 21: return "Int16";     // int2
@@ -288,20 +288,20 @@ std::string ClickHouseTarget::TargetName(const std::string& source_schema, const
 	       ClickHouseIdentifier(source_table);
 }
 
-Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
+Status ClickHouseTarget::PrepareTable(const TableVersion& table) {
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	if (table.version != 0 && prepared_.count(id)) return Status::Ok();
 	const std::string target = TargetName(table.schema, table.table);
 	Status st = Query("CREATE DATABASE IF NOT EXISTS " + ClickHouseIdentifier(Database(table.schema)));
 	if (!st.ok()) return st;
 	std::string create = "CREATE TABLE IF NOT EXISTS " + target + " (";
-	for (const SinkColumn& column : table.columns)
+	for (const SchemaColumn& column : table.columns)
 		create += ClickHouseIdentifier(column.name) + " " +
 		          (column.key ? ColumnType(column) : "Nullable(" + ColumnType(column) + ")") + ", ";
 	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8, _timeline UInt32) "
 	          "ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
-	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
-		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.keys.key_columns[k]].name);
+	for (size_t k = 0; k < table.key_columns.size(); ++k)
+		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.key_columns[k]].name);
 	create += ")";
 	st = Query(create);
 	if (!st.ok()) return st;
@@ -321,7 +321,7 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 		st = Query("ALTER TABLE " + target + " ADD COLUMN _timeline UInt32");
 		if (!st.ok()) return st;
 	}
-	for (const SinkColumn& column : table.columns) {
+	for (const SchemaColumn& column : table.columns) {
 		std::string type = ColumnType(column);
 		auto it = existing.find(column.name);
 		if (it == existing.end()) {
@@ -342,10 +342,10 @@ Status ClickHouseTarget::PrepareTable(const SinkTable& table) {
 
 Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
                                        const std::vector<std::string>& current, std::string* line) const {
-	const SinkTable& table = set.table();
+	const TableVersion& table = set.table();
 	line->push_back('{');
 	for (size_t i = 0; i < table.columns.size(); ++i) {
-		const SinkColumn& column = table.columns[i];
+		const SchemaColumn& column = table.columns[i];
 		const bool deleted = row.op == RowAction::Op::kDelete;
 		const ValueSpan::State state = set.span(row, i).state;
 		if (state == ValueSpan::State::kNotCarried && !deleted && !current.empty()) {
@@ -408,12 +408,12 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
                                          const std::vector<KeyLookup>& lookups,
                                          std::vector<std::vector<std::string>>* current) {
 	current->assign(lookups.size(), {});
-	const SinkTable& table = set.table();
-	const auto& keys = table.keys.key_columns;
+	const TableVersion& table = set.table();
+	const auto& keys = table.key_columns;
 	std::string key_tuple, selected;
 	for (size_t k = 0; k < keys.size(); ++k) key_tuple += (k ? ", " : "") + ClickHouseIdentifier(table.columns[keys[k]].name);
 	if (keys.size() > 1) key_tuple = "(" + key_tuple + ")";
-	for (const SinkColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
+	for (const SchemaColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
 	constexpr size_t kKeysPerQuery = 1000;  // a query's text stays far below ClickHouse's max_query_size
 	// One literal per distinct key: a key looked up twice (both copies of a
 	// key move in one batch) is one literal, whose row goes to every lookup of it.
@@ -474,9 +474,9 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::Insert(const SinkTable& table, const std::string& data) {
+Status ClickHouseTarget::Insert(const TableVersion& table, const std::string& data) {
 	std::string columns;
-	for (const SinkColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
+	for (const SchemaColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
 	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
 	                 "_timeline, _commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
 	             data);
@@ -484,7 +484,7 @@ Status ClickHouseTarget::Insert(const SinkTable& table, const std::string& data)
 
 Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,
                                uint64_t* skipped) {
-	const SinkTable& table = set.table();
+	const TableVersion& table = set.table();
 	std::string floor_row;
 	Status st = Query("SELECT floor_timeline, floor_commit_lsn, floor_lsn FROM flatwal_sink.floors WHERE database = " +
 	                      ClickHouseString(Database(table.schema)) + " AND table = " + ClickHouseString(table.table) +
@@ -497,7 +497,7 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		floor = Floor{static_cast<uint32_t>(std::strtoul(f[0].c_str(), nullptr, 10)), std::strtoull(f[1].c_str(), nullptr, 10),
 		              std::strtoull(f[2].c_str(), nullptr, 10)};
 	JsonColumns columns;
-	for (const SinkColumn& column : table.columns) {
+	for (const SchemaColumn& column : table.columns) {
 		std::string name;
 		AppendJsonString(column.name.data(), column.name.size(), &name);
 		columns.names.push_back(name + ":");
@@ -591,7 +591,7 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::TimelineStartsOf(const SinkTable& table, TimelineStarts** starts) {
+Status ClickHouseTarget::TimelineStartsOf(const TableVersion& table, TimelineStarts** starts) {
 	const std::string target = TargetName(table.schema, table.table);
 	auto it = timeline_starts_.find(target);
 	if (it == timeline_starts_.end()) {
@@ -612,7 +612,7 @@ Status ClickHouseTarget::TimelineStartsOf(const SinkTable& table, TimelineStarts
 	return Status::Ok();
 }
 
-Status ClickHouseTarget::DeleteGhosts(const SinkTable& table, uint32_t timeline, uint64_t from_lsn) {
+Status ClickHouseTarget::DeleteGhosts(const TableVersion& table, uint32_t timeline, uint64_t from_lsn) {
 	const std::string target = TargetName(table.schema, table.table);
 	const std::string ghosts =
 	    " WHERE _timeline BETWEEN 1 AND " + std::to_string(timeline - 1) + " AND _commit_lsn >= " + std::to_string(from_lsn);

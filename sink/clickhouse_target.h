@@ -65,7 +65,7 @@ class ClickHouseTarget : public Target {
 		checkpoint_rows_.clear();
 	}
 	bool in_transaction() const override { return in_batch_; }
-	Status PrepareTable(const SinkTable& table) override;
+	Status PrepareTable(const TableVersion& table) override;
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
 	Status AppendHistory(const ChangeSet&, const std::vector<RejectedRow>&) override {
 		return Status::Ok();  // refused at start (--history)
@@ -110,14 +110,14 @@ class ClickHouseTarget : public Target {
 	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<KeyLookup>& lookups,
 	                       std::vector<std::vector<std::string>>* current);
 	// Inserts JSONEachRow lines into the table.
-	Status Insert(const SinkTable& table, const std::string& data);
+	Status Insert(const TableVersion& table, const std::string& data);
 	// The table's timelines as its rows tell them, read once per process.
-	Status TimelineStartsOf(const SinkTable& table, TimelineStarts** starts);
+	Status TimelineStartsOf(const TableVersion& table, TimelineStarts** starts);
 	// Deletes the rows of timelines older than `timeline` at or above
 	// `from_lsn` (ghosts) and waits until ClickHouse has: rows of `timeline`
 	// from `from_lsn` on may then go in without a merge keeping a ghost's
 	// higher _commit_lsn over them.
-	Status DeleteGhosts(const SinkTable& table, uint32_t timeline, uint64_t from_lsn);
+	Status DeleteGhosts(const TableVersion& table, uint32_t timeline, uint64_t from_lsn);
 
 	std::string url_, group_, target_database_;
 	CURL* curl_ = nullptr;

@@ -63,7 +63,7 @@ void AppendCopyText(std::string_view text, std::string* out) {
 }
 
 // The staging table of a table version in this session.
-std::string StageName(const SinkTable& table) {
+std::string StageName(const TableVersion& table) {
 	return "pg_temp.flatwal_stage_" + std::to_string(table.relid) + "_" + std::to_string(table.version);
 }
 
@@ -153,7 +153,7 @@ void PgTarget::Rollback() {
 	prepared_.clear();
 }
 
-Status PgTarget::ColumnType(const SinkColumn& column, std::string* type) {
+Status PgTarget::ColumnType(const SchemaColumn& column, std::string* type) {
 	if (column.type_oid < kFirstNormalObjectId) {
 		*type = column.type_name;
 		return Status::Ok();
@@ -170,7 +170,7 @@ Status PgTarget::ColumnType(const SinkColumn& column, std::string* type) {
 	return st;
 }
 
-Status PgTarget::PrepareTable(const SinkTable& table) {
+Status PgTarget::PrepareTable(const TableVersion& table) {
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	if (table.version != 0 && (prepared_.count(id) || prepared_in_transaction_.count(id))) return Status::Ok();
 	std::vector<std::string> types(table.columns.size());
@@ -186,7 +186,7 @@ Status PgTarget::PrepareTable(const SinkTable& table) {
 	return st;
 }
 
-Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types) {
+Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types) {
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
@@ -196,8 +196,8 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 		create += session_.QuoteIdentifier(table.columns[i].name) + " " + types[i] + ", ";
 	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, "
 	          "_flatwal_timeline bigint NOT NULL, PRIMARY KEY (";
-	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
-		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
+	for (size_t k = 0; k < table.key_columns.size(); ++k)
+		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.key_columns[k]].name);
 	create += "))";
 	Status st = Exec(create);
 	if (!st.ok()) return st;
@@ -216,7 +216,7 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 		if (!st.ok()) return st;
 	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
-		const SinkColumn& column = table.columns[i];
+		const SchemaColumn& column = table.columns[i];
 		auto it = existing.find(column.name);
 		if (it == existing.end()) {
 			// Nullable: rows written before this version have no value for it.
@@ -239,8 +239,8 @@ Status PgTarget::PrepareTableDdl(const SinkTable& table, const std::vector<std::
 	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn, _flatwal_timeline bigint";
 	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].name) + " " + types[i];
 	// The old key of a row whose key moved (KeyMoves::kMoveRow), column by key column.
-	for (size_t k = 0; k < table.keys.key_columns.size(); ++k)
-		stage += ", _flatwal_old_" + std::to_string(k) + " " + types[table.keys.key_columns[k]];
+	for (size_t k = 0; k < table.key_columns.size(); ++k)
+		stage += ", _flatwal_old_" + std::to_string(k) + " " + types[table.key_columns[k]];
 	st = Exec(stage + ") ON COMMIT DELETE ROWS");
 	if (!st.ok()) return st;
 	if (history_) {
@@ -295,7 +295,7 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 			if (set.span(row, c).state == ValueSpan::State::kValue) AppendCopyText(set.value(row, c), &data);
 			else data += "\\N";
 		}
-		for (size_t key : set.table().keys.key_columns) {
+		for (size_t key : set.table().key_columns) {
 			data += '\t';
 			if (row.has_old_key && set.old_key_span(row, key).state == ValueSpan::State::kValue)
 				AppendCopyText(set.old_key_value(row, key), &data);
@@ -308,7 +308,7 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 
 Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
                              std::vector<size_t>* missing) {
-	const SinkTable& table = set.table();
+	const TableVersion& table = set.table();
 	size_t deletes = 0, incomplete = 0, complete = 0, moves = 0, moved = 0;
 	for (const RowAction* row : rows) {
 		if (row->op == RowAction::Op::kDelete) ++deletes;
@@ -318,8 +318,8 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		if (row->has_old_key) ++moved;
 	}
 	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, set_moved, key_list;
-	for (size_t k = 0; k < table.keys.key_columns.size(); ++k) {
-		std::string name = session_.QuoteIdentifier(table.columns[table.keys.key_columns[k]].name);
+	for (size_t k = 0; k < table.key_columns.size(); ++k) {
+		std::string name = session_.QuoteIdentifier(table.columns[table.key_columns[k]].name);
 		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
 		old_keys_match += (k ? " AND o." : "o.") + name + " = s._flatwal_old_" + std::to_string(k);
 		key_list += (k ? ", " : "") + name;
@@ -395,7 +395,7 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 }
 
 Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) {
-	const SinkTable& table = set.table();
+	const TableVersion& table = set.table();
 	const std::string target = TargetName(table.schema, table.table);
 	// The floor, share-locked: a concurrent truncate by another sink waits for
 	// this transaction, and then removes what it wrote before the truncate.
@@ -457,7 +457,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	return st;
 }
 
-std::string PgTarget::HistoryName(const SinkTable& table) const {
+std::string PgTarget::HistoryName(const TableVersion& table) const {
 	return session_.QuoteIdentifier(TargetSchema(table.schema)) + "." +
 	       session_.QuoteIdentifier(table.table + "_history");
 }

@@ -66,7 +66,7 @@ class PgTarget : public Target {
 
 	// Creates the target table of this version, or adds the columns it
 	// lacks. A column whose type changed is refused (kNotSupported).
-	Status PrepareTable(const SinkTable& table) override;
+	Status PrepareTable(const TableVersion& table) override;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
@@ -88,11 +88,11 @@ class PgTarget : public Target {
 	Status Exec(const std::string& sql, PgResult* result = nullptr) { return session_.Exec(sql, result); }
 	// Writes the queued checkpoints (see StoreCheckpoint).
 	Status StoreCheckpoints();
-	Status ColumnType(const SinkColumn& column, std::string* type);
-	Status PrepareTableDdl(const SinkTable& table, const std::vector<std::string>& types);
+	Status ColumnType(const SchemaColumn& column, std::string* type);
+	Status PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
 	std::string TargetSchema(const std::string& source_schema) const;
-	std::string HistoryName(const SinkTable& table) const;
+	std::string HistoryName(const TableVersion& table) const;
 	// Runs the set-based statements over the staged rows.
 	Status ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
 	                   std::vector<size_t>* missing);

@@ -7,11 +7,6 @@
 #include "log.h"
 
 namespace flatwal {
-namespace {
-
-std::string Text(const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string(); }
-
-}  // namespace
 
 SchemaRegistry::~SchemaRegistry() { CloseKafkaConsumer(&consumer_); }
 
@@ -89,45 +84,6 @@ Status SchemaRegistry::CatchUp(std::chrono::milliseconds timeout) {
 		rd_kafka_message_destroy(m);
 	}
 	return Status::Ok();
-}
-
-void SchemaRegistry::Learn(const wire::Schema& schema) {
-	SinkTable table;
-	table.relid = schema.relid();
-	table.version = schema.version();
-	table.schema = Text(schema.schema_name());
-	table.table = Text(schema.table_name());
-	if (schema.columns() != nullptr) {
-		for (const wire::Column* c : *schema.columns()) {
-			SinkColumn column;
-			column.name = Text(c->name());
-			column.type_name = Text(c->type_name());
-			column.type_oid = c->type_oid();
-			column.base_type_oid = c->base_type_oid();
-			column.typmod = c->typmod();
-			column.key = c->key();
-			table.columns.push_back(std::move(column));
-		}
-	}
-	table.keys.schema = table.schema;
-	table.keys.table = table.table;
-	if (schema.key_columns() != nullptr) {
-		for (uint16_t k : *schema.key_columns()) {
-			// A key position past the columns is a corrupt frame: the table gets no key (its changes are refused).
-			if (k >= table.columns.size()) {
-				table.keys.key_columns.clear();
-				break;
-			}
-			table.keys.key_columns.push_back(k);
-		}
-	}
-	// Version 0 (unregistered tables): the latest frame describes what follows.
-	tables_[{table.relid, table.version}] = std::move(table);
-}
-
-const SinkTable* SchemaRegistry::Find(uint32_t relid, uint32_t version) const {
-	auto it = tables_.find({relid, version});
-	return it == tables_.end() ? nullptr : &it->second;
 }
 
 }  // namespace flatwal

@@ -4,7 +4,8 @@
 // A change names only its relid and version; the shipper produces a version's
 // Schema frame before the first change that uses it, but on another topic, so
 // the sink may meet a change before its schema: it then reads the schemas
-// topic up to its current end (CatchUp) and asks again.
+// topic up to its current end (CatchUp) and asks again. What it learns is
+// kept in the TableCatalog every reader of the stream uses.
 #ifndef FLATWAL_SINK_SCHEMA_REGISTRY_H
 #define FLATWAL_SINK_SCHEMA_REGISTRY_H
 
@@ -12,9 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "kafka_client.h"
@@ -23,24 +22,6 @@
 #include "wire.h"
 
 namespace flatwal {
-
-struct SinkColumn {
-	std::string name;
-	std::string type_name;   // format_type() text at the source, e.g. "numeric(12,2)"
-	uint32_t type_oid = 0;
-	uint32_t base_type_oid = 0;
-	int32_t typmod = -1;
-	bool key = false;
-};
-
-struct SinkTable {
-	uint32_t relid = 0;
-	uint32_t version = 0;
-	std::string schema;
-	std::string table;
-	std::vector<SinkColumn> columns;
-	TableVersion keys;  // what ChangeKeysOf needs
-};
 
 class SchemaRegistry {
  public:
@@ -55,16 +36,16 @@ class SchemaRegistry {
 	// broker did not answer within `timeout`.
 	Status CatchUp(std::chrono::milliseconds timeout);
 	// nullptr when no Schema frame for it has been read.
-	const SinkTable* Find(uint32_t relid, uint32_t version) const;
+	const TableVersion* Find(uint32_t relid, uint32_t version) const { return catalog_.Find(relid, version); }
 	// Learns a Schema frame (also used by the unit tests).
-	void Learn(const wire::Schema& schema);
+	void Learn(const wire::Schema& schema) { catalog_.Learn(schema); }
 
  private:
 	Status Assign(int partitions);
 	rd_kafka_t* consumer_ = nullptr;
 	std::string topic_;
 	std::vector<int64_t> next_offsets_;  // per partition: the next offset to read
-	std::map<std::pair<uint32_t, uint32_t>, SinkTable> tables_;
+	TableCatalog catalog_;
 };
 
 }  // namespace flatwal

@@ -232,7 +232,7 @@ Status Sink::Handle(rd_kafka_message_t* m) {
 Status Sink::HandleChange(const wire::Change& change, uint32_t timeline, size_t index, const rd_kafka_message_t* m,
                           Checkpoint* next) {
 	const wire::ChangeHeader* h = change.header();
-	const SinkTable* table = schemas_.Find(h->relid(), h->version());
+	const TableVersion* table = schemas_.Find(h->relid(), h->version());
 	if (table == nullptr) {
 		Status st = schemas_.CatchUp(std::chrono::seconds(10));
 		if (!st.ok()) return st;  // the broker did not answer: read the batch again later
@@ -256,7 +256,7 @@ Status Sink::HandleChange(const wire::Change& change, uint32_t timeline, size_t 
 		}
 		next->applied = pos;
 	}
-	if (table->keys.key_columns.empty()) {
+	if (table->key_columns.empty()) {
 		DeadLetter(index, "table " + table->schema + "." + table->table + " has no key; add a primary key at the source");
 		return Status::Ok();
 	}
@@ -269,7 +269,7 @@ Status Sink::HandleChange(const wire::Change& change, uint32_t timeline, size_t 
 	return Status::Ok();
 }
 
-Status Sink::FindSet(const SinkTable* table, size_t index) {
+Status Sink::FindSet(const TableVersion* table, size_t index) {
 	last_table_ = nullptr;
 	last_set_ = nullptr;
 	const std::string name = target_->TargetName(table->schema, table->table);

@@ -63,7 +63,7 @@ class Sink {
 	// The open change set for a table version (starting one, and applying
 	// the rows of an older version of the table first); sets last_set_,
 	// which stays nullptr when the table cannot be applied (dead-lettered).
-	Status FindSet(const SinkTable* table, size_t index);
+	Status FindSet(const TableVersion* table, size_t index);
 	void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 	Status Handle(rd_kafka_message_t* m);
 	Status HandleChange(const wire::Change& change, uint32_t timeline, size_t index, const rd_kafka_message_t* m,
@@ -102,7 +102,7 @@ class Sink {
 	// Change sets of earlier batches, emptied: their buffers keep their capacity.
 	std::vector<std::unique_ptr<ChangeSet>> spare_sets_;
 	PartitionRun run_;
-	const SinkTable* last_table_ = nullptr;  // the table of the last change, and its set
+	const TableVersion* last_table_ = nullptr;  // the table of the last change, and its set
 	ChangeSet* last_set_ = nullptr;
 	bool failed_ = false;  // a permanent error: stop
 	std::string failure_;  // ... and what /health says of it

@@ -57,7 +57,7 @@ class Target {
 
 	// Creates the table of this version, or adds the columns it lacks; a
 	// column whose type changed is refused (kNotSupported).
-	virtual Status PrepareTable(const SinkTable& table) = 0;
+	virtual Status PrepareTable(const TableVersion& table) = 0;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor (its last truncate) are skipped and counted.
 	virtual Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,

@@ -52,9 +52,10 @@ void ReadLikeEveryConsumer(const uint8_t* bytes, size_t length, flatwal::TableCa
 	const flatwal::wire::Change& change = *event->body_as_Change();
 	const flatwal::wire::Row* row = change.after() != nullptr ? change.after() : change.before();
 	size_t columns = flatwal::RowReader(row).columns();
-	flatwal::SinkTable table;
-	for (size_t i = 0; i < columns && i < 64; ++i) table.columns.push_back({"c" + std::to_string(i), "text", 25, 25, -1, i == 0});
-	if (!table.columns.empty()) table.keys.key_columns = {0};
+	flatwal::TableVersion table;
+	for (size_t i = 0; i < columns && i < 64; ++i)
+		table.columns.push_back({"c" + std::to_string(i), "text", 25, 25, -1, false, i == 0});
+	if (!table.columns.empty()) table.key_columns = {0};
 	// Both value forms: PostgreSQL's input text (arrays nested, bytea, times) and JSON.
 	for (flatwal::ValueForm form : {flatwal::ValueForm::kPgText, flatwal::ValueForm::kJson}) {
 		flatwal::ChangeSet set(&table, form, /*history=*/true);

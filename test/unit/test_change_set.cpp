@@ -17,17 +17,15 @@ namespace wire = flatwal::wire;
 namespace fb = flatbuffers;
 
 // Table public.t, relid 16384: (id int key, note text, span interval).
-flatwal::SinkTable Table(bool with_key = true) {
-	flatwal::SinkTable t;
+flatwal::TableVersion Table(bool with_key = true) {
+	flatwal::TableVersion t;
 	t.relid = 16384;
 	t.version = 1;
 	t.schema = "public";
 	t.table = "t";
-	t.columns = {{"id", "integer", 23, 23, -1, true}, {"note", "text", 25, 25, -1, false},
-	             {"span", "interval", 1186, 1186, -1, false}};
-	t.keys.schema = t.schema;
-	t.keys.table = t.table;
-	if (with_key) t.keys.key_columns = {0};
+	t.columns = {{"id", "integer", 23, 23, -1, true, true}, {"note", "text", 25, 25, -1, false, false},
+	             {"span", "interval", 1186, 1186, -1, false, false}};
+	if (with_key) t.key_columns = {0};
 	return t;
 }
 
@@ -66,7 +64,7 @@ void BuildChange(Built* f, wire::Op op, uint32_t seq, const Values* after, const
 }
 
 void later_changes_of_a_key_fold_into_one_row_keeping_unchanged_values(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built insert, update;
 	Values v1{1, "long text", false}, v2{1, nullptr, false};
@@ -84,7 +82,7 @@ void later_changes_of_a_key_fold_into_one_row_keeping_unchanged_values(void**) {
 }
 
 void an_unchanged_value_alone_is_left_out_of_the_row(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built update;
 	Values v{5, nullptr, false};
@@ -96,7 +94,7 @@ void an_unchanged_value_alone_is_left_out_of_the_row(void**) {
 }
 
 void a_full_old_row_fills_what_the_new_row_left_unchanged(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built update;
 	Values after{5, nullptr, false}, before{5, "from the old row", false};
@@ -108,7 +106,7 @@ void a_full_old_row_fills_what_the_new_row_left_unchanged(void**) {
 }
 
 void a_key_change_deletes_under_the_old_key_and_writes_the_new(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built update;
 	Values after{2, "x", false}, before{1, nullptr, true};
@@ -133,7 +131,7 @@ void a_key_change_deletes_under_the_old_key_and_writes_the_new(void**) {
 // key), the new-key copy is an incomplete upsert that knows the old key; a
 // move whose new row is whole stays a delete. Other targets delete as before.
 void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
 	Built update;
 	Values after{2, nullptr, false}, before{1, nullptr, true};
@@ -259,7 +257,7 @@ void a_key_move_that_left_values_unchanged_moves_the_row(void**) {
 // interleave in any way. Every interleaving must write 200004 once, whole,
 // with the update's value (the target has neither 100004 nor that value).
 void a_row_moved_updated_and_moved_again_folds_alike_in_every_partition_order(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	Built first_move, update, second_move;
 	Values first_after{100004, nullptr, false}, first_before{4, nullptr, true};
 	Values updated{100004, "again", false};
@@ -312,7 +310,7 @@ void a_row_moved_updated_and_moved_again_folds_alike_in_every_partition_order(vo
 }
 
 void a_delete_replaces_an_earlier_write_of_its_key(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built insert, del;
 	Values row{3, "a", false}, key{3, nullptr, true};
@@ -325,7 +323,7 @@ void a_delete_replaces_an_earlier_write_of_its_key(void**) {
 }
 
 void changes_it_cannot_apply_are_refused(void**) {
-	flatwal::SinkTable keyless = Table(false);
+	flatwal::TableVersion keyless = Table(false);
 	flatwal::ChangeSet no_key(&keyless, flatwal::ValueForm::kJson);
 	Built insert;
 	Values row{3, "a", false};
@@ -334,13 +332,13 @@ void changes_it_cannot_apply_are_refused(void**) {
 	assert_false(st.ok());
 	assert_true(st.kind() == flatwal::ErrorKind::kNotSupported);
 
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
 	Built del;
 	BuildChange(&del, wire::Op::Delete, 1, nullptr, nullptr, wire::OldImage::Unavailable);
 	assert_false(set.Add(del.change(), false, 0).ok());
 	// A row with fewer columns than its schema version says.
-	flatwal::SinkTable wider = Table();
+	flatwal::TableVersion wider = Table();
 	wider.columns.push_back({"extra", "text", 25, 25, -1, false});
 	flatwal::ChangeSet wide(&wider, flatwal::ValueForm::kJson);
 	assert_false(wide.Add(insert.change(), false, 0).ok());
@@ -350,7 +348,7 @@ void changes_it_cannot_apply_are_refused(void**) {
 // PostgreSQL targets stage text their columns' input functions read; the
 // counts pick which statements a batch needs.
 void postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText);
 	Built insert, update, del, wide_insert;
 	Values v1{1, "tab\there", false}, v2{2, nullptr, false}, key{3, nullptr, true};
@@ -426,7 +424,7 @@ void timeline_starts_tell_ghosts_from_the_old_timelines_history(void**) {
 }
 
 void a_change_is_placed_on_its_frames_timeline(void**) {
-	flatwal::SinkTable table = Table();
+	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson, /*history=*/true);
 	Built insert;
 	Values v1{1, "text", false};

@@ -210,6 +210,22 @@ void an_update_that_moved_the_key_names_the_old_key(void**) {
 	assert_string_eq(keys.old_key, "");
 }
 
+// One catalog for every reader of the stream (shipper, sink): it keeps each
+// version's relid and number, and a key position past the columns (a corrupt
+// frame) leaves the table without a key rather than keyed by a stray column.
+void the_catalog_refuses_a_key_past_the_columns(void**) {
+	flatwal::TableCatalog catalog;
+	Built good, corrupt;
+	BuildSchema(&good, "public", "orders", 3, {0});
+	BuildSchema(&corrupt, "public", "orders", 4, {0, 9});
+	catalog.Learn(*good.event().body_as_Schema());
+	catalog.Learn(*corrupt.event().body_as_Schema());
+	const flatwal::TableVersion* v3 = catalog.Find(16384, 3);
+	const flatwal::TableVersion* v4 = catalog.Find(16384, 4);
+	assert_true(v3 != nullptr && v3->relid == 16384 && v3->version == 3 && v3->key_columns.size() == 1);
+	assert_true(v4 != nullptr && v4->key_columns.empty());
+}
+
 // The shipper's heartbeats (a logical message with its own prefix) get their own topic.
 void heartbeats_go_to_the_heartbeat_topic(void**) {
 	flatwal::TableCatalog catalog;
@@ -540,6 +556,7 @@ int main() {
 	    cmocka_unit_test(a_change_before_its_schema_is_refused),
 	    cmocka_unit_test(each_version_keeps_its_own_key_columns),
 	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
+	    cmocka_unit_test(the_catalog_refuses_a_key_past_the_columns),
 	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
 	    cmocka_unit_test(heartbeats_go_to_the_heartbeat_topic),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
