@@ -3,6 +3,8 @@
 // kinds and sequence numbers.
 #include "pgoutput_frames.h"
 
+#include <algorithm>
+
 #include "frame_builder.h"
 #include "frames.h"
 
@@ -102,6 +104,8 @@ Status PgoutputFrames::DescribeTable(const pgoutput::Relation& relation, Table* 
 	for (size_t i = 0; i < relation.columns.size(); ++i) {
 		Column column;
 		column.name = std::string(relation.columns[i].name);
+		column.type_oid = relation.columns[i].type_oid;
+		column.typmod = relation.columns[i].typmod;
 		column.identity = relation.columns[i].key;
 		column.text = column_facts_[i].text;
 		table.any_identity |= column.identity;
@@ -116,8 +120,13 @@ Status PgoutputFrames::DescribeTable(const pgoutput::Relation& relation, Table* 
 Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
 	Table& table = tables_[relation.relid];
 	const std::vector<uint8_t> shipped = table.schema_shipped ? table.schema_frame : std::vector<uint8_t>();
+	const Table before = table;
 	Status st = DescribeTable(relation, &table);
 	if (!st.ok()) return st;
+	if (on_breaking_ && before.version != 0 && before.version != table.version) {
+		const std::string what = BreakingChanges(before, table);
+		if (!what.empty()) on_breaking_(table.schema + "." + table.name, table.version, what);
+	}
 	table.signal = IsSignalTable(table.schema, table.name);
 	// Sent before the table's first change: pgoutput also describes a
 	// partition whose changes it publishes as its root's, and that one never
@@ -125,6 +134,27 @@ Status PgoutputFrames::OnRelation(const pgoutput::Relation& relation) {
 	// partition's first change: the same frame is not sent twice.
 	table.schema_shipped = !shipped.empty() && shipped == table.schema_frame;
 	return Status::Ok();
+}
+
+std::string PgoutputFrames::BreakingChanges(const Table& before, const Table& after) {
+	std::string dropped, retyped;
+	std::string old_key, new_key;
+	for (const Column& c : before.columns) {
+		if (c.identity) old_key += (old_key.empty() ? "" : ", ") + c.name;
+		auto same = std::find_if(after.columns.begin(), after.columns.end(), [&c](const Column& n) { return n.name == c.name; });
+		if (same == after.columns.end()) dropped += (dropped.empty() ? "" : ", ") + c.name;
+		else if (same->type_oid != c.type_oid || same->typmod != c.typmod) retyped += (retyped.empty() ? "" : ", ") + c.name;
+	}
+	for (const Column& c : after.columns)
+		if (c.identity) new_key += (new_key.empty() ? "" : ", ") + c.name;
+	// Under FULL or NOTHING the identity flags say nothing of the key.
+	auto keyed_by_identity = [](const Table& t) { return t.replica_identity == 'd' || t.replica_identity == 'i'; };
+	if (!keyed_by_identity(before) || !keyed_by_identity(after)) old_key = new_key;
+	std::string what;
+	if (!dropped.empty()) what += "dropped or renamed: " + dropped;
+	if (!retyped.empty()) what += (what.empty() ? "" : "; ") + std::string("retyped: ") + retyped;
+	if (old_key != new_key) what += (what.empty() ? "" : "; ") + std::string("key (") + old_key + ") became (" + new_key + ")";
+	return what;
 }
 
 Status PgoutputFrames::OnDemandTable(const pgoutput::Relation& relation) {

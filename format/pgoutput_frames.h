@@ -49,6 +49,11 @@ std::string SchemaShape(const wire::Schema& schema);
 class PgoutputFrames {
  public:
 	using Emit = std::function<Status(const uint8_t* frame, size_t size)>;
+	// A table's new version in the stream broke its previous one: `what`
+	// names the columns dropped (or renamed) and retyped, and a changed key.
+	// Without the extension nothing refuses such DDL (compatibility modes are
+	// the extension's); it can only be said when it is seen.
+	using BreakingChange = std::function<void(const std::string& table, uint32_t version, const std::string& what)>;
 	// A row inserted into the signal table: its columns' names and text values.
 	using Signal = std::function<Status(const std::vector<std::string>& columns, const std::vector<pgoutput::Value>& values)>;
 
@@ -66,6 +71,7 @@ class PgoutputFrames {
 		signal_name_ = std::move(name);
 		on_signal_ = std::move(on_insert);
 	}
+	void set_breaking_change(BreakingChange report) { on_breaking_ = std::move(report); }
 	bool IsSignalTable(const std::string& schema, const std::string& name) const {
 		return !signal_name_.empty() && schema == signal_schema_ && name == signal_name_;
 	}
@@ -106,6 +112,8 @@ class PgoutputFrames {
  private:
 	struct Column {
 		std::string name;
+		uint32_t type_oid = 0;
+		int32_t typmod = -1;
 		bool identity = false;  // in the replica identity (the Relation's flag)
 		TextColumnType text;
 	};
@@ -121,6 +129,8 @@ class PgoutputFrames {
 		bool signal = false;                // the signal table: no frames
 	};
 
+	// What `after` breaks of `before` (BreakingChange); "" when nothing.
+	static std::string BreakingChanges(const Table& before, const Table& after);
 	// Fills `table` from `relation`: its version, columns and Schema frame.
 	Status DescribeTable(const pgoutput::Relation& relation, Table* table);
 	Status OnRelation(const pgoutput::Relation& relation);
@@ -140,6 +150,7 @@ class PgoutputFrames {
 	std::map<uint32_t, Table> on_demand_tables_;  // as on-demand snapshots read them (OnDemandTable)
 	std::string signal_schema_, signal_name_;
 	Signal on_signal_;
+	BreakingChange on_breaking_;
 	std::map<uint32_t, std::map<std::string, uint32_t>> versions_;  // relid -> shape -> version
 	std::vector<ColumnFacts> column_facts_;
 	pgoutput::Decoded decoded_;

@@ -34,7 +34,14 @@ PgoutputSource::PgoutputSource(const ShipperConfig& config, PgoutputFrames::Emit
       frames_([this](const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts) {
 	      return Describe(relation, facts);
       },
-              std::move(emit)) {}
+              std::move(emit)) {
+	frames_.set_breaking_change([](const std::string& table, uint32_t version, const std::string& what) {
+		Log(LogLevel::kWarning, "a breaking schema change was captured",
+		    {{"table", table}, {"version", std::to_string(version)}, {"change", what},
+		     {"hint", "Without the extension no compatibility mode refuses such DDL: consumers of the table get the new "
+		              "schema version as it is."}});
+	});
+}
 
 Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 	frames_.Restart();

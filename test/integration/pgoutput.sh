@@ -162,8 +162,10 @@ consumed pgo "$work/pgoutput.txt"
 compared=$(/usr/bin/python3 test/integration/compare_shipped.py "$work/plugin.txt" "$work/pgoutput.txt")
 records=$(grep -c '"event":{' "$work/pgoutput.txt")
 if echo "$compared" | tail -1 | grep -q ', 0 differ$' && [ "$records" -gt 400 ] &&
-	grep -q 'level=warning msg="tables of the publication have no replica identity.*tables=public.nokey ' "$work/pgoutput.log"; then
-	ok "pgoutput and the flatwal plugin ship the same events for every topic and key ($records records: snapshot, values, positions, versions, truncates, messages); the table without a replica identity is named at start"
+	grep -q 'level=warning msg="tables of the publication have no replica identity.*tables=public.nokey ' "$work/pgoutput.log" &&
+	grep -q 'msg="a breaking schema change was captured" table=public.orders version=[0-9]* change="dropped or renamed: vc"' "$work/pgoutput.log" &&
+	grep -q 'msg="a breaking schema change was captured" table=public.orders version=[0-9]* change="retyped: small"' "$work/pgoutput.log"; then
+	ok "pgoutput and the flatwal plugin ship the same events for every topic and key ($records records: snapshot, values, positions, versions, truncates, messages); the table without a replica identity is named at start; DROP and ALTER COLUMN TYPE are reported as breaking"
 else
 	failed "pgoutput against the plugin: $(echo "$compared" | cut -c1-600)"
 fi

@@ -477,6 +477,38 @@ void on_demand_rows_share_versions_not_the_streams_shape(void**) {
 	assert_false(frames.OnDemandRow(99, 0x7000, 1, row, &frame).ok());
 }
 
+// Without the extension nothing refuses a breaking DDL: the stream says so
+// when a table's new version drops, renames or retypes a column or moves
+// its key, and says nothing when a column is only added.
+void breaking_changes_are_reported_when_seen(void**) {
+	Captured out;
+	flatwal::PgoutputFrames frames(FactsWithPrimaryKey("id"), Into(&out));
+	std::vector<std::string> reports;
+	frames.set_breaking_change([&reports](const std::string& table, uint32_t version, const std::string& what) {
+		reports.push_back(table + " v" + std::to_string(version) + ": " + what);
+	});
+	assert_true(RelationAndInsert(&frames, 100, RelationMessage(), 2).ok());
+	Bytes wider = RelationMessage();
+	wider.b[1 + 4 + 7 + 7 + 1 + 1] = 3;
+	wider.U8(0).Str("added").Int(23, 4).Int(0xFFFFFFFF, 4);
+	assert_true(RelationAndInsert(&frames, 200, wider, 3).ok());
+	assert_true(reports.empty());  // a column added breaks nothing
+	// (id, note), both integers now; `note_is_key` moves the key.
+	auto integers = [](bool note_is_key) {
+		Bytes m;
+		m.U8('R').Int(16384, 4).Str("public").Str("orders").U8('d').Int(2, 2);
+		m.U8(note_is_key ? 0 : 1).Str("id").Int(23, 4).Int(0xFFFFFFFF, 4);
+		m.U8(note_is_key ? 1 : 0).Str("note").Int(23, 4).Int(0xFFFFFFFF, 4);
+		return m;
+	};
+	assert_true(RelationAndInsert(&frames, 300, integers(false), 2).ok());  // note retyped, added gone
+	assert_int_equal(reports.size(), 1);
+	assert_string_equal(reports[0].c_str(), "public.orders v3: dropped or renamed: added; retyped: note");
+	assert_true(RelationAndInsert(&frames, 400, integers(true), 2).ok());
+	assert_int_equal(reports.size(), 2);
+	assert_string_equal(reports[1].c_str(), "public.orders v4: key (id) became (note)");
+}
+
 }  // namespace
 
 int main() {
@@ -492,6 +524,7 @@ int main() {
 	    cmocka_unit_test(a_stream_out_of_order_is_refused),
 	    cmocka_unit_test(the_signal_tables_rows_are_requests_not_frames),
 	    cmocka_unit_test(on_demand_rows_share_versions_not_the_streams_shape),
+	    cmocka_unit_test(breaking_changes_are_reported_when_seen),
 	};
 	return cmocka_run_group_tests_name("pgoutput", tests, nullptr, nullptr);
 }
