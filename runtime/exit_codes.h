@@ -1,5 +1,5 @@
-// exit_codes.h — what the exit code of every flatwal program means (the
-// README's "Exit codes"): one list, so that a script or an orchestrator
+// exit_codes.h — what the exit code of every flatwal program means
+// (docs/shipper.md, "Exit codes"): one list, so that a script or an orchestrator
 // reads the shipper's, flatwal-sink's and flatwal-consume's codes alike.
 #ifndef FLATWAL_EXIT_CODES_H
 #define FLATWAL_EXIT_CODES_H

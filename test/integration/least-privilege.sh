@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# flatwal-shipper as a role with REPLICATION and only the grants the README's
+# flatwal-shipper as a role with REPLICATION and only the grants docs/shipper.md's
 # least-privilege setup lists (no superuser): initial snapshot, streaming, an
 # on-demand snapshot and heartbeats all work, checked in Kafka with kcat.
 #
@@ -21,7 +21,7 @@ CREATE TABLE orders (id int PRIMARY KEY, note text);
 INSERT INTO orders SELECT g, 'existing' FROM generate_series(1, 100) g;
 SELECT flatwal.add_table('orders');
 DROP ROLE IF EXISTS $role;
--- The least-privilege setup, as in the README.
+-- The least-privilege setup, as in docs/shipper.md.
 CREATE ROLE $role LOGIN REPLICATION;
 GRANT USAGE ON SCHEMA flatwal TO $role;
 GRANT SELECT ON flatwal.source_tables TO $role;

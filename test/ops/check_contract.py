@@ -3,7 +3,8 @@ control keys, reserved message prefixes) is written once:
   * no C++ file of the programs, the runtime or format/ spells one of its
     values as a string literal of its own (they use the constants);
   * the extension's SQL writes the snapshot-request prefix the shipper reads;
-  * docs/format.md names every header and topic suffix.
+  * docs/format.md, shipper.md (what the shipper writes) or sink.md (the
+    dead-letter headers) names every header and topic suffix.
 Prints "N passed, M failed"."""
 import pathlib
 import re
@@ -35,9 +36,9 @@ emitted = set(re.findall(r"pg_logical_emit_message\(\s*\w+\s*,\s*'([^']+)'", sql
 check(emitted == {constants["kSnapshotRequestPrefix"]},
       f"the SQL emits the snapshot-request prefix the shipper reads ({', '.join(sorted(emitted)) or 'none'})")
 
-doc = (root / "docs/format.md").read_text() + (root / "README.md").read_text()
+doc = "".join((root / "docs" / name).read_text() for name in ("format.md", "shipper.md", "sink.md"))
 undocumented = [f"{n} ({v})" for n, v in constants.items()
                 if (n.startswith("kHeader") or n.endswith("TopicSuffix")) and v.lstrip(".") not in doc]
-check(not undocumented, "docs/format.md or the README names every header and topic", undocumented)
+check(not undocumented, "docs/format.md, shipper.md or sink.md names every header and topic", undocumented)
 
 finish("kafka contract")
