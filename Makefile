@@ -88,7 +88,7 @@ $(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
 
 # format/ for the programs: the extension's files and the renderers only the
 # programs use (Debezium). The runtime: what the programs share beyond it.
-LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_envelope pgoutput_messages pgoutput_frames text_values)
+LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_scalars debezium_envelope pgoutput_messages pgoutput_frames text_values)
 RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client runtime/secrets runtime/stop_signal
 define flavor_libraries
 $(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))

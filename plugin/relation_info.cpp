@@ -279,8 +279,6 @@ void RelationCache::InvalidateAll() {
 }
 
 void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
-	Oid relid = RelationGetRelid(rel);
-	TupleDesc desc = RelationGetDescr(rel);
 	// With the tables option a table is captured by name: say when it starts
 	// matching, and warn when a rename makes it stop (not silently).
 	const bool by_name = !options.tables.uses_catalog();
@@ -289,7 +287,28 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	info->schema_name = get_namespace_name(RelationGetNamespace(rel));
 	info->table_name = RelationGetRelationName(rel);
 	info->replica_identity = rel->rd_rel->relreplident;
+	BuildColumns(rel, info);
+	BuildKeys(rel, info);
+	BuildCapture(rel, options, info);
+	if (by_name && info->captured && !was_captured)
+		ereport(LOG, (errmsg("flatwal: table \"%s.%s\" matches the \"tables\" option and is captured",
+		                     info->schema_name.c_str(), info->table_name.c_str())));
+	if (was_captured && !info->captured && info->previous_name != info->schema_name + "." + info->table_name)
+		ereport(WARNING,
+		        (errmsg("flatwal: table \"%s\" was renamed to \"%s.%s\" and no longer matches the \"tables\" option",
+		                info->previous_name.c_str(), info->schema_name.c_str(), info->table_name.c_str()),
+		         errdetail("Its changes from here on are not sent."),
+		         errhint("Name the table's new name in the \"tables\" option, or capture it with flatwal.add_table(), "
+		                 "which follows renames.")));
+	info->built_once = true;
 
+	info->shape = ShapeOf(*info);
+	info->valid = true;
+}
+
+void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
+	Oid relid = RelationGetRelid(rel);
+	TupleDesc desc = RelationGetDescr(rel);
 	// Excluded columns are left out here, so no path of the encoder can send them.
 	LookupColumnPolicy(relid, &info->excluded_columns, &info->masked_columns);
 	auto sent = [info](Form_pg_attribute att) {
@@ -343,7 +362,9 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 			if (info->mask_key.empty()) LookupMaskKey(&info->mask_key);
 		}
 	}
+}
 
+void RelationCache::BuildKeys(Relation rel, RelInfo* info) {
 	Oid replica_index = RelationGetReplicaIndex(rel);
 	IndexColumns(replica_index, *info, &info->identity_columns);
 	for (uint16_t k : info->identity_columns) info->columns[k].identity = true;
@@ -352,7 +373,10 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	else
 		IndexColumns(RelationGetPrimaryKeyIndex(rel), *info, &info->key_columns);
 	for (uint16_t k : info->key_columns) info->columns[k].key = true;
+}
 
+void RelationCache::BuildCapture(Relation rel, const Options& options, RelInfo* info) {
+	Oid relid = RelationGetRelid(rel);
 	Registration registration;
 	LookupRegistration(relid, options.table_set.c_str(), &registration);
 	info->version = registration.registered ? registration.version : 0;
@@ -365,20 +389,6 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	if (info->to_ancestor != nullptr) free_conversion_map(info->to_ancestor);
 	info->to_ancestor = nullptr;
 	info->to_ancestor_built = false;
-	if (by_name && info->captured && !was_captured)
-		ereport(LOG, (errmsg("flatwal: table \"%s.%s\" matches the \"tables\" option and is captured",
-		                     info->schema_name.c_str(), info->table_name.c_str())));
-	if (was_captured && !info->captured && info->previous_name != info->schema_name + "." + info->table_name)
-		ereport(WARNING,
-		        (errmsg("flatwal: table \"%s\" was renamed to \"%s.%s\" and no longer matches the \"tables\" option",
-		                info->previous_name.c_str(), info->schema_name.c_str(), info->table_name.c_str()),
-		         errdetail("Its changes from here on are not sent."),
-		         errhint("Name the table's new name in the \"tables\" option, or capture it with flatwal.add_table(), "
-		                 "which follows renames.")));
-	info->built_once = true;
-
-	info->shape = ShapeOf(*info);
-	info->valid = true;
 }
 
 }  // namespace flatwal

@@ -102,6 +102,12 @@ class RelationCache {
 
  private:
 	void Build(Relation rel, const Options& options, RelInfo* info);
+	// Build's parts: the columns sent (exclusions, masks, codecs); the replica
+	// identity's and the key's columns; the schema version, whether the table
+	// is captured and the ancestor that publishes it.
+	void BuildColumns(Relation rel, RelInfo* info);
+	void BuildKeys(Relation rel, RelInfo* info);
+	void BuildCapture(Relation rel, const Options& options, RelInfo* info);
 	MemoryContext context_;  // owns FmgrInfo state of the codecs and the conversion maps
 	std::unordered_map<Oid, RelInfo> entries_;
 	// Partitioned table -> partitions seen below it, so invalidating a
