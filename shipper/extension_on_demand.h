@@ -26,6 +26,7 @@ class ExtensionOnDemand : public OnDemandSource {
 
 	std::string UnfinishedRequests() const override;
 	std::string RequestState(int64_t id, uint32_t relid) const override;
+	bool OthersServe() const override { return true; }
 	std::string MarkRunning(int64_t id) const override;
 	std::string MarkDone(int64_t id, uint64_t rows) const override;
 	std::string SplitBounds(uint32_t relid) const override;

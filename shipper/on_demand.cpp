@@ -171,14 +171,21 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 	}
 	// Skipped: the table was dropped, the request is done, or another shipper serves it.
 	*skip = r.rows() == 0 || std::string(r.text(0, 0)) == "done" || std::string(r.text(0, 3)) != "t";
+	const bool done_before = r.rows() > 0 && std::string(r.text(0, 0)) == "done";
 	if (r.rows() == 0) {
 		// Done with no rows, so that it is not picked up again at every start.
 		Log(LogLevel::kWarning, "on-demand snapshot request skipped: its table does not exist",
 		    {{"request", std::to_string(request.id)}, {"relid", std::to_string(request.relid)}});
 		(void)Query(source_->MarkDone(request.id, 0));  // failing, it is skipped again at the next start
-	} else if (*skip && std::string(r.text(0, 0)) != "done")
+	} else if (*skip && !done_before && source_->OthersServe()) {
 		Log(LogLevel::kInfo, "on-demand snapshot request skipped: this shipper does not capture its table",
 		    {{"request", std::to_string(request.id)}, {"table", std::string(r.text(0, 1)) + "." + r.text(0, 2)}});
+	} else if (*skip && !done_before) {
+		Log(LogLevel::kWarning, "on-demand snapshot request skipped: its table is not captured",
+		    {{"request", std::to_string(request.id)}, {"table", std::string(r.text(0, 1)) + "." + r.text(0, 2)},
+		     {"hint", "Add the table to the publication, then request it again."}});
+		(void)Query(source_->MarkDone(request.id, 0));
+	}
 	if (*skip) return true;
 	request.schema = r.text(0, 1);
 	request.table = r.text(0, 2);

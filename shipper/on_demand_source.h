@@ -33,6 +33,10 @@ class OnDemandSource {
 	// table's schema and name, whether this shipper serves it (t/f), and
 	// pg_current_snapshot().
 	virtual std::string RequestState(int64_t id, uint32_t relid) const = 0;
+	// Whether a request this shipper does not serve may be another's (table
+	// sets: several shippers read one request table); if not, it is marked
+	// done with no rows, as a request for a table that does not exist is.
+	virtual bool OthersServe() const = 0;
 	virtual std::string MarkRunning(int64_t id) const = 0;
 	virtual std::string MarkDone(int64_t id, uint64_t rows) const = 0;
 	// SQL returning a statement that returns min and max of the table's key,

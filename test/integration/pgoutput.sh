@@ -345,9 +345,9 @@ fi
 # An on-demand snapshot without the extension: a row inserted into the signal
 # table. The target is damaged behind the pipeline's back (rows deleted, values
 # changed) and writes go on while the table is read in chunks (2 readers);
-# once the request is done, the target equals the source again. A request for
-# a table that does not exist is done with no rows; the signal table itself
-# never reaches Kafka.
+# once the request is done, the target equals the source again. Requests for
+# a table that does not exist and for one outside the publication are done
+# with no rows; the signal table itself never reaches Kafka.
 psql -X -q -d "$target" -c "DELETE FROM public.orders WHERE id % 7 = 0" -c "UPDATE public.orders SET customer = 'damaged' WHERE id % 11 = 0" >/dev/null
 kill -TERM "$shipper_pid"; wait "$shipper_pid" 2>/dev/null
 shipper_as_app "$work/managed.log" --snapshot-workers 2
@@ -358,9 +358,9 @@ wait_streaming "$work/managed.log"
 	sleep 0.05
   done ) &
 writer=$!
-sql -c "INSERT INTO flatwal_snapshot_requests (table_name) VALUES ('public.orders'), ('public.no_such_table')" >/dev/null
+sql -c "INSERT INTO flatwal_snapshot_requests (table_name) VALUES ('public.orders'), ('public.no_such_table'), ('nokey')" >/dev/null
 for _ in $(seq 1 600); do
-	[ "$(sql -c "SELECT string_agg(state, ',' ORDER BY id) FROM flatwal_snapshot_requests")" = done,done ] && break
+	[ "$(sql -c "SELECT string_agg(state, ',' ORDER BY id) FROM flatwal_snapshot_requests")" = done,done,done ] && break
 	sleep 0.1
 done
 wait "$writer"
@@ -371,10 +371,11 @@ source_rows=$(sql -c "SELECT count(*) FROM orders")
 done_line=$(grep -o 'msg="on-demand snapshot done" request=1 table=public.orders rows=[0-9]* left_out_changed_in_window=[0-9]* left_out_changed_unseen=[0-9]*' "$work/managed.log" | tail -1)
 sent=$(echo "$done_line" | sed -n 's/.* rows=\([0-9]*\) .*/\1/p')
 left=$(echo "$done_line" | sed -n 's/.*in_window=\([0-9]*\) left_out_changed_unseen=\([0-9]*\)$/\1 + \2/p')
-if same && [ -n "$sent" ] && [ -n "$left" ] && [ "$requests" = "done $sent,done 0" ] && [ $((sent + left)) = "$source_rows" ] &&
+if same && [ -n "$sent" ] && [ -n "$left" ] && [ "$requests" = "done $sent,done 0,done 0" ] && [ $((sent + left)) = "$source_rows" ] &&
 	grep -q 'msg="on-demand snapshot request skipped: its table does not exist" request=2' "$work/managed.log" &&
+	grep -q 'msg="on-demand snapshot request skipped: its table is not captured" request=3 table=public.nokey' "$work/managed.log" &&
 	! timeout 10 kcat -b "$bootstrap" -L 2>/dev/null | grep -q 'flatwal_snapshot_requests'; then
-	ok "an on-demand snapshot requested through the signal table (no extension, no superuser) repairs a damaged target while writes go on ($sent rows sent, $((left)) left out for the stream's newer values; a missing table's request done with 0)"
+	ok "an on-demand snapshot requested through the signal table (no extension, no superuser) repairs a damaged target while writes go on ($sent rows sent, $((left)) left out for the stream's newer values; requests for a missing and an unpublished table done with 0)"
 else
 	failed "on-demand: requests '$requests' (source $source_rows rows); orders $(rows "$app" orders id) vs $(rows "$target" orders id)"
 	grep -E 'level=(error|warning)|on-demand' "$work/managed.log" | tail -5 | cut -c1-300
