@@ -125,11 +125,7 @@ Status PgoutputOnDemand::Frames(SideSession& /*control*/, const ChunkRead& read,
 		return Status::Error(ErrorKind::kInvalidData, "pg_logical_emit_message() returned no LSN", read.low_lsn);
 	std::vector<pgoutput::Value> values(published.relation.columns.size());
 	for (int i = 0; i < read.rows.rows(); ++i) {
-		for (size_t c = 0; c < values.size(); ++c) {
-			const int column = static_cast<int>(c);
-			values[c].format = read.rows.is_null(i, column) ? 'n' : 't';
-			values[c].data = std::string_view(read.rows.text(i, column), read.rows.length(i, column));
-		}
+		ReadPublishedRow(read.rows, i, &values);
 		std::string frame;
 		st = frames_->OnDemandRow(relid, low, static_cast<uint32_t>(i + 1), values, &frame);
 		if (!st.ok())

@@ -195,11 +195,7 @@ Status PgoutputSnapshot::Frame(Piece& piece, uint64_t consistent_lsn) {
 	const PgResult& batch = *piece.result;
 	std::vector<pgoutput::Value> values(t.published.relation.columns.size());
 	for (int i = 0; i < batch.rows(); ++i) {
-		for (size_t c = 0; c < values.size(); ++c) {
-			const int column = static_cast<int>(c);
-			values[c].format = batch.is_null(i, column) ? 'n' : 't';
-			values[c].data = std::string_view(batch.text(i, column), batch.length(i, column));
-		}
+		ReadPublishedRow(batch, i, &values);
 		Status st = frames_->OnSnapshotRow(t.relid, consistent_lsn, static_cast<uint32_t>(++t.rows), values);
 		if (!st.ok()) return Status::Error(st.kind(), "snapshot of " + qualified + ": " + st.message(), st.detail(), st.hint());
 	}

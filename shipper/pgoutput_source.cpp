@@ -109,17 +109,14 @@ Status PgoutputSource::CreatePublication() {
 Status PgoutputSource::CheckReadable() {
 	// Snapshots (initial, resynchronising, on demand) read the tables: found
 	// out before a slot is made, not halfway through the first snapshot.
+	std::string tables;
+	// has_any_column_privilege is also true for a grant on the whole table.
+	Status st = PublishedTablesWhere("NOT pg_catalog.has_any_column_privilege(c.oid, 'SELECT')", &tables);
+	if (!st.ok() || tables.empty()) return st;
 	PgResult r;
-	Status st = catalog_.Exec(
-	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY p.schemaname, p.tablename), current_user "
-	    "FROM pg_catalog.pg_publication_tables p JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
-	    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
-	    "WHERE p.pubname = " + catalog_.QuoteLiteral(config_.publication) +
-	        " AND NOT pg_catalog.has_any_column_privilege(c.oid, 'SELECT')",  // also true for the whole table
-	    &r);
-	if (!st.ok() || r.rows() == 0 || r.is_null(0, 0)) return st;
-	const std::string tables = r.text(0, 0);
-	const std::string fix = "GRANT SELECT ON " + tables + " TO " + catalog_.QuoteIdentifier(r.text(0, 1));
+	st = catalog_.Exec("SELECT current_user", &r);
+	if (!st.ok()) return st;
+	const std::string fix = "GRANT SELECT ON " + tables + " TO " + catalog_.QuoteIdentifier(r.text(0, 0));
 	if (config_.snapshot_mode == SnapshotMode::kNever) {
 		Log(LogLevel::kWarning, "the shipper's role may not read tables of the publication: a resynchronisation or an "
 		                        "on-demand snapshot of them will fail",
@@ -197,24 +194,33 @@ std::unique_ptr<OnDemandSource> PgoutputSource::OnDemand() {
 	return std::unique_ptr<OnDemandSource>(new PgoutputOnDemand(signal_table_, publication_literal_, column_lists_, &frames_));
 }
 
-Status PgoutputSource::WarnWithoutIdentity() {
-	// PostgreSQL refuses UPDATE and DELETE of a table without a replica
-	// identity while a publication publishes them: the application's writes
-	// fail, not the shipper's. Said at every start.
+Status PgoutputSource::PublishedTablesWhere(const std::string& condition, std::string* tables) {
 	PgResult r;
 	Status st = catalog_.Exec(
 	    "SELECT string_agg(format('%I.%I', p.schemaname, p.tablename), ', ' ORDER BY p.schemaname, p.tablename) "
 	    "FROM pg_catalog.pg_publication_tables p JOIN pg_catalog.pg_publication pub ON pub.pubname = p.pubname "
 	    "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
 	    "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
-	    "WHERE p.pubname = " + catalog_.QuoteLiteral(config_.publication) + " AND (pub.pubupdate OR pub.pubdelete) "
-	    "AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
-	    "WHERE i.indrelid = c.oid AND i.indisprimary)))",
+	    "WHERE p.pubname = " + catalog_.QuoteLiteral(config_.publication) + " AND " + condition,
 	    &r);
-	if (!st.ok() || r.rows() == 0 || r.is_null(0, 0)) return st;
+	tables->clear();
+	if (st.ok() && r.rows() > 0 && !r.is_null(0, 0)) *tables = r.text(0, 0);
+	return st;
+}
+
+Status PgoutputSource::WarnWithoutIdentity() {
+	// PostgreSQL refuses UPDATE and DELETE of a table without a replica
+	// identity while a publication publishes them: the application's writes
+	// fail, not the shipper's. Said at every start.
+	std::string tables;
+	Status st = PublishedTablesWhere(
+	    "(pub.pubupdate OR pub.pubdelete) AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS "
+	    "(SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))",
+	    &tables);
+	if (!st.ok() || tables.empty()) return st;
 	Log(LogLevel::kWarning, "tables of the publication have no replica identity: PostgreSQL refuses their UPDATE and "
 	                        "DELETE while it publishes them",
-	    {{"publication", config_.publication}, {"tables", r.text(0, 0)},
+	    {{"publication", config_.publication}, {"tables", tables},
 	     {"fix", "add a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL (or USING INDEX)"}});
 	return Status::Ok();
 }

@@ -63,6 +63,10 @@ class PgoutputSource {
 	Status Describe(const pgoutput::Relation& relation, std::vector<ColumnFacts>* facts);
 	// CREATE PUBLICATION for --publication-tables, after checking every table exists.
 	Status CreatePublication();
+	// The publication's tables (p: pg_publication_tables, pub: pg_publication,
+	// c: pg_class) for which SQL `condition` holds, as "s.t, s.u", in name
+	// order; "" for none.
+	Status PublishedTablesWhere(const std::string& condition, std::string* tables);
 	// Logs the publication's tables whose UPDATE and DELETE PostgreSQL refuses (no replica identity).
 	Status WarnWithoutIdentity();
 	// Refuses (or, with --snapshot never, warns of) tables the role may not read.

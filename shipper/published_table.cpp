@@ -47,4 +47,12 @@ void ReadPublishedColumns(const PgResult& columns, uint32_t relid, const std::st
 	if (out->select.empty()) out->select = "NULL";  // a table of no columns still has rows
 }
 
+void ReadPublishedRow(const PgResult& rows, int row, std::vector<pgoutput::Value>* values) {
+	for (size_t c = 0; c < values->size(); ++c) {
+		const int column = static_cast<int>(c);
+		(*values)[c].format = rows.is_null(row, column) ? 'n' : 't';
+		(*values)[c].data = std::string_view(rows.text(row, column), rows.length(row, column));
+	}
+}
+
 }  // namespace flatwal

@@ -35,6 +35,10 @@ struct PublishedColumns {
 void ReadPublishedColumns(const PgResult& columns, uint32_t relid, const std::string& schema, const std::string& table,
                           char replica_identity, PublishedColumns* out);
 
+// Row `row` of a text result read with PublishedColumns::select, as the
+// values of a pgoutput row (views into `rows`); `values` is sized to the columns.
+void ReadPublishedRow(const PgResult& rows, int row, std::vector<pgoutput::Value>* values);
+
 }  // namespace flatwal
 
 #endif  // FLATWAL_PUBLISHED_TABLE_H
