@@ -37,7 +37,8 @@ std::string SchemaShape(const wire::Schema& schema) {
 		shape += c->name() != nullptr ? c->name()->str() : std::string();
 		shape.push_back('\0');
 		shape += std::to_string(c->type_oid()) + ' ' + std::to_string(c->typmod()) + ' ' +
-		         std::to_string(c->base_type_oid()) + ' ' + (c->not_null() ? 'n' : '-') + (c->key() ? 'k' : '-');
+		         std::to_string(c->base_type_oid()) + ' ' + (c->not_null() ? 'n' : '-') + (c->key() ? 'k' : '-') + ' ' + std::to_string(c->attnum()) +
+		         (c->missing_text() != nullptr ? " =" + c->missing_text()->str() : std::string());
 		shape.push_back('\0');
 	}
 	return shape;
@@ -80,8 +81,10 @@ Status PgoutputFrames::DescribeTable(const pgoutput::Relation& relation, Table* 
 			if (key) keys.push_back(static_cast<uint16_t>(i));
 			auto name = builder_.CreateString(c.name.data(), c.name.size());
 			auto type_name = builder_.CreateString(f.type_name);
+			flatbuffers::Offset<flatbuffers::String> missing = 0;
+			if (f.has_missing) missing = builder_.CreateString(f.missing_text);
 			columns.push_back(wire::CreateColumn(builder_, name, c.type_oid, type_name, f.base_type_oid, c.typmod,
-			                                     f.not_null, key, false));
+			                                     f.not_null, key, false, f.attnum, missing));
 		}
 		auto columns_off = builder_.CreateVector(columns);
 		auto keys_off = builder_.CreateVector(keys);

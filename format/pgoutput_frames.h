@@ -37,6 +37,9 @@ struct ColumnFacts {
 	uint32_t base_type_oid = 0;  // after resolving domains
 	bool not_null = false;
 	bool primary_key = false;
+	int16_t attnum = 0;          // 0: the table has no column of this name any more
+	bool has_missing = false;    // ADD COLUMN … DEFAULT: rows from before hold missing_text
+	std::string missing_text;
 	TextColumnType text;         // how its text is read
 };
 

@@ -226,6 +226,8 @@ void RenderSchema(ObjectWriter& w, const Schema* s) {
 			cw.Bool("not_null", col->not_null());
 			cw.Bool("key", col->key());
 			if (col->masked()) cw.Bool("masked", true);  // only when set: most columns are not
+			if (col->attnum() != 0) cw.Int("attnum", col->attnum());
+			if (col->missing_text() != nullptr) cw.Str("missing", col->missing_text());
 			cw.Close();
 		}
 	}

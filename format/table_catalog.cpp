@@ -1,6 +1,8 @@
 // table_catalog.cpp — see table_catalog.h.
 #include "table_catalog.h"
 
+#include <algorithm>
+
 #include "render_json.h"
 
 namespace flatwal {
@@ -39,6 +41,9 @@ void TableCatalog::Learn(const wire::Schema& schema) {
 			column.typmod = c->typmod();
 			column.not_null = c->not_null();
 			column.key = c->key();
+			column.attnum = c->attnum();
+			column.has_missing = c->missing_text() != nullptr;
+			column.missing_text = flatbuffers::GetString(c->missing_text());
 			t.columns.push_back(std::move(column));
 		}
 	}
@@ -47,11 +52,39 @@ void TableCatalog::Learn(const wire::Schema& schema) {
 			t.key_columns.clear();
 			break;
 		}
+	NameByNewest(t.relid);
+}
+
+void TableCatalog::NameByNewest(uint32_t relid) {
+	auto first = versions_.lower_bound({relid, 0});
+	auto end = versions_.upper_bound({relid, UINT32_MAX});
+	std::map<int16_t, std::string> newest;  // attnum -> its name in the newest version that has it
+	for (auto it = end; it != first;) {
+		--it;
+		for (const SchemaColumn& c : it->second.columns)
+			if (c.attnum != 0) newest.emplace(c.attnum, c.name);
+	}
+	for (auto it = first; it != end; ++it)
+		for (SchemaColumn& c : it->second.columns) c.latest_name = c.attnum != 0 ? newest[c.attnum] : c.name;
 }
 
 const TableVersion* TableCatalog::Find(uint32_t relid, uint32_t version) const {
 	auto it = versions_.find({relid, version});
 	return it == versions_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> TableCatalog::EarlierNames(uint32_t relid, int16_t attnum) const {
+	std::vector<std::string> names;
+	if (attnum == 0) return names;
+	auto first = versions_.lower_bound({relid, 0});
+	for (auto it = versions_.upper_bound({relid, UINT32_MAX}); it != first;) {
+		--it;
+		for (const SchemaColumn& c : it->second.columns)
+			if (c.attnum == attnum && c.name != c.latest_name &&
+			    std::find(names.begin(), names.end(), c.name) == names.end())
+				names.push_back(c.name);
+	}
+	return names;
 }
 
 Status TableCatalog::Describe(const wire::Change& change, const TableVersion** table) const {

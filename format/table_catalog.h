@@ -32,6 +32,15 @@ struct SchemaColumn {
 	int32_t typmod = -1;
 	bool not_null = false;
 	bool key = false;
+	int16_t attnum = 0;  // the source's pg_attribute.attnum, through renames; 0: not known
+	// The name of this attnum in the table's newest version the catalog
+	// knows: what a target that follows renames calls the column, also for
+	// an older version's changes that arrive after the rename.
+	std::string latest_name;
+	// ADD COLUMN … DEFAULT: the value rows written before hold (as its type's
+	// text), which no change carries; has_missing false: they hold NULL.
+	bool has_missing = false;
+	std::string missing_text;
 };
 
 struct TableVersion {
@@ -60,8 +69,15 @@ class TableCatalog {
 	const TableVersion* Find(uint32_t relid, uint32_t version) const;
 	// The table of a change, or an error when its Schema frame never arrived.
 	Status Describe(const wire::Change& change, const TableVersion** table) const;
+	// The names other than its latest the column numbered `attnum` had in
+	// versions of `relid`, newest first, each once: what a target made from
+	// an earlier version may still call it after a RENAME COLUMN. Empty for
+	// attnum 0 (a writer that did not know it) or a column never renamed.
+	std::vector<std::string> EarlierNames(uint32_t relid, int16_t attnum) const;
 
  private:
+	void NameByNewest(uint32_t relid);
+
 	std::map<std::pair<uint32_t, uint32_t>, TableVersion> versions_;
 };
 

@@ -87,6 +87,12 @@ void FrameEncoder::AddOutputText(wire::Kind kind, const ScalarCodec& codec, Datu
 
 void FrameEncoder::AddMaskedText(const std::string& key, const ScalarCodec& codec, Datum value, RowPacker* row) {
 	char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&codec.output), value);
+	const std::string hex = MaskedHex(key, text);
+	pfree(text);
+	row->AddText(wire::Kind::Text, hex.data(), hex.size());
+}
+
+std::string MaskedHex(const std::string& key, const char* text) {
 	uint8 digest[PG_SHA256_DIGEST_LENGTH];
 	// A context per value: the backend ties it to the current resource owner.
 	pg_hmac_ctx* hmac = pg_hmac_create(PG_SHA256);
@@ -95,15 +101,14 @@ void FrameEncoder::AddMaskedText(const std::string& key, const ScalarCodec& code
 	          pg_hmac_final(hmac, digest, sizeof digest) == 0;
 	const char* error = ok ? nullptr : hmac != nullptr ? pg_hmac_error(hmac) : "out of memory";
 	pg_hmac_free(hmac);
-	pfree(text);
 	if (!ok) ereport(ERROR, (errmsg("flatwal: cannot mask a value: %s", error)));
 	static const char kHex[] = "0123456789abcdef";
-	char hex[2 * sizeof digest];
+	std::string hex(2 * sizeof digest, '0');
 	for (size_t i = 0; i < sizeof digest; ++i) {
 		hex[2 * i] = kHex[digest[i] >> 4];
 		hex[2 * i + 1] = kHex[digest[i] & 15];
 	}
-	row->AddText(wire::Kind::Text, hex, sizeof hex);
+	return hex;
 }
 
 void FrameEncoder::AddStoredText(wire::Kind kind, StoredTextWriter writer, const ScalarCodec& codec, Datum value,
@@ -197,8 +202,10 @@ void FrameEncoder::Schema(Oid relid, const RelInfo& rel) {
 	for (const ColumnCodec& c : rel.columns) {
 		auto name = builder_.CreateString(c.name);
 		auto type_name = builder_.CreateString(c.type_name);
+		fb::Offset<fb::String> missing = 0;
+		if (c.has_missing) missing = builder_.CreateString(c.masked ? MaskedHex(rel.mask_key, c.missing_text.c_str()) : c.missing_text);
 		columns.push_back(wire::CreateColumn(builder_, name, c.declared_type, type_name, c.value.type_oid, c.typmod,
-		                                     c.not_null, c.key, c.masked));
+		                                     c.not_null, c.key, c.masked, c.attnum, missing));
 	}
 	auto columns_off = builder_.CreateVector(columns);
 	fb::Offset<fb::Vector<fb::Offset<fb::String>>> excluded_off = 0;

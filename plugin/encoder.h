@@ -37,6 +37,10 @@ struct TruncatedTable {
 // Microseconds since the Unix epoch for a PostgreSQL timestamp (±infinity kept).
 int64 UnixMicros(TimestampTz pg_micros);
 
+// The 64-character lowercase hex of HMAC-SHA256 over `text` under `key`:
+// what a masked column carries instead of its value.
+std::string MaskedHex(const std::string& key, const char* text);
+
 class FrameEncoder {
  public:
 	FrameEncoder();

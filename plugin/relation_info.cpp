@@ -306,6 +306,37 @@ void RelationCache::Build(Relation rel, const Options& options, RelInfo* info) {
 	info->valid = true;
 }
 
+// A value's text that reads back the same under any session's settings:
+// ISO dates, the default interval style, shortest exact floats, hex bytea
+// (timestamps with time zone carry their offset).
+static std::string SettingFreeText(Oid type, Datum value) {
+	const int date_style = DateStyle, date_order = DateOrder, interval_style = IntervalStyle;
+	const int float_digits = extra_float_digits, bytea_style = bytea_output;
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_MDY;
+	IntervalStyle = INTSTYLE_POSTGRES;
+	extra_float_digits = 1;
+	bytea_output = BYTEA_OUTPUT_HEX;
+	Oid output;
+	bool varlena;
+	getTypeOutputInfo(type, &output, &varlena);
+	char* volatile text = nullptr;
+	PG_TRY();
+	{
+		text = OidOutputFunctionCall(output, value);
+	}
+	PG_FINALLY();
+	{
+		// The session's own settings back, also when the output function failed.
+		DateStyle = date_style, DateOrder = date_order, IntervalStyle = interval_style;
+		extra_float_digits = float_digits, bytea_output = bytea_style;
+	}
+	PG_END_TRY();
+	std::string out = text;
+	pfree(text);
+	return out;
+}
+
 void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 	Oid relid = RelationGetRelid(rel);
 	TupleDesc desc = RelationGetDescr(rel);
@@ -341,6 +372,13 @@ void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 		column.type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
 		column.not_null = att->attnotnull;
 		column.key = false;
+		column.has_missing = false;
+		column.missing_text.clear();
+		if (att->atthasmissing && desc->constr != nullptr && desc->constr->missing != nullptr &&
+		    desc->constr->missing[i].am_present) {
+			column.has_missing = true;
+			column.missing_text = SettingFreeText(att->atttypid, desc->constr->missing[i].am_value);
+		}
 		int32 base_typmod = att->atttypmod;
 		Oid base = getBaseTypeAndTypmod(att->atttypid, &base_typmod);
 		ChooseScalarCodec(base, context_, &column.value);

@@ -46,6 +46,10 @@ struct ColumnCodec {
 	// flatwal.set_columns(mask => …): sent as the hex HMAC-SHA256 of the
 	// value's text under the database's mask key, declared as text.
 	bool masked = false;
+	// ALTER TABLE … ADD COLUMN … DEFAULT c: the value rows written before hold
+	// without any WAL saying so (attmissingval), as its type's text.
+	bool has_missing = false;
+	std::string missing_text;
 	ScalarCodec value;
 	ScalarCodec element;  // for kArray: how each element is encoded
 };

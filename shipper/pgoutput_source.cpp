@@ -48,6 +48,7 @@ Status PgoutputSource::Prepare(ReplicationStream& stream, uint32_t timeline) {
 	frames_.set_timeline(timeline);
 	types_.clear();  // a type dropped and made again may reuse an OID
 	Status st = catalog_.Connect(config_.conninfo, PgSession::Kind::kSql, kCatalogPurpose);
+	if (st.ok()) st = catalog_.Exec(kTextSessionSetup);  // fast defaults' text read as the stream's values are
 	if (!st.ok()) return st;
 	PgResult r;
 	st = catalog_.Exec("SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = " +
@@ -321,9 +322,12 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 	                       ArrayLiteral(typmods) + "::int4[]) WITH ORDINALITY AS u(t, m, i) ORDER BY i",
 	                   &names);
 	if (!st.ok()) return st;
-	// NOT NULL and the primary key, by column name, as the table is now.
+	// NOT NULL, the primary key, the column's number and the value rows
+	// written before an ADD COLUMN … DEFAULT hold (its one-element array's
+	// element as text), by column name, as the table is now.
 	PgResult columns;
-	st = catalog_.Exec("SELECT a.attname, a.attnotnull, coalesce(a.attnum = ANY (i.indkey), false) "
+	st = catalog_.Exec("SELECT a.attname, a.attnotnull, coalesce(a.attnum = ANY (i.indkey), false), a.attnum, "
+	                   "a.atthasmissing, CASE WHEN a.atthasmissing THEN pg_catalog.array_to_string(a.attmissingval, '') END "
 	                   "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_index i "
 	                   "ON i.indrelid = a.attrelid AND i.indisprimary "
 	                   "WHERE a.attrelid = " + std::to_string(relation.relid) + " AND a.attnum > 0 AND NOT a.attisdropped",
@@ -332,9 +336,15 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 	if (names.rows() != static_cast<int>(relation.columns.size()))
 		return Status::Error(ErrorKind::kInternal, "format_type answered " + std::to_string(names.rows()) + " rows for " +
 		                                               std::to_string(relation.columns.size()) + " columns");
-	std::map<std::string, std::pair<bool, bool>> now;  // name -> (not null, in the primary key)
-	for (int i = 0; i < columns.rows(); ++i)
-		now[columns.text(i, 0)] = {std::string(columns.text(i, 1)) == "t", std::string(columns.text(i, 2)) == "t"};
+	std::map<std::string, ColumnFacts> now;  // by name: not null, in the primary key, attnum
+	for (int i = 0; i < columns.rows(); ++i) {
+		ColumnFacts& f = now[columns.text(i, 0)];
+		f.not_null = std::string(columns.text(i, 1)) == "t";
+		f.primary_key = std::string(columns.text(i, 2)) == "t";
+		f.attnum = static_cast<int16_t>(std::atoi(columns.text(i, 3)));
+		f.has_missing = std::string(columns.text(i, 4)) == "t";
+		if (f.has_missing) f.missing_text = columns.text(i, 5);
+	}
 	facts->clear();
 	for (size_t i = 0; i < relation.columns.size(); ++i) {
 		const pgoutput::RelationColumn& c = relation.columns[i];
@@ -343,8 +353,11 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 		f.base_type_oid = BaseOf(c.type_oid);
 		auto found = now.find(std::string(c.name));
 		if (found != now.end()) {
-			f.not_null = found->second.first;
-			f.primary_key = found->second.second;
+			f.not_null = found->second.not_null;
+			f.primary_key = found->second.primary_key;
+			f.attnum = found->second.attnum;
+			f.has_missing = found->second.has_missing;
+			f.missing_text = found->second.missing_text;
 		}
 		f.text = TextTypeOf(c.type_oid);
 		facts->push_back(std::move(f));

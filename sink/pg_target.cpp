@@ -170,8 +170,33 @@ Status PgTarget::ColumnType(const SchemaColumn& column, std::string* type) {
 	return st;
 }
 
-Status PgTarget::PrepareTable(const TableVersion& table) {
-	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
+// A target column: the name it is written under, its type, and for a column
+// added at the source with a default (ADD COLUMN … DEFAULT, no WAL for the
+// rows already there) that value as its default, kept: the rows the target
+// holds from before, and rows of older versions applied later, hold it as the
+// source's rows do; changes of newer versions always name the column.
+std::string PgTarget::ColumnDefinition(const SchemaColumn& column, const std::string& type) const {
+	std::string definition = session_.QuoteIdentifier(column.latest_name) + " " + type;
+	if (column.has_missing) definition += " DEFAULT " + session_.QuoteLiteral(column.missing_text) + "::" + type;
+	return definition;
+}
+
+static bool WrittenUnder(const TableVersion& table, const std::string& name) {
+	for (const SchemaColumn& c : table.columns)
+		if (c.latest_name == name) return true;
+	return false;
+}
+
+// A prepared version is known by its id and the names its columns are
+// written under: a newer version's rename changes them, and it is prepared again.
+static std::string PreparedKey(const TableVersion& table) {
+	std::string key = std::to_string(table.relid) + ':' + std::to_string(table.version);
+	for (const SchemaColumn& c : table.columns) key += '\0' + c.latest_name;
+	return key;
+}
+
+Status PgTarget::PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) {
+	const std::string id = PreparedKey(table);
 	if (table.version != 0 && (prepared_.count(id) || prepared_in_transaction_.count(id))) return Status::Ok();
 	std::vector<std::string> types(table.columns.size());
 	for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -180,24 +205,24 @@ Status PgTarget::PrepareTable(const TableVersion& table) {
 	}
 	// In a savepoint: a table the target cannot take must not abort the batch.
 	Status st = Exec("SAVEPOINT flatwal_ddl");
-	if (st.ok()) st = PrepareTableDdl(table, types);
+	if (st.ok()) st = PrepareTableDdl(table, types, earlier_names);
 	if (st.ok()) return Exec("RELEASE SAVEPOINT flatwal_ddl");
 	if (session_.connected()) (void)Exec("ROLLBACK TO SAVEPOINT flatwal_ddl");  // failing, the batch fails at its next statement
 	return st;
 }
 
-Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types) {
-	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
+Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
+                                 const EarlierNamesOf& earlier_names) {
+	const std::string id = PreparedKey(table);
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
 	                     session_.QuoteIdentifier(TargetSchema(table.schema)) +
 	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
-	for (size_t i = 0; i < table.columns.size(); ++i)
-		create += session_.QuoteIdentifier(table.columns[i].name) + " " + types[i] + ", ";
+	for (size_t i = 0; i < table.columns.size(); ++i) create += ColumnDefinition(table.columns[i], types[i]) + ", ";
 	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, "
 	          "_flatwal_timeline bigint NOT NULL, PRIMARY KEY (";
 	for (size_t k = 0; k < table.key_columns.size(); ++k)
-		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.key_columns[k]].name);
+		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.key_columns[k]].latest_name);
 	create += "))";
 	Status st = Exec(create);
 	if (!st.ok()) return st;
@@ -217,14 +242,31 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<st
 	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SchemaColumn& column = table.columns[i];
-		auto it = existing.find(column.name);
+		const std::string& name = column.latest_name;
+		auto it = existing.find(name);
 		if (it == existing.end()) {
-			// Nullable: rows written before this version have no value for it.
-			st = Exec("ALTER TABLE " + target + " ADD COLUMN " + session_.QuoteIdentifier(column.name) + " " + types[i]);
+			// A column renamed at the source keeps its values: the target's
+			// column of an earlier name it had is renamed, unless this version
+			// writes another column under that name.
+			for (const std::string& earlier : earlier_names(column.attnum)) {
+				auto held = existing.find(earlier);
+				if (held == existing.end() || WrittenUnder(table, earlier)) continue;
+				st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(earlier) + " TO " +
+				          session_.QuoteIdentifier(name));
+				if (!st.ok()) return st;
+				it = existing.emplace(name, held->second).first;
+				existing.erase(held);
+				break;
+			}
+		}
+		if (it == existing.end()) {
+			// Nullable: rows written before this version have no value for it
+			// (or the source's fast default, which ColumnDefinition gives them).
+			st = Exec("ALTER TABLE " + target + " ADD COLUMN " + ColumnDefinition(column, types[i]));
 			if (!st.ok()) return st;
 		} else if (it->second != types[i]) {
 			return Status::Error(ErrorKind::kNotSupported,
-			                     "column " + column.name + " of " + target + " is " + it->second +
+			                     "column " + name + " of " + target + " is " + it->second +
 			                         " in the target but " + types[i] + " in schema version " +
 			                         std::to_string(table.version) + " of the source",
 			                     "flatwal-sink follows added columns; it does not change a column's type.",
@@ -237,7 +279,7 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<st
 	std::string stage = "DROP TABLE IF EXISTS " + StageName(table) + "; CREATE TEMP TABLE " + StageName(table) +
 	                    " (_flatwal_ord integer, _flatwal_op \"char\", _flatwal_carried boolean[], "
 	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn, _flatwal_timeline bigint";
-	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].name) + " " + types[i];
+	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].latest_name) + " " + types[i];
 	// The old key of a row whose key moved (KeyMoves::kMoveRow), column by key column.
 	for (size_t k = 0; k < table.key_columns.size(); ++k)
 		stage += ", _flatwal_old_" + std::to_string(k) + " " + types[table.key_columns[k]];
@@ -319,13 +361,13 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	}
 	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, set_moved, key_list;
 	for (size_t k = 0; k < table.key_columns.size(); ++k) {
-		std::string name = session_.QuoteIdentifier(table.columns[table.key_columns[k]].name);
+		std::string name = session_.QuoteIdentifier(table.columns[table.key_columns[k]].latest_name);
 		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
 		old_keys_match += (k ? " AND o." : "o.") + name + " = s._flatwal_old_" + std::to_string(k);
 		key_list += (k ? ", " : "") + name;
 	}
 	for (size_t i = 0; i < table.columns.size(); ++i) {
-		std::string name = session_.QuoteIdentifier(table.columns[i].name);
+		std::string name = session_.QuoteIdentifier(table.columns[i].latest_name);
 		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";

@@ -66,7 +66,7 @@ class PgTarget : public Target {
 
 	// Creates the target table of this version, or adds the columns it
 	// lacks. A column whose type changed is refused (kNotSupported).
-	Status PrepareTable(const TableVersion& table) override;
+	Status PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) override;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
@@ -89,7 +89,9 @@ class PgTarget : public Target {
 	// Writes the queued checkpoints (see StoreCheckpoint).
 	Status StoreCheckpoints();
 	Status ColumnType(const SchemaColumn& column, std::string* type);
-	Status PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types);
+	std::string ColumnDefinition(const SchemaColumn& column, const std::string& type) const;
+	Status PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
+	                       const EarlierNamesOf& earlier_names);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
 	std::string TargetSchema(const std::string& source_schema) const;
 	std::string HistoryName(const TableVersion& table) const;
@@ -103,7 +105,8 @@ class PgTarget : public Target {
 	PgSession session_;
 	bool in_transaction_ = false;
 	// Table versions whose target table is ready, committed or in the open transaction.
-	std::set<std::pair<uint32_t, uint32_t>> prepared_, prepared_in_transaction_;
+	// By PreparedKey: a version's id and the names its columns are written under.
+	std::set<std::string> prepared_, prepared_in_transaction_;
 	std::string copy_data_;  // a COPY's rows, reused from batch to batch
 	std::string checkpoint_rows_;  // VALUES of the queued checkpoints
 	size_t checkpoint_count_ = 0;

@@ -717,6 +717,36 @@ BEGIN
 END
 $$;
 
+-- DDL that rewrites a table (ADD COLUMN with a volatile default such as
+-- random() or clock_timestamp(), ALTER COLUMN … TYPE with a conversion, SET
+-- ACCESS METHOD) gives its rows values that no change in the WAL carries.
+-- A captured table (or the captured table a rewritten partition is published
+-- as) is then snapshotted again on demand, in the DDL's own transaction, so
+-- consumers get the new values; one without a key cannot be, and says so.
+CREATE FUNCTION flatwal.on_table_rewrite() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rewritten regclass := pg_event_trigger_table_rewrite_oid();
+    captured regclass;
+BEGIN
+    SELECT s.relid INTO captured FROM flatwal.source_tables s
+     WHERE s.capture_enabled AND (s.relid = rewritten OR s.relid IN (SELECT relid FROM pg_partition_ancestors(rewritten)))
+     ORDER BY s.relid = rewritten LIMIT 1;
+    IF captured IS NULL THEN
+        RETURN;
+    ELSIF flatwal.key_columns(captured) = '{}' THEN
+        RAISE WARNING 'flatwal: % is rewritten, and its new values reach no consumer', captured
+            USING DETAIL = 'A rewrite changes rows without any change in the WAL; a table without a key cannot be snapshotted on demand.',
+                  HINT = 'Add a primary key and call flatwal.request_snapshot(), or resynchronise the consumers.';
+    ELSE
+        PERFORM flatwal.request_snapshot(captured);
+    END IF;
+END
+$$;
+
+CREATE EVENT TRIGGER flatwal_table_rewrite ON table_rewrite
+    EXECUTE FUNCTION flatwal.on_table_rewrite();
+
 COMMENT ON FUNCTION flatwal.request_snapshot(regclass) IS
     'Asks flatwal-shipper to send every row of a captured table again (op = read) while streaming continues. '
     'Its transaction commits with synchronous_commit = remote_apply.';

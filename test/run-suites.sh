@@ -89,6 +89,8 @@ suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway Cli
 suite "flatwal-sink on targets of an older sink (PostgreSQL and ClickHouse, migrated in place)" \
 	test/integration/sink-upgrade.sh "$port"
 suite "failover and lost slots: an invalidated slot, killed mid-resync, standbys promoted with and without ghosts, the target's standby promoted (its own servers)" test/integration/failover.sh
+suite "randomized end to end: a seeded workload and faults, the sink's target against the source (seed printed)" \
+	test/integration/randomized.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
 echo "server suites: $passed passed, $failed failed"

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# The randomized end-to-end differential test: a seeded workload
+# (test/integration/random_workload.py: tables and columns named to break
+# generated SQL, a partitioned table, TOASTed values, key moves, upserts,
+# savepoints, rollbacks, large transactions, truncates, ADD/DROP/RENAME
+# COLUMN) goes through the shipper and the test broker into flatwal-sink's
+# PostgreSQL target, while seeded faults strike between and during rounds:
+# the shipper, the sink, the broker, the source and the target killed or
+# cut off, on-demand snapshots requested. At the end every target table
+# equals its source column for column, and the history tables hold exactly
+# the changes test_decoding saw, each once.
+#
+#   randomized.sh PORT                 (the source cluster; run-suites.sh runs it)
+#   RANDOM_SEED=N       the seed (default: from the clock); printed first, so a failure is re-run with it
+#   RANDOM_ROUNDS=N     rounds of RANDOM_TXNS transactions each (default 12 of 40)
+#   RANDOM_MINUTES=M    instead of a number of rounds: rounds for M minutes, checked every 10 (the long run)
+#   RANDOM_KEEP=1       keep the source database and the scratch directory (logs, the target's files)
+#   RANDOM_KNOWN_DEFECTS=1  also the workload shapes of the open defect docs/testing.md names
+# Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+source test/lib/itest.sh
+port=$1
+seed=${RANDOM_SEED:-$(($(date +%s%N) % 1000000007))}
+rounds=${RANDOM_ROUNDS:-12}
+transactions=${RANDOM_TXNS:-40}
+minutes=${RANDOM_MINUTES:-}
+echo "seed $seed (re-run: RANDOM_SEED=$seed test/integration/randomized.sh PORT)"
+RANDOM=$seed  # the faults' choices and moments come from the seed too
+db=flatwal_random_src
+work=$(mktemp -d /tmp/flatwal-random.XXXXXX)
+chmod 755 "$work"
+target_port=$(test/lib/free-port.sh)
+pgdata=$(psql -X -At -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW data_directory")
+sink_pid=""
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/target"; [ -n "${RANDOM_KEEP:-}" ] || rm -rf "$work"' EXIT
+cluster_start "$work/target" "$target_port" >/dev/null
+target="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"
+tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
+workload() { PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=$db python3 test/integration/random_workload.py "$@"; }
+
+drop_database "$db" >/dev/null 2>&1  # a run stopped halfway left it, with its slots
+python3 test/integration/random_workload.py schema "$seed" | fresh_database "$db" || { failed "the seed's tables"; exit 1; }
+# Round 0 before the shipper starts: rows for the initial snapshot.
+run_round() { workload round "$seed" "$1" "$transactions" | sql -v ON_ERROR_STOP=0 >/dev/null 2>>"$work/workload-errors.log"; }
+run_round 0
+history_from=$(sql -c "SELECT lsn FROM pg_create_logical_replication_slot('random_reference', 'test_decoding')")
+start_test_broker
+start_shipper_here() { start_shipper "$work/shipper.log" --slot random_test --topic-prefix rnd -s 100; }
+start_shipper_here
+wait_streaming "$work/shipper.log" || exit 1
+start_sink() {
+	build/bin/flatwal-sink -b "$bootstrap" -d "$target" --topic-prefix rnd --batch-ms 100 --history \
+		-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=20000 >>"$work/sink.log" 2>&1 &
+	sink_pid=$!
+}
+start_sink
+
+mapfile -t tables < <(workload tables "$seed")
+# COUNT:MD5 of a table's rows in key order, over the source's columns now.
+table_digest() {  # PSQL-FUNCTION TABLE KEYS COLUMNS
+	$1 -c "SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY $3)), '') FROM (SELECT $4 FROM $2) r" 2>&1
+}
+source_columns() {
+	sql -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+	        WHERE attrelid = '$(echo "$1" | sed "s/'/''/g")'::regclass AND attnum > 0 AND NOT attisdropped"
+}
+differing=()
+converged() {  # SECONDS
+	local entry table keys columns
+	for _ in $(seq 1 $(($1 * 2))); do
+		differing=()
+		for entry in "${tables[@]}"; do
+			table=${entry%%$'\t'*} keys=${entry#*$'\t'}
+			columns=$(source_columns "$table")
+			# An empty table may have had DDL since its last change (the target follows with the next).
+			[ "$(sql -c "SELECT count(*) FROM $table")" = 0 ] && columns=1
+			[ "$(table_digest sql "$table" "$keys" "$columns")" = "$(table_digest tsql "$table" "$keys" "$columns")" ] ||
+				differing+=("$table")
+		done
+		[ "${#differing[@]}" = 0 ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+show_difference() {
+	local entry table keys columns
+	for entry in "${tables[@]}"; do
+		table=${entry%%$'\t'*} keys=${entry#*$'\t'}
+		columns=$(source_columns "$table")
+		sql -c "SELECT $keys, md5(r::text) FROM (SELECT $columns FROM $table) r ORDER BY $keys" >"$work/source.rows" 2>&1
+		tsql -c "SELECT $keys, md5(r::text) FROM (SELECT $columns FROM $table) r ORDER BY $keys" >"$work/target.rows" 2>&1
+		cmp -s "$work/source.rows" "$work/target.rows" && continue
+		echo "   $table: source $(wc -l <"$work/source.rows") rows, target $(wc -l <"$work/target.rows"); first differences (key|md5):"
+		diff "$work/source.rows" "$work/target.rows" | head -6 | sed 's/^/     /'
+	done
+	grep -E 'level=(error|warning)' "$work/sink.log" | sort | uniq -c | sort -rn | head -5
+}
+
+# One fault, chosen by the seed, while a round's transactions run.
+fault() {
+	local choice=$((RANDOM % 10)) entry
+	sleep "0.$((RANDOM % 9 + 1))"
+	case $choice in
+	0 | 1)
+		kill -KILL "$shipper_pid"; wait "$shipper_pid" 2>/dev/null
+		echo "fault: shipper killed"
+		start_shipper_here ;;
+	2 | 3)
+		kill -KILL "$sink_pid"; wait "$sink_pid" 2>/dev/null
+		echo "fault: sink killed"
+		start_sink ;;
+	4)
+		echo "down 1" >"$work/broker.ctl"; sleep 2; echo "up 1" >"$work/broker.ctl"
+		echo "fault: broker down 2 s" ;;
+	5)
+		cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target/data" -m immediate stop >/dev/null
+		cluster_as_owner "$PG_BIN/pg_ctl" -D "$work/target/data" -l "$work/target/server.log" -w -t 60 start >/dev/null
+		echo "fault: target restarted (-m immediate)" ;;
+	6)
+		cluster_as_owner "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate -w -t 60 restart -l "$pgdata/../server.log" >/dev/null
+		echo "fault: source restarted (-m immediate)" ;;
+	7)
+		entry=${tables[$((RANDOM % ${#tables[@]}))]}
+		sql -c "SELECT flatwal.request_snapshot('$(echo "${entry%%$'\t'*}" | sed "s/'/''/g")')" >/dev/null 2>&1
+		echo "fault: on-demand snapshot of ${entry%%$'\t'*}" ;;
+	*) echo "fault: none" ;;
+	esac
+}
+
+# A target table takes a new version's columns with the table's next change:
+# one change of each table after its last DDL, before the tables are compared.
+settle() {
+	local entry table keys
+	for entry in "${tables[@]}"; do
+		table=${entry%%$'\t'*} keys=${entry#*$'\t'}
+		sql -c "UPDATE $table SET ${keys%%,*} = ${keys%%,*}
+		        WHERE ($keys) IN (SELECT $keys FROM $table ORDER BY $keys LIMIT 1)" >/dev/null
+	done
+}
+
+round=0
+deadline=$(( $(date +%s) + ${minutes:-0} * 60 ))
+checks=0
+while :; do
+	round=$((round + 1))
+	if [ -n "$minutes" ]; then [ "$(date +%s)" -lt "$deadline" ] || break; else [ "$round" -le "$rounds" ] || break; fi
+	run_round "$round" &
+	load=$!
+	fault
+	wait "$load"
+	# The long run checks every 10 rounds, so a defect is caught near its cause.
+	if [ -n "$minutes" ] && [ $((round % 10)) = 0 ]; then
+		checks=$((checks + 1))
+		settle
+		wait_confirmed random_test "" 120 >/dev/null
+		if converged 120; then
+			echo "round $round: every table equals its source"
+		else
+			failed "round $round: ${differing[*]} differ from the source (seed $seed)"
+			show_difference
+			break
+		fi
+	fi
+done
+settle
+echo "   $((round - 1)) rounds; $(grep -c ERROR "$work/workload-errors.log" 2>/dev/null) statements refused at the source (rolled back as the workload intends)"
+if wait_confirmed random_test "" 120 && converged 120; then
+	ok "seed $seed: after $((round - 1)) rounds under faults, every table equals its source (${#tables[@]} tables)"
+else
+	failed "seed $seed: ${differing[*]} differ from the source"
+	show_difference
+fi
+
+# The history tables against test_decoding: the same changes, each exactly once.
+workload_tables=""
+for entry in "${tables[@]}"; do
+	workload_tables+="${workload_tables:+, }'$(echo "${entry%%$'\t'*}" | sed "s/'/''/g")'"
+done
+# test_decoding names a partition, the history its root.
+sql -c "SELECT d.lsn || ' ' || d.xid || ' ' || format('%I.%I', n.nspname, c.relname) || ' ' || lower(substring(d.data from ': ([A-Z]+):'))
+        FROM pg_logical_slot_peek_changes('random_reference', NULL, NULL) d
+        CROSS JOIN LATERAL to_regclass(substring(d.data from '^table (.+?): [A-Z]+:')) AS r(changed)
+        JOIN pg_class c ON c.oid = coalesce(pg_partition_root(r.changed), r.changed)
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE d.data ~ ': (INSERT|UPDATE|DELETE):' AND c.oid = ANY (ARRAY[$workload_tables]::regclass[])" 2>&1 | sort >"$work/reference.txt"
+history_union=""
+for entry in "${tables[@]}"; do
+	table=${entry%%$'\t'*}
+	IFS=$'\t' read -r name history < <(tsql -F $'\t' -c "SELECT format('%I.%I', n.nspname, c.relname), format('%I.%I', n.nspname, c.relname || '_history')
+	        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('$(echo "$table" | sed "s/'/''/g")')")
+	[ -n "$history" ] || continue
+	history_union+="${history_union:+ UNION ALL }SELECT lsn, xid, '$(echo "$name" | sed "s/'/''/g")' AS tbl, op FROM $history WHERE op <> 'read'"
+done
+[ -n "$history_union" ] && tsql -c "SELECT lsn || ' ' || xid || ' ' || tbl || ' ' || op FROM ($history_union) h
+                                     WHERE lsn >= '$history_from'" 2>&1 | sort >"$work/history.txt"
+if [ -s "$work/reference.txt" ] && cmp -s "$work/reference.txt" "$work/history.txt"; then
+	ok "seed $seed: the history tables hold every change test_decoding saw, exactly once ($(wc -l <"$work/reference.txt") changes)"
+else
+	failed "seed $seed: history differs from test_decoding: $(wc -l <"$work/reference.txt") reference changes, $(wc -l <"$work/history.txt" 2>/dev/null) in the history"
+	diff "$work/reference.txt" "$work/history.txt" | head -6
+fi
+letters=$(timeout 20 kcat -b "$bootstrap" -C -t rnd.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | head -3)
+if [ -z "$letters" ]; then
+	ok "seed $seed: no dead letters"
+else
+	failed "seed $seed: dead letters: $letters"
+fi
+sql -c "SELECT pg_drop_replication_slot('random_reference')" >/dev/null
+stop_started
+kill -TERM "$sink_pid" 2>/dev/null; wait "$sink_pid" 2>/dev/null; sink_pid=""
+[ -n "${RANDOM_KEEP:-}" ] || drop_database "$db" >/dev/null
+finish_suite "randomized (seed $seed)"
