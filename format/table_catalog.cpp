@@ -2,6 +2,7 @@
 #include "table_catalog.h"
 
 #include <algorithm>
+#include <set>
 
 #include "render_json.h"
 
@@ -58,14 +59,45 @@ void TableCatalog::Learn(const wire::Schema& schema) {
 void TableCatalog::NameByNewest(uint32_t relid) {
 	auto first = versions_.lower_bound({relid, 0});
 	auto end = versions_.upper_bound({relid, UINT32_MAX});
-	std::map<int16_t, std::string> newest;  // attnum -> its name in the newest version that has it
+	std::map<int16_t, std::string> last_name;  // attnum -> its name in the newest version that has it
 	for (auto it = end; it != first;) {
 		--it;
 		for (const SchemaColumn& c : it->second.columns)
-			if (c.attnum != 0) newest.emplace(c.attnum, c.name);
+			if (c.attnum != 0) last_name.emplace(c.attnum, c.name);
 	}
+	std::map<int16_t, std::string> live;  // the newest version's columns
+	for (const SchemaColumn& c : std::prev(end)->second.columns)
+		if (c.attnum != 0) live.emplace(c.attnum, c.name);
+	std::set<std::string> live_names;
+	for (const auto& [attnum, name] : live) live_names.insert(name);
 	for (auto it = first; it != end; ++it)
-		for (SchemaColumn& c : it->second.columns) c.latest_name = c.attnum != 0 ? newest[c.attnum] : c.name;
+		for (SchemaColumn& c : it->second.columns) {
+			if (c.attnum == 0) {
+				c.latest_name = c.name;
+			} else if (live.count(c.attnum)) {
+				c.latest_name = live[c.attnum];
+			} else {  // dropped since: under its last name, unless a live column took it
+				const std::string& name = last_name[c.attnum];
+				c.latest_name = live_names.count(name) ? DroppedColumnName(name, c.attnum) : name;
+			}
+		}
+}
+
+std::string DroppedColumnName(const std::string& name, int16_t attnum) {
+	return name + " (dropped, attnum " + std::to_string(attnum) + ")";
+}
+
+int16_t TableCatalog::DroppedHolder(uint32_t relid, const std::string& name) const {
+	auto first = versions_.lower_bound({relid, 0});
+	auto end = versions_.upper_bound({relid, UINT32_MAX});
+	if (first == end) return 0;
+	const std::vector<SchemaColumn>& live = std::prev(end)->second.columns;
+	for (auto it = first; it != end; ++it)
+		for (const SchemaColumn& c : it->second.columns)
+			if (c.name == name && c.attnum != 0 &&
+			    std::none_of(live.begin(), live.end(), [&](const SchemaColumn& n) { return n.attnum == c.attnum; }))
+				return c.attnum;
+	return 0;
 }
 
 const TableVersion* TableCatalog::Find(uint32_t relid, uint32_t version) const {

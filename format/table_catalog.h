@@ -35,7 +35,9 @@ struct SchemaColumn {
 	int16_t attnum = 0;  // the source's pg_attribute.attnum, through renames; 0: not known
 	// The name of this attnum in the table's newest version the catalog
 	// knows: what a target that follows renames calls the column, also for
-	// an older version's changes that arrive after the rename.
+	// an older version's changes that arrive after the rename. A column
+	// dropped since keeps its own name, or DroppedColumnName() when a live
+	// column took that name.
 	std::string latest_name;
 	// ADD COLUMN … DEFAULT: the value rows written before hold (as its type's
 	// text), which no change carries; has_missing false: they hold NULL.
@@ -52,6 +54,10 @@ struct TableVersion {
 	std::vector<SchemaColumn> columns;     // in row order
 	wire::ReplicaIdentity replica_identity = wire::ReplicaIdentity::Default;
 };
+
+// The name a dropped column is written under when a live column took its
+// name (ALTER TABLE … DROP COLUMN c, then RENAME COLUMN x TO c).
+std::string DroppedColumnName(const std::string& name, int16_t attnum);
 
 // A change's Kafka key: its key columns' values as a JSON array, e.g. [42].
 struct ChangeKeys {
@@ -74,6 +80,9 @@ class TableCatalog {
 	// an earlier version may still call it after a RENAME COLUMN. Empty for
 	// attnum 0 (a writer that did not know it) or a column never renamed.
 	std::vector<std::string> EarlierNames(uint32_t relid, int16_t attnum) const;
+	// The attnum of a column dropped since (absent from the newest version)
+	// that an earlier version of `relid` called `name`; 0 when none did.
+	int16_t DroppedHolder(uint32_t relid, const std::string& name) const;
 
  private:
 	void NameByNewest(uint32_t relid);

@@ -337,6 +337,47 @@ static std::string SettingFreeText(Oid type, Datum value) {
 	return out;
 }
 
+// The fast default of `att` in `rel`'s own storage, as SettingFreeText.
+static bool StoredMissingText(Relation rel, const char* name, std::string* text) {
+	TupleDesc desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; ++i) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0) continue;
+		if (!att->atthasmissing || desc->constr == nullptr || desc->constr->missing == nullptr ||
+		    !desc->constr->missing[i].am_present)
+			return false;
+		*text = SettingFreeText(att->atttypid, desc->constr->missing[i].am_value);
+		return true;
+	}
+	return false;
+}
+
+// The value rows written before `att` was added hold (ADD COLUMN … DEFAULT c).
+// A partitioned table stores no rows: its partitions got the fast default
+// when the column was added through it; the first that holds one says it (by
+// name: partitions may number their columns otherwise). A partition made
+// later holds none, having no rows from before.
+static bool MissingText(Relation rel, Form_pg_attribute att, std::string* text) {
+	text->clear();
+	if (StoredMissingText(rel, NameStr(att->attname), text)) return true;
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) return false;
+	List* members = find_all_inheritors(RelationGetRelid(rel), NoLock, nullptr);
+	bool found = false;
+	ListCell* cell;
+	foreach (cell, members) {
+		Oid member = lfirst_oid(cell);
+		if (member == RelationGetRelid(rel)) continue;
+		Relation partition = RelationIdGetRelation(member);
+		if (partition == nullptr) continue;
+		found = partition->rd_rel->relkind != RELKIND_PARTITIONED_TABLE &&
+		        StoredMissingText(partition, NameStr(att->attname), text);
+		RelationClose(partition);
+		if (found) break;
+	}
+	list_free(members);
+	return found;
+}
+
 void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 	Oid relid = RelationGetRelid(rel);
 	TupleDesc desc = RelationGetDescr(rel);
@@ -372,13 +413,7 @@ void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 		column.type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
 		column.not_null = att->attnotnull;
 		column.key = false;
-		column.has_missing = false;
-		column.missing_text.clear();
-		if (att->atthasmissing && desc->constr != nullptr && desc->constr->missing != nullptr &&
-		    desc->constr->missing[i].am_present) {
-			column.has_missing = true;
-			column.missing_text = SettingFreeText(att->atttypid, desc->constr->missing[i].am_value);
-		}
+		column.has_missing = MissingText(rel, att, &column.missing_text);
 		int32 base_typmod = att->atttypmod;
 		Oid base = getBaseTypeAndTypmod(att->atttypid, &base_typmod);
 		ChooseScalarCodec(base, context_, &column.value);

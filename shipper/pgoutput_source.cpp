@@ -324,12 +324,17 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 	if (!st.ok()) return st;
 	// NOT NULL, the primary key, the column's number and the value rows
 	// written before an ADD COLUMN … DEFAULT hold (its one-element array's
-	// element as text), by column name, as the table is now.
+	// element as text; a partitioned table's is in its partitions), by
+	// column name, as the table is now.
 	PgResult columns;
 	st = catalog_.Exec("SELECT a.attname, a.attnotnull, coalesce(a.attnum = ANY (i.indkey), false), a.attnum, "
-	                   "a.atthasmissing, CASE WHEN a.atthasmissing THEN pg_catalog.array_to_string(a.attmissingval, '') END "
+	                   "m.text IS NOT NULL, m.text "
 	                   "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_index i "
 	                   "ON i.indrelid = a.attrelid AND i.indisprimary "
+	                   "LEFT JOIN LATERAL (SELECT pg_catalog.array_to_string(s.attmissingval, '') AS text "
+	                   "  FROM pg_catalog.pg_partition_tree(a.attrelid) t JOIN pg_catalog.pg_attribute s "
+	                   "    ON s.attrelid = t.relid AND s.attname = a.attname AND s.atthasmissing "
+	                   "  ORDER BY t.relid <> a.attrelid LIMIT 1) m ON true "
 	                   "WHERE a.attrelid = " + std::to_string(relation.relid) + " AND a.attnum > 0 AND NOT a.attisdropped",
 	                   &columns);
 	if (!st.ok()) return st;

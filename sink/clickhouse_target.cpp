@@ -288,7 +288,7 @@ std::string ClickHouseTarget::TargetName(const std::string& source_schema, const
 	       ClickHouseIdentifier(source_table);
 }
 
-Status ClickHouseTarget::PrepareTable(const TableVersion& table, const EarlierNamesOf&) {
+Status ClickHouseTarget::PrepareTable(const TableVersion& table, const TableCatalog&) {
 	std::pair<uint32_t, uint32_t> id{table.relid, table.version};
 	if (table.version != 0 && prepared_.count(id)) return Status::Ok();
 	const std::string target = TargetName(table.schema, table.table);

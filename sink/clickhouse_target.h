@@ -65,7 +65,7 @@ class ClickHouseTarget : public Target {
 		checkpoint_rows_.clear();
 	}
 	bool in_transaction() const override { return in_batch_; }
-	Status PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) override;
+	Status PrepareTable(const TableVersion& table, const TableCatalog& catalog) override;
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
 	Status AppendHistory(const ChangeSet&, const std::vector<RejectedRow>&) override {
 		return Status::Ok();  // refused at start (--history)

@@ -195,7 +195,7 @@ static std::string PreparedKey(const TableVersion& table) {
 	return key;
 }
 
-Status PgTarget::PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) {
+Status PgTarget::PrepareTable(const TableVersion& table, const TableCatalog& catalog) {
 	const std::string id = PreparedKey(table);
 	if (table.version != 0 && (prepared_.count(id) || prepared_in_transaction_.count(id))) return Status::Ok();
 	std::vector<std::string> types(table.columns.size());
@@ -205,14 +205,14 @@ Status PgTarget::PrepareTable(const TableVersion& table, const EarlierNamesOf& e
 	}
 	// In a savepoint: a table the target cannot take must not abort the batch.
 	Status st = Exec("SAVEPOINT flatwal_ddl");
-	if (st.ok()) st = PrepareTableDdl(table, types, earlier_names);
+	if (st.ok()) st = PrepareTableDdl(table, types, catalog);
 	if (st.ok()) return Exec("RELEASE SAVEPOINT flatwal_ddl");
 	if (session_.connected()) (void)Exec("ROLLBACK TO SAVEPOINT flatwal_ddl");  // failing, the batch fails at its next statement
 	return st;
 }
 
 Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
-                                 const EarlierNamesOf& earlier_names) {
+                                 const TableCatalog& catalog) {
 	const std::string id = PreparedKey(table);
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
@@ -243,20 +243,38 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<st
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SchemaColumn& column = table.columns[i];
 		const std::string& name = column.latest_name;
+		const std::vector<std::string> earlier_names = catalog.EarlierNames(table.relid, column.attnum);
+		auto held_earlier = [&]() {  // the target's column of an earlier name of this one, not written under it now
+			for (const std::string& earlier : earlier_names) {
+				auto held = existing.find(earlier);
+				if (held != existing.end() && !WrittenUnder(table, earlier)) return held;
+			}
+			return existing.end();
+		};
 		auto it = existing.find(name);
+		const int16_t holder = catalog.DroppedHolder(table.relid, name);
+		if (it != existing.end() && holder != 0 && holder != column.attnum && held_earlier() != existing.end()) {
+			// Renamed to the name of a column dropped before (DROP COLUMN c;
+			// RENAME COLUMN x TO c): the target's c is the dropped column's; it
+			// moves aside, under the name older changes write it by.
+			st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(name) + " TO " +
+			          session_.QuoteIdentifier(DroppedColumnName(name, holder)));
+			if (!st.ok()) return st;
+			existing.emplace(DroppedColumnName(name, holder), it->second);
+			existing.erase(it);
+			it = existing.end();
+		}
 		if (it == existing.end()) {
 			// A column renamed at the source keeps its values: the target's
 			// column of an earlier name it had is renamed, unless this version
 			// writes another column under that name.
-			for (const std::string& earlier : earlier_names(column.attnum)) {
-				auto held = existing.find(earlier);
-				if (held == existing.end() || WrittenUnder(table, earlier)) continue;
-				st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(earlier) + " TO " +
+			auto held = held_earlier();
+			if (held != existing.end()) {
+				st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(held->first) + " TO " +
 				          session_.QuoteIdentifier(name));
 				if (!st.ok()) return st;
 				it = existing.emplace(name, held->second).first;
 				existing.erase(held);
-				break;
 			}
 		}
 		if (it == existing.end()) {

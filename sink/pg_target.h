@@ -66,7 +66,7 @@ class PgTarget : public Target {
 
 	// Creates the target table of this version, or adds the columns it
 	// lacks. A column whose type changed is refused (kNotSupported).
-	Status PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) override;
+	Status PrepareTable(const TableVersion& table, const TableCatalog& catalog) override;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
 	Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) override;
@@ -91,7 +91,7 @@ class PgTarget : public Target {
 	Status ColumnType(const SchemaColumn& column, std::string* type);
 	std::string ColumnDefinition(const SchemaColumn& column, const std::string& type) const;
 	Status PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
-	                       const EarlierNamesOf& earlier_names);
+	                       const TableCatalog& catalog);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
 	std::string TargetSchema(const std::string& source_schema) const;
 	std::string HistoryName(const TableVersion& table) const;

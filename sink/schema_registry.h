@@ -37,9 +37,7 @@ class SchemaRegistry {
 	Status CatchUp(std::chrono::milliseconds timeout);
 	// nullptr when no Schema frame for it has been read.
 	const TableVersion* Find(uint32_t relid, uint32_t version) const { return catalog_.Find(relid, version); }
-	std::vector<std::string> EarlierNames(uint32_t relid, int16_t attnum) const {
-		return catalog_.EarlierNames(relid, attnum);
-	}
+	const TableCatalog& catalog() const { return catalog_; }
 	// Learns a Schema frame (also used by the unit tests).
 	void Learn(const wire::Schema& schema) { catalog_.Learn(schema); }
 

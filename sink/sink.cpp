@@ -283,10 +283,7 @@ Status Sink::FindSet(const TableVersion* table, size_t index) {
 	}
 	if (!set) {
 		st = EnsureTransaction();
-		if (st.ok())
-			st = target_->PrepareTable(*table, [&](int16_t attnum) {
-				return schemas_.EarlierNames(table->relid, attnum);
-			});
+		if (st.ok()) st = target_->PrepareTable(*table, schemas_.catalog());
 		// A table the target cannot hold as this version says (a column whose
 		// type changed) is the table's problem: its changes are dead-lettered.
 		// Any other failure is the target's: the batch is read again later.

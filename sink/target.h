@@ -6,7 +6,6 @@
 #define FLATWAL_SINK_TARGET_H
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -18,9 +17,6 @@
 #include "status.h"
 
 namespace flatwal {
-
-// The names a column (by its source attnum) had in earlier schema versions, newest first.
-using EarlierNamesOf = std::function<std::vector<std::string>(int16_t attnum)>;
 
 struct TopicPartition {
 	std::string topic;
@@ -60,9 +56,9 @@ class Target {
 	virtual bool in_transaction() const = 0;
 
 	// Creates the table of this version, or adds the columns it lacks (or
-	// renames a column it holds under one of `earlier_names(attnum)`, where
-	// the target can); a column whose type changed is refused (kNotSupported).
-	virtual Status PrepareTable(const TableVersion& table, const EarlierNamesOf& earlier_names) = 0;
+	// renames a column it holds under a name the catalog says the column had,
+	// where the target can); a column whose type changed is refused (kNotSupported).
+	virtual Status PrepareTable(const TableVersion& table, const TableCatalog& catalog) = 0;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor (its last truncate) are skipped and counted.
 	virtual Status Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied,

@@ -107,6 +107,9 @@ INSERT INTO orders (id, customer, region, span, created) VALUES
 -- renamed twice, the first name's change never seen by the sink: the target's column keeps its values
 ALTER TABLE orders RENAME COLUMN note TO remark;
 ALTER TABLE orders RENAME COLUMN remark TO "Remark text";
+-- a column renamed to the name of one dropped before: the target's old column moves aside
+ALTER TABLE orders DROP COLUMN ratio;
+ALTER TABLE orders RENAME COLUMN raw TO ratio;
 -- rows already there hold the default with no WAL for them (a fast default): so must the target's
 ALTER TABLE orders ADD COLUMN status text DEFAULT 'it''s new', ADD COLUMN due date DEFAULT '2024-12-31';
 UPDATE orders SET amount = amount + 1 WHERE id = 11;

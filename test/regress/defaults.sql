@@ -32,6 +32,20 @@ INSERT INTO regress.defaults (id, v) VALUES (3, 'rewritten');
 SELECT count(DISTINCT c->>'version') AS schema_frames, count(*) FILTER (WHERE x ? 'missing') AS columns_with_missing
   FROM regress.changes('defaults', 'include_transaction', 'false') AS c, jsonb_array_elements(c->'columns') AS x
  WHERE c->>'event' = 'schema';
+-- A partitioned table stores no rows: its partitions hold the fast default,
+-- and its Schema frame says it all the same.
+CREATE TABLE regress.parted_defaults (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
+CREATE TABLE regress.parted_defaults_low PARTITION OF regress.parted_defaults FOR VALUES FROM (0) TO (100);
+CREATE TABLE regress.parted_defaults_high PARTITION OF regress.parted_defaults FOR VALUES FROM (100) TO (200);
+INSERT INTO regress.parted_defaults VALUES (1, 'low'), (150, 'high');
+SELECT flatwal.add_table('regress.parted_defaults');
+ALTER TABLE regress.parted_defaults ADD COLUMN n numeric DEFAULT 1.50;
+INSERT INTO regress.parted_defaults (id, v) VALUES (2, 'after');
+SELECT x->>'name' AS name, x->>'missing' AS missing
+  FROM regress.changes('defaults', 'include_transaction', 'false') AS c, jsonb_array_elements(c->'columns') AS x
+ WHERE c->>'event' = 'schema' AND c->>'table' = 'parted_defaults';
+DROP TABLE regress.parted_defaults;
+
 -- A table without a key cannot be snapshotted on demand: the rewrite says so.
 CREATE TABLE regress.keyless (v int);
 SELECT flatwal.add_table('regress.keyless');

@@ -274,6 +274,27 @@ void the_catalog_tells_a_rename_by_its_attnum(void**) {
 	assert_null(column(2, "card"));
 }
 
+// DROP COLUMN c, then RENAME COLUMN x TO c: the live column is written as c,
+// the dropped one (by older versions' changes) under a name of its own, and
+// the catalog names the dropped column that held c, so a target can move its
+// column aside before renaming x.
+void a_rename_onto_a_dropped_columns_name_keeps_them_apart(void**) {
+	flatwal::TableCatalog catalog;
+	Built v1, v2, v3;
+	BuildNamedColumns(&v1, 1, {{"id", 1}, {"x", 2}, {"c", 3}});
+	BuildNamedColumns(&v2, 2, {{"id", 1}, {"x", 2}});
+	BuildNamedColumns(&v3, 3, {{"id", 1}, {"c", 2}});
+	for (Built* f : {&v1, &v2, &v3}) catalog.Learn(*f->event().body_as_Schema());
+	const std::vector<flatwal::SchemaColumn>& old = catalog.Find(16384, 1)->columns;
+	assert_string_eq(old[1].latest_name, "c");
+	assert_string_eq(old[2].latest_name, "c (dropped, attnum 3)");
+	assert_int_equal(catalog.DroppedHolder(16384, "c"), 3);
+	assert_int_equal(catalog.DroppedHolder(16384, "x"), 0);
+	const std::vector<std::string> x = catalog.EarlierNames(16384, 2);
+	assert_int_equal(x.size(), 1);
+	assert_string_eq(x[0], "x");
+}
+
 // The shipper's heartbeats (a logical message with its own prefix) get their own topic.
 void heartbeats_go_to_the_heartbeat_topic(void**) {
 	flatwal::TableCatalog catalog;
@@ -606,6 +627,7 @@ int main() {
 	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
 	    cmocka_unit_test(the_catalog_refuses_a_key_past_the_columns),
 	    cmocka_unit_test(the_catalog_tells_a_rename_by_its_attnum),
+	    cmocka_unit_test(a_rename_onto_a_dropped_columns_name_keeps_them_apart),
 	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
 	    cmocka_unit_test(heartbeats_go_to_the_heartbeat_topic),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
