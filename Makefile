@@ -110,7 +110,7 @@ SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer sna
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
-SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target clickhouse_target \
+SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target column_plan clickhouse_target \
 	dead_letters sink_metrics)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
@@ -147,7 +147,7 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 # its test file, the objects it tests, and the unit flavor's libraries.
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
 	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot \
-	test_shipped_record test_pgoutput
+	test_shipped_record test_pgoutput test_column_plan
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(addsuffix .o,$(1)))
 $(BUILD)/unit/test_options: $(call unit_objs,plugin/options)
@@ -157,6 +157,7 @@ $(BUILD)/unit/test_chunk_snapshot: $(call unit_objs,shipper/chunk_snapshot)
 $(BUILD)/unit/test_config: $(call unit_objs,shipper/config)
 $(BUILD)/unit/test_router $(BUILD)/unit/test_debezium: $(call unit_objs,shipper/router shipper/debezium_routes)
 $(BUILD)/unit/test_change_set: $(call unit_objs,sink/change_set)
+$(BUILD)/unit/test_column_plan: $(call unit_objs,sink/column_plan)
 $(BUILD)/unit/test_metrics: $(call unit_objs,shipper/metrics)
 $(BUILD)/unit/test_shipped_record: $(call unit_objs,shipper/shipped_record)
 $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)

@@ -2,7 +2,6 @@
 #include "table_catalog.h"
 
 #include <algorithm>
-#include <set>
 
 #include "render_json.h"
 
@@ -65,39 +64,36 @@ void TableCatalog::NameByNewest(uint32_t relid) {
 		for (const SchemaColumn& c : it->second.columns)
 			if (c.attnum != 0) last_name.emplace(c.attnum, c.name);
 	}
-	std::map<int16_t, std::string> live;  // the newest version's columns
-	for (const SchemaColumn& c : std::prev(end)->second.columns)
-		if (c.attnum != 0) live.emplace(c.attnum, c.name);
-	std::set<std::string> live_names;
-	for (const auto& [attnum, name] : live) live_names.insert(name);
+	// The newest version's columns; a version of a writer that did not know
+	// attnums (all 0) says nothing of which are live.
+	std::map<int16_t, std::string> live;
+	for (auto it = end; it != first && live.empty();) {
+		--it;
+		for (const SchemaColumn& c : it->second.columns)
+			if (c.attnum != 0) live.emplace(c.attnum, c.name);
+	}
+	std::map<std::string, int> holders;  // name -> how many attnums it was last
+	for (const auto& [attnum, name] : last_name) ++holders[name];
 	for (auto it = first; it != end; ++it)
 		for (SchemaColumn& c : it->second.columns) {
 			if (c.attnum == 0) {
 				c.latest_name = c.name;
 			} else if (live.count(c.attnum)) {
 				c.latest_name = live[c.attnum];
-			} else {  // dropped since: under its last name, unless a live column took it
+			} else {  // dropped since: under its last name, unless another column (live or dropped) had it last
 				const std::string& name = last_name[c.attnum];
-				c.latest_name = live_names.count(name) ? DroppedColumnName(name, c.attnum) : name;
+				c.latest_name = holders[name] > 1 ? DroppedColumnName(name, c.attnum) : name;
 			}
 		}
 }
 
 std::string DroppedColumnName(const std::string& name, int16_t attnum) {
-	return name + " (dropped, attnum " + std::to_string(attnum) + ")";
-}
-
-int16_t TableCatalog::DroppedHolder(uint32_t relid, const std::string& name) const {
-	auto first = versions_.lower_bound({relid, 0});
-	auto end = versions_.upper_bound({relid, UINT32_MAX});
-	if (first == end) return 0;
-	const std::vector<SchemaColumn>& live = std::prev(end)->second.columns;
-	for (auto it = first; it != end; ++it)
-		for (const SchemaColumn& c : it->second.columns)
-			if (c.name == name && c.attnum != 0 &&
-			    std::none_of(live.begin(), live.end(), [&](const SchemaColumn& n) { return n.attnum == c.attnum; }))
-				return c.attnum;
-	return 0;
+	// PostgreSQL cuts identifiers at 63 bytes; the name is cut first (whole
+	// UTF-8 characters), so the attnum that tells the column apart stays.
+	const std::string suffix = " (dropped, attnum " + std::to_string(attnum) + ")";
+	size_t keep = std::min(name.size(), kMaxIdentifierBytes - suffix.size());
+	while (keep > 0 && keep < name.size() && (static_cast<unsigned char>(name[keep]) & 0xC0) == 0x80) --keep;
+	return name.substr(0, keep) + suffix;
 }
 
 const TableVersion* TableCatalog::Find(uint32_t relid, uint32_t version) const {

@@ -36,8 +36,9 @@ struct SchemaColumn {
 	// The name of this attnum in the table's newest version the catalog
 	// knows: what a target that follows renames calls the column, also for
 	// an older version's changes that arrive after the rename. A column
-	// dropped since keeps its own name, or DroppedColumnName() when a live
-	// column took that name.
+	// dropped since keeps its last name, or DroppedColumnName() when another
+	// column (live, or dropped too) was last called that: each attnum of a
+	// table has a latest_name of its own.
 	std::string latest_name;
 	// ADD COLUMN … DEFAULT: the value rows written before hold (as its type's
 	// text), which no change carries; has_missing false: they hold NULL.
@@ -55,8 +56,10 @@ struct TableVersion {
 	wire::ReplicaIdentity replica_identity = wire::ReplicaIdentity::Default;
 };
 
-// The name a dropped column is written under when a live column took its
-// name (ALTER TABLE … DROP COLUMN c, then RENAME COLUMN x TO c).
+// The name a dropped column is written under when another column took its
+// name (ALTER TABLE … DROP COLUMN c, then RENAME COLUMN x TO c), at most
+// kMaxIdentifierBytes long.
+inline constexpr size_t kMaxIdentifierBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
 std::string DroppedColumnName(const std::string& name, int16_t attnum);
 
 // A change's Kafka key: its key columns' values as a JSON array, e.g. [42].
@@ -80,9 +83,6 @@ class TableCatalog {
 	// an earlier version may still call it after a RENAME COLUMN. Empty for
 	// attnum 0 (a writer that did not know it) or a column never renamed.
 	std::vector<std::string> EarlierNames(uint32_t relid, int16_t attnum) const;
-	// The attnum of a column dropped since (absent from the newest version)
-	// that an earlier version of `relid` called `name`; 0 when none did.
-	int16_t DroppedHolder(uint32_t relid, const std::string& name) const;
 
  private:
 	void NameByNewest(uint32_t relid);

@@ -4,6 +4,7 @@
 #include "relation_info.h"
 
 #include <algorithm>
+#include <map>
 
 namespace flatwal {
 namespace {
@@ -337,45 +338,39 @@ static std::string SettingFreeText(Oid type, Datum value) {
 	return out;
 }
 
-// The fast default of `att` in `rel`'s own storage, as SettingFreeText.
-static bool StoredMissingText(Relation rel, const char* name, std::string* text) {
+// The fast defaults (ADD COLUMN … DEFAULT c) `rel` stores, by column name,
+// as SettingFreeText; a name already in *out keeps its text.
+static void StoredMissingTexts(Relation rel, std::map<std::string, std::string>* out) {
 	TupleDesc desc = RelationGetDescr(rel);
+	if (desc->constr == nullptr || desc->constr->missing == nullptr) return;
 	for (int i = 0; i < desc->natts; ++i) {
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0) continue;
-		if (!att->atthasmissing || desc->constr == nullptr || desc->constr->missing == nullptr ||
-		    !desc->constr->missing[i].am_present)
-			return false;
-		*text = SettingFreeText(att->atttypid, desc->constr->missing[i].am_value);
-		return true;
+		if (att->attisdropped || !att->atthasmissing || !desc->constr->missing[i].am_present) continue;
+		if (out->count(NameStr(att->attname))) continue;
+		(*out)[NameStr(att->attname)] = SettingFreeText(att->atttypid, desc->constr->missing[i].am_value);
 	}
-	return false;
 }
 
-// The value rows written before `att` was added hold (ADD COLUMN … DEFAULT c).
+// The values rows written before a column was added hold, by column name.
 // A partitioned table stores no rows: its partitions got the fast default
 // when the column was added through it; the first that holds one says it (by
 // name: partitions may number their columns otherwise). A partition made
-// later holds none, having no rows from before.
-static bool MissingText(Relation rel, Form_pg_attribute att, std::string* text) {
-	text->clear();
-	if (StoredMissingText(rel, NameStr(att->attname), text)) return true;
-	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) return false;
+// later holds none, having no rows from before. Each partition is opened
+// once per build, not once per column.
+static std::map<std::string, std::string> MissingTexts(Relation rel) {
+	std::map<std::string, std::string> texts;
+	StoredMissingTexts(rel, &texts);
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) return texts;
 	List* members = find_all_inheritors(RelationGetRelid(rel), NoLock, nullptr);
-	bool found = false;
 	ListCell* cell;
 	foreach (cell, members) {
-		Oid member = lfirst_oid(cell);
-		if (member == RelationGetRelid(rel)) continue;
-		Relation partition = RelationIdGetRelation(member);
+		Relation partition = RelationIdGetRelation(lfirst_oid(cell));
 		if (partition == nullptr) continue;
-		found = partition->rd_rel->relkind != RELKIND_PARTITIONED_TABLE &&
-		        StoredMissingText(partition, NameStr(att->attname), text);
+		if (partition->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) StoredMissingTexts(partition, &texts);
 		RelationClose(partition);
-		if (found) break;
 	}
 	list_free(members);
-	return found;
+	return texts;
 }
 
 void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
@@ -401,6 +396,7 @@ void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 	info->columns.clear();
 	info->columns.resize(live);  // sized once: FmgrInfo must not move after fmgr_info_cxt
 	info->mask_key.clear();
+	const std::map<std::string, std::string> missing_texts = MissingTexts(rel);
 	int pos = 0;
 	for (int i = 0; i < desc->natts; ++i) {
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -413,7 +409,9 @@ void RelationCache::BuildColumns(Relation rel, RelInfo* info) {
 		column.type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
 		column.not_null = att->attnotnull;
 		column.key = false;
-		column.has_missing = MissingText(rel, att, &column.missing_text);
+		auto missing = missing_texts.find(column.name);
+		column.has_missing = missing != missing_texts.end();
+		column.missing_text = column.has_missing ? missing->second : std::string();
 		int32 base_typmod = att->atttypmod;
 		Oid base = getBaseTypeAndTypmod(att->atttypid, &base_typmod);
 		ChooseScalarCodec(base, context_, &column.value);

@@ -341,7 +341,7 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 	if (names.rows() != static_cast<int>(relation.columns.size()))
 		return Status::Error(ErrorKind::kInternal, "format_type answered " + std::to_string(names.rows()) + " rows for " +
 		                                               std::to_string(relation.columns.size()) + " columns");
-	std::map<std::string, ColumnFacts> now;  // by name: not null, in the primary key, attnum
+	std::map<std::string, ColumnFacts> now;  // by name: what the catalog says of each column now
 	for (int i = 0; i < columns.rows(); ++i) {
 		ColumnFacts& f = now[columns.text(i, 0)];
 		f.not_null = std::string(columns.text(i, 1)) == "t";
@@ -353,17 +353,11 @@ Status PgoutputSource::Describe(const pgoutput::Relation& relation, std::vector<
 	facts->clear();
 	for (size_t i = 0; i < relation.columns.size(); ++i) {
 		const pgoutput::RelationColumn& c = relation.columns[i];
-		ColumnFacts f;
+		// A name the table no longer has (renamed or dropped since): none of these facts.
+		auto found = now.find(std::string(c.name));
+		ColumnFacts f = found != now.end() ? found->second : ColumnFacts();
 		f.type_name = names.text(static_cast<int>(i), 0);
 		f.base_type_oid = BaseOf(c.type_oid);
-		auto found = now.find(std::string(c.name));
-		if (found != now.end()) {
-			f.not_null = found->second.not_null;
-			f.primary_key = found->second.primary_key;
-			f.attnum = found->second.attnum;
-			f.has_missing = found->second.has_missing;
-			f.missing_text = found->second.missing_text;
-		}
 		f.text = TextTypeOf(c.type_oid);
 		facts->push_back(std::move(f));
 	}

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "column_plan.h"
 #include "lsn.h"
 #include "number_text.h"
 
@@ -181,12 +182,6 @@ std::string PgTarget::ColumnDefinition(const SchemaColumn& column, const std::st
 	return definition;
 }
 
-static bool WrittenUnder(const TableVersion& table, const std::string& name) {
-	for (const SchemaColumn& c : table.columns)
-		if (c.latest_name == name) return true;
-	return false;
-}
-
 // A prepared version is known by its id and the names its columns are
 // written under: a newer version's rename changes them, and it is prepared again.
 static std::string PreparedKey(const TableVersion& table) {
@@ -205,15 +200,14 @@ Status PgTarget::PrepareTable(const TableVersion& table, const TableCatalog& cat
 	}
 	// In a savepoint: a table the target cannot take must not abort the batch.
 	Status st = Exec("SAVEPOINT flatwal_ddl");
-	if (st.ok()) st = PrepareTableDdl(table, types, catalog);
+	if (st.ok()) st = PrepareTableDdl(table, id, types, catalog);
 	if (st.ok()) return Exec("RELEASE SAVEPOINT flatwal_ddl");
 	if (session_.connected()) (void)Exec("ROLLBACK TO SAVEPOINT flatwal_ddl");  // failing, the batch fails at its next statement
 	return st;
 }
 
-Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
+Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& id, const std::vector<std::string>& types,
                                  const TableCatalog& catalog) {
-	const std::string id = PreparedKey(table);
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
 	                     session_.QuoteIdentifier(TargetSchema(table.schema)) +
@@ -226,72 +220,50 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::vector<st
 	create += "))";
 	Status st = Exec(create);
 	if (!st.ok()) return st;
+	// The target's columns, each with the source attnum its comment marks
+	// (column_plan.h), and whether this session may mark them (owns the table).
 	PgResult r;
-	st = Exec("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = " +
-	              session_.QuoteLiteral(target) + "::regclass AND attnum > 0 AND NOT attisdropped",
+	st = Exec("SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(col_description(a.attrelid, a.attnum), ''), "
+	          "pg_has_role(c.relowner, 'USAGE') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+	          "WHERE a.attrelid = " + session_.QuoteLiteral(target) + "::regclass AND a.attnum > 0 AND NOT a.attisdropped",
 	          &r);
 	if (!st.ok()) return st;
-	std::map<std::string, std::string> existing;
-	for (int i = 0; i < r.rows(); ++i) existing[r.text(i, 0)] = r.text(i, 1);
+	std::vector<TargetColumn> existing;
+	bool has_timeline = false;
+	for (int i = 0; i < r.rows(); ++i) {
+		existing.push_back({r.text(i, 0), r.text(i, 1), AttnumOfMark(r.text(i, 2))});
+		has_timeline = has_timeline || existing.back().name == "_flatwal_timeline";
+	}
+	const bool markable = r.rows() > 0 && std::string(r.text(0, 3)) == "t";
 	// A table made before positions had a timeline: its rows get 0, below
 	// every real timeline (the default goes again; they keep their 0).
-	if (existing.count("_flatwal_timeline") == 0) {
+	if (!has_timeline) {
 		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_timeline bigint NOT NULL DEFAULT 0; ALTER TABLE " + target +
 		          " ALTER COLUMN _flatwal_timeline DROP DEFAULT");
 		if (!st.ok()) return st;
 	}
-	for (size_t i = 0; i < table.columns.size(); ++i) {
-		const SchemaColumn& column = table.columns[i];
-		const std::string& name = column.latest_name;
-		const std::vector<std::string> earlier_names = catalog.EarlierNames(table.relid, column.attnum);
-		auto held_earlier = [&]() {  // the target's column of an earlier name of this one, not written under it now
-			for (const std::string& earlier : earlier_names) {
-				auto held = existing.find(earlier);
-				if (held != existing.end() && !WrittenUnder(table, earlier)) return held;
-			}
-			return existing.end();
-		};
-		auto it = existing.find(name);
-		const int16_t holder = catalog.DroppedHolder(table.relid, name);
-		if (it != existing.end() && holder != 0 && holder != column.attnum && held_earlier() != existing.end()) {
-			// Renamed to the name of a column dropped before (DROP COLUMN c;
-			// RENAME COLUMN x TO c): the target's c is the dropped column's; it
-			// moves aside, under the name older changes write it by.
-			st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(name) + " TO " +
-			          session_.QuoteIdentifier(DroppedColumnName(name, holder)));
-			if (!st.ok()) return st;
-			existing.emplace(DroppedColumnName(name, holder), it->second);
-			existing.erase(it);
-			it = existing.end();
-		}
-		if (it == existing.end()) {
-			// A column renamed at the source keeps its values: the target's
-			// column of an earlier name it had is renamed, unless this version
-			// writes another column under that name.
-			auto held = held_earlier();
-			if (held != existing.end()) {
-				st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(held->first) + " TO " +
-				          session_.QuoteIdentifier(name));
-				if (!st.ok()) return st;
-				it = existing.emplace(name, held->second).first;
-				existing.erase(held);
-			}
-		}
-		if (it == existing.end()) {
-			// Nullable: rows written before this version have no value for it
-			// (or the source's fast default, which ColumnDefinition gives them).
-			st = Exec("ALTER TABLE " + target + " ADD COLUMN " + ColumnDefinition(column, types[i]));
-			if (!st.ok()) return st;
-		} else if (it->second != types[i]) {
-			return Status::Error(ErrorKind::kNotSupported,
-			                     "column " + name + " of " + target + " is " + it->second +
-			                         " in the target but " + types[i] + " in schema version " +
-			                         std::to_string(table.version) + " of the source",
-			                     "flatwal-sink follows added columns; it does not change a column's type.",
-			                     "Change the target column's type yourself (ALTER TABLE … ALTER COLUMN … TYPE …); "
-			                     "its changes are in the dead-letter topic until then.");
+	std::vector<ColumnStep> steps;
+	st = PlanColumns(table, catalog, types, target, markable, std::move(existing), &steps);
+	for (size_t s = 0; st.ok() && s < steps.size(); ++s) {
+		const ColumnStep& step = steps[s];
+		switch (step.kind) {
+			case ColumnStep::Kind::kRename:
+				st = Exec("ALTER TABLE " + target + " RENAME COLUMN " + session_.QuoteIdentifier(step.name) + " TO " +
+				          session_.QuoteIdentifier(step.new_name));
+				break;
+			case ColumnStep::Kind::kAdd:
+				// Nullable: rows written before this version have no value for it
+				// (or the source's fast default, which ColumnDefinition gives them).
+				st = Exec("ALTER TABLE " + target + " ADD COLUMN " +
+				          ColumnDefinition(table.columns[step.column], types[step.column]));
+				break;
+			case ColumnStep::Kind::kMark:
+				st = Exec("COMMENT ON COLUMN " + target + "." + session_.QuoteIdentifier(step.name) + " IS " +
+				          session_.QuoteLiteral(kAttnumMark + std::to_string(step.attnum)));
+				break;
 		}
 	}
+	if (!st.ok()) return st;
 	// The version's staging table: its columns typed as the target's, so
 	// COPY parses each value once, by its type.
 	std::string stage = "DROP TABLE IF EXISTS " + StageName(table) + "; CREATE TEMP TABLE " + StageName(table) +

@@ -65,7 +65,9 @@ class PgTarget : public Target {
 	bool in_transaction() const override { return in_transaction_; }
 
 	// Creates the target table of this version, or adds the columns it
-	// lacks. A column whose type changed is refused (kNotSupported).
+	// lacks and renames those the source renamed: each target column is
+	// known by the source attnum its comment marks (column_plan.h). A column
+	// whose type changed is refused (kNotSupported).
 	Status PrepareTable(const TableVersion& table, const TableCatalog& catalog) override;
 	// Applies the rows; rows refused one by one land in *rejected. Rows
 	// behind the table's floor are skipped and counted in *skipped.
@@ -90,7 +92,8 @@ class PgTarget : public Target {
 	Status StoreCheckpoints();
 	Status ColumnType(const SchemaColumn& column, std::string* type);
 	std::string ColumnDefinition(const SchemaColumn& column, const std::string& type) const;
-	Status PrepareTableDdl(const TableVersion& table, const std::vector<std::string>& types,
+	// `id`: the version's PreparedKey, remembered once the DDL is done.
+	Status PrepareTableDdl(const TableVersion& table, const std::string& id, const std::vector<std::string>& types,
 	                       const TableCatalog& catalog);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
 	std::string TargetSchema(const std::string& source_schema) const;

@@ -13,7 +13,8 @@ case, quotes, spaces, dots and non-ASCII letters. Transactions mix inserts and
 upserts, updates that move keys (across partitions too) or leave a TOASTed
 value unchanged, deletes, savepoints rolled back, whole transactions rolled
 back, large transactions, truncates and DDL (ADD COLUMN with and without a
-constant default or a volatile one, DROP COLUMN, RENAME COLUMN, a rename
+constant default or a volatile one, DROP COLUMN, DROP and ADD again under the
+same name, RENAME COLUMN, two columns trading names, a rename
 onto the name of a column just dropped).
 """
 import json
@@ -294,12 +295,22 @@ def ddl(r, values, plan, now, number):
         if r.random() < 0.15:  # volatile: the table is rewritten, every row gets its own value
             sql_type, default = 'double precision', ' DEFAULT random()'
         return f'ALTER TABLE {table} ADD COLUMN {ident(name)} {sql_type}{default};'
-    if kind < 0.65:
+    if kind < 0.6:
         return f'ALTER TABLE {table} DROP COLUMN {ident(r.choice(droppable))};'
-    if kind < 0.75:  # a column renamed to the name of one just dropped
+    if kind < 0.7:  # a column renamed to the name of one just dropped
         dropped, renamed = r.sample(droppable, 2)
         return (f'ALTER TABLE {table} DROP COLUMN {ident(dropped)};\n'
                 f'ALTER TABLE {table} RENAME COLUMN {ident(renamed)} TO {ident(dropped)};')
+    if kind < 0.76:  # dropped and added again under its name: a new column, perhaps of another type
+        dropped = r.choice(droppable)
+        return (f'ALTER TABLE {table} DROP COLUMN {ident(dropped)};\n'
+                f'ALTER TABLE {table} ADD COLUMN {ident(dropped)} {r.choice(VALUE_TYPES)};')
+    if kind < 0.82:  # two columns trade names
+        one, other = r.sample(droppable, 2)
+        spare = ident(f'swap {number}')
+        return (f'ALTER TABLE {table} RENAME COLUMN {ident(one)} TO {spare};\n'
+                f'ALTER TABLE {table} RENAME COLUMN {ident(other)} TO {ident(one)};\n'
+                f'ALTER TABLE {table} RENAME COLUMN {spare} TO {ident(other)};')
     return f'ALTER TABLE {table} RENAME COLUMN {ident(r.choice(droppable))} TO {ident(f"renamed {number}")};'
 
 

@@ -110,13 +110,16 @@ ALTER TABLE orders RENAME COLUMN remark TO "Remark text";
 -- a column renamed to the name of one dropped before: the target's old column moves aside
 ALTER TABLE orders DROP COLUMN ratio;
 ALTER TABLE orders RENAME COLUMN raw TO ratio;
+-- dropped and added again under its name: a new column (NULL), not the old one's values
+ALTER TABLE orders DROP COLUMN flag;
+ALTER TABLE orders ADD COLUMN flag boolean;
 -- rows already there hold the default with no WAL for them (a fast default): so must the target's
 ALTER TABLE orders ADD COLUMN status text DEFAULT 'it''s new', ADD COLUMN due date DEFAULT '2024-12-31';
 UPDATE orders SET amount = amount + 1 WHERE id = 11;
 SQL
 wait_confirmed sink_test
 if converged 60; then
-	ok "snapshot, updates, deletes, key changes, truncate, unchanged TOAST, ADD COLUMN (with a default too), RENAME COLUMN: every target table equals its source"
+	ok "snapshot, updates, deletes, key changes, truncate, unchanged TOAST, ADD COLUMN (with a default too), RENAME COLUMN, DROP and ADD again: every target table equals its source"
 else
 	failed "the target does not equal the source after the workload"
 	tail -5 "$work/sink.log"

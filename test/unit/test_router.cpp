@@ -226,75 +226,6 @@ void the_catalog_refuses_a_key_past_the_columns(void**) {
 	assert_true(v4 != nullptr && v4->key_columns.empty());
 }
 
-// A Schema frame of relid 16384 whose columns are (name, attnum) pairs.
-void BuildNamedColumns(Built* f, uint32_t version, std::vector<std::pair<const char*, int16_t>> names) {
-	fb::FlatBufferBuilder& b = f->b;
-	std::vector<fb::Offset<wire::Column>> columns;
-	for (const auto& [name, attnum] : names)
-		columns.push_back(wire::CreateColumn(b, b.CreateString(name), 25, b.CreateString("text"), 25, -1, false, false,
-		                                     false, attnum));
-	auto s = wire::CreateSchema(b, 16384, b.CreateString("public"), b.CreateString("t"), version,
-	                            wire::ReplicaIdentity::Default, b.CreateVector(columns));
-	flatwal::FinishEvent(&b, wire::Body::Schema, s.Union());
-}
-
-// A column renamed (twice) keeps its attnum: the catalog names what it was
-// called before, newest first, so a target can rename instead of adding a
-// column, and writes every version's values under the newest name. A column
-// dropped and added again under the same name is a new attnum, not a rename;
-// a frame without attnums (0) names nothing.
-void the_catalog_tells_a_rename_by_its_attnum(void**) {
-	flatwal::TableCatalog catalog;
-	auto column = [&catalog](uint32_t version, const char* name) -> const flatwal::SchemaColumn* {
-		for (const flatwal::SchemaColumn& c : catalog.Find(16384, version)->columns)
-			if (c.name == name) return &c;
-		return nullptr;
-	};
-	Built v1, v2, v3, v4;
-	BuildNamedColumns(&v1, 1, {{"id", 1}, {"card", 2}, {"note", 3}});
-	BuildNamedColumns(&v2, 2, {{"id", 1}, {"card_number", 2}, {"note", 3}});
-	BuildNamedColumns(&v3, 3, {{"id", 1}, {"pan", 2}, {"note", 4}});  // note dropped and added again
-	BuildNamedColumns(&v4, 4, {{"id", 0}, {"pan", 0}});
-	for (Built* f : {&v1, &v3, &v2, &v4}) catalog.Learn(*f->event().body_as_Schema());  // any order
-	const std::vector<std::string> pan = catalog.EarlierNames(16384, 2);
-	assert_int_equal(pan.size(), 2);
-	assert_string_eq(pan[0], "card_number");
-	assert_string_eq(pan[1], "card");
-	assert_true(catalog.EarlierNames(16384, 4).empty());
-	assert_true(catalog.EarlierNames(16384, 1).empty());
-	assert_true(catalog.EarlierNames(16384, 0).empty());
-	assert_true(catalog.EarlierNames(99, 2).empty());
-	// Every version's column is written under its attnum's name in the newest
-	// version that has the attnum; without one, under its own.
-	assert_string_eq(column(1, "card")->latest_name, "pan");
-	assert_string_eq(column(1, "note")->latest_name, "note");
-	assert_string_eq(column(4, "pan")->latest_name, "pan");
-	assert_string_eq(column(2, "card_number")->name, "card_number");
-	assert_int_equal(column(2, "card_number")->attnum, 2);
-	assert_null(column(2, "card"));
-}
-
-// DROP COLUMN c, then RENAME COLUMN x TO c: the live column is written as c,
-// the dropped one (by older versions' changes) under a name of its own, and
-// the catalog names the dropped column that held c, so a target can move its
-// column aside before renaming x.
-void a_rename_onto_a_dropped_columns_name_keeps_them_apart(void**) {
-	flatwal::TableCatalog catalog;
-	Built v1, v2, v3;
-	BuildNamedColumns(&v1, 1, {{"id", 1}, {"x", 2}, {"c", 3}});
-	BuildNamedColumns(&v2, 2, {{"id", 1}, {"x", 2}});
-	BuildNamedColumns(&v3, 3, {{"id", 1}, {"c", 2}});
-	for (Built* f : {&v1, &v2, &v3}) catalog.Learn(*f->event().body_as_Schema());
-	const std::vector<flatwal::SchemaColumn>& old = catalog.Find(16384, 1)->columns;
-	assert_string_eq(old[1].latest_name, "c");
-	assert_string_eq(old[2].latest_name, "c (dropped, attnum 3)");
-	assert_int_equal(catalog.DroppedHolder(16384, "c"), 3);
-	assert_int_equal(catalog.DroppedHolder(16384, "x"), 0);
-	const std::vector<std::string> x = catalog.EarlierNames(16384, 2);
-	assert_int_equal(x.size(), 1);
-	assert_string_eq(x[0], "x");
-}
-
 // The shipper's heartbeats (a logical message with its own prefix) get their own topic.
 void heartbeats_go_to_the_heartbeat_topic(void**) {
 	flatwal::TableCatalog catalog;
@@ -626,8 +557,6 @@ int main() {
 	    cmocka_unit_test(each_version_keeps_its_own_key_columns),
 	    cmocka_unit_test(an_update_that_moved_the_key_names_the_old_key),
 	    cmocka_unit_test(the_catalog_refuses_a_key_past_the_columns),
-	    cmocka_unit_test(the_catalog_tells_a_rename_by_its_attnum),
-	    cmocka_unit_test(a_rename_onto_a_dropped_columns_name_keeps_them_apart),
 	    cmocka_unit_test(an_update_that_moved_the_key_leaves_a_tombstone_under_the_old_key),
 	    cmocka_unit_test(heartbeats_go_to_the_heartbeat_topic),
 	    cmocka_unit_test(schema_truncate_message_and_transactions),
