@@ -214,7 +214,7 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
 	for (size_t i = 0; i < table.columns.size(); ++i) create += ColumnDefinition(table.columns[i], types[i]) + ", ";
 	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, "
-	          "_flatwal_timeline bigint NOT NULL, PRIMARY KEY (";
+	          "_flatwal_timeline bigint NOT NULL, _flatwal_owed smallint[], PRIMARY KEY (";
 	for (size_t k = 0; k < table.key_columns.size(); ++k)
 		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.key_columns[k]].latest_name);
 	create += "))";
@@ -229,10 +229,11 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	          &r);
 	if (!st.ok()) return st;
 	std::vector<TargetColumn> existing;
-	bool has_timeline = false;
+	bool has_timeline = false, has_owed = false;
 	for (int i = 0; i < r.rows(); ++i) {
 		existing.push_back({r.text(i, 0), r.text(i, 1), AttnumOfMark(r.text(i, 2))});
 		has_timeline = has_timeline || existing.back().name == "_flatwal_timeline";
+		has_owed = has_owed || existing.back().name == "_flatwal_owed";
 	}
 	const bool markable = r.rows() > 0 && std::string(r.text(0, 3)) == "t";
 	// A table made before positions had a timeline: its rows get 0, below
@@ -240,6 +241,10 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	if (!has_timeline) {
 		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_timeline bigint NOT NULL DEFAULT 0; ALTER TABLE " + target +
 		          " ALTER COLUMN _flatwal_timeline DROP DEFAULT");
+		if (!st.ok()) return st;
+	}
+	if (!has_owed) {  // a table made before rows could owe values (see ApplyStaged)
+		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_owed smallint[]");
 		if (!st.ok()) return st;
 	}
 	std::vector<ColumnStep> steps;
@@ -356,9 +361,25 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		old_keys_match += (k ? " AND o." : "o.") + name + " = s._flatwal_old_" + std::to_string(k);
 		key_list += (k ? ", " : "") + name;
 	}
+	// Rows may owe values (see below) only where every column's attnum is known.
+	std::string attnums;
+	for (const SchemaColumn& c : table.columns) attnums += (attnums.empty() ? "" : ",") + std::to_string(c.attnum);
+	const bool may_owe = std::none_of(table.columns.begin(), table.columns.end(), [](const SchemaColumn& c) { return c.attnum == 0; });
+	// The attnums of the staged row's columns it carries (or not): an update
+	// that left TOAST values unchanged does not carry them.
+	auto carried_attnums = [&](bool carried) {
+		if (!may_owe) return std::string("NULL::smallint[]");
+		return "NULLIF(ARRAY(SELECT u.a FROM unnest('{" + attnums + "}'::smallint[], s._flatwal_carried) AS u(a, c) WHERE " +
+		       (carried ? "" : "NOT ") + "u.c), '{}')";
+	};
+	const std::string owed_by_stage = carried_attnums(false);
+	std::string set_owed_filled;  // a row's owed columns from the old key's row, as the move had them
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].latest_name);
 		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
+		set_owed_filled += name + " = CASE WHEN " + std::to_string(table.columns[i].attnum) + " = ANY (t._flatwal_owed) THEN " +
+		                   "CASE WHEN s._flatwal_carried IS NULL OR " + carried + " THEN s." + name + " ELSE o." + name +
+		                   " END ELSE t." + name + " END, ";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";
 		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
@@ -377,21 +398,38 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	// move under the old key, or the new row under the new key) writes the
 	// new key's row from the old one, before any delete here removes it; the
 	// other copy then finds it written at the same position.
+	//
+	// Values a row took from elsewhere than its own changes are *owed*
+	// (_flatwal_owed, their attnums) until the move's old-key copy settles
+	// them: the new key's copy read the old row as the target had it, maybe
+	// before earlier changes of the old key (another partition) were applied,
+	// and an update of the new key that leaves them unchanged may come before
+	// the old row is there at all. The old-key copy comes after every earlier
+	// change of the old key, so the old row it reads holds the right values.
 	if (moved > 0)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ") SELECT " + from_old +
-		          position_values + stage + "JOIN " + target + " o ON " + old_keys_match +
-		          " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL AND " + PositionOf("o") + " < " +
-		          PositionOf("s") + " ON CONFLICT (" + key_list + ") DO NOTHING");
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ", _flatwal_owed) SELECT " + from_old +
+		          position_values + ", CASE WHEN s._flatwal_op = 'u' THEN " + owed_by_stage + " END" + stage + "JOIN " +
+		          target + " o ON " + old_keys_match + " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL AND " +
+		          PositionOf("o") + " < " + PositionOf("s") + " ON CONFLICT (" + key_list + ") DO NOTHING");
 	// The new key's copy, applied in an earlier batch, took the values it
 	// lacked from the old key's row as it was then — maybe before earlier
 	// changes of the old key (another partition) had been applied. The old
 	// key's copy comes after all of them, so where the new key's row is still
 	// at this change's position, the move's values are the right ones.
 	if (st.ok() && moves > 0)
-		st = Exec("UPDATE " + target + " AS t SET " + set_moved + stage + "LEFT JOIN " + target + " o ON " +
-		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
+		st = Exec("UPDATE " + target + " AS t SET " + set_moved + ", _flatwal_owed = NULL" + stage + "LEFT JOIN " + target +
+		          " o ON " + old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
 		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND " + PositionOf("t") + " = " + PositionOf("s") +
 		          " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
+	// Later changes of the new key already wrote what they carried: the move
+	// pays only the values still owed — from its own image when the batch
+	// completed it (the old row was written earlier in the batch), else from
+	// the old row.
+	if (st.ok() && moves > 0 && may_owe)
+		st = Exec("UPDATE " + target + " AS t SET " + set_owed_filled + "_flatwal_owed = NULL" + stage + "LEFT JOIN " +
+		          target + " o ON " + old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
+		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND t._flatwal_owed IS NOT NULL AND " + PositionOf("t") +
+		          " > " + PositionOf("s") + " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
 	if (st.ok() && moves > 0)
 		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
 		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s"));
@@ -403,14 +441,24 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		          position_values + stage + "WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NULL ON CONFLICT (" +
 		          key_list + ") DO UPDATE SET " + set_all +
 		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
-		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline WHERE " +
+		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline, _flatwal_owed = NULL WHERE " +
 		          PositionOf("t") + " < " + PositionOf("EXCLUDED"));
-	// Updates that left TOAST values unchanged write only what they carry.
+	// Updates that left TOAST values unchanged write only what they carry,
+	// which is no longer owed.
 	if (st.ok() && incomplete > 0)
 		st = Exec("UPDATE " + target + " AS t SET " + set_carried +
 		          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn, "
-		          "_flatwal_timeline = s._flatwal_timeline" +
+		          "_flatwal_timeline = s._flatwal_timeline, _flatwal_owed = NULLIF(ARRAY(SELECT a FROM unnest(t._flatwal_owed) a "
+		          "WHERE a <> ALL (coalesce(" + carried_attnums(true) + ", '{}'))), '{}')" +
 		          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
+	// Such an update of a row the target does not have (yet): the key moved
+	// to it and the old row is in a partition read later. The row is written
+	// with what the update carries, owing the rest, which the move's old-key
+	// copy pays.
+	if (st.ok() && incomplete > 0 && may_owe)
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ", _flatwal_owed) SELECT " +
+		          from_stage + position_values + ", " + owed_by_stage + stage + "WHERE s._flatwal_op = 'u' AND "
+		          "s._flatwal_carried IS NOT NULL AND s._flatwal_old_0 IS NULL ON CONFLICT (" + key_list + ") DO NOTHING");
 	if (!st.ok() || incomplete + moves == 0) return st;
 	// An update with nothing to keep its values from. Not the new key's copy
 	// of a move, though: the old key's row may not be there yet (its insert

@@ -5,6 +5,8 @@
 // Target tables have the source's columns and key, plus
 //   _flatwal_timeline, _flatwal_commit_lsn, _flatwal_seq  the source position of the row's last change
 //   _flatwal_lsn                       its change record's LSN (ordered against truncates)
+//   _flatwal_owed                      attnums of values taken from a moved key's old row, until
+//                                      the move's old-key copy confirms them (see ApplyStaged)
 // A row is written only by a change at a later position than the one it
 // holds, so replaying a change (or an older snapshot row) never undoes a
 // newer one. State lives in schema flatwal_sink:

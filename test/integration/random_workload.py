@@ -18,7 +18,6 @@ same name, RENAME COLUMN, two columns trading names, a rename
 onto the name of a column just dropped).
 """
 import json
-import os
 import random
 import subprocess
 import sys
@@ -34,8 +33,6 @@ KEY_SHAPES = [[('integer', 'int')], [('bigint', 'big')], [('text', 'code')], [('
 KEY_SPACE = 400  # small enough that changes meet the rows earlier changes made
 
 
-# RANDOM_KNOWN_DEFECTS=1: also the shapes of the open defect docs/testing.md names.
-KNOWN_DEFECTS = os.environ.get('RANDOM_KNOWN_DEFECTS') == '1'
 
 
 def ident(name):
@@ -256,11 +253,6 @@ def statement(r, values, plan, now):
         if plain and r.random() < 0.5:
             n, t = r.choice(plain)
             sets.append(f'{ident(n)} = {values.value(t)}')
-        if not KNOWN_DEFECTS and plan['toast'] in [n for n, _ in now] and not plan['full']:
-            # The open defect (docs/testing.md): a key move that leaves the TOASTed value
-            # unchanged, then an update of the new key that also does, applied before the move's
-            # old-key message, is a dead letter. Moves rewrite the value unless asked for it.
-            sets.append(f'body = {values.body()}')
         where = key_where(values, plan)
         guard = f"NOT EXISTS (SELECT FROM {table} AS x WHERE x.{ident(name)} = {sets[0].split(' = ', 1)[1]})"
         return f"UPDATE {table} SET {', '.join(sets)} WHERE {where} AND {guard};"

@@ -8,15 +8,14 @@
 # the shipper, the sink, the broker, the source and the target killed or
 # cut off, on-demand snapshots requested. At the end every target table
 # equals its source column for column, and the history tables hold exactly
-# the changes test_decoding saw, each once, but for dead-lettered ones (none
-# unless RANDOM_KNOWN_DEFECTS=1).
+# the changes test_decoding saw, each once, and nothing was dead-lettered.
 #
 #   randomized.sh PORT                 (the source cluster; run-suites.sh runs it)
 #   RANDOM_SEED=N       the seed (default: from the clock); printed first, so a failure is re-run with it
 #   RANDOM_ROUNDS=N     rounds of RANDOM_TXNS transactions each (default 12 of 40)
 #   RANDOM_MINUTES=M    instead of a number of rounds: rounds for M minutes, checked every 10 (the long run)
-#   RANDOM_KEEP=1       keep the source database and the scratch directory (logs, the target's files)
-#   RANDOM_KNOWN_DEFECTS=1  also the workload shapes of the open defect docs/testing.md names
+#   RANDOM_KEEP=1       keep the source database and the scratch directory (logs, the target's files);
+#                       a failed run keeps the scratch directory anyway
 # Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +34,9 @@ chmod 755 "$work"
 target_port=$(test/lib/free-port.sh)
 pgdata=$(psql -X -At -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "SHOW data_directory")
 sink_pid=""
-trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/target"; [ -n "${RANDOM_KEEP:-}" ] || rm -rf "$work"' EXIT
+# A failed run keeps its scratch directory (the logs of the shipper, the sink and the broker) and says where.
+trap '[ -n "$sink_pid" ] && kill -KILL "$sink_pid" 2>/dev/null; stop_started; cluster_stop "$work/target"
+      if [ -n "${RANDOM_KEEP:-}" ] || [ "$failed" != 0 ]; then echo "kept: $work"; else rm -rf "$work"; fi' EXIT
 cluster_start "$work/target" "$target_port" >/dev/null
 target="host=127.0.0.1 port=$target_port user=postgres dbname=postgres"
 tsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$target_port" -U postgres -d postgres "$@"; }
@@ -199,7 +200,8 @@ done
                                      WHERE lsn >= '$history_from'" 2>&1 | sort >"$work/history.txt"
 # The history is the log of what was applied: no change twice, none the
 # source did not make, and what is missing from it is exactly what was
-# dead-lettered (a run with RANDOM_KNOWN_DEFECTS=1 has some).
+# dead-lettered (the run fails on any dead letter below, and this check
+# still says which changes they were).
 letters=$(timeout 20 kcat -b "$bootstrap" -C -t rnd.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
 changes_refused=$(grep -c 'flatwal.op=\(insert\|update\|delete\)' <<<"$letters")
 twice=$(uniq -d "$work/history.txt" | wc -l)
