@@ -9,7 +9,9 @@
 Everything is drawn from random.Random(f"{SEED}:{what}"), so a seed and the
 database's state give the same SQL again. Names are chosen to break generated
 SQL that forgets to quote: aliases the tools use (t, s, o), keywords, mixed
-case, quotes, spaces, dots and non-ASCII letters. Transactions mix inserts and
+case, quotes, spaces, dots and non-ASCII letters. Some tables have an
+excluded column and a masked one (flatwal.set_columns), which the DDL
+renames, drops and swaps like any other. Transactions mix inserts and
 upserts, updates that move keys (across partitions too) or leave a TOASTed
 value unchanged, deletes, savepoints rolled back, whole transactions rolled
 back, large transactions, truncates and DDL (ADD COLUMN with and without a
@@ -72,6 +74,13 @@ def table_plan(seed):
             'partitioned': partitioned,
             'full': r.random() < 0.3,
         })
+    # Columns flatwal.set_columns protects: an excluded one never leaves the
+    # database, a masked one (text) goes as its HMAC. From a generator of
+    # their own, so the tables above stay what each seed made before them.
+    p = rng(seed, 'protected')
+    for plan in plans:
+        plan['excluded'] = ('secret code', p.choice(VALUE_TYPES)) if p.random() < 0.4 else None
+        plan['masked'] = ('e-mail', 'text') if p.random() < 0.4 else None
     return plans
 
 
@@ -83,7 +92,7 @@ def schema_sql(seed):
     out = ['SET client_min_messages = warning;', 'CREATE EXTENSION flatwal;', 'CREATE SCHEMA "Rnd Schema";']
     for plan in table_plan(seed):
         columns = [f'{ident(n)} {t} NOT NULL' for n, t in plan['key']]
-        columns += [f'{ident(n)} {t}' for n, t in plan['columns']]
+        columns += [f'{ident(n)} {t}' for n, t in plan['columns'] + [c for c in (plan['excluded'], plan['masked']) if c]]
         if plan['toast']:
             columns.append(f"{plan['toast']} text")
         key = ', '.join(ident(n) for n, _ in plan['key'])
@@ -100,6 +109,12 @@ def schema_sql(seed):
         if plan['full'] and not plan['partitioned']:
             out.append(f'ALTER TABLE {qualified(plan)} REPLICA IDENTITY FULL;')
         out.append(f"SELECT flatwal.add_table({literal(qualified(plan))});")
+        if plan['excluded'] or plan['masked']:
+            exclude = [plan['excluded'][0]] if plan['excluded'] else []
+            mask = [plan['masked'][0]] if plan['masked'] else []
+            out.append(f"SELECT flatwal.set_columns({literal(qualified(plan))}, "
+                       f"exclude => ARRAY[{', '.join(map(literal, exclude))}]::text[], "
+                       f"mask => ARRAY[{', '.join(map(literal, mask))}]::text[]);")
     return '\n'.join(out)
 
 

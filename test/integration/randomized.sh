@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The randomized end-to-end differential test: a seeded workload
 # (test/integration/random_workload.py: tables and columns named to break
-# generated SQL, a partitioned table, TOASTed values, key moves, upserts,
-# savepoints, rollbacks, large transactions, truncates, ADD/DROP/RENAME
-# COLUMN) goes through the shipper and the test broker into flatwal-sink's
+# generated SQL, a partitioned table, TOASTed values, excluded and masked
+# columns, key moves, upserts, savepoints, rollbacks, large transactions,
+# truncates, ADD/DROP/RENAME COLUMN) goes through the shipper and the test broker into flatwal-sink's
 # PostgreSQL target, while seeded faults strike between and during rounds:
 # the shipper, the sink, the broker, the source and the target killed or
 # cut off, on-demand snapshots requested. At the end every target table
-# equals its source column for column, and the history tables hold exactly
+# equals its source column for column (excluded columns absent, masked ones
+# their HMAC), and the history tables hold exactly
 # the changes test_decoding saw, each once, and nothing was dead-lettered.
 #
 #   randomized.sh PORT                 (the source cluster; run-suites.sh runs it)
@@ -44,6 +45,7 @@ workload() { PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=$db python
 
 drop_database "$db" >/dev/null 2>&1  # a run stopped halfway left it, with its slots
 python3 test/integration/random_workload.py schema "$seed" | fresh_database "$db" || { failed "the seed's tables"; exit 1; }
+sql -c "CREATE EXTENSION pgcrypto" >/dev/null  # the masked columns' HMAC, to compare
 # Round 0 before the shipper starts: rows for the initial snapshot.
 run_round() { workload round "$seed" "$1" "$transactions" | sql -v ON_ERROR_STOP=0 >/dev/null 2>>"$work/workload-errors.log"; }
 run_round 0
@@ -65,21 +67,30 @@ mapfile -t tables < <(workload tables "$seed")
 table_digest() {  # PSQL-FUNCTION TABLE KEYS COLUMNS
 	$1 -c "SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY $3)), '') FROM (SELECT $4 FROM $2) r" 2>&1
 }
-source_columns() {
-	sql -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-	        WHERE attrelid = '$(echo "$1" | sed "s/'/''/g")'::regclass AND attnum > 0 AND NOT attisdropped"
+# A table's columns as the target must hold them: the source's expressions
+# (a masked column as the HMAC the plugin sends), a tab, the target's names;
+# excluded columns in neither. The policy is read as it is now: it follows
+# renames, and leaves a column with its drop.
+compared_columns() {
+	sql -F $'\t' -c "SELECT string_agg(CASE WHEN a.attname::text = ANY (coalesce(s.masked_columns, '{}'))
+	                    THEN format('encode(hmac(convert_to(%I::text, ''UTF8''), (SELECT key FROM flatwal.mask_key), ''sha256''), ''hex'')', a.attname)
+	                    ELSE quote_ident(a.attname) END, ', ' ORDER BY a.attnum),
+	                  string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+	        FROM pg_attribute a LEFT JOIN flatwal.source_tables s ON s.relid = a.attrelid
+	        WHERE a.attrelid = '$(echo "$1" | sed "s/'/''/g")'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+	          AND NOT a.attname::text = ANY (coalesce(s.excluded_columns, '{}'))"
 }
 differing=()
 converged() {  # SECONDS
-	local entry table keys columns
+	local entry table keys from_source from_target
 	for _ in $(seq 1 $(($1 * 2))); do
 		differing=()
 		for entry in "${tables[@]}"; do
 			table=${entry%%$'\t'*} keys=${entry#*$'\t'}
-			columns=$(source_columns "$table")
+			IFS=$'\t' read -r from_source from_target < <(compared_columns "$table")
 			# An empty table may have had DDL since its last change (the target follows with the next).
-			[ "$(sql -c "SELECT count(*) FROM $table")" = 0 ] && columns=1
-			[ "$(table_digest sql "$table" "$keys" "$columns")" = "$(table_digest tsql "$table" "$keys" "$columns")" ] ||
+			[ "$(sql -c "SELECT count(*) FROM $table")" = 0 ] && from_source=1 from_target=1
+			[ "$(table_digest sql "$table" "$keys" "$from_source")" = "$(table_digest tsql "$table" "$keys" "$from_target")" ] ||
 				differing+=("$table")
 		done
 		[ "${#differing[@]}" = 0 ] && return 0
@@ -88,12 +99,12 @@ converged() {  # SECONDS
 	return 1
 }
 show_difference() {
-	local entry table keys columns
+	local entry table keys from_source from_target
 	for entry in "${tables[@]}"; do
 		table=${entry%%$'\t'*} keys=${entry#*$'\t'}
-		columns=$(source_columns "$table")
-		sql -c "SELECT $keys, md5(r::text) FROM (SELECT $columns FROM $table) r ORDER BY $keys" >"$work/source.rows" 2>&1
-		tsql -c "SELECT $keys, md5(r::text) FROM (SELECT $columns FROM $table) r ORDER BY $keys" >"$work/target.rows" 2>&1
+		IFS=$'\t' read -r from_source from_target < <(compared_columns "$table")
+		sql -c "SELECT $keys, md5(r::text) FROM (SELECT $from_source FROM $table) r ORDER BY $keys" >"$work/source.rows" 2>&1
+		tsql -c "SELECT $keys, md5(r::text) FROM (SELECT $from_target FROM $table) r ORDER BY $keys" >"$work/target.rows" 2>&1
 		cmp -s "$work/source.rows" "$work/target.rows" && continue
 		echo "   $table: source $(wc -l <"$work/source.rows") rows, target $(wc -l <"$work/target.rows"); first differences (key|md5):"
 		diff "$work/source.rows" "$work/target.rows" | head -6 | sed 's/^/     /'
