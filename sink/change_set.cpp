@@ -44,6 +44,7 @@ void ChangeSet::Clear() {
 	rows_.clear();
 	index_.clear();
 	awaiting_.clear();
+	move_targets_.clear();
 	history_.clear();
 	deletes_ = incomplete_ = moves_count_ = 0;
 }
@@ -132,6 +133,8 @@ Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t 
 }
 
 size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
+	auto found = index_.find(key);
+	const bool moved_away = found != index_.end() && MoveOutOfTheWay(found->second);
 	auto [it, added] = index_.try_emplace(key, rows_.size());
 	if (added) {
 		rows_.emplace_back();
@@ -141,9 +144,23 @@ size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
 		if (old.op == RowAction::Op::kDelete) --deletes_;
 		else if (old.op == RowAction::Op::kMove) --moves_count_;
 		else if (!old.complete) --incomplete_;
-		*earlier = &old;
+		*earlier = moved_away ? nullptr : &old;  // a key moved away has no row left
 	}
 	return it->second;
+}
+
+bool ChangeSet::MoveOutOfTheWay(size_t slot) {
+	auto target = move_targets_.find(slot);
+	if (target == move_targets_.end()) return false;
+	const std::string new_key = std::move(target->second);
+	move_targets_.erase(target);
+	if (rows_[slot].op != RowAction::Op::kMove) return false;
+	const RowAction move = rows_[slot];  // stays counted: the caller takes the old slot out of the counts
+	const RowAction* earlier = nullptr;
+	const size_t into = Slot(new_key, &earlier);
+	// A later change of the new key already there supersedes the move's write.
+	Store(into, earlier != nullptr && move.pos < earlier->pos ? *earlier : move);
+	return true;
 }
 
 void ChangeSet::Store(size_t slot, const RowAction& action) {
@@ -284,11 +301,20 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		return Render(change.before());
 	};
 	const RowAction* earlier = nullptr;
+	// A slot holds a later change than this one only when a move was moved
+	// there (MoveOutOfTheWay) and this is an older change of its new key,
+	// from a partition read later: the move's write supersedes it.
+	auto superseded = [&](size_t slot) {
+		if (earlier == nullptr || !(action.pos < earlier->pos)) return false;
+		Store(slot, *earlier);  // back into the counts, as it was
+		return true;
+	};
 	if (deletes) {
 		if (may_move && lacks_any()) {
 			st = add_old_key();
 			if (!st.ok()) return undo(st);
 			const size_t slot = Slot(keys.old_key, &earlier);
+			if (superseded(slot)) return Status::Ok();
 			// Written earlier in this batch, the old key's row is not in the
 			// target yet: the values the move lacks are that change's.
 			if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) fill_from(earlier->first_value);
@@ -300,6 +326,7 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			action.op = RowAction::Op::kMove;
 			action.complete = !lacks_any();
 			Store(slot, action);
+			move_targets_[slot] = keys.key;
 			return Status::Ok();
 		}
 		if (may_move) {  // the new row is whole: the old key is only deleted
@@ -307,7 +334,8 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			st = Render(change.before());
 			if (!st.ok()) return undo(st);
 		}
-		Store(Slot(under_old_key ? keys.old_key : keys.key, &earlier), action);
+		const size_t slot = Slot(under_old_key ? keys.old_key : keys.key, &earlier);
+		if (!superseded(slot)) Store(slot, action);
 		return Status::Ok();
 	}
 	if (h->old_image() == wire::OldImage::Full && lacks_any()) {
@@ -320,8 +348,12 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		spans_.resize(old_first);  // its text stays in text_, referenced by the spans taken
 	}
 	const size_t slot = Slot(keys.key, &earlier);
-	if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert && lacks_any()) {
-		// Values this change left unchanged are the ones the earlier change of the batch wrote.
+	if (superseded(slot)) return Status::Ok();
+	if (earlier != nullptr && lacks_any() &&
+	    (earlier->op == RowAction::Op::kUpsert || earlier->op == RowAction::Op::kMove)) {
+		// Values this change left unchanged are the ones the earlier change
+		// of the batch wrote (a move here is the one that wrote this key: see
+		// MoveOutOfTheWay).
 		fill_from(earlier->first_value);
 	}
 	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow && lacks_any()) {

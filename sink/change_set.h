@@ -138,6 +138,12 @@ class ChangeSet {
 	// then puts the new action there.
 	size_t Slot(const std::string& key, const RowAction** earlier);
 	void Store(size_t slot, const RowAction& action);
+	// A move (kMove) waits in its old key's slot, so it comes after the old
+	// key's earlier changes. A later change of that key (the key used again)
+	// takes the slot: the move, which still writes the new key's row, goes
+	// to the new key's slot first (the found one there is older: the new key
+	// was free for the move). True when it did; the old key then has no row.
+	bool MoveOutOfTheWay(size_t slot);
 	// Both copies of one key move in the set: the new key's row writes the
 	// row (the move's values fill what it lacks) and the old key's copy only
 	// deletes the old key. Two rows for the new key would make one upsert
@@ -170,6 +176,7 @@ class ChangeSet {
 		size_t own_first;  // a copy of the values it carried itself
 	};
 	std::unordered_map<std::string, AwaitedOldRow> awaiting_;  // old key -> the row moved from it
+	std::unordered_map<size_t, std::string> move_targets_;     // slot of a kMove -> the key it writes
 	size_t deletes_ = 0, incomplete_ = 0, moves_count_ = 0;
 	std::vector<HistoryEntry> history_;
 };
