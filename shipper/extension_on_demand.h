@@ -29,7 +29,7 @@ class ExtensionOnDemand : public OnDemandSource {
 	bool OthersServe() const override { return true; }
 	std::string MarkRunning(int64_t id) const override;
 	std::string MarkDone(int64_t id, uint64_t rows) const override;
-	std::string SplitBounds(uint32_t relid) const override;
+	std::string SplitFacts(uint32_t relid) const override;
 	Status ReadChunk(SideSession& session, const ChunkRequest& chunk, ChunkRead* read) const override;
 	Status Frames(SideSession& control, const ChunkRead& read, std::vector<std::string>* frames, bool* retry) override;
 

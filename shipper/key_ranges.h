@@ -13,6 +13,24 @@ namespace flatwal {
 // connection: splitting them saves nothing.
 constexpr int64_t kSplitMinRows = 100000;
 
+// The one rule by which the initial and the on-demand snapshot split a table
+// into `parts` key ranges: keyed by one integer column, and estimated at
+// kSplitMinRows or more — but fewer than 2^32 / parts (a range numbers its
+// rows from its own base, with a margin for the estimate). A partitioned
+// table is split like any other, by the rows of its partitions.
+inline bool SplitsInto(int parts, bool one_integer_key, int64_t estimated_rows) {
+	return parts > 1 && one_integer_key && estimated_rows >= kSplitMinRows &&
+	       estimated_rows * 2 < (int64_t{1} << 32) / parts;
+}
+
+// SQL: the estimated rows of pg_class row `c`, a partitioned table's being
+// its partitions' (it has none of its own).
+inline const char* EstimatedRowsSql() {
+	return "(CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) "
+	       "FROM pg_catalog.pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class l ON l.oid = t.relid WHERE t.isleaf) "
+	       "ELSE greatest(c.reltuples, 0) END)::bigint";
+}
+
 // Keys k with from <= k < to. The first range has no lower bound and the last
 // no upper one, so together they hold every key, also keys written below the
 // minimum or above the maximum after those were read.

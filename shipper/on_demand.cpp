@@ -200,9 +200,10 @@ bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* r
 	const int64_t parts = static_cast<int64_t>(lanes_.size());
 	if (parts == 1) return true;
 	PgResult r;
-	if (!Query(source_->SplitBounds(request.relid), &r)) return false;
-	if (r.rows() == 0) return true;  // small, partitioned, or not keyed by one integer column
-	const std::string bounds = r.text(0, 0);
+	if (!Query(source_->SplitFacts(request.relid), &r)) return false;
+	if (r.rows() == 0 || !SplitsInto(static_cast<int>(parts), std::string(r.text(0, 0)) == "t", std::stoll(r.text(0, 1))))
+		return true;  // small, or not keyed by one integer column
+	const std::string bounds = r.text(0, 2);
 	if (!Query(bounds, &r)) return false;
 	if (r.is_null(0, 0)) return true;  // empty now
 	// As message keys: a range's rows come after [from - 1] and before [to].

@@ -39,10 +39,11 @@ class OnDemandSource {
 	virtual bool OthersServe() const = 0;
 	virtual std::string MarkRunning(int64_t id) const = 0;
 	virtual std::string MarkDone(int64_t id, uint64_t rows) const = 0;
-	// SQL returning a statement that returns min and max of the table's key,
-	// or no row when the table is not split (small, partitioned, not keyed by
-	// one integer column).
-	virtual std::string SplitBounds(uint32_t relid) const = 0;
+	// SQL returning one row: whether the table's message key is one integer
+	// column, its estimated rows (EstimatedRowsSql), and a statement that
+	// returns min and max of that column — for SplitsInto (key_ranges.h), the
+	// one rule of both snapshot kinds.
+	virtual std::string SplitFacts(uint32_t relid) const = 0;
 
 	// On a reader's thread, inside the chunk's REPEATABLE READ transaction:
 	// reads `chunk` into `read`, whose rows take read->low_lsn (the LOW

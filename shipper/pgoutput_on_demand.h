@@ -42,7 +42,7 @@ class PgoutputOnDemand : public OnDemandSource {
 	bool OthersServe() const override { return false; }  // one shipper per publication
 	std::string MarkRunning(int64_t id) const override;
 	std::string MarkDone(int64_t id, uint64_t rows) const override;
-	std::string SplitBounds(uint32_t relid) const override;
+	std::string SplitFacts(uint32_t relid) const override;
 	Status ReadChunk(SideSession& session, const ChunkRequest& chunk, ChunkRead* read) const override;
 	Status Frames(SideSession& control, const ChunkRead& read, std::vector<std::string>* frames, bool* retry) override;
 

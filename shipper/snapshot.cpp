@@ -94,10 +94,8 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	if (st.ok()) st = reader_.Exec("SET TRANSACTION SNAPSHOT " + reader_.QuoteLiteral(snapshot_name));
 	if (st.ok())
 		st = reader_.Exec(
-		    "SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, "
-		    "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) "
-		    "FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf) "
-		    "ELSE greatest(c.reltuples, 0) END::bigint, c.relkind = 'p', "
+		    std::string("SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, ") + EstimatedRowsSql() +
+		    ", c.relkind = 'p', "
 		    "cardinality(s.key_columns) = 1 AND (SELECT a.atttypid IN (20, 21, 23) FROM pg_attribute a "
 		    "WHERE a.attrelid = c.oid AND a.attname = s.key_columns[1]) IS TRUE "
 		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
@@ -167,8 +165,7 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 
 Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units) {
 	// Read rows are numbered per table (their seq); a range's numbers start
-	// at its own base, so a table split in `parts` ranges must have fewer
-	// than 2^32 / parts rows, with a margin for the estimate.
+	// at its own base (see SplitsInto).
 	Table& t = tables_[index];
 	PgResult r;
 	Status st = Status::Ok();
@@ -188,8 +185,7 @@ Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::ve
 		++t.units_left;
 	};
 	const int64_t parts = workers_;
-	const bool split = parts > 1 && t.integer_key && t.estimate >= kSplitMinRows &&
-	                   t.estimate * 2 < (int64_t{1} << 32) / parts;
+	const bool split = SplitsInto(static_cast<int>(parts), t.integer_key, t.estimate);
 	if (split) st = reader_.Exec("SELECT min(" + t.order_by + "), max(" + t.order_by + ")" + from, &r);
 	if (!st.ok()) return st;
 	if (!split || r.is_null(0, 0)) return unit(0, ""), Status::Ok();

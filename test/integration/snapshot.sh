@@ -116,8 +116,9 @@ fi
 # ------------------------------------------------------------------ 3. tables added while streaming
 # Their existing rows arrive through on-demand snapshots (chunks between
 # watermarks) while their rows are updated and deleted concurrently: two
-# readers, late read in two key ranges at once and late_pair beside it
-# (SNAPSHOT_ON_DEMAND_READERS and SNAPSHOT_LATE_ROWS change that).
+# readers, late and late_parted (partitioned: split by the same rule as the
+# initial snapshot splits) each read in two key ranges at once, late_pair
+# beside them (SNAPSHOT_ON_DEMAND_READERS and SNAPSHOT_LATE_ROWS change that).
 readers=${SNAPSHOT_ON_DEMAND_READERS:-2}
 late_rows=${SNAPSHOT_LATE_ROWS:-120000}
 expected_ranges=1
@@ -127,7 +128,11 @@ CREATE TABLE late (id int PRIMARY KEY, v text, n int);
 INSERT INTO late SELECT g, 'before capture ' || g, g FROM generate_series(1, $late_rows) g;
 CREATE TABLE late_pair (code text, n int, t text, "order" int DEFAULT 1, PRIMARY KEY (code, n));
 INSERT INTO late_pair SELECT chr(97 + g % 7), g, 'before capture' FROM generate_series(1, 5000) g;
-ANALYZE late, late_pair;
+CREATE TABLE late_parted (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
+CREATE TABLE late_parted_low PARTITION OF late_parted FOR VALUES FROM (MINVALUE) TO ($((late_rows / 2)));
+CREATE TABLE late_parted_high PARTITION OF late_parted FOR VALUES FROM ($((late_rows / 2))) TO (MAXVALUE);
+INSERT INTO late_parted SELECT g, 'before capture ' || g FROM generate_series(1, $late_rows) g;
+ANALYZE late, late_pair, late_parted;
 SQL
 echo "topic snap.public.late 16" >"$work/broker.ctl"
 run_shipper snap --snapshot-workers "$readers"
@@ -140,6 +145,8 @@ UPDATE late SET v = 'tail $i' WHERE id > $((late_rows - 100)) AND id % 50 = $((i
 DELETE FROM late WHERE id = $(( (i * 577) % late_rows + 1 ));
 INSERT INTO late VALUES ($((late_rows + i)), 'new $i', 0);
 UPDATE late_pair SET t = 'updated $i' WHERE n % 100 = $((i % 100));
+UPDATE late_parted SET v = 'updated $i' WHERE id % 997 = $((i % 997));
+DELETE FROM late_parted WHERE id = $(( (i * 613) % late_rows + 1 ));
 DELETE FROM late_pair WHERE n = $(( (i * 31) % 5000 + 1 ));
 COMMIT;" >/dev/null 2>&1
 		sleep 0.01
@@ -147,20 +154,22 @@ COMMIT;" >/dev/null 2>&1
 }
 late_load & load_pid=$!
 sleep 0.3
-sql -c "SELECT flatwal.add_table('late', snapshot => true), flatwal.add_table('late_pair', snapshot => true)" >/dev/null ||
+sql -c "SELECT flatwal.add_table('late', snapshot => true), flatwal.add_table('late_pair', snapshot => true),
+               flatwal.add_table('late_parted', snapshot => true)" >/dev/null ||
 	echo "add_table failed"
-for _ in $(seq 1 600); do [ "$(grep -c 'msg="on-demand snapshot done"' "$work/snap.log")" = 2 ] && break; sleep 0.1; done
+for _ in $(seq 1 900); do [ "$(grep -c 'msg="on-demand snapshot done"' "$work/snap.log")" = 3 ] && break; sleep 0.1; done
 grep -F 'on-demand snapshot' "$work/snap.log" | sed 's/^/   /'
 if grep -q "msg=\"on-demand snapshot started\".*table=public.late ranges=$expected_ranges readers=$readers" "$work/snap.log" &&
+	grep -q "msg=\"on-demand snapshot started\".*table=public.late_parted ranges=$expected_ranges readers=$readers" "$work/snap.log" &&
 	grep -q "msg=\"on-demand snapshot started\".*table=public.late_pair ranges=1 readers=$readers" "$work/snap.log"; then
-	ok "$readers on-demand reader(s): late read in $expected_ranges key range(s), late_pair after or beside it"
+	ok "$readers on-demand reader(s): late and late_parted (partitioned) each read in $expected_ranges key range(s), late_pair after or beside them"
 else
-	failed "$readers on-demand reader(s): late read in $expected_ranges key range(s), late_pair after or beside it"
+	failed "$readers on-demand reader(s): late and late_parted (partitioned) each read in $expected_ranges key range(s), late_pair after or beside them"
 fi
 wait "$load_pid"; load_pid=""
 wait_confirmed snap && stop_shipper snap
 check "tables added while streaming, snapshotted on demand by $readers reader(s) under concurrent updates and deletes" snap \
-	'public.big(id),public.small(code+n),public.late(id),public.late_pair(code+n)'
+	'public.big(id),public.small(code+n),public.late(id),public.late_pair(code+n),public.late_parted(id)'
 
 drop_database "$db"
 finish_suite "snapshot"

@@ -72,6 +72,17 @@ void the_whole_bigint_range_does_not_overflow(void**) {
 		assert_int_equal(Holding(ranges, key), 1);
 }
 
+// The one split rule of the initial and the on-demand snapshot.
+void large_tables_keyed_by_one_integer_are_split(void**) {
+	assert_true(flatwal::SplitsInto(2, true, flatwal::kSplitMinRows));
+	assert_false(flatwal::SplitsInto(2, true, flatwal::kSplitMinRows - 1));  // small: one reader is enough
+	assert_false(flatwal::SplitsInto(1, true, 50 * flatwal::kSplitMinRows));  // one reader
+	assert_false(flatwal::SplitsInto(4, false, 50 * flatwal::kSplitMinRows));  // a composite or text key
+	// Each range numbers its rows from its own base in 2^32 / parts.
+	assert_true(flatwal::SplitsInto(2, true, (int64_t{1} << 30) - 1));
+	assert_false(flatwal::SplitsInto(2, true, int64_t{1} << 30));
+}
+
 }  // namespace
 
 int main() {
@@ -81,6 +92,7 @@ int main() {
 	    cmocka_unit_test(every_key_in_exactly_one_range),
 	    cmocka_unit_test(fewer_keys_than_parts),
 	    cmocka_unit_test(the_whole_bigint_range_does_not_overflow),
+	    cmocka_unit_test(large_tables_keyed_by_one_integer_are_split),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
