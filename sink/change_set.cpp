@@ -349,13 +349,17 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	}
 	const size_t slot = Slot(keys.key, &earlier);
 	if (superseded(slot)) return Status::Ok();
+	// Values this change left unchanged are the ones the earlier change of
+	// its key in the batch wrote (a move here is one that wrote this key: see
+	// MoveOutOfTheWay) — unless the key moved here: the row's past is then
+	// the old key's, and an earlier row of this key is one that was gone
+	// before the move (deleted, or truncated: a truncate is in another
+	// partition, so the batch may not know of it), save this move's own copy.
+	const bool moved_here = !keys.old_key.empty();
 	if (earlier != nullptr && lacks_any() &&
-	    (earlier->op == RowAction::Op::kUpsert || earlier->op == RowAction::Op::kMove)) {
-		// Values this change left unchanged are the ones the earlier change
-		// of the batch wrote (a move here is the one that wrote this key: see
-		// MoveOutOfTheWay).
+	    (moved_here ? earlier->op == RowAction::Op::kMove && SameChange(earlier->pos, action.pos)
+	                : earlier->op == RowAction::Op::kUpsert || earlier->op == RowAction::Op::kMove))
 		fill_from(earlier->first_value);
-	}
 	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow && lacks_any()) {
 		// The key moved: the values this change lacks are the old key's row's.
 		// Written earlier in this batch (or carried by this move's old-key

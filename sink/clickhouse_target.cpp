@@ -406,8 +406,10 @@ std::string KeyLiteral(const ChangeSet& set, const RowAction& row, bool old_key,
 
 Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns,
                                          const std::vector<KeyLookup>& lookups,
-                                         std::vector<std::vector<std::string>>* current) {
+                                         std::vector<std::vector<std::string>>* current,
+                                         std::vector<Position>* written_at) {
 	current->assign(lookups.size(), {});
+	written_at->assign(lookups.size(), Position{});
 	const TableVersion& table = set.table();
 	const auto& keys = table.key_columns;
 	std::string key_tuple, selected;
@@ -443,7 +445,8 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 		// Two rows at one position are the two copies of a key move; the one
 		// written last (the part with the higher block number) is the one
 		// FINAL keeps, and the right one (see Apply).
-		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted" + selected + " FROM " +
+		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted, _timeline, _commit_lsn, _seq" +
+		                      selected + " FROM " +
 		                      TargetName(table.schema, table.table) + " WHERE " + key_tuple + " IN (" + list +
 		                      ") ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC, " +
 		                      kLastWrittenFirst + " LIMIT 1 BY " + key_tuple + " FORMAT TabSeparated",
@@ -452,11 +455,16 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 		std::istringstream in(result);
 		for (std::string line; std::getline(in, line);) {
 			const std::vector<std::string> f = SplitTsvLine(line);
-			const size_t ordinal = f.size() == table.columns.size() + 2 ? std::strtoul(f[0].c_str(), nullptr, 10) : 0;
+			constexpr size_t kFirstColumn = 5;  // after the ordinal, _deleted and the position
+			const size_t ordinal =
+			    f.size() == table.columns.size() + kFirstColumn ? std::strtoul(f[0].c_str(), nullptr, 10) : 0;
 			if (ordinal == 0 || ordinal > count || f[1] != "0") continue;  // not ours, or deleted
+			const Position pos{static_cast<uint32_t>(std::strtoul(f[2].c_str(), nullptr, 10)),
+			                   std::strtoull(f[3].c_str(), nullptr, 10),
+			                   static_cast<uint32_t>(std::strtoul(f[4].c_str(), nullptr, 10))};
 			std::vector<std::string> values(table.columns.size(), "null");
 			for (size_t c = 0; c < table.columns.size(); ++c) {
-				const std::string& field = f[c + 2];
+				const std::string& field = f[c + kFirstColumn];
 				if (field == "\\N") continue;
 				values[c].clear();
 				if (columns.is_string[c]) {
@@ -468,7 +476,10 @@ Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns
 					values[c] = field;
 				}
 			}
-			for (size_t lookup : lookups_of[first + ordinal - 1]) (*current)[lookup] = values;
+			for (size_t lookup : lookups_of[first + ordinal - 1]) {
+				(*current)[lookup] = values;
+				(*written_at)[lookup] = pos;
+			}
 		}
 	}
 	return Status::Ok();
@@ -538,11 +549,22 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		if (row.has_old_key) lookups.push_back({&row, true});
 	}
 	std::vector<std::vector<std::string>> current;
-	st = ReadCurrentRows(set, columns, lookups, &current);
+	std::vector<Position> written_at;
+	st = ReadCurrentRows(set, columns, lookups, &current, &written_at);
 	if (!st.ok()) return st;
 	std::unordered_map<const RowAction*, const std::vector<std::string>*> found;  // the first lookup that found a row
-	for (size_t i = 0; i < lookups.size(); ++i)
-		if (!current[i].empty()) found.emplace(lookups[i].row, &current[i]);
+	for (size_t i = 0; i < lookups.size(); ++i) {
+		if (current[i].empty()) continue;
+		// A moved row's own key holds the row it needs only when the move's
+		// other copy wrote it: any other row of that key was gone before the
+		// move (deleted, or truncated by a truncate not applied yet).
+		const RowAction& row = *lookups[i].row;
+		const Position& at = written_at[i];
+		if (row.has_old_key && !lookups[i].old_key &&
+		    !(at.timeline == row.pos.timeline && at.commit_lsn == row.pos.commit_lsn && at.seq == row.pos.seq))
+			continue;
+		found.emplace(lookups[i].row, &current[i]);
+	}
 	static const std::vector<std::string> kNone;
 	// Every row rendered once into one block; `ends` finds each row's line(s) again.
 	std::vector<const RowAction*> rows;

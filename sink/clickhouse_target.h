@@ -106,9 +106,10 @@ class ClickHouseTarget : public Target {
 		bool old_key;
 	};
 	// The current rows of the lookups' keys, read from the table (latest by position), as
-	// JSON values per column; empty for a key the table has no live row for.
+	// JSON values per column (empty for a key the table has no live row for),
+	// and the position each was written at.
 	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<KeyLookup>& lookups,
-	                       std::vector<std::vector<std::string>>* current);
+	                       std::vector<std::vector<std::string>>* current, std::vector<Position>* written_at);
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const TableVersion& table, const std::string& data);
 	// The table's timelines as its rows tell them, read once per process.

@@ -360,6 +360,28 @@ void a_move_survives_its_old_key_used_again_in_the_batch(void**) {
 	}
 }
 
+// A row of key 157 read, the table truncated (in
+// another partition, not in the batch), then row 220 moved to 157 leaving
+// its value unchanged: the new key's copy must not take the value from the
+// row of 157 that the truncate removed — it is the old key's row's
+// (the randomized test, seed 602: 157 ended with NULL).
+void a_moved_row_takes_nothing_from_an_earlier_row_of_its_new_key(void**) {
+	flatwal::TableVersion table = Table();
+	Built read, moved;
+	Values stale{157, "the removed row's", false}, moved_after{157, nullptr, false}, moved_before{220, nullptr, true};
+	BuildChange(&read, wire::Op::Read, 1, &stale, nullptr);
+	BuildChange(&moved, wire::Op::Update, 5, &moved_after, &moved_before, wire::OldImage::Key);
+	flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kMoveRow);
+	assert_true(set.Add(read.change(), false, 0).ok());
+	assert_true(set.Add(moved.change(), false, 1).ok());  // the new key's copy
+	const flatwal::RowAction* row = set.Find("[157]");
+	assert_non_null(row);
+	assert_int_equal(row->pos.seq, 5);
+	assert_false(row->complete);  // the value is the old key's row's, in the target or its other copy
+	assert_true(row->has_old_key);
+	assert_string_eq(std::string(set.old_key_value(*row, 0)), "220");
+}
+
 void a_delete_replaces_an_earlier_write_of_its_key(void**) {
 	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson);
@@ -499,6 +521,7 @@ int main() {
 	    cmocka_unit_test(a_key_move_that_left_values_unchanged_moves_the_row),
 	    cmocka_unit_test(a_row_moved_updated_and_moved_again_folds_alike_in_every_partition_order),
 	    cmocka_unit_test(a_move_survives_its_old_key_used_again_in_the_batch),
+	    cmocka_unit_test(a_moved_row_takes_nothing_from_an_earlier_row_of_its_new_key),
 	    cmocka_unit_test(a_delete_replaces_an_earlier_write_of_its_key),
 	    cmocka_unit_test(changes_it_cannot_apply_are_refused),
 	    cmocka_unit_test(postgres_sets_hold_input_text_and_count_what_needs_more_than_an_upsert),
