@@ -128,7 +128,10 @@ COMMIT;"
 	[ "$i" != 500 ] || echo "SELECT flatwal.request_snapshot('lines');"
 }
 run_reader_shipper
-wait_confirmed rd_slot "" 60 || tail -5 "$work/reader.log"
+# The faults come after the initial snapshot (a slot just made confirms its
+# start at once, before the snapshot is done): a kill in the middle would
+# take it again, which this reader does not expect.
+wait_streaming "$work/reader.log" 60 && wait_confirmed rd_slot "" 60 || tail -5 "$work/reader.log"
 run_load 400 900 reader_txn &
 load_pid=$!
 fault_rounds run_reader_shipper
