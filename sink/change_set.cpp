@@ -133,7 +133,8 @@ Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t 
 }
 
 size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
-	auto found = index_.find(key);
+	// One hash lookup on the common path: only a batch with a waiting move looks twice.
+	auto found = move_targets_.empty() ? index_.end() : index_.find(key);
 	const bool moved_away = found != index_.end() && MoveOutOfTheWay(found->second);
 	auto [it, added] = index_.try_emplace(key, rows_.size());
 	if (added) {
@@ -171,10 +172,6 @@ void ChangeSet::Store(size_t slot, const RowAction& action) {
 }
 
 namespace {
-bool SameChange(const Position& a, const Position& b) {
-	return a.timeline == b.timeline && a.commit_lsn == b.commit_lsn && a.seq == b.seq;
-}
-
 // The old-key copy of a key move, left to delete the old key only: its
 // values become the old row's run (which holds the old key).
 void DeleteOldKeyOnly(RowAction* copy) {

@@ -559,10 +559,7 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		// other copy wrote it: any other row of that key was gone before the
 		// move (deleted, or truncated by a truncate not applied yet).
 		const RowAction& row = *lookups[i].row;
-		const Position& at = written_at[i];
-		if (row.has_old_key && !lookups[i].old_key &&
-		    !(at.timeline == row.pos.timeline && at.commit_lsn == row.pos.commit_lsn && at.seq == row.pos.seq))
-			continue;
+		if (row.has_old_key && !lookups[i].old_key && !SameChange(written_at[i], row.pos)) continue;
 		found.emplace(lookups[i].row, &current[i]);
 	}
 	static const std::vector<std::string> kNone;

@@ -377,16 +377,17 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].latest_name);
 		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
+		// The column's value as the move left it: its own, else the old row's.
+		const std::string moved_value =
+		    "CASE WHEN s._flatwal_carried IS NULL OR " + carried + " THEN s." + name + " ELSE o." + name + " END";
 		set_owed_filled += name + " = CASE WHEN " + std::to_string(table.columns[i].attnum) + " = ANY (t._flatwal_owed) THEN " +
-		                   "CASE WHEN s._flatwal_carried IS NULL OR " + carried + " THEN s." + name + " ELSE o." + name +
-		                   " END ELSE t." + name + " END, ";
+		                   moved_value + " ELSE t." + name + " END, ";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";
 		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
 		set_all += name + " = EXCLUDED." + name + ", ";
 		set_carried += name + " = CASE WHEN " + carried + " THEN s." + name + " ELSE t." + name + " END, ";
-		set_moved += std::string(i ? ", " : "") + name + " = CASE WHEN s._flatwal_carried IS NULL OR " + carried +
-		             " THEN s." + name + " ELSE o." + name + " END";
+		set_moved += std::string(i ? ", " : "") + name + " = " + moved_value;
 	}
 	const std::string stage = " FROM " + StageName(table) + " s ";
 	const std::string newer = PositionOf("t") + " < " + PositionOf("s");

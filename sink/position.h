@@ -29,6 +29,12 @@ struct Position {
 	bool operator<=(const Position& o) const { return !(o < *this); }
 };
 
+// Whether two positions are one change's (its two copies, under the old and
+// the new key of a key move, differ only in step).
+inline bool SameChange(const Position& a, const Position& b) {
+	return a.timeline == b.timeline && a.commit_lsn == b.commit_lsn && a.seq == b.seq;
+}
+
 // Where a table's rows begin to count: its latest truncate's position (the
 // record's LSN within its transaction), or a completed snapshot's consistent
 // point (lsn 0). Rows last changed before it are gone at the source.
