@@ -374,14 +374,17 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	};
 	const std::string owed_by_stage = carried_attnums(false);
 	std::string set_owed_filled;  // a row's owed columns from the old key's row, as the move had them
+	std::string set_owed_from_stage;  // ... from a complete staged row
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].latest_name);
 		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
 		// The column's value as the move left it: its own, else the old row's.
 		const std::string moved_value =
 		    "CASE WHEN s._flatwal_carried IS NULL OR " + carried + " THEN s." + name + " ELSE o." + name + " END";
-		set_owed_filled += name + " = CASE WHEN " + std::to_string(table.columns[i].attnum) + " = ANY (t._flatwal_owed) THEN " +
-		                   moved_value + " ELSE t." + name + " END, ";
+		const std::string if_owed = name + " = CASE WHEN " + std::to_string(table.columns[i].attnum) +
+		                            " = ANY (t._flatwal_owed) THEN ";
+		set_owed_filled += if_owed + moved_value + " ELSE t." + name + " END, ";
+		set_owed_from_stage += if_owed + "s." + name + " ELSE t." + name + " END, ";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";
 		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
@@ -431,6 +434,15 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		          target + " o ON " + old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
 		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND t._flatwal_owed IS NOT NULL AND " + PositionOf("t") +
 		          " > " + PositionOf("s") + " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
+	// Both copies of the move in one batch are one complete row of the new
+	// key at the move's position: it pays what a later row of that key
+	// owes. A complete row at an earlier position than its key's row in the
+	// target can only be such a copy, from the old key's partition (the new
+	// key's own partition was applied past it; its duplicates are skipped).
+	if (st.ok() && complete > 0 && may_owe)
+		st = Exec("UPDATE " + target + " AS t SET " + set_owed_from_stage + "_flatwal_owed = NULL" + stage +
+		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NULL AND " + keys_match +
+		          " AND t._flatwal_owed IS NOT NULL AND " + PositionOf("t") + " > " + PositionOf("s"));
 	if (st.ok() && moves > 0)
 		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
 		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s"));
