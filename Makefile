@@ -110,7 +110,7 @@ SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer sna
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
-SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target column_plan clickhouse_target \
+SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target pg_ledger column_plan clickhouse_target \
 	dead_letters sink_metrics)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
@@ -164,6 +164,14 @@ $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lcmocka -lrdkafka -lpq $(HTTPLIB_LIBS)
 
+# Test programs that need a server, in the unit flavor too; their suites run
+# them (test/integration/sink-orders.sh).
+SINK_ORDERS_BIN = $(BUILD)/test/sink_orders
+$(SINK_ORDERS_BIN): $(UNIT_OBJ)/test/integration/sink_orders.o \
+	$(call unit_objs,sink/change_set sink/pg_target sink/pg_ledger sink/column_plan sink/schema_registry) $(UNIT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lrdkafka -lpq
+
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets for everything that reads untrusted bytes, under
 # AddressSanitizer and UndefinedBehaviorSanitizer; `make fuzz` runs each for
@@ -181,7 +189,7 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	test/fuzz/run.sh
 
-unit-build: $(UNIT_BINS)
+unit-build: $(UNIT_BINS) $(SINK_ORDERS_BIN)
 unit: unit-build
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 

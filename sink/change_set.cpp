@@ -45,6 +45,8 @@ void ChangeSet::Clear() {
 	index_.clear();
 	awaiting_.clear();
 	move_targets_.clear();
+	ledger_.clear();
+	owing_ = 0;
 	history_.clear();
 	deletes_ = incomplete_ = moves_count_ = 0;
 }
@@ -142,6 +144,7 @@ size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
 		*earlier = nullptr;
 	} else {
 		const RowAction& old = rows_[it->second];
+		if (old.owes) --owing_;
 		if (old.op == RowAction::Op::kDelete) --deletes_;
 		else if (old.op == RowAction::Op::kMove) --moves_count_;
 		else if (!old.complete) --incomplete_;
@@ -165,6 +168,7 @@ bool ChangeSet::MoveOutOfTheWay(size_t slot) {
 }
 
 void ChangeSet::Store(size_t slot, const RowAction& action) {
+	if (action.owes) ++owing_;
 	if (action.op == RowAction::Op::kDelete) ++deletes_;
 	else if (action.op == RowAction::Op::kMove) ++moves_count_;
 	else if (!action.complete) ++incomplete_;
@@ -283,6 +287,15 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		history_.resize(history_mark);
 		return why;
 	};
+	if (moves_ == KeyMoves::kLedger && !keys.old_key.empty() && change.after() != nullptr &&
+	    h->old_image() != wire::OldImage::Full && LeavesValuesUnchanged(change.after())) {
+		st = Render(under_old_key ? change.before() : change.after());
+		if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms, timeline);
+		if (!st.ok()) return undo(st);
+		const RowAction* earlier = nullptr;
+		const size_t slot = Slot(under_old_key ? keys.old_key : keys.key, &earlier);
+		return AddLedgerCopy(action, under_old_key, earlier, slot);
+	}
 	// The old-key copy of a key move may have to carry the new row (KeyMoves::kMoveRow).
 	// (REPLICA IDENTITY FULL needs none: the new-key copy has the whole old row.)
 	const bool may_move = under_old_key && moves_ == KeyMoves::kMoveRow && change.after() != nullptr &&
@@ -368,6 +381,11 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 			fill_from(old_row->first_value);
 	}
 	action.complete = !lacks_any();
+	if (!action.complete && earlier != nullptr && earlier->op == RowAction::Op::kUpsert && earlier->owes) {
+		// What it still lacks is what the earlier row owed: owed still.
+		action.owes = true;
+		action.owed_from = earlier->owed_from;
+	}
 	if (!action.complete && !keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) {
 		// Still lacking: the old key's row in the target has them.
 		st = add_old_key();
@@ -378,6 +396,58 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 	if (!awaiting_.empty()) CompleteFromOldRow(keys.key, slot);
 	// This row, filled from its move's copy above, writes the new key: that copy only deletes the old one.
 	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) MakeMoveADelete(keys.old_key, action.pos);
+	return Status::Ok();
+}
+
+bool ChangeSet::LeavesValuesUnchanged(const wire::Row* after) {
+	RowReader reader(after);
+	ValueRef value;
+	while (reader.Next(&value))
+		if (value.kind == wire::Kind::Unchanged) return true;
+	return false;
+}
+
+bool ChangeSet::MustApplyFirst(const wire::Change& change, bool under_old_key) const {
+	if (owing_ == 0 || !under_old_key || moves_ != KeyMoves::kLedger || change.after() == nullptr ||
+	    change.header()->old_image() == wire::OldImage::Full || !LeavesValuesUnchanged(change.after()))
+		return false;
+	ChangeKeys keys;
+	if (!ChangeKeysOf(change, *table_, &keys).ok() || keys.old_key.empty()) return false;
+	const RowAction* row = Find(keys.old_key);
+	return row != nullptr && row->owes;
+}
+
+Status ChangeSet::AddLedgerCopy(RowAction action, bool under_old_key, const RowAction* earlier, size_t slot) {
+	action.owed_from = action.pos;
+	if (under_old_key) {
+		// The credit: the old row's values as the set has them — its key
+		// (the rendered old-key image), then what an earlier upsert of it in
+		// the set carried; the target's row has the rest, as of before the set.
+		if (earlier != nullptr && earlier->owes) {
+			Store(slot, *earlier);
+			return Status::Error(ErrorKind::kInternal, "a key moved away from a row that owes values in the same set",
+			                     "flatwal-sink applies the set before such a change (ChangeSet::MustApplyFirst).");
+		}
+		RowAction credit = action;
+		credit.op = RowAction::Op::kCredit;
+		credit.first_value = spans_.size();
+		for (size_t i = 0; i < table_->columns.size(); ++i) spans_.push_back(spans_[action.first_value + i]);
+		if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) FillMissing(credit.first_value, earlier->first_value);
+		credit.complete = !Lacks(credit.first_value);
+		ledger_.push_back(credit);
+		action.op = RowAction::Op::kDelete;  // and the old key's row goes
+		Store(slot, action);
+		return Status::Ok();
+	}
+	// The new row, owing what it left unchanged; an earlier row of this key
+	// was gone before the move and gives nothing.
+	action.complete = false;
+	action.owes = true;
+	Store(slot, action);
+	RowAction receipt = action;
+	receipt.op = RowAction::Op::kReceipt;
+	receipt.owes = false;
+	ledger_.push_back(receipt);
 	return Status::Ok();
 }
 

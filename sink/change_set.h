@@ -32,6 +32,12 @@ enum class KeyMoves {
 	// to the new key keeping those values, whichever copy comes first (the
 	// new-key copy then fills them from the old key's row): both targets.
 	kMoveRow,
+	// The PostgreSQL target (pg_target.h): each copy writes only its own
+	// key's row, so a key's rows follow its partition's order alone. When the
+	// new row left values unchanged, the old-key copy records the old row's
+	// values (a credit, ledger()) and the new-key copy's row owes them until
+	// that credit is there (owes, owed_from) — whichever copy comes first.
+	kLedger,
 };
 
 // How a target reads values.
@@ -51,9 +57,15 @@ struct ValueSpan {
 struct RowAction {
 	// kMove: the old-key copy of a key move that left values unchanged; its
 	// values are the new row's, old_key_first the old key's (KeyMoves::kMoveRow).
-	enum class Op : uint8_t { kUpsert, kDelete, kMove };
+	// kCredit, kReceipt: entries of ChangeSet::ledger() (KeyMoves::kLedger).
+	enum class Op : uint8_t { kUpsert, kDelete, kMove, kCredit, kReceipt };
 	Op op = Op::kUpsert;
 	bool complete = true;  // every column carried (else the target keeps the values it lacks)
+	// KeyMoves::kLedger: the values an upsert lacks are owed by the key move
+	// at owed_from (whose old-key copy has them), not the target row's; a
+	// credit or receipt is that of the move at owed_from.
+	bool owes = false;
+	Position owed_from;
 	// An incomplete upsert or a move of a row whose key changed: a run of
 	// spans at old_key_first holds the old key's columns (the others not carried).
 	bool has_old_key = false;
@@ -92,8 +104,20 @@ class ChangeSet {
 	Status Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms = -1,
 	           uint32_t timeline = 0);
 
+	// KeyMoves::kLedger: whether `change` must wait for a fresh set — the
+	// old-key copy of a move away from a key whose row in this set still
+	// owes values (its credit would be a debt the set cannot settle in order).
+	// The caller applies the set first, then adds the change.
+	bool MustApplyFirst(const wire::Change& change, bool under_old_key) const;
+
 	// One action per key, in the order the keys first came.
 	const std::vector<RowAction>& rows() const { return rows_; }
+	// KeyMoves::kLedger: the key moves that left values unchanged, beside
+	// the rows: a credit (the old-key copy: the old row's values as the set
+	// has them, its key columns the old key; values it does not carry are the
+	// target row's) and a receipt (the new-key copy arrived: a credit of its
+	// move is taken, or the move is awaited), in the order they came.
+	const std::vector<RowAction>& ledger() const { return ledger_; }
 	// The action for a key as rendered for Kafka ("[1]"); nullptr when none.
 	const RowAction* Find(const std::string& key) const;
 	const ValueSpan& span(const RowAction& row, size_t column) const { return spans_[row.first_value + column]; }
@@ -114,7 +138,7 @@ class ChangeSet {
 	size_t moves() const { return moves_count_; }
 
 	const std::vector<HistoryEntry>& history() const { return history_; }
-	bool empty() const { return rows_.empty() && history_.empty(); }
+	bool empty() const { return rows_.empty() && ledger_.empty() && history_.empty(); }
 	void Clear();
 	// Empties the set for another table version; its buffers keep their
 	// capacity, so a sink reusing sets stops allocating once warm.
@@ -161,6 +185,11 @@ class ChangeSet {
 	// another partition): `key`'s action, just stored at `slot`, fills it.
 	void AwaitOldRow(const std::string& old_key, size_t slot);
 	void CompleteFromOldRow(const std::string& key, size_t slot);
+	// KeyMoves::kLedger: the two copies of a key move whose new row left
+	// values unchanged (`action` rendered, `earlier` the key's action so far).
+	Status AddLedgerCopy(RowAction action, bool under_old_key, const RowAction* earlier, size_t slot);
+	// Whether a key move's new row (`after`) leaves values unchanged.
+	static bool LeavesValuesUnchanged(const wire::Row* after);
 
 	const TableVersion* table_;
 	ValueForm form_;
@@ -169,6 +198,8 @@ class ChangeSet {
 	std::string text_;                // every rendered value of the set
 	std::vector<ValueSpan> spans_;    // into text_; a row's run of columns.size()
 	std::vector<RowAction> rows_;
+	std::vector<RowAction> ledger_;
+	size_t owing_ = 0;  // rows that owe values (kLedger)
 	std::unordered_map<std::string, size_t> index_;  // key as rendered for Kafka -> rows_
 	struct AwaitedOldRow {
 		size_t slot;       // the moved row in rows_

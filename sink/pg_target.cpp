@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "column_plan.h"
+#include "pg_ledger.h"
 #include "lsn.h"
 #include "number_text.h"
 
@@ -70,6 +71,17 @@ std::string StageName(const TableVersion& table) {
 
 uint64_t ParseUnsigned(const char* text) { return std::strtoull(text, nullptr, 10); }
 
+// A staged row's op: 'u' an upsert, 'o' one that owes values, 'd' a delete,
+// 'c' and 'r' a ledger's credit and receipt (pg_ledger.h).
+char StagedOp(const RowAction& row) {
+	switch (row.op) {
+		case RowAction::Op::kDelete: return 'd';
+		case RowAction::Op::kCredit: return 'c';
+		case RowAction::Op::kReceipt: return 'r';
+		default: return row.owes ? 'o' : 'u';
+	}
+}
+
 // A row's position as a row value, which PostgreSQL compares element by
 // element: the timeline first (see position.h), then commit LSN and ordinal.
 std::string PositionOf(const std::string& alias) {
@@ -95,7 +107,7 @@ Status PgTarget::Connect() {
 	if (!st.ok()) return st;
 	// "already exists, skipping" notices are noise in the log.
 	st = Exec("SET client_min_messages = warning");
-	if (st.ok()) st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + "COMMIT;");
+	if (st.ok()) st = Exec(std::string("BEGIN; ") + kDdlLock + ";" + kStateSchema + kLedgerDdl + "COMMIT;");
 	if (!st.ok()) return st;
 	// Each table version stages its rows in a table of its own (PrepareTableDdl).
 	if (history_)
@@ -214,7 +226,7 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	                     "; CREATE TABLE IF NOT EXISTS " + target + " (";
 	for (size_t i = 0; i < table.columns.size(); ++i) create += ColumnDefinition(table.columns[i], types[i]) + ", ";
 	create += "_flatwal_commit_lsn pg_lsn NOT NULL, _flatwal_seq bigint NOT NULL, _flatwal_lsn pg_lsn NOT NULL, "
-	          "_flatwal_timeline bigint NOT NULL, _flatwal_owed smallint[], PRIMARY KEY (";
+	          "_flatwal_timeline bigint NOT NULL, _flatwal_owed smallint[], _flatwal_owed_from text, PRIMARY KEY (";
 	for (size_t k = 0; k < table.key_columns.size(); ++k)
 		create += (k ? ", " : "") + session_.QuoteIdentifier(table.columns[table.key_columns[k]].latest_name);
 	create += "))";
@@ -229,11 +241,12 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	          &r);
 	if (!st.ok()) return st;
 	std::vector<TargetColumn> existing;
-	bool has_timeline = false, has_owed = false;
+	bool has_timeline = false, has_owed = false, has_owed_from = false;
 	for (int i = 0; i < r.rows(); ++i) {
 		existing.push_back({r.text(i, 0), r.text(i, 1), AttnumOfMark(r.text(i, 2))});
 		has_timeline = has_timeline || existing.back().name == "_flatwal_timeline";
 		has_owed = has_owed || existing.back().name == "_flatwal_owed";
+		has_owed_from = has_owed_from || existing.back().name == "_flatwal_owed_from";
 	}
 	const bool markable = r.rows() > 0 && std::string(r.text(0, 3)) == "t";
 	// A table made before positions had a timeline: its rows get 0, below
@@ -243,10 +256,16 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 		          " ALTER COLUMN _flatwal_timeline DROP DEFAULT");
 		if (!st.ok()) return st;
 	}
-	if (!has_owed) {  // a table made before rows could owe values (see ApplyStaged)
+	if (!has_owed) {  // a table made before rows could owe values (pg_ledger.h)
 		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_owed smallint[]");
 		if (!st.ok()) return st;
 	}
+	if (!has_owed_from) {  // ... or before they said from which move
+		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_owed_from text");
+		if (!st.ok()) return st;
+	}
+	st = Exec(PgLedger(session_, table, types, target, StageName(table), TargetSchema(table.schema)).IndexDdl());
+	if (!st.ok()) return st;
 	std::vector<ColumnStep> steps;
 	st = PlanColumns(table, catalog, types, target, markable, std::move(existing), &steps);
 	for (size_t s = 0; st.ok() && s < steps.size(); ++s) {
@@ -275,10 +294,8 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	                    " (_flatwal_ord integer, _flatwal_op \"char\", _flatwal_carried boolean[], "
 	                    "_flatwal_commit_lsn pg_lsn, _flatwal_seq bigint, _flatwal_lsn pg_lsn, _flatwal_timeline bigint";
 	for (size_t i = 0; i < table.columns.size(); ++i) stage += ", " + session_.QuoteIdentifier(table.columns[i].latest_name) + " " + types[i];
-	// The old key of a row whose key moved (KeyMoves::kMoveRow), column by key column.
-	for (size_t k = 0; k < table.key_columns.size(); ++k)
-		stage += ", _flatwal_old_" + std::to_string(k) + " " + types[table.key_columns[k]];
-	st = Exec(stage + ") ON COMMIT DELETE ROWS");
+	// The key move a row owes from, or a ledger entry's (pg_ledger.h).
+	st = Exec(stage + ", _flatwal_owed_from text) ON COMMIT DELETE ROWS");
 	if (!st.ok()) return st;
 	if (history_) {
 		// A history made before positions had a timeline keeps its key
@@ -294,7 +311,10 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	st = Exec("INSERT INTO flatwal_sink.tables (target_schema, target_table, floor_commit_lsn, floor_lsn, floor_timeline) "
 	          "VALUES (" + session_.QuoteLiteral(TargetSchema(table.schema)) + ", " +
 	          session_.QuoteLiteral(table.table) + ", '0/0', '0/0', 0) ON CONFLICT DO NOTHING");
-	if (st.ok()) prepared_in_transaction_.insert(id);
+	if (st.ok()) {
+		prepared_in_transaction_.insert(id);
+		column_types_[id] = types;
+	}
 	return st;
 }
 
@@ -308,7 +328,9 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 	for (size_t i = 0; i < rows.size(); ++i) {
 		const RowAction& row = *rows[i];
 		AppendDecimal(i, &data);
-		data += row.op == RowAction::Op::kDelete ? "\td\t" : row.op == RowAction::Op::kMove ? "\tm\t" : "\tu\t";
+		data += '\t';
+		data += StagedOp(row);
+		data += '\t';
 		if (row.complete) {
 			data += "\\N";
 		} else {
@@ -332,12 +354,9 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 			if (set.span(row, c).state == ValueSpan::State::kValue) AppendCopyText(set.value(row, c), &data);
 			else data += "\\N";
 		}
-		for (size_t key : set.table().key_columns) {
-			data += '\t';
-			if (row.has_old_key && set.old_key_span(row, key).state == ValueSpan::State::kValue)
-				AppendCopyText(set.old_key_value(row, key), &data);
-			else data += "\\N";
-		}
+		data += '\t';
+		if (row.owes || row.op == RowAction::Op::kCredit || row.op == RowAction::Op::kReceipt) data += MoveName(row.owed_from);
+		else data += "\\N";
 		data += '\n';
 	}
 	return session_.CopyIn("COPY " + stage + " FROM STDIN", data);
@@ -346,145 +365,83 @@ Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>
 Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAction*>& rows, const std::string& target,
                              std::vector<size_t>* missing) {
 	const TableVersion& table = set.table();
-	size_t deletes = 0, incomplete = 0, complete = 0, moves = 0, moved = 0;
+	size_t deletes = 0, complete = 0, incomplete = 0, owing = 0, credits = 0, receipts = 0;
 	for (const RowAction* row : rows) {
-		if (row->op == RowAction::Op::kDelete) ++deletes;
-		else if (row->op == RowAction::Op::kMove) ++moves;
-		else if (!row->complete) ++incomplete;
-		if (row->op != RowAction::Op::kDelete && row->complete) ++complete;
-		if (row->has_old_key) ++moved;
+		switch (StagedOp(*row)) {
+			case 'd': ++deletes; break;
+			case 'c': ++credits; break;
+			case 'r': ++receipts; break;
+			case 'o': ++owing; break;
+			default: ++(row->complete ? complete : incomplete);
+		}
 	}
-	std::string keys_match, old_keys_match, columns, from_stage, from_old, set_all, set_carried, set_moved, key_list;
+	std::string keys_match, columns, from_stage, set_all, set_carried, key_list, carried_attnums;
 	for (size_t k = 0; k < table.key_columns.size(); ++k) {
 		std::string name = session_.QuoteIdentifier(table.columns[table.key_columns[k]].latest_name);
 		keys_match += (k ? " AND t." : "t.") + name + " = s." + name;
-		old_keys_match += (k ? " AND o." : "o.") + name + " = s._flatwal_old_" + std::to_string(k);
 		key_list += (k ? ", " : "") + name;
 	}
-	// Rows may owe values (see below) only where every column's attnum is known.
-	std::string attnums;
-	for (const SchemaColumn& c : table.columns) attnums += (attnums.empty() ? "" : ",") + std::to_string(c.attnum);
-	const bool may_owe = std::none_of(table.columns.begin(), table.columns.end(), [](const SchemaColumn& c) { return c.attnum == 0; });
-	// The attnums of the staged row's columns it carries (or not): an update
-	// that left TOAST values unchanged does not carry them.
-	auto carried_attnums = [&](bool carried) {
-		if (!may_owe) return std::string("NULL::smallint[]");
-		return "NULLIF(ARRAY(SELECT u.a FROM unnest('{" + attnums + "}'::smallint[], s._flatwal_carried) AS u(a, c) WHERE " +
-		       (carried ? "" : "NOT ") + "u.c), '{}')";
-	};
-	const std::string owed_by_stage = carried_attnums(false);
-	std::string set_owed_filled;  // a row's owed columns from the old key's row, as the move had them
-	std::string set_owed_from_stage;  // ... from a complete staged row
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		std::string name = session_.QuoteIdentifier(table.columns[i].latest_name);
 		const std::string carried = "s._flatwal_carried[" + std::to_string(i + 1) + "]";
-		// The column's value as the move left it: its own, else the old row's.
-		const std::string moved_value =
-		    "CASE WHEN s._flatwal_carried IS NULL OR " + carried + " THEN s." + name + " ELSE o." + name + " END";
-		const std::string if_owed = name + " = CASE WHEN " + std::to_string(table.columns[i].attnum) +
-		                            " = ANY (t._flatwal_owed) THEN ";
-		set_owed_filled += if_owed + moved_value + " ELSE t." + name + " END, ";
-		set_owed_from_stage += if_owed + "s." + name + " ELSE t." + name + " END, ";
 		columns += name + ", ";
 		from_stage += "s." + name + ", ";
-		from_old += "CASE WHEN " + carried + " THEN s." + name + " ELSE o." + name + " END, ";
 		set_all += name + " = EXCLUDED." + name + ", ";
 		set_carried += name + " = CASE WHEN " + carried + " THEN s." + name + " ELSE t." + name + " END, ";
-		set_moved += std::string(i ? ", " : "") + name + " = " + moved_value;
+		carried_attnums += std::string(i ? ", " : "") + "CASE WHEN " + carried + " THEN " +
+		                   std::to_string(OwedAttnum(table, i)) + "::smallint END";
 	}
 	const std::string stage = " FROM " + StageName(table) + " s ";
 	const std::string newer = PositionOf("t") + " < " + PositionOf("s");
-	const std::string position_columns = "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn, _flatwal_timeline";
 	const std::string position_values = "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn, s._flatwal_timeline";
+	const PgLedger ledger(session_, table, column_types_[PreparedKey(table)], target, StageName(table),
+	                      TargetSchema(table.schema));
 	Status st = Status::Ok();
-	// A key moved and the new row left values unchanged (TOAST): they are
-	// the old key's row's. Whichever copy of the change comes first (the
-	// move under the old key, or the new row under the new key) writes the
-	// new key's row from the old one, before any delete here removes it; the
-	// other copy then finds it written at the same position.
-	//
-	// Values a row took from elsewhere than its own changes are *owed*
-	// (_flatwal_owed, their attnums) until the move's old-key copy settles
-	// them: the new key's copy read the old row as the target had it, maybe
-	// before earlier changes of the old key (another partition) were applied,
-	// and an update of the new key that leaves them unchanged may come before
-	// the old row is there at all. The old-key copy comes after every earlier
-	// change of the old key, so the old row it reads holds the right values.
-	if (moved > 0)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ", _flatwal_owed) SELECT " + from_old +
-		          position_values + ", CASE WHEN s._flatwal_op = 'u' THEN " + owed_by_stage + " END" + stage + "JOIN " +
-		          target + " o ON " + old_keys_match + " WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NOT NULL AND " +
-		          PositionOf("o") + " < " + PositionOf("s") + " ON CONFLICT (" + key_list + ") DO NOTHING");
-	// The new key's copy, applied in an earlier batch, took the values it
-	// lacked from the old key's row as it was then — maybe before earlier
-	// changes of the old key (another partition) had been applied. The old
-	// key's copy comes after all of them, so where the new key's row is still
-	// at this change's position, the move's values are the right ones.
-	if (st.ok() && moves > 0)
-		st = Exec("UPDATE " + target + " AS t SET " + set_moved + ", _flatwal_owed = NULL" + stage + "LEFT JOIN " + target +
-		          " o ON " + old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
-		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND " + PositionOf("t") + " = " + PositionOf("s") +
-		          " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
-	// Later changes of the new key already wrote what they carried: the move
-	// pays only the values still owed — from its own image when the batch
-	// completed it (the old row was written earlier in the batch), else from
-	// the old row.
-	if (st.ok() && moves > 0 && may_owe)
-		st = Exec("UPDATE " + target + " AS t SET " + set_owed_filled + "_flatwal_owed = NULL" + stage + "LEFT JOIN " +
-		          target + " o ON " + old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s") +
-		          " WHERE s._flatwal_op = 'm' AND " + keys_match + " AND t._flatwal_owed IS NOT NULL AND " + PositionOf("t") +
-		          " > " + PositionOf("s") + " AND (s._flatwal_carried IS NULL OR o._flatwal_commit_lsn IS NOT NULL)");
-	// Both copies of the move in one batch are one complete row of the new
-	// key at the move's position: it pays what a later row of that key
-	// owes. A complete row at an earlier position than its key's row in the
-	// target can only be such a copy, from the old key's partition (the new
-	// key's own partition was applied past it; its duplicates are skipped).
-	if (st.ok() && complete > 0 && may_owe)
-		st = Exec("UPDATE " + target + " AS t SET " + set_owed_from_stage + "_flatwal_owed = NULL" + stage +
-		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NULL AND " + keys_match +
-		          " AND t._flatwal_owed IS NOT NULL AND " + PositionOf("t") + " > " + PositionOf("s"));
-	if (st.ok() && moves > 0)
-		st = Exec("DELETE FROM " + target + " o USING " + StageName(table) + " s WHERE s._flatwal_op = 'm' AND " +
-		          old_keys_match + " AND " + PositionOf("o") + " < " + PositionOf("s"));
+	PgResult r;
+	// Key moves first: a credit is the old row as it stands before this
+	// set's changes of it (the set's own earlier values are staged with it).
+	if (credits > 0) {
+		st = Exec(ledger.CreditsWithoutOldRow(), &r);
+		for (int i = 0; st.ok() && i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
+		if (st.ok()) st = Exec(ledger.InsertCredits());
+		for (int round = 0; st.ok(); ++round) {  // a chain of moves: each round settles one link
+			st = Exec(ledger.ResolveCredits(), &r);
+			if (st.ok() && r.rows() == 0) break;
+			if (st.ok() && round == 1000)
+				st = Status::Error(ErrorKind::kInternal, "the key moves' credits of " + target + " do not settle");
+		}
+		if (st.ok()) st = Exec(ledger.PayRows());
+		if (st.ok()) st = Exec(ledger.DropPaid());
+	}
 	if (st.ok() && deletes > 0)
 		st = Exec("DELETE FROM " + target + " t USING " + StageName(table) + " s WHERE s._flatwal_op = 'd' AND " +
 		          keys_match + " AND " + newer);
 	if (st.ok() && complete > 0)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ") SELECT " + from_stage +
-		          position_values + stage + "WHERE s._flatwal_op IN ('u', 'm') AND s._flatwal_carried IS NULL ON CONFLICT (" +
-		          key_list + ") DO UPDATE SET " + set_all +
-		          "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
-		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline, _flatwal_owed = NULL WHERE " +
-		          PositionOf("t") + " < " + PositionOf("EXCLUDED"));
-	// Updates that left TOAST values unchanged write only what they carry,
-	// which is no longer owed.
+		st = Exec("INSERT INTO " + target + " AS t (" + columns + "_flatwal_commit_lsn, _flatwal_seq, _flatwal_lsn, "
+		          "_flatwal_timeline) SELECT " + from_stage + position_values + stage +
+		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NULL ON CONFLICT (" + key_list + ") DO UPDATE SET " +
+		          set_all + "_flatwal_commit_lsn = EXCLUDED._flatwal_commit_lsn, _flatwal_seq = EXCLUDED._flatwal_seq, "
+		          "_flatwal_lsn = EXCLUDED._flatwal_lsn, _flatwal_timeline = EXCLUDED._flatwal_timeline, "
+		          "_flatwal_owed = NULL, _flatwal_owed_from = NULL WHERE " + PositionOf("t") + " < " + PositionOf("EXCLUDED"));
+	// Updates that left TOAST values unchanged write what they carry, which
+	// the row no longer owes.
+	const std::string still_owed = "NULLIF(ARRAY(SELECT a FROM unnest(t._flatwal_owed) a WHERE a <> ALL (array_remove(ARRAY[" +
+	                               carried_attnums + "], NULL))), '{}')";
 	if (st.ok() && incomplete > 0)
 		st = Exec("UPDATE " + target + " AS t SET " + set_carried +
 		          "_flatwal_commit_lsn = s._flatwal_commit_lsn, _flatwal_seq = s._flatwal_seq, _flatwal_lsn = s._flatwal_lsn, "
-		          "_flatwal_timeline = s._flatwal_timeline, _flatwal_owed = NULLIF(ARRAY(SELECT a FROM unnest(t._flatwal_owed) a "
-		          "WHERE a <> ALL (coalesce(" + carried_attnums(true) + ", '{}'))), '{}')" +
-		          stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
-	// Such an update of a row the target does not have (yet): the key moved
-	// to it and the old row is in a partition read later. The row is written
-	// with what the update carries, owing the rest, which the move's old-key
-	// copy pays.
-	if (st.ok() && incomplete > 0 && may_owe)
-		st = Exec("INSERT INTO " + target + " AS t (" + columns + position_columns + ", _flatwal_owed) SELECT " +
-		          from_stage + position_values + ", " + owed_by_stage + stage + "WHERE s._flatwal_op = 'u' AND "
-		          "s._flatwal_carried IS NOT NULL AND s._flatwal_old_0 IS NULL ON CONFLICT (" + key_list + ") DO NOTHING");
-	if (!st.ok() || incomplete + moves == 0) return st;
-	// An update with nothing to keep its values from. Not the new key's copy
-	// of a move, though: the old key's row may not be there yet (its insert
-	// is in a partition read later); the move's old-key copy, which comes
-	// after that insert, writes the row — or is the one refused.
-	PgResult r;
-	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_carried IS NOT NULL AND ((s._flatwal_op = 'u' AND "
-	          "s._flatwal_old_0 IS NULL) OR s._flatwal_op = 'm') AND NOT EXISTS (SELECT 1 FROM " + target + " t WHERE " +
-	          keys_match + ")",
+		          "_flatwal_timeline = s._flatwal_timeline, _flatwal_owed = " + still_owed +
+		          ", _flatwal_owed_from = CASE WHEN " + still_owed + " IS NOT NULL THEN t._flatwal_owed_from END" + stage +
+		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
+	if (st.ok() && owing > 0) st = Exec(ledger.WriteOwingRows());
+	if (st.ok() && receipts > 0) st = Exec(ledger.TakeCredits());
+	if (!st.ok() || incomplete == 0) return st;
+	// An update with nothing to keep its values from.
+	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND NOT EXISTS "
+	          "(SELECT 1 FROM " + target + " t WHERE " + keys_match + ")",
 	          &r);
-	if (!st.ok()) return st;
-	for (int i = 0; i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
-	return Status::Ok();
+	for (int i = 0; st.ok() && i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
+	return st;
 }
 
 Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected, uint64_t* applied, uint64_t* skipped) {
@@ -501,17 +458,33 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	Floor floor;
 	if (r.rows())
 		floor = Floor{static_cast<uint32_t>(ParseUnsigned(r.text(0, 0))), ParseUnsigned(r.text(0, 1)), ParseUnsigned(r.text(0, 2))};
+	// The key moves' credits, the rows, then the receipts: the order they
+	// take effect in (pg_ledger.h), which the one-by-one retry below keeps.
+	// Credits and receipts are copies of changes, not changes: not counted.
 	std::vector<const RowAction*> rows;
-	for (const RowAction& row : set.rows()) {
-		if (floor.Above(row.pos, row.lsn)) ++*skipped;
-		else rows.push_back(&row);
-	}
+	auto take = [&](const RowAction& row) {
+		if (!floor.Above(row.pos, row.lsn)) rows.push_back(&row);
+		else if (row.op != RowAction::Op::kCredit && row.op != RowAction::Op::kReceipt) ++*skipped;
+	};
+	for (const RowAction& entry : set.ledger())
+		if (entry.op == RowAction::Op::kCredit) take(entry);
+	for (const RowAction& row : set.rows()) take(row);
+	for (const RowAction& entry : set.ledger())
+		if (entry.op == RowAction::Op::kReceipt) take(entry);
+	auto is_change = [&](size_t ord) {
+		return ord < rows.size() && rows[ord]->op != RowAction::Op::kCredit && rows[ord]->op != RowAction::Op::kReceipt;
+	};
+	size_t changes = 0;
+	for (size_t i = 0; i < rows.size(); ++i) changes += is_change(i);
 	if (rows.empty()) return Status::Ok();
 	auto reject_missing = [&](const std::vector<size_t>& missing, const std::vector<const RowAction*>& staged) {
 		for (size_t ord : missing)
 			if (ord < staged.size())
 				rejected->push_back({staged[ord]->message,
-				                     "an update left TOAST values unchanged and the target has no row to keep them from"});
+				                     staged[ord]->op == RowAction::Op::kCredit
+				                         ? "a key move left TOAST values unchanged and the target has no row of the old "
+				                           "key to take them from (the new key's row keeps them owed: _flatwal_owed)"
+				                         : "an update left TOAST values unchanged and the target has no row to keep them from"});
 	};
 	st = Exec("SAVEPOINT flatwal_table");
 	std::vector<size_t> missing;
@@ -519,7 +492,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 	if (st.ok()) st = ApplyStaged(set, rows, target, &missing);
 	if (st.ok()) {
 		reject_missing(missing, rows);
-		*applied += rows.size() - missing.size();
+		*applied += changes - std::count_if(missing.begin(), missing.end(), is_change);
 		return Exec("RELEASE SAVEPOINT flatwal_table");
 	}
 	// Only an error about the data (a value the target's type refuses, a
@@ -537,7 +510,7 @@ Status PgTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* rejected,
 		if (row_st.ok()) row_st = ApplyStaged(set, one, target, &one_missing);
 		if (row_st.ok()) {
 			reject_missing(one_missing, one);
-			*applied += 1 - one_missing.size();
+			if (is_change(i)) *applied += 1 - one_missing.size();
 			st = Exec("RELEASE SAVEPOINT flatwal_row");
 		} else if (row_st.kind() != ErrorKind::kInvalidData || !session_.connected()) {
 			return row_st;
@@ -603,8 +576,15 @@ Status PgTarget::DropBefore(const std::string& source_schema, const std::string&
 	PgResult r;
 	st = Exec("SELECT to_regclass(" + session_.QuoteLiteral(target) + ") IS NOT NULL", &r);
 	if (!st.ok() || std::string(r.text(0, 0)) != "t") return st;
-	return Exec("DELETE FROM " + target + " WHERE (_flatwal_timeline, _flatwal_commit_lsn, _flatwal_lsn) < (" + timeline +
-	            ", " + Lsn(floor.commit_lsn) + ", " + Lsn(floor.lsn) + ")");
+	st = Exec("DELETE FROM " + target + " WHERE (_flatwal_timeline, _flatwal_commit_lsn, _flatwal_lsn) < (" + timeline +
+	          ", " + Lsn(floor.commit_lsn) + ", " + Lsn(floor.lsn) + ")");
+	// The ledger's entries of moves in transactions before the floor: their
+	// rows are gone, and their other copies will be skipped.
+	if (st.ok())
+		st = Exec("DELETE FROM flatwal_sink.moved_values WHERE target_schema = " + session_.QuoteLiteral(schema) +
+		          " AND target_table = " + session_.QuoteLiteral(source_table) + " AND (split_part(move, ':', 1)::bigint, "
+		          "split_part(move, ':', 2)::pg_lsn) < (" + timeline + ", " + Lsn(floor.commit_lsn) + ")");
+	return st;
 }
 
 Status PgTarget::StoreCheckpoint(const TopicPartition& tp, const Checkpoint& expected, const Checkpoint& next, bool* conflict) {

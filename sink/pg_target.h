@@ -5,8 +5,9 @@
 // Target tables have the source's columns and key, plus
 //   _flatwal_timeline, _flatwal_commit_lsn, _flatwal_seq  the source position of the row's last change
 //   _flatwal_lsn                       its change record's LSN (ordered against truncates)
-//   _flatwal_owed                      attnums of values taken from a moved key's old row, until
-//                                      the move's old-key copy confirms them (see ApplyStaged)
+//   _flatwal_owed, _flatwal_owed_from  attnums of values a row whose key moved left unchanged
+//                                      (TOAST) and still owes, and the move that will pay them
+//                                      (pg_ledger.h; flatwal_sink.moved_values holds the rest)
 // A row is written only by a change at a later position than the one it
 // holds, so replaying a change (or an older snapshot row) never undoes a
 // newer one. State lives in schema flatwal_sink:
@@ -56,7 +57,7 @@ class PgTarget : public Target {
 	bool connected() const override { return session_.connected(); }
 	// Staged by COPY into a table of the target's column types.
 	ValueForm value_form() const override { return ValueForm::kPgText; }
-	KeyMoves key_moves() const override { return KeyMoves::kMoveRow; }  // in one statement (ApplyStaged)
+	KeyMoves key_moves() const override { return KeyMoves::kLedger; }  // pg_ledger.h
 
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) override;
 
@@ -112,6 +113,7 @@ class PgTarget : public Target {
 	// Table versions whose target table is ready, committed or in the open transaction.
 	// By PreparedKey: a version's id and the names its columns are written under.
 	std::set<std::string> prepared_, prepared_in_transaction_;
+	std::map<std::string, std::vector<std::string>> column_types_;  // by PreparedKey: the target's column types
 	std::string copy_data_;  // a COPY's rows, reused from batch to batch
 	std::string checkpoint_rows_;  // VALUES of the queued checkpoints
 	size_t checkpoint_count_ = 0;

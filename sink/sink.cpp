@@ -264,7 +264,10 @@ Status Sink::HandleChange(const wire::Change& change, uint32_t timeline, size_t 
 		Status st = FindSet(table, index);
 		if (!st.ok() || last_set_ == nullptr) return st;
 	}
-	Status st = last_set_->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr), timeline);
+	Status st = Status::Ok();
+	if (last_set_->MustApplyFirst(change, under_old_key)) st = ApplySet(last_set_);
+	if (!st.ok()) return st;
+	st = last_set_->Add(change, under_old_key, index, rd_kafka_message_timestamp(m, nullptr), timeline);
 	if (!st.ok()) DeadLetter(index, st.message() + (st.hint().empty() ? "" : " " + st.hint()));
 	return Status::Ok();
 }

@@ -496,6 +496,48 @@ void timeline_starts_tell_ghosts_from_the_old_timelines_history(void**) {
 	assert_false(starts.Ghost({0, 0x9600, 1, 1}));  // written before positions had a timeline: not known
 }
 
+// KeyMoves::kLedger (the PostgreSQL target): each copy of a move that left a
+// value unchanged keeps to its own key. The old-key copy deletes the old
+// key and records a credit: the old row's values as the set has them (here
+// an earlier insert's) under the old key; the new-key copy is a row that
+// owes what it lacks from the move, and a receipt. The set must be applied
+// before a move away from a row that still owes (its credit would owe what
+// only a later statement settles).
+void ledger_copies_keep_to_their_own_keys(void**) {
+	flatwal::TableVersion table = Table();
+	flatwal::ChangeSet set(&table, flatwal::ValueForm::kPgText, false, flatwal::KeyMoves::kLedger);
+	Built insert, move, move_on;
+	Values inserted{1, "long text", false}, after{2, nullptr, false}, before{1, nullptr, true};
+	Values after_on{3, nullptr, false}, before_on{2, nullptr, true};
+	BuildChange(&insert, wire::Op::Insert, 1, &inserted, nullptr);
+	BuildChange(&move, wire::Op::Update, 2, &after, &before, wire::OldImage::Key);
+	BuildChange(&move_on, wire::Op::Update, 3, &after_on, &before_on, wire::OldImage::Key);
+	assert_true(set.Add(insert.change(), false, 0).ok());
+	assert_false(set.MustApplyFirst(move.change(), true));
+	assert_true(set.Add(move.change(), true, 1).ok());  // the old key's copy
+	assert_true(set.Find("[1]")->op == flatwal::RowAction::Op::kDelete);
+	assert_int_equal(set.ledger().size(), 1);
+	const flatwal::RowAction& credit = set.ledger()[0];
+	assert_true(credit.op == flatwal::RowAction::Op::kCredit);
+	assert_true(credit.complete);
+	assert_string_eq(std::string(set.value(credit, 0)), "1");  // the old key
+	assert_string_eq(std::string(set.value(credit, 1)), "long text");
+	assert_int_equal(credit.owed_from.seq, 2);
+	assert_true(set.Add(move.change(), false, 2).ok());  // the new key's copy
+	const flatwal::RowAction* moved = set.Find("[2]");
+	assert_true(moved->op == flatwal::RowAction::Op::kUpsert && moved->owes && !moved->complete);
+	assert_true(set.span(*moved, 1).state == flatwal::ValueSpan::State::kNotCarried);  // not filled from anywhere
+	assert_int_equal(moved->owed_from.seq, 2);
+	assert_true(set.ledger()[1].op == flatwal::RowAction::Op::kReceipt);
+	// Moving on from the owing row waits for the set to be applied; its new
+	// key's copy alone does not.
+	assert_true(set.MustApplyFirst(move_on.change(), true));
+	assert_false(set.MustApplyFirst(move_on.change(), false));
+	set.Clear();
+	assert_true(set.ledger().empty());
+	assert_false(set.MustApplyFirst(move_on.change(), true));
+}
+
 void a_change_is_placed_on_its_frames_timeline(void**) {
 	flatwal::TableVersion table = Table();
 	flatwal::ChangeSet set(&table, flatwal::ValueForm::kJson, /*history=*/true);
@@ -529,6 +571,7 @@ int main() {
 	    cmocka_unit_test(floors_hide_older_timelines_whatever_their_lsn),
 	    cmocka_unit_test(timeline_starts_tell_ghosts_from_the_old_timelines_history),
 	    cmocka_unit_test(a_change_is_placed_on_its_frames_timeline),
+	    cmocka_unit_test(ledger_copies_keep_to_their_own_keys),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
