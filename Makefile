@@ -110,7 +110,7 @@ SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer sna
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
-SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target pg_ledger column_plan clickhouse_target \
+SINK_SRCS = $(addprefix sink/,main sink sink_config change_set schema_registry pg_target pg_ledger column_plan clickhouse_target clickhouse_ledger clickhouse_text \
 	dead_letters sink_metrics)
 SINK_BIN = $(BUILD)/bin/flatwal-sink
 BROKER_BIN = $(BUILD)/bin/flatwal-test-broker
@@ -168,9 +168,10 @@ $(UNIT_BINS): $(BUILD)/unit/%: $(UNIT_OBJ)/test/unit/%.o $(UNIT_LIBS)
 # them (test/integration/sink-orders.sh).
 SINK_ORDERS_BIN = $(BUILD)/test/sink_orders
 $(SINK_ORDERS_BIN): $(UNIT_OBJ)/test/integration/sink_orders.o \
-	$(call unit_objs,sink/change_set sink/pg_target sink/pg_ledger sink/column_plan sink/schema_registry) $(UNIT_LIBS)
+	$(call unit_objs,sink/change_set sink/pg_target sink/pg_ledger sink/clickhouse_target sink/clickhouse_ledger sink/clickhouse_text sink/column_plan \
+	sink/schema_registry) $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lrdkafka -lpq
+	$(CXX) $(UNIT_CXXFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS) -lrdkafka -lpq -lcurl
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets for everything that reads untrusted bytes, under

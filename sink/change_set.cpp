@@ -43,12 +43,10 @@ void ChangeSet::Clear() {
 	spans_.clear();
 	rows_.clear();
 	index_.clear();
-	awaiting_.clear();
-	move_targets_.clear();
 	ledger_.clear();
 	owing_ = 0;
 	history_.clear();
-	deletes_ = incomplete_ = moves_count_ = 0;
+	deletes_ = incomplete_ = 0;
 }
 
 Status ChangeSet::Render(const wire::Row* row) {
@@ -135,9 +133,6 @@ Status ChangeSet::Record(const wire::Change& change, bool under_old_key, size_t 
 }
 
 size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
-	// One hash lookup on the common path: only a batch with a waiting move looks twice.
-	auto found = move_targets_.empty() ? index_.end() : index_.find(key);
-	const bool moved_away = found != index_.end() && MoveOutOfTheWay(found->second);
 	auto [it, added] = index_.try_emplace(key, rows_.size());
 	if (added) {
 		rows_.emplace_back();
@@ -146,45 +141,18 @@ size_t ChangeSet::Slot(const std::string& key, const RowAction** earlier) {
 		const RowAction& old = rows_[it->second];
 		if (old.owes) --owing_;
 		if (old.op == RowAction::Op::kDelete) --deletes_;
-		else if (old.op == RowAction::Op::kMove) --moves_count_;
 		else if (!old.complete) --incomplete_;
-		*earlier = moved_away ? nullptr : &old;  // a key moved away has no row left
+		*earlier = &old;
 	}
 	return it->second;
-}
-
-bool ChangeSet::MoveOutOfTheWay(size_t slot) {
-	auto target = move_targets_.find(slot);
-	if (target == move_targets_.end()) return false;
-	const std::string new_key = std::move(target->second);
-	move_targets_.erase(target);
-	if (rows_[slot].op != RowAction::Op::kMove) return false;
-	const RowAction move = rows_[slot];  // stays counted: the caller takes the old slot out of the counts
-	const RowAction* earlier = nullptr;
-	const size_t into = Slot(new_key, &earlier);
-	// A later change of the new key already there supersedes the move's write.
-	Store(into, earlier != nullptr && move.pos < earlier->pos ? *earlier : move);
-	return true;
 }
 
 void ChangeSet::Store(size_t slot, const RowAction& action) {
 	if (action.owes) ++owing_;
 	if (action.op == RowAction::Op::kDelete) ++deletes_;
-	else if (action.op == RowAction::Op::kMove) ++moves_count_;
 	else if (!action.complete) ++incomplete_;
 	rows_[slot] = action;
 }
-
-namespace {
-// The old-key copy of a key move, left to delete the old key only: its
-// values become the old row's run (which holds the old key).
-void DeleteOldKeyOnly(RowAction* copy) {
-	copy->op = RowAction::Op::kDelete;
-	copy->first_value = copy->old_key_first;
-	copy->has_old_key = false;
-	copy->complete = true;
-}
-}  // namespace
 
 void ChangeSet::FillMissing(size_t into, size_t from) {
 	for (size_t i = 0; i < table_->columns.size(); ++i) {
@@ -198,61 +166,6 @@ bool ChangeSet::Lacks(size_t first) const {
 	for (size_t i = 0; i < table_->columns.size(); ++i)
 		if (spans_[first + i].state == ValueSpan::State::kNotCarried) return true;
 	return false;
-}
-
-bool ChangeSet::MergeMoveIntoNewRow(const std::string& new_key, const RowAction& move) {
-	auto it = index_.find(new_key);
-	if (it == index_.end()) return false;
-	RowAction& row = rows_[it->second];
-	if (row.op != RowAction::Op::kUpsert || !SameChange(row.pos, move.pos)) return false;
-	FillMissing(row.first_value, move.first_value);
-	if (!row.complete && !Lacks(row.first_value)) {
-		--incomplete_;
-		row.complete = true;
-		row.has_old_key = false;  // nothing left to read from the old key's row
-	}
-	return true;
-}
-
-void ChangeSet::MakeMoveADelete(const std::string& old_key, const Position& pos) {
-	auto it = index_.find(old_key);
-	if (it == index_.end() || rows_[it->second].op != RowAction::Op::kMove || !SameChange(rows_[it->second].pos, pos))
-		return;
-	const RowAction* earlier = nullptr;
-	RowAction deletion = rows_[it->second];
-	const size_t slot = Slot(old_key, &earlier);
-	DeleteOldKeyOnly(&deletion);
-	Store(slot, deletion);
-}
-
-void ChangeSet::AwaitOldRow(const std::string& old_key, size_t slot) {
-	const RowAction& row = rows_[slot];
-	const size_t own_first = spans_.size();
-	for (size_t i = 0; i < table_->columns.size(); ++i) spans_.push_back(spans_[row.first_value + i]);
-	awaiting_[old_key] = AwaitedOldRow{slot, row.pos, own_first};
-}
-
-void ChangeSet::CompleteFromOldRow(const std::string& key, size_t slot) {
-	auto it = awaiting_.find(key);
-	if (it == awaiting_.end()) return;
-	const RowAction& old_row = rows_[slot];
-	RowAction& moved = rows_[it->second.slot];
-	if (moved.op != RowAction::Op::kUpsert || !SameChange(moved.pos, it->second.pos)) {  // replaced by a later change
-		awaiting_.erase(it);
-		return;
-	}
-	// Only the old key's past counts: a later change of it is the key used again.
-	if (old_row.op != RowAction::Op::kUpsert || !(old_row.pos < moved.pos)) return;
-	// Its own values, then what the old key's row holds now (the batch's
-	// latest change of it, which kept what that change left unchanged). It
-	// stays awaited: a later change of the old key may still precede the move.
-	std::copy(spans_.begin() + it->second.own_first, spans_.begin() + it->second.own_first + table_->columns.size(),
-	          spans_.begin() + moved.first_value);
-	FillMissing(moved.first_value, old_row.first_value);
-	if (moved.complete || Lacks(moved.first_value)) return;
-	--incomplete_;
-	moved.complete = true;
-	moved.has_old_key = false;  // nothing left to read from the old key's row
 }
 
 Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t message, int64_t message_time_ms,
@@ -287,8 +200,12 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		history_.resize(history_mark);
 		return why;
 	};
-	if (moves_ == KeyMoves::kLedger && !keys.old_key.empty() && change.after() != nullptr &&
-	    h->old_image() != wire::OldImage::Full && LeavesValuesUnchanged(change.after())) {
+	// A key move whose new row left values unchanged (TOAST): each copy keeps
+	// to its own key and the values go through the target's ledger (see
+	// change_set.h). REPLICA IDENTITY FULL logs the whole old
+	// row, so such a move's new-key copy is whole.
+	if (!keys.old_key.empty() && change.after() != nullptr && h->old_image() != wire::OldImage::Full &&
+	    LeavesValuesUnchanged(change.after())) {
 		st = Render(under_old_key ? change.before() : change.after());
 		if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms, timeline);
 		if (!st.ok()) return undo(st);
@@ -296,106 +213,34 @@ Status ChangeSet::Add(const wire::Change& change, bool under_old_key, size_t mes
 		const size_t slot = Slot(under_old_key ? keys.old_key : keys.key, &earlier);
 		return AddLedgerCopy(action, under_old_key, earlier, slot);
 	}
-	// The old-key copy of a key move may have to carry the new row (KeyMoves::kMoveRow).
-	// (REPLICA IDENTITY FULL needs none: the new-key copy has the whole old row.)
-	const bool may_move = under_old_key && moves_ == KeyMoves::kMoveRow && change.after() != nullptr &&
-	                      h->old_image() != wire::OldImage::Full;
-	st = Render(deletes && !may_move ? change.before() : change.after());
+	st = Render(deletes ? change.before() : change.after());
 	if (st.ok() && !under_old_key) st = Record(change, under_old_key, message, message_time_ms, timeline);
 	if (!st.ok()) return undo(st);
-	auto fill_from = [&](size_t first) { FillMissing(action.first_value, first); };
-	auto lacks_any = [&] { return Lacks(action.first_value); };
-	auto add_old_key = [&] {  // the old key's columns, for a target that moves the row
-		action.has_old_key = true;
-		action.old_key_first = spans_.size();
-		return Render(change.before());
-	};
 	const RowAction* earlier = nullptr;
-	// A slot holds a later change than this one only when a move was moved
-	// there (MoveOutOfTheWay) and this is an older change of its new key,
-	// from a partition read later: the move's write supersedes it.
-	auto superseded = [&](size_t slot) {
-		if (earlier == nullptr || !(action.pos < earlier->pos)) return false;
-		Store(slot, *earlier);  // back into the counts, as it was
-		return true;
-	};
 	if (deletes) {
-		if (may_move && lacks_any()) {
-			st = add_old_key();
-			if (!st.ok()) return undo(st);
-			const size_t slot = Slot(keys.old_key, &earlier);
-			if (superseded(slot)) return Status::Ok();
-			// Written earlier in this batch, the old key's row is not in the
-			// target yet: the values the move lacks are that change's.
-			if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert) fill_from(earlier->first_value);
-			if (MergeMoveIntoNewRow(keys.key, action)) {  // the new key's copy came first
-				DeleteOldKeyOnly(&action);
-				Store(slot, action);
-				return Status::Ok();
-			}
-			action.op = RowAction::Op::kMove;
-			action.complete = !lacks_any();
-			Store(slot, action);
-			move_targets_[slot] = keys.key;
-			return Status::Ok();
-		}
-		if (may_move) {  // the new row is whole: the old key is only deleted
-			spans_.resize(action.first_value);
-			st = Render(change.before());
-			if (!st.ok()) return undo(st);
-		}
-		const size_t slot = Slot(under_old_key ? keys.old_key : keys.key, &earlier);
-		if (!superseded(slot)) Store(slot, action);
+		Store(Slot(under_old_key ? keys.old_key : keys.key, &earlier), action);
 		return Status::Ok();
 	}
+	auto lacks_any = [&] { return Lacks(action.first_value); };
 	if (h->old_image() == wire::OldImage::Full && lacks_any()) {
 		// REPLICA IDENTITY FULL logs the whole old row, TOAST values included:
 		// a value the new row left unchanged is the old row's.
 		const size_t old_first = spans_.size();
 		st = Render(change.before());
 		if (!st.ok()) return undo(st);
-		fill_from(old_first);
+		FillMissing(action.first_value, old_first);
 		spans_.resize(old_first);  // its text stays in text_, referenced by the spans taken
 	}
 	const size_t slot = Slot(keys.key, &earlier);
-	if (superseded(slot)) return Status::Ok();
 	// Values this change left unchanged are the ones the earlier change of
-	// its key in the batch wrote (a move here is one that wrote this key: see
-	// MoveOutOfTheWay) — unless the key moved here: the row's past is then
-	// the old key's, and an earlier row of this key is one that was gone
-	// before the move (deleted, or truncated: a truncate is in another
-	// partition, so the batch may not know of it), save this move's own copy.
-	const bool moved_here = !keys.old_key.empty();
-	if (earlier != nullptr && lacks_any() &&
-	    (moved_here ? earlier->op == RowAction::Op::kMove && SameChange(earlier->pos, action.pos)
-	                : earlier->op == RowAction::Op::kUpsert || earlier->op == RowAction::Op::kMove))
-		fill_from(earlier->first_value);
-	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow && lacks_any()) {
-		// The key moved: the values this change lacks are the old key's row's.
-		// Written earlier in this batch (or carried by this move's old-key
-		// copy, already completed), that row is not in the target yet. Only
-		// an earlier position counts: a later change of the old key (the key
-		// used again) is not this row's past.
-		const RowAction* old_row = Find(keys.old_key);
-		if (old_row != nullptr && old_row->op != RowAction::Op::kDelete && old_row->pos < action.pos)
-			fill_from(old_row->first_value);
-	}
-	action.complete = !lacks_any();
-	if (!action.complete && earlier != nullptr && earlier->op == RowAction::Op::kUpsert && earlier->owes) {
-		// What it still lacks is what the earlier row owed: owed still.
-		action.owes = true;
+	// its key in the batch wrote — or still owes.
+	if (earlier != nullptr && earlier->op == RowAction::Op::kUpsert && lacks_any()) {
+		FillMissing(action.first_value, earlier->first_value);
+		action.owes = earlier->owes && lacks_any();
 		action.owed_from = earlier->owed_from;
 	}
-	if (!action.complete && !keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) {
-		// Still lacking: the old key's row in the target has them.
-		st = add_old_key();
-		if (!st.ok()) return undo(st);
-	}
+	action.complete = !lacks_any();
 	Store(slot, action);
-	if (!action.complete && action.has_old_key) AwaitOldRow(keys.old_key, slot);
-	if (!awaiting_.empty()) CompleteFromOldRow(keys.key, slot);
-	// This row, filled from its move's copy above, writes the new key: that copy only deletes the old one.
-	if (!keys.old_key.empty() && moves_ == KeyMoves::kMoveRow) MakeMoveADelete(keys.old_key, action.pos);
 	return Status::Ok();
 }
 
@@ -408,7 +253,7 @@ bool ChangeSet::LeavesValuesUnchanged(const wire::Row* after) {
 }
 
 bool ChangeSet::MustApplyFirst(const wire::Change& change, bool under_old_key) const {
-	if (owing_ == 0 || !under_old_key || moves_ != KeyMoves::kLedger || change.after() == nullptr ||
+	if (owing_ == 0 || !under_old_key || change.after() == nullptr ||
 	    change.header()->old_image() == wire::OldImage::Full || !LeavesValuesUnchanged(change.after()))
 		return false;
 	ChangeKeys keys;

@@ -33,57 +33,18 @@ bool TransientClickHouseError(const std::string& body) {
 	return HasErrorCode(body, kCodes);
 }
 
-// One column's value of a JSONEachRow line, from the JSON form a row holds.
-void AppendValueJson(std::string_view value, bool is_string, std::string* line) {
-	if (is_string) {
-		// Quoted text goes as it is; JSON values (json, arrays) become their text.
-		if (!value.empty() && value[0] == '"') line->append(value);
-		else AppendJsonString(value.data(), value.size(), line);
-	} else if (value == "true" || value == "false") {
-		line->append(value == "true" ? "1" : "0");
-	} else if (value == "\"NaN\"") {
-		line->append("\"nan\"");
-	} else if (value == "\"Infinity\"" || value == "\"-Infinity\"") {
-		line->append(value == "\"Infinity\"" ? "\"inf\"" : "\"-inf\"");
-	} else {
-		line->append(value);
-	}
-}
-
 // The columns every line ends with: the row's position, commit time, deleted flag.
-void AppendPositionJson(const RowAction& row, bool deleted, std::string* line) {
+void AppendPositionJson(const Position& pos, uint64_t lsn, int64_t commit_time_ms, bool deleted, std::string* line) {
 	auto append_number = [&](const char* name, auto v) {
 		line->append(name);
 		AppendDecimal(v, line);
 	};
-	append_number("\"_timeline\":", row.pos.timeline);
-	append_number(",\"_commit_lsn\":", row.pos.commit_lsn);
-	append_number(",\"_seq\":", row.pos.seq);
-	append_number(",\"_lsn\":", row.lsn);
-	append_number(",\"_commit_time_ms\":", row.message_time_ms);
+	append_number("\"_timeline\":", pos.timeline);
+	append_number(",\"_commit_lsn\":", pos.commit_lsn);
+	append_number(",\"_seq\":", pos.seq);
+	append_number(",\"_lsn\":", lsn);
+	append_number(",\"_commit_time_ms\":", commit_time_ms);
 	line->append(deleted ? ",\"_deleted\":1}\n" : ",\"_deleted\":0}\n");
-}
-
-// ClickHouse's TabSeparated escapes undone.
-std::string TsvUnescape(const std::string& field) {
-	std::string out;
-	for (size_t i = 0; i < field.size(); ++i) {
-		if (field[i] != '\\' || i + 1 == field.size()) {
-			out.push_back(field[i]);
-			continue;
-		}
-		const char c = field[++i];
-		switch (c) {
-			case 'b': out.push_back('\b'); break;
-			case 'f': out.push_back('\f'); break;
-			case 'n': out.push_back('\n'); break;
-			case 'r': out.push_back('\r'); break;
-			case 't': out.push_back('\t'); break;
-			case '0': out.push_back('\0'); break;
-			default: out.push_back(c); break;  // \\, \', and anything else as itself
-		}
-	}
-	return out;
 }
 
 // ClickHouse error codes about the data a statement carried: a value that
@@ -100,54 +61,7 @@ size_t Collect(char* data, size_t size, size_t count, void* out) {
 	return size * count;
 }
 
-// The ClickHouse type of a column, from the type it is encoded as.
-std::string ColumnType(const SchemaColumn& column) {
-	switch (column.base_type_oid) {
-		case 16: return "UInt8";     // bool
-		case 21: return "Int16";     // int2
-		case 23: return "Int32";     // int4
-		case 20: return "Int64";     // int8
-		case 26: return "UInt32";    // oid
-		case 700: return "Float32";  // float4
-		case 701: return "Float64";  // float8
-		default: return "String";
-	}
-}
-
-bool IsString(const std::string& type) { return type == "String"; }
-
-std::vector<std::string> SplitTsvLine(const std::string& line) {
-	std::vector<std::string> fields;
-	std::string field;
-	std::istringstream in(line);
-	while (std::getline(in, field, '\t')) fields.push_back(field);
-	return fields;
-}
-
-// Orders rows of a MergeTree table by the insert that wrote them, latest
-// first: a part is named <partition>_<min block>_<max block>_<level>[_<mutation>]
-// and the tables here have one partition, "all".
-constexpr char kLastWrittenFirst[] = "toUInt64(splitByChar('_', _part)[3]) DESC";
-
 }  // namespace
-
-std::string ClickHouseIdentifier(const std::string& name) {
-	std::string out = "`";
-	for (char c : name) {
-		if (c == '`' || c == '\\') out.push_back('\\');
-		out.push_back(c);
-	}
-	return out + "`";
-}
-
-std::string ClickHouseString(const std::string& text) {
-	std::string out = "'";
-	for (char c : text) {
-		if (c == '\'' || c == '\\') out.push_back('\\');
-		out.push_back(c);
-	}
-	return out + "'";
-}
 
 ClickHouseTarget::ClickHouseTarget(std::string url, std::string consumer_group, std::string target_database)
     : url_(std::move(url)), group_(std::move(consumer_group)), target_database_(std::move(target_database)) {
@@ -216,7 +130,8 @@ Status ClickHouseTarget::Connect() {
 	         "kafka_partition Int32, next_offset Int64, commit_lsn UInt64, seq UInt32, step UInt8, applied_at DateTime, "
 	         "timeline UInt32) ENGINE = ReplacingMergeTree(next_offset) ORDER BY (consumer_group, topic, kafka_partition)",
 	         "CREATE TABLE IF NOT EXISTS flatwal_sink.floors (database String, table String, floor_timeline UInt32, "
-	         "floor_commit_lsn UInt64, floor_lsn UInt64) ENGINE = MergeTree ORDER BY (database, table)"}) {
+	         "floor_commit_lsn UInt64, floor_lsn UInt64) ENGINE = MergeTree ORDER BY (database, table)",
+	         kClickHouseLedgerDdl}) {
 		st = Query(ddl);
 		if (!st.ok()) break;
 	}
@@ -298,7 +213,8 @@ Status ClickHouseTarget::PrepareTable(const TableVersion& table, const TableCata
 	for (const SchemaColumn& column : table.columns)
 		create += ClickHouseIdentifier(column.name) + " " +
 		          (column.key ? ColumnType(column) : "Nullable(" + ColumnType(column) + ")") + ", ";
-	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8, _timeline UInt32) "
+	create += "_commit_lsn UInt64, _seq UInt32, _lsn UInt64, _commit_time_ms Int64, _deleted UInt8, _timeline UInt32, "
+	          "_owed Array(Int16), _owed_from String) "
 	          "ENGINE = ReplacingMergeTree(_commit_lsn) ORDER BY (";
 	for (size_t k = 0; k < table.key_columns.size(); ++k)
 		create += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.key_columns[k]].name);
@@ -321,6 +237,11 @@ Status ClickHouseTarget::PrepareTable(const TableVersion& table, const TableCata
 		st = Query("ALTER TABLE " + target + " ADD COLUMN _timeline UInt32");
 		if (!st.ok()) return st;
 	}
+	// ... or before moved rows could owe values (clickhouse_ledger.cpp): they owe none.
+	for (const char* column : {"_owed Array(Int16)", "_owed_from String"}) {
+		const std::string name(column, std::strchr(column, ' '));
+		if (existing.count(name) == 0 && !(st = Query("ALTER TABLE " + target + " ADD COLUMN " + column)).ok()) return st;
+	}
 	for (const SchemaColumn& column : table.columns) {
 		std::string type = ColumnType(column);
 		auto it = existing.find(column.name);
@@ -341,58 +262,67 @@ Status ClickHouseTarget::PrepareTable(const TableVersion& table, const TableCata
 }
 
 Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
-                                       const std::vector<std::string>& current, std::string* line) const {
+                                       const StoredRow* current, const MovedValues* credit, std::string* line) const {
 	const TableVersion& table = set.table();
+	const bool deleted = row.op == RowAction::Op::kDelete;
+	std::string owed;  // attnums, as a JSON array's members
 	line->push_back('{');
 	for (size_t i = 0; i < table.columns.size(); ++i) {
 		const SchemaColumn& column = table.columns[i];
-		const bool deleted = row.op == RowAction::Op::kDelete;
+		const int attnum = OwedAttnum(table, i);
+		line->append(columns.names[i]);
 		const ValueSpan::State state = set.span(row, i).state;
-		if (state == ValueSpan::State::kNotCarried && !deleted && !current.empty()) {
-			line->append(columns.names[i]);
-			line->append(current[i]);
-			line->push_back(',');
-			continue;
-		}
-		if (state == ValueSpan::State::kNotCarried && !(deleted && !column.key)) {
+		if (state == ValueSpan::State::kValue) {
+			AppendValueJson(set.value(row, i), columns.is_string[i], line);
+		} else if (state == ValueSpan::State::kNull || deleted) {
+			line->append("null");
+		} else if (row.owes) {  // a moved row: from its move's credit, or owed until it comes
+			auto value = credit != nullptr ? credit->values.find(attnum) : std::map<int, std::string>::const_iterator();
+			if (credit != nullptr && value != credit->values.end()) line->append(value->second);
+			else line->append("null");
+			if (credit == nullptr || credit->owed.count(attnum)) owed += (owed.empty() ? "" : ",") + std::to_string(attnum);
+		} else if (current != nullptr && current->found) {  // the table's row, and its debt
+			line->append(current->values[i]);
+			if (std::find(current->owed.begin(), current->owed.end(), attnum) != current->owed.end())
+				owed += (owed.empty() ? "" : ",") + std::to_string(attnum);
+		} else {
+			line->resize(line->size() - columns.names[i].size() - 1);  // the line is dropped by the caller
 			return Status::Error(ErrorKind::kNotSupported,
 			                     "column " + column.name + " was left unchanged (TOAST) by an update, and the table holds "
 			                     "no row of this key to take it from (ClickHouse rows are written whole)",
 			                     "", "Set REPLICA IDENTITY FULL on the source table, so the old row carries the value.");
 		}
-		line->append(columns.names[i]);
-		if (state != ValueSpan::State::kValue) {
-			line->append("null,");
-			continue;
-		}
-		AppendValueJson(set.value(row, i), columns.is_string[i], line);
 		line->push_back(',');
 	}
-	AppendPositionJson(row, row.op == RowAction::Op::kDelete, line);
+	std::string owed_from;
+	if (!owed.empty()) {
+		owed_from = !row.owes ? current->owed_from : credit != nullptr ? credit->owed_from : MoveName(row.owed_from);
+	}
+	line->append("\"_owed\":[" + owed + "],\"_owed_from\":");
+	AppendJsonString(owed_from.data(), owed_from.size(), line);
+	line->push_back(',');
+	AppendPositionJson(row.pos, row.lsn, row.message_time_ms, deleted, line);
 	return Status::Ok();
 }
 
-void ClickHouseTarget::AppendOldKeyDeleteJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
-                                              std::string* line) const {
+void ClickHouseTarget::AppendStoredRowJson(const JsonColumns& columns, const StoredRow& row, std::string* line) const {
 	line->push_back('{');
-	for (size_t i = 0; i < set.table().columns.size(); ++i) {
-		line->append(columns.names[i]);
-		if (set.table().columns[i].key && set.old_key_span(row, i).state == ValueSpan::State::kValue)
-			AppendValueJson(set.old_key_value(row, i), columns.is_string[i], line);
-		else
-			line->append("null");
-		line->push_back(',');
-	}
-	AppendPositionJson(row, true, line);
+	for (size_t i = 0; i < columns.names.size(); ++i) line->append(columns.names[i] + row.values[i] + ",");
+	std::string owed;
+	for (int a : row.owed) owed += (owed.empty() ? "" : ",") + std::to_string(a);
+	line->append("\"_owed\":[" + owed + "],\"_owed_from\":");
+	AppendJsonString(row.owed_from.data(), row.owed_from.size(), line);
+	line->push_back(',');
+	AppendPositionJson(row.pos, row.lsn, row.commit_time_ms, false, line);
 }
 
 // A key column's value of a row as a ClickHouse expression of the column's
 // type (indexOf compares tuples of identical types only), from the JSON form
 // the row holds: String columns store JSON strings' text and other JSON as
 // its text (see AppendRowJson), UInt8 columns booleans as 0 and 1.
-std::string KeyLiteral(const ChangeSet& set, const RowAction& row, bool old_key, size_t column) {
-	const std::string_view json = old_key ? set.old_key_value(row, column) : set.value(row, column);
-	if ((old_key ? set.old_key_span(row, column) : set.span(row, column)).state != ValueSpan::State::kValue) return "NULL";
+std::string KeyLiteral(const ChangeSet& set, const RowAction& row, size_t column) {
+	const std::string_view json = set.value(row, column);
+	if (set.span(row, column).state != ValueSpan::State::kValue) return "NULL";
 	const std::string type = ColumnType(set.table().columns[column]);
 	if (IsString(type)) {
 		if (!json.empty() && json[0] == '"')
@@ -404,83 +334,132 @@ std::string KeyLiteral(const ChangeSet& set, const RowAction& row, bool old_key,
 	return "CAST(" + literal + " AS " + type + ")";
 }
 
+namespace {
+// What a stored row's query selects after its key (ParseStoredRow reads it).
+std::string StoredRowColumns(const TableVersion& table) {
+	std::string selected = "_deleted, _timeline, _commit_lsn, _seq, _lsn, _commit_time_ms";
+	for (const SchemaColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
+	return selected + ", _owed, _owed_from";
+}
+
+std::string KeyTuple(const TableVersion& table) {
+	std::string key_tuple;
+	for (size_t k = 0; k < table.key_columns.size(); ++k)
+		key_tuple += (k ? ", " : "") + ClickHouseIdentifier(table.columns[table.key_columns[k]].name);
+	return table.key_columns.size() > 1 ? "(" + key_tuple + ")" : key_tuple;
+}
+
+// The latest version of each key by position, timeline first: FINAL would
+// take the greatest _commit_lsn, which until a resynchronisation ends may be
+// a ghost's (a change of an old primary on an older timeline). Two rows at
+// one position: the one written last (a debt paid) is the one FINAL keeps.
+std::string LatestFirst(const TableVersion& table) {
+	return " ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC, " + std::string(kLastWrittenFirst) +
+	       " LIMIT 1 BY " + KeyTuple(table);
+}
+}  // namespace
+
+bool ClickHouseTarget::ParseStoredRow(const TableVersion& table, const JsonColumns& columns,
+                                      const std::vector<std::string>& f, size_t first, StoredRow* row) const {
+	const size_t n = table.columns.size();
+	if (f.size() != first + 6 + n + 2) return false;
+	row->found = f[first] == "0";
+	row->pos = Position{static_cast<uint32_t>(std::strtoul(f[first + 1].c_str(), nullptr, 10)),
+	                    std::strtoull(f[first + 2].c_str(), nullptr, 10),
+	                    static_cast<uint32_t>(std::strtoul(f[first + 3].c_str(), nullptr, 10))};
+	row->lsn = std::strtoull(f[first + 4].c_str(), nullptr, 10);
+	row->commit_time_ms = std::strtoll(f[first + 5].c_str(), nullptr, 10);
+	row->values.assign(n, "null");
+	for (size_t c = 0; c < n; ++c) {
+		const std::string& field = f[first + 6 + c];
+		if (field == "\\N") continue;
+		std::string& value = row->values[c];
+		value.clear();
+		if (columns.is_string[c]) {
+			const std::string text = TsvUnescape(field);
+			AppendJsonString(text.data(), text.size(), &value);
+		} else if (field == "nan" || field == "inf" || field == "-inf") {
+			value = "\"" + field + "\"";
+		} else {
+			value = field;
+		}
+	}
+	row->owed.clear();
+	const std::string& owed = f[first + 6 + n];  // [2,5]
+	for (size_t at = 1; at < owed.size();) {
+		char* end = nullptr;
+		const long a = std::strtol(owed.c_str() + at, &end, 10);
+		if (end == owed.c_str() + at) break;
+		row->owed.push_back(static_cast<int>(a));
+		at = static_cast<size_t>(end - owed.c_str()) + 1;
+	}
+	row->owed_from = TsvUnescape(f[first + 7 + n]);
+	return true;
+}
+
 Status ClickHouseTarget::ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns,
-                                         const std::vector<KeyLookup>& lookups,
-                                         std::vector<std::vector<std::string>>* current,
-                                         std::vector<Position>* written_at) {
-	current->assign(lookups.size(), {});
-	written_at->assign(lookups.size(), Position{});
+                                         const std::vector<const RowAction*>& rows, std::vector<StoredRow>* current) {
+	current->assign(rows.size(), StoredRow());
 	const TableVersion& table = set.table();
 	const auto& keys = table.key_columns;
-	std::string key_tuple, selected;
-	for (size_t k = 0; k < keys.size(); ++k) key_tuple += (k ? ", " : "") + ClickHouseIdentifier(table.columns[keys[k]].name);
-	if (keys.size() > 1) key_tuple = "(" + key_tuple + ")";
-	for (const SchemaColumn& column : table.columns) selected += ", " + ClickHouseIdentifier(column.name);
 	constexpr size_t kKeysPerQuery = 1000;  // a query's text stays far below ClickHouse's max_query_size
-	// One literal per distinct key: a key looked up twice (both copies of a
-	// key move in one batch) is one literal, whose row goes to every lookup of it.
+	// One literal per distinct key, whose row goes to every row of it.
 	std::vector<std::string> literals;
-	std::vector<std::vector<size_t>> lookups_of;
+	std::vector<std::vector<size_t>> rows_of;
 	std::unordered_map<std::string, size_t> literal_index;
-	for (size_t i = 0; i < lookups.size(); ++i) {
+	for (size_t i = 0; i < rows.size(); ++i) {
 		std::string literal;
-		for (size_t k = 0; k < keys.size(); ++k)
-			literal += (k ? ", " : "") + KeyLiteral(set, *lookups[i].row, lookups[i].old_key, keys[k]);
+		for (size_t k = 0; k < keys.size(); ++k) literal += (k ? ", " : "") + KeyLiteral(set, *rows[i], keys[k]);
 		if (keys.size() > 1) literal = "(" + literal + ")";
 		auto [it, added] = literal_index.try_emplace(literal, literals.size());
 		if (added) {
 			literals.push_back(literal);
-			lookups_of.emplace_back();
+			rows_of.emplace_back();
 		}
-		lookups_of[it->second].push_back(i);
+		rows_of[it->second].push_back(i);
 	}
+	const std::string key_tuple = KeyTuple(table);
 	for (size_t first = 0; first < literals.size(); first += kKeysPerQuery) {
 		const size_t count = std::min(kKeysPerQuery, literals.size() - first);
 		std::string list;
 		for (size_t i = 0; i < count; ++i) list += (i ? ", " : "") + literals[first + i];
 		std::string result;
-		// The latest version of each key by position, timeline first: FINAL
-		// would take the greatest _commit_lsn, which until a resynchronisation
-		// ends may be a ghost's (a change of an old primary on an older timeline).
-		// Two rows at one position are the two copies of a key move; the one
-		// written last (the part with the higher block number) is the one
-		// FINAL keeps, and the right one (see Apply).
-		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), _deleted, _timeline, _commit_lsn, _seq" +
-		                      selected + " FROM " +
-		                      TargetName(table.schema, table.table) + " WHERE " + key_tuple + " IN (" + list +
-		                      ") ORDER BY _timeline DESC, _commit_lsn DESC, _seq DESC, _deleted DESC, " +
-		                      kLastWrittenFirst + " LIMIT 1 BY " + key_tuple + " FORMAT TabSeparated",
+		Status st = Query("SELECT indexOf([" + list + "], " + key_tuple + "), " + StoredRowColumns(table) + " FROM " +
+		                      TargetName(table.schema, table.table) + " WHERE " + key_tuple + " IN (" + list + ")" +
+		                      LatestFirst(table) + " FORMAT TabSeparated",
 		                  "", &result);
 		if (!st.ok()) return st;
 		std::istringstream in(result);
 		for (std::string line; std::getline(in, line);) {
 			const std::vector<std::string> f = SplitTsvLine(line);
-			constexpr size_t kFirstColumn = 5;  // after the ordinal, _deleted and the position
-			const size_t ordinal =
-			    f.size() == table.columns.size() + kFirstColumn ? std::strtoul(f[0].c_str(), nullptr, 10) : 0;
-			if (ordinal == 0 || ordinal > count || f[1] != "0") continue;  // not ours, or deleted
-			const Position pos{static_cast<uint32_t>(std::strtoul(f[2].c_str(), nullptr, 10)),
-			                   std::strtoull(f[3].c_str(), nullptr, 10),
-			                   static_cast<uint32_t>(std::strtoul(f[4].c_str(), nullptr, 10))};
-			std::vector<std::string> values(table.columns.size(), "null");
-			for (size_t c = 0; c < table.columns.size(); ++c) {
-				const std::string& field = f[c + kFirstColumn];
-				if (field == "\\N") continue;
-				values[c].clear();
-				if (columns.is_string[c]) {
-					const std::string text = TsvUnescape(field);
-					AppendJsonString(text.data(), text.size(), &values[c]);
-				} else if (field == "nan" || field == "inf" || field == "-inf") {
-					values[c] = "\"" + field + "\"";
-				} else {
-					values[c] = field;
-				}
-			}
-			for (size_t lookup : lookups_of[first + ordinal - 1]) {
-				(*current)[lookup] = values;
-				(*written_at)[lookup] = pos;
-			}
+			StoredRow row;
+			const size_t ordinal = f.empty() ? 0 : std::strtoul(f[0].c_str(), nullptr, 10);
+			if (ordinal == 0 || ordinal > count || !ParseStoredRow(table, columns, f, 1, &row)) continue;  // not ours
+			for (size_t i : rows_of[first + ordinal - 1]) (*current)[i] = row;
 		}
+	}
+	return Status::Ok();
+}
+
+Status ClickHouseTarget::ReadDebtors(const TableVersion& table, const JsonColumns& columns,
+                                     const std::set<std::string>& moves, std::vector<StoredRow>* debtors) {
+	std::string list;
+	for (const std::string& move : moves) list += (list.empty() ? "" : ", ") + ClickHouseString(move);
+	const std::string target = TargetName(table.schema, table.table);
+	const std::string key_tuple = KeyTuple(table);
+	std::string result;
+	// Every key that ever owed from them, then its latest row: only a live
+	// row that still owes from them is a debtor now.
+	Status st = Query("SELECT " + StoredRowColumns(table) + " FROM " + target + " WHERE " + key_tuple + " IN (SELECT " +
+	                      key_tuple + " FROM " + target + " WHERE _owed_from IN (" + list + "))" + LatestFirst(table) +
+	                      " FORMAT TabSeparated",
+	                  "", &result);
+	if (!st.ok()) return st;
+	std::istringstream in(result);
+	for (std::string line; std::getline(in, line);) {
+		StoredRow row;
+		if (ParseStoredRow(table, columns, SplitTsvLine(line), 0, &row) && row.found && moves.count(row.owed_from))
+			debtors->push_back(std::move(row));
 	}
 	return Status::Ok();
 }
@@ -489,7 +468,7 @@ Status ClickHouseTarget::Insert(const TableVersion& table, const std::string& da
 	std::string columns;
 	for (const SchemaColumn& column : table.columns) columns += ClickHouseIdentifier(column.name) + ", ";
 	return Query("INSERT INTO " + TargetName(table.schema, table.table) + " (" + columns +
-	                 "_timeline, _commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
+	                 "_owed, _owed_from, _timeline, _commit_lsn, _seq, _lsn, _commit_time_ms, _deleted) FORMAT JSONEachRow",
 	             data);
 }
 
@@ -531,38 +510,32 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 		if (older_timelines && known->Lowers(timeline, lsn) && !(st = DeleteGhosts(table, timeline, lsn)).ok()) return st;
 		known->Learn(timeline, lsn);
 	}
-	// Updates that left values unchanged (TOAST) and that no earlier change of
-	// the batch completed: every change of their keys before this batch is in
-	// the table, so its current row holds those values, whatever the batch
-	// boundaries were. Read once per batch (in chunks of keys).
-	// A key move's values are the old key's row's: looked up after the row's
-	// own key (which a copy of the move applied earlier may have written).
-	// The old key's copy of a move (kMove) writes the new key's row again,
-	// at the same position: the new key's copy, written first, may have read
-	// the old key's row before earlier changes of it (another partition)
-	// were applied; the old key's copy comes after them, and FINAL, merges
-	// and ReadCurrentRows keep the row written last.
-	std::vector<KeyLookup> lookups;
+	// Key moves that left values unchanged go through the ledger first
+	// (clickhouse_ledger.cpp): their credits read the old rows as they were
+	// before this set and pay the rows that owe them.
+	std::vector<const RowAction*> credits, receipts, owing, plain;
+	for (const RowAction& entry : set.ledger()) {
+		if (skipped_row(entry)) continue;
+		(entry.op == RowAction::Op::kCredit ? credits : receipts).push_back(&entry);
+	}
 	for (const RowAction& row : set.rows()) {
 		if (skipped_row(row) || row.complete || row.op == RowAction::Op::kDelete) continue;
-		if (row.op == RowAction::Op::kUpsert) lookups.push_back({&row, false});
-		if (row.has_old_key) lookups.push_back({&row, true});
+		(row.owes ? owing : plain).push_back(&row);
 	}
-	std::vector<std::vector<std::string>> current;
-	std::vector<Position> written_at;
-	st = ReadCurrentRows(set, columns, lookups, &current, &written_at);
+	std::map<std::string, MovedValues> available;  // by move: the credits the set's moved rows take
+	if (!credits.empty() || !owing.empty())
+		st = SettleCredits(set, columns, credits, receipts, owing, rejected, &available);
 	if (!st.ok()) return st;
-	std::unordered_map<const RowAction*, const std::vector<std::string>*> found;  // the first lookup that found a row
-	for (size_t i = 0; i < lookups.size(); ++i) {
-		if (current[i].empty()) continue;
-		// A moved row's own key holds the row it needs only when the move's
-		// other copy wrote it: any other row of that key was gone before the
-		// move (deleted, or truncated by a truncate not applied yet).
-		const RowAction& row = *lookups[i].row;
-		if (row.has_old_key && !lookups[i].old_key && !SameChange(written_at[i], row.pos)) continue;
-		found.emplace(lookups[i].row, &current[i]);
-	}
-	static const std::vector<std::string> kNone;
+	// Updates that left values unchanged (TOAST) and that no earlier change of
+	// the batch completed: every change of their keys before this batch is in
+	// the table (and any debt paid above), so its current row holds those
+	// values, whatever the batch boundaries were. Read once per batch (in
+	// chunks of keys).
+	std::vector<StoredRow> current;
+	st = ReadCurrentRows(set, columns, plain, &current);
+	if (!st.ok()) return st;
+	std::unordered_map<const RowAction*, const StoredRow*> current_of;
+	for (size_t i = 0; i < plain.size(); ++i) current_of.emplace(plain[i], &current[i]);
 	// Every row rendered once into one block; `ends` finds each row's line(s) again.
 	std::vector<const RowAction*> rows;
 	std::vector<size_t> ends;
@@ -574,16 +547,11 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 			++*skipped;
 			continue;
 		}
-		auto it = found.find(&row);
-		if (it == found.end() && row.op == RowAction::Op::kUpsert && row.has_old_key && !row.complete) {
-			// The new key's copy of a move, before the old key's row is in
-			// the table (its insert is in a partition read later): the move's
-			// old-key copy, which comes after that insert, writes the row.
-			++*skipped;
-			continue;
-		}
-		if (row.op == RowAction::Op::kMove) AppendOldKeyDeleteJson(set, columns, row, &data);
-		if (!(st = AppendRowJson(set, columns, row, it != found.end() ? *it->second : kNone, &data)).ok()) {
+		auto it = current_of.find(&row);
+		auto credit = row.owes ? available.find(MoveName(row.owed_from)) : available.end();
+		if (!(st = AppendRowJson(set, columns, row, it != current_of.end() ? it->second : nullptr,
+		                         credit != available.end() ? &credit->second : nullptr, &data))
+		         .ok()) {
 			data.resize(start);
 			rejected->push_back({row.message, st.message() + " " + st.hint()});
 		} else {
@@ -591,23 +559,24 @@ Status ClickHouseTarget::Apply(const ChangeSet& set, std::vector<RejectedRow>* r
 			ends.push_back(data.size());
 		}
 	}
-	if (rows.empty()) return Status::Ok();
-	st = Insert(table, data);
-	if (st.ok()) {
-		*applied += rows.size();
-		return st;
-	}
+	if (!rows.empty()) st = Insert(table, data);
+	if (!rows.empty() && st.ok()) *applied += rows.size();
 	// As for PostgreSQL: only a refused value can be one row's fault.
-	if (st.kind() != ErrorKind::kInvalidData) return st;
+	if (!st.ok() && st.kind() != ErrorKind::kInvalidData) return st;
 	// ClickHouse refused the block's data: find the rows it refuses one by one.
-	for (size_t i = 0; i < rows.size(); ++i) {
+	for (size_t i = 0; !st.ok() && i < rows.size(); ++i) {
 		const size_t start = i == 0 ? 0 : ends[i - 1];
 		Status one = Insert(table, data.substr(start, ends[i] - start));
 		if (one.ok()) ++*applied;
 		else if (one.kind() != ErrorKind::kInvalidData) return one;
 		else rejected->push_back({rows[i]->message, one.message()});
 	}
-	return Status::Ok();
+	// The receipts after the rows (a crash in between: the batch, read
+	// again, writes the same rows from the same credits).
+	if (receipts.empty()) return Status::Ok();
+	std::set<std::string> paired;  // moves whose two copies are both in this set
+	for (const RowAction* credit : credits) paired.insert(MoveName(credit->owed_from));
+	return RecordReceipts(set, receipts, available, paired);
 }
 
 Status ClickHouseTarget::TimelineStartsOf(const TableVersion& table, TimelineStarts** starts) {

@@ -12,6 +12,9 @@
 //   _lsn UInt64                       its record's LSN (ordered against truncates)
 //   _commit_time_ms Int64             the source commit time, ms since 1970 (snapshot rows: when read)
 //   _deleted UInt8                    1 for a delete (query with FINAL ... WHERE _deleted = 0)
+//   _owed Array(Int16), _owed_from String  the attnums of values a moved row left unchanged
+//                                     (TOAST) and still owes, and the move that will pay them
+//                                     (clickhouse_ledger.cpp)
 // A batch is one INSERT per table (the changes folded per key), then the
 // partitions' checkpoints in flatwal_sink.checkpoints. There are no
 // transactions: a batch replayed after a crash writes the same rows again,
@@ -34,10 +37,14 @@
 #include <utility>
 #include <vector>
 
+#include "clickhouse_text.h"
 #include "target.h"
 #include "timeline_starts.h"
 
 namespace flatwal {
+
+// flatwal_sink.moved_values, the ledger of key moves (clickhouse_ledger.cpp).
+extern const char kClickHouseLedgerDdl[];
 
 class ClickHouseTarget : public Target {
  public:
@@ -48,8 +55,6 @@ class ClickHouseTarget : public Target {
 	bool connected() const override { return connected_; }
 	// Rows go as JSONEachRow.
 	ValueForm value_form() const override { return ValueForm::kJson; }
-	// A key move that left TOAST values unchanged is completed from the old key's current row.
-	KeyMoves key_moves() const override { return KeyMoves::kMoveRow; }
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
 	                       std::map<TopicPartition, Checkpoint>* out) override;
 	Status Begin() override {
@@ -78,6 +83,26 @@ class ClickHouseTarget : public Target {
 
 	const std::string& server_version() const { return version_; }
 
+	// A key's row as the table has it (the latest by position): its values
+	// as JSON, its position, and what it owes (the ledger's terms).
+	struct StoredRow {
+		bool found = false;  // a live row (not a delete)
+		std::vector<std::string> values;
+		Position pos;
+		uint64_t lsn = 0;
+		int64_t commit_time_ms = 0;
+		std::vector<int> owed;  // attnums
+		std::string owed_from;
+	};
+	// The values a key move left unchanged, as the move's old-key copy read
+	// them (a credit, clickhouse_ledger.cpp): by attnum, JSON values; those
+	// the old row itself still owed are owed from `owed_from`.
+	struct MovedValues {
+		std::map<int, std::string> values;
+		std::set<int> owed;
+		std::string owed_from;
+	};
+
  private:
 	// Runs one statement; `data` is the body after it (INSERT ... FORMAT).
 	Status Query(const std::string& sql, const std::string& data = "", std::string* result = nullptr);
@@ -92,24 +117,38 @@ class ClickHouseTarget : public Target {
 		std::vector<std::string> names;
 		std::vector<bool> is_string;
 	};
-	// Appends one JSONEachRow line. A column the row does not carry (an
-	// unchanged TOAST value) is taken from `current` (the table's current
-	// row, as JSON values; none when empty), or refused.
-	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
-	                     const std::vector<std::string>& current, std::string* line) const;
-	// Appends the line that deletes a moved row's old key.
-	void AppendOldKeyDeleteJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row,
-	                            std::string* line) const;
-	// A key whose current row is wanted: a row's own, or the old key of a row whose key moved.
-	struct KeyLookup {
-		const RowAction* row;
-		bool old_key;
-	};
-	// The current rows of the lookups' keys, read from the table (latest by position), as
-	// JSON values per column (empty for a key the table has no live row for),
-	// and the position each was written at.
-	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<KeyLookup>& lookups,
-	                       std::vector<std::vector<std::string>>* current, std::vector<Position>* written_at);
+	// Appends one JSONEachRow line of a set's row. Columns the row does not
+	// carry (unchanged TOAST values) come from `current` (the key's row in
+	// the table; a plain update's) or `credit` (a moved row's, from its
+	// move), else the row owes them; nothing to take them from refuses the row.
+	Status AppendRowJson(const ChangeSet& set, const JsonColumns& columns, const RowAction& row, const StoredRow* current,
+	                     const MovedValues* credit, std::string* line) const;
+	// Appends a stored row, written again (its debt paid).
+	void AppendStoredRowJson(const JsonColumns& columns, const StoredRow& row, std::string* line) const;
+	// The stored rows of the set's rows' keys, in their order.
+	Status ReadCurrentRows(const ChangeSet& set, const JsonColumns& columns, const std::vector<const RowAction*>& rows,
+	                       std::vector<StoredRow>* current);
+	// The live rows of the table that owe from one of `moves`.
+	Status ReadDebtors(const TableVersion& table, const JsonColumns& columns, const std::set<std::string>& moves,
+	                   std::vector<StoredRow>* debtors);
+	// Parses a stored row's fields from `first` on (position, values, owed) of a TabSeparated line.
+	bool ParseStoredRow(const TableVersion& table, const JsonColumns& columns, const std::vector<std::string>& f,
+	                    size_t first, StoredRow* row) const;
+	// The key moves' ledger: first the credits (they read the old rows as
+	// they were before the set, pay what awaited them, or are kept); then
+	// the set's rows are written, taking from `credits`; then the receipts.
+	Status SettleCredits(const ChangeSet& set, const JsonColumns& columns, const std::vector<const RowAction*>& credits,
+	                     const std::vector<const RowAction*>& receipts, const std::vector<const RowAction*>& owing,
+	                     std::vector<RejectedRow>* rejected, std::map<std::string, MovedValues>* available);
+	Status RecordReceipts(const ChangeSet& set, const std::vector<const RowAction*>& receipts,
+	                      const std::map<std::string, MovedValues>& available, const std::set<std::string>& paired);
+	// The ledger's entries of `moves` for this table: credits and awaited moves.
+	Status ReadLedger(const TableVersion& table, const std::set<std::string>& moves,
+	                  std::map<std::string, MovedValues>* credits, std::set<std::string>* awaited);
+	// Ledger rows (one per column of a credit; one for an awaited move).
+	std::string LedgerRows(const TableVersion& table, const std::string& move, const MovedValues& credit, bool gone);
+	std::string AwaitedRow(const TableVersion& table, const std::string& move, bool gone);
+	uint64_t NextLedgerVersion();
 	// Inserts JSONEachRow lines into the table.
 	Status Insert(const TableVersion& table, const std::string& data);
 	// The table's timelines as its rows tell them, read once per process.
@@ -129,11 +168,8 @@ class ClickHouseTarget : public Target {
 	std::map<std::string, TimelineStarts> timeline_starts_;  // by target table name
 	std::string body_;  // the INSERT's rows, reused from batch to batch (a batch can be tens of MB)
 	std::string checkpoint_rows_;  // VALUES of the batch's checkpoints, written at Commit
+	uint64_t ledger_version_ = 0;  // the last version written to flatwal_sink.moved_values
 };
-
-// Quotes a ClickHouse identifier (`name`) or string literal ('text').
-std::string ClickHouseIdentifier(const std::string& name);
-std::string ClickHouseString(const std::string& text);
 
 }  // namespace flatwal
 

@@ -3,17 +3,8 @@
 
 #include <cstdio>
 
-#include "lsn.h"
 
 namespace flatwal {
-
-std::string MoveName(const Position& pos) {
-	return std::to_string(pos.timeline) + ":" + LsnText(pos.commit_lsn) + ":" + std::to_string(pos.seq);
-}
-
-int OwedAttnum(const TableVersion& table, size_t column) {
-	return table.columns[column].attnum != 0 ? table.columns[column].attnum : static_cast<int>(column) + 1;
-}
 
 PgLedger::PgLedger(const PgSession& session, const TableVersion& table, const std::vector<std::string>& types,
                    std::string target, std::string stage, const std::string& target_schema)

@@ -1,4 +1,4 @@
-// pg_ledger.h — the PostgreSQL target's ledger of key moves (KeyMoves::kLedger).
+// pg_ledger.h — the PostgreSQL target's ledger of key moves (change_set.h).
 //
 // An update that moves a row to a new key and leaves a TOASTed value
 // unchanged comes twice: under the old key (in the old key's partition) and
@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "change_set.h"
 #include "pg_session.h"
 #include "position.h"
 #include "schema_registry.h"
@@ -49,16 +50,6 @@ CREATE TABLE IF NOT EXISTS flatwal_sink.moved_values (
 COMMENT ON TABLE flatwal_sink.moved_values IS
     'flatwal-sink: values of key moves that left TOAST values unchanged: c = the old row''s values (a credit), a = the new row was written owing them';
 )sql";
-
-// A move's position as the ledger and _flatwal_owed_from spell it:
-// "<timeline>:<commit LSN>:<seq>", e.g. "2:0/16B3F10:4" (PgTarget::DropBefore
-// reads its first two parts back).
-std::string MoveName(const Position& pos);
-
-// The number a column goes by in _flatwal_owed and the ledger: its source
-// attnum, or for a frame of a writer that did not know attnums (0) its
-// place, which holds within one version.
-int OwedAttnum(const TableVersion& table, size_t column);
 
 class PgLedger {
  public:

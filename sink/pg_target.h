@@ -57,7 +57,6 @@ class PgTarget : public Target {
 	bool connected() const override { return session_.connected(); }
 	// Staged by COPY into a table of the target's column types.
 	ValueForm value_form() const override { return ValueForm::kPgText; }
-	KeyMoves key_moves() const override { return KeyMoves::kLedger; }  // pg_ledger.h
 
 	Status LoadCheckpoints(const std::vector<TopicPartition>& partitions, std::map<TopicPartition, Checkpoint>* out) override;
 

@@ -13,7 +13,10 @@
 #define FLATWAL_SINK_POSITION_H
 
 #include <cstdint>
+#include <string>
 #include <tuple>
+
+#include "lsn.h"
 
 namespace flatwal {
 
@@ -33,6 +36,13 @@ struct Position {
 // the new key of a key move, differ only in step).
 inline bool SameChange(const Position& a, const Position& b) {
 	return a.timeline == b.timeline && a.commit_lsn == b.commit_lsn && a.seq == b.seq;
+}
+
+// A key move's position as the targets' ledgers and owed rows spell it
+// (pg_ledger.h, clickhouse_ledger.cpp): "<timeline>:<commit LSN>:<seq>",
+// e.g. "2:0/16B3F10:4" (the PostgreSQL target reads its first two parts back).
+inline std::string MoveName(const Position& pos) {
+	return std::to_string(pos.timeline) + ":" + LsnText(pos.commit_lsn) + ":" + std::to_string(pos.seq);
 }
 
 // Where a table's rows begin to count: its latest truncate's position (the

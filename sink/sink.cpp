@@ -298,7 +298,7 @@ Status Sink::FindSet(const TableVersion* table, size_t index) {
 			return Status::Ok();
 		}
 		if (spare_sets_.empty()) {
-			set.reset(new ChangeSet(table, target_->value_form(), config_.history, target_->key_moves()));
+			set.reset(new ChangeSet(table, target_->value_form(), config_.history));
 		} else {
 			set = std::move(spare_sets_.back());
 			spare_sets_.pop_back();

@@ -44,8 +44,6 @@ class Target {
 	virtual bool connected() const = 0;
 	// The form its change sets render values in.
 	virtual ValueForm value_form() const = 0;
-	// What the old-key copy of an update that moved its key does in this target.
-	virtual KeyMoves key_moves() const { return KeyMoves::kDeleteOldKey; }
 	virtual Status LoadCheckpoints(const std::vector<TopicPartition>& partitions,
 	                               std::map<TopicPartition, Checkpoint>* out) = 0;
 

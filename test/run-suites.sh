@@ -84,7 +84,7 @@ suite "pgoutput source: the same events as the plugin; a managed-like server as 
 	test/integration/pgoutput.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"
-suite "flatwal-sink: key moves and TOAST in every order a consumer may read partitions in (PostgreSQL target)" \
+suite "flatwal-sink: key moves and TOAST in random orders a consumer may read partitions in (PostgreSQL and a throwaway ClickHouse)" \
 	test/integration/sink-orders.sh "$port"
 suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway ClickHouse)" \
 	test/integration/sink-clickhouse.sh "$port"

@@ -12,9 +12,11 @@
 // batches of one change to fifty — and checks that the target ends equal to
 // the source, with no dead letter and nothing owed.
 //
-//   sink_orders CONNINFO [SCENARIOS] [FIRST_SEED]
+//   sink_orders CONNINFO | --clickhouse URL  [SCENARIOS] [FIRST_SEED]
 //
-// CONNINFO names a database it may fill (table public.t, flatwal_sink.*).
+// CONNINFO names a PostgreSQL database it may fill (table public.t,
+// flatwal_sink.*); URL a ClickHouse server (database sink_orders, remade
+// for each play, and flatwal_sink).
 // Prints "N passed, M failed"; a failed scenario prints its seed, its history
 // and the order it was read in, enough to re-run it alone.
 #include <cstdio>
@@ -24,7 +26,12 @@
 #include <string>
 #include <vector>
 
+#include <curl/curl.h>
+
+#include <memory>
+
 #include "change_set.h"
+#include "clickhouse_target.h"
 #include "frame_builder.h"
 #include "pg_session.h"
 #include "pg_target.h"
@@ -224,38 +231,137 @@ Reading ReadInSomeOrder(std::mt19937* rng, const History& h) {
 	return reading;
 }
 
-class Harness {
+// A target under test: a fresh table (and ledger) for each play, and the
+// table as it ended.
+class Bench {
  public:
-	explicit Harness(std::string conninfo) : conninfo_(std::move(conninfo)) { LearnTable(&catalog_); }
+	virtual ~Bench() = default;
+	// The target, its table empty; nullptr (and *st) when it cannot be had.
+	virtual flatwal::Target* Fresh(Status* st) = 0;
+	// The table's rows as " id:note/n" in key order; *leftover what a
+	// finished history must not leave (values owed, ledger entries).
+	virtual Status Ended(std::string* rows, std::string* leftover) = 0;
+};
 
-	Status Start() {
-		Status st = check_.Connect(conninfo_, flatwal::PgSession::Kind::kSql, "sink_orders check");
-		if (st.ok()) st = check_.Exec("SET client_min_messages = warning");
-		if (st.ok()) st = check_.Exec("DROP TABLE IF EXISTS public.t; DROP SCHEMA IF EXISTS flatwal_sink CASCADE");
+class PostgresBench : public Bench {
+ public:
+	explicit PostgresBench(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+	flatwal::Target* Fresh(Status* st) override {
+		if (!check_.connected()) {
+			*st = check_.Connect(conninfo_, flatwal::PgSession::Kind::kSql, "sink_orders check");
+			if (st->ok()) *st = check_.Exec("SET client_min_messages = warning");
+			if (st->ok()) *st = check_.Exec("DROP TABLE IF EXISTS public.t; DROP SCHEMA IF EXISTS flatwal_sink CASCADE");
+			if (!st->ok()) return nullptr;
+			target_.reset(new flatwal::PgTarget(conninfo_, "sink_orders", "", false));
+			if (!(*st = target_->Connect()).ok()) return nullptr;
+		}
+		*st = check_.Exec("SELECT to_regclass('public.t') IS NOT NULL", &exists_);
+		if (st->ok() && exists_.text(0, 0)[0] == 't')
+			*st = check_.Exec("TRUNCATE public.t; DELETE FROM flatwal_sink.moved_values");
+		return st->ok() ? target_.get() : nullptr;
+	}
+
+	Status Ended(std::string* rows, std::string* leftover) override {
+		flatwal::PgResult r, left;
+		Status st = check_.Exec("SELECT id, note, n, _flatwal_owed IS NOT NULL FROM public.t ORDER BY id", &r);
+		if (st.ok()) st = check_.Exec("SELECT count(*) FROM flatwal_sink.moved_values", &left);
+		if (!st.ok()) return st;
+		for (int i = 0; i < r.rows(); ++i)
+			*rows += " " + std::string(r.text(i, 0)) + ":" + (r.is_null(i, 1) ? "NULL" : r.text(i, 1)) + "/" + r.text(i, 2) +
+			         (r.text(i, 3)[0] == 't' ? "(owes)" : "");
+		if (std::string(left.text(0, 0)) != "0") *leftover = std::string(left.text(0, 0)) + " ledger entries";
 		return st;
 	}
 
+ private:
+	std::string conninfo_;
+	flatwal::PgSession check_;
+	flatwal::PgResult exists_;
+	std::unique_ptr<flatwal::PgTarget> target_;
+};
+
+class ClickHouseBench : public Bench {
+ public:
+	explicit ClickHouseBench(std::string url) : url_(std::move(url)) {
+		if (url_.empty() || url_.back() != '/') url_ += '/';
+	}
+
+	flatwal::Target* Fresh(Status* st) override {
+		std::string ignored;
+		*st = Query("DROP DATABASE IF EXISTS sink_orders", &ignored);
+		if (st->ok()) *st = Query("DROP TABLE IF EXISTS flatwal_sink.moved_values", &ignored);
+		if (!st->ok()) return nullptr;
+		target_.reset(new flatwal::ClickHouseTarget(url_, "sink_orders", "sink_orders"));
+		*st = target_->Connect();
+		return st->ok() ? target_.get() : nullptr;
+	}
+
+	Status Ended(std::string* rows, std::string* leftover) override {
+		(void)leftover;
+		std::string out;
+		Status st = Query("SELECT id, ifNull(note, 'NULL'), n FROM sink_orders.t FINAL WHERE _deleted = 0 ORDER BY id "
+		                  "FORMAT TabSeparated", &out);
+		for (size_t at = 0; st.ok() && at < out.size();) {
+			size_t end = out.find('\n', at);
+			if (end == std::string::npos) end = out.size();
+			std::string line = out.substr(at, end - at);
+			const size_t first = line.find('\t'), second = line.rfind('\t');
+			*rows += " " + line.substr(0, first) + ":" + line.substr(first + 1, second - first - 1) + "/" + line.substr(second + 1);
+			at = end + 1;
+		}
+		return st;
+	}
+
+ private:
+	static size_t Collect(char* data, size_t size, size_t n, void* out) {
+		static_cast<std::string*>(out)->append(data, size * n);
+		return size * n;
+	}
+	Status Query(const std::string& sql, std::string* out) {
+		CURL* curl = curl_easy_init();
+		if (curl == nullptr) return Status::Error(flatwal::ErrorKind::kInternal, "no HTTP client");
+		long code = 0;
+		curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, sql.c_str());
+		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+		const CURLcode rc = curl_easy_perform(curl);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_cleanup(curl);
+		if (rc != CURLE_OK || code != 200)
+			return Status::Error(flatwal::ErrorKind::kUnavailable, "ClickHouse: " + sql + ": " + *out);
+		return Status::Ok();
+	}
+
+	std::string url_;
+	std::unique_ptr<flatwal::ClickHouseTarget> target_;
+};
+
+class Harness {
+ public:
+	explicit Harness(Bench* bench) : bench_(bench) { LearnTable(&catalog_); }
+
 	// Plays `h` in the order `reading`; an empty string when the target ends equal to the source.
 	std::string Play(const History& h, const Reading& reading) {
-		flatwal::PgTarget target(conninfo_, "sink_orders", "", false);
-		Status st = target.Connect();
-		if (st.ok()) st = check_.Exec("TRUNCATE public.t; DELETE FROM flatwal_sink.moved_values");
-		if (!st.ok() && st.message().find("does not exist") == std::string::npos) return "setup: " + st.message();
+		Status st = Status::Ok();
+		flatwal::Target* target = bench_->Fresh(&st);
+		if (target == nullptr) return "setup: " + st.message();
 		const flatwal::TableVersion& table = *catalog_.Find(kRelid, 1);
 		std::vector<size_t> next(kPartitions, 0);
-		flatwal::ChangeSet set(&table, target.value_form(), false, target.key_moves());
+		flatwal::ChangeSet set(&table, target->value_form(), false);
 		int dead_letters = 0;
 		std::string letters;
 		for (const std::vector<int>& batch : reading) {
 			// One transaction per batch, as the sink's; the set applied
 			// where the sink applies it (MustApplyFirst, then at the end).
 			std::vector<size_t> messages;
-			st = target.Begin();
-			if (st.ok()) st = target.PrepareTable(table, catalog_);
+			st = target->Begin();
+			if (st.ok()) st = target->PrepareTable(table, catalog_);
 			auto apply = [&] {
 				std::vector<flatwal::RejectedRow> rejected;
 				uint64_t applied = 0, skipped = 0;
-				Status applied_st = target.Apply(set, &rejected, &applied, &skipped);
+				Status applied_st = target->Apply(set, &rejected, &applied, &skipped);
 				for (const flatwal::RejectedRow& r : rejected) {
 					++dead_letters;
 					letters += "\n    dead letter: " + h.changes[messages[r.message]].shown + ": " + r.reason;
@@ -273,28 +379,20 @@ class Harness {
 				messages.push_back(copy.change);
 			}
 			if (st.ok()) st = apply();
-			if (st.ok()) st = target.Commit();
+			if (st.ok()) st = target->Commit();
 			if (!st.ok()) return "the target failed: " + st.message() + " " + st.detail();
 		}
-		flatwal::PgResult r;
-		st = check_.Exec("SELECT id, note, n, _flatwal_owed IS NOT NULL FROM public.t ORDER BY id", &r);
-		flatwal::PgResult left;
-		if (st.ok()) st = check_.Exec("SELECT count(*) FROM flatwal_sink.moved_values", &left);
+		std::string want, got, leftover;
+		st = bench_->Ended(&got, &leftover);
 		if (!st.ok()) return "reading the target: " + st.message();
-		std::string want, got;
 		for (const auto& [id, row] : h.source) want += " " + std::to_string(id) + ":" + row.note + "/" + std::to_string(row.n);
-		for (int i = 0; i < r.rows(); ++i)
-			got += " " + std::string(r.text(i, 0)) + ":" + (r.is_null(i, 1) ? "NULL" : r.text(i, 1)) + "/" + r.text(i, 2) +
-			       (r.text(i, 3)[0] == 't' ? "(owes)" : "");
-		const std::string ledger = left.text(0, 0);
-		if (want == got && dead_letters == 0 && ledger == "0") return "";
-		return "source {" + want + " }\n  target {" + got + " }, ledger entries left: " + ledger + letters;
+		if (want == got && dead_letters == 0 && leftover.empty()) return "";
+		return "source {" + want + " }\n  target {" + got + " }" + (leftover.empty() ? "" : ", left: " + leftover) + letters;
 	}
 
  private:
-	std::string conninfo_;
+	Bench* bench_;
 	flatwal::TableCatalog catalog_;
-	flatwal::PgSession check_;
 };
 
 std::string Shown(const History& h, const Reading& reading) {
@@ -315,18 +413,18 @@ std::string Shown(const History& h, const Reading& reading) {
 }  // namespace
 
 int main(int argc, char** argv) {
-	if (argc < 2) {
-		std::fprintf(stderr, "usage: sink_orders CONNINFO [SCENARIOS] [FIRST_SEED]\n");
+	const bool clickhouse = argc > 2 && std::string(argv[1]) == "--clickhouse";
+	if (argc < 2 + clickhouse) {
+		std::fprintf(stderr, "usage: sink_orders CONNINFO | --clickhouse URL  [SCENARIOS] [FIRST_SEED]\n");
 		return 2;
 	}
-	const int scenarios = argc > 2 ? std::atoi(argv[2]) : 200;
-	const unsigned first_seed = argc > 3 ? static_cast<unsigned>(std::strtoul(argv[3], nullptr, 10)) : 1;
-	Harness harness(argv[1]);
-	Status st = harness.Start();
-	if (!st.ok()) {
-		std::fprintf(stderr, "sink_orders: %s\n", st.message().c_str());
-		return 2;
-	}
+	const char* where = argv[1 + clickhouse];
+	const int scenarios = argc > 2 + clickhouse ? std::atoi(argv[2 + clickhouse]) : 200;
+	const unsigned first_seed = argc > 3 + clickhouse ? static_cast<unsigned>(std::strtoul(argv[3 + clickhouse], nullptr, 10)) : 1;
+	std::unique_ptr<Bench> bench;
+	if (clickhouse) bench.reset(new ClickHouseBench(where));
+	else bench.reset(new PostgresBench(where));
+	Harness harness(bench.get());
 	int passed = 0, failed = 0;
 	for (unsigned seed = first_seed; seed < first_seed + static_cast<unsigned>(scenarios); ++seed) {
 		std::mt19937 rng(seed);
@@ -340,14 +438,19 @@ int main(int argc, char** argv) {
 			failed_reading = ReadInSomeOrder(&rng, h);
 			failure = harness.Play(h, failed_reading);
 		}
+		if (failure.rfind("setup: ", 0) == 0) {
+			std::fprintf(stderr, "sink_orders: %s\n", failure.c_str());
+			return 2;
+		}
 		if (failure.empty()) {
 			++passed;
 			continue;
 		}
 		++failed;
 		if (failed <= 3)
-			std::printf("FAILED seed %u (%s identity; re-run: sink_orders CONNINFO 1 %u):\n  %s\n%s", seed,
-			            full_identity ? "full" : "default", seed, failure.c_str(), Shown(h, failed_reading).c_str());
+			std::printf("FAILED seed %u (%s identity; re-run: sink_orders %s 1 %u):\n  %s\n%s", seed,
+			            full_identity ? "full" : "default", clickhouse ? "--clickhouse URL" : "CONNINFO", seed,
+			            failure.c_str(), Shown(h, failed_reading).c_str());
 	}
 	std::printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
