@@ -264,7 +264,9 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 		st = Exec("ALTER TABLE " + target + " ADD COLUMN _flatwal_owed_from text");
 		if (!st.ok()) return st;
 	}
-	st = Exec(PgLedger(session_, table, types, target, StageName(table), TargetSchema(table.schema)).IndexDdl());
+	// The rows a key move's credit pays are found by this index; a role that
+	// does not own the table cannot make it (they are then found by a scan).
+	if (markable) st = Exec(PgLedger(session_, table, types, target, StageName(table), TargetSchema(table.schema)).IndexDdl());
 	if (!st.ok()) return st;
 	std::vector<ColumnStep> steps;
 	st = PlanColumns(table, catalog, types, target, markable, std::move(existing), &steps);
