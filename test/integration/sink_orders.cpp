@@ -48,10 +48,12 @@ constexpr uint32_t kRelid = 16384;
 constexpr int kPartitions = 3;
 constexpr int kKeySpace = 8;  // few keys: moves land on keys used before
 
-// public.t (id int primary key, note text, n int): note stands for a TOASTed
-// value, which an update that does not change it leaves out (Unchanged).
+// public.t (id int primary key, note text, n int, body text): note and body
+// stand for TOASTed values, which an update that does not change them leaves
+// out (Unchanged); body's attnum is 5 (a column 4 was dropped), so attnums
+// and places differ.
 struct Row {
-	std::string note;
+	std::string note, body;
 	int n = 0;
 };
 
@@ -62,7 +64,7 @@ void LearnTable(flatwal::TableCatalog* catalog) {
 		return wire::CreateColumn(b, b.CreateString(name), oid, b.CreateString(type), oid, -1, key, key, false, attnum);
 	};
 	std::vector<fb::Offset<wire::Column>> columns{column("id", 23, "integer", true, 1), column("note", 25, "text", false, 2),
-	                                              column("n", 23, "integer", false, 3)};
+	                                              column("n", 23, "integer", false, 3), column("body", 25, "text", false, 5)};
 	std::vector<uint16_t> key{0};
 	auto schema = wire::CreateSchema(b, kRelid, b.CreateString("public"), b.CreateString("t"), 1,
 	                                 wire::ReplicaIdentity::Default, b.CreateVector(columns), b.CreateVector(key));
@@ -90,13 +92,14 @@ struct History {
 
 int PartitionOf(int key) { return key % kPartitions; }
 
-// An image of the row: nullptr note = unchanged (an update that left the
-// TOASTed value as it was); key_only: a default replica identity's old key.
+// An image of the row: a nullptr note or body = unchanged (an update that
+// left the TOASTed value as it was); key_only: a default replica identity's old key.
 struct Image {
 	int id;
 	const std::string* note;
 	int n;
 	bool key_only;
+	const std::string* body;
 };
 
 fb::Offset<wire::Row> Pack(fb::FlatBufferBuilder* b, const Image* image) {
@@ -104,12 +107,13 @@ fb::Offset<wire::Row> Pack(fb::FlatBufferBuilder* b, const Image* image) {
 	flatwal::RowPacker row(b);
 	row.AddInt(wire::Kind::Int, image->id);
 	if (image->key_only) {
-		row.AddAbsent();
-		row.AddAbsent();
+		for (int i = 0; i < 3; ++i) row.AddAbsent();
 	} else {
 		if (image->note != nullptr) row.AddText(wire::Kind::Text, image->note->data(), image->note->size());
 		else row.AddUnchanged();
 		row.AddInt(wire::Kind::Int, image->n);
+		if (image->body != nullptr) row.AddText(wire::Kind::Text, image->body->data(), image->body->size());
+		else row.AddUnchanged();
 	}
 	return row.Finish();
 }
@@ -138,40 +142,45 @@ void MakeHistory(std::mt19937* rng, int transactions, bool full_identity, Histor
 			wire::OldImage old_image = wire::OldImage::None;
 			Image after{}, before{};
 			bool has_after = true, has_before = false;
-			std::string note, new_note;  // what the images point to
+			std::string note, body, new_note, new_body;  // what the images point to
 			if (kind == Kind::kInsert) {
 				const int k = absent[pick(absent.size())];
-				h->source[k] = Row{"note" + std::to_string(counter), counter};
+				h->source[k] = Row{"note" + std::to_string(counter), "body" + std::to_string(counter), counter};
 				op = wire::Op::Insert;
 				note = h->source[k].note;
-				after = Image{k, &note, counter, false};
+				body = h->source[k].body;
+				after = Image{k, &note, counter, false, &body};
 			} else if (kind == Kind::kDelete) {
 				const int k = present[pick(present.size())];
 				op = wire::Op::Delete;
 				has_after = false;
 				has_before = true;
 				note = h->source[k].note;
-				before = Image{k, &note, h->source[k].n, !full_identity};
+				body = h->source[k].body;
+				before = Image{k, &note, h->source[k].n, !full_identity, &body};
 				old_image = full_identity ? wire::OldImage::Full : wire::OldImage::Key;
 				h->source.erase(k);
 			} else {
 				const int k = present[pick(present.size())];
 				const int to = kind == Kind::kMove ? absent[pick(absent.size())] : k;
 				const Row old = h->source[k];
-				const bool unchanged = chance(60);
-				const Row now{unchanged ? old.note : "note" + std::to_string(counter), counter};
+				const bool same_note = chance(60), same_body = chance(50);
+				const Row now{same_note ? old.note : "note" + std::to_string(counter),
+				              same_body ? old.body : "body" + std::to_string(counter), counter};
 				h->source.erase(k);
 				h->source[to] = now;
 				note = old.note;
+				body = old.body;
 				new_note = now.note;
-				after = Image{to, unchanged ? nullptr : &new_note, counter, false};
+				new_body = now.body;
+				after = Image{to, same_note ? nullptr : &new_note, counter, false, same_body ? nullptr : &new_body};
 				if (full_identity) {
 					has_before = true;
-					before = Image{k, &note, old.n, false};
+					before = Image{k, &note, old.n, false, &body};
 					old_image = wire::OldImage::Full;
 				} else if (kind == Kind::kMove) {
 					has_before = true;
-					before = Image{k, nullptr, 0, true};
+					before = Image{k, nullptr, 0, true, nullptr};
 					old_image = wire::OldImage::Key;
 				} else {
 					old_image = wire::OldImage::KeyUnchanged;
@@ -184,7 +193,8 @@ void MakeHistory(std::mt19937* rng, int transactions, bool full_identity, Histor
 			c.shown = std::string(op == wire::Op::Insert ? "insert" : op == wire::Op::Delete ? "delete" : "update") + " tx" +
 			          std::to_string(txn) + "." + std::to_string(seq) + " " +
 			          (has_before ? std::to_string(before.id) + " -> " : "") + (has_after ? std::to_string(after.id) : "") +
-			          (has_after && after.note == nullptr ? " (note unchanged)" : "");
+			          (has_after && after.note == nullptr ? " (note unchanged)" : "") +
+			          (has_after && after.body == nullptr ? " (body unchanged)" : "");
 			auto after_row = Pack(&c.frame, has_after ? &after : nullptr);
 			auto before_row = Pack(&c.frame, has_before ? &before : nullptr);
 			wire::ChangeHeader header(commit_lsn - 0x800 + static_cast<uint64_t>(seq), commit_lsn, 1000 + txn, 0,
@@ -238,7 +248,7 @@ class Bench {
 	virtual ~Bench() = default;
 	// The target, its table empty; nullptr (and *st) when it cannot be had.
 	virtual flatwal::Target* Fresh(Status* st) = 0;
-	// The table's rows as " id:note/n" in key order; *leftover what a
+	// The table's rows as " id:note,body/n" in key order; *leftover what a
 	// finished history must not leave (values owed, ledger entries).
 	virtual Status Ended(std::string* rows, std::string* leftover) = 0;
 };
@@ -264,12 +274,12 @@ class PostgresBench : public Bench {
 
 	Status Ended(std::string* rows, std::string* leftover) override {
 		flatwal::PgResult r, left;
-		Status st = check_.Exec("SELECT id, note, n, _flatwal_owed IS NOT NULL FROM public.t ORDER BY id", &r);
+		Status st = check_.Exec("SELECT id, note, body, n, _flatwal_owed IS NOT NULL FROM public.t ORDER BY id", &r);
 		if (st.ok()) st = check_.Exec("SELECT count(*) FROM flatwal_sink.moved_values", &left);
 		if (!st.ok()) return st;
 		for (int i = 0; i < r.rows(); ++i)
-			*rows += " " + std::string(r.text(i, 0)) + ":" + (r.is_null(i, 1) ? "NULL" : r.text(i, 1)) + "/" + r.text(i, 2) +
-			         (r.text(i, 3)[0] == 't' ? "(owes)" : "");
+			*rows += " " + std::string(r.text(i, 0)) + ":" + (r.is_null(i, 1) ? "NULL" : r.text(i, 1)) + "," +
+			         (r.is_null(i, 2) ? "NULL" : r.text(i, 2)) + "/" + r.text(i, 3) + (r.text(i, 4)[0] == 't' ? "(owes)" : "");
 		if (std::string(left.text(0, 0)) != "0") *leftover = std::string(left.text(0, 0)) + " ledger entries";
 		return st;
 	}
@@ -300,14 +310,15 @@ class ClickHouseBench : public Bench {
 	Status Ended(std::string* rows, std::string* leftover) override {
 		(void)leftover;
 		std::string out;
-		Status st = Query("SELECT id, ifNull(note, 'NULL'), n FROM sink_orders.t FINAL WHERE _deleted = 0 ORDER BY id "
-		                  "FORMAT TabSeparated", &out);
+		Status st = Query("SELECT id, concat(ifNull(note, 'NULL'), ',', ifNull(body, 'NULL')), n, notEmpty(_owed) FROM "
+		                  "sink_orders.t FINAL WHERE _deleted = 0 ORDER BY id FORMAT TabSeparated", &out);
 		for (size_t at = 0; st.ok() && at < out.size();) {
 			size_t end = out.find('\n', at);
 			if (end == std::string::npos) end = out.size();
 			std::string line = out.substr(at, end - at);
-			const size_t first = line.find('\t'), second = line.rfind('\t');
-			*rows += " " + line.substr(0, first) + ":" + line.substr(first + 1, second - first - 1) + "/" + line.substr(second + 1);
+			const std::vector<std::string> f = flatwal::SplitTsvLine(line);
+			if (f.size() != 4) return Status::Error(flatwal::ErrorKind::kInternal, "ClickHouse returned: " + line);
+			*rows += " " + f[0] + ":" + f[1] + "/" + f[2] + (f[3] == "1" ? "(owes)" : "");
 			at = end + 1;
 		}
 		return st;
@@ -385,7 +396,8 @@ class Harness {
 		std::string want, got, leftover;
 		st = bench_->Ended(&got, &leftover);
 		if (!st.ok()) return "reading the target: " + st.message();
-		for (const auto& [id, row] : h.source) want += " " + std::to_string(id) + ":" + row.note + "/" + std::to_string(row.n);
+		for (const auto& [id, row] : h.source)
+			want += " " + std::to_string(id) + ":" + row.note + "," + row.body + "/" + std::to_string(row.n);
 		if (want == got && dead_letters == 0 && leftover.empty()) return "";
 		return "source {" + want + " }\n  target {" + got + " }" + (leftover.empty() ? "" : ", left: " + leftover) + letters;
 	}
