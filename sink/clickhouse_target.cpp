@@ -294,13 +294,14 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& 
 		}
 		line->push_back(',');
 	}
-	std::string owed_from;
+	// A row that owes nothing leaves both out: ClickHouse fills in [] and ''.
 	if (!owed.empty()) {
-		owed_from = !row.owes ? current->owed_from : credit != nullptr ? credit->owed_from : MoveName(row.owed_from);
+		const std::string owed_from =
+		    !row.owes ? current->owed_from : credit != nullptr ? credit->owed_from : MoveName(row.owed_from);
+		line->append("\"_owed\":[" + owed + "],\"_owed_from\":");
+		AppendJsonString(owed_from.data(), owed_from.size(), line);
+		line->push_back(',');
 	}
-	line->append("\"_owed\":[" + owed + "],\"_owed_from\":");
-	AppendJsonString(owed_from.data(), owed_from.size(), line);
-	line->push_back(',');
 	AppendPositionJson(row.pos, row.lsn, row.message_time_ms, deleted, line);
 	return Status::Ok();
 }

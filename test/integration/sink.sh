@@ -256,21 +256,24 @@ sink_target=""
 start_sink
 
 # The history tables against test_decoding: the same changes (LSN, xid, table, operation), each exactly once.
-sql -c "SELECT lsn || ' ' || xid || ' ' || substring(data from '^table ([^:]+):') || ' ' ||
-               lower(substring(data from '^table [^:]+: ([A-Z]+):'))
-        FROM pg_logical_slot_peek_changes('sink_reference', NULL, NULL)
-        WHERE data ~ '^table public[.](orders|items|scratch): (INSERT|UPDATE|DELETE):' ORDER BY 1" >"$work/reference.txt"
-tsql -c "SELECT lsn || ' ' || xid || ' ' || tbl || ' ' || op FROM (
-           SELECT lsn, xid, 'public.orders' AS tbl, op FROM public.orders_history WHERE op <> 'read'
-           UNION ALL SELECT lsn, xid, 'public.items', op FROM public.items_history WHERE op <> 'read'
-           UNION ALL SELECT lsn, xid, 'public.scratch', op FROM public.scratch_history WHERE op <> 'read') h
-         WHERE lsn >= '$history_from' ORDER BY 1" >"$work/history.txt"
-if [ -s "$work/reference.txt" ] && cmp -s "$work/reference.txt" "$work/history.txt"; then
-	ok "history tables hold every change test_decoding saw, exactly once ($(wc -l <"$work/reference.txt") changes)"
-else
-	failed "history tables differ from test_decoding: $(wc -l <"$work/reference.txt") reference changes, $(wc -l <"$work/history.txt") in history"
-	diff "$work/reference.txt" "$work/history.txt" | head -5
-fi
+history_matches() {  # WHEN: checks it, and says when
+	sql -c "SELECT lsn || ' ' || xid || ' ' || substring(data from '^table ([^:]+):') || ' ' ||
+	               lower(substring(data from '^table [^:]+: ([A-Z]+):'))
+	        FROM pg_logical_slot_peek_changes('sink_reference', NULL, NULL)
+	        WHERE data ~ '^table public[.](orders|items|scratch): (INSERT|UPDATE|DELETE):' ORDER BY 1" >"$work/reference.txt"
+	tsql -c "SELECT lsn || ' ' || xid || ' ' || tbl || ' ' || op FROM (
+	           SELECT lsn, xid, 'public.orders' AS tbl, op FROM public.orders_history WHERE op <> 'read'
+	           UNION ALL SELECT lsn, xid, 'public.items', op FROM public.items_history WHERE op <> 'read'
+	           UNION ALL SELECT lsn, xid, 'public.scratch', op FROM public.scratch_history WHERE op <> 'read') h
+	         WHERE lsn >= '$history_from' ORDER BY 1" >"$work/history.txt"
+	if [ -s "$work/reference.txt" ] && cmp -s "$work/reference.txt" "$work/history.txt"; then
+		ok "history tables hold every change test_decoding saw, exactly once ($(wc -l <"$work/reference.txt") changes), $1"
+	else
+		failed "history tables differ from test_decoding $1: $(wc -l <"$work/reference.txt") reference changes, $(wc -l <"$work/history.txt") in history"
+		diff "$work/reference.txt" "$work/history.txt" | head -5
+	fi
+}
+history_matches "after the kills"
 echo "   sink: $(grep -c 'msg="batch not committed' "$work/sink.log") batches read again after failures;" \
 	"duplicates skipped per process: $(grep -oE 'duplicates_skipped=[0-9]+' "$work/sink.log" | sort -u | cut -d= -f2 | tr '\n' ' ')"
 if tsql -c "SELECT count(*) FROM flatwal_sink.checkpoints WHERE consumer_group = 'flatwal-sink'" | grep -qE '^[1-9]'; then
@@ -411,6 +414,7 @@ else
 	failed "replay: exit $replay_rc/$second_rc, rows $first (want 1/1), equal after first $first_equal, after second $second_equal, history rows of 500/501: $replayed_history (want 3)"
 	tail -5 "$work/replay.log"
 fi
+history_matches "after changes were dead-lettered and replayed"
 
 # A type change the sink cannot follow stops that table (its changes are dead
 # letters saying what to do); the target table is left as it was.
