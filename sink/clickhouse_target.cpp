@@ -277,16 +277,18 @@ Status ClickHouseTarget::AppendRowJson(const ChangeSet& set, const JsonColumns& 
 		} else if (state == ValueSpan::State::kNull || deleted) {
 			line->append("null");
 		} else if (row.owes) {  // a moved row: from its move's credit, or owed until it comes
-			auto value = credit != nullptr ? credit->values.find(attnum) : std::map<int, std::string>::const_iterator();
-			if (credit != nullptr && value != credit->values.end()) line->append(value->second);
-			else line->append("null");
+			const std::string* value = nullptr;
+			if (credit != nullptr) {
+				auto found = credit->values.find(attnum);
+				if (found != credit->values.end()) value = &found->second;
+			}
+			line->append(value != nullptr ? *value : "null");
 			if (credit == nullptr || credit->owed.count(attnum)) owed += (owed.empty() ? "" : ",") + std::to_string(attnum);
 		} else if (current != nullptr && current->found) {  // the table's row, and its debt
 			line->append(current->values[i]);
 			if (std::find(current->owed.begin(), current->owed.end(), attnum) != current->owed.end())
 				owed += (owed.empty() ? "" : ",") + std::to_string(attnum);
-		} else {
-			line->resize(line->size() - columns.names[i].size() - 1);  // the line is dropped by the caller
+		} else {  // the caller drops the line
 			return Status::Error(ErrorKind::kNotSupported,
 			                     "column " + column.name + " was left unchanged (TOAST) by an update, and the table holds "
 			                     "no row of this key to take it from (ClickHouse rows are written whole)",
