@@ -67,18 +67,24 @@ uint64_t ClickHouseTarget::NextLedgerVersion() {
 	return ledger_version_;
 }
 
+std::string ClickHouseTarget::LedgerRowHead(const TableVersion& table, const std::string& move) const {
+	const std::string database = Database(table.schema);
+	std::string head = "{\"database\":";
+	AppendJsonString(database.data(), database.size(), &head);
+	head += ",\"table\":";
+	AppendJsonString(table.table.data(), table.table.size(), &head);
+	head += ",\"move\":";
+	AppendJsonString(move.data(), move.size(), &head);
+	return head;
+}
+
 std::string ClickHouseTarget::LedgerRows(const TableVersion& table, const std::string& move, const MovedValues& credit,
                                          bool gone) {
 	const uint64_t version = NextLedgerVersion();
+	const std::string head = LedgerRowHead(table, move);
 	std::string rows;
 	for (const auto& [attnum, value] : credit.values) {
-		rows += "{\"database\":";
-		AppendJsonString(Database(table.schema).data(), Database(table.schema).size(), &rows);
-		rows += ",\"table\":";
-		AppendJsonString(table.table.data(), table.table.size(), &rows);
-		rows += ",\"move\":";
-		AppendJsonString(move.data(), move.size(), &rows);
-		rows += ",\"kind\":\"c\",\"attnum\":" + std::to_string(attnum) + ",\"value\":";
+		rows += head + ",\"kind\":\"c\",\"attnum\":" + std::to_string(attnum) + ",\"value\":";
 		AppendJsonString(value.data(), value.size(), &rows);
 		rows += ",\"owed\":" + std::string(credit.owed.count(attnum) ? "1" : "0") + ",\"owed_from\":";
 		AppendJsonString(credit.owed_from.data(), credit.owed_from.size(), &rows);
@@ -88,23 +94,16 @@ std::string ClickHouseTarget::LedgerRows(const TableVersion& table, const std::s
 }
 
 std::string ClickHouseTarget::AwaitedRow(const TableVersion& table, const std::string& move, bool gone) {
-	std::string row = "{\"database\":";
-	AppendJsonString(Database(table.schema).data(), Database(table.schema).size(), &row);
-	row += ",\"table\":";
-	AppendJsonString(table.table.data(), table.table.size(), &row);
-	row += ",\"move\":";
-	AppendJsonString(move.data(), move.size(), &row);
-	return row + ",\"kind\":\"a\",\"attnum\":0,\"value\":\"\",\"owed\":0,\"owed_from\":\"\",\"gone\":" +
+	return LedgerRowHead(table, move) + ",\"kind\":\"a\",\"attnum\":0,\"value\":\"\",\"owed\":0,\"owed_from\":\"\",\"gone\":" +
 	       (gone ? "1" : "0") + ",\"version\":" + std::to_string(NextLedgerVersion()) + "}\n";
 }
 
-Status ClickHouseTarget::ReadLedger(const TableVersion& table, const std::set<std::string>& moves,
+Status ClickHouseTarget::ReadLedger(const TableVersion& table, const std::string& condition,
                                     std::map<std::string, MovedValues>* credits, std::set<std::string>* awaited) {
-	if (moves.empty()) return Status::Ok();
 	std::string result;
 	Status st = Query("SELECT move, kind, attnum, value, owed, owed_from, gone FROM flatwal_sink.moved_values FINAL WHERE "
 	                  "database = " + ClickHouseString(Database(table.schema)) + " AND table = " +
-	                  ClickHouseString(table.table) + " AND move IN (" + MoveList(moves) + ") FORMAT TabSeparated",
+	                  ClickHouseString(table.table) + " AND " + condition + " FORMAT TabSeparated",
 	                  "", &result);
 	if (!st.ok()) return st;
 	std::istringstream in(result);
@@ -173,7 +172,7 @@ Status ClickHouseTarget::SettleCredits(const ChangeSet& set, const JsonColumns& 
 	}
 	std::map<std::string, MovedValues> kept;  // the ledger's credits
 	std::set<std::string> awaited;
-	if (!(st = ReadLedger(table, moves, &kept, &awaited)).ok()) return st;
+	if (!moves.empty() && !(st = ReadLedger(table, "move IN (" + MoveList(moves) + ")", &kept, &awaited)).ok()) return st;
 	std::map<std::string, MovedValues> pays, to_keep;
 	for (auto& [move, values] : fresh) {
 		if (received.count(move)) (*available)[move] = values;  // both copies here: nothing to record
@@ -214,23 +213,11 @@ Status ClickHouseTarget::SettleCredits(const ChangeSet& set, const JsonColumns& 
 		}
 		if (!rows.empty() && !(st = Insert(table, rows)).ok()) return st;
 		// The kept credits that owe from them (moved on before they were paid).
-		std::string result;
-		st = Query("SELECT move, attnum, value, owed, owed_from FROM flatwal_sink.moved_values FINAL WHERE database = " +
-		               ClickHouseString(Database(table.schema)) + " AND table = " + ClickHouseString(table.table) +
-		               " AND kind = 'c' AND gone = 0 AND owed_from IN (" + MoveList(paid) + ") FORMAT TabSeparated",
-		           "", &result);
-		if (!st.ok()) return st;
 		std::map<std::string, MovedValues> owing_credits;
-		std::istringstream in(result);
-		for (std::string line; std::getline(in, line);) {
-			const std::vector<std::string> f = SplitTsvLine(line);
-			if (f.size() != 5) continue;
-			MovedValues& credit = owing_credits[TsvUnescape(f[0])];
-			const int attnum = std::atoi(f[1].c_str());
-			credit.values[attnum] = TsvUnescape(f[2]);
-			if (f[3] == "1") credit.owed.insert(attnum);
-			credit.owed_from = TsvUnescape(f[4]);
-		}
+		std::set<std::string> none_awaited;  // (credits only)
+		st = ReadLedger(table, "kind = 'c' AND gone = 0 AND owed_from IN (" + MoveList(paid) + ")", &owing_credits,
+		                &none_awaited);
+		if (!st.ok()) return st;
 		for (auto& [move, credit] : owing_credits) {
 			auto from = pays.find(credit.owed_from);
 			if (from == pays.end()) continue;

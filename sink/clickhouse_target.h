@@ -142,10 +142,13 @@ class ClickHouseTarget : public Target {
 	                     std::vector<RejectedRow>* rejected, std::map<std::string, MovedValues>* available);
 	Status RecordReceipts(const ChangeSet& set, const std::vector<const RowAction*>& receipts,
 	                      const std::map<std::string, MovedValues>& available, const std::set<std::string>& paired);
-	// The ledger's entries of `moves` for this table: credits and awaited moves.
-	Status ReadLedger(const TableVersion& table, const std::set<std::string>& moves,
+	// The ledger's entries of this table that meet `condition` (SQL over its
+	// columns): credits (taken ones too) and moves still awaited.
+	Status ReadLedger(const TableVersion& table, const std::string& condition,
 	                  std::map<std::string, MovedValues>* credits, std::set<std::string>* awaited);
-	// Ledger rows (one per column of a credit; one for an awaited move).
+	// Ledger rows (one per column of a credit; one for an awaited move), and
+	// the members every one starts with (the table and the move).
+	std::string LedgerRowHead(const TableVersion& table, const std::string& move) const;
 	std::string LedgerRows(const TableVersion& table, const std::string& move, const MovedValues& credit, bool gone);
 	std::string AwaitedRow(const TableVersion& table, const std::string& move, bool gone);
 	uint64_t NextLedgerVersion();

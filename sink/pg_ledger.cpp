@@ -3,7 +3,6 @@
 
 #include <cstdio>
 
-
 namespace flatwal {
 
 PgLedger::PgLedger(const PgSession& session, const TableVersion& table, const std::vector<std::string>& types,
@@ -15,7 +14,11 @@ PgLedger::PgLedger(const PgSession& session, const TableVersion& table, const st
 		attnum_array_ += (i ? "," : "") + attnums_.back();
 	}
 	attnum_array_ = "'{" + attnum_array_ + "}'::smallint[]";
-	for (size_t k = 0; k < table.key_columns.size(); ++k) key_list_ += (k ? ", " : "") + names_[table.key_columns[k]];
+	for (size_t k = 0; k < table.key_columns.size(); ++k) {
+		const std::string& name = names_[table.key_columns[k]];
+		key_list_ += (k ? ", " : "") + name;
+		old_row_match_ += (k ? " AND o." : "o.") + name + " = s." + name;
+	}
 	schema_literal_ = session.QuoteLiteral(target_schema);
 	table_literal_ = session.QuoteLiteral(table.table);
 	// An index name of its own per target table (FNV-1a of the name: stable).
@@ -41,21 +44,12 @@ std::string PgLedger::IndexDdl() const {
 }
 
 std::string PgLedger::CreditsWithoutOldRow() const {
-	std::string match;
-	for (size_t k = 0; k < table_.key_columns.size(); ++k) {
-		const std::string& name = names_[table_.key_columns[k]];
-		match += (k ? " AND o." : "o.") + name + " = s." + name;
-	}
 	return "SELECT s._flatwal_ord FROM " + stage_ + " s WHERE s._flatwal_op = 'c' AND s._flatwal_carried IS NOT NULL "
-	       "AND NOT EXISTS (SELECT 1 FROM " + target_ + " o WHERE " + match + ")";
+	       "AND NOT EXISTS (SELECT 1 FROM " + target_ + " o WHERE " + old_row_match_ + ")";
 }
 
 std::string PgLedger::InsertCredits() const {
-	std::string match, values;
-	for (size_t k = 0; k < table_.key_columns.size(); ++k) {
-		const std::string& name = names_[table_.key_columns[k]];
-		match += (k ? " AND o." : "o.") + name + " = s." + name;
-	}
+	std::string values;
 	for (size_t i = 0; i < names_.size(); ++i)
 		values += std::string(i ? ", " : "") + "CASE WHEN s._flatwal_carried IS NULL OR s._flatwal_carried[" +
 		          std::to_string(i + 1) + "] THEN s." + names_[i] + "::text ELSE o." + names_[i] + "::text END";
@@ -65,7 +59,7 @@ std::string PgLedger::InsertCredits() const {
 	return "INSERT INTO flatwal_sink.moved_values (target_schema, target_table, move, kind, attnums, vals, owed, owed_from) "
 	       "SELECT " + schema_literal_ + ", " + table_literal_ + ", s._flatwal_owed_from, 'c', " + attnum_array_ +
 	       ", ARRAY[" + values + "]::text[], " + owed + ", CASE WHEN " + owed + " IS NOT NULL THEN o._flatwal_owed_from END FROM " +
-	       stage_ + " s LEFT JOIN " + target_ + " o ON " + match +
+	       stage_ + " s LEFT JOIN " + target_ + " o ON " + old_row_match_ +
 	       " WHERE s._flatwal_op = 'c' AND (s._flatwal_carried IS NULL OR o." + names_[table_.key_columns[0]] +
 	       " IS NOT NULL) ON CONFLICT DO NOTHING";
 }

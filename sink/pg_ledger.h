@@ -85,6 +85,7 @@ class PgLedger {
 	const TableVersion& table_;
 	std::vector<std::string> names_, types_, attnums_;
 	std::string attnum_array_, target_, stage_, schema_literal_, table_literal_, key_list_, index_name_;
+	std::string old_row_match_;  // o (the target's row) has the key of s (a staged credit)
 };
 
 }  // namespace flatwal

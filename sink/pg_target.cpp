@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 
 #include "column_plan.h"
 #include "pg_ledger.h"
@@ -396,24 +397,26 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	const std::string stage = " FROM " + StageName(table) + " s ";
 	const std::string newer = PositionOf("t") + " < " + PositionOf("s");
 	const std::string position_values = "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn, s._flatwal_timeline";
-	const PgLedger ledger(session_, table, column_types_[PreparedKey(table)], target, StageName(table),
-	                      TargetSchema(table.schema));
+	// The ledger's statements, made only for a set with key moves in it.
+	std::optional<PgLedger> ledger;
+	if (credits + receipts + owing > 0)
+		ledger.emplace(session_, table, column_types_[PreparedKey(table)], target, StageName(table), TargetSchema(table.schema));
 	Status st = Status::Ok();
 	PgResult r;
 	// Key moves first: a credit is the old row as it stands before this
 	// set's changes of it (the set's own earlier values are staged with it).
 	if (credits > 0) {
-		st = Exec(ledger.CreditsWithoutOldRow(), &r);
+		st = Exec(ledger->CreditsWithoutOldRow(), &r);
 		for (int i = 0; st.ok() && i < r.rows(); ++i) missing->push_back(static_cast<size_t>(std::atoi(r.text(i, 0))));
-		if (st.ok()) st = Exec(ledger.InsertCredits());
+		if (st.ok()) st = Exec(ledger->InsertCredits());
 		for (int round = 0; st.ok(); ++round) {  // a chain of moves: each round settles one link
-			st = Exec(ledger.ResolveCredits(), &r);
+			st = Exec(ledger->ResolveCredits(), &r);
 			if (st.ok() && r.rows() == 0) break;
 			if (st.ok() && round == 1000)
 				st = Status::Error(ErrorKind::kInternal, "the key moves' credits of " + target + " do not settle");
 		}
-		if (st.ok()) st = Exec(ledger.PayRows());
-		if (st.ok()) st = Exec(ledger.DropPaid());
+		if (st.ok()) st = Exec(ledger->PayRows());
+		if (st.ok()) st = Exec(ledger->DropPaid());
 	}
 	if (st.ok() && deletes > 0)
 		st = Exec("DELETE FROM " + target + " t USING " + StageName(table) + " s WHERE s._flatwal_op = 'd' AND " +
@@ -435,8 +438,8 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 		          "_flatwal_timeline = s._flatwal_timeline, _flatwal_owed = " + still_owed +
 		          ", _flatwal_owed_from = CASE WHEN " + still_owed + " IS NOT NULL THEN t._flatwal_owed_from END" + stage +
 		          "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND " + keys_match + " AND " + newer);
-	if (st.ok() && owing > 0) st = Exec(ledger.WriteOwingRows());
-	if (st.ok() && receipts > 0) st = Exec(ledger.TakeCredits());
+	if (st.ok() && owing > 0) st = Exec(ledger->WriteOwingRows());
+	if (st.ok() && receipts > 0) st = Exec(ledger->TakeCredits());
 	if (!st.ok() || incomplete == 0) return st;
 	// An update with nothing to keep its values from.
 	st = Exec("SELECT s._flatwal_ord" + stage + "WHERE s._flatwal_op = 'u' AND s._flatwal_carried IS NOT NULL AND NOT EXISTS "
