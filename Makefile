@@ -89,7 +89,7 @@ $(FUZZ_OBJ)/%.o: %.cpp | $(WIRE_HEADER)
 # format/ for the programs: the extension's files and the renderers only the
 # programs use (Debezium). The runtime: what the programs share beyond it.
 LIBFORMAT_SRCS = $(addprefix format/,$(FORMAT_SRCS) debezium_types debezium_scalars debezium_envelope pgoutput_messages pgoutput_frames text_values)
-RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/kafka_client runtime/secrets runtime/stop_signal
+RUNTIME_SRCS = runtime/log runtime/pg_session runtime/http_endpoint runtime/report runtime/kafka_client runtime/secrets runtime/stop_signal
 define flavor_libraries
 $(1)/libformat.a: $(addprefix $(1)/,$(addsuffix .o,$(LIBFORMAT_SRCS)))
 	@rm -f $$@
@@ -105,7 +105,7 @@ FUZZ_LIBS = $(FUZZ_OBJ)/libruntime.a $(FUZZ_OBJ)/libformat.a
 app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 
 SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
-	chunk_reader chunk_snapshot heartbeat side_session replication router debezium_routes shipped_record shipper \
+	chunk_reader chunk_snapshot heartbeat side_session slot_status replication router debezium_routes shipped_record shipper \
 	pgoutput_source pgoutput_snapshot pgoutput_on_demand published_table extension_on_demand)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume

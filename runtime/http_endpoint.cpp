@@ -52,17 +52,6 @@ Status HttpEndpoint::Start(const ListenAddress& address) {
 	return Status::Ok();
 }
 
-Status HttpEndpoint::Open(const ListenAddress& address, std::chrono::milliseconds grace, std::unique_ptr<HttpEndpoint>* out) {
-	out->reset();
-	if (address.port == 0) return Status::Ok();
-	std::unique_ptr<HttpEndpoint> endpoint(new HttpEndpoint(grace + std::chrono::seconds(60)));
-	Status st = endpoint->Start(address);
-	if (!st.ok()) return st;
-	Log(LogLevel::kInfo, "serving /metrics and /health", {{"address", address.host + ":" + std::to_string(address.port)}});
-	*out = std::move(endpoint);
-	return Status::Ok();
-}
-
 void HttpEndpoint::Publish(std::string metrics, std::string problem) {
 	std::lock_guard<std::mutex> lock(mutex_);
 	metrics_ = std::move(metrics);

@@ -34,10 +34,6 @@ class HttpEndpoint {
 
 	// Binds (a taken port fails here, not later) and serves on its own thread.
 	Status Start(const ListenAddress& address);
-	// --http of both programs: an endpoint at `address` (none for port 0) whose
-	// /health calls a loop silent for the grace period plus 60 s (the longest
-	// reconnect wait and then some) stuck; says where it listens.
-	static Status Open(const ListenAddress& address, std::chrono::milliseconds grace, std::unique_ptr<HttpEndpoint>* out);
 	// The latest metrics text and health problem (empty: healthy).
 	void Publish(std::string metrics, std::string problem);
 	void Stop();

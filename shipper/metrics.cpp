@@ -1,9 +1,7 @@
 // metrics.cpp — see metrics.h.
 #include "metrics.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "prometheus_text.h"
 
@@ -81,16 +79,6 @@ std::string MetricsText(const MetricsSample& s) {
 	out.Single("flatwal_shipper_start_time_seconds", "gauge", "When the shipper started (Unix time).",
 	           N::Number(static_cast<uint64_t>(s.start_time_seconds)));
 	return out.text();
-}
-
-Status WriteMetricsFile(const std::string& path, const std::string& text) {
-	std::string tmp = path + ".tmp";
-	FILE* f = fopen(tmp.c_str(), "w");
-	bool ok = f != nullptr && fwrite(text.data(), 1, text.size(), f) == text.size();
-	if (f != nullptr && fclose(f) != 0) ok = false;
-	if (ok && rename(tmp.c_str(), path.c_str()) != 0) ok = false;
-	if (ok) return Status::Ok();
-	return Status::Error(ErrorKind::kInternal, "cannot write the metrics file " + path, std::strerror(errno));
 }
 
 }  // namespace flatwal

@@ -73,9 +73,6 @@ inline uint64_t SlotLagBytes(const MetricsSample& s) {
 
 std::string MetricsText(const MetricsSample& sample);
 
-// Writes beside the file and renames, so a scraper never reads half of it.
-Status WriteMetricsFile(const std::string& path, const std::string& text);
-
 // Microseconds as text in a unit (1e6 per second, 1e3 per millisecond), or
 // `none` for a missing quantile (-1).
 std::string ScaledMicros(int64_t micros, double per_unit, const char* none);

@@ -10,7 +10,6 @@
 
 #include "extension_on_demand.h"
 #include "frames.h"
-#include "http_endpoint.h"
 #include "log.h"
 #include "lsn.h"
 #include "pgoutput_snapshot.h"
@@ -41,11 +40,10 @@ const char* StopReasonName(StopReason reason) {
 Shipper::Shipper(ShipperConfig config, const StopFlag* stop)
     : config_(std::move(config)),
       stop_(stop),
-      health_({static_cast<uint64_t>(config_.health_max_lag_mb), std::chrono::milliseconds(config_.health_grace_ms)},
-              "replication", "MB", Clock::now()),
-      slot_reader_(config_.conninfo, "flatwal-shipper slot status"),
-      start_time_seconds_(std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count()) {}
+      report_({config_.http, config_.metrics_file,
+               {static_cast<uint64_t>(config_.health_max_lag_mb), std::chrono::milliseconds(config_.health_grace_ms)},
+               "replication", "MB"}),
+      slot_status_(config_.conninfo, config_.slot) {}
 
 Shipper::~Shipper() = default;
 
@@ -354,21 +352,10 @@ SnapshotProgress Shipper::SnapshotNow() const {
 	return snapshot_ ? snapshot_() : snapshot_done_;
 }
 
-void Shipper::ReadSlotStatus() {
-	if (Clock::now() < next_slot_read_) return;
-	next_slot_read_ = Clock::now() + std::chrono::seconds(10);
-	PgResult r;
-	Status st = slot_reader_.Exec("SELECT wal_status, safe_wal_size FROM pg_replication_slots WHERE slot_name = " +
-	                                  slot_reader_.QuoteLiteral(config_.slot),
-	                              &r);
-	if (!st.ok() || r.rows() == 0) return;  // shown as before; a lost connection is logged by the session
-	slot_.wal_status = r.text(0, 0);
-	slot_.safe_wal_size = r.is_null(0, 1) ? -1 : std::atoll(r.text(0, 1));
-}
-
 void Shipper::ReportMetrics(bool connected) {
-	if (config_.metrics_file.empty() && !http_) return;
-	if (connected) ReadSlotStatus();
+	if (!report_.wanted()) return;
+	if (connected) slot_status_.Refresh();
+	const SlotStatus& slot = slot_status_.status();
 	MetricsSample sample;
 	sample.counters = &counters_;
 	sample.queue_full_waits = producer_->queue_full_waits();
@@ -381,24 +368,20 @@ void Shipper::ReportMetrics(bool connected) {
 	sample.histogram = &tracker_.histogram();
 	sample.delivery_errors = &producer_->delivery_errors();
 	sample.broker_errors = &producer_->broker_errors();
-	sample.slot = slot_;
+	sample.slot = slot;
 	sample.snapshot = SnapshotNow();
-	sample.start_time_seconds = start_time_seconds_;
-	const std::string text = MetricsText(sample);
-	if (!config_.metrics_file.empty()) {
-		Status st = WriteMetricsFile(config_.metrics_file, text);
-		if (!st.ok()) LogStatus(LogLevel::kWarning, st);
-	}
-	if (!http_) return;
+	sample.start_time_seconds = report_.start_time_seconds();
+	const Clock::time_point now = Clock::now();
+	HealthMonitor& health = report_.health();
 	// Replication counts as connected while the initial snapshot reads (its slot is being made).
-	health_.Observe(Clock::now(), connected || snapshot_ != nullptr, SlotLagBytes(sample) >> 20);
-	if (sample.delivery_failed) health_.Fail("Kafka refused a message for good; the shipper stops (see its log)");
+	health.Observe(now, connected || snapshot_ != nullptr, SlotLagBytes(sample) >> 20);
+	if (sample.delivery_failed) health.Fail("Kafka refused a message for good; the shipper stops (see its log)");
 	// A lost slot is resynchronised by this process (healthy: it is making
 	// progress); with --no-resync it stops, and says so here until then.
-	if (slot_.wal_status == "lost" && !config_.resync)
-		health_.Fail("replication slot " + config_.slot + " was lost (wal_status lost) and --no-resync is set: "
-		             "see docs/runbook.md");
-	http_->Publish(text, health_.Problem(Clock::now()));
+	if (slot.wal_status == "lost" && !config_.resync)
+		health.Fail("replication slot " + config_.slot + " was lost (wal_status lost) and --no-resync is set: "
+		            "see docs/runbook.md");
+	report_.Publish(MetricsText(sample), now);
 }
 
 void Shipper::SendStatus(ReplicationStream& stream) {
@@ -517,7 +500,7 @@ int Shipper::Run() {
 	}
 	if (config_.heartbeat_interval_ms > 0)
 		heartbeat_.reset(new Heartbeat(config_.conninfo, config_.heartbeat_interval_ms));
-	st = HttpEndpoint::Open(config_.http, std::chrono::milliseconds(config_.health_grace_ms), &http_);
+	st = report_.Open();
 	if (!st.ok()) {
 		LogStatus(LogLevel::kError, st);
 		return kExitConfig;

@@ -15,7 +15,6 @@
 #include "config.h"
 #include "exit_codes.h"
 #include "frame_reader.h"
-#include "health.h"
 #include "heartbeat.h"
 #include "last_lookup.h"
 #include "lsn_tracker.h"
@@ -24,15 +23,14 @@
 #include "pgoutput_source.h"
 #include "producer.h"
 #include "replication.h"
+#include "report.h"
 #include "router.h"
 #include "shipped_record.h"
-#include "side_session.h"
+#include "slot_status.h"
 #include "snapshot.h"
 #include "stop_signal.h"
 
 namespace flatwal {
-
-class HttpEndpoint;
 
 // Why the shipper stopped, as its last log line says.
 enum class StopReason { kSignal, kSnapshotDone, kKafkaError, kPostgresError };
@@ -93,8 +91,6 @@ class Shipper {
 	void SleepUnlessStopping(int ms);
 	// Renders the metrics for --metrics-file and --http, and the health verdict.
 	void ReportMetrics(bool connected);
-	// The slot's wal_status and safe_wal_size, read at most every 10 s.
-	void ReadSlotStatus();
 	SnapshotProgress SnapshotNow() const;
 
 	ShipperConfig config_;
@@ -111,14 +107,10 @@ class Shipper {
 	FrameScratch frame_scratch_;           // frames that arrive misaligned
 	ShipperCounters counters_;
 	LastLookup<TopicCounters> topic_counters_;  // in counters_.topics: runs of messages go to one topic
-	std::unique_ptr<HttpEndpoint> http_;   // with --http
-	HealthMonitor health_;
-	SideSession slot_reader_;              // reads pg_replication_slots for the metrics
-	SlotStatus slot_;
-	std::chrono::steady_clock::time_point next_slot_read_;
+	Report report_;                        // --metrics-file, --http
+	SlotStatusReader slot_status_;
 	std::function<SnapshotProgress()> snapshot_;  // while an initial snapshot runs: its progress
 	SnapshotProgress snapshot_done_;       // the last one's, once it ended
-	int64_t start_time_seconds_ = 0;
 	bool streaming_ = false;               // in COPY mode: a status update can be sent
 	bool in_transaction_ = false;
 	uint64_t received_lsn_ = 0;

@@ -47,9 +47,9 @@ class ApplyTimer {
 Sink::Sink(SinkConfig config, const StopFlag* stop)
     : config_(std::move(config)),
       stop_(stop),
-      health_({static_cast<uint64_t>(config_.health_max_lag_ms), std::chrono::milliseconds(config_.health_grace_ms)},
-              "the target", "ms", Clock::now()),
-      start_time_seconds_(NowMillis() / 1000) {
+      report_({config_.http, "",
+               {static_cast<uint64_t>(config_.health_max_lag_ms), std::chrono::milliseconds(config_.health_grace_ms)},
+               "the target", "ms"}) {
 	if (config_.clickhouse_url.empty())
 		target_.reset(new PgTarget(config_.target, config_.group, config_.target_schema, config_.history));
 	else
@@ -406,7 +406,7 @@ Status Sink::Flush() {
 	++counters_.batches;
 	counters_.retrying = false;
 	retry_.Succeeded();
-	health_.Progressed();
+	report_.health().Progressed();
 	ClearBatch();
 	return Status::Ok();
 }
@@ -429,7 +429,7 @@ void Sink::Rewind(const Status& why) {
 	const std::chrono::milliseconds wait = retry_.Failed(Clock::now());
 	Log(LogLevel::kWarning, "batch not committed; reading again from the stored checkpoints",
 	    {{"error", why.message()}, {"detail", why.detail()}, {"retry_in_ms", std::to_string(wait.count())}});
-	health_.Stalled(Clock::now(), why.message());
+	report_.health().Stalled(Clock::now(), why.message());
 	counters_.retrying = true;
 	target_->Rollback();
 	ClearBatch();
@@ -441,36 +441,17 @@ void Sink::Rewind(const Status& why) {
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
-void Sink::ReportStats(bool force, Clock::time_point now) {
-	if (!force && (config_.stats_interval_ms == 0 || now - last_report_ < std::chrono::milliseconds(config_.stats_interval_ms)))
-		return;
-	double seconds = std::chrono::duration<double>(now - last_report_).count();
-	last_report_ = now;
-	size_t recent = static_cast<size_t>(counters_.lag_ms.total() - lag_total_at_last_report_);
-	lag_total_at_last_report_ = counters_.lag_ms.total();
-	Log(LogLevel::kInfo, "sink progress",
-	    {{"applied_rows", std::to_string(counters_.applied)},
-	     {"rows_per_s", std::to_string(static_cast<uint64_t>((counters_.applied - applied_at_last_report_) / std::max(seconds, 1e-3)))},
-	     {"lag_p50_ms", std::to_string(counters_.lag_ms.Quantile(0.5, recent))},
-	     {"lag_p99_ms", std::to_string(counters_.lag_ms.Quantile(0.99, recent))},
-	     {"duplicates_skipped", std::to_string(counters_.duplicates)},
-	     {"behind_truncate_skipped", std::to_string(counters_.behind_truncate)},
-	     {"dead_letters", std::to_string(counters_.dead_letters)},
-	     {"batches", std::to_string(counters_.batches)}});
-	applied_at_last_report_ = counters_.applied;
-}
-
 void Sink::PublishHealth() {
-	if (!http_) return;
-	last_publish_ = Clock::now();
+	if (!report_.wanted()) return;
+	const Clock::time_point now = Clock::now();
 	SinkMetricsSample sample;
 	sample.counters = &counters_;
 	sample.target_connected = target_->connected();
 	sample.assigned_partitions = stored_.size();
-	sample.start_time_seconds = start_time_seconds_;
-	health_.Observe(last_publish_, target_->connected(), static_cast<uint64_t>(last_lag_ms_));
-	if (failed_) health_.Fail(failure_);
-	http_->Publish(SinkMetricsText(sample), health_.Problem(last_publish_));
+	sample.start_time_seconds = report_.start_time_seconds();
+	report_.health().Observe(now, target_->connected(), static_cast<uint64_t>(last_lag_ms_));
+	if (failed_) report_.health().Fail(failure_);
+	report_.Publish(SinkMetricsText(sample), now);
 }
 
 void Sink::Fail(const std::string& why) {
@@ -495,7 +476,7 @@ void Sink::StopOnLostMessages(const rd_kafka_message_t* m) {
 }
 
 int Sink::Run() {
-	Status st = HttpEndpoint::Open(config_.http, std::chrono::milliseconds(config_.health_grace_ms), &http_);
+	Status st = report_.Open();
 	if (!st.ok()) {
 		LogStatus(LogLevel::kError, st);
 		return kExitConfig;
@@ -506,19 +487,19 @@ int Sink::Run() {
 		return st.kind() == ErrorKind::kInvalidParameter ? kExitConfig : kExitRefused;
 	}
 	Log(LogLevel::kInfo, "flatwal-sink started", {{"group", config_.group}, {"topics", config_.topics[0]}});
-	last_report_ = Clock::now();
+	progress_line_.Start(Clock::now());
 	// Waiting for the first assignment is bounded too: ten times the idle time.
-	last_activity_ = last_report_ + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
+	last_activity_ = Clock::now() + std::chrono::milliseconds(config_.exit_when_idle_ms > 0 ? 9 * config_.exit_when_idle_ms : 0);
 	while (!*stop_ && !failed_) {
 		if (!retry_.Ready(Clock::now())) {  // a batch failed: wait before reading it again
-			if (Clock::now() - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
+			if (report_.Due(Clock::now())) PublishHealth();
 			std::this_thread::sleep_for(std::chrono::milliseconds(50));
 			continue;
 		}
 		rd_kafka_message_t* m = consumer_.Poll(batch_.messages.empty() ? 100 : 10);
 		const Clock::time_point now = Clock::now();  // read once per message: it is not free
 		if (m == nullptr && batch_.messages.empty()) last_lag_ms_ = 0;  // caught up: nothing waits
-		if (now - last_publish_ >= std::chrono::seconds(1)) PublishHealth();
+		if (report_.Due(now)) PublishHealth();
 		if (m != nullptr) {
 			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 				last_activity_ = now;
@@ -543,7 +524,7 @@ int Sink::Run() {
 			if (!st.ok() && failed_) LogStatus(LogLevel::kError, st);
 			else if (!st.ok()) Rewind(st);
 		}
-		ReportStats(false, now);
+		progress_line_.Log(counters_, config_.stats_interval_ms, false, now);
 		if (config_.exit_when_idle_ms >= 0 && batch_.messages.empty() &&
 		    now - last_activity_ >= std::chrono::milliseconds(config_.exit_when_idle_ms))
 			break;
@@ -557,7 +538,7 @@ int Sink::Run() {
 	ClearBatch();
 	consumer_.Close();
 	PublishHealth();
-	ReportStats(true, Clock::now());
+	progress_line_.Log(counters_, config_.stats_interval_ms, true, Clock::now());
 	Log(LogLevel::kInfo, "flatwal-sink stopped");
 	return exit_code_;
 }

@@ -24,8 +24,7 @@
 #include "dead_letters.h"
 #include "kafka_client.h"
 #include "backoff.h"
-#include "health.h"
-#include "http_endpoint.h"
+#include "report.h"
 #include "target.h"
 #include "schema_registry.h"
 #include "sink_config.h"
@@ -86,7 +85,6 @@ class Sink {
 	void Fail(const std::string& why);
 	// A partition's checkpoint is gone from Kafka (ERR__AUTO_OFFSET_RESET): stops, saying what to do.
 	void StopOnLostMessages(const rd_kafka_message_t* m);
-	void ReportStats(bool force, Clock::time_point now);
 	// Renders /metrics and the /health verdict for --http.
 	void PublishHealth();
 	void ClearBatch();
@@ -108,18 +106,15 @@ class Sink {
 	std::string failure_;  // ... and what /health says of it
 	int exit_code_ = 0;  // an ExitCode (exit_codes.h)
 
-	// Figures for the stats line and /metrics.
+	// Figures for the progress line and /metrics.
 	SinkCounters counters_;
 	uint64_t batch_applied_ = 0, batch_skipped_ = 0;
-	std::unique_ptr<HttpEndpoint> http_;  // with --http
-	HealthMonitor health_;
+	int64_t last_lag_ms_ = 0;           // the largest of the last committed batch; 0 when caught up
+	Report report_;                     // --http
+	SinkProgressLine progress_line_;    // --stats-interval
 	// After a batch that could not be committed: when to read it again.
 	Backoff retry_{std::chrono::milliseconds(200), std::chrono::seconds(30)};
-	int64_t start_time_seconds_;
-	int64_t last_lag_ms_ = 0;           // the largest of the last committed batch; 0 when caught up
-	Clock::time_point last_publish_;
-	uint64_t applied_at_last_report_ = 0, lag_total_at_last_report_ = 0;
-	Clock::time_point last_report_, last_activity_;
+	Clock::time_point last_activity_;
 };
 
 }  // namespace flatwal

@@ -1,6 +1,9 @@
 // sink_metrics.cpp — see sink_metrics.h.
 #include "sink_metrics.h"
 
+#include <algorithm>
+
+#include "log.h"
 #include "prometheus_text.h"
 
 namespace flatwal {
@@ -42,6 +45,24 @@ std::string SinkMetricsText(const SinkMetricsSample& s) {
 	out.Single("flatwal_sink_start_time_seconds", "gauge", "When the sink started (Unix time).",
 	           N::Number(static_cast<uint64_t>(s.start_time_seconds)));
 	return out.text();
+}
+
+void SinkProgressLine::Log(const SinkCounters& c, int interval_ms, bool force, Clock::time_point now) {
+	if (!force && (interval_ms == 0 || now - last_ < std::chrono::milliseconds(interval_ms))) return;
+	const double seconds = std::chrono::duration<double>(now - last_).count();
+	last_ = now;
+	const size_t recent = static_cast<size_t>(c.lag_ms.total() - lag_total_at_last_);
+	lag_total_at_last_ = c.lag_ms.total();
+	flatwal::Log(LogLevel::kInfo, "sink progress",
+	             {{"applied_rows", std::to_string(c.applied)},
+	              {"rows_per_s", std::to_string(static_cast<uint64_t>((c.applied - applied_at_last_) / std::max(seconds, 1e-3)))},
+	              {"lag_p50_ms", std::to_string(c.lag_ms.Quantile(0.5, recent))},
+	              {"lag_p99_ms", std::to_string(c.lag_ms.Quantile(0.99, recent))},
+	              {"duplicates_skipped", std::to_string(c.duplicates)},
+	              {"behind_truncate_skipped", std::to_string(c.behind_truncate)},
+	              {"dead_letters", std::to_string(c.dead_letters)},
+	              {"batches", std::to_string(c.batches)}});
+	applied_at_last_ = c.applied;
 }
 
 }  // namespace flatwal

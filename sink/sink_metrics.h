@@ -1,7 +1,9 @@
-// sink_metrics.h — what flatwal-sink counts, as Prometheus text for /metrics.
+// sink_metrics.h — what flatwal-sink counts, as Prometheus text for /metrics
+// and as the progress line of its log.
 #ifndef FLATWAL_SINK_METRICS_H
 #define FLATWAL_SINK_METRICS_H
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -36,6 +38,21 @@ struct SinkMetricsSample {
 constexpr size_t kSinkLagMessages = 10000;
 
 std::string SinkMetricsText(const SinkMetricsSample& sample);
+
+// The "sink progress" log line (--stats-interval): totals, and the rate and
+// lag quantiles since the line before.
+class SinkProgressLine {
+ public:
+	using Clock = std::chrono::steady_clock;
+	void Start(Clock::time_point now) { last_ = now; }
+	// Logs the line when `interval_ms` has passed since the last one (never
+	// for 0), or at once when `force`.
+	void Log(const SinkCounters& counters, int interval_ms, bool force, Clock::time_point now);
+
+ private:
+	Clock::time_point last_;
+	uint64_t applied_at_last_ = 0, lag_total_at_last_ = 0;
+};
 
 }  // namespace flatwal
 
