@@ -70,8 +70,8 @@ FUZZ_OBJ = $(BUILD)/obj/fuzz
 
 # A program's code sees the layers and its own folder, never another
 # program's; tests see what they test.
-FOLDER_INCLUDES = $(if $(filter shipper,$(1)),-Ishipper)$(if $(filter sink,$(1)),-Isink)$(if \
-	$(filter consumer,$(1)),-Iconsumer)$(if $(filter test,$(1)),-Ishipper -Isink -Iconsumer -Iplugin)$(if \
+FOLDER_INCLUDES = $(if $(filter shipper,$(1)),-Ishipper -Ishipper/snapshot)$(if $(filter sink,$(1)),-Isink)$(if \
+	$(filter consumer,$(1)),-Iconsumer)$(if $(filter test,$(1)),-Ishipper -Ishipper/snapshot -Isink -Iconsumer -Iplugin)$(if \
 	$(filter plugin,$(1)),-Iplugin)
 top_folder = $(word 2,$(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
 
@@ -104,9 +104,10 @@ UNIT_LIBS = $(UNIT_OBJ)/libruntime.a $(UNIT_OBJ)/libformat.a
 FUZZ_LIBS = $(FUZZ_OBJ)/libruntime.a $(FUZZ_OBJ)/libformat.a
 app_objs = $(addprefix $(APP_OBJ)/,$(addsuffix .o,$(1)))
 
-SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer snapshot snapshot_readers on_demand \
-	chunk_reader chunk_snapshot heartbeat side_session slot_status replication router debezium_routes shipped_record shipper \
-	pgoutput_source pgoutput_snapshot pgoutput_on_demand published_table extension_on_demand)
+SHIPPER_SRCS = $(addprefix shipper/,config lsn_tracker main metrics producer heartbeat side_session slot_status \
+	replication router debezium_routes shipped_record shipper pgoutput_source published_table) \
+	$(addprefix shipper/snapshot/,snapshot_plan initial_snapshot snapshot_readers on_demand chunk_reader chunk_snapshot \
+	pgoutput_snapshot extension_on_demand pgoutput_on_demand)
 SHIPPER_BIN = $(BUILD)/bin/flatwal-shipper
 CONSUME_SRCS = consumer/flatwal_consume
 CONSUME_BIN = $(BUILD)/bin/flatwal-consume
@@ -146,14 +147,15 @@ install-shipper: $(SHIPPER_BIN) $(CONSUME_BIN) $(SINK_BIN)
 # CMocka units under AddressSanitizer and UndefinedBehaviorSanitizer: each is
 # its test file, the objects it tests, and the unit flavor's libraries.
 UNIT_TESTS = test_options test_frames test_render_json test_fuzz_frames test_lsn_tracker test_config test_router \
-	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_key_ranges test_chunk_snapshot \
+	test_stored_text test_pg_session test_change_set test_metrics test_debezium test_snapshot_plan test_chunk_snapshot \
 	test_shipped_record test_pgoutput test_column_plan
 UNIT_BINS = $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(addsuffix .o,$(1)))
 $(BUILD)/unit/test_options: $(call unit_objs,plugin/options)
 $(BUILD)/unit/test_stored_text: $(call unit_objs,plugin/stored_text)
 $(BUILD)/unit/test_lsn_tracker: $(call unit_objs,shipper/lsn_tracker)
-$(BUILD)/unit/test_chunk_snapshot: $(call unit_objs,shipper/chunk_snapshot)
+$(BUILD)/unit/test_chunk_snapshot: $(call unit_objs,shipper/snapshot/chunk_snapshot)
+$(BUILD)/unit/test_snapshot_plan: $(call unit_objs,shipper/snapshot/snapshot_plan)
 $(BUILD)/unit/test_config: $(call unit_objs,shipper/config)
 $(BUILD)/unit/test_router $(BUILD)/unit/test_debezium: $(call unit_objs,shipper/router shipper/debezium_routes)
 $(BUILD)/unit/test_change_set: $(call unit_objs,sink/change_set)

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "lsn.h"
 #include "pgoutput_snapshot.h"
-#include "snapshot.h"
+#include "initial_snapshot.h"
 
 namespace flatwal {
 namespace {

@@ -27,7 +27,7 @@
 #include "router.h"
 #include "shipped_record.h"
 #include "slot_status.h"
-#include "snapshot.h"
+#include "initial_snapshot.h"
 #include "stop_signal.h"
 
 namespace flatwal {

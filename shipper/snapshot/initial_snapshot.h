@@ -1,4 +1,4 @@
-// snapshot.h — the initial snapshot: every captured table read inside the
+// initial_snapshot.h — the initial snapshot: every captured table read inside the
 // snapshot a new slot exported, encoded in the database by flatwal.read_frame()
 // (the encoder streamed rows use), and handed to the shipper frame by frame;
 // then streaming continues from the slot's consistent point: no gap, no overlap.
@@ -12,8 +12,8 @@
 // Progress lives in flatwal.snapshot_progress. An exported snapshot does not
 // outlive its connection, so a snapshot cut short (a kill, a lost connection)
 // is restarted from scratch on a new slot; consumers see its rows again.
-#ifndef FLATWAL_SNAPSHOT_H
-#define FLATWAL_SNAPSHOT_H
+#ifndef FLATWAL_INITIAL_SNAPSHOT_H
+#define FLATWAL_INITIAL_SNAPSHOT_H
 
 #include <atomic>
 #include <cstdint>
@@ -67,15 +67,14 @@ class InitialSnapshot {
 		uint32_t relid = 0;
 		std::string schema, name;
 		std::string order_by;  // quoted key columns, or empty
-		int64_t estimate = 0;
+		int64_t estimate = 0;      // rows, by the planner's statistics (for the progress table)
 		bool partitioned = false;  // read with its partitions, where its rows live (others: without children)
-		bool integer_key = false;  // a key of one int2/int4/int8 column (order_by): can be split into ranges
 		// While it is read:
 		int units_left = 0;
 		uint64_t rows = 0;
 		bool started = false;
 	};
-	// The units `table` is read in: one, or a key range per worker.
+	// The units `table` is read in: one, or a key range per worker (snapshot_plan.h).
 	Status PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units);
 	// What a batch of table `index` means: its Start marker and Schema frame
 	// first, its rows, its End marker after its last unit.
@@ -99,4 +98,4 @@ class InitialSnapshot {
 
 }  // namespace flatwal
 
-#endif  // FLATWAL_SNAPSHOT_H
+#endif  // FLATWAL_INITIAL_SNAPSHOT_H

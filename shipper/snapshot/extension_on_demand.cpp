@@ -2,7 +2,7 @@
 #include "extension_on_demand.h"
 
 #include "frame_reader.h"
-#include "key_ranges.h"
+#include "snapshot_plan.h"
 #include "log.h"
 
 namespace flatwal {
@@ -30,15 +30,7 @@ std::string ExtensionOnDemand::MarkDone(int64_t id, uint64_t rows) const {
 	       ", finished_at = now() WHERE id = " + std::to_string(id);
 }
 
-std::string ExtensionOnDemand::SplitFacts(uint32_t relid) const {
-	// A partitioned table holds no rows itself: its bounds are read without ONLY.
-	return "SELECT cardinality(k) = 1 AND coalesce((SELECT a.atttypid IN (20, 21, 23) FROM pg_attribute a "
-	       "WHERE a.attrelid = c.oid AND a.attname = k[1]), false), " + std::string(EstimatedRowsSql()) +
-	       ", format('SELECT min(%1$I), max(%1$I) FROM %4$s %2$I.%3$I', k[1], n.nspname, c.relname, "
-	       "CASE WHEN c.relkind = 'p' THEN '' ELSE 'ONLY' END) "
-	       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, flatwal.key_columns(c.oid) k "
-	       "WHERE c.oid = " + std::to_string(relid);
-}
+std::string ExtensionOnDemand::SplitFacts(uint32_t relid) const { return ExtensionSplitFactsSql(relid); }
 
 Status ExtensionOnDemand::ReadChunk(SideSession& session, const ChunkRequest& chunk, ChunkRead* read) const {
 	auto key = [&session](const std::string& k) { return k.empty() ? std::string("NULL") : session.QuoteLiteral(k) + "::jsonb"; };

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "key_ranges.h"
+#include "snapshot_plan.h"
 #include "lsn.h"
 #include "published_table.h"
 #include "text_values.h"
@@ -47,18 +47,7 @@ std::string PgoutputOnDemand::MarkDone(int64_t id, uint64_t rows) const {
 	       ", finished_at = now() WHERE id = " + std::to_string(id);
 }
 
-std::string PgoutputOnDemand::SplitFacts(uint32_t relid) const {
-	// The message key: the replica identity index's columns, or the primary
-	// key's. A partitioned table holds no rows itself: its bounds are read without ONLY.
-	return "SELECT i.indnkeyatts = 1 AND a.atttypid IN (20, 21, 23), " + std::string(EstimatedRowsSql()) +
-	       ", format('SELECT min(%1$I), max(%1$I) FROM %4$s %2$I.%3$I', a.attname, n.nspname, c.relname, "
-	       "CASE WHEN c.relkind = 'p' THEN '' ELSE 'ONLY' END) "
-	       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	       "JOIN pg_catalog.pg_index i ON i.indrelid = c.oid "
-	       "AND CASE c.relreplident WHEN 'i' THEN i.indisreplident ELSE i.indisprimary END "
-	       "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] "
-	       "WHERE c.oid = " + std::to_string(relid);
-}
+std::string PgoutputOnDemand::SplitFacts(uint32_t relid) const { return PgoutputSplitFactsSql(relid); }
 
 Status PgoutputOnDemand::ReadChunk(SideSession& session, const ChunkRequest& chunk, ChunkRead* read) const {
 	// The text the stream's values come in, which Frames() reads.

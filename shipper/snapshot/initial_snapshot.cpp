@@ -1,12 +1,12 @@
-// snapshot.cpp — see snapshot.h.
-#include "snapshot.h"
+// initial_snapshot.cpp — see initial_snapshot.h.
+#include "initial_snapshot.h"
 
 #include <algorithm>
 #include <chrono>
 #include <vector>
 
 #include "frame_builder.h"
-#include "key_ranges.h"
+#include "snapshot_plan.h"
 #include "log.h"
 #include "lsn.h"
 #include "wire.h"
@@ -95,10 +95,7 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 	if (st.ok())
 		st = reader_.Exec(
 		    std::string("SELECT s.relid::oid, n.nspname, c.relname, s.key_columns, ") + EstimatedRowsSql() +
-		    ", c.relkind = 'p', "
-		    "cardinality(s.key_columns) = 1 AND (SELECT a.atttypid IN (20, 21, 23) FROM pg_attribute a "
-		    "WHERE a.attrelid = c.oid AND a.attname = s.key_columns[1]) IS TRUE "
-		    "FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
+		    ", c.relkind = 'p' FROM flatwal.source_tables s JOIN pg_class c ON c.oid = s.relid "
 		    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE s.capture_enabled AND s.table_set = " +
 		        reader_.QuoteLiteral(table_set_) + " ORDER BY 1",
 		    &r);
@@ -111,7 +108,6 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 		t.name = r.text(i, 2);
 		t.estimate = std::stoll(r.text(i, 4));
 		t.partitioned = r.text(i, 5)[0] == 't';
-		t.integer_key = r.text(i, 6)[0] == 't';
 		for (const std::string& column : ParseTextArray(r.text(i, 3)))
 			t.order_by += (t.order_by.empty() ? "" : ", ") + reader_.QuoteIdentifier(column);
 		tables_.push_back(t);
@@ -164,40 +160,29 @@ Status InitialSnapshot::Run(const std::string& snapshot_name, uint64_t consisten
 }
 
 Status InitialSnapshot::PlanUnits(size_t index, uint64_t consistent_lsn, std::vector<SnapshotUnit>* units) {
-	// Read rows are numbered per table (their seq); a range's numbers start
-	// at its own base (see SplitsInto).
 	Table& t = tables_[index];
-	PgResult r;
-	Status st = Status::Ok();
+	std::vector<KeyRange> ranges;
+	std::string key_column;
+	Status st = PlanTableRanges(workers_, ExtensionSplitFactsSql(t.relid),
+	                            [this](const std::string& sql, PgResult* result) { return reader_.Exec(sql, result); },
+	                            &ranges, &key_column);
+	if (!st.ok()) return st;
 	const std::string qualified = reader_.QuoteIdentifier(t.schema) + "." + reader_.QuoteIdentifier(t.name);
 	// The row goes to read_frame() as `t.*`: a bare `t` would name a column
 	// called t instead of the whole row (qualified names are tables first).
 	const std::string from = std::string(" FROM ") + (t.partitioned ? "" : "ONLY ") + qualified + " t";
 	const std::string order = t.order_by.empty() ? "" : " ORDER BY " + t.order_by;
-	auto unit = [&](uint64_t seq_base, const std::string& where) {
+	// Read rows are numbered per table (their seq), each range from its own base.
+	for (size_t i = 0; i < ranges.size(); ++i) {
 		SnapshotUnit u;
 		u.table = index;
 		u.relid = t.relid;
-		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t.*, " + std::to_string(seq_base) +
-		           " + row_number() OVER (" + (order.empty() ? "" : order.substr(1)) + "), " +
-		           reader_.QuoteLiteral(LsnText(consistent_lsn)) + ")" + from + where + order;
+		u.select = "SELECT flatwal.read_frame(" + std::to_string(t.relid) + "::regclass, t.*, " +
+		           std::to_string(RangeSeqBase(i, workers_)) + " + row_number() OVER (" +
+		           (order.empty() ? "" : order.substr(1)) + "), " + reader_.QuoteLiteral(LsnText(consistent_lsn)) + ")" +
+		           from + RangeWhereSql(ranges[i], "t." + key_column) + order;
 		units->push_back(std::move(u));
 		++t.units_left;
-	};
-	const int64_t parts = workers_;
-	const bool split = SplitsInto(static_cast<int>(parts), t.integer_key, t.estimate);
-	if (split) st = reader_.Exec("SELECT min(" + t.order_by + "), max(" + t.order_by + ")" + from, &r);
-	if (!st.ok()) return st;
-	if (!split || r.is_null(0, 0)) return unit(0, ""), Status::Ok();
-	const std::vector<KeyRange> ranges =
-	    SplitKeyRange(std::stoll(r.text(0, 0)), std::stoll(r.text(0, 1)), static_cast<int>(parts));
-	const uint64_t span = (uint64_t{1} << 32) / static_cast<uint64_t>(parts);
-	for (size_t i = 0; i < ranges.size(); ++i) {
-		std::string where;
-		if (ranges[i].has_from) where = " WHERE " + t.order_by + " >= " + std::to_string(ranges[i].from);
-		if (ranges[i].has_to)
-			where += (where.empty() ? " WHERE " : " AND ") + t.order_by + " < " + std::to_string(ranges[i].to);
-		unit(span * i, where);
 	}
 	return Status::Ok();
 }

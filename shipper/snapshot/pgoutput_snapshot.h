@@ -7,10 +7,12 @@
 // 2, ... in key order), an End marker with the row count.
 //
 // --snapshot-workers readers, each on its own connection and thread with the
-// snapshot imported, read whole tables at once; this thread frames what they
-// read, each table's pieces in their order (tables interleave; a table's
-// rows never do). A bounded queue between them keeps memory to a few
-// batches per reader.
+// snapshot imported, read tables at once — and a large table in key ranges,
+// planned by the rule of every snapshot (snapshot_plan.h), its rows numbered
+// as the extension's snapshot numbers them; this thread frames what they
+// read, each range's pieces in their order (tables and ranges interleave; a
+// key's rows are in one range). A bounded queue between them keeps memory to
+// a few batches per reader.
 #ifndef FLATWAL_PGOUTPUT_SNAPSHOT_H
 #define FLATWAL_PGOUTPUT_SNAPSHOT_H
 
@@ -26,6 +28,7 @@
 #include "pg_session.h"
 #include "pgoutput_frames.h"
 #include "published_table.h"
+#include "snapshot_plan.h"
 #include "status.h"
 #include "stop_signal.h"
 
@@ -52,23 +55,33 @@ class PgoutputSnapshot {
 		char replica_identity = 'd';
 		bool partitioned = false;
 		std::string column_list;  // the publication's column list (PostgreSQL 15), text[]; empty: every column
-		// Framing's own: the columns as read, and the rows framed so far.
+		// Framing's own: the columns as read, the rows framed so far, the units not ended.
 		std::unique_ptr<PgResult> columns;
 		PublishedColumns published;
 		uint64_t rows = 0;
+		int units_left = 0;
 	};
-	// What a reader hands this thread, in its table's order.
+	// A table, or one key range of it: what a reader reads at once.
+	struct Unit {
+		size_t table = 0;
+		KeyRange range;
+		std::string key_column;  // quoted: the column `range` is of (when bounded)
+		uint64_t seq_base = 0;   // its rows are numbered from here (RangeSeqBase)
+		uint64_t rows = 0;       // framed so far (framing's own)
+	};
+	// What a reader hands this thread, in its unit's order.
 	struct Piece {
 		enum class Kind { kColumns, kRows, kEnd, kFailed } kind = Kind::kFailed;
-		size_t table = 0;
+		size_t unit = 0;
 		std::unique_ptr<PgResult> result;  // kColumns, kRows
 		Status status = Status::Ok();      // kFailed
 	};
 
+	// Lists the publication's tables and plans the units they are read in.
 	Status ListTables(const std::string& snapshot_name);
-	// A reader's thread: imports the snapshot, then reads tables until none is left.
+	// A reader's thread: imports the snapshot, then reads units until none is left.
 	void Read(const std::string& snapshot_name);
-	Status ReadTable(PgSession& session, size_t table);
+	Status ReadUnit(PgSession& session, size_t unit);
 	// Queues `piece`, waiting for room; false once the snapshot was abandoned.
 	bool Push(Piece piece);
 	// Frames one piece on this thread.
@@ -83,13 +96,14 @@ class PgoutputSnapshot {
 	uint32_t timeline_ = 0;
 	bool column_lists_ = false;
 	std::vector<Table> tables_;  // listed before the readers start; their pieces are this thread's
+	std::vector<Unit> units_;    // planned before the readers start
 	uint64_t rows_ = 0;
 	uint64_t tables_done_ = 0;
 
 	std::mutex mutex_;
 	std::condition_variable changed_;
 	std::deque<Piece> pieces_;  // guarded by mutex_
-	size_t next_table_ = 0;     // the next table a reader takes; guarded by mutex_
+	size_t next_unit_ = 0;      // the next unit a reader takes; guarded by mutex_
 	size_t readers_left_ = 0;   // readers not finished; guarded by mutex_
 	bool abandoned_ = false;    // guarded by mutex_
 	size_t max_pieces_ = 0;

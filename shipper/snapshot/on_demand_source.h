@@ -39,10 +39,8 @@ class OnDemandSource {
 	virtual bool OthersServe() const = 0;
 	virtual std::string MarkRunning(int64_t id) const = 0;
 	virtual std::string MarkDone(int64_t id, uint64_t rows) const = 0;
-	// SQL returning one row: whether the table's message key is one integer
-	// column, its estimated rows (EstimatedRowsSql), and a statement that
-	// returns min and max of that column — for SplitsInto (key_ranges.h), the
-	// one rule of both snapshot kinds.
+	// The table's split facts for the planner (snapshot_plan.h, the one
+	// planner of both snapshot kinds): ExtensionSplitFactsSql or PgoutputSplitFactsSql.
 	virtual std::string SplitFacts(uint32_t relid) const = 0;
 
 	// On a reader's thread, inside the chunk's REPEATABLE READ transaction:

@@ -58,6 +58,26 @@ Status PgoutputSnapshot::ListTables(const std::string& snapshot_name) {
 		if (frames_->IsSignalTable(t.schema, t.name)) continue;  // requests, not data
 		tables_.push_back(std::move(t));
 	}
+	// The units, planned inside the snapshot: one per table, or a key range per worker.
+	const int workers = std::max(config_.snapshot_workers, 1);
+	units_.clear();
+	for (size_t i = 0; i < tables_.size(); ++i) {
+		std::vector<KeyRange> ranges;
+		std::string key_column;
+		st = PlanTableRanges(workers, PgoutputSplitFactsSql(tables_[i].relid),
+		                     [&session](const std::string& sql, PgResult* result) { return session.Exec(sql, result); },
+		                     &ranges, &key_column);
+		if (!st.ok()) return st;
+		for (size_t r = 0; r < ranges.size(); ++r) {
+			Unit unit;
+			unit.table = i;
+			unit.range = ranges[r];
+			unit.key_column = key_column;
+			unit.seq_base = RangeSeqBase(r, workers);
+			units_.push_back(unit);
+		}
+		tables_[i].units_left = static_cast<int>(ranges.size());
+	}
 	return session.Exec("COMMIT");
 }
 
@@ -65,10 +85,11 @@ Status PgoutputSnapshot::Run(const std::string& snapshot_name, uint64_t consiste
 	Status st = ListTables(snapshot_name);
 	if (!st.ok()) return st;
 	const size_t readers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(config_.snapshot_workers, 1)),
-	                                                            tables_.size()));
+	                                                            units_.size()));
 	Log(LogLevel::kInfo, "snapshot started",
 	    {{"slot", config_.slot}, {"publication", config_.publication}, {"tables", std::to_string(tables_.size())},
-	     {"readers", std::to_string(readers)}, {"consistent_lsn", LsnText(consistent_lsn)}});
+	     {"units", std::to_string(units_.size())}, {"readers", std::to_string(readers)},
+	     {"consistent_lsn", LsnText(consistent_lsn)}});
 	max_pieces_ = kPiecesPerReader * readers;
 	readers_left_ = readers;
 	std::vector<std::thread> threads;
@@ -104,13 +125,13 @@ void PgoutputSnapshot::Read(const std::string& snapshot_name) {
 	PgSession session;
 	Status st = ImportSnapshot(session, config_.conninfo, snapshot_name);
 	for (;;) {
-		size_t table = 0;
+		size_t unit = 0;
 		{
 			std::lock_guard<std::mutex> lock(mutex_);
-			if (!st.ok() || abandoned_ || next_table_ == tables_.size()) break;
-			table = next_table_++;
+			if (!st.ok() || abandoned_ || next_unit_ == units_.size()) break;
+			unit = next_unit_++;
 		}
-		st = ReadTable(session, table);
+		st = ReadUnit(session, unit);
 	}
 	if (!st.ok()) {
 		Piece failed;
@@ -136,11 +157,12 @@ bool PgoutputSnapshot::Push(Piece piece) {
 	return true;
 }
 
-Status PgoutputSnapshot::ReadTable(PgSession& session, size_t index) {
-	const Table& t = tables_[index];  // the list does not change while readers run
+Status PgoutputSnapshot::ReadUnit(PgSession& session, size_t index) {
+	const Unit& unit = units_[index];  // the lists do not change while readers run
+	const Table& t = tables_[unit.table];
 	Piece columns;
 	columns.kind = Piece::Kind::kColumns;
-	columns.table = index;
+	columns.unit = index;
 	columns.result.reset(new PgResult);
 	Status st = session.Exec(
 	    PublishedColumnsQuery(t.relid, t.column_list.empty() ? "NULL" : session.QuoteLiteral(t.column_list) + "::name[]"),
@@ -151,13 +173,15 @@ Status PgoutputSnapshot::ReadTable(PgSession& session, size_t index) {
 	const std::string select = published.select, order_by = published.quoted_keys;
 	if (!Push(std::move(columns))) return Status::Ok();
 	const std::string qualified = session.QuoteIdentifier(t.schema) + "." + session.QuoteIdentifier(t.name);
+	// A range is of the key's column even when the publication's column list leaves it out.
 	st = session.Exec("DECLARE flatwal_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
-	                  (t.partitioned ? "" : "ONLY ") + qualified + (order_by.empty() ? "" : " ORDER BY " + order_by));
+	                  (t.partitioned ? "" : "ONLY ") + qualified + RangeWhereSql(unit.range, unit.key_column) +
+	                  (order_by.empty() ? "" : " ORDER BY " + order_by));
 	for (;;) {
 		if (!st.ok()) return st;
 		Piece rows;
 		rows.kind = Piece::Kind::kRows;
-		rows.table = index;
+		rows.unit = index;
 		rows.result.reset(new PgResult);
 		st = session.Exec("FETCH " + std::to_string(kFetchRows) + " FROM flatwal_snapshot", rows.result.get());
 		if (!st.ok()) return st;
@@ -168,22 +192,26 @@ Status PgoutputSnapshot::ReadTable(PgSession& session, size_t index) {
 	if (!st.ok()) return st;
 	Piece end;
 	end.kind = Piece::Kind::kEnd;
-	end.table = index;
+	end.unit = index;
 	Push(std::move(end));
 	return Status::Ok();
 }
 
 Status PgoutputSnapshot::Frame(Piece& piece, uint64_t consistent_lsn) {
 	if (piece.kind == Piece::Kind::kFailed) return piece.status;
-	Table& t = tables_[piece.table];
+	Unit& unit = units_[piece.unit];
+	Table& t = tables_[unit.table];
 	const std::string qualified = t.schema + "." + t.name;
 	if (piece.kind == Piece::Kind::kColumns) {
+		// Every unit of a table reads its columns in the one snapshot: the first one's describe them all.
+		if (t.columns) return Status::Ok();
 		t.columns = std::move(piece.result);
 		ReadPublishedColumns(*t.columns, t.relid, t.schema, t.name, t.replica_identity, &t.published);
 		Status st = frames_->OnSnapshotTable(t.published.relation);
 		return st.ok() ? EmitMarker(t, true, consistent_lsn, 0) : st;
 	}
 	if (piece.kind == Piece::Kind::kEnd) {
+		if (--t.units_left > 0) return Status::Ok();
 		Status st = EmitMarker(t, false, consistent_lsn, t.rows);
 		if (!st.ok()) return st;
 		rows_ += t.rows;
@@ -196,7 +224,9 @@ Status PgoutputSnapshot::Frame(Piece& piece, uint64_t consistent_lsn) {
 	std::vector<pgoutput::Value> values(t.published.relation.columns.size());
 	for (int i = 0; i < batch.rows(); ++i) {
 		ReadPublishedRow(batch, i, &values);
-		Status st = frames_->OnSnapshotRow(t.relid, consistent_lsn, static_cast<uint32_t>(++t.rows), values);
+		++t.rows;
+		const uint32_t seq = static_cast<uint32_t>(unit.seq_base + ++unit.rows);
+		Status st = frames_->OnSnapshotRow(t.relid, consistent_lsn, seq, values);
 		if (!st.ok()) return Status::Error(st.kind(), "snapshot of " + qualified + ": " + st.message(), st.detail(), st.hint());
 	}
 	return Status::Ok();

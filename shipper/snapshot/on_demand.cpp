@@ -8,7 +8,7 @@
 #include "log.h"
 #include "frame_builder.h"
 #include "frame_reader.h"
-#include "key_ranges.h"
+#include "snapshot_plan.h"
 #include "router.h"
 
 namespace flatwal {
@@ -193,26 +193,22 @@ bool OnDemandSnapshots::Activate(Request& request, bool* skip) {
 }
 
 bool OnDemandSnapshots::PlanRanges(const Request& request, std::vector<Range>* ranges) {
-	Range whole;
-	whole.request = request.id;
-	whole.relid = request.relid;
-	ranges->assign(1, whole);
-	const int64_t parts = static_cast<int64_t>(lanes_.size());
-	if (parts == 1) return true;
-	PgResult r;
-	if (!Query(source_->SplitFacts(request.relid), &r)) return false;
-	if (r.rows() == 0 || !SplitsInto(static_cast<int>(parts), std::string(r.text(0, 0)) == "t", std::stoll(r.text(0, 1))))
-		return true;  // small, or not keyed by one integer column
-	const std::string bounds = r.text(0, 2);
-	if (!Query(bounds, &r)) return false;
-	if (r.is_null(0, 0)) return true;  // empty now
-	// As message keys: a range's rows come after [from - 1] and before [to].
+	std::vector<KeyRange> keys;
+	Status st = PlanTableRanges(static_cast<int>(lanes_.size()), source_->SplitFacts(request.relid),
+	                            [this](const std::string& sql, PgResult* result) {
+		                            return Query(sql, result) ? Status::Ok() : Status::Error(ErrorKind::kUnavailable, "planning query failed");
+	                            },
+	                            &keys);
+	if (!st.ok()) return false;  // said by Query; tried again at the next step
 	ranges->clear();
-	for (const KeyRange& keys : SplitKeyRange(std::stoll(r.text(0, 0)), std::stoll(r.text(0, 1)), static_cast<int>(parts))) {
-		Range range = whole;
-		if (keys.has_from) range.first_after = "[" + std::to_string(keys.from - 1) + "]";
-		if (keys.has_to) range.before = "[" + std::to_string(keys.to) + "]";
-		ranges->push_back(range);
+	for (const KeyRange& range : keys) {
+		Range r;
+		r.request = request.id;
+		r.relid = request.relid;
+		// As message keys: a range's rows come after [from - 1] and before [to].
+		if (range.has_from) r.first_after = "[" + std::to_string(range.from - 1) + "]";
+		if (range.has_to) r.before = "[" + std::to_string(range.to) + "]";
+		ranges->push_back(r);
 	}
 	return true;
 }
