@@ -115,6 +115,15 @@ std::vector<std::string> TableCatalog::EarlierNames(uint32_t relid, int16_t attn
 	return names;
 }
 
+std::vector<const SchemaColumn*> TableCatalog::LaterColumns(uint32_t relid, uint32_t version, int16_t attnum) const {
+	std::vector<const SchemaColumn*> later;
+	if (attnum == 0 || version == UINT32_MAX) return later;
+	for (auto it = versions_.lower_bound({relid, version + 1}); it != versions_.end() && it->first.first == relid; ++it)
+		for (const SchemaColumn& c : it->second.columns)
+			if (c.attnum == attnum) later.push_back(&c);
+	return later;
+}
+
 Status TableCatalog::Describe(const wire::Change& change, const TableVersion** table) const {
 	const wire::ChangeHeader* h = change.header();
 	*table = Find(h->relid(), h->version());

@@ -83,6 +83,10 @@ class TableCatalog {
 	// an earlier version may still call it after a RENAME COLUMN. Empty for
 	// attnum 0 (a writer that did not know it) or a column never renamed.
 	std::vector<std::string> EarlierNames(uint32_t relid, int16_t attnum) const;
+	// The column numbered `attnum` in each version of `relid` after
+	// `version` that has it, oldest first: what a target that follows a
+	// later version may already hold. Empty for attnum 0.
+	std::vector<const SchemaColumn*> LaterColumns(uint32_t relid, uint32_t version, int16_t attnum) const;
 
  private:
 	void NameByNewest(uint32_t relid);

@@ -1,6 +1,7 @@
 // column_plan.cpp — see column_plan.h.
 #include "column_plan.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace flatwal {
@@ -73,19 +74,37 @@ class Planner {
 		return Status::Ok();
 	}
 
-	Status TypeMatches(const TargetColumn& column, const std::string& type) const {
-		if (column.type == type) return Status::Ok();
+	// Makes `column` fit the version's column `i` of type *type: as it is,
+	// at a later version's type (which *type becomes), or (`followed`: the
+	// column is marked with its attnum) retyped.
+	Status Fit(TargetColumn* column, size_t i, bool followed, std::string* type,
+	           const std::vector<std::string>& later) {
+		if (column->type == *type) return Status::Ok();
+		if (std::find(later.begin(), later.end(), column->type) != later.end()) {
+			*type = column->type;
+			return Status::Ok();
+		}
+		if (followed) {
+			steps_->push_back({ColumnStep::Kind::kRetype, column->name, "", i, 0});
+			column->type = *type;
+			return Status::Ok();
+		}
+		return TypeDiffers(*column, *type);
+	}
+
+ private:
+	Status TypeDiffers(const TargetColumn& column, const std::string& type) const {
 		return Status::Error(ErrorKind::kNotSupported,
 		                     "column " + column.name + " of " + target_ + " is " + column.type +
 		                         " in the target but " + type + " in schema version " +
 		                         std::to_string(table_.version) + " of the source",
-		                     "flatwal-sink follows added, renamed and dropped columns; it does not change a "
-		                     "column's type.",
+		                     "flatwal-sink changes the type of the columns it follows (marked with their source "
+		                     "attnum); this one is matched by name (the sink's role does not own the table, or "
+		                     "the column has no mark).",
 		                     "Change the target column's type yourself (ALTER TABLE … ALTER COLUMN … TYPE …); "
 		                     "its changes are in the dead-letter topic until then.");
 	}
 
- private:
 	const TableVersion& table_;
 	const std::string& target_;
 	std::vector<TargetColumn> columns_;
@@ -94,9 +113,9 @@ class Planner {
 
 }  // namespace
 
-Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, const std::vector<std::string>& types,
-                   const std::string& target, bool markable, std::vector<TargetColumn> existing,
-                   std::vector<ColumnStep>* steps) {
+Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, std::vector<std::string>* types,
+                   const std::vector<std::vector<std::string>>& later_types, const std::string& target,
+                   bool markable, std::vector<TargetColumn> existing, std::vector<ColumnStep>* steps) {
 	steps->clear();
 	Planner plan(table, target, std::move(existing), steps);
 	for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -105,10 +124,10 @@ Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, const
 		if (column.attnum == 0 || !markable) {  // by name alone
 			TargetColumn* held = plan.Named(name);
 			if (held == nullptr) {
-				plan.Add(i, types[i]);
+				plan.Add(i, (*types)[i]);
 				continue;
 			}
-			Status st = plan.TypeMatches(*held, types[i]);
+			Status st = plan.Fit(held, i, false, &(*types)[i], later_types[i]);
 			if (!st.ok()) return st;
 			continue;
 		}
@@ -129,7 +148,7 @@ Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, const
 		if (held == nullptr) {
 			Status st = plan.Free(name);
 			if (!st.ok()) return st;
-			plan.Add(i, types[i]);
+			plan.Add(i, (*types)[i]);
 			plan.Mark(plan.Named(name), column.attnum);
 			continue;
 		}
@@ -138,7 +157,7 @@ Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, const
 			if (!st.ok()) return st;
 			plan.Rename(held, name);
 		}
-		Status st = plan.TypeMatches(*held, types[i]);
+		Status st = plan.Fit(held, i, true, &(*types)[i], later_types[i]);
 		if (!st.ok()) return st;
 	}
 	return Status::Ok();

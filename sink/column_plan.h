@@ -10,7 +10,10 @@
 // The plan renames a marked column to the name the catalog writes it under
 // (SchemaColumn::latest_name), first moving aside a column of another attnum
 // that holds that name; adds a column for an attnum no target column holds;
-// and adopts by name the unmarked columns of a table made before marks.
+// adopts by name the unmarked columns of a table made before marks; and
+// changes a marked column's type to the version's (ALTER COLUMN … TYPE, as
+// the source did) unless the target already holds a later version's type,
+// which an older version's values then take (partitions are read in no order).
 #ifndef FLATWAL_SINK_COLUMN_PLAN_H
 #define FLATWAL_SINK_COLUMN_PLAN_H
 
@@ -38,24 +41,27 @@ struct TargetColumn {
 
 // One step of DDL, run in order (each names columns as the steps before left them).
 struct ColumnStep {
-	enum class Kind { kRename, kAdd, kMark };
+	enum class Kind { kRename, kAdd, kMark, kRetype };
 	Kind kind;
-	std::string name;      // the column renamed or marked (kAdd: unused)
+	std::string name;      // the column renamed, marked or retyped (kAdd: unused)
 	std::string new_name;  // kRename only
-	size_t column = 0;     // kAdd: the version's column to add
+	size_t column = 0;     // kAdd, kRetype: the version's column (its type is types[column])
 	int16_t attnum = 0;    // kMark: the attnum to mark it with
 };
 
 // Plans the steps that make `existing` (the target's columns, named `target`
 // in messages) hold every column of `table` under its latest_name, with
-// types[i] the target type of table.columns[i]. `markable`: the session may
-// comment on the table's columns (it owns it); without, and for columns of
-// unknown attnum (0), columns are matched by name only. A target column of
-// another type, or an unmarked column in a name a marked one needs, is an
-// error (kNotSupported) that names the column and what to do.
-Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, const std::vector<std::string>& types,
-                   const std::string& target, bool markable, std::vector<TargetColumn> existing,
-                   std::vector<ColumnStep>* steps);
+// types[i] the target type of table.columns[i] and later_types[i] the target
+// types its attnum has in later versions the catalog knows. On return,
+// types[i] is the type the target column holds: a later version's, when the
+// target has it already. `markable`: the session may comment on the table's
+// columns (it owns it); without, and for columns of unknown attnum (0),
+// columns are matched by name only, and a column of another type is an error
+// (kNotSupported) that names it and what to do, as is an unmarked column in a
+// name a marked one needs.
+Status PlanColumns(const TableVersion& table, const TableCatalog& catalog, std::vector<std::string>* types,
+                   const std::vector<std::vector<std::string>>& later_types, const std::string& target,
+                   bool markable, std::vector<TargetColumn> existing, std::vector<ColumnStep>* steps);
 
 }  // namespace flatwal
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "column_plan.h"
+#include "log.h"
 #include "pg_ledger.h"
 #include "lsn.h"
 #include "number_text.h"
@@ -219,7 +220,7 @@ Status PgTarget::PrepareTable(const TableVersion& table, const TableCatalog& cat
 	return st;
 }
 
-Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& id, const std::vector<std::string>& types,
+Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& id, std::vector<std::string> types,
                                  const TableCatalog& catalog) {
 	const std::string target = TargetName(table.schema, table.table);
 	std::string create = std::string(kDdlLock) + "; CREATE SCHEMA IF NOT EXISTS " +
@@ -269,8 +270,16 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 	// does not own the table cannot make it (they are then found by a scan).
 	if (markable) st = Exec(PgLedger(session_, table, types, target, StageName(table), TargetSchema(table.schema)).IndexDdl());
 	if (!st.ok()) return st;
+	// The target types each column has in later versions: a target ahead of
+	// this version keeps them (partitions are read in no order).
+	std::vector<std::vector<std::string>> later_types(table.columns.size());
+	for (size_t i = 0; i < table.columns.size(); ++i)
+		for (const SchemaColumn* later : catalog.LaterColumns(table.relid, table.version, table.columns[i].attnum)) {
+			std::string type;
+			if (ColumnType(*later, &type).ok()) later_types[i].push_back(type);
+		}
 	std::vector<ColumnStep> steps;
-	st = PlanColumns(table, catalog, types, target, markable, std::move(existing), &steps);
+	st = PlanColumns(table, catalog, &types, later_types, target, markable, std::move(existing), &steps);
 	for (size_t s = 0; st.ok() && s < steps.size(); ++s) {
 		const ColumnStep& step = steps[s];
 		switch (step.kind) {
@@ -287,6 +296,9 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 			case ColumnStep::Kind::kMark:
 				st = Exec("COMMENT ON COLUMN " + target + "." + session_.QuoteIdentifier(step.name) + " IS " +
 				          session_.QuoteLiteral(kAttnumMark + std::to_string(step.attnum)));
+				break;
+			case ColumnStep::Kind::kRetype:
+				st = Retype(target, step.name, types[step.column], table.version);
 				break;
 		}
 	}
@@ -319,6 +331,25 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 		column_types_[id] = types;
 	}
 	return st;
+}
+
+Status PgTarget::Retype(const std::string& target, const std::string& column, const std::string& type,
+                        uint32_t version) {
+	const std::string quoted = session_.QuoteIdentifier(column);
+	// USING: the cast the source's ALTER COLUMN … TYPE made without one
+	// (assignment casts) or with its own expression, which the target cannot know.
+	Status st = Exec("ALTER TABLE " + target + " ALTER COLUMN " + quoted + " TYPE " + type + " USING " + quoted + "::" + type);
+	if (st.ok()) {
+		Log(LogLevel::kInfo, "target column retyped as the source's",
+		    {{"table", target}, {"column", column}, {"type", type}, {"schema_version", std::to_string(version)}});
+		return st;
+	}
+	return Status::Error(ErrorKind::kNotSupported,
+	                     "cannot change column " + column + " of " + target + " to " + type +
+	                         " as schema version " + std::to_string(version) + " of the source did",
+	                     st.message() + (st.detail().empty() ? "" : ": " + st.detail()),
+	                     "Change the target column's type yourself (ALTER TABLE … ALTER COLUMN … TYPE …), "
+	                     "converting its values; the table's changes are in the dead-letter topic until then.");
 }
 
 Status PgTarget::Stage(const ChangeSet& set, const std::vector<const RowAction*>& rows) {

@@ -94,9 +94,14 @@ class PgTarget : public Target {
 	Status StoreCheckpoints();
 	Status ColumnType(const SchemaColumn& column, std::string* type);
 	std::string ColumnDefinition(const SchemaColumn& column, const std::string& type) const;
-	// `id`: the version's PreparedKey, remembered once the DDL is done.
-	Status PrepareTableDdl(const TableVersion& table, const std::string& id, const std::vector<std::string>& types,
+	// `id`: the version's PreparedKey, remembered once the DDL is done with
+	// the types the version's values are read as (PlanColumns: `types`, or a
+	// later version's the target holds already).
+	Status PrepareTableDdl(const TableVersion& table, const std::string& id, std::vector<std::string> types,
 	                       const TableCatalog& catalog);
+	// ALTER COLUMN … TYPE, as the source did for schema version `version`;
+	// a failure says what to do.
+	Status Retype(const std::string& target, const std::string& column, const std::string& type, uint32_t version);
 	// The schema a source schema's tables go to (--target-schema, or the same name).
 	std::string TargetSchema(const std::string& source_schema) const;
 	std::string HistoryName(const TableVersion& table) const;

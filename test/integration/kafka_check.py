@@ -27,6 +27,7 @@ Prints a summary and "N passed, M failed"; exits non-zero on any failure.
 import argparse
 import collections
 import json
+import struct
 import subprocess
 import sys
 import time
@@ -73,36 +74,60 @@ def lsn_value(text):
     return (int(hi, 16) << 32) | int(lo, 16)
 
 
+# The vtable slots of Row's vectors this checker reads (flatc numbers a table's
+# fields 4, 6, 8, ... in schema order: kinds, ints, data, data_ends, floats, bools).
+ROW_KINDS, ROW_INTS, ROW_DATA, ROW_DATA_ENDS, ROW_BOOLS = 4, 6, 8, 10, 14
+
+
+def vector_of(table, slot, item_format):
+    """A vector field's items in one read (the generated accessors read one
+    item a call, which made this checker the slowest part of the snapshot
+    suite): a tuple of `item_format` (struct) values, or bytes for "B"."""
+    tab = table._tab
+    o = tab.Offset(slot)
+    if not o:
+        return b"" if item_format == "B" else ()
+    start, n = tab.Vector(o), tab.VectorLen(o)
+    if item_format == "B":
+        return bytes(tab.Bytes[start:start + n])
+    return struct.unpack_from(f"<{n}{item_format}", tab.Bytes, start)
+
+
+rows_verified = 0
+
+
 def decode_row(row):
     """A packed Row as a list of texts (None for NULL, UNCHANGED for unchanged
     TOAST): each kind takes the next element of its payload vector."""
-    cursors = collections.Counter()
-
-    def take(vector):
-        i = cursors[vector]
-        cursors[vector] += 1
-        return getattr(row, vector)(i)
-
-    def take_data():
-        # Variable-length payloads lie back to back in data; data_ends says where each ends.
-        i = cursors["data"]
-        cursors["data"] += 1
-        start = row.DataEnds(i - 1) if i else 0
-        return bytes(row.Data(j) for j in range(start, row.DataEnds(i)))
-
+    kinds = vector_of(row, ROW_KINDS, "B")
+    ints, bools = vector_of(row, ROW_INTS, "q"), vector_of(row, ROW_BOOLS, "B")
+    data, data_ends = vector_of(row, ROW_DATA, "B"), vector_of(row, ROW_DATA_ENDS, "I")
+    global rows_verified
+    if rows_verified < 100:  # the slots above against the generated accessors, on the first rows
+        rows_verified += 1
+        assert list(kinds) == [row.Kinds(i) for i in range(row.KindsLength())]
+        assert list(ints) == [row.Ints(i) for i in range(row.IntsLength())]
+        assert list(bools) == [row.Bools(i) for i in range(row.BoolsLength())]
+        assert list(data) == [row.Data(i) for i in range(row.DataLength())]
+        assert list(data_ends) == [row.DataEnds(i) for i in range(row.DataEndsLength())]
+    next_int = next_bool = next_data = 0
     values = []
-    for column in range(row.KindsLength()):
-        kind = row.Kinds(column)
+    for kind in kinds:
         if kind == Kind.Kind.Null:
             values.append(None)
         elif kind == Kind.Kind.Unchanged:
             values.append(UNCHANGED)
         elif kind == Kind.Kind.Int:
-            values.append(str(take("Ints")))
+            values.append(str(ints[next_int]))
+            next_int += 1
         elif kind == Kind.Kind.Bool:
-            values.append("true" if take("Bools") else "false")
+            values.append("true" if bools[next_bool] else "false")
+            next_bool += 1
         elif kind in (Kind.Kind.Text, Kind.Kind.Numeric):
-            values.append(take_data().decode())
+            # Variable-length payloads lie back to back in data; data_ends says where each ends.
+            start = data_ends[next_data - 1] if next_data else 0
+            values.append(data[start:data_ends[next_data]].decode())
+            next_data += 1
         else:
             raise ValueError(f"checker does not decode kind {kind}")
     return values
@@ -122,16 +147,22 @@ def psql(args, sql):
 
 
 def consume(args, topics):
-    """Every message of the topics, with partition and offset, read until idle."""
+    """Every message of the topics, with partition and offset: up to each
+    partition's end as it stood when the checker started (its callers run it
+    once the shipper stopped, or confirmed everything written), then for
+    --idle-seconds after the last message (0: not at all), for a late one."""
     # Partitions assigned, not a group subscription: the test broker can hold a
     # group's first join for up to the session timeout, longer than the idle wait.
     consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": f"checker-{time.time()}",
                          "enable.auto.commit": False})
     metadata = consumer.list_topics(timeout=10).topics
     present = [t for t in topics if t in metadata and metadata[t].error is None]  # a topic never written is empty
-    consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in present for p in metadata[t].partitions])
+    assigned = [TopicPartition(t, p, OFFSET_BEGINNING) for t in present for p in metadata[t].partitions]
+    ends = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in assigned}
+    unread = {tp for tp, end in ends.items() if end > 0}
+    consumer.assign(assigned)
     messages, idle_since, deadline = [], time.time(), time.time() + args.timeout
-    while time.time() < deadline and time.time() - idle_since < args.idle_seconds:
+    while time.time() < deadline and (unread or time.time() - idle_since < args.idle_seconds):
         m = consumer.poll(0.5)
         if m is None:
             continue
@@ -141,6 +172,10 @@ def consume(args, topics):
             sys.exit(f"consumer error: {m.error()}")
         idle_since = time.time()
         messages.append(m)
+        if m.offset() + 1 >= ends.get((m.topic(), m.partition()), 0):
+            unread.discard((m.topic(), m.partition()))
+    if unread:
+        sys.exit(f"consumer: {len(unread)} partitions not read to their end in {args.timeout} s")
     partitions = {t: len(md.partitions) for t, md in consumer.list_topics(timeout=10).topics.items()}
     consumer.close()
     return messages, partitions
@@ -156,7 +191,8 @@ def main():
     p.add_argument("--oracle-slot", help="test_decoding slot created when the flatwal slot was")
     p.add_argument("--min-duplicate-lsn", default="0/0")
     p.add_argument("--timeout", type=float, default=120)
-    p.add_argument("--idle-seconds", type=float, default=5)
+    p.add_argument("--idle-seconds", type=float, default=1,
+                   help="after the ends read at the start, wait this long for a message written late")
     args = p.parse_args()
 
     tables = {}

@@ -105,7 +105,7 @@ release_stalled
 sql -c "INSERT INTO during_read VALUES (0, 'after')" >/dev/null  # something to confirm after the release
 wait_confirmed vis
 if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix vis --pg-port "$port" \
-	--dbname "$db" --tables 'public.before_request(id),public.during_read(id)' --idle-seconds 4; then
+	--dbname "$db" --tables 'public.before_request(id),public.during_read(id)'; then
 	ok "the tables rebuilt from Kafka equal the source"
 else
 	failed "the tables rebuilt from Kafka differ from the source"

@@ -226,13 +226,13 @@ unreadable=$(timeout 30 build/bin/flatwal-shipper -d "host=127.0.0.1 port=$port 
 	--source pgoutput --publication made --slot unreadable 2>&1)
 unreadable_rc=$?
 unreadable_slots=$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'unreadable'")
-if [ "$missing_rc" = 3 ] && echo "$missing" | grep -q 'level=error msg="publication \\"nope\\" does not exist".*hint="Create it as the tables.* owner, e.g. CREATE PUBLICATION nope FOR TABLE' &&
-	[ "$plugin_rc" = 3 ] && echo "$plugin" | grep -q 'level=error msg="cannot read flatwal.snapshot_progress.*run with --source pgoutput' &&
-	[ "$bogus_rc" = 1 ] && echo "$bogus" | grep -q 'invalid value for postgres.source' && echo "$bogus" | grep -q '^HINT: Use flatwal or pgoutput' &&
-	[ "$no_table_rc" = 3 ] && echo "$no_table" | grep -q 'msg="table \\"public.nope\\" of --publication-tables does not exist" detail="Nothing was created."' &&
-	[ "$made_rc" = 3 ] && echo "$made" | grep -q 'msg="created publication" publication=made' && [ "$made_tables" = "full_t,orders true" ] &&
+if [ "$missing_rc" = 3 ] && grep -q 'level=error msg="publication \\"nope\\" does not exist".*hint="Create it as the tables.* owner, e.g. CREATE PUBLICATION nope FOR TABLE' <<<"$missing" &&
+	[ "$plugin_rc" = 3 ] && grep -q 'level=error msg="cannot read flatwal.snapshot_progress.*run with --source pgoutput' <<<"$plugin" &&
+	[ "$bogus_rc" = 1 ] && grep -q 'invalid value for postgres.source' <<<"$bogus" && grep -q '^HINT: Use flatwal or pgoutput' <<<"$bogus" &&
+	[ "$no_table_rc" = 3 ] && grep -q 'msg="table \\"public.nope\\" of --publication-tables does not exist" detail="Nothing was created."' <<<"$no_table" &&
+	[ "$made_rc" = 3 ] && grep -q 'msg="created publication" publication=made' <<<"$made" && [ "$made_tables" = "full_t,orders true" ] &&
 	[ "$unreadable_rc" = 3 ] && [ "$unreadable_slots" = 0 ] &&
-	echo "$unreadable" | grep -q 'msg="the shipper.s role may not read tables of the publication: public.full_t, public.orders".*hint="GRANT SELECT ON public.full_t, public.orders TO \\"reader_not\\""'; then
+	grep -q 'msg="the shipper.s role may not read tables of the publication: public.full_t, public.orders".*hint="GRANT SELECT ON public.full_t, public.orders TO \\"reader_not\\""' <<<"$unreadable"; then
 	ok "refused with what to do: a missing publication (exit 3), the flatwal source without its extension (exit 3), an unknown source (exit 1), a missing table of --publication-tables (nothing created), a role that may not read the tables (no slot made); --publication-tables creates the publication"
 else
 	failed "refusals: $missing_rc: $(echo "$missing" | tail -1 | cut -c1-300) / $plugin_rc: $(echo "$plugin" | grep level=error | head -1 | cut -c1-300) / $bogus_rc: $bogus / $no_table_rc: $(echo "$no_table" | grep level=error | head -1 | cut -c1-200) / $made_rc: $made_tables / $unreadable_rc, $unreadable_slots slots: $(echo "$unreadable" | grep level=error | head -1 | cut -c1-300)"
@@ -294,7 +294,7 @@ fi
 
 cards_target=$(psql -X -At -d "$target" -c "SELECT count(*) || ' ' || (SELECT holder FROM public.cards WHERE id = 1) || ' ' ||
   (SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.cards'::regclass AND attname = 'number') FROM public.cards" 2>&1)
-if [ "$cards_target" = "21 moved 0" ] && ! echo "$cards" | grep -q '4111' && echo "$cards" | grep -q 'holder 20'; then
+if [ "$cards_target" = "21 moved 0" ] && ! grep -q '4111' <<<"$cards" && grep -q 'holder 20' <<<"$cards"; then
 	ok "a column the publication's column list leaves out never reaches Kafka (snapshot and stream); the target has the others"
 else
 	failed "column list: target '$cards_target', card numbers in Kafka: $(echo "$cards" | grep -c 4111)"
@@ -382,7 +382,7 @@ left=$(echo "$done_line" | sed -n 's/.*in_window=\([0-9]*\) left_out_changed_uns
 if same && [ -n "$sent" ] && [ -n "$left" ] && [ "$requests" = "done $sent,done 0,done 0" ] && [ $((sent + left)) = "$source_rows" ] &&
 	grep -q 'msg="on-demand snapshot request skipped: its table does not exist" request=2' "$work/managed.log" &&
 	grep -q 'msg="on-demand snapshot request skipped: its table is not captured" request=3 table=public.nokey' "$work/managed.log" &&
-	! timeout 10 kcat -b "$bootstrap" -L 2>/dev/null | grep -q 'flatwal_snapshot_requests'; then
+	! grep -q 'flatwal_snapshot_requests' <<<"$(timeout 10 kcat -b "$bootstrap" -L 2>/dev/null)"; then
 	ok "an on-demand snapshot requested through the signal table (no extension, no superuser) repairs a damaged target while writes go on ($sent rows sent, $((left)) left out for the stream's newer values; requests for a missing and an unpublished table done with 0)"
 else
 	failed "on-demand: requests '$requests' (source $source_rows rows); orders $(rows "$app" orders id) vs $(rows "$target" orders id)"

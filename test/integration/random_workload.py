@@ -17,7 +17,7 @@ value unchanged, deletes, savepoints rolled back, whole transactions rolled
 back, large transactions, truncates and DDL (ADD COLUMN with and without a
 constant default or a volatile one, DROP COLUMN, DROP and ADD again under the
 same name, RENAME COLUMN, two columns trading names, a rename
-onto the name of a column just dropped).
+onto the name of a column just dropped, ALTER COLUMN … TYPE).
 """
 import json
 import random
@@ -33,6 +33,13 @@ VALUE_TYPES = ['integer', 'bigint', 'numeric(12,2)', 'text', 'character varying(
 KEY_SHAPES = [[('integer', 'int')], [('bigint', 'big')], [('text', 'code')], [('uuid', 'ref')],
               [('integer', 'id'), ('text', 'region')]]
 KEY_SPACE = 400  # small enough that changes meet the rows earlier changes made
+# ALTER COLUMN … TYPE: to a type every value of the old one converts to. Some
+# are binary-coercible (no rewrite), the others rewrite the table (the
+# extension then snapshots it again on demand), one depends on the session's
+# time zone (date -> timestamptz), as a real migration may.
+RETYPES = {'integer': 'bigint', 'bigint': 'numeric', 'numeric(12,2)': 'numeric(16,4)',
+           'character varying(30)': 'text', 'text': 'character varying', 'date': 'timestamp with time zone',
+           'boolean': 'text', 'jsonb': 'text'}
 
 
 
@@ -302,17 +309,21 @@ def ddl(r, values, plan, now, number):
         if r.random() < 0.15:  # volatile: the table is rewritten, every row gets its own value
             sql_type, default = 'double precision', ' DEFAULT random()'
         return f'ALTER TABLE {table} ADD COLUMN {ident(name)} {sql_type}{default};'
-    if kind < 0.6:
+    if kind < 0.57:
         return f'ALTER TABLE {table} DROP COLUMN {ident(r.choice(droppable))};'
-    if kind < 0.7:  # a column renamed to the name of one just dropped
+    if kind < 0.65:  # a column renamed to the name of one just dropped
         dropped, renamed = r.sample(droppable, 2)
         return (f'ALTER TABLE {table} DROP COLUMN {ident(dropped)};\n'
                 f'ALTER TABLE {table} RENAME COLUMN {ident(renamed)} TO {ident(dropped)};')
-    if kind < 0.76:  # dropped and added again under its name: a new column, perhaps of another type
+    if kind < 0.71:  # dropped and added again under its name: a new column, perhaps of another type
         dropped = r.choice(droppable)
         return (f'ALTER TABLE {table} DROP COLUMN {ident(dropped)};\n'
                 f'ALTER TABLE {table} ADD COLUMN {ident(dropped)} {r.choice(VALUE_TYPES)};')
-    if kind < 0.82:  # two columns trade names
+    retypable = [n for n, t in now if n in droppable and t in RETYPES]
+    if kind < 0.84 and retypable:  # a column's type changed (its values converted)
+        column = r.choice(retypable)
+        return f'ALTER TABLE {table} ALTER COLUMN {ident(column)} TYPE {RETYPES[dict(now)[column]]};'
+    if kind < 0.9:  # two columns trade names
         one, other = r.sample(droppable, 2)
         spare = ident(f'swap {number}')
         return (f'ALTER TABLE {table} RENAME COLUMN {ident(one)} TO {spare};\n'

@@ -416,17 +416,31 @@ else
 fi
 history_matches "after changes were dead-lettered and replayed"
 
-# A type change the sink cannot follow stops that table (its changes are dead
-# letters saying what to do); the target table is left as it was.
-sql -c "ALTER TABLE items ALTER COLUMN qty TYPE bigint" -c "UPDATE items SET qty = qty + 1 WHERE order_id = 1" \
-    -c "INSERT INTO scratch VALUES (998, 'after the type change')" >/dev/null
+# A type change is followed: the target column is altered as the source's
+# was (int -> bigint rewrites the table, which the extension then snapshots
+# again on demand), and the table goes on equal to the source.
+sql -c "ALTER TABLE items ALTER COLUMN qty TYPE bigint" -c "UPDATE items SET qty = qty + 3000000000 WHERE order_id = 1" \
+    -c "INSERT INTO scratch VALUES (997, 'after the type change')" >/dev/null
+for _ in $(seq 1 150); do compare items order_id,line >/dev/null 2>&1 && break; sleep 0.2; done
+if compare items order_id,line &&
+	[ "$(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.items'::regclass AND attname = 'qty'")" = bigint ] &&
+	grep -q 'msg="target column retyped as the source.s" table=.*items.* column=qty type=bigint' "$work/sink.log"; then
+	ok "a column type change (integer to bigint) is followed: the target column altered, values past integer's range applied, the table equal to the source"
+else
+	failed "type change followed: items equal: $(compare items order_id,line && echo yes || echo no); target qty is $(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.items'::regclass AND attname = 'qty'"); $(grep 'retyped' "$work/sink.log" | tail -1)"
+fi
+# One the target refuses (a USING expression the sink cannot know, whose
+# values the target's cast cannot convert) stops that table: its changes are
+# dead letters saying what to do, and the target column is left as it was.
+sql -c "ALTER TABLE items ALTER COLUMN sku TYPE integer USING length(sku)" -c "UPDATE items SET qty = qty + 1 WHERE order_id = 1" \
+    -c "INSERT INTO scratch VALUES (998, 'after the second type change')" >/dev/null
 for _ in $(seq 1 100); do [ "$(tsql -c "SELECT count(*) FROM public.scratch WHERE id = 998")" = 1 ] && break; sleep 0.2; done
 letters=$(timeout 20 kcat -b "$bootstrap" -C -t src.flatwal.dlq -o beginning -e -q -f '%h\n' 2>/dev/null)
-if grep -q 'column qty of "public"."items" is integer in the target but bigint in schema version' <<<"$letters" &&
-	[ "$(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.items'::regclass AND attname = 'qty'")" = integer ]; then
-	ok "a column type change stops that table with a dead letter that says what to do; the target is not altered"
+if grep -q 'cannot change column sku of "public"."items" to integer as schema version [0-9]* of the source did' <<<"$letters" &&
+	[ "$(tsql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.items'::regclass AND attname = 'sku'")" = 'character varying(20)' ]; then
+	ok "a type change the target cannot convert stops that table with a dead letter that says what to do; the target column is not altered"
 else
-	failed "type change: dead letters: $(echo "$letters" | grep -o 'flatwal.dlq.reason=[^,]*' | tail -2)"
+	failed "type change refused: dead letters: $(grep -o 'flatwal.dlq.reason=[^,]*' <<<"$letters" | tail -2)"
 fi
 
 kill -TERM "$sink_pid"
@@ -480,9 +494,9 @@ refused_rc=$?
 no_database=$(timeout 20 build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src \
 	-d "host=127.0.0.1 port=$target_port user=postgres dbname=no_such_target" 2>&1)
 no_database_rc=$?
-if [ "$usage_rc" = 1 ] && echo "$usage" | grep -q 'unknown argument --bogus' &&
-	[ "$refused_rc" = 3 ] && echo "$refused" | grep -q 'level=error msg="PostgreSQL refused' &&
-	[ "$no_database_rc" = 3 ] && echo "$no_database" | grep -q 'level=error msg="PostgreSQL refused.*no_such_target.*does not exist'; then
+if [ "$usage_rc" = 1 ] && grep -q 'unknown argument --bogus' <<<"$usage" &&
+	[ "$refused_rc" = 3 ] && grep -q 'level=error msg="PostgreSQL refused' <<<"$refused" &&
+	[ "$no_database_rc" = 3 ] && grep -q 'level=error msg="PostgreSQL refused.*no_such_target.*does not exist' <<<"$no_database"; then
 	ok "an unknown option (exit 1), a refused target login and a target database that does not exist (exit 3, at once) are clear errors"
 else
 	failed "bad input to flatwal-sink: exit $usage_rc: $usage / exit $refused_rc: $refused / exit $no_database_rc: $no_database"
@@ -494,9 +508,9 @@ secret_x=$(build/bin/flatwal-sink -b "$bootstrap" --topic-prefix src -d "$target
 secret_x_rc=$?
 secret_consume=$(build/bin/flatwal-consume -b "$bootstrap" -X sasl.password=hunter2 2>&1)
 secret_consume_rc=$?
-if [ "$secret_d_rc" = 1 ] && echo "$secret_d" | grep -q 'PGPASSWORD' && [ "$secret_x_rc" = 1 ] &&
-	echo "$secret_x" | grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' && [ "$secret_consume_rc" = 1 ] &&
-	echo "$secret_consume" | grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' && ! echo "$secret_d$secret_x$secret_consume" | grep -q hunter2; then
+if [ "$secret_d_rc" = 1 ] && grep -q 'PGPASSWORD' <<<"$secret_d" && [ "$secret_x_rc" = 1 ] &&
+	grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' <<<"$secret_x" && [ "$secret_consume_rc" = 1 ] &&
+	grep -q 'FLATWAL_KAFKA_SASL_PASSWORD' <<<"$secret_consume" && ! grep -q hunter2 <<<"$secret_d$secret_x$secret_consume"; then
 	ok "a password in -d and a secret in -X are refused by flatwal-sink and flatwal-consume (exit 1, where to put them instead)"
 else
 	failed "secrets on the command line: exit $secret_d_rc: $secret_d / exit $secret_x_rc: $secret_x / exit $secret_consume_rc: $secret_consume"
@@ -504,7 +518,7 @@ fi
 
 # A broker that does not answer: librdkafka's complaints are structured log lines, not raw ones.
 no_broker=$(timeout 6 build/bin/flatwal-sink -b 127.0.0.1:1 --topic-prefix src -d "$target" 2>&1)
-if echo "$no_broker" | grep -q 'level=error .*source=librdkafka' && ! echo "$no_broker" | grep -qE '^%[0-9]\|'; then
+if grep -q 'level=error .*source=librdkafka' <<<"$no_broker" && ! grep -qE '^%[0-9]\|' <<<"$no_broker"; then
 	ok "an unreachable broker is reported in the structured log (source=librdkafka)"
 else
 	failed "unreachable broker: $(echo "$no_broker" | tail -3)"

@@ -63,7 +63,7 @@ COMMIT;" >/dev/null 2>&1
 
 check() {  # $1 = name, $2 = prefix, [$3 = tables]
 	if /usr/bin/python3 test/integration/kafka_check.py --bootstrap "$bootstrap" --prefix "$2" --pg-port "$port" \
-		--dbname "$db" --tables "${3:-public.big(id),public.small(code+n)}" --idle-seconds 6; then
+		--dbname "$db" --tables "${3:-public.big(id),public.small(code+n)}"; then
 		ok "$1"
 	else
 		failed "$1"

@@ -105,8 +105,9 @@ void a_rename_onto_a_dropped_columns_name_keeps_them_apart(void**) {
 flatwal::Status Plan(const flatwal::TableCatalog& catalog, uint32_t version, std::vector<TargetColumn>* columns,
                      std::vector<ColumnStep>* steps, bool markable = true) {
 	const flatwal::TableVersion& table = *catalog.Find(16384, version);
-	const std::vector<std::string> types(table.columns.size(), "text");
-	flatwal::Status st = flatwal::PlanColumns(table, catalog, types, "public.t", markable, *columns, steps);
+	std::vector<std::string> types(table.columns.size(), "text");
+	const std::vector<std::vector<std::string>> later(table.columns.size());
+	flatwal::Status st = flatwal::PlanColumns(table, catalog, &types, later, "public.t", markable, *columns, steps);
 	if (!st.ok()) return st;
 	auto named = [columns](const std::string& name) {
 		for (TargetColumn& c : *columns)
@@ -120,6 +121,8 @@ flatwal::Status Plan(const flatwal::TableCatalog& catalog, uint32_t version, std
 			named(step.name)->name = step.new_name;
 		} else if (step.kind == ColumnStep::Kind::kAdd) {
 			columns->push_back({table.columns[step.column].latest_name, "text", 0});
+		} else if (step.kind == ColumnStep::Kind::kRetype) {
+			named(step.name)->type = types[step.column];
 		} else {
 			named(step.name)->attnum = step.attnum;
 		}
@@ -203,8 +206,9 @@ void two_columns_that_trade_names_keep_their_values(void**) {
 }
 
 // A table made before marks: its columns are adopted by name, or by a name
-// the column had before a rename; a column of another type is refused, and
-// so is an unmarked column where a marked one must go.
+// the column had before a rename; an unmarked column of another type is
+// refused (a marked one is retyped), and so is an unmarked column where a
+// marked one must go.
 void unmarked_columns_are_adopted_by_name_and_conflicts_refused(void**) {
 	flatwal::TableCatalog catalog;
 	Learn(&catalog, 1, {{"id", 1}, {"card", 2}});
@@ -214,15 +218,77 @@ void unmarked_columns_are_adopted_by_name_and_conflicts_refused(void**) {
 	assert_true(Plan(catalog, 2, &columns, &steps).ok());
 	assert_string_eq(Shown(columns), "id:1, card_number:2");
 
-	std::vector<TargetColumn> retyped = {{"id", "integer", 1}, {"card_number", "text", 2}};
-	flatwal::Status st = Plan(catalog, 2, &retyped, &steps);
+	std::vector<TargetColumn> retyped = {{"id", "integer", 0}, {"card_number", "text", 2}};
+	flatwal::Status st = Plan(catalog, 2, &retyped, &steps, false);
 	assert_false(st.ok());
 	assert_int_equal(static_cast<int>(st.kind()), static_cast<int>(flatwal::ErrorKind::kNotSupported));
+	retyped = {{"id", "integer", 1}, {"card_number", "text", 2}};
+	assert_true(Plan(catalog, 2, &retyped, &steps).ok());
+	assert_int_equal(steps.size(), 1);
+	assert_int_equal(static_cast<int>(steps[0].kind), static_cast<int>(ColumnStep::Kind::kRetype));
+	assert_string_eq(Shown(retyped), "id:1, card_number:2");
+	assert_string_eq(retyped[0].type, "text");
 
 	std::vector<TargetColumn> in_the_way = {{"id", "text", 1}, {"card", "text", 2}, {"card_number", "text", 0}};
 	st = Plan(catalog, 2, &in_the_way, &steps);
 	assert_false(st.ok());
 	assert_int_equal(static_cast<int>(st.kind()), static_cast<int>(flatwal::ErrorKind::kNotSupported));
+}
+
+// ALTER COLUMN … TYPE at the source (versions 1 integer, 2 bigint, 3
+// numeric): a followed column takes each newer version's type, and keeps it
+// for an older version's changes that arrive after (partitions are read in
+// no order): their values are read as the type the target holds.
+void a_column_follows_type_changes_forward_only(void**) {
+	flatwal::TableCatalog catalog;
+	for (uint32_t version : {1u, 2u, 3u}) Learn(&catalog, version, {{"id", 1}, {"n", 2}});
+	const char* version_types[] = {"", "integer", "bigint", "numeric"};
+	std::vector<TargetColumn> columns = {{"id", "text", 1}, {"n", "integer", 2}};
+	auto plan = [&](uint32_t version, uint32_t newest, std::vector<ColumnStep>* steps, std::string* read_as) {
+		const flatwal::TableVersion& table = *catalog.Find(16384, version);
+		std::vector<std::string> types = {"text", version_types[version]};
+		std::vector<std::vector<std::string>> later(2);
+		for (uint32_t v = version + 1; v <= newest; ++v) later[1].push_back(version_types[v]);
+		flatwal::Status st = flatwal::PlanColumns(table, catalog, &types, later, "public.t", true, columns, steps);
+		for (const ColumnStep& step : *steps)
+			if (step.kind == ColumnStep::Kind::kRetype) columns[1].type = types[step.column];
+		*read_as = types[1];
+		return st;
+	};
+	std::vector<ColumnStep> steps;
+	std::string read_as;
+	assert_true(plan(2, 2, &steps, &read_as).ok());  // version 2 first: the column becomes bigint
+	assert_int_equal(steps.size(), 1);
+	assert_string_eq(columns[1].type, "bigint");
+	assert_true(plan(1, 2, &steps, &read_as).ok());  // then version 1's changes: read as bigint, nothing altered
+	assert_int_equal(steps.size(), 0);
+	assert_string_eq(read_as, "bigint");
+	assert_true(plan(3, 3, &steps, &read_as).ok());
+	assert_string_eq(columns[1].type, "numeric");
+	for (uint32_t older : {1u, 2u}) {
+		assert_true(plan(older, 3, &steps, &read_as).ok());
+		assert_int_equal(steps.size(), 0);
+		assert_string_eq(read_as, "numeric");
+	}
+	// Unknown to the catalog when version 1 was planned, a later version's type is no reason to keep it.
+	assert_true(plan(1, 1, &steps, &read_as).ok());
+	assert_int_equal(steps.size(), 1);
+	assert_string_eq(columns[1].type, "integer");
+}
+
+// The catalog's later columns of an attnum, oldest first; none for attnum 0.
+void the_catalog_names_an_attnums_later_columns(void**) {
+	flatwal::TableCatalog catalog;
+	Learn(&catalog, 1, {{"id", 1}, {"a", 2}});
+	Learn(&catalog, 3, {{"id", 1}, {"b", 2}});
+	Learn(&catalog, 2, {{"id", 1}});
+	const std::vector<const flatwal::SchemaColumn*> later = catalog.LaterColumns(16384, 1, 2);
+	assert_int_equal(later.size(), 1);
+	assert_string_eq(later[0]->name, "b");
+	assert_int_equal(catalog.LaterColumns(16384, 1, 1).size(), 2);
+	assert_true(catalog.LaterColumns(16384, 3, 1).empty());
+	assert_true(catalog.LaterColumns(16384, 1, 0).empty());
+	assert_true(catalog.LaterColumns(99, 1, 1).empty());
 }
 
 // A session that does not own the table cannot mark: columns go by name.
@@ -249,6 +315,8 @@ int main(void) {
 	    cmocka_unit_test(two_columns_that_trade_names_keep_their_values),
 	    cmocka_unit_test(unmarked_columns_are_adopted_by_name_and_conflicts_refused),
 	    cmocka_unit_test(without_ownership_columns_go_by_name),
+	    cmocka_unit_test(a_column_follows_type_changes_forward_only),
+	    cmocka_unit_test(the_catalog_names_an_attnums_later_columns),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
