@@ -67,8 +67,21 @@ suite "the Kafka contract written once (format/kafka_contract.h), the SQL's pref
 	/usr/bin/python3 test/ops/check_contract.py
 suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
-suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
-suite "TLS to PostgreSQL with verify-full (its own cluster)" test/integration/tls.sh
+# The suites with servers of their own run in a second lane, beside the
+# others on the shared cluster: they mostly wait on their servers (standbys
+# promoted, timeouts). Their output is printed after the first lane's; their
+# counts and seconds join the others'.
+lane_log=$(mktemp /tmp/flatwal-lane.XXXXXX)
+(
+	passed=0 failed=0 status=0
+	suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
+	suite "TLS to PostgreSQL with verify-full (its own cluster)" test/integration/tls.sh
+	suite "on-demand snapshots beside transactions a synchronous standby keeps invisible (its own cluster)" \
+		test/integration/on-demand-visibility.sh
+	suite "failover and lost slots: an invalidated slot, killed mid-resync, standbys promoted with and without ghosts, the target's standby promoted (its own servers)" test/integration/failover.sh
+	echo "lane counts: $passed $failed $status"
+) >"$lane_log" 2>&1 &
+lane_pid=$!
 suite "crafted frames: to_json and flatwal-consume refuse them" test/integration/crafted-frames.sh "$port"
 suite "a 100 MB row: walsender memory beside test_decoding's" test/integration/large-row.sh "$port"
 suite "flatwal-shipper errors and refusals" test/integration/shipper-errors.sh "$port"
@@ -77,8 +90,6 @@ suite "HTTP /metrics and /health of the shipper and the sink" test/integration/h
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
 suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
 suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
-suite "on-demand snapshots beside transactions a synchronous standby keeps invisible (its own cluster)" \
-	test/integration/on-demand-visibility.sh
 suite "Debezium format: golden events for every type and option" test/integration/debezium.sh "$port"
 suite "pgoutput source: the same events as the plugin; a managed-like server as a non-superuser (its own cluster)" \
 	test/integration/pgoutput.sh "$port"
@@ -90,11 +101,22 @@ suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway Cli
 	test/integration/sink-clickhouse.sh "$port"
 suite "flatwal-sink on targets of an older sink (PostgreSQL and ClickHouse, migrated in place)" \
 	test/integration/sink-upgrade.sh "$port"
-suite "failover and lost slots: an invalidated slot, killed mid-resync, standbys promoted with and without ghosts, the target's standby promoted (its own servers)" test/integration/failover.sh
 suite "randomized end to end: a seeded workload and faults, the sink's target against the source (seed printed)" \
 	test/integration/randomized.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
+echo "== the second lane: suites with servers of their own (run beside the others)"
+wait "$lane_pid" || true
+grep -v '^lane counts: ' "$lane_log"
+read -r lane_passed lane_failed lane_status < <(sed -n 's/^lane counts: //p' "$lane_log") || true
+rm -f "$lane_log"
+if [ -z "${lane_passed:-}" ]; then
+	echo "the second lane ended without its counts; counted as one failure"
+	lane_passed=0 lane_failed=1 lane_status=1
+fi
+passed=$((passed + lane_passed))
+failed=$((failed + lane_failed))
+[ "$lane_status" = 0 ] || status=1
 echo "server suites: $passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit "$status"
