@@ -430,8 +430,12 @@ Status PgTarget::ApplyStaged(const ChangeSet& set, const std::vector<const RowAc
 	const std::string position_values = "s._flatwal_commit_lsn, s._flatwal_seq, s._flatwal_lsn, s._flatwal_timeline";
 	// The ledger's statements, made only for a set with key moves in it.
 	std::optional<PgLedger> ledger;
-	if (credits + receipts + owing > 0)
-		ledger.emplace(session_, table, column_types_[PreparedKey(table)], target, StageName(table), TargetSchema(table.schema));
+	if (credits + receipts + owing > 0) {
+		const auto types = column_types_.find(PreparedKey(table));
+		if (types == column_types_.end())  // PrepareTable comes first, always: a bug if not
+			return Status::Error(ErrorKind::kInternal, "table " + target + " applied before it was prepared");
+		ledger.emplace(session_, table, types->second, target, StageName(table), TargetSchema(table.schema));
+	}
 	Status st = Status::Ok();
 	PgResult r;
 	// Key moves first: a credit is the old row as it stands before this
