@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "frame_builder.h"
-#include "snapshot_plan.h"
 #include "log.h"
 #include "lsn.h"
+#include "snapshot_plan.h"
 #include "wire.h"
 
 namespace flatwal {

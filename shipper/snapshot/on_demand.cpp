@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstring>
 
-#include "log.h"
 #include "frame_builder.h"
 #include "frame_reader.h"
-#include "snapshot_plan.h"
+#include "log.h"
 #include "router.h"
+#include "snapshot_plan.h"
 
 namespace flatwal {
 namespace {

@@ -3,9 +3,9 @@
 
 #include <cstdlib>
 
-#include "snapshot_plan.h"
 #include "lsn.h"
 #include "published_table.h"
+#include "snapshot_plan.h"
 #include "text_values.h"
 
 namespace flatwal {

@@ -68,12 +68,12 @@ Status PgoutputSnapshot::ListTables(const std::string& snapshot_name) {
 		                     [&session](const std::string& sql, PgResult* result) { return session.Exec(sql, result); },
 		                     &ranges, &key_column);
 		if (!st.ok()) return st;
-		for (size_t r = 0; r < ranges.size(); ++r) {
+		for (size_t range = 0; range < ranges.size(); ++range) {
 			Unit unit;
 			unit.table = i;
-			unit.range = ranges[r];
+			unit.range = ranges[range];
 			unit.key_column = key_column;
-			unit.seq_base = RangeSeqBase(r, workers);
+			unit.seq_base = RangeSeqBase(range, workers);
 			units_.push_back(unit);
 		}
 		tables_[i].units_left = static_cast<int>(ranges.size());
