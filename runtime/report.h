@@ -22,9 +22,9 @@ class HttpEndpoint;
 struct ReportSettings {
 	ListenAddress http;        // --http (port 0: no endpoint)
 	std::string metrics_file;  // --metrics-file (empty: none)
-	HealthLimits limits;       // --health-max-lag-*, --health-grace-ms
+	HealthLimits limits;       // --health-max-lag-mb or -ms, --health-grace
 	std::string connection;    // what the verdict calls disconnected ("replication", "the target")
-	std::string lag_unit;      // the unit of the lag observed ("MiB", "ms")
+	std::string lag_unit;      // the unit of the lag observed ("MB", "ms")
 };
 
 class Report {
@@ -40,7 +40,6 @@ class Report {
 	Status Open();
 	// Whether anything reads the report: when not, the caller need not render it.
 	bool wanted() const { return http_ != nullptr || !settings_.metrics_file.empty(); }
-	bool serves_health() const { return http_ != nullptr; }
 	// A second has passed since the last publication.
 	bool Due(Clock::time_point now) const { return now - published_ >= std::chrono::seconds(1); }
 	HealthMonitor& health() { return health_; }
