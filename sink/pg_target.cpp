@@ -169,20 +169,32 @@ void PgTarget::Rollback() {
 }
 
 Status PgTarget::ColumnType(const SchemaColumn& column, std::string* type) {
-	if (column.type_oid < kFirstNormalObjectId) {
-		*type = column.type_name;
-		return Status::Ok();
-	}
-	// A domain over a built-in type becomes that type; enums, composites and
-	// other types of the source database do not exist here, so their text form is kept.
-	if (column.base_type_oid == 0 || column.base_type_oid >= kFirstNormalObjectId) {
+	// A built-in type is named by the target's own format_type(), never by
+	// the frame's text: a frame from Kafka could name anything there, and the
+	// name goes into DDL. A domain over a built-in type becomes that type;
+	// enums, composites and other types of the source database do not exist
+	// here, so their text form is kept.
+	uint32_t oid = column.type_oid;
+	if (oid >= kFirstNormalObjectId) oid = column.base_type_oid;
+	if (oid == 0 || oid >= kFirstNormalObjectId) {
 		*type = "text";
 		return Status::Ok();
 	}
-	PgResult r;
-	Status st = Exec("SELECT format_type(" + std::to_string(column.base_type_oid) + ", " + std::to_string(column.typmod) + ")", &r);
-	if (st.ok()) *type = r.text(0, 0);
-	return st;
+	const std::pair<uint32_t, int32_t> id(oid, column.typmod);
+	auto known = type_names_.find(id);
+	if (known == type_names_.end()) {
+		PgResult r;
+		Status st = Exec("SELECT format_type(" + std::to_string(oid) + ", " + std::to_string(column.typmod) + ")", &r);
+		if (!st.ok()) return st;
+		if (r.rows() != 1 || r.is_null(0, 0) || std::string(r.text(0, 0)) == "???")
+			return Status::Error(ErrorKind::kNotSupported,
+			                     "column " + column.name + " has type OID " + std::to_string(oid) +
+			                         ", which is no type of the target",
+			                     "", "The frame names a type this PostgreSQL does not have; see the dead-letter topic.");
+		known = type_names_.emplace(id, r.text(0, 0)).first;
+	}
+	*type = known->second;
+	return Status::Ok();
 }
 
 // A target column: the name it is written under, its type, and for a column

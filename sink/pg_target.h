@@ -118,6 +118,7 @@ class PgTarget : public Target {
 	// By PreparedKey: a version's id and the names its columns are written under.
 	std::set<std::string> prepared_, prepared_in_transaction_;
 	std::map<std::string, std::vector<std::string>> column_types_;  // by PreparedKey: the target's column types
+	std::map<std::pair<uint32_t, int32_t>, std::string> type_names_;  // format_type() by (type OID, typmod)
 	std::string copy_data_;  // a COPY's rows, reused from batch to batch
 	std::string checkpoint_rows_;  // VALUES of the queued checkpoints
 	size_t checkpoint_count_ = 0;

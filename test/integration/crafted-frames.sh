@@ -55,6 +55,27 @@ if crafted produce "$bootstrap" crafted.frames; then
 else
 	failed "could not produce the crafted frames"
 fi
+# A Schema frame whose type name is SQL (its type OID says integer): the sink
+# names built-in types by the target's format_type(), so the name never runs.
+target_db=flatwal_crafted_target
+drop_database "$target_db" >/dev/null 2>&1
+db=postgres sql -c "CREATE DATABASE $target_db" >/dev/null
+if crafted schema "$bootstrap" crafted; then
+	timeout 60 build/bin/flatwal-sink -b "$bootstrap" -d "host=127.0.0.1 port=$port user=postgres dbname=$target_db" \
+		--topic-prefix crafted -t crafted.public.crafted_t --exit-when-idle 3000 -X session.timeout.ms=6000 >"$work/sink.log" 2>&1
+	target=$(db=$target_db sql -c "SELECT (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+	    WHERE attrelid = 'public.crafted_t'::regclass AND attname = 'id') || ' ' || (SELECT string_agg(id::text, ',') FROM public.crafted_t)
+	    || ' ' || (to_regclass('public.flatwal_injected') IS NULL)" 2>&1)
+	if [ "$target" = "integer 42 true" ]; then
+		ok "a Schema frame whose type name is SQL: the sink makes the column by the type OID (integer), the SQL never runs"
+	else
+		failed "type name injection: target says '$target'"; tail -3 "$work/sink.log"
+	fi
+else
+	failed "could not produce the injected schema"
+fi
+drop_database "$target_db" >/dev/null 2>&1
+
 # Stopping idle before any partition was assigned is an error, not an empty topic.
 status=0
 timeout 60 build/bin/flatwal-consume -b "$bootstrap" -t '^nothing\..*' -g nothing --exit-when-idle 300 \
