@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs the suites that need a PostgreSQL server against one throwaway
-# cluster on 127.0.0.1: the pg_regress suite, the differential check, and
-# the shipper's integration and fault tests (which restart the cluster, so
-# they run last).
+# Runs the suites that need a PostgreSQL server, in two lanes at once, each
+# against a throwaway cluster of its own on 127.0.0.1 (suites restart their
+# lane's cluster, so no lane's suite may meet another lane's): the first
+# lane runs the pg_regress suite, the differential check, and the shipper's
+# and the sink's integration and fault tests (shipper.sh restarts the
+# cluster, so it runs last); the second, the suites with servers of their
+# own and the snapshot and pgoutput suites. The suites mostly wait on their
+# servers, so two lanes take little more than the longer one.
 # Expects the extension to be built and installed (scripts/test.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,18 +71,22 @@ suite "the Kafka contract written once (format/kafka_contract.h), the SQL's pref
 	/usr/bin/python3 test/ops/check_contract.py
 suite "differential check against contrib's test_decoding" \
 	/usr/bin/python3 test/differential/check.py --host 127.0.0.1 --port "$port"
-# The suites with servers of their own run in a second lane, beside the
-# others on the shared cluster: they mostly wait on their servers (standbys
-# promoted, timeouts). Their output is printed after the first lane's; their
-# counts and seconds join the others'.
+# The second lane: its output is printed after the first lane's; its counts
+# and seconds join the others'.
 lane_log=$(mktemp /tmp/flatwal-lane.XXXXXX)
 (
 	passed=0 failed=0 status=0
+	lane_port=$(test/lib/free-port.sh)
+	trap 'cluster_stop "$work/lane"' EXIT
+	cluster_start "$work/lane" "$lane_port" "logical_decoding_work_mem = '64kB'"
 	suite "misconfigured servers (their own clusters)" test/integration/setup-errors.sh
 	suite "TLS to PostgreSQL with verify-full (its own cluster)" test/integration/tls.sh
 	suite "on-demand snapshots beside transactions a synchronous standby keeps invisible (its own cluster)" \
 		test/integration/on-demand-visibility.sh
 	suite "failover and lost slots: an invalidated slot, killed mid-resync, standbys promoted with and without ghosts, the target's standby promoted (its own servers)" test/integration/failover.sh
+	suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$lane_port"
+	suite "pgoutput source: the same events as the plugin; a managed-like server as a non-superuser (its own cluster)" \
+		test/integration/pgoutput.sh "$lane_port"
 	echo "lane counts: $passed $failed $status"
 ) >"$lane_log" 2>&1 &
 lane_pid=$!
@@ -89,10 +97,7 @@ suite "slot safety: quiet captured tables pin no WAL; heartbeats" test/integrati
 suite "HTTP /metrics and /health of the shipper and the sink" test/integration/http.sh "$port"
 suite "table sets: two slots, two shippers, disjoint tables" test/integration/table-sets.sh "$port"
 suite "least privilege: the shipper as a non-superuser role" test/integration/least-privilege.sh "$port"
-suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$port"
 suite "Debezium format: golden events for every type and option" test/integration/debezium.sh "$port"
-suite "pgoutput source: the same events as the plugin; a managed-like server as a non-superuser (its own cluster)" \
-	test/integration/pgoutput.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"
 suite "flatwal-sink: key moves and TOAST in random orders a consumer may read partitions in (PostgreSQL and a throwaway ClickHouse)" \
@@ -105,7 +110,7 @@ suite "randomized end to end: a seeded workload and faults, the sink's target ag
 	test/integration/randomized.sh "$port"
 # Last: it restarts PostgreSQL.
 suite "flatwal-shipper integration and fault tests (test broker on 127.0.0.1)" test/integration/shipper.sh "$port"
-echo "== the second lane: suites with servers of their own (run beside the others)"
+echo "== the second lane (run beside the first, on a cluster of its own)"
 wait "$lane_pid" || true
 grep -v '^lane counts: ' "$lane_log"
 read -r lane_passed lane_failed lane_status < <(sed -n 's/^lane counts: //p' "$lane_log") || true
