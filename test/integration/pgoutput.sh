@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pgoutput source (--source pgoutput): what a managed service offers.
-#   1. Differential, on the shared cluster: the initial snapshot of rows of
+#   1. Differential, on the cluster given (PORT): the initial snapshot of rows of
 #      every type the plugin encodes, then one workload (extremes, NULLs in
 #      arrays, TOAST left unchanged by an update and by a key change, REPLICA
 #      IDENTITY FULL, a partitioned table published via its root and a row
@@ -25,7 +25,7 @@
 #      refusals: a missing publication, the flatwal source without its
 #      extension, an unknown source.
 #
-#   pgoutput.sh PORT      (the shared cluster, started by run-suites.sh)
+#   pgoutput.sh PORT      (a cluster started by run-suites.sh)
 # Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -131,7 +131,7 @@ print("\n".join(t["topic"] for t in json.load(sys.stdin)["topics"]
 	sed -i "s/$1\([.\"]\)/X\1/g" "$2"
 }
 
-# 1. Differential, on the shared cluster.
+# 1. Differential, on the cluster given.
 { schema_sql; cat <<'SQL'
 CREATE EXTENSION flatwal;
 -- The same events from both sources: the extension's snapshot of a rewritten table

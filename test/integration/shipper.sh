@@ -115,18 +115,20 @@ min_confirmed=$(confirmed_lsn it_slot)
 lowest() { sql -c "SELECT least('$1'::pg_lsn, '$2'::pg_lsn)"; }
 # Duplicates may follow only what the slot had confirmed when a fault struck:
 # read half a second after a kill (the walsender has seen the connection
-# go), and at once after PostgreSQL's restart (before the new shipper
-# confirms anything).
+# go), and after PostgreSQL's crash, the shipper held until then (the slot
+# resumes where it was last saved, behind what it had confirmed). One read
+# each: a second one could see a later position.
 note_confirmed() {
-	echo "slot confirmed at $(confirmed_lsn it_slot)"
-	min_confirmed=$(lowest "$min_confirmed" "$(confirmed_lsn it_slot)")
+	local now
+	now=$(confirmed_lsn it_slot)
+	echo "slot confirmed at $now"
+	min_confirmed=$(lowest "$min_confirmed" "$now")
 }
 after_kill() {
 	sleep 0.5
 	note_confirmed
 }
-fault_rounds run_shipper after_kill
-note_confirmed
+fault_rounds run_shipper after_kill note_confirmed
 wait "$load_pid"
 wait_caught_up
 stop_shipper_cleanly
