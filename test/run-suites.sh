@@ -5,8 +5,8 @@
 # lane runs the pg_regress suite, the differential check, and the shipper's
 # and the sink's integration and fault tests (shipper.sh restarts the
 # cluster, so it runs last); the second, the suites with servers of their
-# own and the snapshot and pgoutput suites. The suites mostly wait on their
-# servers, so two lanes take little more than the longer one.
+# own, the snapshot and pgoutput suites and sink-orders. The suites mostly
+# wait on their servers, so two lanes take little more than the longer one.
 # Expects the extension to be built and installed (scripts/test.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +87,8 @@ lane_log=$(mktemp /tmp/flatwal-lane.XXXXXX)
 	suite "snapshots: initial under load, killed mid-snapshot, on demand" test/integration/snapshot.sh "$lane_port"
 	suite "pgoutput source: the same events as the plugin; a managed-like server as a non-superuser (its own cluster)" \
 		test/integration/pgoutput.sh "$lane_port"
+	suite "flatwal-sink: key moves and TOAST in random orders a consumer may read partitions in (PostgreSQL and a throwaway ClickHouse)" \
+		test/integration/sink-orders.sh "$lane_port"
 	echo "lane counts: $passed $failed $status"
 ) >"$lane_log" 2>&1 &
 lane_pid=$!
@@ -100,8 +102,6 @@ suite "least privilege: the shipper as a non-superuser role" test/integration/le
 suite "Debezium format: golden events for every type and option" test/integration/debezium.sh "$port"
 suite "flatwal-sink: PostgreSQL target end to end, under faults (its own target cluster)" \
 	test/integration/sink.sh "$port"
-suite "flatwal-sink: key moves and TOAST in random orders a consumer may read partitions in (PostgreSQL and a throwaway ClickHouse)" \
-	test/integration/sink-orders.sh "$port"
 suite "flatwal-sink: ClickHouse target end to end, under faults (a throwaway ClickHouse)" \
 	test/integration/sink-clickhouse.sh "$port"
 suite "flatwal-sink on targets of an older sink (PostgreSQL and ClickHouse, migrated in place)" \
