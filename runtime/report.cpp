@@ -9,13 +9,26 @@
 #include "log.h"
 
 namespace flatwal {
+namespace {
+
+// Writes beside the file and renames, so a scraper never reads half of it.
+Status WriteMetricsFile(const std::string& path, const std::string& text) {
+	std::string tmp = path + ".tmp";
+	FILE* f = fopen(tmp.c_str(), "w");
+	bool ok = f != nullptr && fwrite(text.data(), 1, text.size(), f) == text.size();
+	if (f != nullptr && fclose(f) != 0) ok = false;
+	if (ok && rename(tmp.c_str(), path.c_str()) != 0) ok = false;
+	if (ok) return Status::Ok();
+	return Status::Error(ErrorKind::kInternal, "cannot write the metrics file " + path, std::strerror(errno));
+}
+
+}  // namespace
 
 Report::Report(ReportSettings settings)
     : settings_(std::move(settings)),
       health_(settings_.limits, settings_.connection, settings_.lag_unit, Clock::now()),
       start_time_seconds_(std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count()),
-      published_(Clock::now()) {}
+                              std::chrono::system_clock::now().time_since_epoch()).count()) {}
 
 Report::~Report() = default;
 
@@ -39,16 +52,6 @@ void Report::Publish(const std::string& metrics, Clock::time_point now) {
 		if (!st.ok()) LogStatus(LogLevel::kWarning, st);
 	}
 	if (http_) http_->Publish(metrics, health_.Problem(now));
-}
-
-Status WriteMetricsFile(const std::string& path, const std::string& text) {
-	std::string tmp = path + ".tmp";
-	FILE* f = fopen(tmp.c_str(), "w");
-	bool ok = f != nullptr && fwrite(text.data(), 1, text.size(), f) == text.size();
-	if (f != nullptr && fclose(f) != 0) ok = false;
-	if (ok && rename(tmp.c_str(), path.c_str()) != 0) ok = false;
-	if (ok) return Status::Ok();
-	return Status::Error(ErrorKind::kInternal, "cannot write the metrics file " + path, std::strerror(errno));
 }
 
 }  // namespace flatwal

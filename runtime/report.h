@@ -40,7 +40,7 @@ class Report {
 	Status Open();
 	// Whether anything reads the report: when not, the caller need not render it.
 	bool wanted() const { return http_ != nullptr || !settings_.metrics_file.empty(); }
-	// A second has passed since the last publication.
+	// A second has passed since the last publication (at once before the first).
 	bool Due(Clock::time_point now) const { return now - published_ >= std::chrono::seconds(1); }
 	HealthMonitor& health() { return health_; }
 	// When the process started (Unix seconds), for the *_start_time_seconds gauge.
@@ -56,11 +56,8 @@ class Report {
 	std::unique_ptr<HttpEndpoint> http_;
 	HealthMonitor health_;
 	int64_t start_time_seconds_;
-	Clock::time_point published_;
+	Clock::time_point published_;  // none yet: the clock's epoch
 };
-
-// Writes beside the file and renames, so a scraper never reads half of it.
-Status WriteMetricsFile(const std::string& path, const std::string& text);
 
 }  // namespace flatwal
 
