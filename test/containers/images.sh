@@ -13,16 +13,21 @@
 # Apache Kafka's image (docker/compose.yaml) is not run here: it cannot be pulled.
 #
 #   test/containers/images.sh      (as root; scripts/test.sh runs it)
-# Prints "N passed, M failed". Everything it makes (storage, images,
-# containers) lives under one scratch directory and goes with it.
+# Prints "N passed, M failed". The images' layers are kept between runs (see
+# "The layer store" below); the containers and this run's tags go at the end.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/itest.sh
 work=$(mktemp -d /tmp/flatwal-images.XXXXXX)
+# This run's names: runs from two checkouts at once share the layer store.
+run=r$$
 containers=()
 cleanup() {
 	for c in "${containers[@]}"; do pm rm -f -t 5 "$c" >/dev/null 2>&1; done
-	pm rmi -a -f >/dev/null 2>&1
+	# Untagged, the images stay as the build cache (no prune: it would take the
+	# build stages' layers too, which no tag holds); the store's bounds below
+	# keep it from growing without end.
+	for image in flatwal-postgres flatwal-shipper flatwal-sink; do pm untag "localhost/$image:$run" >/dev/null 2>&1; done
 	stop_started
 	rm -rf "$work"
 }
@@ -32,7 +37,25 @@ trap cleanup EXIT
 # ulimits cannot be raised here: runc, and no default ulimits.
 printf '[containers]\ndefault_ulimits = []\n' >"$work/containers.conf"
 export CONTAINERS_CONF="$work/containers.conf"
-pm() { podman --runtime runc --root "$work/storage" --runroot "$work/run" "$@"; }
+
+# The layer store. Rebuilding every image from nothing each run is ten
+# minutes of CPU (apt-get in four stages, PostgreSQL's packages, both programs
+# compiled): the store under FLATWAL_IMAGE_CACHE keeps the layers, so a run
+# builds again only what its sources changed (the programs' compile when
+# their folders did). A week at most, so that Debian's updates come in, and
+# 8 GiB at most; a machine without it builds everything and makes it.
+cache=${FLATWAL_IMAGE_CACHE:-/var/cache/flatwal}
+store="$cache/podman"
+if [ -n "$(find "$store/made" -mtime +7 2>/dev/null)" ] ||
+	[ "$(du -sm "$store" 2>/dev/null | cut -f1)" -gt 8192 ] 2>/dev/null; then
+	rm -rf "$store"
+fi
+mkdir -p "$store" && { [ -e "$store/made" ] || touch "$store/made"; }
+# Podman records these paths in its database and refuses others later: fixed ones.
+pm() {
+	podman --runtime runc --root "$store/storage" --runroot /run/flatwal-images/run \
+		--tmpdir /run/flatwal-images/libpod "$@"
+}
 
 step() { echo "   $(date +%H:%M:%S) $*"; }
 build() {  # LOG TAG DOCKERFILE [BASE]
@@ -62,10 +85,13 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
 }
-# The base is kept (FLATWAL_IMAGE_CACHE, a week at most): debootstrap is a
-# minute of every run otherwise. A machine without the cache makes it anew.
-cache=${FLATWAL_IMAGE_CACHE:-/var/cache/flatwal}
+# The base is kept in the layer store, and as a tar beside it (a week at
+# most) that outlives a store emptied for its size: debootstrap is a minute
+# of every run otherwise. A machine without either makes it anew.
 cached_base="$cache/debian-12-minbase.tar"
+base_from_store() {
+	pm image exists localhost/debian:12 && step "   (from the layer store)"
+}
 base_from_cache() {
 	[ -n "$(find "$cached_base" -mtime -7 2>/dev/null)" ] && pm import "$cached_base" localhost/debian:12 >/dev/null 2>&1 &&
 		step "   (from $cached_base)"
@@ -76,11 +102,11 @@ base_from_debootstrap() {
 		pm import "$work/base.tar" localhost/debian:12 >/dev/null &&
 		{ mkdir -p "$cache" && mv "$work/base.tar" "$cached_base.new" && mv "$cached_base.new" "$cached_base" || true; }
 }
-if base_from_cache || base_from_debootstrap; then
+if base_from_store || base_from_cache || base_from_debootstrap; then
 	step "postgres stand-in base" && build base.log localhost/postgres-standin:15 test/containers/postgres-base.Dockerfile &&
-		step "flatwal-postgres" && build postgres.log localhost/flatwal-postgres docker/postgres.Dockerfile localhost/postgres-standin:15 &&
-		step "flatwal-shipper" && build shipper.log localhost/flatwal-shipper docker/shipper.Dockerfile &&
-		step "flatwal-sink" && build sink.log localhost/flatwal-sink docker/sink.Dockerfile && built=yes
+		step "flatwal-postgres" && build postgres.log "localhost/flatwal-postgres:$run" docker/postgres.Dockerfile localhost/postgres-standin:15 &&
+		step "flatwal-shipper" && build shipper.log "localhost/flatwal-shipper:$run" docker/shipper.Dockerfile &&
+		step "flatwal-sink" && build sink.log "localhost/flatwal-sink:$run" docker/sink.Dockerfile && built=yes
 else
 	tail -20 "$work/debootstrap.log"
 fi
@@ -98,19 +124,19 @@ http_port=$(test/lib/free-port.sh)
 db=shop
 export PGPASSWORD=images-secret
 start_test_broker
-containers+=(flatwal-images-postgres)
-pm run -d --name flatwal-images-postgres --network host -e POSTGRES_PASSWORD="$PGPASSWORD" -e POSTGRES_DB=shop \
-	-v "$PWD/docker/init-flatwal.sql:/docker-entrypoint-initdb.d/10-flatwal.sql:ro" localhost/flatwal-postgres \
+containers+=(flatwal-images-postgres-$run)
+pm run -d --name flatwal-images-postgres-$run --network host -e POSTGRES_PASSWORD="$PGPASSWORD" -e POSTGRES_DB=shop \
+	-v "$PWD/docker/init-flatwal.sql:/docker-entrypoint-initdb.d/10-flatwal.sql:ro" "localhost/flatwal-postgres:$run" \
 	postgres -c port="$port" -c listen_addresses=127.0.0.1 >/dev/null
 ready=""
 for _ in $(seq 1 600); do
 	sql -c "SELECT 1" >/dev/null 2>&1 && ready=yes && break
-	[ "$(pm inspect -f '{{.State.Running}}' flatwal-images-postgres 2>/dev/null)" = true ] || break
+	[ "$(pm inspect -f '{{.State.Running}}' flatwal-images-postgres-$run 2>/dev/null)" = true ] || break
 	sleep 0.1
 done
 if [ -z "$ready" ]; then
 	failed "the PostgreSQL container did not start"
-	pm logs flatwal-images-postgres 2>&1 | tail -20
+	pm logs flatwal-images-postgres-$run 2>&1 | tail -20
 	finish_suite "container images"
 	exit 1
 fi
@@ -130,11 +156,11 @@ topic_prefix = images
 http = 127.0.0.1:$http_port
 CONF
 chmod 644 "$work/shipper.conf"
-containers+=(flatwal-images-shipper)
-pm run -d --name flatwal-images-shipper --network host -e PGPASSWORD \
-	-v "$work/shipper.conf:/etc/flatwal/shipper.conf:ro" localhost/flatwal-shipper >/dev/null
+containers+=(flatwal-images-shipper-$run)
+pm run -d --name flatwal-images-shipper-$run --network host -e PGPASSWORD \
+	-v "$work/shipper.conf:/etc/flatwal/shipper.conf:ro" "localhost/flatwal-shipper:$run" >/dev/null
 # Rows written before the slot exists would come as the initial snapshot's reads: stream first.
-for _ in $(seq 1 600); do pm logs flatwal-images-shipper 2>&1 | grep -q 'msg=streaming' && break; sleep 0.1; done
+for _ in $(seq 1 600); do pm logs flatwal-images-shipper-$run 2>&1 | grep -q 'msg=streaming' && break; sleep 0.1; done
 sql -c "INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 1000) g" \
 	-c "UPDATE orders SET status = 'paid' WHERE id <= 100" >/dev/null
 wait_confirmed images "" 120 >/dev/null
@@ -149,13 +175,13 @@ if [ "$arrived" = 1000 ] && [ "$updated" = 100 ] && [ "$health" = 200 ]; then
 	ok "PostgreSQL and shipper containers on the host network: 1000 inserts and 100 updates arrived; /health 200"
 else
 	failed "shipper container: $arrived inserts, $updated updates, /health $health"
-	pm logs flatwal-images-shipper 2>&1 | tail -20
+	pm logs flatwal-images-shipper-$run 2>&1 | tail -20
 	tail -5 "$work/consume.err"
 fi
 
 # 3. The sink container into a second database of the PostgreSQL container.
-containers+=(flatwal-images-sink)
-pm run -d --name flatwal-images-sink --network host -e PGPASSWORD localhost/flatwal-sink \
+containers+=(flatwal-images-sink-$run)
+pm run -d --name flatwal-images-sink-$run --network host -e PGPASSWORD "localhost/flatwal-sink:$run" \
 	-b "$bootstrap" -d "host=127.0.0.1 port=$port dbname=shop_target user=postgres" --topic-prefix images \
 	--stats-interval 0 -X session.timeout.ms=6000 >/dev/null
 applied=""
@@ -168,6 +194,6 @@ if [ "$applied" = "100/1000" ]; then
 	ok "sink container: the target database holds every row (100 paid of 1000)"
 else
 	failed "sink container: target has ${applied:-no table}"
-	pm logs flatwal-images-sink 2>&1 | tail -20
+	pm logs flatwal-images-sink-$run 2>&1 | tail -20
 fi
 finish_suite "container images"
