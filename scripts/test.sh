@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, builds, installs the extension,
-# then the CMocka unit tests, the pg_regress suite, the differential check
-# against contrib's test_decoding and the server suites (on a throwaway
-# PostgreSQL on 127.0.0.1) with the fuzzers and the container images beside
-# them, then the demo. Stops at the first part that fails; prints each part's
-# seconds at the end.
+# then the pg_regress suite, the differential check against contrib's
+# test_decoding and the server suites (on a throwaway PostgreSQL on
+# 127.0.0.1) with the CMocka unit tests, the fuzzers and the container images
+# beside them, then the demo. Fails when any part fails (the demo runs only
+# when the rest passed); prints each part's seconds at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/timing.sh
@@ -14,16 +14,20 @@ trap 'timing_table "test run"; echo "wall clock: $SECONDS s"; rm -f "$timing_fil
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 timed "dependencies (apt-get, when missing)" scripts/install-deps.sh
-timed "build: extension, programs, unit tests" make -s -j"$(nproc)" all unit-build
+timed "build: extension, programs" make -s -j"$(nproc)" all
 timed "install" $sudo make -s install
-timed "unit tests (CMocka, ASan/UBSan)" make -s unit
-# The fuzzers and the container images run beside the server suites, at the
-# lowest CPU priority: the suites mostly wait on their servers, and these two
-# parts, which only use the CPU, take the time the suites leave (together
-# about 400 s of a run otherwise). Their output goes to a log printed after
-# the suites; their seconds are in the table like every part's.
+# The unit tests, the fuzzers and the container images run beside the server
+# suites, at the lowest CPU priority: the suites mostly wait on their
+# servers, and these parts, which only use the CPU, take the time the suites
+# leave (the unit flavor's build alone was 120 s of the build before the
+# suites). Their output goes to a log printed after the suites; their
+# seconds are in the table like every part's. The sink-orders suite needs a
+# program of the unit flavor: it takes the unit build's lock, so it waits
+# for that build rather than compile the same objects beside it.
 beside_log=$(mktemp /tmp/flatwal-beside.XXXXXX)
 beside() {
+	timed "unit tests beside the suites (CMocka, ASan/UBSan; build and run)" \
+		flock build/unit-build.lock make -s -j"$(nproc)" unit &&
 	# 20 s a target: each run replays the whole corpus and every regression
 	# input first; longer random runs (FUZZ_SECONDS=600 make fuzz) are for by hand.
 	timed "fuzzers beside the suites (libFuzzer build, corpus + regressions replayed)" \
@@ -31,11 +35,12 @@ beside() {
 		# The images, built and run with podman (root: rootful containers on the host network).
 		timed "container images beside the suites" $sudo test/containers/images.sh
 }
+mkdir -p build
 nice -n 19 bash -c "$(declare -f timed beside); timing_file=$timing_file sudo='$sudo' beside" >"$beside_log" 2>&1 &
 beside_pid=$!
 suites_status=0
 timed "server suites (table above)" make -s test-suites || suites_status=$?
-echo "== fuzzers and container images (run beside the suites)"
+echo "== unit tests, fuzzers and container images (run beside the suites)"
 beside_status=0
 wait "$beside_pid" || beside_status=$?
 cat "$beside_log"

@@ -10,7 +10,7 @@
 # an empty ledger of moves.
 #
 #   sink-orders.sh PORT [PG_SCENARIOS] [CH_SCENARIOS] [FIRST_SEED]
-#   (run-suites.sh runs it; `make unit-build` builds build/test/sink_orders)
+#   (run-suites.sh runs it; it builds build/test/sink_orders when missing)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/clickhouse.sh
@@ -32,6 +32,10 @@ count() {  # the "N passed, M failed" line of a run
 	passed=$((passed + ${line%% passed*}))
 	failed=$((failed + $(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")))
 }
+# The unit build's lock: scripts/test.sh builds the unit flavor beside the
+# suites, and two makes must not write the same objects at once.
+mkdir -p build
+flock build/unit-build.lock make -s build/test/sink_orders
 psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 echo "== PostgreSQL target: $pg_scenarios histories from seed $first_seed"
 build/test/sink_orders "host=127.0.0.1 port=$port user=postgres dbname=$db" "$pg_scenarios" "$first_seed" |
