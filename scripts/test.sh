@@ -26,14 +26,23 @@ timed "install" $sudo make -s install
 # for that build rather than compile the same objects beside it.
 beside_log=$(mktemp /tmp/flatwal-beside.XXXXXX)
 beside() {
+	# The images, built and run with podman (root: rootful containers on the
+	# host network), apart from the rest: a machine without their layer store
+	# builds them for minutes, and neither part waits for the other.
+	local images_log status=0
+	images_log=$(mktemp /tmp/flatwal-images-log.XXXXXX)
+	timed "container images beside the suites" $sudo test/containers/images.sh >"$images_log" 2>&1 &
+	local images_pid=$!
 	timed "unit tests beside the suites (CMocka, ASan/UBSan; build and run)" \
 		flock build/unit-build.lock make -s -j"$(nproc)" unit &&
 	# 20 s a target: each run replays the whole corpus and every regression
 	# input first; longer random runs (FUZZ_SECONDS=600 make fuzz) are for by hand.
 	timed "fuzzers beside the suites (libFuzzer build, corpus + regressions replayed)" \
-		sh -c 'make -s -j"$(nproc)" fuzz-build && FUZZ_SECONDS="${FUZZ_SECONDS:-20}" test/fuzz/run.sh' &&
-		# The images, built and run with podman (root: rootful containers on the host network).
-		timed "container images beside the suites" $sudo test/containers/images.sh
+		sh -c 'make -s -j"$(nproc)" fuzz-build && FUZZ_SECONDS="${FUZZ_SECONDS:-20}" test/fuzz/run.sh' || status=1
+	wait "$images_pid" || status=1
+	cat "$images_log"
+	rm -f "$images_log"
+	return "$status"
 }
 mkdir -p build
 nice -n 19 bash -c "$(declare -f timed beside); timing_file=$timing_file sudo='$sudo' beside" >"$beside_log" 2>&1 &
