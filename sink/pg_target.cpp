@@ -311,6 +311,10 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 				break;
 			case ColumnStep::Kind::kRetype:
 				st = Retype(target, step.name, types[step.column], table.version);
+				// The table's other versions staged their values as the old type:
+				// each is prepared again before it applies (partitions are read
+				// in no order, so an older version's changes may still come).
+				if (st.ok()) ForgetOtherVersions(table.relid, id);
 				break;
 		}
 	}
@@ -343,6 +347,13 @@ Status PgTarget::PrepareTableDdl(const TableVersion& table, const std::string& i
 		column_types_[id] = types;
 	}
 	return st;
+}
+
+void PgTarget::ForgetOtherVersions(uint32_t relid, const std::string& keep) {
+	const std::string prefix = std::to_string(relid) + ':';
+	for (std::set<std::string>* prepared : {&prepared_, &prepared_in_transaction_})
+		for (auto it = prepared->lower_bound(prefix); it != prepared->end() && it->compare(0, prefix.size(), prefix) == 0;)
+			it = *it == keep ? std::next(it) : prepared->erase(it);
 }
 
 Status PgTarget::Retype(const std::string& target, const std::string& column, const std::string& type,

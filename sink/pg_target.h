@@ -97,6 +97,8 @@ class PgTarget : public Target {
 	// `id`: the version's PreparedKey, remembered once the DDL is done with
 	// the types the version's values are read as (PlanColumns: `types`, or a
 	// later version's the target holds already).
+	// After a retype: the table's versions but `keep` are prepared again when next used.
+	void ForgetOtherVersions(uint32_t relid, const std::string& keep);
 	Status PrepareTableDdl(const TableVersion& table, const std::string& id, std::vector<std::string> types,
 	                       const TableCatalog& catalog);
 	// ALTER COLUMN … TYPE, as the source did for schema version `version`;

@@ -5,6 +5,7 @@
   random_workload.py round SEED N         round N's transactions (reads the tables' current
                                           columns from the database named by PG* variables)
   random_workload.py tables SEED          one line per table: its qualified name, then its key columns
+  random_workload.py partitions SEED      one line per partition: its qualified name, then its table's
 
 Everything is drawn from random.Random(f"{SEED}:{what}"), so a seed and the
 database's state give the same SQL again. Names are chosen to break generated
@@ -17,7 +18,12 @@ value unchanged, deletes, savepoints rolled back, whole transactions rolled
 back, large transactions, truncates and DDL (ADD COLUMN with and without a
 constant default or a volatile one, DROP COLUMN, DROP and ADD again under the
 same name, RENAME COLUMN, two columns trading names, a rename
-onto the name of a column just dropped, ALTER COLUMN … TYPE).
+onto the name of a column just dropped, ALTER COLUMN … TYPE). A partitioned
+table has a partition detached (its rows deleted first, as docs/extension.md
+tells) and attached again later holding rows of its own, which an on-demand
+snapshot brings (the same page's advice); each detached stretch is logged in
+DETACHED_LOG, so the check knows which of the partition's changes no stream
+could carry.
 """
 import json
 import random
@@ -33,6 +39,11 @@ VALUE_TYPES = ['integer', 'bigint', 'numeric(12,2)', 'text', 'character varying(
 KEY_SHAPES = [[('integer', 'int')], [('bigint', 'big')], [('text', 'code')], [('uuid', 'ref')],
               [('integer', 'id'), ('text', 'region')]]
 KEY_SPACE = 400  # small enough that changes meet the rows earlier changes made
+# A partitioned table's partitions: by range of its first key column.
+PARTITION_BOUNDS = [('MINVALUE', '150'), ('150', '300'), ('300', 'MAXVALUE')]
+# Not captured: (partition, from_lsn, to_lsn) of each stretch a partition
+# spent detached (to_lsn NULL while it still is).
+DETACHED_LOG = 'public.random_detached'
 # ALTER COLUMN … TYPE: to a type every value of the old one converts to. Some
 # are binary-coercible (no rewrite), the others rewrite the table (the
 # extension then snapshots it again on demand), one depends on the session's
@@ -106,9 +117,9 @@ def schema_sql(seed):
         create = f"CREATE TABLE {qualified(plan)} ({', '.join(columns)}, PRIMARY KEY ({key}))"
         if plan['partitioned']:
             out.append(create + f" PARTITION BY RANGE ({ident(plan['key'][0][0])});")
-            for low, high in [('MINVALUE', '150'), ('150', '300'), ('300', 'MAXVALUE')]:
-                part = ident(plan['schema']) + '.' + ident(f"{plan['name']} {low}")
-                out.append(f"CREATE TABLE {part} PARTITION OF {qualified(plan)} FOR VALUES FROM ({low}) TO ({high});")
+            for low, high in PARTITION_BOUNDS:
+                out.append(f"CREATE TABLE {partition_name(plan, low)} PARTITION OF {qualified(plan)} "
+                           f"FOR VALUES FROM ({low}) TO ({high});")
         else:
             out.append(create + ';')
         if plan['toast']:
@@ -122,7 +133,12 @@ def schema_sql(seed):
             out.append(f"SELECT flatwal.set_columns({literal(qualified(plan))}, "
                        f"exclude => ARRAY[{', '.join(map(literal, exclude))}]::text[], "
                        f"mask => ARRAY[{', '.join(map(literal, mask))}]::text[]);")
+    out.append(f'CREATE TABLE {DETACHED_LOG} (part text NOT NULL, from_lsn pg_lsn NOT NULL, to_lsn pg_lsn);')
     return '\n'.join(out)
+
+
+def partition_name(plan, low):
+    return ident(plan['schema']) + '.' + ident(f"{plan['name']} {low}")
 
 
 def psql(query):
@@ -233,6 +249,11 @@ def round_sql(seed, number, transactions):
         if r.random() < 0.1:
             out += ['SAVEPOINT undone;', statement(r, values, plan, now), 'ROLLBACK TO SAVEPOINT undone;']
         out.append('ROLLBACK;' if r.random() < 0.05 else 'COMMIT;')
+    # From a generator of its own, so the rest of each seed's rounds stay what they were.
+    p = rng(seed, f'partitions {number}')
+    for which, plan in enumerate(plans):
+        if plan['partitioned'] and p.random() < 0.2:
+            out.append(partition_ddl(p, plan, columns[which]))
     if r.random() < 0.6:
         which = r.randrange(len(plans))
         out.append(ddl(r, values, plans[which], columns[which], number))
@@ -297,6 +318,50 @@ def statement(r, values, plan, now):
     return f'TRUNCATE {table};' if r.random() < 0.3 else f'DELETE FROM {table} WHERE {key_where(values, plan)};'
 
 
+def partition_ddl(r, plan, now):
+    """Detaches a partition (its rows deleted first), or attaches the detached
+    one again: its columns made the table's as they are now, rows of its own
+    inserted while it was away, then an on-demand snapshot of the table."""
+    table = qualified(plan)
+    parts = [(partition_name(plan, low), low, high) for low, high in PARTITION_BOUNDS]
+    names = ', '.join(literal(name) for name, _, _ in parts)
+    attached = psql(f"SELECT string_agg(p::text, ',') FROM unnest(ARRAY[{names}]) WITH ORDINALITY AS u(part, p) "
+                    f"WHERE EXISTS (SELECT FROM pg_inherits WHERE inhrelid = part::regclass AND inhparent = {literal(table)}::regclass)")
+    away = [part for i, part in enumerate(parts, 1) if str(i) not in attached.strip().split(',')]
+    if not away:
+        part = r.choice(parts)[0]
+        return (f'DELETE FROM {part};\n'
+                f"INSERT INTO {DETACHED_LOG} VALUES ({literal(part)}, pg_current_wal_lsn(), NULL);\n"
+                f'ALTER TABLE {table} DETACH PARTITION {part};')
+    part, low, high = away[0]
+    out = []
+    # The table's DDL did not reach the detached partition: align its columns.
+    theirs = dict(json.loads(psql(f"SELECT coalesce(json_agg(json_build_array(attname, format_type(atttypid, atttypmod))), '[]') "
+                                  f"FROM pg_attribute WHERE attrelid = {literal(part)}::regclass AND attnum > 0 AND NOT attisdropped")))
+    ours = dict(now)
+    for name, sql_type in theirs.items():
+        if name not in ours:
+            out.append(f'ALTER TABLE {part} DROP COLUMN {ident(name)};')
+        elif ours[name] != sql_type:
+            out.append(f'ALTER TABLE {part} ALTER COLUMN {ident(name)} TYPE {ours[name]} USING NULL;')
+    for name, sql_type in now:
+        if name not in theirs:
+            out.append(f'ALTER TABLE {part} ADD COLUMN {ident(name)} {sql_type};')
+    first_low = 1 if low == 'MINVALUE' else int(low)
+    first = r.randint(first_low, (KEY_SPACE if high == 'MAXVALUE' else int(high)) - 10)
+    keys = ', '.join(ident(n) for n, _ in plan['key'])
+    region = ", 'eu'" if len(plan['key']) > 1 else ''
+    out.append(f'INSERT INTO {part} ({keys}) SELECT g{region} FROM generate_series({first}, {first + 9}) g '
+               'ON CONFLICT DO NOTHING;')
+    # The stretch ends before the ATTACH in its transaction: a refused ATTACH leaves it open.
+    out += ['BEGIN;',
+            f"UPDATE {DETACHED_LOG} SET to_lsn = pg_current_wal_lsn() WHERE part = {literal(part)} AND to_lsn IS NULL;",
+            f'ALTER TABLE {table} ATTACH PARTITION {part} FOR VALUES FROM ({low}) TO ({high});',
+            'COMMIT;',
+            f"SELECT flatwal.request_snapshot({literal(table)});"]
+    return '\n'.join(out)
+
+
 def ddl(r, values, plan, now, number):
     table = qualified(plan)
     key_names = [n for n, _ in plan['key']]
@@ -344,6 +409,10 @@ def main():
     elif what == 'tables':
         for plan in table_plan(seed):
             print(qualified(plan) + '\t' + ','.join(ident(n) for n, _ in plan['key']))
+    elif what == 'partitions':
+        for plan in table_plan(seed):
+            for low, _ in PARTITION_BOUNDS if plan['partitioned'] else []:
+                print(partition_name(plan, low) + '\t' + qualified(plan))
     else:
         sys.exit(f'unknown command {what}')
 

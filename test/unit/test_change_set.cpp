@@ -17,14 +17,24 @@ namespace wire = flatwal::wire;
 namespace fb = flatbuffers;
 
 // Table public.t, relid 16384: (id int key, note text, span interval).
+flatwal::SchemaColumn Column(const char* name, const char* type_name, uint32_t type_oid, bool not_null, bool key) {
+	flatwal::SchemaColumn column;
+	column.name = name;
+	column.type_name = type_name;
+	column.type_oid = column.base_type_oid = type_oid;
+	column.not_null = not_null;
+	column.key = key;
+	return column;
+}
+
 flatwal::TableVersion Table(bool with_key = true) {
 	flatwal::TableVersion t;
 	t.relid = 16384;
 	t.version = 1;
 	t.schema = "public";
 	t.table = "t";
-	t.columns = {{"id", "integer", 23, 23, -1, true, true}, {"note", "text", 25, 25, -1, false, false},
-	             {"span", "interval", 1186, 1186, -1, false, false}};
+	t.columns = {Column("id", "integer", 23, true, true), Column("note", "text", 25, false, false),
+	             Column("span", "interval", 1186, false, false)};
 	if (with_key) t.key_columns = {0};
 	return t;
 }
@@ -179,7 +189,7 @@ void changes_it_cannot_apply_are_refused(void**) {
 	assert_false(set.Add(del.change(), false, 0).ok());
 	// A row with fewer columns than its schema version says.
 	flatwal::TableVersion wider = Table();
-	wider.columns.push_back({"extra", "text", 25, 25, -1, false});
+	wider.columns.push_back(Column("extra", "text", 25, false, false));
 	flatwal::ChangeSet wide(&wider, flatwal::ValueForm::kJson);
 	assert_false(wide.Add(insert.change(), false, 0).ok());
 	assert_true(set.empty() && wide.empty());
